@@ -1,0 +1,160 @@
+# lurewall: hand-written Makefile (after git's).  configure writes
+# config.mak.autogen; config.mak holds local overrides.  Without either
+# it still builds with pkg-config's answers.
+#
+#   make                 build lurewall-milter and lurewall
+#   make check           install missing deps, configure, build, run t/
+#   make run             install missing deps, build, start the milter
+#   make install         PREFIX, DESTDIR, sbindir, mandir, sysconfdir
+#   make DEVELOPER=1     warnings are errors
+#   make SANITIZE=address,undefined
+
+-include config.mak.autogen
+-include config.mak
+
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+sbindir ?= $(prefix)/sbin
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+sysconfdir ?= /etc
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS = libmagic libzip libpcre2-8 yaml-0.1 libcrypto zlib
+PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+MILTER_LIBS ?= -lmilter
+EXTRA_LIBS ?= -lunistring -lpthread
+
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-unused-parameter
+ifdef DEVELOPER
+WARNINGS += -Werror
+endif
+ifdef SANITIZE
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
+	-Imilter $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LIBS = $(PKG_LIBS) $(EXTRA_LIBS)
+
+# The engine: every stage that does not know libmilter.
+LIB_OBJS =
+LIB_OBJS += milter/lurewall.o
+LIB_OBJS += milter/log.o
+LIB_OBJS += milter/rules.o
+LIB_OBJS += milter/charset.o
+LIB_OBJS += milter/mime.o
+LIB_OBJS += milter/filetype.o
+LIB_OBJS += milter/content.o
+LIB_OBJS += milter/pwcand.o
+LIB_OBJS += milter/archive.o
+LIB_OBJS += milter/office.o
+LIB_OBJS += milter/hijack.o
+LIB_OBJS += milter/yamlutil.o
+LIB_OBJS += milter/config.o
+LIB_OBJS += milter/policy.o
+LIB_OBJS += milter/verdict.o
+LIB_OBJS += milter/scan.o
+LIB_OBJS += milter/quarantine.o
+
+MILTER_OBJS =
+MILTER_OBJS += milter/msgbuf.o
+MILTER_OBJS += milter/milter.o
+MILTER_OBJS += milter/daemon.o
+
+CLI_OBJS =
+CLI_OBJS += milter/cli.o
+CLI_OBJS += milter/cli_quarantine.o
+
+LIB = milter/liblurewall.a
+PROGRAMS = lurewall-milter lurewall
+
+# Tests: every t/NNNN-name.c is a TAP program linked with the engine;
+# every t/NNNN-name.sh runs as it is.
+TEST_SRCS = $(sort $(wildcard t/[0-9][0-9][0-9][0-9]-*.c))
+TEST_PROGS = $(TEST_SRCS:.c=)
+TEST_SCRIPTS = $(sort $(wildcard t/[0-9][0-9][0-9][0-9]-*.sh))
+TEST_HELPERS = t/tap.o
+
+-include milter/fuzz.mak
+
+.PHONY: all check check-run test run install clean distclean deps \
+	configure-if-needed bench fuzz
+
+all: $(PROGRAMS)
+
+$(LIB): $(LIB_OBJS)
+	$(RM) $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+lurewall-milter: $(MILTER_OBJS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(MILTER_OBJS) $(LIB) \
+	    $(MILTER_LIBS) $(ALL_LIBS)
+
+lurewall: $(CLI_OBJS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(ALL_LIBS)
+
+milter/%.o: milter/%.c milter/*.h config.mak.stamp
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+t/tap.o: t/tap.c t/tap.h config.mak.stamp
+	$(CC) $(ALL_CFLAGS) -It -c -o $@ $<
+
+t/%: t/%.c $(TEST_HELPERS) $(LIB) t/tap.h
+	$(CC) $(ALL_CFLAGS) -It $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB) \
+	    $(ALL_LIBS)
+
+# Rebuild everything when the flags change (plain <-> sanitizer build).
+FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(ALL_LIBS)
+config.mak.stamp: FORCE
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+FORCE:
+
+# Set-up: install what is missing, then configure once.
+deps:
+	@sh contrib/install-deps
+
+configure-if-needed:
+	@test -f config.mak.autogen || { \
+	    test -x configure || autoreconf -i; \
+	    ./configure; }
+
+check: deps configure-if-needed
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(TEST_PROGS)
+	LW_TOP=$(CURDIR) prove $(PROVE_OPTS) $(TEST_PROGS) $(TEST_SCRIPTS)
+
+test: check-run
+
+run: deps configure-if-needed
+	@$(MAKE) --no-print-directory all
+	./contrib/run-milter
+
+bench:
+	@echo "bench: not yet written (see the benchmarks issue)"
+
+install: all
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
+	    $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)/lurewall/policy.d
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(sbindir)/
+	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
+	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
+	@for f in conf/lurewall.yaml conf/policy.d/*.yaml; do \
+	    dst=$(DESTDIR)$(sysconfdir)/lurewall/$${f#conf/}; \
+	    if test -e "$$dst"; then echo "keeping existing $$dst"; \
+	    else install -m 0644 "$$f" "$$dst"; fi; done
+
+clean:
+	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
+	    config.mak.stamp
+	$(RM) -r t/tmp
+
+distclean: clean
+	$(RM) -r config.mak.autogen config.status config.log configure \
+	    autom4te.cache

@@ -1,0 +1,2 @@
+/* archive.c: placeholder until its stage lands. */
+#include "lurewall.h"

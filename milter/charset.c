@@ -1,0 +1,2 @@
+/* charset.c: placeholder until its stage lands. */
+#include "lurewall.h"

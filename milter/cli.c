@@ -1,0 +1,2 @@
+/* cli.c: placeholder until its stage lands. */
+#include "lurewall.h"

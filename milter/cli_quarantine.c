@@ -1,0 +1,2 @@
+/* cli_quarantine.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* config.c: placeholder until its stage lands. */
+#include "lurewall.h"

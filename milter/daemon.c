@@ -1,0 +1,2 @@
+/* daemon.c: placeholder until its stage lands. */
+#include "lurewall.h"

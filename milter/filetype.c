@@ -1,0 +1,2 @@
+/* filetype.c: placeholder until its stage lands. */
+#include "lurewall.h"

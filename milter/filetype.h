@@ -1,0 +1,60 @@
+/*
+ * filetype.h: what a file really is (libmagic plus a few signatures of
+ * our own), compared with what its name says.
+ *
+ * libmagic cookies are not thread-safe and magic_load is slow, so a
+ * small pool of loaded cookies is shared by the milter threads
+ * (filetype_init); filetype_detect borrows one for the call.
+ */
+#ifndef FILETYPE_H
+#define FILETYPE_H
+
+#include "lurewall.h"
+
+struct scan_ctx;
+
+enum ft_kind {
+	FT_UNKNOWN = 0,
+	FT_TEXT,
+	FT_PDF,
+	FT_IMAGE,
+	FT_ZIP,			/* plain zip archive */
+	FT_OOXML,		/* zip with [Content_Types].xml */
+	FT_ODF,			/* zip with a mimetype entry */
+	FT_OLE2,		/* compound file that is not MSI */
+	FT_RTF,
+	FT_PE,
+	FT_ELF,
+	FT_MACHO,
+	FT_MSI,
+	FT_SCRIPT,		/* by content: shebang, JScript/VBScript, HTA */
+	FT_LNK,
+	FT_DISK_IMAGE,		/* ISO 9660, UDF, VHD(X), raw img */
+	FT_ONENOTE,
+	FT_GZIP,
+	FT_RAR,
+	FT_7Z,
+	FT_OTHER
+};
+
+struct ft_result {
+	enum ft_kind	 kind;
+	char		 mime[80];	/* libmagic MIME type */
+	char		 desc[160];	/* libmagic description, cut */
+};
+
+enum lw_err	 filetype_init(unsigned pool_size);
+void		 filetype_fini(void);
+enum lw_err	 filetype_detect(const unsigned char *data, size_t len,
+		    struct ft_result *);
+const char	*filetype_kind_name(enum ft_kind);
+
+/* FILE_* rules for a file whose content we have. */
+void		 filetype_check(struct scan_ctx *, const char *path,
+		    const char *name, const char *declared_type,
+		    const struct ft_result *);
+/* FILE_* rules by name only (entries of an archive we cannot open). */
+void		 filetype_check_name(struct scan_ctx *, const char *path,
+		    const char *name);
+
+#endif /* FILETYPE_H */

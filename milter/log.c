@@ -1,0 +1,179 @@
+/*
+ * log.c: syslog or stderr (after OpenSMTPD's log.c).  The daemon logs
+ * to syslog with the configured facility; the CLI and tests to stderr.
+ * Callers escape attacker text (lw_sanitize) before it gets here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+static int	log_to_stderr = 1;
+static int	verbose;
+
+void
+log_init(const char *ident, int facility, bool to_stderr)
+{
+	log_to_stderr = to_stderr;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_setverbose(int v)
+{
+	verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return verbose;
+}
+
+static void
+vlog(int prio, const char *fmt, va_list ap)
+{
+	if (prio == LOG_DEBUG && !verbose)
+		return;
+	if (log_to_stderr) {
+		flockfile(stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+	} else
+		vsyslog(prio, fmt, ap);
+}
+
+static void
+vlog_errno(int prio, const char *fmt, va_list ap)
+{
+	char	*s = NULL;
+	int	 saved = errno;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return;
+	/* Route through vlog so both sinks see the same text. */
+	{
+		const char	*e = strerror(saved);
+		char		*full = NULL;
+
+		if (asprintf(&full, "%s: %s", s, e) >= 0) {
+			if (log_to_stderr)
+				fprintf(stderr, "%s\n", full);
+			else
+				syslog(prio, "%s", full);
+			free(full);
+		}
+	}
+	free(s);
+	errno = saved;
+}
+
+void
+log_msg(int prio, const char *qid, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0) {
+		if (prio != LOG_DEBUG || verbose) {
+			if (log_to_stderr)
+				fprintf(stderr, "qid=%s: %s\n",
+				    qid != NULL ? qid : "-", s);
+			else
+				syslog(prio, "qid=%s: %s",
+				    qid != NULL ? qid : "-", s);
+		}
+		free(s);
+	}
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+int
+log_facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 fac;
+	} tab[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcasecmp(tab[i].name, name) == 0)
+			return tab[i].fac;
+	return -1;
+}

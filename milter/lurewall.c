@@ -1,0 +1,276 @@
+/*
+ * lurewall.c: what every stage shares: error names, default limits,
+ * the findings list and small string helpers.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lurewall.h"
+
+const char *
+lw_strerror(enum lw_err e)
+{
+	switch (e) {
+	case LW_OK:		return "ok";
+	case LW_ENOMEM:		return "out of memory";
+	case LW_EIO:		return "I/O error";
+	case LW_ELIMIT:		return "limit reached";
+	case LW_EMALFORMED:	return "malformed input";
+	case LW_EINVAL:		return "invalid argument";
+	case LW_ENOTFOUND:	return "not found";
+	case LW_EEXIST:		return "already exists";
+	case LW_ETIMEOUT:	return "scan budget spent";
+	case LW_EINTERNAL:	return "internal error";
+	}
+	return "unknown error";
+}
+
+void
+limits_default(struct limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->max_message_bytes = 64ULL << 20;
+	l->memory_body_bytes = 4ULL << 20;
+	l->max_header_bytes = 256ULL << 10;
+	l->max_headers = 2000;
+	l->mime_depth = 20;
+	l->mime_parts = 1000;
+	l->archive_depth = 4;
+	l->archive_entries = 1000;
+	l->archive_total_bytes = 256ULL << 20;
+	l->archive_entry_bytes = 64ULL << 20;
+	l->archive_ratio = 200;
+	l->password_candidates = 64;
+	l->ole_sectors = 262144;
+	l->office_stream_bytes = 32ULL << 20;
+	l->vba_modules = 512;
+	l->pcre2_match_limit = 1000000;
+	l->pcre2_depth_limit = 10000;
+	l->scan_timeout_ms = 30000;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t
+utf8_seqlen(const unsigned char *s, size_t left)
+{
+	size_t	n, i;
+	unsigned c = s[0];
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	/* C1 controls and bidi overrides are as unsafe as C0 in a log. */
+	if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return n;
+}
+
+char *
+lw_sanitize(const char *s, size_t len, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*out, *o;
+	size_t			 i = 0, n;
+
+	if (s == NULL)
+		return lw_strdup("");
+	if (max < 4)
+		max = 4;
+	if ((out = malloc(max + 4)) == NULL)
+		return NULL;
+	o = out;
+	while (i < len) {
+		n = utf8_seqlen(p + i, len - i);
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+			n = 0;
+		if ((size_t)(o - out) + (n ? n : 1) > max) {
+			memcpy(o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (n == 0) {
+			*o++ = p[i] == '\t' || p[i] == '\n' ? ' ' : '?';
+			i++;
+		} else {
+			memcpy(o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+enum lw_err
+findings_addv(struct findings *fs, const char *rule, const char *part,
+    const char *fmt, va_list ap)
+{
+	struct finding	*f, *nv;
+	char		*raw = NULL;
+	size_t		 cap;
+	int		 r;
+
+	if (fs->n == fs->cap) {
+		cap = fs->cap ? fs->cap * 2 : 16;
+		if ((nv = reallocarray(fs->v, cap, sizeof(*nv))) == NULL)
+			return LW_ENOMEM;
+		fs->v = nv;
+		fs->cap = cap;
+	}
+	f = &fs->v[fs->n];
+	memset(f, 0, sizeof(*f));
+	if (fmt != NULL && (r = vasprintf(&raw, fmt, ap)) < 0)
+		return LW_ENOMEM;
+	f->rule = strdup(rule);
+	f->part = strdup(part != NULL ? part : "");
+	f->detail = lw_sanitize(raw ? raw : "", raw ? strlen(raw) : 0, 1024);
+	free(raw);
+	if (f->rule == NULL || f->part == NULL || f->detail == NULL) {
+		free(f->rule);
+		free(f->part);
+		free(f->detail);
+		return LW_ENOMEM;
+	}
+	fs->n++;
+	return LW_OK;
+}
+
+enum lw_err
+findings_add(struct findings *fs, const char *rule, const char *part,
+    const char *fmt, ...)
+{
+	va_list		ap;
+	enum lw_err	e;
+
+	va_start(ap, fmt);
+	e = findings_addv(fs, rule, part, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+enum lw_err
+findings_append(struct findings *dst, const struct findings *src)
+{
+	size_t		i;
+	enum lw_err	e;
+
+	for (i = 0; i < src->n; i++) {
+		e = findings_add(dst, src->v[i].rule, src->v[i].part, "%s",
+		    src->v[i].detail);
+		if (e != LW_OK)
+			return e;
+		dst->v[dst->n - 1].score = src->v[i].score;
+	}
+	return LW_OK;
+}
+
+bool
+findings_has(const struct findings *fs, const char *rule)
+{
+	size_t	i;
+
+	for (i = 0; i < fs->n; i++)
+		if (strcmp(fs->v[i].rule, rule) == 0)
+			return true;
+	return false;
+}
+
+bool
+findings_has_prefix(const struct findings *fs, const char *prefix)
+{
+	size_t	i, n = strlen(prefix);
+
+	for (i = 0; i < fs->n; i++)
+		if (strncmp(fs->v[i].rule, prefix, n) == 0)
+			return true;
+	return false;
+}
+
+void
+findings_free(struct findings *fs)
+{
+	size_t	i;
+
+	for (i = 0; i < fs->n; i++) {
+		free(fs->v[i].rule);
+		free(fs->v[i].part);
+		free(fs->v[i].detail);
+	}
+	free(fs->v);
+	fs->v = NULL;
+	fs->n = fs->cap = 0;
+}
+
+char *
+lw_strdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+char *
+lw_strndup(const char *s, size_t n)
+{
+	return s != NULL ? strndup(s, n) : NULL;
+}
+
+enum lw_err
+lw_asprintf(char **out, const char *fmt, ...)
+{
+	va_list	ap;
+	int	r;
+
+	va_start(ap, fmt);
+	r = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*out = NULL;
+		return LW_ENOMEM;
+	}
+	return LW_OK;
+}
+
+void
+lw_strlower(char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+bool
+lw_strcaseeq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcasecmp(a, b) == 0;
+}
+
+uint64_t
+lw_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

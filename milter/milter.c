@@ -1,0 +1,2 @@
+/* milter.c: placeholder until its stage lands. */
+#include "lurewall.h"

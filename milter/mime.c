@@ -1,0 +1,2 @@
+/* mime.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* msgbuf.c: placeholder until its stage lands. */
+#include "lurewall.h"

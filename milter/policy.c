@@ -1,0 +1,2 @@
+/* policy.c: placeholder until its stage lands. */
+#include "lurewall.h"

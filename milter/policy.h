@@ -1,0 +1,129 @@
+/*
+ * policy.h: per-domain policies from conf/policy.d/*.yaml (libyaml).
+ *
+ * default.yaml covers every domain no other file names; every other
+ * file inherits from it whatever it does not set: maps (thresholds,
+ * scores, tag, quarantine) merge key by key, lists and scalars replace.
+ * Unknown keys, wrong types and bad values are errors naming file,
+ * line, column and key path.  A loaded policyset is immutable and
+ * refcounted, so the milter swaps a new one in on SIGUSR1 while threads
+ * still finish messages with the old one.
+ */
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <pthread.h>
+#include <stdio.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "lurewall.h"
+
+enum rule_where {
+	WHERE_SUBJECT,
+	WHERE_FROM_NAME,
+	WHERE_FROM_ADDR,
+	WHERE_BODY,
+	WHERE_HEADER
+};
+
+struct custom_rule {
+	char		*name;
+	enum rule_where	 where;
+	char		*header;	/* WHERE_HEADER: field name */
+	char		*pattern;
+	pcre2_code	*re;		/* compiled once, shared by threads */
+	int		 score;
+};
+
+/* One person: every alias, as written and as hijack_name_key(). */
+struct person {
+	char		**names;
+	char		**keys;
+	size_t		  n;
+};
+
+struct correspondent {
+	struct person	  who;
+	char		**domains;	/* lowercased */
+	size_t		  ndomains;
+};
+
+struct score_entry {
+	char		*rule;
+	int		 score;
+};
+
+enum quarantine_then {
+	QTHEN_DISCARD = 0,
+	QTHEN_REJECT,
+	QTHEN_HOLD
+};
+
+struct policy {
+	char		 *name;		/* file name without .yaml */
+	char		 *file;		/* path it came from */
+	char		**domains;	/* lowercased recipient domains */
+	size_t		  ndomains;
+
+	int		  th_tag;	/* score >= th_tag: tag */
+	int		  th_quarantine;
+	int		  th_reject;
+
+	struct score_entry *scores;	/* merged with default and built-ins */
+	size_t		  nscores;
+
+	char		 *subject_prefix;	/* UTF-8 or NULL */
+	bool		  tag_headers;		/* add X-Lurewall-* headers */
+	char		 *reject_text;		/* ASCII, no CR/LF */
+	enum quarantine_then quarantine_then;
+
+	char		**internal_domains;
+	size_t		  ninternal_domains;
+	struct person	 *staff;
+	size_t		  nstaff;
+	char		 *staff_names_file;	/* resolved path or NULL */
+	struct correspondent *correspondents;
+	size_t		  ncorrespondents;
+	char		 *correspondents_file;
+	char		**reply_prefixes;	/* expected prefixes, as written */
+	size_t		  nreply_prefixes;
+	char		**trusted_senders;	/* "user@dom" or "@dom", lowercased */
+	size_t		  ntrusted_senders;
+	char		**macro_senders;
+	size_t		  nmacro_senders;
+	struct custom_rule *rules;
+	size_t		  nrules;
+};
+
+struct policyset {
+	struct policy	 *def;		/* default.yaml */
+	struct policy	**v;		/* the others */
+	size_t		  n;
+	pthread_mutex_t	  lock;
+	unsigned	  refs;
+};
+
+/*
+ * Load every *.yaml in dir.  On error returns LW_EINVAL with err set to
+ * "FILE:LINE:COL: KEY.PATH: message" and *out untouched.
+ */
+enum lw_err	 policy_load_dir(const char *dir, const struct limits *,
+		    struct policyset **out, char *err, size_t errlen);
+struct policyset *policyset_ref(struct policyset *);
+void		 policyset_unref(struct policyset *);
+
+/* The policy for a recipient domain (case-insensitive); never NULL. */
+const struct policy *policyset_for_domain(const struct policyset *,
+		    const char *domain);
+
+/* Score of a rule under this policy (built-in default when not set). */
+int		 policy_score(const struct policy *, const char *rule);
+/* addr matches an entry "user@dom" or "@dom" (case-insensitive). */
+bool		 policy_addr_listed(char *const *list, size_t n,
+		    const char *addr);
+
+/* Print the effective policy as YAML (check-config). */
+void		 policy_print(const struct policy *, FILE *);
+
+#endif /* POLICY_H */

@@ -1,0 +1,2 @@
+/* pwcand.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,61 @@
+/*
+ * rules.c: the built-in rules, their default scores and what triggers
+ * them.  Thresholds shipped in default.yaml: tag 5, quarantine 10,
+ * reject 50.  The scores are chosen so that (issues 2-5): an honest
+ * PPAP zip with its password in the mail is accepted; an encrypted zip
+ * that cannot be opened is tagged; any macro document, executable,
+ * script, shortcut, disk image or archive bomb is quarantined.
+ */
+#include <string.h>
+
+#include "rules.h"
+
+const struct rule_def rules_builtin[] = {
+	{ "MIME_MALFORMED", 1, "broken MIME structure or encoding" },
+	{ "MIME_LIMIT", 5, "message size, header, depth or part count limit hit" },
+	{ "SCAN_TIMEOUT", 5, "the per-message scan budget ran out" },
+	{ "SCAN_ERROR", 5, "an analyzer failed on this message" },
+	{ "ARCHIVE_ENCRYPTED", 1, "an archive has encrypted entries" },
+	{ "ARCHIVE_PASSWORD_IN_MESSAGE", 0, "an encrypted archive opened with a password found in the message" },
+	{ "ARCHIVE_PASSWORD_UNKNOWN", 5, "an encrypted archive could not be opened" },
+	{ "ARCHIVE_NESTED", 2, "an archive inside an archive" },
+	{ "ARCHIVE_LIMIT", 10, "an archive hit a depth, entry, size or ratio limit" },
+	{ "ARCHIVE_CORRUPT", 3, "an archive that does not parse" },
+	{ "FILE_EXECUTABLE", 10, "a PE, ELF, Mach-O or MSI file" },
+	{ "FILE_SCRIPT", 10, "a script (js, vbs, wsf, hta, ps1, bat, ...)" },
+	{ "FILE_SHORTCUT", 10, "a Windows shortcut (.lnk)" },
+	{ "FILE_DISK_IMAGE", 10, "a disk image (iso, img, vhd, vhdx)" },
+	{ "FILE_ONENOTE", 6, "a OneNote file" },
+	{ "FILE_TYPE_MISMATCH", 4, "the file name says one type, the content another" },
+	{ "FILE_DOUBLE_EXTENSION", 6, "a name like invoice.pdf.exe, padded or with U+202E" },
+	{ "OFFICE_VBA", 10, "an Office document with a VBA project" },
+	{ "OFFICE_VBA_AUTOEXEC", 3, "VBA that runs on open or close" },
+	{ "OFFICE_VBA_SUSPICIOUS", 4, "VBA calls a dropper needs, or p-code without source" },
+	{ "OFFICE_XLM", 10, "an Excel 4.0 macro sheet" },
+	{ "OFFICE_XLM_AUTOEXEC", 3, "an Auto_Open/Auto_Close name for Excel 4.0 macros" },
+	{ "OFFICE_MACRO_RENAMED", 5, "a macro document under a macro-free extension" },
+	{ "OFFICE_REMOTE_TEMPLATE", 8, "an external template or OLE object fetched over http(s)" },
+	{ "OFFICE_ENCRYPTED", 3, "an encrypted Office document" },
+	{ "OFFICE_RTF_OBJECT", 4, "an RTF document with an embedded object" },
+	{ "OFFICE_MALFORMED", 2, "an Office file that does not parse" },
+	{ "HDR_DISPLAY_NAME_SPOOF", 4, "the display name claims another domain's address or a known correspondent" },
+	{ "HDR_INTERNAL_NAME_EXTERNAL", 4, "a staff name as display name, sent from outside" },
+	{ "HDR_FOREIGN_REPLY_PREFIX", 2, "a reply/forward prefix not expected by the policy" },
+	{ "HDR_FAKE_REPLY", 1, "a reply prefix without In-Reply-To or References" },
+	{ "HDR_REPLYTO_MISMATCH", 1, "Reply-To domain differs from From domain" },
+	{ "BODY_QUOTED_THREAD_FOREIGN", 3, "quotes a thread the sender's domain was not part of" },
+	{ "EMOTET_LURE", 10, "a strong hijack sign together with a payload" },
+};
+
+const size_t rules_nbuiltin = sizeof(rules_builtin) / sizeof(rules_builtin[0]);
+
+const struct rule_def *
+rules_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < rules_nbuiltin; i++)
+		if (strcmp(rules_builtin[i].name, name) == 0)
+			return &rules_builtin[i];
+	return NULL;
+}

@@ -1,0 +1,2 @@
+/* scan.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* yamlutil.c: placeholder until its stage lands. */
+#include "lurewall.h"
