@@ -1,0 +1,2 @@
+/* address.c: placeholder until its stage lands. */
+#include "lurewall.h"

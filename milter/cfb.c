@@ -1,0 +1,2 @@
+/* cfb.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* html.c: placeholder until its stage lands. */
+#include "lurewall.h"

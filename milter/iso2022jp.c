@@ -1,0 +1,2 @@
+/* iso2022jp.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* names.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* ooxml.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* ovba.c: placeholder until its stage lands. */
+#include "lurewall.h"

@@ -1,0 +1,2 @@
+/* rtf.c: placeholder until its stage lands. */
+#include "lurewall.h"

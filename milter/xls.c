@@ -1,0 +1,2 @@
+/* xls.c: placeholder until its stage lands. */
+#include "lurewall.h"
