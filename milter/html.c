@@ -40,7 +40,7 @@ static const struct {
 	{ "egrave", 0xe8 }, { "agrave", 0xe0 }, { "ccedil", 0xe7 },
 };
 
-/* Elements whose start or end is a line break. */
+/* Elements whose start or end is a line break ("br" first). */
 static const char *const block_tags[] = {
 	"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6",
 	"table", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "hr",
@@ -84,9 +84,12 @@ emit_text(struct html *h, const char *s, size_t n)
 	sbuf_add(&h->ob, s, n);
 }
 
-/* A line break; at most one blank line in a row. */
+/*
+ * A line break.  <br> (force) always breaks, up to one blank line in a
+ * row; a block element only makes sure the text starts a new line.
+ */
 static void
-emit_break(struct html *h)
+emit_break(struct html *h, bool force)
 {
 	size_t	len = h->ob.len;
 
@@ -98,7 +101,7 @@ emit_break(struct html *h)
 	if (h->ob.len >= 2 && h->ob.p[h->ob.len - 1] == '\n' &&
 	    h->ob.p[h->ob.len - 2] == '\n')
 		return;
-	if (h->ob.len == 0)
+	if (h->ob.len == 0 || (!force && h->ob.p[h->ob.len - 1] == '\n'))
 		return;
 	sbuf_addc(&h->ob, '\n');
 }
@@ -259,7 +262,7 @@ html_to_text(const char *in, size_t len, char **out, size_t *outlen)
 			for (k = 0; k < sizeof(block_tags) /
 			    sizeof(block_tags[0]); k++)
 				if (strcmp(name, block_tags[k]) == 0) {
-					emit_break(&h);
+					emit_break(&h, k == 0);
 					break;
 				}
 			continue;
@@ -270,7 +273,7 @@ html_to_text(const char *in, size_t len, char **out, size_t *outlen)
 		}
 		if (is_space(c)) {
 			if (h.pre > 0 && c == '\n')
-				emit_break(&h);
+				emit_break(&h, true);
 			else if (h.pre > 0 && c != '\r')
 				emit_text(&h, " ", 1);
 			else if (h.pre == 0)
@@ -284,7 +287,7 @@ html_to_text(const char *in, size_t len, char **out, size_t *outlen)
 		emit_text(&h, in + i, n);
 		i += n;
 	}
-	emit_break(&h);
+	emit_break(&h, false);
 	if (!sbuf_finish(&h.ob)) {
 		sbuf_free(&h.ob);
 		return LW_ENOMEM;

@@ -429,22 +429,20 @@ param_get(struct parser *p, const struct params *ps, const char *name)
 	char		 key[64], *cs = NULL, *out = NULL;
 	const char	*v, *q1, *q2;
 	size_t		 i;
-	bool		 ext;
+	bool		 ext, single;
 
 	if (strlen(name) > 40)
 		return NULL;
 	snprintf(key, sizeof(key), "%s*", name);
-	if ((v = param_raw(ps, key)) != NULL) {
-		ext = true;
-		i = 1;
-	} else {
+	single = ext = (v = param_raw(ps, key)) != NULL;
+	i = 0;
+	if (!single) {
 		snprintf(key, sizeof(key), "%s*0*", name);
 		ext = (v = param_raw(ps, key)) != NULL;
 		if (!ext) {
 			snprintf(key, sizeof(key), "%s*0", name);
 			v = param_raw(ps, key);
 		}
-		i = 0;
 	}
 	if (v == NULL) {
 		if ((v = param_raw(ps, name)) == NULL)
@@ -465,7 +463,7 @@ param_get(struct parser *p, const struct params *ps, const char *name)
 			pct_decode(v, &raw);
 		else
 			sbuf_adds(&raw, v);
-		if (i == 1 || ++i >= MAX_SECTIONS)
+		if (single || ++i >= MAX_SECTIONS)
 			break;
 		snprintf(key, sizeof(key), "%s*%zu*", name, i);
 		ext = (v = param_raw(ps, key)) != NULL;
