@@ -12,6 +12,7 @@
  * never longer than the input plus a few bytes per entity.  Ignores
  * CSS hiding tricks and unknown entities (kept as written).
  */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -114,7 +115,7 @@ static size_t
 entity(struct html *h, const char *s, size_t left)
 {
 	uint32_t	cp = 0;
-	size_t		i = 1, n;
+	size_t		i = 1, n, m, best;
 	unsigned	k;
 	bool		any = false;
 
@@ -158,11 +159,22 @@ entity(struct html *h, const char *s, size_t left)
 		;
 	if (n == 1)
 		return 0;
+	/* The exact name, else (as browsers do without ';') the longest
+	   known name that starts the run: "&nbspx" is "&nbsp;x". */
+	best = SIZE_MAX;
 	for (k = 0; k < sizeof(entities) / sizeof(entities[0]); k++) {
-		if (strlen(entities[k].name) != n - 1 ||
-		    memcmp(entities[k].name, s + 1, n - 1) != 0)
+		m = strlen(entities[k].name);
+		if (m > n - 1 || memcmp(entities[k].name, s + 1, m) != 0)
 			continue;
-		if (n < left && s[n] == ';')
+		if (best == SIZE_MAX || m > strlen(entities[best].name))
+			best = k;
+	}
+	if (best != SIZE_MAX) {
+		k = (unsigned)best;
+		m = strlen(entities[k].name);
+		if (m < n - 1 || n >= left || s[n] != ';')
+			n = m + 1;
+		else
 			n++;
 		if (entities[k].cp == ' ')
 			emit_text(h, " ", 1);

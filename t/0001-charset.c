@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "charset.h"
 #include "tap.h"
@@ -48,6 +49,7 @@ main(void)
 	static const char eucms[] = "\xad\xa1\xc0\xc1\xb5\xe1";
 	char	*out;
 
+	alarm(60);
 	conv("ISO-2022-JP", jis, sizeof(jis) - 1,
 	    "①請求書 ㈱取引商事\r\n髙橋 纊", false, "iso-2022-jp NEC/IBM");
 	conv("iso-2022-jp", kana, sizeof(kana) - 1, "ﾃｽﾄ ﾃｽﾄ!", false,

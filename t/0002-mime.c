@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "tap.h"
@@ -402,6 +403,7 @@ test_garbled(void)
 int
 main(void)
 {
+	alarm(60);
 	test_iso2022jp();
 	test_nested();
 	test_rfc822();
