@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char	 sep[] = "\n--8<--\n";
 	static const char *const names[] = { "default.yaml", "a.yaml",
 	    "names.txt" };
-	static FILE		*devnull;
+	FILE			*devnull;
 	const char *const	 lookups[] = { "a.example", "x.a.example",
 	    "b.example", "", NULL };
 	struct policyset	*s;
@@ -75,8 +75,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		fz_setdir(tmpl);
 	}
-	if (devnull == NULL && (devnull = fopen("/dev/null", "w")) == NULL)
-		abort();
 	for (i = 0; i < 3; i++) {
 		if (p == NULL) {
 			fz_write(names[i], NULL, 0);
@@ -91,9 +89,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
 		(void)policy_score(policyset_for_domain(s, lookups[i]),
 		    "OFFICE_VBA");
+	if ((devnull = fopen("/dev/null", "w")) == NULL)
+		abort();
 	policy_print(s->def, devnull);
 	for (i = 0; i < s->n; i++)
 		policy_print(s->v[i], devnull);
+	fclose(devnull);
 	policyset_unref(s);
 	return 0;
 }
