@@ -10,10 +10,11 @@
  *
  * Encryption (ZipCrypto, WinZip AES): the message's password candidates
  * are tried in order.  A candidate is right only when the whole entry
- * decrypts and passes its integrity check: libzip compares the CRC
- * (ZipCrypto, AE-1) or the HMAC (AES) at the end of the data, so a
- * wrong password that happens to pass the 1-byte (ZipCrypto) or 2-byte
- * (AES) header check is still refused.  The right password is tried
+ * decrypts and passes its integrity check: libzip compares the CRC at
+ * the end of a ZipCrypto entry; for WinZip AES we check the HMAC
+ * ourselves (libcrypto; see aes_verify) and then the CRC when AE-1 has
+ * one.  So a wrong password that happens to pass the 1-byte (ZipCrypto)
+ * or 2-byte (AES) header check is still refused.  The right password is tried
  * first on the other entries.  Entries that stay closed have their
  * names checked (names are not encrypted).
  *
@@ -35,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <zip.h>
 
 #include "lurewall.h"
@@ -305,7 +308,8 @@ charge(struct scan_ctx *ctx, uint64_t n)
  */
 static enum rd
 read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
-    const char *pw, const char *epath, unsigned char **out, size_t *outlen)
+    const char *pw, bool zero_crc_ok, const char *epath, unsigned char **out,
+    size_t *outlen)
 {
 	struct scan_ctx		*ctx = a->ctx;
 	const struct limits	*lim = ctx->lim;
@@ -374,6 +378,9 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 			cap = ncap;
 		}
 		n = zip_fread(zf, buf + used, want);
+		if (n < 0 && zero_crc_ok &&
+		    zip_error_code_zip(zip_file_get_error(zf)) == ZIP_ER_CRC)
+			break;
 		if (n < 0) {
 			r = rd_of_error(zip_error_code_zip(
 			    zip_file_get_error(zf)), pw != NULL);
@@ -394,6 +401,134 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 	return RD_OK;
 }
 
+/* Read exactly n raw bytes; false on a short read or an error. */
+static bool
+read_raw(zip_file_t *zf, unsigned char *p, size_t n)
+{
+	zip_int64_t	r;
+
+	while (n > 0) {
+		if ((r = zip_fread(zf, p, n)) <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/*
+ * WinZip AES: derive the keys (PBKDF2-HMAC-SHA1, 1000 rounds), compare
+ * the 2-byte verifier, then the HMAC-SHA1 of the encrypted data with the
+ * 10-byte code after it.  Done here rather than by libzip because
+ * libzip before 1.8 compares AE-2's zero CRC and fails every AE-2
+ * entry, and so cannot tell a wrong password from a right one; the
+ * HMAC can.  Reads at most the entry's compressed size, in chunks.
+ */
+static enum rd
+aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *pw)
+{
+	unsigned char	 hdr[18], dk[66], mac[EVP_MAX_MD_SIZE], code[10];
+	unsigned char	*buf = NULL;
+	size_t		 salt, key, maclen, want;
+	uint64_t	 left;
+	zip_file_t	*zf;
+	EVP_MAC		*m = NULL;
+	EVP_MAC_CTX	*mc = NULL;
+	OSSL_PARAM	 params[2];
+	enum rd		 r = RD_WRONGPW;
+
+	switch (st->encryption_method) {
+	case ZIP_EM_AES_128:
+		salt = 8, key = 16;
+		break;
+	case ZIP_EM_AES_192:
+		salt = 12, key = 24;
+		break;
+	default:
+		salt = 16, key = 32;
+		break;
+	}
+	if (!(st->valid & ZIP_STAT_COMP_SIZE) || st->comp_size < salt + 12)
+		return RD_CORRUPT;
+	if ((zf = zip_fopen_index(a->za, i, ZIP_FL_ENCRYPTED)) == NULL) {
+		zip_error_clear(a->za);
+		return RD_CORRUPT;
+	}
+	if (!read_raw(zf, hdr, salt + 2)) {
+		r = RD_CORRUPT;
+		goto out_zf;
+	}
+	if (PKCS5_PBKDF2_HMAC_SHA1(pw, (int)strlen(pw), hdr, (int)salt, 1000,
+	    (int)(2 * key + 2), dk) != 1) {
+		r = RD_ENOMEM;
+		goto out_zf;
+	}
+	if (memcmp(dk + 2 * key, hdr + salt, 2) != 0)
+		goto out_zf;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)"SHA1", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (mc = EVP_MAC_CTX_new(m)) == NULL ||
+	    EVP_MAC_init(mc, dk + key, key, params) != 1 ||
+	    (buf = malloc(ARC_CHUNK)) == NULL) {
+		r = RD_ENOMEM;
+		goto out_mac;
+	}
+	left = st->comp_size - salt - 12;
+	while (left > 0) {
+		if (scan_expired(a->ctx)) {
+			r = RD_TIMEOUT;
+			goto out_mac;
+		}
+		want = left > ARC_CHUNK ? ARC_CHUNK : (size_t)left;
+		if (!read_raw(zf, buf, want) ||
+		    EVP_MAC_update(mc, buf, want) != 1) {
+			r = RD_CORRUPT;
+			goto out_mac;
+		}
+		left -= want;
+	}
+	if (!read_raw(zf, code, sizeof(code)) ||
+	    EVP_MAC_final(mc, mac, &maclen, sizeof(mac)) != 1 || maclen < 10) {
+		r = RD_CORRUPT;
+		goto out_mac;
+	}
+	if (memcmp(mac, code, sizeof(code)) == 0)
+		r = RD_OK;
+ out_mac:
+	free(buf);
+	EVP_MAC_CTX_free(mc);
+	EVP_MAC_free(m);
+ out_zf:
+	(void)zip_fclose(zf);
+	return r;
+}
+
+static bool
+is_aes(uint16_t m)
+{
+	return m == ZIP_EM_AES_128 || m == ZIP_EM_AES_192 ||
+	    m == ZIP_EM_AES_256;
+}
+
+/* One candidate on one encrypted entry. */
+static enum rd
+try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *pw, const char *epath, unsigned char **out, size_t *outlen)
+{
+	enum rd	r;
+
+	if (!is_aes(st->encryption_method))
+		return read_entry(a, i, st, pw, false, epath, out, outlen);
+	if ((r = aes_verify(a, i, st, pw)) != RD_OK)
+		return r;
+	/* The HMAC passed: a zero CRC is AE-2's, not an error. */
+	r = read_entry(a, i, st, pw, st->crc == 0, epath, out, outlen);
+	return r == RD_WRONGPW ? RD_CORRUPT : r;
+}
+
 /* The stored password first, then every candidate in order. */
 static enum rd
 read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
@@ -404,7 +539,7 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 	size_t			 k;
 
 	if (a->pw != NULL) {
-		r = read_entry(a, i, st, a->pw, epath, out, outlen);
+		r = try_password(a, i, st, a->pw, epath, out, outlen);
 		if (r != RD_WRONGPW)
 			return r;
 	}
@@ -413,7 +548,7 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 			continue;
 		if (scan_expired(a->ctx))
 			return RD_TIMEOUT;
-		r = read_entry(a, i, st, pw->v[k], epath, out, outlen);
+		r = try_password(a, i, st, pw->v[k], epath, out, outlen);
 		if (r == RD_WRONGPW)
 			continue;
 		if (r == RD_OK && a->pw == NULL) {
@@ -625,7 +760,8 @@ walk(struct arc *a)
 			if (r == RD_OK)
 				a->nopened++;
 		} else
-			r = read_entry(a, i, &st, NULL, epath, &buf, &blen);
+			r = read_entry(a, i, &st, NULL, false, epath, &buf,
+			    &blen);
 		switch (r) {
 		case RD_OK:
 			e = content_analyze(ctx, epath, name, NULL, buf, blen,
