@@ -190,20 +190,17 @@ add_token(struct pwcands *pc, const char *s, size_t n, bool kw,
 	return cand_add(pc, s, n, kw, max);
 }
 
-/* First ASCII token in [p, end): its start and length, or false. */
+/*
+ * The ASCII token at the start of [p, end), spaces skipped: its start
+ * and length, or false.  Other text first means the value is not here
+ * ("パスワードは次の通りです": look at the next line).
+ */
 static bool
 first_token(const char *p, const char *end, const char **tok, size_t *n)
 {
 	const unsigned char *q = (const unsigned char *)p;
 	const unsigned char *e = (const unsigned char *)end;
 
-	while (q < e && !is_tokch(*q)) {
-		/* Only spaces and separators may stand before the value. */
-		if (*q >= 0x80 || *q == ' ' || *q == '\t')
-			q++;
-		else
-			break;
-	}
 	while (q < e && (*q == ' ' || *q == '\t'))
 		q++;
 	if (q >= e || !is_tokch(*q))
@@ -259,7 +256,6 @@ after_keyword(struct pwcands *pc, const struct line *lines, size_t nl,
 	const char	*sep = NULL, *sepend = NULL;
 	size_t		 i, n, k, bi = 0;
 	enum lw_err	 e;
-	bool		 got = false;
 
 	/* Quoted or bracketed value. */
 	lim = end - p > 48 ? p + 48 : end;
@@ -281,7 +277,6 @@ after_keyword(struct pwcands *pc, const struct line *lines, size_t nl,
 			if ((e = add_token(pc, o, (size_t)(c - o), true, max)) !=
 			    LW_OK)
 				return e;
-			got = true;
 		}
 	}
 	/* After the first separator. */
@@ -294,24 +289,30 @@ after_keyword(struct pwcands *pc, const struct line *lines, size_t nl,
 	if (sepend != NULL && first_token(sepend, end, &tok, &n)) {
 		if ((e = add_token(pc, tok, n, true, max)) != LW_OK)
 			return e;
-		got = true;
 	}
 	/* Right after the keyword ("pass 2022", "PW:abc"). */
 	if (sepend == NULL && first_token(p, end, &tok, &n)) {
 		if ((e = add_token(pc, tok, n, true, max)) != LW_OK)
 			return e;
-		got = true;
 	}
-	if (got)
-		return LW_OK;
-	/* The value on one of the next non-empty lines. */
+	/*
+	 * A value alone on one of the next non-empty lines ("...is
+	 * below:", "解凍パスワードは次の通りです").
+	 */
 	for (k = ln + 1, i = 0; k < nl && i < PW_NEXTLINES; k++) {
-		if (!first_token(lines[k].s, lines[k].e, &tok, &n)) {
-			if (lines[k].e > lines[k].s)
-				i++;
+		const char *s = lines[k].s, *le = lines[k].e;
+
+		while (le > s && (le[-1] == ' ' || le[-1] == '\t'))
+			le--;
+		if (le == s)
 			continue;
-		}
-		return add_token(pc, tok, n, true, max);
+		i++;
+		if (!first_token(s, le, &tok, &n) || tok + n != le)
+			continue;
+		for (c = tok; c < le && !is_alnum((unsigned char)*c); c++)
+			;
+		if (c < le)
+			return add_token(pc, tok, n, true, max);
 	}
 	return LW_OK;
 }
