@@ -754,7 +754,7 @@ scan_project(struct scan_ctx *ctx, const char *part, struct cfb *c,
 	}
 	if (ncode > 0)
 		e = findings_add(ctx->fs, "OFFICE_VBA", part,
-		    "VBA project %s: %zu modules (%zu with code): %s",
+		    "VBA project %s (modules: %zu, with code: %zu): %s",
 		    *vbapath ? vbapath : "VBA", d.n, ncode, names.s);
 out:
 	ovba_dir_free(&d);
