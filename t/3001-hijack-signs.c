@@ -1,7 +1,8 @@
 /*
  * 3001-hijack-signs: the HDR_/BODY_ signs and EMOTET_LURE on messages
  * built by hand (mirrors of the corpus lures and benign mails, and the
- * false positives issue 5 names), under the corpus scenario's policy.
+ * false positives issue 5 names), under the corpus scenario's policy;
+ * the policy's custom rules and trusted_senders.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -761,6 +762,122 @@ payloads(void)
 	    "two strong signs: one EMOTET_LURE");
 }
 
+static pcre2_code *
+compile(const char *pattern)
+{
+	pcre2_code	*re;
+	int		 err;
+	PCRE2_SIZE	 off;
+
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
+	if (re == NULL)
+		bail("pcre2_compile %s", pattern);
+	return re;
+}
+
+static void
+custom_rules(void)
+{
+	struct policy		 pol = scenario;
+	struct custom_rule	 r[6];
+	static char		*trusted[] = { "@shop-kobayashi.example",
+				    "someone@other.example" };
+	struct message		*m;
+	struct mime_part	*inner;
+	size_t			 i;
+
+	memset(r, 0, sizeof(r));
+	r[0].name = "LOCAL_INVOICE_SUBJECT";
+	r[0].where = WHERE_SUBJECT;
+	r[0].re = compile("請求書|invoice");
+	r[1].name = "LOCAL_DELIVERY_NAME";
+	r[1].where = WHERE_FROM_NAME;
+	r[1].re = compile("^Delivery");
+	r[2].name = "LOCAL_FREEMAIL";
+	r[2].where = WHERE_FROM_ADDR;
+	r[2].re = compile("@webmail-free\\.example$");
+	r[3].name = "LOCAL_PASSWORD_LINE";
+	r[3].where = WHERE_BODY;
+	r[3].re = compile("(?m)^パスワード[:：]");
+	r[4].name = "LOCAL_MAILER";
+	r[4].where = WHERE_HEADER;
+	r[4].header = "X-Mailer";
+	r[4].re = compile("PHPMailer");
+	r[5].name = "LOCAL_BACKTRACK";
+	r[5].where = WHERE_SUBJECT;
+	r[5].re = compile("^(\\w+\\s?)*!!$");
+	pol.rules = r;
+	pol.nrules = 6;
+
+	expect(mk("山田 太郎", "yamada@torihiki.example.ne.jp",
+	    "請求書の送付", NULL, "x\r\n"), &pol, NULL,
+	    "LOCAL_INVOICE_SUBJECT", "custom rule on the decoded subject");
+	ok(strstr(detail("LOCAL_INVOICE_SUBJECT"), "請求書") != NULL,
+	    "the detail shows the matched text");
+	expect(mk("Delivery Service", "notice@parcel-track.example",
+	    "Parcel", NULL, "x"), &pol, NULL, "LOCAL_DELIVERY_NAME",
+	    "custom rule on the display name");
+	expect(mk("佐藤 花子", "sato.hanako@webmail-free.example",
+	    "x", NULL, "x"), &pol, "OFFICE_VBA",
+	    INTNAME ",LOCAL_FREEMAIL," LURE,
+	    "custom rule on the address, beside the signs");
+	m = mk("X", "x@a.example", "x", NULL, "ファイルを送ります。");
+	mk_child(m, text_part("2", "ご確認ください。\nパスワード：1234\n",
+	    false));
+	expect(m, &pol, NULL, "LOCAL_PASSWORD_LINE",
+	    "custom rule on the second text part");
+	m = mk("X", "x@a.example", "x", NULL, "fwd");
+	inner = xcalloc(1, sizeof(*inner));
+	inner->path = xstrdup("2");
+	inner->ctype = xstrdup("message/rfc822");
+	inner->inner = mk("Y", "y@b.example", "y", NULL, "パスワード:1\n");
+	mk_child(m, inner);
+	expect(m, &pol, NULL, "LOCAL_PASSWORD_LINE",
+	    "custom body rule sees attached messages' text");
+	m = mk("X", "x@a.example", "x", NULL, "x");
+	mk_hdr(m, "Received", "from PHPMailer");
+	mk_hdr(m, "x-mailer", "PHPMailer 6.0");
+	expect(m, &pol, NULL, "LOCAL_MAILER",
+	    "custom rule on a named header (case-insensitive name)");
+	expect(mk("X", "x@a.example", "x", NULL, "x"), &pol, NULL, "",
+	    "no custom rule matches");
+	expect(mk("X", "x@a.example",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", NULL, "x"),
+	    &pol, NULL, "SCAN_ERROR",
+	    "a custom rule past the pcre2 match limit is SCAN_ERROR");
+	ok(strstr(detail("SCAN_ERROR"), "LOCAL_BACKTRACK") != NULL,
+	    "the SCAN_ERROR detail names the rule");
+	expect(mk("X", "x@a.example", "invoice \xff\xfe", NULL, "x"), &pol,
+	    NULL, "LOCAL_INVOICE_SUBJECT",
+	    "invalid UTF-8 in the subject still matches");
+
+	/* trusted_senders: signs skipped, custom rules kept. */
+	pol.trusted_senders = trusted;
+	pol.ntrusted_senders = 2;
+	expect(mk("Taro Yamada", "info@Shop-Kobayashi.example",
+	    "RE: invoice", NULL, "x\r\n\r\n" WROTE_SATO), &pol,
+	    "OFFICE_VBA", "LOCAL_INVOICE_SUBJECT",
+	    "trusted @domain: no hijack sign, no EMOTET_LURE, custom rule");
+	expect(mk("Taro Yamada", "Someone@other.example", "RE: x", NULL,
+	    "x"), &pol, "OFFICE_VBA", "", "trusted address");
+	expect(mk("Taro Yamada", "someone@sub.other.example", "RE: x", NULL,
+	    "x"), &pol, "OFFICE_VBA", SPOOF "," FAKE "," LURE,
+	    "a trusted address does not trust its domain");
+	expect(mk("Taro Yamada", "info@x.shop-kobayashi.example", "RE: x",
+	    NULL, "x"), &pol, NULL, SPOOF "," FAKE,
+	    "@domain trusts that domain only");
+
+	test_expired = true;
+	expect(mk("山田 太郎", "yamada@torihiki.example.ne.jp",
+	    "請求書の送付", NULL, "x\r\n"), &pol, NULL, "",
+	    "custom rules stop when the scan budget is spent");
+	test_expired = false;
+
+	for (i = 0; i < 6; i++)
+		pcre2_code_free(r[i].re);
+}
+
 static void
 robustness(void)
 {
@@ -804,6 +921,7 @@ main(void)
 	name_forms();
 	other_signs();
 	payloads();
+	custom_rules();
 	robustness();
 	findings_free(&last);
 	person_free(&staff[0]);
