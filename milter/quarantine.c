@@ -440,11 +440,14 @@ quarantine_close(struct quarantine *q)
 	free(q);
 }
 
-/* "20250101T120000Z-0123456789abcdef": sorts by time, never guessed. */
+/*
+ * "20250101T120000-89abcdef" (UTC): sorts by time, short enough for a
+ * terminal line; mkdirat's EEXIST makes a clash a retry.
+ */
 static enum lw_err
 make_id(time_t when, char id[QUARANTINE_ID_MAX])
 {
-	unsigned char	rnd[8];
+	unsigned char	rnd[4];
 	struct tm	tm;
 	size_t		i, n;
 
@@ -452,7 +455,7 @@ make_id(time_t when, char id[QUARANTINE_ID_MAX])
 		return LW_EIO;
 	if (gmtime_r(&when, &tm) == NULL)
 		return LW_EINVAL;
-	n = strftime(id, QUARANTINE_ID_MAX, "%Y%m%dT%H%M%SZ-", &tm);
+	n = strftime(id, QUARANTINE_ID_MAX, "%Y%m%dT%H%M%S-", &tm);
 	if (n == 0)
 		return LW_EINVAL;
 	for (i = 0; i < sizeof(rnd); i++)
@@ -1511,7 +1514,7 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 	struct quarantine_item	 *it = NULL;
 	struct sbuf		  hdrs = { 0 };
 	unsigned char		 *raw = NULL, *nl;
-	size_t			  len, nto;
+	size_t			  len, nto, i;
 	char			**av = NULL, *avbuf = NULL, *msgid, *date;
 	char			 *hv = NULL, gen[256], host[128];
 	char			 *const *rcpts;
@@ -1546,6 +1549,19 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 	}
 	if (nto == 0) {
 		errf(err, errlen, "no recipients stored (use --to)");
+		e = LW_EINVAL;
+		goto out;
+	}
+	/* A word starting with '-' would be an option to the command. */
+	for (i = 0; i < nto; i++)
+		if (rcpts[i][0] == '-' || rcpts[i][0] == '\0') {
+			errf(err, errlen, "refusing recipient that starts "
+			    "with '-' or is empty");
+			e = LW_EINVAL;
+			goto out;
+		}
+	if (it->mail_from != NULL && it->mail_from[0] == '-') {
+		errf(err, errlen, "refusing sender that starts with '-'");
 		e = LW_EINVAL;
 		goto out;
 	}
