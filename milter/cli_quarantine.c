@@ -534,14 +534,14 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 	}
 	/*
 	 * time id from rcpt score subject: the addresses give way (down to
-	 * 12 columns) so that at least 20 are left for the subject.
+	 * 10 columns) so that at least 20 are left for the subject.
 	 */
 	width = term_width();
 	for (i = 0; i < n; i++)
 		if (strlen(v[i]->id) > wid)
 			wid = strlen(v[i]->id);
 	used = 16 + 1 + wid + 1 + wscore + 1 + 2;
-	cap = width > used + 20 + 24 ? (width - used - 20) / 2 : 12;
+	cap = width > used + 20 + 20 ? (width - used - 20) / 2 : 10;
 	if (cap > COL_ADDR)
 		cap = COL_ADDR;
 	for (i = 0; i < n; i++) {
@@ -585,7 +585,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		pad(stdout, from[i], wfrom + 1);
 		pad(stdout, rcpt[i], wrcpt + 1);
 		printf("%*d ", (int)wscore, v[i]->score);
-		fit(subj[i], width > used + 10 ? width - used : 10);
+		fit(subj[i], width > used + 3 ? width - used : 3);
 		puts(subj[i]);
 		free(from[i]);
 		free(rcpt[i]);
