@@ -31,6 +31,9 @@ struct envelope {
 	size_t		 nrcpts;
 	char		*auth_authen;	/* {auth_authen} */
 	char		*daemon_name;	/* {daemon_name} */
+	bool		 truncated;	/* milter dropped bytes past
+					   limits.max_message_bytes:
+					   scan records MIME_LIMIT */
 };
 
 void		 envelope_free(struct envelope *);
