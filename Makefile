@@ -45,6 +45,7 @@ ALL_LIBS = $(PKG_LIBS) $(EXTRA_LIBS)
 # The engine: every stage that does not know libmilter.
 LIB_OBJS =
 LIB_OBJS += milter/lurewall.o
+LIB_OBJS += milter/json.o
 LIB_OBJS += milter/log.o
 LIB_OBJS += milter/rules.o
 LIB_OBJS += milter/charset.o

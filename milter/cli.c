@@ -1,2 +1,451 @@
-/* cli.c: placeholder until its stage lands. */
-#include "lurewall.h"
+/*
+ * cli.c: `lurewall`, the admin's command-line tool.  One table of verbs:
+ * scan (the daemon's engine, offline), check-config, quarantine ...,
+ * version.  Exit codes: scan 0 accept, 1 tag/quarantine/reject,
+ * 2 error; other verbs 0 ok, 2 usage or config error (quarantine verbs
+ * document their own in lurewall(8)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_quarantine.h"
+#include "config.h"
+#include "filetype.h"
+#include "json.h"
+#include "log.h"
+#include "mime.h"
+#include "policy.h"
+#include "scan.h"
+#include "verdict.h"
+
+#define EXIT_FLAGGED	1
+#define EXIT_TROUBLE	2
+
+static const char	*config_arg;	/* -c before the verb */
+
+/*
+ * The config to use: -c, else the installed one, else conf/ beside the
+ * binary, so that a build in the source tree works out of the box.
+ */
+static const char *
+config_path(const char *given)
+{
+	static char	 buf[PATH_MAX];
+	char		 exe[PATH_MAX], *slash;
+	ssize_t		 n;
+
+	if (given != NULL)
+		return given;
+	if (config_arg != NULL)
+		return config_arg;
+	if (access(LW_DEFAULT_CONFIG, F_OK) == 0)
+		return LW_DEFAULT_CONFIG;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			if (snprintf(buf, sizeof(buf), "%.*s/conf/lurewall.yaml",
+			    (int)(sizeof(buf) - 32), exe) < (int)sizeof(buf) &&
+			    access(buf, F_OK) == 0)
+				return buf;
+		}
+	}
+	return LW_DEFAULT_CONFIG;
+}
+
+static int
+load_all(const char *path, struct config **cfg, struct policyset **ps)
+{
+	char	err[1024];
+
+	if (config_load(path, cfg, err, sizeof(err)) != LW_OK) {
+		fprintf(stderr, "lurewall: %s\n", err);
+		return -1;
+	}
+	if (policy_load_dir((*cfg)->policy_dir, &(*cfg)->limits, ps, err,
+	    sizeof(err)) != LW_OK) {
+		fprintf(stderr, "lurewall: %s\n", err);
+		config_free(*cfg);
+		*cfg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a file or stdin, keeping at most max bytes (the rest counted). */
+static int
+read_message(const char *file, uint64_t max, unsigned char **buf,
+    size_t *len, uint64_t *total)
+{
+	FILE		*f;
+	unsigned char	*b = NULL, *nb, junk[65536];
+	size_t		 cap = 0, n = 0, r;
+
+	*total = 0;
+	if (strcmp(file, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(file, "rb")) == NULL) {
+		fprintf(stderr, "lurewall: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (n < max) {
+			if (cap - n < 65536) {
+				cap = cap ? cap * 2 : 65536;
+				if ((nb = realloc(b, cap + 1)) == NULL)
+					goto nomem;
+				b = nb;
+			}
+			r = fread(b + n, 1, (size_t)(max - n) < cap - n ?
+			    (size_t)(max - n) : cap - n, f);
+			n += r;
+		} else
+			r = fread(junk, 1, sizeof(junk), f);
+		*total += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "lurewall: %s: read error\n", file);
+		goto fail;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (b == NULL && (b = malloc(1)) == NULL)
+		goto nomem;
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+nomem:
+	fprintf(stderr, "lurewall: %s: out of memory\n", file);
+fail:
+	if (f != stdin)
+		fclose(f);
+	free(b);
+	return -1;
+}
+
+struct parts_out {
+	FILE	*f;
+	bool	 json;
+	bool	 first;
+};
+
+static bool
+print_part(const struct mime_part *p, void *arg)
+{
+	struct parts_out	*o = arg;
+	char			*name;
+
+	if (o->json) {
+		if (!o->first)
+			fputc(',', o->f);
+		o->first = false;
+		fputc('{', o->f);
+		json_key(o->f, "path", 1);
+		json_string(o->f, p->path);
+		json_key(o->f, "type", 0);
+		json_string(o->f, p->ctype);
+		json_key(o->f, "size", 0);
+		fprintf(o->f, "%zu", p->body_len);
+		json_key(o->f, "name", 0);
+		json_string(o->f, p->filename);
+		fputc('}', o->f);
+		return true;
+	}
+	name = p->filename != NULL ?
+	    lw_sanitize(p->filename, strlen(p->filename), 120) : NULL;
+	fprintf(o->f, "  %-8s %-40s %10zu  %s\n",
+	    *p->path != '\0' ? p->path : "-", p->ctype, p->body_len,
+	    name != NULL ? name : "");
+	free(name);
+	return true;
+}
+
+static void
+print_result(FILE *f, const char *file, const struct scan_result *res,
+    bool json)
+{
+	const struct verdict	*v = res->verdict;
+	const struct message	*m = res->msg;
+	struct parts_out	 o = { f, json, true };
+	size_t			 i;
+
+	if (json) {
+		fputc('{', f);
+		json_key(f, "file", 1);
+		json_string(f, file);
+		json_key(f, "action", 0);
+		json_string(f, verdict_action_name(v->action));
+		json_key(f, "score", 0);
+		fprintf(f, "%d", v->score);
+		json_key(f, "policy", 0);
+		json_string(f, v->policy->name);
+		json_key(f, "rules", 0);
+		json_string(f, v->rules);
+		json_key(f, "from", 0);
+		json_string(f, m->from.addr);
+		json_key(f, "from_name", 0);
+		json_string(f, m->from.display);
+		json_key(f, "subject", 0);
+		json_string(f, m->subject);
+		json_key(f, "elapsed_ms", 0);
+		fprintf(f, "%llu", (unsigned long long)res->elapsed_ms);
+		json_key(f, "findings", 0);
+		fputc('[', f);
+		for (i = 0; i < v->findings.n; i++) {
+			const struct finding	*fd = &v->findings.v[i];
+
+			fprintf(f, "%s{", i ? "," : "");
+			json_key(f, "rule", 1);
+			json_string(f, fd->rule);
+			json_key(f, "score", 0);
+			fprintf(f, "%d", fd->score);
+			json_key(f, "part", 0);
+			json_string(f, fd->part);
+			json_key(f, "detail", 0);
+			json_string(f, fd->detail);
+			fputc('}', f);
+		}
+		fputc(']', f);
+		json_key(f, "parts", 0);
+		fputc('[', f);
+		mime_visit(m, print_part, &o);
+		fputs("]}\n", f);
+		return;
+	}
+	fprintf(f, "%s: %s score=%d policy=%s (%llu ms)\n", file,
+	    verdict_action_name(v->action), v->score, v->policy->name,
+	    (unsigned long long)res->elapsed_ms);
+	for (i = 0; i < v->findings.n; i++) {
+		const struct finding	*fd = &v->findings.v[i];
+
+		fprintf(f, "  %-28s %4d  %s%s%s\n", fd->rule, fd->score,
+		    *fd->part != '\0' ? fd->part : "-",
+		    *fd->detail != '\0' ? ": " : "", fd->detail);
+	}
+	fprintf(f, " parts:\n");
+	mime_visit(m, print_part, &o);
+}
+
+static void
+usage_scan(void)
+{
+	fprintf(stderr, "usage: lurewall scan [-c FILE] [--rcpt ADDR]... "
+	    "[--from ADDR] [--json] FILE... | -\n");
+}
+
+static int
+cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct envelope		 env;
+	struct config		*cfg = NULL;
+	struct policyset	*ps = NULL;
+	const char		*cpath = NULL;
+	bool			 json = false;
+	int			 ch, rc = 0, i;
+
+	memset(&env, 0, sizeof(env));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'r':
+			if (envelope_add_rcpt(&env, optarg) != LW_OK)
+				goto nomem;
+			break;
+		case 'F':
+			free(env.mail_from);
+			if ((env.mail_from = strdup(optarg)) == NULL)
+				goto nomem;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			usage_scan();
+			envelope_free(&env);
+			return EXIT_TROUBLE;
+		}
+	}
+	if (optind >= argc) {
+		usage_scan();
+		envelope_free(&env);
+		return EXIT_TROUBLE;
+	}
+	if (load_all(config_path(cpath), &cfg, &ps) != 0) {
+		envelope_free(&env);
+		return EXIT_TROUBLE;
+	}
+	if (filetype_init(1) != LW_OK) {
+		fprintf(stderr, "lurewall: cannot load libmagic\n");
+		rc = EXIT_TROUBLE;
+		goto out;
+	}
+	for (i = optind; i < argc; i++) {
+		struct scan_result	 res;
+		unsigned char		*raw;
+		size_t			 len;
+		uint64_t		 total;
+		enum lw_err		 e;
+
+		if (read_message(argv[i], cfg->limits.max_message_bytes, &raw,
+		    &len, &total) != 0) {
+			rc = EXIT_TROUBLE;
+			continue;
+		}
+		env.truncated = total > len;
+		env.orig_len = total;
+		e = scan_message(raw, len, &env, &cfg->limits, ps, &res);
+		free(raw);
+		if (e != LW_OK) {
+			fprintf(stderr, "lurewall: %s: scan failed: %s\n",
+			    argv[i], lw_strerror(e));
+			rc = EXIT_TROUBLE;
+			continue;
+		}
+		print_result(stdout, argv[i], &res, json);
+		if (res.verdict->action != ACT_ACCEPT && rc == 0)
+			rc = EXIT_FLAGGED;
+		scan_result_free(&res);
+	}
+	filetype_fini();
+out:
+	policyset_unref(ps);
+	config_free(cfg);
+	envelope_free(&env);
+	if (fflush(stdout) != 0)
+		rc = EXIT_TROUBLE;
+	return rc;
+nomem:
+	envelope_free(&env);
+	fprintf(stderr, "lurewall: out of memory\n");
+	return EXIT_TROUBLE;
+}
+
+static int
+cmd_check_config(int argc, char **argv)
+{
+	struct config		*cfg = NULL;
+	struct policyset	*ps = NULL;
+	const char		*cpath = NULL, *path;
+	size_t			 i;
+	int			 ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		default:
+			fprintf(stderr,
+			    "usage: lurewall check-config [-c FILE]\n");
+			return EXIT_TROUBLE;
+		}
+	}
+	path = config_path(cpath);
+	if (load_all(path, &cfg, &ps) != 0)
+		return EXIT_TROUBLE;
+	printf("# %s: ok\n", path);
+	config_print(cfg, stdout);
+	printf("---\n");
+	policy_print(ps->def, stdout);
+	for (i = 0; i < ps->n; i++) {
+		printf("---\n");
+		policy_print(ps->v[i], stdout);
+	}
+	policyset_unref(ps);
+	config_free(cfg);
+	return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+}
+
+static int
+cmd_quarantine(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: lurewall quarantine "
+		    "list|show|release|delete|purge|stats|verify ...\n");
+		return EXIT_TROUBLE;
+	}
+	return cli_quarantine(argc - 1, argv + 1, config_arg);
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	printf("lurewall %s\n", LW_VERSION);
+	return 0;
+}
+
+static const struct verb {
+	const char	*name;
+	int		(*run)(int, char **);
+	const char	*usage;
+} verbs[] = {
+	{ "scan", cmd_scan,
+	    "scan [-c FILE] [--rcpt ADDR]... [--from ADDR] [--json] FILE..." },
+	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
+	{ "quarantine", cmd_quarantine,
+	    "quarantine list|show|release|delete|purge|stats|verify ..." },
+	{ "version", cmd_version, "version" },
+};
+
+static void
+usage(void)
+{
+	size_t	i;
+
+	fprintf(stderr, "usage: lurewall [-v] [-c FILE] COMMAND ...\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(stderr, "       lurewall %s\n", verbs[i].usage);
+	exit(EXIT_TROUBLE);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t	i;
+	int	ch;
+
+	log_init("lurewall", LOG_MAIL, true);
+	while ((ch = getopt(argc, argv, "+c:vV")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_arg = optarg;
+			break;
+		case 'v':
+			log_setverbose(log_getverbose() + 1);
+			break;
+		case 'V':
+			return cmd_version(0, NULL);
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[0], verbs[i].name) == 0)
+			return verbs[i].run(argc, argv);
+	fprintf(stderr, "lurewall: unknown command %s\n", argv[0]);
+	usage();
+}

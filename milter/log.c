@@ -34,6 +34,11 @@ log_getverbose(void)
 	return verbose;
 }
 
+static void vlog(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+static void vlog_errno(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vlog(int prio, const char *fmt, va_list ap)
 {

@@ -925,6 +925,7 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 		return SMFIS_ACCEPT;
 	}
 	m->env.truncated = m->mb.truncated;
+	m->env.orig_len = m->mb.seen;
 	memset(&res, 0, sizeof(res));
 	e = scan_message(raw, len, &m->env, &m->snap->cfg->limits,
 	    m->snap->ps, &res);

@@ -1,5 +1,5 @@
 /*
- * policy.h: per-domain policies from conf/policy.d/*.yaml (libyaml).
+ * policy.h: per-domain policies from the YAML files in conf/policy.d (libyaml).
  *
  * default.yaml covers every domain no other file names; every other
  * file inherits from it whatever it does not set: maps (thresholds,

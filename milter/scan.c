@@ -1,2 +1,298 @@
-/* scan.c: placeholder until its stage lands. */
-#include "lurewall.h"
+/*
+ * scan.c: the engine's entry point: raw message -> findings -> verdict.
+ *
+ * Takes the raw message, the envelope and the policies; returns the
+ * parsed message and the verdict of the most severe recipient policy.
+ * Content analysis (MIME, archives, Office, file types) runs once; the
+ * policy-dependent signs (hijack, custom rules, EMOTET_LURE) run once
+ * per distinct recipient policy.  Bounded by the limits and by a wall
+ * clock budget (SCAN_TIMEOUT).  Only internal errors (ENOMEM) fail.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "content.h"
+#include "hijack.h"
+#include "log.h"
+#include "mime.h"
+#include "policy.h"
+#include "pwcand.h"
+#include "scan.h"
+#include "verdict.h"
+
+bool
+scan_expired(struct scan_ctx *ctx)
+{
+	if (ctx->timed_out)
+		return true;
+	if (ctx->deadline_ms == 0 || lw_now_ms() < ctx->deadline_ms)
+		return false;
+	ctx->timed_out = true;
+	(void)findings_add(ctx->fs, "SCAN_TIMEOUT", "",
+	    "scan budget of %u ms spent; rest of the message not analyzed",
+	    ctx->lim->scan_timeout_ms);
+	scan_log(ctx, LOG_WARNING, "scan budget of %u ms spent",
+	    ctx->lim->scan_timeout_ms);
+	return true;
+}
+
+void
+scan_log(const struct scan_ctx *ctx, int prio, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0) {
+		log_msg(prio, ctx != NULL ? ctx->qid : NULL, "%s", s);
+		free(s);
+	}
+	va_end(ap);
+}
+
+void
+envelope_free(struct envelope *env)
+{
+	size_t	i;
+
+	if (env == NULL)
+		return;
+	free(env->qid);
+	free(env->client_addr);
+	free(env->client_name);
+	free(env->helo);
+	free(env->mail_from);
+	for (i = 0; i < env->nrcpts; i++)
+		free(env->rcpts[i]);
+	free(env->rcpts);
+	free(env->auth_authen);
+	free(env->daemon_name);
+	memset(env, 0, sizeof(*env));
+}
+
+enum lw_err
+envelope_add_rcpt(struct envelope *env, const char *rcpt)
+{
+	char	**nv, *dup;
+
+	if ((dup = strdup(rcpt)) == NULL)
+		return LW_ENOMEM;
+	if ((nv = reallocarray(env->rcpts, env->nrcpts + 1,
+	    sizeof(*nv))) == NULL) {
+		free(dup);
+		return LW_ENOMEM;
+	}
+	env->rcpts = nv;
+	env->rcpts[env->nrcpts++] = dup;
+	return LW_OK;
+}
+
+struct attach_walk {
+	struct scan_ctx	*ctx;
+	enum lw_err	 err;
+};
+
+/*
+ * Every attachment goes through the content dispatcher.  Its path is
+ * the MIME part path plus its file name ("2/invoice.zip"), so findings
+ * inside it read "2/invoice.zip/doc.xls".
+ */
+static bool
+visit_attachment(const struct mime_part *part, void *arg)
+{
+	struct attach_walk	*w = arg;
+	char			*path = NULL, *name = NULL;
+	enum lw_err		 e;
+
+	if (!part->is_attachment || part->nchild > 0 || part->inner != NULL)
+		return true;
+	if (scan_expired(w->ctx))
+		return false;
+	if (part->filename != NULL) {
+		if ((name = lw_sanitize(part->filename,
+		    strlen(part->filename), 200)) == NULL) {
+			w->err = LW_ENOMEM;
+			return false;
+		}
+		e = lw_asprintf(&path, "%s%s%s", part->path,
+		    *part->path != '\0' ? "/" : "", name);
+	} else
+		e = lw_asprintf(&path, "%s", *part->path != '\0' ?
+		    part->path : "1");
+	if (e != LW_OK) {
+		free(name);
+		w->err = e;
+		return false;
+	}
+	e = content_analyze(w->ctx, path, part->filename, part->ctype,
+	    part->body, part->body_len, 0);
+	if (e == LW_ENOMEM)
+		w->err = e;
+	else if (e != LW_OK)
+		/* An analyzer's own failure is evidence, not a verdict. */
+		(void)findings_add(w->ctx->fs, "SCAN_ERROR", path,
+		    "analyzer failed: %s", lw_strerror(e));
+	free(path);
+	free(name);
+	return w->err == LW_OK;
+}
+
+/* The From address and the envelope sender are both on macro_senders. */
+static bool
+macro_sender(const struct policy *p, const struct message *msg,
+    const struct envelope *env)
+{
+	if (p->nmacro_senders == 0 || msg->from.addr == NULL)
+		return false;
+	if (!policy_addr_listed(p->macro_senders, p->nmacro_senders,
+	    msg->from.addr))
+		return false;
+	if (env != NULL && env->mail_from != NULL && *env->mail_from != '\0')
+		return policy_addr_listed(p->macro_senders,
+		    p->nmacro_senders, env->mail_from);
+	return true;
+}
+
+static const char *
+addr_domain(const char *addr)
+{
+	const char	*at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL ? at + 1 : "";
+}
+
+/* Judge the message under one policy into *v. */
+static enum lw_err
+judge_policy(struct scan_ctx *ctx, const struct message *msg,
+    const struct envelope *env, const struct policy *p,
+    const struct findings *content, struct verdict *v)
+{
+	struct findings	 all = { 0 }, sig = { 0 };
+	enum lw_err	 e;
+
+	e = hijack_scan(ctx, msg, p, content, &sig);
+	if (e == LW_OK)
+		e = findings_append(&all, content);
+	if (e == LW_OK)
+		e = findings_append(&all, &sig);
+	if (e == LW_OK)
+		e = verdict_judge(&all, p,
+		    macro_sender(p, msg, env) ? VERDICT_MACRO_SENDER : 0, v);
+	findings_free(&sig);
+	findings_free(&all);
+	return e;
+}
+
+/* More severe action first; the higher score breaks a tie. */
+static bool
+verdict_worse(const struct verdict *a, const struct verdict *b)
+{
+	int	sa = verdict_severity(a->action);
+	int	sb = verdict_severity(b->action);
+
+	return sa != sb ? sa > sb : a->score > b->score;
+}
+
+enum lw_err
+scan_message(const unsigned char *raw, size_t len,
+    const struct envelope *env, const struct limits *lim,
+    const struct policyset *ps, struct scan_result *res)
+{
+	struct findings		 content = { 0 };
+	struct pwcands		 pw = { 0 };
+	struct scan_ctx		 ctx;
+	struct attach_walk	 walk;
+	struct verdict		*best = NULL, cur;
+	const struct policy	**seen = NULL;
+	size_t			 nseen = 0, i, j, n;
+	uint64_t		 start = lw_now_ms();
+	enum lw_err		 e;
+
+	memset(res, 0, sizeof(*res));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.lim = lim;
+	ctx.fs = &content;
+	ctx.pw = &pw;
+	ctx.qid = env != NULL ? env->qid : NULL;
+	if (lim->scan_timeout_ms > 0)
+		ctx.deadline_ms = start + lim->scan_timeout_ms;
+
+	if ((e = mime_parse(raw, len, lim, &content, &res->msg)) != LW_OK)
+		goto out;
+	ctx.msg = res->msg;
+	if (env != NULL && env->truncated)
+		(void)findings_add(&content, "MIME_LIMIT", "",
+		    "message of %llu bytes exceeds max_message_bytes %llu;"
+		    " scanned the first %zu",
+		    (unsigned long long)env->orig_len,
+		    (unsigned long long)lim->max_message_bytes, len);
+	if ((e = pwcand_collect(&pw, res->msg,
+	    lim->password_candidates)) != LW_OK)
+		goto out;
+
+	walk.ctx = &ctx;
+	walk.err = LW_OK;
+	mime_visit(res->msg, visit_attachment, &walk);
+	if ((e = walk.err) != LW_OK)
+		goto out;
+
+	/* One verdict per distinct recipient policy; the worst wins. */
+	n = env != NULL && env->nrcpts > 0 ? env->nrcpts : 1;
+	if ((seen = calloc(n, sizeof(*seen))) == NULL ||
+	    (best = calloc(1, sizeof(*best))) == NULL) {
+		e = LW_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct policy	*p;
+
+		p = env != NULL && env->nrcpts > 0 ?
+		    policyset_for_domain(ps, addr_domain(env->rcpts[i])) :
+		    ps->def;
+		for (j = 0; j < nseen; j++)
+			if (seen[j] == p)
+				break;
+		if (j < nseen)
+			continue;
+		seen[nseen++] = p;
+		if ((e = judge_policy(&ctx, res->msg, env, p, &content,
+		    &cur)) != LW_OK)
+			goto out;
+		if (nseen == 1 || verdict_worse(&cur, best)) {
+			verdict_free(best);
+			*best = cur;
+		} else
+			verdict_free(&cur);
+	}
+	res->verdict = best;
+	best = NULL;
+	e = LW_OK;
+out:
+	if (best != NULL) {
+		verdict_free(best);
+		free(best);
+	}
+	free(seen);
+	pwcand_free(&pw);
+	findings_free(&content);
+	res->elapsed_ms = lw_now_ms() - start;
+	if (e != LW_OK)
+		scan_result_free(res);
+	return e;
+}
+
+void
+scan_result_free(struct scan_result *res)
+{
+	if (res == NULL)
+		return;
+	mime_free(res->msg);
+	if (res->verdict != NULL) {
+		verdict_free(res->verdict);
+		free(res->verdict);
+	}
+	res->msg = NULL;
+	res->verdict = NULL;
+}

@@ -31,9 +31,10 @@ struct envelope {
 	size_t		 nrcpts;
 	char		*auth_authen;	/* {auth_authen} */
 	char		*daemon_name;	/* {daemon_name} */
-	bool		 truncated;	/* milter dropped bytes past
-					   limits.max_message_bytes:
-					   scan records MIME_LIMIT */
+	bool		 truncated;	/* the MTA's message was longer than
+					   limits.max_message_bytes and cut:
+					   scan_message records MIME_LIMIT */
+	uint64_t	 orig_len;	/* its full length when truncated */
 };
 
 void		 envelope_free(struct envelope *);
@@ -75,11 +76,10 @@ struct scan_result {
 };
 
 /*
- * Scan one message.  policy selection: each recipient's domain picks a
- * policy (policyset_for_domain); no recipients: the default policy, or
- * the policy of force_domain when that is not NULL (`lurewall scan
- * --rcpt`).  Returns LW_OK with res filled, or an internal error (res
- * empty; the caller applies on_error).
+ * Scan one message.  Each recipient's domain picks a policy
+ * (policyset_for_domain); without recipients the default policy judges
+ * (`lurewall scan` without --rcpt).  Returns LW_OK with res filled, or
+ * an internal error (res empty; the caller applies on_error).
  */
 enum lw_err	 scan_message(const unsigned char *raw, size_t len,
 		    const struct envelope *, const struct limits *,

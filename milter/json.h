@@ -1,0 +1,16 @@
+/*
+ * json.h: the little JSON writing the CLI needs (one object per line
+ * for scripts).  Strings are sanitized to valid UTF-8 first, so
+ * attacker bytes cannot break a consumer's parser.
+ */
+#ifndef JSON_H
+#define JSON_H
+
+#include <stdio.h>
+
+/* Write s as a JSON string literal (NULL as null). */
+void	json_string(FILE *, const char *s);
+/* Write "key": (with a leading comma unless first). */
+void	json_key(FILE *, const char *key, int first);
+
+#endif /* JSON_H */
