@@ -49,6 +49,13 @@ s.settimeout(1)
 sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
+unix_open() {	# unix_open PATH: something accepts on the unix socket PATH
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(1)
+sys.exit(0 if s.connect_ex(sys.argv[1]) == 0 else 1)' "$1"
+}
+
 # lw_conf DIR [POLICY-YAML]: a config in DIR/conf with a default policy.
 # Without POLICY-YAML the policy tags at 50 (subject prefix [要注意]),
 # quarantines at 400 and rejects at 800, with test rules on the
@@ -101,14 +108,11 @@ EOF
 milter_start() {
 	_m_dir=$1 MILTER_SOCK=$2; shift 2
 	MILTER_LOG=$_m_dir/milter.log
-	case $MILTER_SOCK in
-	unix:*) rm -f "${MILTER_SOCK#unix:}" ;;
-	esac
 	"$MILTER" -f -c "$_m_dir/conf/lurewall.yaml" -p "$MILTER_SOCK" "$@" \
 	    >>"$MILTER_LOG" 2>&1 &
 	MILTER_PID=$!
 	case $MILTER_SOCK in
-	unix:*)	wait_for 10 test -S "${MILTER_SOCK#unix:}" ;;
+	unix:*)	wait_for 10 unix_open "${MILTER_SOCK#unix:}" ;;
 	inet:*)	_m_p=${MILTER_SOCK#inet:}; wait_for 10 port_open "${_m_p%@*}" ;;
 	esac || { cat "$MILTER_LOG" >&2; bail "lurewall-milter did not start"; }
 }
