@@ -793,13 +793,45 @@ tag(SMFICTX *ctx, const struct connctx *c, const struct msgctx *m,
 	return e;
 }
 
+/* Length of a leading "5.N.N" enhanced status code followed by a space. */
+static size_t
+dsn_prefix(const char *s)
+{
+	size_t	i = 0, part, digits;
+
+	if (s[i++] != '5')
+		return 0;
+	for (part = 0; part < 2; part++) {
+		if (s[i++] != '.')
+			return 0;
+		for (digits = 0; digits < 3 && isdigit((unsigned char)s[i]);
+		    digits++)
+			i++;
+		if (digits == 0)
+			return 0;
+	}
+	return s[i] == ' ' ? i : 0;
+}
+
+/*
+ * 550 with the policy's text.  The text may open with its own enhanced
+ * status code ("5.7.1 Message rejected ..."): that code becomes the
+ * DSN instead of being repeated.
+ */
 static sfsistat
 reject(SMFICTX *ctx, const struct policy *p)
 {
 	const char	*text = p != NULL && p->reject_text != NULL ?
 			    p->reject_text : "Message rejected by lurewall";
+	char		 dsn[16] = "5.7.1";
+	size_t		 n;
 
-	smfi_setreply(ctx, "550", "5.7.1", (char *)text);
+	if ((n = dsn_prefix(text)) > 0) {
+		memcpy(dsn, text, n);	/* n <= 11 */
+		dsn[n] = '\0';
+		text += n + 1;
+	}
+	smfi_setreply(ctx, "550", dsn, (char *)text);
 	return SMFIS_REJECT;
 }
 
