@@ -1,2 +1,346 @@
-/* daemon.c: placeholder until its stage lands. */
+/*
+ * daemon.c: main() of lurewall-milter: options, configuration, socket,
+ * privileges, signals.
+ *
+ * Order of work, as root: load and check the config and policies (-n
+ * stops here), open the milter socket (a stale unix socket is removed)
+ * and give it the user's group and mode 0660, create a missing
+ * quarantine directory for the user, detach (unless -f), write the
+ * pidfile, then drop to the user for good (setgroups, setresgid,
+ * setresuid; setuid(0) must then fail) and open the quarantine as that
+ * user so every file it makes is the user's.
+ *
+ * Signals: libmilter's own signal thread owns SIGHUP, SIGTERM and
+ * SIGINT (all mean stop); we never wait on those.  SIGUSR1 is blocked
+ * in every thread and taken by one sigwait thread that loads a fresh
+ * config and policy set and swaps it in whole; a broken file is logged
+ * with its error and the running configuration stays.  Socket, user and
+ * pidfile are fixed at start-up (a reload cannot reopen them without
+ * root).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
 #include "lurewall.h"
+#include "milter.h"
+#include "policy.h"
+#include "quarantine.h"
+
+#define IDENT	"lurewall-milter"
+
+static char	*config_path;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: " IDENT " [-fnvV] [-c file] [-p socket] "
+	    "[-P pidfile] [-u user[:group]]\n");
+	exit(1);
+}
+
+/* Config and policies together; both or neither. */
+static enum lw_err
+load_all(const char *path, struct config **cfgp, struct policyset **psp,
+    char *err, size_t errlen)
+{
+	struct config		*cfg = NULL;
+	struct policyset	*ps = NULL;
+	enum lw_err		 e;
+
+	if ((e = config_load(path, &cfg, err, errlen)) != LW_OK)
+		return e;
+	if (cfg->policy_dir == NULL) {
+		snprintf(err, errlen, "%s: policy_dir: not set", path);
+		config_free(cfg);
+		return LW_EINVAL;
+	}
+	if ((e = policy_load_dir(cfg->policy_dir, &cfg->limits, &ps, err,
+	    errlen)) != LW_OK) {
+		config_free(cfg);
+		return e;
+	}
+	*cfgp = cfg;
+	*psp = ps;
+	return LW_OK;
+}
+
+static enum lw_err
+open_quarantine(const struct config *cfg, struct quarantine **qp,
+    char *err, size_t errlen)
+{
+	enum lw_err	e;
+
+	*qp = NULL;
+	if (cfg->quarantine_dir == NULL)
+		return LW_OK;
+	if ((e = quarantine_open(cfg->quarantine_dir, qp)) != LW_OK)
+		snprintf(err, errlen, "quarantine %s: %s: %s",
+		    cfg->quarantine_dir, lw_strerror(e), strerror(errno));
+	return e;
+}
+
+static void
+reload(void)
+{
+	struct config		*cfg;
+	struct policyset	*ps;
+	struct quarantine	*q;
+	char			 err[1024];
+
+	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
+		log_warnx("reload failed, keeping the running configuration: "
+		    "%s", err);
+		return;
+	}
+	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK) {
+		log_warnx("reload failed, keeping the running configuration: "
+		    "%s", err);
+		policyset_unref(ps);
+		config_free(cfg);
+		return;
+	}
+	if (milter_install(cfg, ps, q) != LW_OK) {
+		log_warnx("reload failed: out of memory");
+		if (q != NULL)
+			quarantine_close(q);
+		policyset_unref(ps);
+		config_free(cfg);
+		return;
+	}
+	log_info("reloaded %s", config_path);
+}
+
+/* The one thread that waits for SIGUSR1. */
+static void *
+reloader(void *arg)
+{
+	sigset_t	set;
+	int		sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;)
+		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+			reload();
+	return NULL;
+}
+
+/* "unix:/p", "local:/p" or "/p" -> "/p"; NULL for inet sockets. */
+static const char *
+unix_path(const char *sock)
+{
+	if (strncmp(sock, "unix:", 5) == 0)
+		return sock + 5;
+	if (strncmp(sock, "local:", 6) == 0)
+		return sock + 6;
+	if (sock[0] == '/')
+		return sock;
+	return NULL;
+}
+
+static void
+parse_user(const char *spec, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	char		*u, *g;
+
+	if ((u = strdup(spec)) == NULL)
+		fatal("strdup");
+	if ((g = strchr(u, ':')) != NULL)
+		*g++ = '\0';
+	if ((pw = getpwnam(u)) == NULL)
+		fatalx("unknown user %s", u);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (g != NULL && *g != '\0') {
+		if ((gr = getgrnam(g)) == NULL)
+			fatalx("unknown group %s", g);
+		*gid = gr->gr_gid;
+	}
+	free(u);
+}
+
+static void
+drop_privileges(uid_t uid, gid_t gid)
+{
+	if (setgroups(1, &gid) == -1)
+		fatal("setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("setresgid");
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid");
+	/* For good: there must be no way back. */
+	if (uid != 0 && setuid(0) != -1)
+		fatalx("could regain root after dropping privileges");
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("pidfile %s", path);
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) == EOF)
+		fatal("pidfile %s", path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config		*cfg;
+	struct policyset	*ps;
+	struct quarantine	*q;
+	const char		*cfile = LW_DEFAULT_CONFIG, *sock = NULL;
+	const char		*user = NULL, *pidfile = NULL, *upath;
+	char			 err[1024], *rp;
+	bool			 foreground = false, check = false;
+	int			 ch, verbose = 0, rc;
+	uid_t			 uid = 0;
+	gid_t			 gid = 0;
+	sigset_t		 set;
+	pthread_t		 tid;
+
+	while ((ch = getopt(argc, argv, "c:fhnp:P:u:vV")) != -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'p':
+			sock = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf(IDENT " %s\n", LW_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init(IDENT, LOG_MAIL, true);
+	log_setverbose(verbose);
+	/* Absolute, so SIGUSR1 finds it after we chdir("/"). */
+	if ((rp = realpath(cfile, NULL)) == NULL) {
+		fprintf(stderr, IDENT ": %s: %s\n", cfile, strerror(errno));
+		return 1;
+	}
+	config_path = rp;
+	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
+		fprintf(stderr, IDENT ": %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", config_path);
+		policyset_unref(ps);
+		config_free(cfg);
+		free(config_path);
+		return 0;
+	}
+
+	if (sock == NULL)
+		sock = cfg->socket;
+	if (user == NULL)
+		user = cfg->user;
+	if (pidfile == NULL)
+		pidfile = cfg->pidfile;
+	if (sock == NULL)
+		fatalx("no socket: set socket: in %s or use -p", config_path);
+	if (user != NULL) {
+		parse_user(user, &uid, &gid);
+		if (geteuid() != 0 && geteuid() != uid)
+			fatalx("-u %s: only root can change user", user);
+	} else if (geteuid() == 0)
+		log_warnx("running as root: set user: or use -u");
+
+	/* We log to stderr in the foreground, to syslog as a daemon. */
+	if (!foreground)
+		log_init(IDENT, cfg->syslog_facility, false);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (milter_open(sock, verbose > 1 ? verbose - 1 : 0, err,
+	    sizeof(err)) != LW_OK)
+		fatalx("%s", err);
+	upath = unix_path(sock);
+	if (upath != NULL && user != NULL && geteuid() == 0) {
+		if (chown(upath, uid, gid) == -1)
+			fatal("chown %s", upath);
+		if (chmod(upath, 0660) == -1)
+			fatal("chmod %s", upath);
+	}
+	/* A fresh quarantine directory belongs to the user we become. */
+	if (cfg->quarantine_dir != NULL && user != NULL && geteuid() == 0 &&
+	    mkdir(cfg->quarantine_dir, 0700) == 0 &&
+	    chown(cfg->quarantine_dir, uid, gid) == -1)
+		fatal("chown %s", cfg->quarantine_dir);
+
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (pidfile != NULL)
+		write_pidfile(pidfile);
+	if (user != NULL && geteuid() == 0)
+		drop_privileges(uid, gid);
+
+	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK)
+		fatalx("%s", err);
+	if (milter_install(cfg, ps, q) != LW_OK)
+		fatalx("out of memory");
+
+	/*
+	 * Threads inherit the mask: USR1 goes only to the reloader, and
+	 * HUP/TERM/INT only to libmilter's signal thread (smfi_main
+	 * blocks them in its own threads, not in ours).
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0)
+		fatal("pthread_sigmask");
+	if ((errno = pthread_create(&tid, NULL, reloader, NULL)) != 0)
+		fatal("pthread_create");
+	pthread_detach(tid);
+
+	log_info(IDENT " %s listening on %s (config %s)", LW_VERSION, sock,
+	    config_path);
+	rc = milter_run();
+	log_info(IDENT " stopping");
+	if (pidfile != NULL)
+		unlink(pidfile);
+	return rc;
+}

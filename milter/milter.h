@@ -1,0 +1,42 @@
+/*
+ * milter.h: the libmilter side of lurewall-milter.  milter.c is the only
+ * file that includes libmilter/mfapi.h; daemon.c drives it through
+ * these calls.
+ *
+ * The running configuration (config, policies, quarantine handle) is one
+ * refcounted snapshot: every message takes a reference when its MAIL
+ * FROM arrives and keeps that snapshot to its end, so a SIGUSR1 reload
+ * swaps in a new one without disturbing messages in flight.
+ */
+#ifndef MILTER_H
+#define MILTER_H
+
+#include <stdbool.h>
+
+#include "lurewall.h"
+
+struct config;
+struct policyset;
+struct quarantine;
+
+/*
+ * Make (cfg, ps, q) the snapshot new messages use; milter takes
+ * ownership of all three (q may be NULL) and frees the old snapshot
+ * once its last message is done.
+ */
+enum lw_err	 milter_install(struct config *cfg, struct policyset *ps,
+		    struct quarantine *q);
+/* Drop the current snapshot (at exit, after milter_run returned). */
+void		 milter_uninstall(void);
+
+/*
+ * Register the filter and open its socket ("unix:/path", "local:/path"
+ * or "inet:PORT@HOST"; a stale unix socket is removed).  Call as root
+ * before dropping privileges.  err receives a message on failure.
+ */
+enum lw_err	 milter_open(const char *socket, int debug, char *err,
+		    size_t errlen);
+/* Run libmilter's main loop until SIGTERM/SIGINT/SIGHUP; 0 on success. */
+int		 milter_run(void);
+
+#endif /* MILTER_H */
