@@ -4,9 +4,8 @@
  * Takes a zip's bytes; every entry goes back through content_analyze()
  * one level deeper, so a zip in a zip is walked the same way and every
  * entry meets the same file rules as an attachment.  Entry part paths
- * are "<archive path>/<entry name>" with the entry name made printable;
- * for a MIME attachment (depth 0) the archive path is "<part>/<name>"
- * ("2/invoice.zip/doc.xls").
+ * are "<archive path>/<entry name>" with the entry name made printable
+ * ("2/invoice.zip/doc.xls": scan.c names a MIME attachment "<part>/<name>").
  *
  * Encryption (ZipCrypto, WinZip AES): the message's password candidates
  * are tried in order.  A candidate is right only when the whole entry
@@ -797,15 +796,15 @@ walk(struct arc *a)
 	return LW_OK;
 }
 
+/*
+ * The archive's own path.  Callers pass the path of the file itself:
+ * scan.c gives a MIME attachment "<part>/<name>", and entries already
+ * carry their names.
+ */
 static char *
 archive_base(const char *path, const char *name, unsigned depth)
 {
-	char	*s;
-
-	if (depth > 0 || name == NULL || *name == '\0')
-		return lw_strdup(path != NULL ? path : "");
-	s = join_path(path != NULL ? path : "", name);
-	return s;
+	return lw_strdup(path != NULL ? path : "");
 }
 
 enum lw_err
