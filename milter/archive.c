@@ -1,2 +1,923 @@
-/* archive.c: placeholder until its stage lands. */
+/*
+ * archive.c: zip archives, opened with libzip from memory.
+ *
+ * Takes a zip's bytes; every entry goes back through content_analyze()
+ * one level deeper, so a zip in a zip is walked the same way and every
+ * entry meets the same file rules as an attachment.  Entry part paths
+ * are "<archive path>/<entry name>" with the entry name made printable
+ * ("2/invoice.zip/doc.xls": scan.c names a MIME attachment "<part>/<name>").
+ *
+ * Encryption (ZipCrypto, WinZip AES): the message's password candidates
+ * are tried in order.  A candidate is right only when the whole entry
+ * decrypts and passes its integrity check: libzip compares the CRC at
+ * the end of a ZipCrypto entry; for WinZip AES we check the HMAC
+ * ourselves (libcrypto; see aes_verify) and then the CRC when AE-1 has
+ * one.  So a wrong password that happens to pass the 1-byte (ZipCrypto)
+ * or 2-byte (AES) header check is still refused.  The right password is tried
+ * first on the other entries.  Entries that stay closed have their
+ * names checked (names are not encrypted).
+ *
+ * Bounds, all enforced while inflating: limits.archive_depth,
+ * archive_entries (checked on the directory before libzip allocates
+ * it), archive_entry_bytes, archive_ratio (once an entry passes
+ * ARC_RATIO_FLOOR), archive_total_bytes (ctx->inflated, the whole
+ * message; every entry also costs ARC_ENTRY_COST so that millions of
+ * empty entries end too).  Entries whose data overlap (the
+ * overlapping-entry bomb) are refused before inflating.  Each limit is
+ * one ARCHIVE_LIMIT per message, its detail naming the limit.
+ *
+ * Ignores: archive comments, extra fields, multi-disk archives (libzip
+ * refuses them: ARCHIVE_CORRUPT), compression methods libzip lacks
+ * (names checked only).
+ */
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <zip.h>
+
 #include "lurewall.h"
+#include "archive.h"
+#include "content.h"
+#include "filetype.h"
+#include "log.h"
+#include "pwcand.h"
+#include "scan.h"
+
+#define ARC_CHUNK	(64U << 10)
+#define ARC_RATIO_FLOOR	(1U << 20)
+#define ARC_ENTRY_COST	512
+#define ARC_NAME_MAX	200
+
+/* Little-endian readers; callers have checked the bounds. */
+static uint16_t
+le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+struct span {
+	uint64_t	start, end;
+};
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Zip64 extended information: the fields whose 32-bit value is ~0. */
+static void
+zip64_fix(const unsigned char *x, size_t xlen, uint64_t *usize,
+    uint64_t *csize, uint64_t *off)
+{
+	size_t		i = 0, n, k;
+	uint64_t       *want[3] = { usize, csize, off };
+
+	while (xlen >= 4 && i <= xlen - 4) {
+		n = le16(x + i + 2);
+		if (n > xlen - i - 4)
+			return;
+		if (le16(x + i) == 0x0001) {
+			size_t p = i + 4;
+
+			for (k = 0; k < 3; k++) {
+				if (*want[k] != 0xffffffff)
+					continue;
+				if (p + 8 > i + 4 + n)
+					return;
+				*want[k] = le64(x + p);
+				p += 8;
+			}
+			return;
+		}
+		i += 4 + n;
+	}
+}
+
+enum lw_err
+archive_peek(const unsigned char *d, size_t len, uint64_t max_entries,
+    bool check_overlap, struct zip_peek *zp)
+{
+	struct span	*sp = NULL;
+	size_t		 pos, stop, p, nlen, xlen, clen, nsp = 0;
+	uint64_t	 cd_off, cd_size, i, lo, cs, us;
+	const unsigned char *e;
+
+	memset(zp, 0, sizeof(*zp));
+	if (len < 22)
+		return LW_OK;
+	/* The end record: last "PK\5\6" whose comment fits the file. */
+	stop = len - 22 > 65535 ? len - 22 - 65535 : 0;
+	for (pos = len - 22 + 1; pos-- > stop; ) {
+		if (memcmp(d + pos, "PK\005\006", 4) == 0 &&
+		    le16(d + pos + 20) <= len - pos - 22)
+			break;
+		if (pos == stop) {
+			pos = SIZE_MAX;
+			break;
+		}
+	}
+	if (pos == SIZE_MAX || pos < stop)
+		return LW_OK;
+	e = d + pos;
+	zp->eocd = true;
+	zp->nentries = le16(e + 10);
+	cd_size = le32(e + 12);
+	cd_off = le32(e + 16);
+	if ((zp->nentries == 0xffff || cd_size == 0xffffffff ||
+	    cd_off == 0xffffffff) && pos >= 20 &&
+	    memcmp(d + pos - 20, "PK\006\007", 4) == 0) {
+		uint64_t o = le64(d + pos - 20 + 8);
+
+		if (o < len && len - o >= 56 &&
+		    memcmp(d + o, "PK\006\006", 4) == 0) {
+			zp->nentries = le64(d + o + 32);
+			cd_size = le64(d + o + 40);
+			cd_off = le64(d + o + 48);
+		}
+	}
+	zp->cd_ok = cd_off <= len && cd_size <= len - cd_off;
+	if (!zp->cd_ok)
+		return LW_OK;
+	if (check_overlap) {
+		uint64_t n = zp->nentries < max_entries ? zp->nentries :
+		    max_entries;
+
+		if (n > 0 && (sp = reallocarray(NULL, n, sizeof(*sp))) == NULL)
+			return LW_ENOMEM;
+	}
+	p = cd_off;
+	for (i = 0; i < zp->nentries && i < max_entries; i++) {
+		if (len - p < 46 || memcmp(d + p, "PK\001\002", 4) != 0) {
+			zp->cd_ok = false;
+			break;
+		}
+		nlen = le16(d + p + 28);
+		xlen = le16(d + p + 30);
+		clen = le16(d + p + 32);
+		if (nlen + xlen + clen > len - p - 46) {
+			zp->cd_ok = false;
+			break;
+		}
+		if (le16(d + p + 8) & 1)
+			zp->encrypted = true;
+		if (nlen == 19 && memcmp(d + p + 46, "[Content_Types].xml",
+		    19) == 0)
+			zp->content_types = true;
+		if (nlen == 8 && memcmp(d + p + 46, "mimetype", 8) == 0)
+			zp->mimetype = true;
+		cs = le32(d + p + 20);
+		us = le32(d + p + 24);
+		lo = le32(d + p + 42);
+		zip64_fix(d + p + 46 + nlen, xlen, &us, &cs, &lo);
+		if (sp != NULL) {
+			/* Data extent: local header, name, extra, data. */
+			if (lo > len || len - lo < 30 ||
+			    memcmp(d + lo, "PK\003\004", 4) != 0) {
+				zp->cd_ok = false;
+			} else {
+				sp[nsp].start = lo;
+				sp[nsp].end = lo + 30 + le16(d + lo + 26) +
+				    le16(d + lo + 28) +
+				    (cs < len ? cs : len);
+				nsp++;
+			}
+		}
+		p += 46 + nlen + xlen + clen;
+	}
+	zp->walked = i;
+	if (sp != NULL && nsp > 1) {
+		qsort(sp, nsp, sizeof(*sp), span_cmp);
+		for (i = 1; i < nsp; i++)
+			if (sp[i].start < sp[i - 1].end) {
+				zp->overlap = true;
+				break;
+			}
+	}
+	free(sp);
+	return LW_OK;
+}
+
+/* One walk over one archive. */
+struct arc {
+	struct scan_ctx	*ctx;
+	const char	*path;		/* the archive's own path */
+	zip_t		*za;
+	unsigned	 depth;
+	const char	*pw;		/* candidate that opened an entry */
+	size_t		 pw_idx;
+	unsigned	 nenc, nunknown, nopened;
+	uint16_t	 method;	/* encryption method seen */
+	bool		 corrupt;	/* ARCHIVE_CORRUPT recorded */
+};
+
+enum rd {
+	RD_OK,
+	RD_LIMIT,		/* ARCHIVE_LIMIT recorded; stop the archive */
+	RD_TIMEOUT,
+	RD_WRONGPW,		/* no candidate (or this one) opens it */
+	RD_CORRUPT,
+	RD_UNSUPPORTED,		/* compression or encryption libzip lacks */
+	RD_ENOMEM
+};
+
+/*
+ * ARCHIVE_LIMIT once per message and limit: a 42.zip would otherwise
+ * add one finding per inner archive.
+ */
+static void
+arc_limit(struct scan_ctx *ctx, const char *path, const char *limit,
+    uint64_t value)
+{
+	size_t	i, n = strlen(limit);
+
+	for (i = 0; i < ctx->fs->n; i++)
+		if (strcmp(ctx->fs->v[i].rule, "ARCHIVE_LIMIT") == 0 &&
+		    strncmp(ctx->fs->v[i].detail, limit, n) == 0 &&
+		    ctx->fs->v[i].detail[n] == ' ')
+			return;
+	(void)findings_add(ctx->fs, "ARCHIVE_LIMIT", path, "%s %llu reached",
+	    limit, (unsigned long long)value);
+	scan_log(ctx, LOG_INFO, "archive %s: %s %llu reached", path, limit,
+	    (unsigned long long)value);
+}
+
+static void
+arc_corrupt(struct arc *a, const char *path, const char *what)
+{
+	if (a->corrupt)
+		return;
+	a->corrupt = true;
+	(void)findings_add(a->ctx->fs, "ARCHIVE_CORRUPT", path, "%s", what);
+}
+
+static enum rd
+rd_of_error(int code, bool with_pw)
+{
+	switch (code) {
+	case ZIP_ER_MEMORY:
+		return RD_ENOMEM;
+	case ZIP_ER_WRONGPASSWD:
+	case ZIP_ER_NOPASSWD:
+		return RD_WRONGPW;
+	case ZIP_ER_COMPNOTSUPP:
+	case ZIP_ER_ENCRNOTSUPP:
+		return RD_UNSUPPORTED;
+	default:
+		/* Garbage after a lucky header check fails here. */
+		return with_pw ? RD_WRONGPW : RD_CORRUPT;
+	}
+}
+
+/* Charge n bytes to the message's budget; false once it is spent. */
+static bool
+charge(struct scan_ctx *ctx, uint64_t n)
+{
+	if (n > ctx->lim->archive_total_bytes - ctx->inflated ||
+	    ctx->inflated > ctx->lim->archive_total_bytes) {
+		ctx->inflated = ctx->lim->archive_total_bytes;
+		return false;
+	}
+	ctx->inflated += n;
+	return true;
+}
+
+/*
+ * Inflate entry i (with pw, or none) into a fresh buffer, never trusting
+ * its declared size.  On RD_OK *out holds *outlen bytes (caller frees).
+ */
+static enum rd
+read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *pw, bool zero_crc_ok, const char *epath, unsigned char **out,
+    size_t *outlen)
+{
+	struct scan_ctx		*ctx = a->ctx;
+	const struct limits	*lim = ctx->lim;
+	zip_file_t		*zf;
+	unsigned char		*buf = NULL, *nb;
+	size_t			 used = 0, cap = 0, want;
+	uint64_t		 comp, left;
+	zip_int64_t		 n;
+	enum rd			 r = RD_OK;
+
+	*out = NULL;
+	*outlen = 0;
+	if (pw != NULL)
+		zf = zip_fopen_index_encrypted(a->za, i, 0, pw);
+	else
+		zf = zip_fopen_index(a->za, i, 0);
+	if (zf == NULL) {
+		r = rd_of_error(zip_error_code_zip(zip_get_error(a->za)),
+		    pw != NULL);
+		zip_error_clear(a->za);
+		return r;
+	}
+	comp = (st->valid & ZIP_STAT_COMP_SIZE) ? st->comp_size : 0;
+	for (;;) {
+		if (scan_expired(ctx)) {
+			r = RD_TIMEOUT;
+			break;
+		}
+		if (used >= lim->archive_entry_bytes) {
+			arc_limit(ctx, epath, "archive_entry_bytes",
+			    lim->archive_entry_bytes);
+			r = RD_LIMIT;
+			break;
+		}
+		if (ctx->inflated >= lim->archive_total_bytes) {
+			arc_limit(ctx, epath, "archive_total_bytes",
+			    lim->archive_total_bytes);
+			r = RD_LIMIT;
+			break;
+		}
+		if (used > ARC_RATIO_FLOOR && (comp == 0 ||
+		    used / comp >= lim->archive_ratio)) {
+			arc_limit(ctx, epath, "archive_ratio",
+			    lim->archive_ratio);
+			r = RD_LIMIT;
+			break;
+		}
+		want = ARC_CHUNK;
+		if (want > lim->archive_entry_bytes - used)
+			want = lim->archive_entry_bytes - used;
+		left = lim->archive_total_bytes - ctx->inflated;
+		if (want > left)
+			want = left;
+		if (want > cap - used) {
+			size_t ncap = cap == 0 ? ARC_CHUNK : cap;
+
+			while (ncap - used < want)
+				ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX : ncap * 2;
+			if (ncap > lim->archive_entry_bytes)
+				ncap = lim->archive_entry_bytes;
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				r = RD_ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = zip_fread(zf, buf + used, want);
+		if (n < 0 && zero_crc_ok &&
+		    zip_error_code_zip(zip_file_get_error(zf)) == ZIP_ER_CRC)
+			break;
+		if (n < 0) {
+			r = rd_of_error(zip_error_code_zip(
+			    zip_file_get_error(zf)), pw != NULL);
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		ctx->inflated += (uint64_t)n;
+	}
+	(void)zip_fclose(zf);
+	if (r != RD_OK) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*outlen = used;
+	return RD_OK;
+}
+
+/* Read exactly n raw bytes; false on a short read or an error. */
+static bool
+read_raw(zip_file_t *zf, unsigned char *p, size_t n)
+{
+	zip_int64_t	r;
+
+	while (n > 0) {
+		if ((r = zip_fread(zf, p, n)) <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/*
+ * WinZip AES: derive the keys (PBKDF2-HMAC-SHA1, 1000 rounds), compare
+ * the 2-byte verifier, then the HMAC-SHA1 of the encrypted data with the
+ * 10-byte code after it.  Done here rather than by libzip because
+ * libzip before 1.8 compares AE-2's zero CRC and fails every AE-2
+ * entry, and so cannot tell a wrong password from a right one; the
+ * HMAC can.  Reads at most the entry's compressed size, in chunks.
+ */
+static enum rd
+aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *pw)
+{
+	unsigned char	 hdr[18], dk[66], mac[EVP_MAX_MD_SIZE], code[10];
+	unsigned char	*buf = NULL;
+	size_t		 salt, key, maclen, want;
+	uint64_t	 left;
+	zip_file_t	*zf;
+	EVP_MAC		*m = NULL;
+	EVP_MAC_CTX	*mc = NULL;
+	OSSL_PARAM	 params[2];
+	enum rd		 r = RD_WRONGPW;
+
+	switch (st->encryption_method) {
+	case ZIP_EM_AES_128:
+		salt = 8, key = 16;
+		break;
+	case ZIP_EM_AES_192:
+		salt = 12, key = 24;
+		break;
+	default:
+		salt = 16, key = 32;
+		break;
+	}
+	if (!(st->valid & ZIP_STAT_COMP_SIZE) || st->comp_size < salt + 12)
+		return RD_CORRUPT;
+	if ((zf = zip_fopen_index(a->za, i, ZIP_FL_ENCRYPTED)) == NULL) {
+		zip_error_clear(a->za);
+		return RD_CORRUPT;
+	}
+	if (!read_raw(zf, hdr, salt + 2)) {
+		r = RD_CORRUPT;
+		goto out_zf;
+	}
+	if (PKCS5_PBKDF2_HMAC_SHA1(pw, (int)strlen(pw), hdr, (int)salt, 1000,
+	    (int)(2 * key + 2), dk) != 1) {
+		r = RD_ENOMEM;
+		goto out_zf;
+	}
+	if (memcmp(dk + 2 * key, hdr + salt, 2) != 0)
+		goto out_zf;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)"SHA1", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (mc = EVP_MAC_CTX_new(m)) == NULL ||
+	    EVP_MAC_init(mc, dk + key, key, params) != 1 ||
+	    (buf = malloc(ARC_CHUNK)) == NULL) {
+		r = RD_ENOMEM;
+		goto out_mac;
+	}
+	left = st->comp_size - salt - 12;
+	while (left > 0) {
+		if (scan_expired(a->ctx)) {
+			r = RD_TIMEOUT;
+			goto out_mac;
+		}
+		want = left > ARC_CHUNK ? ARC_CHUNK : (size_t)left;
+		if (!read_raw(zf, buf, want) ||
+		    EVP_MAC_update(mc, buf, want) != 1) {
+			r = RD_CORRUPT;
+			goto out_mac;
+		}
+		left -= want;
+	}
+	if (!read_raw(zf, code, sizeof(code)) ||
+	    EVP_MAC_final(mc, mac, &maclen, sizeof(mac)) != 1 || maclen < 10) {
+		r = RD_CORRUPT;
+		goto out_mac;
+	}
+	if (memcmp(mac, code, sizeof(code)) == 0)
+		r = RD_OK;
+ out_mac:
+	free(buf);
+	EVP_MAC_CTX_free(mc);
+	EVP_MAC_free(m);
+ out_zf:
+	(void)zip_fclose(zf);
+	return r;
+}
+
+static bool
+is_aes(uint16_t m)
+{
+	return m == ZIP_EM_AES_128 || m == ZIP_EM_AES_192 ||
+	    m == ZIP_EM_AES_256;
+}
+
+/* One candidate on one encrypted entry. */
+static enum rd
+try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *pw, const char *epath, unsigned char **out, size_t *outlen)
+{
+	enum rd	r;
+
+	if (!is_aes(st->encryption_method))
+		return read_entry(a, i, st, pw, false, epath, out, outlen);
+	if ((r = aes_verify(a, i, st, pw)) != RD_OK)
+		return r;
+	/* The HMAC passed: a zero CRC is AE-2's, not an error. */
+	r = read_entry(a, i, st, pw, st->crc == 0, epath, out, outlen);
+	return r == RD_WRONGPW ? RD_CORRUPT : r;
+}
+
+/* The stored password first, then every candidate in order. */
+static enum rd
+read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *epath, unsigned char **out, size_t *outlen)
+{
+	const struct pwcands	*pw = a->ctx->pw;
+	enum rd			 r;
+	size_t			 k;
+
+	if (a->pw != NULL) {
+		r = try_password(a, i, st, a->pw, epath, out, outlen);
+		if (r != RD_WRONGPW)
+			return r;
+	}
+	for (k = 0; pw != NULL && k < pw->n; k++) {
+		if (pw->v[k] == a->pw)
+			continue;
+		if (scan_expired(a->ctx))
+			return RD_TIMEOUT;
+		r = try_password(a, i, st, pw->v[k], epath, out, outlen);
+		if (r == RD_WRONGPW)
+			continue;
+		if (r == RD_OK && a->pw == NULL) {
+			a->pw = pw->v[k];
+			a->pw_idx = k;
+		}
+		return r;
+	}
+	return RD_WRONGPW;
+}
+
+static bool
+valid_utf8(const char *s, size_t n)
+{
+	char	*t;
+	bool	 ok;
+
+	/* lw_sanitize keeps valid UTF-8 and printable text unchanged. */
+	if ((t = lw_sanitize(s, n, n + 4)) == NULL)
+		return false;
+	ok = strlen(t) == n && memcmp(t, s, n) == 0;
+	free(t);
+	return ok;
+}
+
+/*
+ * Entry names: UTF-8 when they are (the flag or plain ASCII), else
+ * CP932 (Japanese Windows zips carry no flag), else libzip's CP437.
+ */
+static char *
+entry_name(zip_t *za, zip_uint64_t i)
+{
+	const char	*raw;
+	char		*out, *ip, *op;
+	size_t		 n, il, ol;
+	iconv_t		 cd;
+
+	if ((raw = zip_get_name(za, i, ZIP_FL_ENC_RAW)) == NULL)
+		return lw_strdup("");
+	n = strlen(raw);
+	if (n > 1024)
+		n = 1024;
+	if (valid_utf8(raw, n))
+		return lw_strndup(raw, n);
+	if ((cd = iconv_open("UTF-8", "CP932")) != (iconv_t)-1) {
+		ol = n * 3 + 1;
+		if ((out = malloc(ol)) == NULL) {
+			iconv_close(cd);
+			return NULL;
+		}
+		ip = (char *)(uintptr_t)raw;
+		il = n;
+		op = out;
+		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1 && il == 0) {
+			*op = '\0';
+			iconv_close(cd);
+			return out;
+		}
+		free(out);
+		iconv_close(cd);
+	}
+	if ((raw = zip_get_name(za, i, 0)) == NULL)
+		return lw_strdup("");
+	return lw_strndup(raw, strlen(raw) > 1024 ? 1024 : strlen(raw));
+}
+
+static char *
+join_path(const char *base, const char *name)
+{
+	char	*s, *out = NULL;
+
+	while (*name == '/')
+		name++;
+	if ((s = lw_sanitize(name, strlen(name), ARC_NAME_MAX)) == NULL)
+		return NULL;
+	if (lw_asprintf(&out, "%s%s%s", base, *base != '\0' ? "/" : "",
+	    s) != LW_OK)
+		out = NULL;
+	free(s);
+	return out;
+}
+
+static const char *
+method_name(uint16_t m)
+{
+	switch (m) {
+	case ZIP_EM_TRAD_PKWARE:
+		return "zipcrypto";
+	case ZIP_EM_AES_128:
+		return "aes-128";
+	case ZIP_EM_AES_192:
+		return "aes-192";
+	case ZIP_EM_AES_256:
+		return "aes-256";
+	default:
+		return "unsupported";
+	}
+}
+
+/* When libzip cannot open the zip, its local headers still name files. */
+static void
+salvage_names(struct scan_ctx *ctx, const char *base,
+    const unsigned char *d, size_t len)
+{
+	size_t		 p = 0, nlen, xlen;
+	uint64_t	 cs;
+	unsigned	 count = 0;
+	char		*name, *epath;
+
+	while (len - p >= 30 && memcmp(d + p, "PK\003\004", 4) == 0 &&
+	    count++ < ctx->lim->archive_entries) {
+		nlen = le16(d + p + 26);
+		xlen = le16(d + p + 28);
+		cs = le32(d + p + 18);
+		if (nlen > len - p - 30)
+			break;
+		if ((name = lw_strndup((const char *)d + p + 30, nlen)) == NULL)
+			return;
+		if ((epath = join_path(base, name)) != NULL)
+			filetype_check_name(ctx, epath, name);
+		free(epath);
+		free(name);
+		/* Sizes in a data descriptor: we cannot find the next one. */
+		if ((le16(d + p + 6) & 8) != 0 ||
+		    cs > len - p - 30 - nlen || xlen > len - p - 30 - nlen - cs)
+			break;
+		p += 30 + nlen + xlen + cs;
+	}
+}
+
+static zip_t *
+arc_open(const unsigned char *data, size_t len, char *err, size_t errlen)
+{
+	zip_source_t	*src;
+	zip_error_t	 ze;
+	zip_t		*za;
+
+	zip_error_init(&ze);
+	if ((src = zip_source_buffer_create(data, len, 0, &ze)) == NULL) {
+		snprintf(err, errlen, "%s", zip_error_strerror(&ze));
+		zip_error_fini(&ze);
+		return NULL;
+	}
+	if ((za = zip_open_from_source(src, ZIP_RDONLY, &ze)) == NULL) {
+		snprintf(err, errlen, "%s", zip_error_strerror(&ze));
+		zip_source_free(src);
+	}
+	zip_error_fini(&ze);
+	return za;
+}
+
+static enum lw_err
+walk(struct arc *a)
+{
+	struct scan_ctx	*ctx = a->ctx;
+	zip_stat_t	 st;
+	zip_int64_t	 n;
+	zip_uint64_t	 i;
+	unsigned char	*buf;
+	size_t		 blen, nl;
+	char		*name, *epath;
+	enum rd		 r;
+	enum lw_err	 e = LW_OK;
+
+	n = zip_get_num_entries(a->za, 0);
+	for (i = 0; n > 0 && i < (zip_uint64_t)n; i++) {
+		if (i >= ctx->lim->archive_entries) {
+			arc_limit(ctx, a->path, "archive_entries",
+			    ctx->lim->archive_entries);
+			break;
+		}
+		if (scan_expired(ctx))
+			break;
+		if (zip_stat_index(a->za, i, 0, &st) != 0) {
+			arc_corrupt(a, a->path, "unreadable directory entry");
+			continue;
+		}
+		if ((name = entry_name(a->za, i)) == NULL)
+			return LW_ENOMEM;
+		if ((epath = join_path(a->path, name)) == NULL) {
+			free(name);
+			return LW_ENOMEM;
+		}
+		nl = strlen(name);
+		if (nl > 0 && name[nl - 1] == '/' &&
+		    (!(st.valid & ZIP_STAT_SIZE) || st.size == 0)) {
+			free(epath);
+			free(name);
+			continue;
+		}
+		if (!charge(ctx, ARC_ENTRY_COST)) {
+			arc_limit(ctx, epath, "archive_total_bytes",
+			    ctx->lim->archive_total_bytes);
+			free(epath);
+			free(name);
+			break;
+		}
+		if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+		    st.encryption_method != ZIP_EM_NONE) {
+			a->nenc++;
+			if (a->method == 0 || a->method == ZIP_EM_TRAD_PKWARE)
+				a->method = st.encryption_method;
+			if (!zip_encryption_method_supported(
+			    st.encryption_method, 0))
+				r = RD_WRONGPW;
+			else
+				r = read_encrypted(a, i, &st, epath, &buf,
+				    &blen);
+			if (r == RD_OK)
+				a->nopened++;
+		} else
+			r = read_entry(a, i, &st, NULL, false, epath, &buf,
+			    &blen);
+		switch (r) {
+		case RD_OK:
+			e = content_analyze(ctx, epath, name, NULL, buf, blen,
+			    a->depth + 1);
+			free(buf);
+			break;
+		case RD_WRONGPW:
+			a->nunknown++;
+			filetype_check_name(ctx, epath, name);
+			break;
+		case RD_CORRUPT:
+			arc_corrupt(a, epath, "entry data does not inflate "
+			    "or fails its CRC");
+			filetype_check_name(ctx, epath, name);
+			break;
+		case RD_UNSUPPORTED:
+			filetype_check_name(ctx, epath, name);
+			break;
+		case RD_ENOMEM:
+			e = LW_ENOMEM;
+			break;
+		case RD_LIMIT:
+		case RD_TIMEOUT:
+			filetype_check_name(ctx, epath, name);
+			i = (zip_uint64_t)n;	/* stop this archive */
+			break;
+		}
+		free(epath);
+		free(name);
+		if (e != LW_OK)
+			return e;
+	}
+	return LW_OK;
+}
+
+/*
+ * The archive's own path.  Callers pass the path of the file itself:
+ * scan.c gives a MIME attachment "<part>/<name>", and entries already
+ * carry their names.
+ */
+static char *
+archive_base(const char *path, const char *name, unsigned depth)
+{
+	return lw_strdup(path != NULL ? path : "");
+}
+
+enum lw_err
+archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
+    const unsigned char *data, size_t len, unsigned depth)
+{
+	struct zip_peek	 zp;
+	struct arc	 a;
+	char		*base, err[128], *mask;
+	enum lw_err	 e;
+
+	if ((base = archive_base(path, name, depth)) == NULL)
+		return LW_ENOMEM;
+	if (depth >= ctx->lim->archive_depth) {
+		arc_limit(ctx, base, "archive_depth", ctx->lim->archive_depth);
+		free(base);
+		return LW_OK;
+	}
+	e = archive_peek(data, len, (uint64_t)ctx->lim->archive_entries + 1,
+	    true, &zp);
+	if (e != LW_OK) {
+		free(base);
+		return e;
+	}
+	if (zp.eocd && zp.nentries > ctx->lim->archive_entries) {
+		arc_limit(ctx, base, "archive_entries",
+		    ctx->lim->archive_entries);
+		free(base);
+		return LW_OK;
+	}
+	if (zp.overlap) {
+		arc_limit(ctx, base, "archive_overlap", 0);
+		free(base);
+		return LW_OK;
+	}
+	memset(&a, 0, sizeof(a));
+	a.ctx = ctx;
+	a.path = base;
+	a.depth = depth;
+	if ((a.za = arc_open(data, len, err, sizeof(err))) == NULL) {
+		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", base,
+		    "libzip: %s", err);
+		salvage_names(ctx, base, data, len);
+		free(base);
+		return LW_OK;
+	}
+	e = walk(&a);
+	zip_discard(a.za);
+	if (e == LW_OK && a.nenc > 0)
+		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", base,
+		    "%u encrypted entries (%s)", a.nenc, method_name(a.method));
+	if (e == LW_OK && a.pw != NULL) {
+		if ((mask = pwcand_mask(a.pw)) == NULL) {
+			e = LW_ENOMEM;
+		} else {
+			(void)findings_add(ctx->fs,
+			    "ARCHIVE_PASSWORD_IN_MESSAGE", base,
+			    "opened with candidate %zu (%s)", a.pw_idx + 1,
+			    mask);
+			scan_log(ctx, LOG_INFO, "archive %s opened with "
+			    "password candidate %zu %s", base, a.pw_idx + 1,
+			    mask);
+			free(mask);
+		}
+	}
+	if (e == LW_OK && a.nunknown > 0)
+		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN", base,
+		    "%u of %u encrypted entries not opened", a.nunknown,
+		    a.nenc);
+	free(base);
+	return e;
+}
+
+enum lw_err
+archive_scan_package(struct scan_ctx *ctx, const char *path,
+    const char *name, const unsigned char *data, size_t len, unsigned depth)
+{
+	struct zip_peek	 zp;
+	zip_t		*za;
+	zip_int64_t	 n;
+	zip_uint64_t	 i;
+	char		*base, *ename, *epath, err[128];
+	enum lw_err	 e;
+
+	e = archive_peek(data, len, (uint64_t)ctx->lim->archive_entries + 1,
+	    true, &zp);
+	if (e != LW_OK)
+		return e;
+	if (zp.encrypted)
+		return archive_scan(ctx, path, name, data, len, depth);
+	if ((zp.eocd && zp.nentries > ctx->lim->archive_entries) ||
+	    zp.overlap)
+		return archive_scan(ctx, path, name, data, len, depth);
+	/* A broken package is the Office analyzers' OFFICE_MALFORMED. */
+	if ((za = arc_open(data, len, err, sizeof(err))) == NULL)
+		return LW_OK;
+	if ((base = archive_base(path, name, depth)) == NULL) {
+		zip_discard(za);
+		return LW_ENOMEM;
+	}
+	n = zip_get_num_entries(za, 0);
+	for (i = 0; n > 0 && i < (zip_uint64_t)n &&
+	    i < ctx->lim->archive_entries; i++) {
+		if ((ename = entry_name(za, i)) == NULL) {
+			e = LW_ENOMEM;
+			break;
+		}
+		if ((epath = join_path(base, ename)) != NULL)
+			filetype_check_name(ctx, epath, ename);
+		free(epath);
+		free(ename);
+	}
+	free(base);
+	zip_discard(za);
+	return e;
+}

@@ -15,4 +15,35 @@ enum lw_err	 archive_scan(struct scan_ctx *, const char *path,
 		    const char *name, const unsigned char *data, size_t len,
 		    unsigned depth);
 
+/*
+ * What a zip's own central directory says, read without libzip and
+ * without trusting it: used to tell an OOXML/ODF package from an
+ * archive (filetype.c) and to refuse bombs before inflating anything.
+ * At most max_entries directory records are walked.
+ */
+struct zip_peek {
+	bool		 eocd;		/* an end-of-directory record found */
+	bool		 cd_ok;		/* every walked record is sane */
+	uint64_t	 nentries;	/* what the end record claims */
+	uint64_t	 walked;	/* records walked */
+	bool		 content_types;	/* [Content_Types].xml entry */
+	bool		 mimetype;	/* mimetype entry (ODF) */
+	bool		 encrypted;	/* some entry has the encrypted flag */
+	bool		 overlap;	/* two entries share bytes (zip bomb) */
+};
+
+enum lw_err	 archive_peek(const unsigned char *data, size_t len,
+		    uint64_t max_entries, bool check_overlap,
+		    struct zip_peek *);
+
+/*
+ * An OOXML or ODF package is a document, not an archive: only its
+ * entry names and encryption flags are looked at here (the Office
+ * analyzers read the parts).  A package with encrypted entries is no
+ * document Office wrote: it is scanned as an archive.
+ */
+enum lw_err	 archive_scan_package(struct scan_ctx *, const char *path,
+		    const char *name, const unsigned char *data, size_t len,
+		    unsigned depth);
+
 #endif /* ARCHIVE_H */

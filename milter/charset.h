@@ -27,4 +27,14 @@ enum lw_err	 charset_decode_header(const char *value, char **out);
 /* True when s (len bytes) is valid UTF-8. */
 bool		 charset_valid_utf8(const char *s, size_t len);
 
+/*
+ * Tolerant base64: skips whitespace and garbage, restarts after '='
+ * padding, keeps the bytes of a final partial quantum.  out must hold
+ * len / 4 * 3 + 3 bytes.  Sets *bad (never clears it) when the input
+ * had characters outside the alphabet or a dangling sixth of a byte.
+ * Returns the number of bytes written.
+ */
+size_t		 charset_base64_decode(const char *in, size_t len,
+		    unsigned char *out, bool *bad);
+
 #endif /* CHARSET_H */

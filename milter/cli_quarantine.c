@@ -1,2 +1,1276 @@
-/* cli_quarantine.c: placeholder until its stage lands. */
+/*
+ * cli_quarantine.c: `lurewall quarantine list|show|release|delete|purge|
+ * stats|verify`, the admin's view of the quarantine store.
+ *
+ * Takes the verb and its arguments (with -c FILE anywhere after the
+ * verb), reads quarantine_dir and submit_command from the config and
+ * works on the store through quarantine.h.  Everything an attacker
+ * wrote (subjects, addresses, details, headers) is sanitized before it
+ * reaches the terminal (lw_sanitize: no control characters, valid
+ * UTF-8) and escaped in --json output; only `show --raw` prints the
+ * message bytes as stored.  Column widths count East Asian wide
+ * characters as two (libunistring).  Exit codes: see cli_quarantine.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <unistr.h>
+#include <uniwidth.h>
+
+#include "cli_quarantine.h"
+#include "config.h"
+#include "json.h"
 #include "lurewall.h"
+#include "mime.h"
+#include "quarantine.h"
+
+#define FIELD_MAX	1024	/* bytes of attacker text we print */
+
+struct verb {
+	const char	*name;
+	int		(*fn)(struct quarantine *, const char *submit,
+			    int argc, char **argv);
+	const char	*usage;
+};
+
+static int	usage(const struct verb *);
+
+static const struct verb	*cur_verb;
+
+/* ---- small helpers ---- */
+
+/* Sanitized copy for the terminal; "-" for NULL. */
+static char *
+safe(const char *s)
+{
+	char	*r;
+
+	r = lw_sanitize(s != NULL ? s : "-", strlen(s != NULL ? s : "-"),
+	    FIELD_MAX);
+	if (r == NULL) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		exit(QCLI_USAGE);
+	}
+	return r;
+}
+
+/* Display columns of a sanitized UTF-8 string. */
+static size_t
+cols(const char *s)
+{
+	int	w;
+
+	w = u8_width((const uint8_t *)s, strlen(s), "UTF-8");
+	return w > 0 ? (size_t)w : 0;
+}
+
+/*
+ * Cut s (sanitized UTF-8) in place to at most max columns, marking a
+ * cut with "..."; a wide character is never split.
+ */
+static void
+fit(char *s, size_t max)
+{
+	const uint8_t	*p = (const uint8_t *)s;
+	size_t		 len = strlen(s), i = 0, w = 0, keep = 0;
+	ucs4_t		 uc;
+	int		 n, cw;
+
+	if (cols(s) <= max)
+		return;
+	if (max < 3) {
+		s[0] = '\0';
+		return;
+	}
+	while (i < len) {
+		n = u8_mbtouc(&uc, p + i, len - i);
+		cw = uc_width(uc, "UTF-8");
+		if (cw < 0)
+			cw = 1;
+		if (w + (size_t)cw + 3 > max)
+			break;
+		w += (size_t)cw;
+		i += (size_t)n;
+		keep = i;
+	}
+	memcpy(s + keep, "...", 4);
+}
+
+/* Print s padded with blanks to width columns. */
+static void
+pad(FILE *f, const char *s, size_t width)
+{
+	size_t	w = cols(s);
+
+	fputs(s, f);
+	for (; w < width; w++)
+		fputc(' ', f);
+}
+
+static size_t
+term_width(void)
+{
+	struct winsize	 ws;
+	const char	*c = getenv("COLUMNS");
+	long		 v;
+	char		*end;
+
+	if (c != NULL && *c != '\0') {
+		errno = 0;
+		v = strtol(c, &end, 10);
+		if (errno == 0 && *end == '\0' && v >= 20 && v <= 10000)
+			return (size_t)v;
+	}
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
+
+/* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 when malformed. */
+static long long
+parse_duration(const char *s)
+{
+	char		*end;
+	long long	 v, mul;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 's':	mul = 1; break;
+	case 'm':	mul = 60; break;
+	case 'h':	mul = 3600; break;
+	case 'd':	mul = 86400; break;
+	case 'w':	mul = 7 * 86400; break;
+	default:	return -1;
+	}
+	if (v > LLONG_MAX / mul / 2)
+		return -1;
+	return v * mul;
+}
+
+static void
+fmt_local(time_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+static void
+fmt_utc(time_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+/* Does the item carry this rule (in its rules or any finding)? */
+static bool
+has_rule(const struct quarantine_item *it, const char *rule)
+{
+	const char	*p, *c;
+	size_t		 n = strlen(rule), i;
+
+	for (p = it->rules; p != NULL && *p != '\0'; p = c + 1) {
+		c = strchrnul(p, ',');
+		if ((size_t)(c - p) == n && strncasecmp(p, rule, n) == 0)
+			return true;
+		if (*c == '\0')
+			break;
+	}
+	for (i = 0; i < it->nfindings; i++)
+		if (strcasecmp(it->findings[i].rule, rule) == 0)
+			return true;
+	return false;
+}
+
+/* ADDR matches exactly (case-insensitive); "@dom" matches a domain. */
+static bool
+addr_match(const char *addr, const char *want)
+{
+	size_t	la, lw;
+
+	if (addr == NULL)
+		return false;
+	if (want[0] == '@') {
+		la = strlen(addr);
+		lw = strlen(want);
+		return la >= lw && strcasecmp(addr + la - lw, want) == 0;
+	}
+	return strcasecmp(addr, want) == 0;
+}
+
+/* Who runs the command, for the release record. */
+static void
+whoami(char *buf, size_t len)
+{
+	struct passwd	*pw;
+	const char	*sudo = getenv("SUDO_USER");
+	uid_t		 uid = getuid();
+
+	pw = getpwuid(uid);
+	if (pw != NULL)
+		snprintf(buf, len, "%s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+	if (sudo != NULL && *sudo != '\0' && strlen(buf) + 16 < len) {
+		/* Only a hint: the environment is the caller's to set. */
+		strncat(buf, " sudo ", len - strlen(buf) - 1);
+		strncat(buf, sudo, len - strlen(buf) - 1);
+	}
+}
+
+/*
+ * Reset getopt for a verb's own options.  Every verb also takes -c
+ * (already used by cli_quarantine) and -h.
+ */
+static int
+next_opt(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if (ch == 'c')
+			continue;
+		return ch;
+	}
+	return -1;
+}
+
+static void
+print_rules_json(FILE *f, const struct quarantine_item *it)
+{
+	const char	*p, *c;
+	char		*r;
+	bool		 first = true;
+	size_t		 i, j;
+
+	fputc('[', f);
+	if (it->rules != NULL && *it->rules != '\0') {
+		for (p = it->rules;; p = c + 1) {
+			c = strchrnul(p, ',');
+			if ((r = lw_strndup(p, (size_t)(c - p))) != NULL) {
+				if (!first)
+					fputc(',', f);
+				json_string(f, r);
+				first = false;
+				free(r);
+			}
+			if (*c == '\0')
+				break;
+		}
+	} else {
+		/* No rules line: the distinct finding rules, in order. */
+		for (i = 0; i < it->nfindings; i++) {
+			for (j = 0; j < i; j++)
+				if (strcmp(it->findings[j].rule,
+				    it->findings[i].rule) == 0)
+					break;
+			if (j < i)
+				continue;
+			if (!first)
+				fputc(',', f);
+			json_string(f, it->findings[i].rule);
+			first = false;
+		}
+	}
+	fputc(']', f);
+}
+
+static void
+print_item_json(FILE *f, const struct quarantine_item *it)
+{
+	char	ts[32];
+	size_t	i;
+
+	fputc('{', f);
+	json_key(f, "id", 1);
+	json_string(f, it->id);
+	fmt_utc(it->time, ts, sizeof(ts));
+	json_key(f, "time", 0);
+	json_string(f, ts);
+	json_key(f, "epoch", 0);
+	fprintf(f, "%lld", (long long)it->time);
+	json_key(f, "qid", 0);
+	json_string(f, it->qid);
+	json_key(f, "client_addr", 0);
+	json_string(f, it->client_addr);
+	json_key(f, "client_name", 0);
+	json_string(f, it->client_name);
+	json_key(f, "helo", 0);
+	json_string(f, it->helo);
+	json_key(f, "mail_from", 0);
+	json_string(f, it->mail_from);
+	json_key(f, "from", 0);
+	json_string(f, it->from != NULL ? it->from : it->mail_from);
+	json_key(f, "from_name", 0);
+	json_string(f, it->from_display);
+	json_key(f, "rcpts", 0);
+	fputc('[', f);
+	for (i = 0; i < it->nrcpts; i++) {
+		if (i > 0)
+			fputc(',', f);
+		json_string(f, it->rcpts[i]);
+	}
+	fputc(']', f);
+	json_key(f, "subject", 0);
+	json_string(f, it->subject);
+	json_key(f, "score", 0);
+	fprintf(f, "%d", it->score);
+	json_key(f, "action", 0);
+	json_string(f, it->action);
+	json_key(f, "rules", 0);
+	print_rules_json(f, it);
+	json_key(f, "findings", 0);
+	fputc('[', f);
+	for (i = 0; i < it->nfindings; i++) {
+		fprintf(f, "%s{", i ? "," : "");
+		json_key(f, "rule", 1);
+		json_string(f, it->findings[i].rule);
+		json_key(f, "score", 0);
+		fprintf(f, "%d", it->findings[i].score);
+		json_key(f, "part", 0);
+		json_string(f, it->findings[i].part);
+		json_key(f, "detail", 0);
+		json_string(f, it->findings[i].detail);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	json_key(f, "size", 0);
+	fprintf(f, "%llu", (unsigned long long)it->size);
+	json_key(f, "sha256", 0);
+	json_string(f, it->sha256);
+	json_key(f, "released", 0);
+	fputs(it->released ? "true" : "false", f);
+	if (it->released) {
+		fmt_utc(it->released_time, ts, sizeof(ts));
+		json_key(f, "released_time", 0);
+		json_string(f, ts);
+		json_key(f, "released_by", 0);
+		json_string(f, it->released_by);
+		json_key(f, "released_to", 0);
+		fputc('[', f);
+		for (i = 0; i < it->nreleased_to; i++) {
+			if (i > 0)
+				fputc(',', f);
+			json_string(f, it->released_to[i]);
+		}
+		fputc(']', f);
+		json_key(f, "release_count", 0);
+		fprintf(f, "%u", it->release_count);
+	}
+	fputs("}\n", f);
+}
+
+static int
+open_error(const char *what, enum lw_err e)
+{
+	fprintf(stderr, "lurewall: %s: %s\n", what,
+	    e == LW_EIO ? strerror(errno) : lw_strerror(e));
+	return e == LW_ENOTFOUND ? QCLI_NOTFOUND : e == LW_EMALFORMED ?
+	    QCLI_DAMAGED : QCLI_USAGE;
+}
+
+/* Map an lw_err about one id to an exit code and a message. */
+static int
+item_error(const char *verb, const char *id, enum lw_err e,
+    const char *detail)
+{
+	char	*sid = safe(id);
+
+	if (detail != NULL && *detail != '\0')
+		fprintf(stderr, "lurewall: %s %s: %s\n", verb, sid, detail);
+	else
+		fprintf(stderr, "lurewall: %s %s: %s\n", verb, sid,
+		    e == LW_EINVAL ? "invalid id" : e == LW_EIO ?
+		    strerror(errno) : lw_strerror(e));
+	free(sid);
+	switch (e) {
+	case LW_ENOTFOUND:
+	case LW_EEXIST:
+		return QCLI_NOTFOUND;
+	case LW_EINVAL:
+		return QCLI_USAGE;
+	case LW_EMALFORMED:
+		return QCLI_DAMAGED;
+	default:
+		return QCLI_NOTFOUND;
+	}
+}
+
+static int
+worse(int a, int b)
+{
+	/* usage beats damage beats not-found beats ok */
+	static const int rank[] = { 0, 1, 3, 2 };
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+/* ---- list ---- */
+
+struct filter {
+	time_t		 since;		/* 0: any */
+	const char	*rcpt;
+	const char	*from;
+	const char	*rule;
+};
+
+static bool
+matches(const struct quarantine_item *it, const struct filter *fl)
+{
+	size_t	i;
+
+	if (fl->since != 0 && it->time < fl->since)
+		return false;
+	if (fl->rule != NULL && !has_rule(it, fl->rule))
+		return false;
+	if (fl->from != NULL && !addr_match(it->from, fl->from) &&
+	    !addr_match(it->mail_from, fl->from))
+		return false;
+	if (fl->rcpt != NULL) {
+		for (i = 0; i < it->nrcpts; i++)
+			if (addr_match(it->rcpts[i], fl->rcpt))
+				break;
+		if (i == it->nrcpts)
+			return false;
+	}
+	return true;
+}
+
+static int
+since_arg(const char *arg, time_t *since)
+{
+	long long	d;
+
+	if ((d = parse_duration(arg)) < 0) {
+		fprintf(stderr, "lurewall: bad duration '%s' (e.g. 2d, 12h, "
+		    "30m, 1w)\n", arg);
+		return -1;
+	}
+	*since = time(NULL) - (time_t)d;
+	return 0;
+}
+
+#define COL_ADDR	26	/* widest from / rcpt column */
+
+static int
+cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "since",	required_argument, NULL, 's' },
+		{ "rcpt",	required_argument, NULL, 'r' },
+		{ "from",	required_argument, NULL, 'f' },
+		{ "rule",	required_argument, NULL, 'R' },
+		{ "json",	no_argument,	   NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quarantine_item	**v;
+	struct filter		  fl = { 0 };
+	bool			  json = false;
+	size_t			  n, i, k, wfrom = 4, wrcpt = 4, wscore = 5;
+	size_t			  wid = 2;
+	size_t			  width, used, cap;
+	char			**from, **rcpt, **subj, ts[32], sc[16];
+	enum lw_err		  e;
+	int			  ch;
+
+	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+		switch (ch) {
+		case 's':
+			if (since_arg(optarg, &fl.since) == -1)
+				return QCLI_USAGE;
+			break;
+		case 'r':	fl.rcpt = optarg; break;
+		case 'f':	fl.from = optarg; break;
+		case 'R':	fl.rule = optarg; break;
+		case 'j':	json = true; break;
+		default:	return usage(cur_verb);
+		}
+	}
+	if (optind != argc)
+		return usage(cur_verb);
+	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
+		return open_error(quarantine_dir(q), e);
+	for (i = k = 0; i < n; i++) {
+		if (matches(v[i], &fl))
+			v[k++] = v[i];
+		else
+			quarantine_item_free(v[i]);
+	}
+	n = k;
+	if (json) {
+		for (i = 0; i < n; i++)
+			print_item_json(stdout, v[i]);
+		quarantine_items_free(v, n);
+		return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+	}
+	from = calloc(n + 1, sizeof(*from));
+	rcpt = calloc(n + 1, sizeof(*rcpt));
+	subj = calloc(n + 1, sizeof(*subj));
+	if (from == NULL || rcpt == NULL || subj == NULL) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		exit(QCLI_USAGE);
+	}
+	/*
+	 * time id from rcpt score subject: the addresses give way (down to
+	 * 10 columns) so that at least 20 are left for the subject.
+	 */
+	width = term_width();
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]->id) > wid)
+			wid = strlen(v[i]->id);
+	used = 16 + 1 + wid + 1 + wscore + 1 + 2;
+	cap = width > used + 20 + 20 ? (width - used - 20) / 2 : 10;
+	if (cap > COL_ADDR)
+		cap = COL_ADDR;
+	for (i = 0; i < n; i++) {
+		from[i] = safe(v[i]->from != NULL ? v[i]->from :
+		    v[i]->mail_from != NULL && *v[i]->mail_from == '\0' ?
+		    "<>" : v[i]->mail_from);
+		fit(from[i], cap);
+		if (v[i]->nrcpts > 1) {
+			char *t, *s = safe(v[i]->rcpts[0]);
+
+			fit(s, cap - 4);
+			if (lw_asprintf(&t, "%s +%zu", s,
+			    v[i]->nrcpts - 1) != LW_OK)
+				exit(QCLI_USAGE);
+			free(s);
+			rcpt[i] = t;
+		} else
+			rcpt[i] = safe(v[i]->nrcpts ? v[i]->rcpts[0] : NULL);
+		fit(rcpt[i], cap);
+		subj[i] = safe(v[i]->subject);
+		if (cols(from[i]) > wfrom)
+			wfrom = cols(from[i]);
+		if (cols(rcpt[i]) > wrcpt)
+			wrcpt = cols(rcpt[i]);
+		snprintf(sc, sizeof(sc), "%d", v[i]->score);
+		if (strlen(sc) > wscore)
+			wscore = strlen(sc);
+	}
+	used = 16 + 1 + wid + 1 + wfrom + 1 + wrcpt + 1 + wscore + 1;
+	if (n > 0) {
+		pad(stdout, "TIME", 16 + 1);
+		pad(stdout, "ID", wid + 1);
+		pad(stdout, "FROM", wfrom + 1);
+		pad(stdout, "RCPT", wrcpt + 1);
+		printf("%*s SUBJECT\n", (int)wscore, "SCORE");
+	}
+	for (i = 0; i < n; i++) {
+		fmt_local(v[i]->time, ts, sizeof(ts));
+		pad(stdout, ts, 16 + 1);
+		pad(stdout, v[i]->id, wid + 1);
+		pad(stdout, from[i], wfrom + 1);
+		pad(stdout, rcpt[i], wrcpt + 1);
+		printf("%*d ", (int)wscore, v[i]->score);
+		fit(subj[i], width > used + 3 ? width - used : 3);
+		puts(subj[i]);
+		free(from[i]);
+		free(rcpt[i]);
+		free(subj[i]);
+	}
+	free(from);
+	free(rcpt);
+	free(subj);
+	quarantine_items_free(v, n);
+	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+}
+
+/* ---- show ---- */
+
+struct tree_out {
+	FILE	*f;
+};
+
+static bool
+show_part(const struct mime_part *p, void *arg)
+{
+	struct tree_out	*o = arg;
+	char		*name, *ctype;
+	unsigned	 d;
+
+	name = p->filename != NULL ? safe(p->filename) : NULL;
+	ctype = safe(p->ctype);
+	fputs("  ", o->f);
+	for (d = 0; d < p->depth && d < 32; d++)
+		fputs("  ", o->f);
+	fprintf(o->f, "%s %s %zu bytes%s%s%s\n",
+	    *p->path != '\0' ? p->path : "-", ctype, p->body_len,
+	    name != NULL ? " \"" : "", name != NULL ? name : "",
+	    name != NULL ? "\"" : "");
+	free(name);
+	free(ctype);
+	return true;
+}
+
+static void
+show_findings(const struct quarantine_item *it)
+{
+	char	*rule, *part, *detail;
+	size_t	 i;
+
+	for (i = 0; i < it->nfindings; i++) {
+		rule = safe(it->findings[i].rule);
+		part = safe(*it->findings[i].part != '\0' ?
+		    it->findings[i].part : "-");
+		detail = safe(it->findings[i].detail);
+		printf("  %4d  %-28s %s%s%s\n", it->findings[i].score, rule,
+		    part, *detail != '\0' ? ": " : "", detail);
+		free(rule);
+		free(part);
+		free(detail);
+	}
+}
+
+static void
+show_headers(const unsigned char *raw, size_t len)
+{
+	const char	*p = (const char *)raw, *end = p + len, *nl;
+	size_t		 n;
+	char		*line;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl != NULL ? nl : end) - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			break;
+		/* Folded lines keep their leading blank; tabs become ' '. */
+		if ((line = lw_sanitize(p, n, 65536)) == NULL)
+			exit(QCLI_USAGE);
+		puts(line);
+		free(line);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+static void
+show_line(const char *label, const char *val)
+{
+	char	*s = safe(val);
+
+	printf("%-12s %s\n", label, s);
+	free(s);
+}
+
+static void
+show_meta(const struct quarantine_item *it)
+{
+	char	ts[32], *a, *b, *c;
+	size_t	i;
+
+	show_line("id:", it->id);
+	fmt_local(it->time, ts, sizeof(ts));
+	show_line("time:", ts);
+	show_line("queue id:", it->qid);
+	a = safe(it->client_name);
+	b = safe(it->client_addr);
+	c = safe(it->helo);
+	printf("%-12s %s [%s] helo=%s\n", "client:", a, b, c);
+	free(a);
+	free(b);
+	free(c);
+	show_line("sender:", it->mail_from != NULL && *it->mail_from == '\0' ?
+	    "<>" : it->mail_from);
+	printf("%-12s", "recipients:");
+	for (i = 0; i < it->nrcpts; i++) {
+		a = safe(it->rcpts[i]);
+		printf(" %s%s", a, i + 1 < it->nrcpts ? "," : "");
+		free(a);
+	}
+	printf("%s\n", it->nrcpts == 0 ? " -" : "");
+	if (it->from_display != NULL) {
+		a = safe(it->from_display);
+		b = safe(it->from);
+		printf("%-12s \"%s\" <%s>\n", "from:", a, b);
+		free(a);
+		free(b);
+	} else
+		show_line("from:", it->from);
+	show_line("subject:", it->subject);
+	a = safe(it->action);
+	printf("%-12s %d (%s)\n", "score:", it->score, a);
+	free(a);
+	show_line("rules:", it->rules);
+	printf("%-12s %llu bytes\n", "size:", (unsigned long long)it->size);
+	show_line("sha256:", it->sha256);
+	if (it->released) {
+		fmt_local(it->released_time, ts, sizeof(ts));
+		a = safe(it->released_by);
+		printf("%-12s %s by %s to", "released:", ts, a);
+		free(a);
+		for (i = 0; i < it->nreleased_to; i++) {
+			a = safe(it->released_to[i]);
+			printf(" %s%s", a, i + 1 < it->nreleased_to ? "," : "");
+			free(a);
+		}
+		printf(" (%u time%s)\n", it->release_count,
+		    it->release_count == 1 ? "" : "s");
+	} else
+		show_line("released:", "no");
+}
+
+static int
+cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "raw",	no_argument,	NULL, 'r' },
+		{ "headers",	no_argument,	NULL, 'H' },
+		{ "findings",	no_argument,	NULL, 'f' },
+		{ "json",	no_argument,	NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quarantine_item	*it;
+	struct findings		 fs = { 0 };
+	struct message		*msg = NULL;
+	struct limits		 lim;
+	struct tree_out		 o = { stdout };
+	unsigned char		*raw = NULL;
+	size_t			 len = 0;
+	enum lw_err		 e;
+	int			 ch, mode = 0;
+
+	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+		switch (ch) {
+		case 'r':
+		case 'H':
+		case 'f':
+		case 'j':
+			if (mode != 0 && mode != ch)
+				return usage(cur_verb);
+			mode = ch;
+			break;
+		default:
+			return usage(cur_verb);
+		}
+	}
+	if (argc - optind != 1)
+		return usage(cur_verb);
+	if ((e = quarantine_read(q, argv[optind], &it)) != LW_OK)
+		return item_error("show", argv[optind], e, NULL);
+	if (mode != 'f' && mode != 'j' &&
+	    (e = quarantine_message(q, it->id, &raw, &len)) != LW_OK) {
+		quarantine_item_free(it);
+		return item_error("show", argv[optind], e, NULL);
+	}
+	switch (mode) {
+	case 'r':
+		fwrite(raw, 1, len, stdout);
+		break;
+	case 'H':
+		show_headers(raw, len);
+		break;
+	case 'f':
+		show_findings(it);
+		break;
+	case 'j':
+		print_item_json(stdout, it);
+		break;
+	default:
+		show_meta(it);
+		printf("findings:\n");
+		show_findings(it);
+		printf("mime tree:\n");
+		limits_default(&lim);
+		if (mime_parse(raw, len, &lim, &fs, &msg) == LW_OK &&
+		    msg != NULL) {
+			mime_visit(msg, show_part, &o);
+			mime_free(msg);
+		} else
+			printf("  (cannot parse: out of memory)\n");
+		findings_free(&fs);
+		break;
+	}
+	free(raw);
+	quarantine_item_free(it);
+	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+}
+
+/* ---- release, delete ---- */
+
+static int
+cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "to",		required_argument, NULL, 't' },
+		{ "force",	no_argument,	   NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quarantine_item	*it;
+	const char		*to = NULL;
+	char			 who[256], err[512];
+	bool			 force = false;
+	enum lw_err		 e;
+	int			 ch, rc = QCLI_OK, i;
+
+	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+		switch (ch) {
+		case 't':	to = optarg; break;
+		case 'f':	force = true; break;
+		default:	return usage(cur_verb);
+		}
+	}
+	if (optind == argc)
+		return usage(cur_verb);
+	if (to != NULL && (*to == '\0' || *to == '-' ||
+	    strpbrk(to, " \t\r\n<>") != NULL)) {
+		fprintf(stderr, "lurewall: release: bad --to address\n");
+		return QCLI_USAGE;
+	}
+	whoami(who, sizeof(who));
+	for (i = optind; i < argc; i++) {
+		e = quarantine_release(q, argv[i], to, submit, force, who,
+		    err, sizeof(err));
+		if (e != LW_OK) {
+			rc = worse(rc, item_error("release", argv[i], e, err));
+			continue;
+		}
+		if (quarantine_read(q, argv[i], &it) == LW_OK) {
+			char *s = safe(it->nreleased_to ? it->released_to[0] :
+			    NULL);
+			printf("released %s to %s%s\n", it->id, s,
+			    it->nreleased_to > 1 ? " and others" : "");
+			free(s);
+			quarantine_item_free(it);
+		} else
+			printf("released %s\n", argv[i]);
+		if (*err != '\0')	/* sent, but not recorded */
+			rc = worse(rc, item_error("release", argv[i], LW_EIO,
+			    err));
+	}
+	return rc;
+}
+
+static int
+cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
+	enum lw_err			 e;
+	int				 ch, rc = QCLI_OK, i;
+
+	if ((ch = next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
+		return usage(cur_verb);
+	for (i = optind; i < argc; i++) {
+		if ((e = quarantine_delete(q, argv[i])) != LW_OK)
+			rc = worse(rc, item_error("delete", argv[i], e, NULL));
+		else
+			printf("deleted %s\n", argv[i]);
+	}
+	return rc;
+}
+
+static int
+cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "older-than",	required_argument, NULL, 'o' },
+		{ "dry-run",	no_argument,	   NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quarantine_item	**v;
+	time_t			  before = 0;
+	size_t			  n, i, done = 0;
+	bool			  dry = false, have = false;
+	enum lw_err		  e;
+	int			  ch, rc = QCLI_OK;
+
+	while ((ch = next_opt(argc, argv, "c:n", opts)) != -1) {
+		switch (ch) {
+		case 'o':
+			if (since_arg(optarg, &before) == -1)
+				return QCLI_USAGE;
+			have = true;
+			break;
+		case 'n':	dry = true; break;
+		default:	return usage(cur_verb);
+		}
+	}
+	if (!have || optind != argc)
+		return usage(cur_verb);
+	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
+		return open_error(quarantine_dir(q), e);
+	for (i = 0; i < n; i++) {
+		if (v[i]->time >= before)
+			continue;
+		if (dry) {
+			printf("would delete %s\n", v[i]->id);
+			done++;
+		} else if ((e = quarantine_delete(q, v[i]->id)) == LW_OK)
+			done++;
+		else if (e != LW_ENOTFOUND)	/* gone meanwhile: fine */
+			rc = worse(rc, item_error("purge", v[i]->id, e, NULL));
+	}
+	printf("%s %zu item%s\n", dry ? "would purge" : "purged", done,
+	    done == 1 ? "" : "s");
+	quarantine_items_free(v, n);
+	return rc;
+}
+
+/* ---- stats ---- */
+
+struct count {
+	char	*key;
+	size_t	 n;
+};
+
+static int
+count_add(struct count **v, size_t *n, const char *key)
+{
+	struct count	*nv;
+	size_t		 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i].key, key) == 0) {
+			(*v)[i].n++;
+			return 0;
+		}
+	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
+		return -1;
+	*v = nv;
+	if ((nv[*n].key = strdup(key)) == NULL)
+		return -1;
+	nv[(*n)++].n = 1;
+	return 0;
+}
+
+static int
+by_count(const void *a, const void *b)
+{
+	const struct count	*x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static int
+by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct count *)a)->key,
+	    ((const struct count *)b)->key);
+}
+
+/* Every distinct rule of it, once. */
+static int
+count_rules(struct count **v, size_t *n, const struct quarantine_item *it)
+{
+	char	**seen = NULL, *r;
+	size_t	  ns = 0, i, j;
+	const char *p, *c;
+	int	  rc = 0;
+
+	for (p = it->rules; p != NULL && *p != '\0'; p = c + 1) {
+		c = strchrnul(p, ',');
+		if ((r = lw_strndup(p, (size_t)(c - p))) == NULL) {
+			rc = -1;
+			break;
+		}
+		for (j = 0; j < ns && strcmp(seen[j], r) != 0; j++)
+			;
+		if (j == ns && *r != '\0') {
+			char **ns2 = reallocarray(seen, ns + 1, sizeof(*seen));
+			if (ns2 == NULL) {
+				free(r);
+				rc = -1;
+				break;
+			}
+			seen = ns2;
+			seen[ns++] = r;
+		} else
+			free(r);
+		if (*c == '\0')
+			break;
+	}
+	for (i = 0; rc == 0 && i < it->nfindings; i++) {
+		for (j = 0; j < ns && strcmp(seen[j],
+		    it->findings[i].rule) != 0; j++)
+			;
+		if (j == ns) {
+			char **ns2 = reallocarray(seen, ns + 1, sizeof(*seen));
+			if (ns2 == NULL ||
+			    (r = strdup(it->findings[i].rule)) == NULL) {
+				if (ns2 != NULL)
+					seen = ns2;
+				rc = -1;
+				break;
+			}
+			seen = ns2;
+			seen[ns++] = r;
+		}
+	}
+	for (j = 0; j < ns; j++) {
+		if (rc == 0 && count_add(v, n, seen[j]) == -1)
+			rc = -1;
+		free(seen[j]);
+	}
+	free(seen);
+	return rc;
+}
+
+static void
+print_counts(const char *title, struct count *v, size_t n, bool json,
+    bool *first)
+{
+	char	*s;
+	size_t	 i;
+
+	if (json) {
+		json_key(stdout, title, *first);
+		*first = false;
+		fputc('{', stdout);
+		for (i = 0; i < n; i++) {
+			json_key(stdout, v[i].key, i == 0);
+			printf("%zu", v[i].n);
+		}
+		fputc('}', stdout);
+		return;
+	}
+	printf("%s:\n", title);
+	for (i = 0; i < n; i++) {
+		s = safe(v[i].key);
+		printf("  %6zu  %s\n", v[i].n, s);
+		free(s);
+	}
+}
+
+static int
+cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "since",	required_argument, NULL, 's' },
+		{ "json",	no_argument,	   NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quarantine_item	**v;
+	struct count		 *rules = NULL, *days = NULL;
+	struct filter		  fl = { 0 };
+	size_t			  n, i, nr = 0, nd = 0, total = 0, rel = 0;
+	char			  day[16];
+	struct tm		  tm;
+	bool			  json = false, first = true;
+	enum lw_err		  e;
+	int			  ch;
+
+	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+		switch (ch) {
+		case 's':
+			if (since_arg(optarg, &fl.since) == -1)
+				return QCLI_USAGE;
+			break;
+		case 'j':	json = true; break;
+		default:	return usage(cur_verb);
+		}
+	}
+	if (optind != argc)
+		return usage(cur_verb);
+	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
+		return open_error(quarantine_dir(q), e);
+	for (i = 0; i < n; i++) {
+		if (!matches(v[i], &fl))
+			continue;
+		total++;
+		rel += v[i]->released;
+		if (localtime_r(&v[i]->time, &tm) == NULL ||
+		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+			snprintf(day, sizeof(day), "?");
+		if (count_add(&days, &nd, day) == -1 ||
+		    count_rules(&rules, &nr, v[i]) == -1) {
+			fprintf(stderr, "lurewall: out of memory\n");
+			exit(QCLI_USAGE);
+		}
+	}
+	quarantine_items_free(v, n);
+	if (nr > 1)
+		qsort(rules, nr, sizeof(*rules), by_count);
+	if (nd > 1)
+		qsort(days, nd, sizeof(*days), by_key);
+	if (json) {
+		fputc('{', stdout);
+		json_key(stdout, "items", 1);
+		printf("%zu", total);
+		json_key(stdout, "released", 0);
+		printf("%zu", rel);
+		first = false;
+		print_counts("rules", rules, nr, true, &first);
+		print_counts("days", days, nd, true, &first);
+		fputs("}\n", stdout);
+	} else {
+		printf("items: %zu (%zu released)\n", total, rel);
+		print_counts("by rule", rules, nr, false, &first);
+		print_counts("by day", days, nd, false, &first);
+	}
+	for (i = 0; i < nr; i++)
+		free(rules[i].key);
+	for (i = 0; i < nd; i++)
+		free(days[i].key);
+	free(rules);
+	free(days);
+	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+}
+
+/* ---- verify ---- */
+
+static int
+cmd_verify(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
+	size_t				 items, damaged, cleaned;
+	enum lw_err			 e;
+	int				 ch;
+
+	if ((ch = next_opt(argc, argv, "c:", opts)) != -1 || optind != argc)
+		return usage(cur_verb);
+	if ((e = quarantine_verify(q, stdout, &items, &damaged,
+	    &cleaned)) != LW_OK)
+		return open_error(quarantine_dir(q), e);
+	printf("%zu item%s, %zu damaged, %zu stale temporary entr%s removed\n",
+	    items, items == 1 ? "" : "s", damaged, cleaned,
+	    cleaned == 1 ? "y" : "ies");
+	if (fflush(stdout) != 0)
+		return QCLI_USAGE;
+	return damaged > 0 ? QCLI_DAMAGED : QCLI_OK;
+}
+
+static const struct verb	verbs[] = {
+	{ "list", cmd_list, "list [--since 2d] [--rcpt ADDR] [--from ADDR] "
+	    "[--rule RULE] [--json]" },
+	{ "show", cmd_show, "show ID [--raw | --headers | --findings | "
+	    "--json]" },
+	{ "release", cmd_release, "release ID... [--to ADDR] [--force]" },
+	{ "delete", cmd_delete, "delete ID..." },
+	{ "purge", cmd_purge, "purge --older-than 30d [--dry-run]" },
+	{ "stats", cmd_stats, "stats [--since 7d] [--json]" },
+	{ "verify", cmd_verify, "verify" },
+};
+
+static int
+usage(const struct verb *vb)
+{
+	size_t	i;
+
+	if (vb != NULL) {
+		fprintf(stderr, "usage: lurewall quarantine [-c FILE] %s\n",
+		    vb->usage);
+		return QCLI_USAGE;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(stderr, "%s lurewall quarantine [-c FILE] %s\n",
+		    i == 0 ? "usage:" : "      ", verbs[i].usage);
+	return QCLI_USAGE;
+}
+
+int
+cli_quarantine_run(int argc, char **argv, const char *qdir,
+    const char *submit)
+{
+	struct quarantine	*q;
+	struct stat		 st;
+	enum lw_err		 e;
+	size_t			 i;
+	int			 rc;
+
+	cur_verb = NULL;
+	if (argc < 1)
+		return usage(NULL);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[0], verbs[i].name) == 0)
+			cur_verb = &verbs[i];
+	if (cur_verb == NULL) {
+		fprintf(stderr, "lurewall: quarantine: unknown verb '%s'\n",
+		    argv[0]);
+		return usage(NULL);
+	}
+	if (qdir == NULL || *qdir == '\0') {
+		fprintf(stderr, "lurewall: no quarantine_dir configured\n");
+		return QCLI_USAGE;
+	}
+	/* The milter creates the store; a typo here must not make one. */
+	if (stat(qdir, &st) == -1) {
+		fprintf(stderr, "lurewall: quarantine directory %s: %s\n",
+		    qdir, strerror(errno));
+		return QCLI_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "lurewall: quarantine directory %s: not a "
+		    "directory\n", qdir);
+		return QCLI_USAGE;
+	}
+	if ((e = quarantine_open(qdir, &q)) != LW_OK)
+		return open_error(qdir, e);
+	optind = 0;	/* GNU: fully reset for this argv */
+	opterr = 1;
+	rc = cur_verb->fn(q, submit, argc, argv);
+	quarantine_close(q);
+	return rc;
+}
+
+int
+cli_quarantine(int argc, char **argv, const char *config_path)
+{
+	struct config	*cfg;
+	char		 err[1024], **av;
+	const char	*path = config_path;
+	int		 i, n = 0, rc;
+
+	/* Take -c FILE from anywhere before "--"; the verbs ignore it. */
+	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
+		return QCLI_USAGE;
+	for (i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--") == 0) {
+			for (; i < argc; i++)
+				av[n++] = argv[i];
+			break;
+		}
+		if (i > 0 && (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0)) {
+			if (i + 1 == argc) {
+				free(av);
+				fprintf(stderr, "lurewall: -c needs a file\n");
+				return QCLI_USAGE;
+			}
+			path = argv[++i];
+		} else if (i > 0 && strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else if (i > 0 && strncmp(argv[i], "-c", 2) == 0)
+			path = argv[i] + 2;
+		else
+			av[n++] = argv[i];
+	}
+	if (path == NULL)
+		path = LW_DEFAULT_CONFIG;
+	if (config_load(path, &cfg, err, sizeof(err)) != LW_OK) {
+		fprintf(stderr, "lurewall: %s\n", err);
+		free(av);
+		return QCLI_USAGE;
+	}
+	rc = cli_quarantine_run(n, av, cfg->quarantine_dir,
+	    cfg->submit_command);
+	config_free(cfg);
+	free(av);
+	return rc;
+}

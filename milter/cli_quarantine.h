@@ -1,11 +1,28 @@
 /*
  * cli_quarantine.h: `lurewall quarantine VERB ...`.  argv[0] is the
  * verb; config_path may be NULL (default config).  Returns the exit
- * code.
+ * code:
+ *	0	ok
+ *	1	an item was not found, a release was refused (already
+ *		released) or its submission failed
+ *	2	usage or config error (bad option, bad id, no store)
+ *	3	verify found damaged items, or an item could not be read
  */
 #ifndef CLI_QUARANTINE_H
 #define CLI_QUARANTINE_H
 
+#define QCLI_OK		0
+#define QCLI_NOTFOUND	1
+#define QCLI_USAGE	2
+#define QCLI_DAMAGED	3
+
 int	cli_quarantine(int argc, char **argv, const char *config_path);
+
+/*
+ * The same once the config is read: the store in qdir, releases through
+ * submit (NULL: QUARANTINE_SUBMIT_DEFAULT).  argv[0] is the verb.
+ */
+int	cli_quarantine_run(int argc, char **argv, const char *qdir,
+	    const char *submit);
 
 #endif /* CLI_QUARANTINE_H */

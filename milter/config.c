@@ -1,2 +1,531 @@
-/* config.c: placeholder until its stage lands. */
-#include "lurewall.h"
+/*
+ * config.c: conf/lurewall.yaml -> struct config.
+ *
+ * Takes the path of the daemon's config file; returns a struct config
+ * with every key resolved (defaults filled in, relative paths made
+ * relative to the config file's directory) or an error naming file,
+ * line, column and key path.  Bounds the file to CONFIG_MAX_BYTES.
+ * Every key is optional; unknown keys are errors, so a typo never
+ * silently keeps a default.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config.h"
+#include "yamlutil.h"
+
+#define CONFIG_MAX_BYTES	(1 << 20)
+
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "mail", LOG_MAIL },
+	{ "daemon", LOG_DAEMON },
+	{ "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+enum limit_type {
+	LT_SIZE,	/* uint64_t, k/M/G suffixes */
+	LT_UINT,	/* unsigned */
+	LT_U32		/* uint32_t */
+};
+
+/* One entry per field of struct limits, named as the field. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+	enum limit_type	 type;
+	uint64_t	 min;
+	uint64_t	 max;
+} limit_keys[] = {
+#define L(f, t, lo, hi)	{ #f, offsetof(struct limits, f), t, lo, hi }
+	L(max_message_bytes, LT_SIZE, 1024, 1ULL << 40),
+	L(memory_body_bytes, LT_SIZE, 0, 1ULL << 40),
+	L(max_header_bytes, LT_SIZE, 998, 1ULL << 30),
+	L(max_headers, LT_UINT, 1, 1000000),
+	L(mime_depth, LT_UINT, 1, 1000),
+	L(mime_parts, LT_UINT, 1, 1000000),
+	L(archive_depth, LT_UINT, 0, 100),
+	L(archive_entries, LT_UINT, 1, 10000000),
+	L(archive_total_bytes, LT_SIZE, 1, 1ULL << 40),
+	L(archive_entry_bytes, LT_SIZE, 1, 1ULL << 40),
+	L(archive_ratio, LT_UINT, 1, 1000000),
+	L(password_candidates, LT_UINT, 0, 100000),
+	L(ole_sectors, LT_UINT, 1, 1U << 30),
+	L(office_stream_bytes, LT_SIZE, 1, 1ULL << 40),
+	L(vba_modules, LT_UINT, 1, 1000000),
+	L(pcre2_match_limit, LT_U32, 1, UINT32_MAX),
+	L(pcre2_depth_limit, LT_U32, 1, UINT32_MAX),
+	L(scan_timeout_ms, LT_UINT, 1, 24U * 3600 * 1000),
+#undef L
+};
+#define NLIMITS	(sizeof(limit_keys) / sizeof(limit_keys[0]))
+
+static const char *const top_keys[] = {
+	"socket", "user", "pidfile", "syslog_facility", "on_error",
+	"quarantine_dir", "policy_dir", "submit_command", "limits", NULL
+};
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->file);
+	free(c->socket);
+	free(c->user);
+	free(c->pidfile);
+	free(c->syslog_facility_name);
+	free(c->quarantine_dir);
+	free(c->policy_dir);
+	free(c->submit_command);
+	free(c);
+}
+
+/* Replace *slot with the string at key (if present). */
+static enum lw_err
+get_str(const struct ydoc *d, const struct ynode *root, const char *key,
+    char **slot, bool nullable, char *err, size_t errlen)
+{
+	const struct ynode	*n;
+	char			*s;
+	enum lw_err		 e;
+
+	if ((n = y_get(root, key)) == NULL)
+		return LW_OK;
+	if (nullable && y_isnull(n)) {
+		free(*slot);
+		*slot = NULL;
+		return LW_OK;
+	}
+	if ((e = y_string(d, n, key, &s, err, errlen)) != LW_OK)
+		return e;
+	if (*s == '\0') {
+		free(s);
+		return yerr(d, n, key, err, errlen, "must not be empty");
+	}
+	free(*slot);
+	*slot = s;
+	return LW_OK;
+}
+
+/* A path key: resolved against the config file's directory. */
+static enum lw_err
+get_path(const struct ydoc *d, const struct ynode *root, const char *key,
+    const char *dir, char **slot, bool nullable, char *err, size_t errlen)
+{
+	char		*s = NULL, *r;
+	enum lw_err	 e;
+
+	if (y_get(root, key) == NULL)
+		return LW_OK;
+	if ((e = get_str(d, root, key, &s, nullable, err, errlen)) != LW_OK)
+		return e;
+	free(*slot);
+	*slot = NULL;
+	if (s == NULL)
+		return LW_OK;
+	r = y_path_resolve(dir, s);
+	free(s);
+	if (r == NULL)
+		return LW_ENOMEM;
+	*slot = r;
+	return LW_OK;
+}
+
+/* unix:PATH and local:PATH resolve like paths; inet ones stay. */
+static enum lw_err
+resolve_socket(const char *dir, char **sock)
+{
+	const char	*p = *sock;
+	char		*r;
+	size_t		 plen;
+
+	if (strncmp(p, "unix:", 5) == 0)
+		plen = 5;
+	else if (strncmp(p, "local:", 6) == 0)
+		plen = 6;
+	else if (strchr(p, ':') == NULL)
+		plen = 0;
+	else
+		return LW_OK;
+	if (p[plen] == '/')
+		return LW_OK;
+	if (asprintf(&r, "%.*s%s/%s", (int)plen, p, dir, p + plen) == -1)
+		return LW_ENOMEM;
+	free(*sock);
+	*sock = r;
+	return LW_OK;
+}
+
+static bool
+socket_ok(const char *s)
+{
+	const char	*at;
+
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0)
+		return strchr(s, ':')[1] != '\0';
+	if (strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0) {
+		s = strchr(s, ':') + 1;
+		if (*s < '0' || *s > '9')
+			return false;
+		at = strchr(s, '@');
+		return strspn(s, "0123456789") == (size_t)(at != NULL ?
+		    at - s : (ptrdiff_t)strlen(s)) && (at == NULL ||
+		    at[1] != '\0');
+	}
+	return strchr(s, ':') == NULL;
+}
+
+/* Only %f, %r (a word alone) and %% may appear. */
+static const char *
+submit_check(const char *t)
+{
+	const char	*p;
+	bool		 have_r = false;
+
+	for (p = t; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r')
+			return "must be one line";
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == 'f' || *p == '%')
+			continue;
+		if (*p != 'r')
+			return "unknown placeholder (use %f, %r or %%)";
+		if ((p - 1 != t && p[-2] != ' ' && p[-2] != '\t') ||
+		    (p[1] != '\0' && p[1] != ' ' && p[1] != '\t'))
+			return "%r must be a word of its own";
+		have_r = true;
+	}
+	if (!have_r)
+		return "needs %r (the recipients)";
+	return NULL;
+}
+
+static enum lw_err
+load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
+    char *err, size_t errlen)
+{
+	const char	*keys[NLIMITS + 1];
+	const struct ynode *v;
+	char		 path[128];
+	uint64_t	 u;
+	long long	 ll;
+	size_t		 i;
+	enum lw_err	 e;
+
+	for (i = 0; i < NLIMITS; i++)
+		keys[i] = limit_keys[i].name;
+	keys[NLIMITS] = NULL;
+	if ((e = y_map(d, n, "limits", keys, err, errlen)) != LW_OK)
+		return e;
+	for (i = 0; i < NLIMITS; i++) {
+		if ((v = y_get(n, limit_keys[i].name)) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "limits.%s", limit_keys[i].name);
+		if (limit_keys[i].type == LT_SIZE) {
+			if ((e = y_size(d, v, path, limit_keys[i].min,
+			    limit_keys[i].max, &u, err, errlen)) != LW_OK)
+				return e;
+			*(uint64_t *)((char *)l + limit_keys[i].off) = u;
+			continue;
+		}
+		if ((e = y_int(d, v, path, (long long)limit_keys[i].min,
+		    (long long)limit_keys[i].max, &ll, err, errlen)) != LW_OK)
+			return e;
+		if (limit_keys[i].type == LT_U32)
+			*(uint32_t *)((char *)l + limit_keys[i].off) = ll;
+		else
+			*(unsigned *)((char *)l + limit_keys[i].off) = ll;
+	}
+	if (l->memory_body_bytes > l->max_message_bytes)
+		l->memory_body_bytes = l->max_message_bytes;
+	return LW_OK;
+}
+
+static enum lw_err
+config_fill(struct config *c, const struct ydoc *d, const char *dir,
+    char *err, size_t errlen)
+{
+	const struct ynode	*root = d->root, *n;
+	const char		*why;
+	char			*s = NULL, *prog;
+	size_t			 i, w;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, root, NULL, top_keys, err, errlen)) != LW_OK)
+		return e;
+	if ((e = get_str(d, root, "socket", &c->socket, false, err,
+	    errlen)) != LW_OK)
+		return e;
+	if (!socket_ok(c->socket))
+		return yerr(d, y_get(root, "socket"), "socket", err, errlen,
+		    "expected unix:/path, local:/path, inet:PORT@HOST or "
+		    "inet6:PORT@HOST");
+	if ((e = resolve_socket(dir, &c->socket)) != LW_OK)
+		return e;
+	if ((e = get_str(d, root, "user", &c->user, true, err, errlen)) !=
+	    LW_OK)
+		return e;
+	if ((e = get_path(d, root, "pidfile", dir, &c->pidfile, true, err,
+	    errlen)) != LW_OK)
+		return e;
+	if ((e = get_path(d, root, "quarantine_dir", dir, &c->quarantine_dir,
+	    false, err, errlen)) != LW_OK)
+		return e;
+	if ((e = get_path(d, root, "policy_dir", dir, &c->policy_dir, false,
+	    err, errlen)) != LW_OK)
+		return e;
+
+	if ((n = y_get(root, "syslog_facility")) != NULL) {
+		if ((e = y_string(d, n, "syslog_facility", &s, err, errlen)) !=
+		    LW_OK)
+			return e;
+		for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]);
+		    i++)
+			if (strcmp(s, facilities[i].name) == 0)
+				break;
+		free(s);
+		if (i == sizeof(facilities) / sizeof(facilities[0]))
+			return yerr(d, n, "syslog_facility", err, errlen,
+			    "expected mail, daemon, user or local0 to local7");
+		c->syslog_facility = facilities[i].facility;
+		free(c->syslog_facility_name);
+		if ((c->syslog_facility_name = strdup(facilities[i].name)) ==
+		    NULL)
+			return LW_ENOMEM;
+	}
+
+	if ((n = y_get(root, "on_error")) != NULL) {
+		if ((e = y_string(d, n, "on_error", &s, err, errlen)) != LW_OK)
+			return e;
+		if (strcmp(s, "tempfail") == 0)
+			c->on_error = ONERR_TEMPFAIL;
+		else if (strcmp(s, "accept") == 0)
+			c->on_error = ONERR_ACCEPT;
+		else {
+			free(s);
+			return yerr(d, n, "on_error", err, errlen,
+			    "expected tempfail or accept");
+		}
+		free(s);
+	}
+
+	if ((n = y_get(root, "submit_command")) != NULL) {
+		if ((e = get_str(d, root, "submit_command", &c->submit_command,
+		    false, err, errlen)) != LW_OK)
+			return e;
+		if ((why = submit_check(c->submit_command)) != NULL)
+			return yerr(d, n, "submit_command", err, errlen, "%s",
+			    why);
+		/* A relative program resolves like any other path. */
+		w = strspn(c->submit_command, " \t");
+		if (c->submit_command[w] != '/') {
+			if (strchr(c->submit_command + w, '%') != NULL &&
+			    strcspn(c->submit_command + w, "%") <
+			    strcspn(c->submit_command + w, " \t"))
+				return yerr(d, n, "submit_command", err,
+				    errlen, "the program must be a path");
+			if ((prog = y_path_resolve(dir,
+			    c->submit_command + w)) == NULL)
+				return LW_ENOMEM;
+			free(c->submit_command);
+			c->submit_command = prog;
+		}
+	}
+
+	return load_limits(d, y_get(root, "limits"), &c->limits, err,
+	    errlen);
+}
+
+enum lw_err
+config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	struct config	*c;
+	struct ydoc	*d = NULL;
+	char		*dir = NULL, abs[PATH_MAX];
+	enum lw_err	 e;
+
+	if (realpath(path, abs) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return LW_EIO;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return LW_ENOMEM;
+	limits_default(&c->limits);
+	c->syslog_facility = LOG_MAIL;
+	c->on_error = ONERR_TEMPFAIL;
+	if ((c->file = strdup(abs)) == NULL ||
+	    (dir = y_dirname(abs)) == NULL ||
+	    (c->socket = strdup(CONFIG_DEFAULT_SOCKET)) == NULL ||
+	    (c->syslog_facility_name = strdup("mail")) == NULL ||
+	    (c->quarantine_dir = strdup(CONFIG_DEFAULT_QDIR)) == NULL ||
+	    (c->policy_dir = y_path_resolve(dir, CONFIG_DEFAULT_POLICYDIR)) ==
+	    NULL ||
+	    (c->submit_command = strdup(CONFIG_DEFAULT_SUBMIT)) == NULL) {
+		e = LW_ENOMEM;
+		goto out_config;
+	}
+	if ((e = ydoc_load(path, CONFIG_MAX_BYTES, &d, err, errlen)) != LW_OK)
+		goto out_config;
+	if ((e = config_fill(c, d, dir, err, errlen)) != LW_OK)
+		goto out_doc;
+	ydoc_free(d);
+	free(dir);
+	*out = c;
+	return LW_OK;
+
+ out_doc:
+	ydoc_free(d);
+ out_config:
+	if (e == LW_ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	free(dir);
+	config_free(c);
+	return e;
+}
+
+static void
+print_kv(FILE *f, const char *key, const char *val)
+{
+	fprintf(f, "%s: ", key);
+	y_print_str(f, val);
+	fputc('\n', f);
+}
+
+void
+config_print(const struct config *c, FILE *f)
+{
+	size_t		i;
+	const char	*base = (const char *)&c->limits;
+
+	fprintf(f, "# %s\n", c->file);
+	print_kv(f, "socket", c->socket);
+	print_kv(f, "user", c->user);
+	print_kv(f, "pidfile", c->pidfile);
+	print_kv(f, "syslog_facility", c->syslog_facility_name);
+	print_kv(f, "on_error", c->on_error == ONERR_ACCEPT ? "accept" :
+	    "tempfail");
+	print_kv(f, "quarantine_dir", c->quarantine_dir);
+	print_kv(f, "policy_dir", c->policy_dir);
+	print_kv(f, "submit_command", c->submit_command);
+	fprintf(f, "limits:\n");
+	for (i = 0; i < NLIMITS; i++) {
+		fprintf(f, "  %s: ", limit_keys[i].name);
+		switch (limit_keys[i].type) {
+		case LT_SIZE:
+			fprintf(f, "%" PRIu64 "\n",
+			    *(const uint64_t *)(base + limit_keys[i].off));
+			break;
+		case LT_UINT:
+			fprintf(f, "%u\n",
+			    *(const unsigned *)(base + limit_keys[i].off));
+			break;
+		case LT_U32:
+			fprintf(f, "%" PRIu32 "\n",
+			    *(const uint32_t *)(base + limit_keys[i].off));
+			break;
+		}
+	}
+}
+
+void
+config_argv_free(char **argv)
+{
+	size_t	i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* One template word with %f and %% expanded. */
+static char *
+expand_word(const char *w, size_t len, const char *sender)
+{
+	size_t	 i, n = 0, slen = strlen(sender);
+	char	*out, *o;
+
+	for (i = 0; i < len; i++)
+		if (w[i] == '%' && i + 1 < len && w[i + 1] == 'f')
+			n += slen;
+		else
+			n++;
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (o = out, i = 0; i < len; i++) {
+		if (w[i] == '%' && i + 1 < len && (w[i + 1] == 'f' ||
+		    w[i + 1] == '%')) {
+			if (w[++i] == 'f') {
+				memcpy(o, sender, slen);
+				o += slen;
+			} else
+				*o++ = '%';
+		} else
+			*o++ = w[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+enum lw_err
+config_submit_argv(const struct config *c, const char *sender,
+    char *const *rcpts, size_t nrcpts, char ***argvp)
+{
+	const char	*t = c->submit_command, *p;
+	char		**argv;
+	size_t		 words = 0, n = 0, len, i;
+
+	if (sender == NULL)
+		sender = "";
+	for (p = t; *p != '\0'; ) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		words++;
+		p += strcspn(p, " \t");
+	}
+	if (nrcpts > SIZE_MAX / sizeof(char *) - words - 1)
+		return LW_ENOMEM;
+	if ((argv = calloc(words + nrcpts + 1, sizeof(*argv))) == NULL)
+		return LW_ENOMEM;
+	for (p = t; *p != '\0'; p += len) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t");
+		if (len == 2 && p[0] == '%' && p[1] == 'r') {
+			for (i = 0; i < nrcpts; i++)
+				if ((argv[n++] = strdup(rcpts[i])) == NULL)
+					goto out_argv;
+			continue;
+		}
+		if ((argv[n++] = expand_word(p, len, sender)) == NULL)
+			goto out_argv;
+	}
+	*argvp = argv;
+	return LW_OK;
+
+ out_argv:
+	config_argv_free(argv);
+	return LW_ENOMEM;
+}

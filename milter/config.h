@@ -35,6 +35,22 @@ enum lw_err	 config_load(const char *path, struct config **out,
 void		 config_free(struct config *);
 void		 config_print(const struct config *, FILE *);
 
+/*
+ * Expand submit_command for one release into a NULL-terminated argv
+ * (no shell): the template is split on blanks, %f becomes the envelope
+ * sender ("" for the null sender), a word that is exactly %r becomes
+ * one word per recipient, %% a single %.  Free with config_argv_free.
+ */
+enum lw_err	 config_submit_argv(const struct config *, const char *sender,
+		    char *const *rcpts, size_t nrcpts, char ***argv);
+void		 config_argv_free(char **);
+
+/* Built-in defaults (also what conf/lurewall.yaml documents). */
+#define CONFIG_DEFAULT_SOCKET	"unix:/var/spool/postfix/lurewall/lurewall.sock"
+#define CONFIG_DEFAULT_QDIR	"/var/lib/lurewall/quarantine"
+#define CONFIG_DEFAULT_POLICYDIR "policy.d"
+#define CONFIG_DEFAULT_SUBMIT	"/usr/sbin/sendmail -G -i -f %f -- %r"
+
 #define LW_DEFAULT_CONFIG	SYSCONFDIR "/lurewall/lurewall.yaml"
 
 #endif /* CONFIG_H */

@@ -1,11 +1,66 @@
-/* content.c: placeholder until the archive stage lands. */
+/*
+ * content.c: the dispatcher every attachment and archive entry goes
+ * through.  Takes one file's bytes, its part path, name and declared
+ * type; returns findings.  The real type (filetype_detect) decides:
+ * zips go to archive.c, OLE2/OOXML/RTF documents to office.c, whatever
+ * the name or the declared type says.  An OOXML or ODF package is a
+ * document, never an archive (no ARCHIVE_NESTED): only its entry names
+ * are checked here.
+ *
+ * ARCHIVE_NESTED: a zip, RAR, 7z or gzip file found at depth > 0 (that
+ * is, inside an archive or a document).  Only zips are opened; the
+ * others are judged by name and type alone.
+ *
+ * Bounds: depth is checked by archive_scan (limits.archive_depth); the
+ * per-message time budget is polled here once per file.
+ */
+#include <string.h>
+
 #include "lurewall.h"
+#include "archive.h"
 #include "content.h"
+#include "filetype.h"
+#include "office.h"
+#include "scan.h"
 
 enum lw_err
 content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
     const char *declared_type, const unsigned char *data, size_t len,
     unsigned depth)
 {
-	return LW_OK;
+	struct ft_result	ft;
+	enum lw_err		e;
+
+	if (path == NULL)
+		path = "";
+	if (scan_expired(ctx))
+		return LW_OK;
+	if ((e = filetype_detect(data, len, &ft)) != LW_OK)
+		return e;
+	filetype_check(ctx, path, name, declared_type, &ft);
+	switch (ft.kind) {
+	case FT_ZIP:
+	case FT_RAR:
+	case FT_7Z:
+	case FT_GZIP:
+		if (depth > 0)
+			(void)findings_add(ctx->fs, "ARCHIVE_NESTED", path,
+			    "%s inside an archive",
+			    filetype_kind_name(ft.kind));
+		if (ft.kind == FT_ZIP)
+			return archive_scan(ctx, path, name, data, len, depth);
+		return LW_OK;
+	case FT_OOXML:
+		if ((e = archive_scan_package(ctx, path, name, data, len,
+		    depth)) != LW_OK)
+			return e;
+		return office_scan(ctx, path, data, len, ft.kind, depth);
+	case FT_ODF:
+		return archive_scan_package(ctx, path, name, data, len, depth);
+	case FT_OLE2:
+	case FT_RTF:
+		return office_scan(ctx, path, data, len, ft.kind, depth);
+	default:
+		return LW_OK;
+	}
 }

@@ -1,2 +1,785 @@
-/* filetype.c: placeholder until its stage lands. */
+/*
+ * filetype.c: what a file really is, and the FILE_* rules.
+ *
+ * Takes a file's bytes (and its name and declared MIME type for the
+ * rules).  Our own signatures decide first, because they must not
+ * depend on the magic database's wording: MZ/PE, ELF, Mach-O, LNK,
+ * OLE2 (libmagic then says MSI or not), zip (OOXML / ODF / plain by the
+ * central directory's names), RTF, ISO 9660/UDF, VHD, VHDX, OneNote,
+ * PDF, gzip, RAR, 7z.  libmagic fills the MIME type and description
+ * and classifies the rest (text, images, ...); text is then searched
+ * for script markers.
+ *
+ * Bounds: libmagic sees at most FT_MAGIC_BYTES (the whole OLE2 file up
+ * to FT_OLE_BYTES, which it needs to find the MSI class id), and its
+ * MAGIC_PARAM_* recursion and count limits are lowered.  Cookies live in
+ * a small pool (mutex + condvar) because a cookie is not thread-safe
+ * and magic_load is slow.
+ *
+ * FILE_TYPE_MISMATCH compares families, not exact types: pdf, office
+ * (OLE2, OOXML, ODF and RTF: Word and Excel open each other's formats
+ * under any of their extensions, and the Office analyzers judge macros
+ * whatever the name), zip, image, text, executable.  It fires only when
+ * both the name (or, without a known extension, the declared type) and
+ * the content give a family and they differ: an OLE2 workbook named
+ * .pdf, a PE named .jpg, a zip named .docx.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <magic.h>
+
 #include "lurewall.h"
+#include "archive.h"
+#include "filetype.h"
+#include "scan.h"
+
+#define FT_MAGIC_BYTES	(1U << 20)
+#define FT_OLE_BYTES	(8U << 20)
+#define FT_POOL_MAX	64
+
+static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 pool_cv = PTHREAD_COND_INITIALIZER;
+static magic_t		 pool_all[FT_POOL_MAX];
+static magic_t		 pool_free[FT_POOL_MAX];
+static unsigned		 pool_size, pool_nfree;
+static bool		 pool_ready;
+
+static magic_t
+cookie_new(void)
+{
+	magic_t	m;
+	size_t	v;
+
+	m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
+	    MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
+	if (m == NULL)
+		return NULL;
+	if (magic_load(m, NULL) != 0) {
+		magic_close(m);
+		return NULL;
+	}
+	/* Lower than libmagic's defaults: hostile files come here. */
+	v = 15;
+	(void)magic_setparam(m, MAGIC_PARAM_INDIR_MAX, &v);
+	v = 30;
+	(void)magic_setparam(m, MAGIC_PARAM_NAME_MAX, &v);
+	v = 256;
+	(void)magic_setparam(m, MAGIC_PARAM_ELF_PHNUM_MAX, &v);
+	v = 1024;
+	(void)magic_setparam(m, MAGIC_PARAM_ELF_SHNUM_MAX, &v);
+	v = 64;
+	(void)magic_setparam(m, MAGIC_PARAM_ELF_NOTES_MAX, &v);
+	v = 4096;
+	(void)magic_setparam(m, MAGIC_PARAM_REGEX_MAX, &v);
+	v = FT_OLE_BYTES;
+	(void)magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &v);
+	v = 65536;
+	(void)magic_setparam(m, MAGIC_PARAM_ENCODING_MAX, &v);
+	return m;
+}
+
+static enum lw_err
+pool_init_locked(unsigned n)
+{
+	unsigned	i;
+
+	if (pool_ready)
+		return LW_OK;
+	if (n == 0)
+		n = 4;
+	if (n > FT_POOL_MAX)
+		n = FT_POOL_MAX;
+	for (i = 0; i < n; i++) {
+		if ((pool_all[i] = cookie_new()) == NULL) {
+			while (i-- > 0)
+				magic_close(pool_all[i]);
+			return LW_EINTERNAL;
+		}
+		pool_free[i] = pool_all[i];
+	}
+	pool_size = pool_nfree = n;
+	pool_ready = true;
+	return LW_OK;
+}
+
+/*
+ * Load pool_size cookies (0: 4).  Calling it again is a no-op; the
+ * first filetype_detect calls it when nobody did.
+ */
+enum lw_err
+filetype_init(unsigned n)
+{
+	enum lw_err	e;
+
+	pthread_mutex_lock(&pool_mtx);
+	e = pool_init_locked(n);
+	pthread_mutex_unlock(&pool_mtx);
+	return e;
+}
+
+/* Only when no detect call is running (daemon exit, tests). */
+void
+filetype_fini(void)
+{
+	unsigned	i;
+
+	pthread_mutex_lock(&pool_mtx);
+	for (i = 0; pool_ready && i < pool_size; i++)
+		magic_close(pool_all[i]);
+	pool_ready = false;
+	pool_size = pool_nfree = 0;
+	pthread_mutex_unlock(&pool_mtx);
+}
+
+static magic_t
+cookie_get(void)
+{
+	magic_t	m;
+
+	pthread_mutex_lock(&pool_mtx);
+	if (pool_init_locked(0) != LW_OK) {
+		pthread_mutex_unlock(&pool_mtx);
+		return NULL;
+	}
+	while (pool_nfree == 0)
+		pthread_cond_wait(&pool_cv, &pool_mtx);
+	m = pool_free[--pool_nfree];
+	pthread_mutex_unlock(&pool_mtx);
+	return m;
+}
+
+static void
+cookie_put(magic_t m)
+{
+	pthread_mutex_lock(&pool_mtx);
+	pool_free[pool_nfree++] = m;
+	pthread_cond_signal(&pool_cv);
+	pthread_mutex_unlock(&pool_mtx);
+}
+
+static bool
+has_at(const unsigned char *d, size_t len, size_t off, const void *sig,
+    size_t n)
+{
+	return off <= len && n <= len - off && memcmp(d + off, sig, n) == 0;
+}
+
+static bool
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Case-insensitive search of an ASCII needle in the first max bytes. */
+static bool
+contains_ci(const unsigned char *d, size_t len, size_t max,
+    const char *needle)
+{
+	size_t	i, j, n = strlen(needle);
+
+	if (len > max)
+		len = max;
+	for (i = 0; n <= len && i <= len - n; i++) {
+		for (j = 0; j < n; j++) {
+			unsigned char c = d[i + j];
+
+			if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
+			if (c != (unsigned char)needle[j])
+				break;
+		}
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/* Markers of Windows Script Host, HTA, PowerShell and shell scripts. */
+static bool
+looks_like_script(const unsigned char *d, size_t len)
+{
+	static const char *const markers[] = {
+		"#@~^",			/* encoded VBE/JSE */
+		"<hta:application",
+		"wscript.",
+		"wscript.shell",
+		"activexobject(",
+		"createobject(",
+		"<job",			/* WSF */
+		"<package>",
+		"powershell",
+		"invoke-expression",
+		"frombase64string(",
+		"<script",
+	};
+	size_t	i, k = 0;
+
+	while (k < len && k < 4 && (d[k] == 0xef || d[k] == 0xbb ||
+	    d[k] == 0xbf))
+		k++;	/* UTF-8 BOM */
+	if (has_at(d, len, k, "#!", 2))
+		return true;
+	if (contains_ci(d + k, len - k, 16, "@echo off"))
+		return true;
+	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (contains_ci(d, len, 65536, markers[i]))
+			return true;
+	return false;
+}
+
+static enum ft_kind
+kind_from_sig(const unsigned char *d, size_t len, bool *zip)
+{
+	static const unsigned char lnk[] = {
+		0x4c, 0x00, 0x00, 0x00, 0x01, 0x14, 0x02, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x46 };
+	static const unsigned char ole[] = {
+		0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
+	static const unsigned char one[] = {
+		0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d,
+		0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3 };
+	static const unsigned char macho[][4] = {
+		{ 0xfe, 0xed, 0xfa, 0xce }, { 0xfe, 0xed, 0xfa, 0xcf },
+		{ 0xce, 0xfa, 0xed, 0xfe }, { 0xcf, 0xfa, 0xed, 0xfe } };
+	size_t	i;
+
+	*zip = false;
+	if (has_at(d, len, 0, "MZ", 2) && len >= 64)
+		return FT_PE;
+	if (has_at(d, len, 0, "\177ELF", 4))
+		return FT_ELF;
+	for (i = 0; i < 4; i++)
+		if (has_at(d, len, 0, macho[i], 4))
+			return FT_MACHO;
+	/* Universal binary; Java classes share the magic, not the count. */
+	if (has_at(d, len, 0, "\xca\xfe\xba\xbe", 4) && len >= 8 &&
+	    d[4] == 0 && d[5] == 0 && d[6] == 0 && d[7] > 0 && d[7] < 20)
+		return FT_MACHO;
+	if (has_at(d, len, 0, lnk, sizeof(lnk)))
+		return FT_LNK;
+	if (has_at(d, len, 0, ole, sizeof(ole)))
+		return FT_OLE2;
+	if (has_at(d, len, 0, one, sizeof(one)))
+		return FT_ONENOTE;
+	if (has_at(d, len, 0, "PK\003\004", 4) ||
+	    has_at(d, len, 0, "PK\005\006", 4) ||
+	    has_at(d, len, 0, "PK\007\010PK\003\004", 8)) {
+		*zip = true;
+		return FT_ZIP;
+	}
+	if (has_at(d, len, 0, "{\\rt", 4))	/* Word accepts {\rt */
+		return FT_RTF;
+	if (has_at(d, len, 0x8001, "CD001", 5) ||
+	    has_at(d, len, 0x8801, "CD001", 5) ||
+	    has_at(d, len, 0x9001, "CD001", 5) ||
+	    has_at(d, len, 0x8001, "BEA01", 5))
+		return FT_DISK_IMAGE;
+	if (has_at(d, len, 0, "conectix", 8) ||
+	    (len >= 512 && has_at(d, len, len - 512, "conectix", 8)) ||
+	    has_at(d, len, 0, "vhdxfile", 8) ||
+	    (len >= 512 && has_at(d, len, len - 512, "koly", 4)))
+		return FT_DISK_IMAGE;
+	if (has_at(d, len, 0, "\x1f\x8b", 2))
+		return FT_GZIP;
+	if (has_at(d, len, 0, "Rar!\x1a\x07", 6))
+		return FT_RAR;
+	if (has_at(d, len, 0, "7z\xbc\xaf\x27\x1c", 6))
+		return FT_7Z;
+	if (contains_ci(d, len, 1024, "%pdf-"))
+		return FT_PDF;
+	return FT_UNKNOWN;
+}
+
+static enum ft_kind
+kind_from_mime(const char *mime, const char *desc)
+{
+	if (starts_with(mime, "text/rtf"))
+		return FT_RTF;
+	if (starts_with(mime, "text/"))
+		return FT_TEXT;
+	if (starts_with(mime, "image/"))
+		return FT_IMAGE;
+	if (strcmp(mime, "application/pdf") == 0)
+		return FT_PDF;
+	if (strcmp(mime, "application/x-msi") == 0 ||
+	    strstr(desc, "MSI Installer") != NULL)
+		return FT_MSI;
+	if (strcmp(mime, "application/x-dosexec") == 0 ||
+	    strcmp(mime, "application/vnd.microsoft.portable-executable") == 0)
+		return FT_PE;
+	if (strcmp(mime, "application/x-executable") == 0 ||
+	    strcmp(mime, "application/x-sharedlib") == 0 ||
+	    strcmp(mime, "application/x-pie-executable") == 0)
+		return FT_ELF;
+	if (strcmp(mime, "application/x-mach-binary") == 0)
+		return FT_MACHO;
+	if (strcmp(mime, "application/x-ms-shortcut") == 0)
+		return FT_LNK;
+	if (strcmp(mime, "application/x-iso9660-image") == 0)
+		return FT_DISK_IMAGE;
+	if (strcmp(mime, "application/json") == 0 ||
+	    strcmp(mime, "application/csv") == 0)
+		return FT_TEXT;
+	return FT_OTHER;
+}
+
+static void
+copy_cut(char *dst, size_t dstlen, const char *src)
+{
+	char	*s;
+
+	if (src == NULL)
+		src = "";
+	/* libmagic quotes bits of the file: keep them printable. */
+	if ((s = lw_sanitize(src, strlen(src), dstlen - 4)) == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	strncpy(dst, s, dstlen - 1);
+	dst[dstlen - 1] = '\0';
+	free(s);
+}
+
+/*
+ * Fill r for data.  Returns LW_OK, or LW_EINTERNAL when libmagic cannot
+ * be loaded (then r still has our own signature's answer).
+ */
+enum lw_err
+filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
+{
+	struct zip_peek	 zp;
+	magic_t		 m;
+	const char	*s;
+	size_t		 mlen;
+	bool		 zip;
+	enum lw_err	 e = LW_OK;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind_from_sig(data, len, &zip);
+	if (zip) {
+		if (archive_peek(data, len, 65536, false, &zp) == LW_OK) {
+			if (zp.content_types)
+				r->kind = FT_OOXML;
+			else if (zp.mimetype)
+				r->kind = FT_ODF;
+		}
+	}
+	if (len == 0) {
+		copy_cut(r->mime, sizeof(r->mime), "application/x-empty");
+		copy_cut(r->desc, sizeof(r->desc), "empty");
+		return LW_OK;
+	}
+	mlen = len;
+	if (mlen > (r->kind == FT_OLE2 ? FT_OLE_BYTES : FT_MAGIC_BYTES))
+		mlen = r->kind == FT_OLE2 ? FT_OLE_BYTES : FT_MAGIC_BYTES;
+	if ((m = cookie_get()) == NULL) {
+		e = LW_EINTERNAL;
+	} else {
+		(void)magic_setflags(m, MAGIC_MIME_TYPE |
+		    MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
+		    MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
+		s = magic_buffer(m, data, mlen);
+		copy_cut(r->mime, sizeof(r->mime), s != NULL ? s :
+		    "application/octet-stream");
+		(void)magic_setflags(m, MAGIC_NO_CHECK_COMPRESS |
+		    MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CSV |
+		    MAGIC_NO_CHECK_JSON);
+		s = magic_buffer(m, data, mlen);
+		copy_cut(r->desc, sizeof(r->desc), s != NULL ? s : "data");
+		cookie_put(m);
+	}
+	if (r->kind == FT_OLE2 && kind_from_mime(r->mime, r->desc) == FT_MSI)
+		r->kind = FT_MSI;
+	if (r->kind == FT_UNKNOWN)
+		r->kind = kind_from_mime(r->mime, r->desc);
+	if (r->kind == FT_TEXT && looks_like_script(data, len))
+		r->kind = FT_SCRIPT;
+	return e;
+}
+
+const char *
+filetype_kind_name(enum ft_kind k)
+{
+	static const char *const names[] = {
+		[FT_UNKNOWN] = "unknown", [FT_TEXT] = "text",
+		[FT_PDF] = "pdf", [FT_IMAGE] = "image", [FT_ZIP] = "zip",
+		[FT_OOXML] = "ooxml", [FT_ODF] = "odf", [FT_OLE2] = "ole2",
+		[FT_RTF] = "rtf", [FT_PE] = "pe", [FT_ELF] = "elf",
+		[FT_MACHO] = "macho", [FT_MSI] = "msi", [FT_SCRIPT] = "script",
+		[FT_LNK] = "lnk", [FT_DISK_IMAGE] = "disk-image",
+		[FT_ONENOTE] = "onenote", [FT_GZIP] = "gzip", [FT_RAR] = "rar",
+		[FT_7Z] = "7z", [FT_OTHER] = "other",
+	};
+
+	if ((unsigned)k >= sizeof(names) / sizeof(names[0]) ||
+	    names[k] == NULL)
+		return "unknown";
+	return names[k];
+}
+
+/* Families for FILE_TYPE_MISMATCH (see the top of the file). */
+enum ft_family {
+	FAM_NONE = 0,
+	FAM_PDF,
+	FAM_OFFICE,
+	FAM_ZIP,
+	FAM_IMAGE,
+	FAM_TEXT,
+	FAM_EXEC
+};
+
+static const char *const family_names[] = {
+	"none", "pdf", "office", "zip", "image", "text", "executable"
+};
+
+/* Extension tables; every entry lowercase ASCII. */
+struct ext_rule {
+	const char	*ext;
+	enum ft_family	 fam;
+	const char	*rule;		/* FILE_* rule by name alone, or NULL */
+};
+
+static const struct ext_rule ext_rules[] = {
+	{ "pdf", FAM_PDF, NULL },
+	{ "doc", FAM_OFFICE, NULL }, { "dot", FAM_OFFICE, NULL },
+	{ "docx", FAM_OFFICE, NULL }, { "docm", FAM_OFFICE, NULL },
+	{ "dotx", FAM_OFFICE, NULL }, { "dotm", FAM_OFFICE, NULL },
+	{ "xls", FAM_OFFICE, NULL }, { "xlt", FAM_OFFICE, NULL },
+	{ "xla", FAM_OFFICE, NULL }, { "xlsx", FAM_OFFICE, NULL },
+	{ "xlsm", FAM_OFFICE, NULL }, { "xlsb", FAM_OFFICE, NULL },
+	{ "xltx", FAM_OFFICE, NULL }, { "xltm", FAM_OFFICE, NULL },
+	{ "xlam", FAM_OFFICE, NULL }, { "ppt", FAM_OFFICE, NULL },
+	{ "pps", FAM_OFFICE, NULL }, { "pot", FAM_OFFICE, NULL },
+	{ "pptx", FAM_OFFICE, NULL }, { "pptm", FAM_OFFICE, NULL },
+	{ "ppsx", FAM_OFFICE, NULL }, { "ppsm", FAM_OFFICE, NULL },
+	{ "potx", FAM_OFFICE, NULL }, { "potm", FAM_OFFICE, NULL },
+	{ "rtf", FAM_OFFICE, NULL }, { "odt", FAM_OFFICE, NULL },
+	{ "ods", FAM_OFFICE, NULL }, { "odp", FAM_OFFICE, NULL },
+	{ "zip", FAM_ZIP, NULL },
+	{ "jpg", FAM_IMAGE, NULL }, { "jpeg", FAM_IMAGE, NULL },
+	{ "png", FAM_IMAGE, NULL }, { "gif", FAM_IMAGE, NULL },
+	{ "bmp", FAM_IMAGE, NULL }, { "tif", FAM_IMAGE, NULL },
+	{ "tiff", FAM_IMAGE, NULL }, { "webp", FAM_IMAGE, NULL },
+	{ "txt", FAM_TEXT, NULL }, { "csv", FAM_TEXT, NULL },
+	{ "exe", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "dll", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "com", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "msi", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "msp", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "cpl", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "pif", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "jar", FAM_NONE, "FILE_EXECUTABLE" },
+	{ "scr", FAM_EXEC, "FILE_SCRIPT" },
+	{ "js", FAM_NONE, "FILE_SCRIPT" }, { "jse", FAM_NONE, "FILE_SCRIPT" },
+	{ "vbs", FAM_NONE, "FILE_SCRIPT" }, { "vbe", FAM_NONE, "FILE_SCRIPT" },
+	{ "vb", FAM_NONE, "FILE_SCRIPT" }, { "wsf", FAM_NONE, "FILE_SCRIPT" },
+	{ "wsh", FAM_NONE, "FILE_SCRIPT" }, { "wsc", FAM_NONE, "FILE_SCRIPT" },
+	{ "sct", FAM_NONE, "FILE_SCRIPT" }, { "hta", FAM_NONE, "FILE_SCRIPT" },
+	{ "ps1", FAM_NONE, "FILE_SCRIPT" },
+	{ "psm1", FAM_NONE, "FILE_SCRIPT" },
+	{ "bat", FAM_NONE, "FILE_SCRIPT" }, { "cmd", FAM_NONE, "FILE_SCRIPT" },
+	{ "lnk", FAM_NONE, "FILE_SHORTCUT" },
+	{ "iso", FAM_NONE, "FILE_DISK_IMAGE" },
+	{ "img", FAM_NONE, "FILE_DISK_IMAGE" },
+	{ "vhd", FAM_NONE, "FILE_DISK_IMAGE" },
+	{ "vhdx", FAM_NONE, "FILE_DISK_IMAGE" },
+	{ "udf", FAM_NONE, "FILE_DISK_IMAGE" },
+	{ "one", FAM_NONE, "FILE_ONENOTE" },
+	{ "onepkg", FAM_NONE, "FILE_ONENOTE" },
+};
+
+/* Extensions that look harmless in front of a dangerous one. */
+static const char *const decoy_exts[] = {
+	"pdf", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "xlsb", "ppt",
+	"pptx", "rtf", "txt", "csv", "jpg", "jpeg", "png", "gif", "bmp",
+	"tif", "tiff", "zip", "rar", "7z", "htm", "html", "odt", "ods",
+	"mp3", "mp4", "avi", "wav", "eml", "msg", "xml", "json",
+};
+
+static const struct ext_rule *
+ext_lookup(const char *ext)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(ext_rules) / sizeof(ext_rules[0]); i++)
+		if (strcmp(ext_rules[i].ext, ext) == 0)
+			return &ext_rules[i];
+	return NULL;
+}
+
+static bool
+is_decoy(const char *ext)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(decoy_exts) / sizeof(decoy_exts[0]); i++)
+		if (strcmp(decoy_exts[i], ext) == 0)
+			return true;
+	return false;
+}
+
+/* Whitespace Windows strips or users cannot see: ASCII, NBSP, U+3000. */
+static size_t
+space_len(const char *s, size_t left)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (left >= 1 && (p[0] == ' ' || p[0] == '\t'))
+		return 1;
+	if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+		return 2;
+	if (left >= 3 && p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3;
+	return 0;
+}
+
+/* Bidi embedding/override/isolate controls U+202A..202E, U+2066..2069. */
+static bool
+has_bidi(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++)
+		if (p[0] == 0xe2 && p[1] != '\0' && p[2] != '\0' &&
+		    ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+		    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+			return true;
+	return false;
+}
+
+struct name_info {
+	char	 base[256];	/* last path component, trailing dots and
+				   spaces removed (Windows does the same) */
+	char	 ext[16];	/* last extension, lowercase, or "" */
+	char	 prev[16];	/* the one before it, or "" */
+	size_t	 pad;		/* whitespace chars just before the last dot */
+};
+
+static void
+ext_copy(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n >= dstlen) {
+		dst[0] = '\0';
+		return;
+	}
+	for (i = 0; i < n; i++)
+		dst[i] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i];
+	dst[n] = '\0';
+}
+
+static void
+name_parse(const char *name, struct name_info *ni)
+{
+	const char	*b, *dot, *pdot;
+	size_t		 n, k;
+
+	memset(ni, 0, sizeof(*ni));
+	if ((b = strrchr(name, '/')) != NULL)
+		name = b + 1;
+	if ((b = strrchr(name, '\\')) != NULL)
+		name = b + 1;
+	n = strlen(name);
+	if (n >= sizeof(ni->base))
+		n = sizeof(ni->base) - 1;
+	memcpy(ni->base, name, n);
+	ni->base[n] = '\0';
+	while (n > 0 && (ni->base[n - 1] == ' ' || ni->base[n - 1] == '.' ||
+	    ni->base[n - 1] == '\t'))
+		ni->base[--n] = '\0';
+	if ((dot = strrchr(ni->base, '.')) == NULL)
+		return;
+	ext_copy(ni->ext, sizeof(ni->ext), dot + 1, strlen(dot + 1));
+	/* Count padding just before the dot, from the left. */
+	for (b = ni->base; b < dot; ) {
+		k = space_len(b, (size_t)(dot - b));
+		if (k == 0) {
+			ni->pad = 0;
+			b++;
+			while (b < dot && (*b & 0xc0) == 0x80)
+				b++;
+		} else {
+			ni->pad++;
+			b += k;
+		}
+	}
+	/* The previous extension, padding skipped. */
+	b = dot;
+	while (b > ni->base && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	for (pdot = b; pdot > ni->base && pdot[-1] != '.'; pdot--)
+		;
+	if (pdot > ni->base)
+		ext_copy(ni->prev, sizeof(ni->prev), pdot, (size_t)(b - pdot));
+}
+
+/*
+ * Add rule once per file: a name hit and a content hit of the same rule
+ * on one file are one finding.
+ */
+static void
+add_once(struct scan_ctx *ctx, bool *done, const char *rule,
+    const char *path, const char *detail)
+{
+	if (*done)
+		return;
+	*done = true;
+	(void)findings_add(ctx->fs, rule, path, "%s", detail);
+}
+
+static void
+check_name(struct scan_ctx *ctx, const char *path, const char *name,
+    const struct name_info *ni, bool done[6])
+{
+	const struct ext_rule	*er;
+	static const char *const rules[] = { "FILE_EXECUTABLE", "FILE_SCRIPT",
+	    "FILE_SHORTCUT", "FILE_DISK_IMAGE", "FILE_ONENOTE" };
+	char			 d[400];
+	size_t			 i;
+	bool			 danger;
+
+	er = ext_lookup(ni->ext);
+	danger = er != NULL && er->rule != NULL;
+	if (danger)
+		for (i = 0; i < 5; i++)
+			if (strcmp(er->rule, rules[i]) == 0) {
+				snprintf(d, sizeof(d), "name %s (.%s)",
+				    ni->base, ni->ext);
+				add_once(ctx, &done[i], rules[i], path, d);
+			}
+	d[0] = '\0';
+	if (has_bidi(name))
+		snprintf(d, sizeof(d), "%s: bidirectional override in the "
+		    "name", ni->base);
+	else if (danger && ni->prev[0] != '\0' && is_decoy(ni->prev))
+		snprintf(d, sizeof(d), "%s: .%s behind a decoy .%s", ni->base,
+		    ni->ext, ni->prev);
+	else if (ni->ext[0] != '\0' && ni->pad >= 3)
+		snprintf(d, sizeof(d), "%s: padding before .%s", ni->base,
+		    ni->ext);
+	if (d[0] != '\0')
+		add_once(ctx, &done[5], "FILE_DOUBLE_EXTENSION", path, d);
+}
+
+void
+filetype_check_name(struct scan_ctx *ctx, const char *path,
+    const char *name)
+{
+	struct name_info	ni;
+	bool			done[6] = { false };
+
+	if (name == NULL || *name == '\0')
+		return;
+	name_parse(name, &ni);
+	check_name(ctx, path, name, &ni, done);
+}
+
+static enum ft_family
+family_of_kind(enum ft_kind k)
+{
+	switch (k) {
+	case FT_PDF:
+		return FAM_PDF;
+	case FT_OLE2:
+	case FT_OOXML:
+	case FT_ODF:
+	case FT_RTF:
+		return FAM_OFFICE;
+	case FT_ZIP:
+		return FAM_ZIP;
+	case FT_IMAGE:
+		return FAM_IMAGE;
+	case FT_TEXT:
+		return FAM_TEXT;
+	case FT_PE:
+	case FT_ELF:
+	case FT_MACHO:
+	case FT_MSI:
+		return FAM_EXEC;
+	default:
+		return FAM_NONE;
+	}
+}
+
+static enum ft_family
+family_of_declared(const char *t)
+{
+	if (t == NULL)
+		return FAM_NONE;
+	if (lw_strcaseeq(t, "application/pdf"))
+		return FAM_PDF;
+	if (strncasecmp(t, "application/msword", 18) == 0 ||
+	    strncasecmp(t, "application/vnd.ms-", 19) == 0 ||
+	    strncasecmp(t, "application/vnd.openxmlformats", 30) == 0)
+		return FAM_OFFICE;
+	if (strncasecmp(t, "image/", 6) == 0)
+		return FAM_IMAGE;
+	return FAM_NONE;
+}
+
+void
+filetype_check(struct scan_ctx *ctx, const char *path, const char *name,
+    const char *declared_type, const struct ft_result *ft)
+{
+	struct name_info	 ni;
+	const struct ext_rule	*er;
+	enum ft_family		 nf, cf;
+	bool			 done[6] = { false };
+	const char		*kn = filetype_kind_name(ft->kind);
+	char			 d[400];
+	int			 idx = -1;
+
+	memset(&ni, 0, sizeof(ni));
+	if (name != NULL && *name != '\0')
+		name_parse(name, &ni);
+	switch (ft->kind) {
+	case FT_PE:
+	case FT_ELF:
+	case FT_MACHO:
+	case FT_MSI:
+		idx = 0;
+		break;
+	case FT_SCRIPT:
+		idx = 1;
+		break;
+	case FT_LNK:
+		idx = 2;
+		break;
+	case FT_DISK_IMAGE:
+		idx = 3;
+		break;
+	case FT_ONENOTE:
+		idx = 4;
+		break;
+	default:
+		break;
+	}
+	if (idx >= 0) {
+		static const char *const rules[] = { "FILE_EXECUTABLE",
+		    "FILE_SCRIPT", "FILE_SHORTCUT", "FILE_DISK_IMAGE",
+		    "FILE_ONENOTE" };
+
+		snprintf(d, sizeof(d), "content is %s (%s)", kn, ft->desc);
+		add_once(ctx, &done[idx], rules[idx], path, d);
+	}
+	/* A script or executable name runs as one, whatever it holds. */
+	if (name != NULL && *name != '\0')
+		check_name(ctx, path, name, &ni, done);
+
+	er = ni.ext[0] != '\0' ? ext_lookup(ni.ext) : NULL;
+	nf = er != NULL ? er->fam : FAM_NONE;
+	if (nf == FAM_NONE && er == NULL)
+		nf = family_of_declared(declared_type);
+	cf = family_of_kind(ft->kind);
+	/* A text file's "family" is too vague to contradict anything. */
+	if (nf != FAM_NONE && cf != FAM_NONE && nf != cf && cf != FAM_TEXT)
+		(void)findings_add(ctx->fs, "FILE_TYPE_MISMATCH", path,
+		    "named as %s, content is %s (%s)", family_names[nf], kn,
+		    ft->mime);
+}

@@ -23,9 +23,26 @@ enum lw_err	 hijack_scan(struct scan_ctx *, const struct message *,
 		    struct findings *out);
 
 /*
+ * The subject's reply/forward prefix stack, outermost first: "[EXT] Re:
+ * AW[2]： x" is {Re, AW}.  Bracket tags between prefixes are skipped;
+ * repeats (Re[2]:, Re^2:, Re(2):) and full-width forms count.  Only
+ * known prefixes are recognised ("Invoice: x" has none).
+ */
+#define HIJACK_MAX_PREFIXES	16
+
+struct hijack_prefix {
+	char		 tok[16];	/* NFKC'd, as written: "AW", "返信" */
+	bool		 forward;	/* Fw, WG, 転送 ...; else a reply */
+};
+
+size_t		 hijack_prefixes(const char *subject,
+		    struct hijack_prefix *out, size_t max);
+
+/*
  * Normalize a person's name for whole-name comparison: NFKC, case
- * folded, all white space (ideographic too) removed, trailing 様/さん/殿
- * dropped.  Malloc'd UTF-8 or NULL on ENOMEM.
+ * folded, all white space (ideographic too) and invisible characters
+ * removed, a trailing 様/さん/殿/御中 dropped (names.c).  Malloc'd UTF-8
+ * or NULL on ENOMEM.
  */
 char		*hijack_name_key(const char *name);
 

@@ -1,2 +1,338 @@
-/* ooxml.c: placeholder until its stage lands. */
+/*
+ * ooxml.c: OOXML packages (and .xlsb) opened with libzip from memory.
+ *
+ * Takes the zip's bytes and its part path (the last component is the
+ * file name).  Looks at part names and a few small XML parts:
+ * any .../vbaProject.bin is read and analysed as a compound file with
+ * the VBA rules (its findings name "<path>/<entry>"); xl/macrosheets/
+ * parts or a macrosheet content type give OFFICE_XLM; an
+ * _xlnm.Auto_Open (or Auto_Open...) defined name in xl/workbook.xml
+ * gives OFFICE_XLM_AUTOEXEC; a macro-enabled content type or a VBA
+ * project under a macro-free extension (.docx, .xlsx, .pptx, ...) gives
+ * OFFICE_MACRO_RENAMED; a relationship with TargetMode="External" to an
+ * http(s) attachedTemplate or oleObject gives OFFICE_REMOTE_TEMPLATE.
+ *
+ * Bounds: at most limits.archive_entries entries are looked at; a part
+ * is read only if both its declared and its actual size stay within
+ * limits.office_stream_bytes; inflated bytes count against
+ * limits.archive_total_bytes (ctx->inflated).  Ignores: the document
+ * XML itself, DDE fields, embedded OLE objects (oleObject*.bin are
+ * left to content analysis of a later version).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <zip.h>
+
 #include "lurewall.h"
+#include "office.h"
+#include "ooxml.h"
+#include "scan.h"
+
+struct pkg {
+	bool		 vba;		/* a vbaProject.bin part */
+	bool		 macro_ct;	/* macroEnabled content type */
+	bool		 xlm_ct;	/* macrosheet content type */
+	bool		 xlm_part;	/* an xl/macrosheets/ part */
+};
+
+static bool
+ends_with_ci(const char *s, const char *suf)
+{
+	size_t	 n = strlen(s), m = strlen(suf);
+
+	return n >= m && strcasecmp(s + n - m, suf) == 0;
+}
+
+/* Case-insensitive search in a buffer that is NUL-terminated. */
+static const char *
+find_ci(const char *hay, const char *needle)
+{
+	return strcasestr(hay, needle);
+}
+
+/*
+ * Read entry i into a NUL-terminated malloc'd buffer.  LW_ELIMIT (and a
+ * finding) when it is larger than a part may be; LW_EMALFORMED (and a
+ * finding) when it does not inflate.
+ */
+static enum lw_err
+read_entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
+    const char *name, unsigned char **out, size_t *outlen)
+{
+	zip_stat_t	 st;
+	zip_file_t	*zf;
+	unsigned char	*buf;
+	uint64_t	 max = ctx->lim->office_stream_bytes;
+	size_t		 n = 0;
+	zip_int64_t	 r;
+	enum lw_err	 e;
+
+	*out = NULL;
+	*outlen = 0;
+	if (zip_stat_index(za, i, 0, &st) != 0 ||
+	    (st.valid & ZIP_STAT_SIZE) == 0) {
+		e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
+		    "package part %s: no size", name);
+		return e != LW_OK ? e : LW_EMALFORMED;
+	}
+	if (st.size > max || st.size > ctx->lim->archive_total_bytes -
+	    (ctx->inflated < ctx->lim->archive_total_bytes ?
+	    ctx->inflated : ctx->lim->archive_total_bytes)) {
+		e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
+		    "limit: package part %s of %llu bytes", name,
+		    (unsigned long long)st.size);
+		return e != LW_OK ? e : LW_ELIMIT;
+	}
+	if ((buf = malloc((size_t)st.size + 1)) == NULL)
+		return LW_ENOMEM;
+	if ((zf = zip_fopen_index(za, i, 0)) == NULL) {
+		free(buf);
+		e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
+		    "package part %s: %s", name, zip_strerror(za));
+		return e != LW_OK ? e : LW_EMALFORMED;
+	}
+	/* Read one byte more than declared to catch a lying size. */
+	for (;;) {
+		r = zip_fread(zf, buf + n, (zip_uint64_t)(st.size + 1 - n));
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n > st.size)
+			break;
+	}
+	if (r < 0 || n != st.size) {
+		e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
+		    "package part %s: %s", name, r < 0 ?
+		    zip_file_strerror(zf) : "size differs from the directory");
+		zip_fclose(zf);
+		free(buf);
+		return e != LW_OK ? e : LW_EMALFORMED;
+	}
+	zip_fclose(zf);
+	ctx->inflated += n;
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return LW_OK;
+}
+
+/*
+ * The value of attribute name in the tag text [s, s+n): quoted with "
+ * or ', copied into out (cut to outsz).  false when absent.
+ */
+static bool
+attr(const char *s, size_t n, const char *name, char *out, size_t outsz)
+{
+	size_t	 i, k, m = strlen(name);
+	char	 q;
+
+	for (i = 1; i + m + 2 < n; i++) {
+		if ((s[i - 1] != ' ' && s[i - 1] != '\t' && s[i - 1] != '\n' &&
+		    s[i - 1] != '\r') || strncmp(s + i, name, m) != 0)
+			continue;
+		k = i + m;
+		while (k < n && (s[k] == ' ' || s[k] == '\t'))
+			k++;
+		if (k >= n || s[k] != '=')
+			continue;
+		k++;
+		while (k < n && (s[k] == ' ' || s[k] == '\t'))
+			k++;
+		if (k >= n || (s[k] != '"' && s[k] != '\''))
+			continue;
+		q = s[k++];
+		for (i = 0; k < n && s[k] != q; k++)
+			if (i + 1 < outsz)
+				out[i++] = s[k];
+		out[i] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static bool
+remote_target(const char *t)
+{
+	if (strncasecmp(t, "mhtml:", 6) == 0)
+		t += 6;
+	return strncasecmp(t, "http://", 7) == 0 ||
+	    strncasecmp(t, "https://", 8) == 0;
+}
+
+static enum lw_err
+check_rels(struct scan_ctx *ctx, const char *path, const char *name,
+    const char *xml, size_t len)
+{
+	const char	*p, *end;
+	char		 type[256], target[512], mode[32];
+	const char	*kind;
+	enum lw_err	 e;
+
+	for (p = xml; (p = strstr(p, "<Relationship")) != NULL; p = end) {
+		if ((end = strchr(p, '>')) == NULL)
+			break;
+		if (!attr(p, (size_t)(end - p), "TargetMode", mode,
+		    sizeof(mode)) || strcasecmp(mode, "External") != 0)
+			continue;
+		if (!attr(p, (size_t)(end - p), "Type", type, sizeof(type)) ||
+		    !attr(p, (size_t)(end - p), "Target", target,
+		    sizeof(target)))
+			continue;
+		if (ends_with_ci(type, "/attachedTemplate"))
+			kind = "attachedTemplate";
+		else if (ends_with_ci(type, "/oleObject"))
+			kind = "oleObject";
+		else
+			continue;
+		if (!remote_target(target))
+			continue;
+		if ((e = findings_add(ctx->fs, "OFFICE_REMOTE_TEMPLATE", path,
+		    "external %s in %s: %s", kind, name, target)) != LW_OK)
+			return e;
+	}
+	return LW_OK;
+}
+
+/* <definedName name="_xlnm.Auto_Open"> or a user Auto_Open... name. */
+static enum lw_err
+check_workbook(struct scan_ctx *ctx, const char *path, const char *xml)
+{
+	const char	*p, *end;
+	char		 name[128];
+
+	for (p = xml; (p = strstr(p, "<definedName")) != NULL; p = end) {
+		if ((end = strchr(p, '>')) == NULL)
+			break;
+		if (!attr(p, (size_t)(end - p), "name", name, sizeof(name)))
+			continue;
+		if (strncasecmp(name, "_xlnm.auto_open", 15) == 0 ||
+		    strncasecmp(name, "_xlnm.auto_close", 16) == 0 ||
+		    strncasecmp(name, "auto_open", 9) == 0)
+			return findings_add(ctx->fs, "OFFICE_XLM_AUTOEXEC",
+			    path, "defined name \"%s\" in xl/workbook.xml",
+			    name);
+	}
+	return LW_OK;
+}
+
+static bool
+macro_free_name(const char *path)
+{
+	static const char *const ext[] = {
+		".docx", ".dotx", ".xlsx", ".xltx", ".pptx", ".potx",
+		".ppsx", ".sldx",
+	};
+	const char	*base;
+	size_t		 i;
+
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (ends_with_ci(base, ext[i]))
+			return true;
+	return false;
+}
+
+static enum lw_err
+entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
+    const char *name, struct pkg *pk, unsigned depth)
+{
+	unsigned char	*d = NULL;
+	size_t		 n;
+	char		*part = NULL;
+	enum lw_err	 e = LW_OK;
+
+	if (ends_with_ci(name, "vbaProject.bin")) {
+		pk->vba = true;
+		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+			goto out;
+		if (lw_asprintf(&part, "%s/%s", path, name) != LW_OK) {
+			e = LW_ENOMEM;
+			goto out;
+		}
+		e = office_scan_ole(ctx, part, d, n, depth);
+	} else if (strncasecmp(name, "xl/macrosheets/", 15) == 0 &&
+	    name[15] != '\0' && !ends_with_ci(name, "/")) {
+		pk->xlm_part = true;
+		e = findings_add(ctx->fs, "OFFICE_XLM", path,
+		    "Excel 4.0 macro sheet part %s", name);
+	} else if (strcmp(name, "[Content_Types].xml") == 0) {
+		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+			goto out;
+		pk->macro_ct = find_ci((char *)d, "macroEnabled") != NULL;
+		pk->xlm_ct = find_ci((char *)d, "macrosheet") != NULL;
+	} else if (strcasecmp(name, "xl/workbook.xml") == 0) {
+		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+			goto out;
+		e = check_workbook(ctx, path, (char *)d);
+	} else if (ends_with_ci(name, ".rels")) {
+		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+			goto out;
+		e = check_rels(ctx, path, name, (char *)d, n);
+	}
+out:
+	free(part);
+	free(d);
+	/* A part that could not be read is already a finding. */
+	return e == LW_EMALFORMED || e == LW_ELIMIT ? LW_OK : e;
+}
+
+enum lw_err
+ooxml_scan(struct scan_ctx *ctx, const char *path,
+    const unsigned char *data, size_t len, unsigned depth)
+{
+	zip_error_t	 ze;
+	zip_source_t	*src;
+	zip_t		*za;
+	zip_int64_t	 n;
+	zip_uint64_t	 i;
+	const char	*name;
+	struct pkg	 pk;
+	enum lw_err	 e = LW_OK;
+
+	memset(&pk, 0, sizeof(pk));
+	zip_error_init(&ze);
+	if ((src = zip_source_buffer_create(data, len, 0, &ze)) == NULL) {
+		zip_error_fini(&ze);
+		return LW_ENOMEM;
+	}
+	if ((za = zip_open_from_source(src, ZIP_RDONLY, &ze)) == NULL) {
+		e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
+		    "package: %s", zip_error_strerror(&ze));
+		zip_source_free(src);
+		zip_error_fini(&ze);
+		return e;
+	}
+	zip_error_fini(&ze);
+	n = zip_get_num_entries(za, 0);
+	if (n > (zip_int64_t)ctx->lim->archive_entries) {
+		if ((e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
+		    "limit: package of %lld parts, looking at %u",
+		    (long long)n, ctx->lim->archive_entries)) != LW_OK)
+			goto out;
+		n = ctx->lim->archive_entries;
+	}
+	for (i = 0; n > 0 && i < (zip_uint64_t)n; i++) {
+		if (scan_expired(ctx))
+			goto out;
+		if ((name = zip_get_name(za, i, 0)) == NULL)
+			continue;
+		if ((e = entry(ctx, path, za, i, name, &pk, depth)) != LW_OK)
+			goto out;
+	}
+	if (pk.xlm_ct && !pk.xlm_part &&
+	    (e = findings_add(ctx->fs, "OFFICE_XLM", path,
+	    "macrosheet content type in [Content_Types].xml")) != LW_OK)
+		goto out;
+	if ((pk.vba || pk.macro_ct) && macro_free_name(path))
+		e = findings_add(ctx->fs, "OFFICE_MACRO_RENAMED", path,
+		    "a macro-free name for a package with %s",
+		    pk.vba ? "a VBA project (vbaProject.bin)" :
+		    "a macro-enabled content type");
+out:
+	zip_discard(za);
+	return e;
+}

@@ -33,7 +33,8 @@ struct custom_rule {
 	char		*header;	/* WHERE_HEADER: field name */
 	char		*pattern;
 	pcre2_code	*re;		/* compiled once, shared by threads */
-	int		 score;
+	int		 score;		/* also in the policy's scores */
+	bool		 caseless;	/* compiled with PCRE2_CASELESS */
 };
 
 /* One person: every alias, as written and as hijack_name_key(). */
@@ -96,28 +97,50 @@ struct policy {
 	size_t		  nrules;
 };
 
+/* One listed domain; the index is sorted by domain. */
+struct policy_domain {
+	const char	*domain;	/* borrowed from the policy */
+	struct policy	*policy;
+};
+
 struct policyset {
 	struct policy	 *def;		/* default.yaml */
 	struct policy	**v;		/* the others */
 	size_t		  n;
+	struct policy_domain *index;	/* every domain of v, sorted */
+	size_t		  nindex;
+	struct limits	  limits;	/* as given to policy_load_dir */
 	pthread_mutex_t	  lock;
 	unsigned	  refs;
 };
 
 /*
- * Load every *.yaml in dir.  On error returns LW_EINVAL with err set to
- * "FILE:LINE:COL: KEY.PATH: message" and *out untouched.
+ * Load every NAME.yaml in dir (other names, and names starting with '.',
+ * are ignored; default.yaml must be there).  limits may be NULL
+ * (limits_default()).  On error returns LW_EINVAL with err set to
+ * "FILE:LINE:COL: KEY.PATH: message" (LW_EIO when a file or the
+ * directory cannot be read, LW_ENOMEM) and *out untouched; nothing is
+ * left allocated.  The new set holds one reference.
  */
 enum lw_err	 policy_load_dir(const char *dir, const struct limits *,
 		    struct policyset **out, char *err, size_t errlen);
 struct policyset *policyset_ref(struct policyset *);
 void		 policyset_unref(struct policyset *);
 
-/* The policy for a recipient domain (case-insensitive); never NULL. */
+/*
+ * The policy for a recipient domain (case-insensitive, a trailing dot
+ * ignored); never NULL.  An exact match wins; else the longest listed
+ * parent domain ("example.co.jp" covers "sub.example.co.jp"); else the
+ * default policy.  NULL or "" gives the default policy.
+ */
 const struct policy *policyset_for_domain(const struct policyset *,
 		    const char *domain);
 
-/* Score of a rule under this policy (built-in default when not set). */
+/*
+ * Score of a rule under this policy: the policy's scores (which already
+ * hold default.yaml's, the built-ins and the custom rules'), else the
+ * built-in default from rules_find(), else 0.
+ */
 int		 policy_score(const struct policy *, const char *rule);
 /* addr matches an entry "user@dom" or "@dom" (case-insensitive). */
 bool		 policy_addr_listed(char *const *list, size_t n,

@@ -5,8 +5,19 @@
  * MTA hears the verdict; a failed store means tempfail.  Many milter
  * threads store at once and the CLI reads meanwhile without torn items.
  *
+ * Layout under the quarantine directory (all 0700 / 0600):
+ *	secret		32 random bytes, the release HMAC key
+ *	tmp/		items being written or deleted (verify cleans
+ *			entries older than a minute)
+ *	new/ID/message	the message as received
+ *	new/ID/meta	metadata, one "key value" line each
+ *	new/ID/released	release record (written tmp + rename)
+ * An item becomes visible by one rename(2) of its directory from tmp/
+ * into new/, so a reader sees it whole or not at all.
+ *
  * (Owned by the quarantine stage; the milter uses quarantine_open,
- * quarantine_store and quarantine_release_verify.)
+ * quarantine_store and quarantine_release_verify; cli_quarantine.c the
+ * rest.)
  */
 #ifndef QUARANTINE_H
 #define QUARANTINE_H
@@ -21,21 +32,36 @@ struct scan_result;
 struct quarantine;
 
 #define QUARANTINE_ID_MAX	64
+#define QUARANTINE_SUBMIT_DEFAULT \
+	"/usr/sbin/sendmail -G -i -f {sender} -- {rcpts}"
 
 /* Open (creating with mode 0700 and the HMAC secret if needed). */
 enum lw_err	 quarantine_open(const char *dir, struct quarantine **);
 void		 quarantine_close(struct quarantine *);
 
-/* Store one message; id receives the new item's id. */
+/*
+ * Store one message; id receives the new item's id.  Returns LW_OK only
+ * once the item is durable (files and directories fsync'd); LW_EIO (errno
+ * set) or LW_ENOMEM otherwise, and the caller tempfails.  env and res may
+ * be NULL (fields then missing); from res it reads res->msg->subject,
+ * res->msg->from and res->verdict (action, score, rules, findings).
+ * Thread-safe: threads may share one struct quarantine.
+ */
 enum lw_err	 quarantine_store(struct quarantine *,
 		    const unsigned char *raw, size_t len,
 		    const struct envelope *, const struct scan_result *,
 		    char id[QUARANTINE_ID_MAX]);
+/* The same with an explicit receive time (tests, imports). */
+enum lw_err	 quarantine_store_at(struct quarantine *,
+		    const unsigned char *raw, size_t len,
+		    const struct envelope *, const struct scan_result *,
+		    time_t when, char id[QUARANTINE_ID_MAX]);
 
 /*
  * True when an X-Lurewall-Released header value carries a valid HMAC
  * for this message's Message-ID and Date (released by `lurewall
- * quarantine release`).
+ * quarantine release`).  Values may be passed as the MTA gives them:
+ * leading and trailing blanks and folding line breaks are ignored.
  */
 bool		 quarantine_release_verify(struct quarantine *,
 		    const char *hdrval, const char *message_id,
@@ -43,5 +69,107 @@ bool		 quarantine_release_verify(struct quarantine *,
 
 /* True when id is a safe item id (no path characters). */
 bool		 quarantine_id_valid(const char *id);
+
+/* One finding as stored. */
+struct quarantine_finding {
+	char		*rule;
+	int		 score;
+	char		*part;
+	char		*detail;
+};
+
+/*
+ * An item's metadata as read back.  Every string is as stored (may be
+ * attacker text: sanitize before printing) or NULL when unknown.
+ */
+struct quarantine_item {
+	char		 id[QUARANTINE_ID_MAX];
+	time_t		 time;		/* when it was stored */
+	char		*qid;		/* MTA queue id */
+	char		*client_addr;
+	char		*client_name;
+	char		*helo;
+	char		*mail_from;	/* envelope sender ("" = null) */
+	char	       **rcpts;
+	size_t		 nrcpts;
+	char		*from;		/* From: address */
+	char		*from_display;	/* From: display name, decoded */
+	char		*subject;	/* decoded Subject */
+	int		 score;
+	char		*action;	/* "quarantine", ... */
+	char		*rules;		/* "RULE1,RULE2" */
+	struct quarantine_finding *findings;
+	size_t		 nfindings;
+	uint64_t	 size;		/* message bytes */
+	char		 sha256[65];	/* hex */
+
+	/* The release record, when released is true. */
+	bool		 released;
+	time_t		 released_time;
+	char		*released_by;
+	char	       **released_to;
+	size_t		 nreleased_to;
+	unsigned	 release_count;
+};
+
+/* Read one item's metadata (and release record).  LW_ENOTFOUND, LW_EINVAL
+ * (bad id), LW_EMALFORMED (damaged metadata), LW_EIO. */
+enum lw_err	 quarantine_read(struct quarantine *, const char *id,
+		    struct quarantine_item **);
+void		 quarantine_item_free(struct quarantine_item *);
+
+/* The stored message bytes (malloc'd; NUL-terminated beyond len). */
+enum lw_err	 quarantine_message(struct quarantine *, const char *id,
+		    unsigned char **raw, size_t *len);
+
+/*
+ * Every readable item, newest first (ties by id).  Items that vanish or
+ * fail to parse meanwhile are skipped (verify reports damaged ones).
+ * Free with quarantine_items_free.
+ */
+enum lw_err	 quarantine_list(struct quarantine *,
+		    struct quarantine_item ***items, size_t *n);
+void		 quarantine_items_free(struct quarantine_item **, size_t);
+
+/* Remove an item (atomically invisible first, then its files). */
+enum lw_err	 quarantine_delete(struct quarantine *, const char *id);
+
+/*
+ * Re-inject an item with its original envelope sender to its original
+ * recipients (or to, when not NULL) through submit, an argv template
+ * split on blanks (no shell): the word {sender} becomes the envelope
+ * sender ("<>" when null), {rcpts} one word per recipient (recipients
+ * are appended when the template has no {rcpts}); SENDER and RCPTS are
+ * accepted as the same placeholders.  NULL means
+ * QUARANTINE_SUBMIT_DEFAULT.  The message gets a first header
+ * "X-Lurewall-Released: ID; TIME; HMAC" (and a Message-ID or Date when
+ * it had none, so the HMAC covers what the MTA will see).  who is
+ * recorded with the time.  A released item refuses (LW_EEXIST) unless
+ * force.  On failure err says why.
+ */
+enum lw_err	 quarantine_release(struct quarantine *, const char *id,
+		    const char *to, const char *submit, bool force,
+		    const char *who, char *err, size_t errlen);
+
+/* The X-Lurewall-Released value for id and this Message-ID and Date. */
+enum lw_err	 quarantine_release_header(struct quarantine *,
+		    const char *id, const char *message_id, const char *date,
+		    time_t now, char **hdrval);
+
+/*
+ * Check the store: remove (and print to report) temporary entries older
+ * than a minute; read every item and compare its size and SHA-256.
+ * Counts go to the out-parameters (any may be NULL).  Damaged items are
+ * printed and left for the admin.
+ */
+enum lw_err	 quarantine_verify(struct quarantine *, FILE *report,
+		    size_t *items, size_t *damaged, size_t *cleaned);
+
+/* Parse a metadata file (exposed for the fuzzer and the tests). */
+enum lw_err	 quarantine_meta_parse(const char *buf, size_t len,
+		    struct quarantine_item **);
+
+/* The directory the store was opened on. */
+const char	*quarantine_dir(const struct quarantine *);
 
 #endif /* QUARANTINE_H */

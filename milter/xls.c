@@ -1,2 +1,458 @@
-/* xls.c: placeholder until its stage lands. */
+/*
+ * xls.c: Excel 4.0 macro sheets and auto-open names in BIFF workbooks.
+ *
+ * Takes the Workbook stream: a flat list of records (u16 type, u16
+ * length, data).  BOUNDSHEET with sheet type 1 is an Excel 4.0 macro
+ * sheet (OFFICE_XLM; hidden and very hidden are noted); a NAME that is
+ * the built-in Auto_Open (1) or Auto_Close (2), or a user name starting
+ * with "auto_open" in any case (Excel runs Auto_Open1 too), gives
+ * OFFICE_XLM_AUTOEXEC.  FILEPASS means encryption (OFFICE_ENCRYPTED).
+ * RC4 (MD5-based, MS-OFFCRYPTO 2.3.6) and CryptoAPI RC4 (SHA-1, 2.3.5)
+ * workbooks are tried with Excel's default password "VelvetSweatshop":
+ * when the verifier matches, the records after FILEPASS are decrypted
+ * (the key changes every 1024 bytes of the stream, keyed by absolute
+ * position; record headers, BOF, FILEPASS and a few others stay plain)
+ * and walked again.
+ *
+ * Bounds: the walk visits each byte once, polls scan_expired every
+ * 4096 records; decryption works on a copy the size of the stream (the
+ * stream itself is bounded by limits.office_stream_bytes).
+ * Ignores: cell formulas (we do not run or disassemble XLM), XOR
+ * obfuscation (only reported), BIFF5 encryption.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+
 #include "lurewall.h"
+#include "cfb.h"
+#include "scan.h"
+#include "xls.h"
+
+#define BIFF_BOF		0x0809
+#define BIFF_FILEPASS		0x002f
+#define BIFF_BOUNDSHEET		0x0085
+#define BIFF_NAME		0x0018
+#define BIFF_USREXCL		0x0194
+#define BIFF_FILELOCK		0x0195
+#define BIFF_INTERFACEHDR	0x00e1
+#define BIFF_RRDINFO		0x0196
+#define BIFF_RRDHEAD		0x0138
+#define RC4_BLOCK		1024
+
+static uint16_t
+le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/*
+ * RC4 lives in OpenSSL's legacy provider.  It is loaded into a library
+ * context of our own so the rest of the process keeps the default one.
+ */
+static pthread_once_t	 rc4_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER	*rc4_cipher;
+
+static void
+rc4_init(void)
+{
+	OSSL_LIB_CTX	*lc;
+
+	if ((lc = OSSL_LIB_CTX_new()) == NULL)
+		return;
+	if (OSSL_PROVIDER_load(lc, "legacy") == NULL)
+		return;
+	rc4_cipher = EVP_CIPHER_fetch(lc, "RC4", NULL);
+}
+
+/* XOR buf with the RC4 keystream of key (16 bytes). */
+static bool
+rc4_apply(const unsigned char *key, unsigned char *buf, size_t n)
+{
+	EVP_CIPHER_CTX	*cx;
+	int		 outl;
+	bool		 good;
+
+	if (rc4_cipher == NULL || n > INT32_MAX)
+		return false;
+	if ((cx = EVP_CIPHER_CTX_new()) == NULL)
+		return false;
+	good = EVP_EncryptInit_ex2(cx, rc4_cipher, key, NULL, NULL) == 1 &&
+	    EVP_EncryptUpdate(cx, buf, &outl, buf, (int)n) == 1;
+	EVP_CIPHER_CTX_free(cx);
+	return good;
+}
+
+static bool
+digest(const char *alg, const void *a, size_t alen, const void *b,
+    size_t blen, unsigned char *md)
+{
+	EVP_MD_CTX	*mc;
+	bool		 good;
+
+	if ((mc = EVP_MD_CTX_new()) == NULL)
+		return false;
+	good = EVP_DigestInit_ex(mc, strcmp(alg, "MD5") == 0 ? EVP_md5() :
+	    EVP_sha1(), NULL) == 1 &&
+	    EVP_DigestUpdate(mc, a, alen) == 1 &&
+	    (blen == 0 || EVP_DigestUpdate(mc, b, blen) == 1) &&
+	    EVP_DigestFinal_ex(mc, md, NULL) == 1;
+	EVP_MD_CTX_free(mc);
+	return good;
+}
+
+/* Key material for one password and salt; block keys derive from it. */
+struct rc4key {
+	bool		 cryptoapi;
+	unsigned	 keybytes;	/* CryptoAPI: 5..16 */
+	unsigned char	 base[20];	/* MD5: 5 bytes; SHA-1: H0 */
+};
+
+static bool
+block_key(const struct rc4key *k, uint32_t block, unsigned char key[16])
+{
+	unsigned char	 b[4], md[20];
+
+	b[0] = block & 0xff;
+	b[1] = block >> 8 & 0xff;
+	b[2] = block >> 16 & 0xff;
+	b[3] = block >> 24 & 0xff;
+	if (!k->cryptoapi) {
+		if (!digest("MD5", k->base, 5, b, 4, md))
+			return false;
+		memcpy(key, md, 16);
+		return true;
+	}
+	if (!digest("SHA1", k->base, 20, b, 4, md))
+		return false;
+	/* Short keys are zero-padded to 128 bits (MS-OFFCRYPTO 2.3.5.2). */
+	memset(key, 0, 16);
+	memcpy(key, md, k->keybytes);
+	return true;
+}
+
+static void
+password_utf16(const char *pw, unsigned char *out, size_t *len)
+{
+	size_t	 i;
+
+	for (i = 0; pw[i] != '\0'; i++) {
+		out[2 * i] = (unsigned char)pw[i];
+		out[2 * i + 1] = 0;
+	}
+	*len = 2 * i;
+}
+
+/*
+ * Check the default password against FILEPASS (body of blen bytes,
+ * type 1 = RC4 already seen).  true with k filled when it opens.
+ * *what names the scheme for the detail.
+ */
+static bool
+try_default_password(const unsigned char *body, size_t blen,
+    struct rc4key *k, const char **what)
+{
+	unsigned char	 pw[64], md[20], key[16], buf[36];
+	size_t		 pwlen, hsize, v;
+	unsigned	 major, minor, bits;
+
+	memset(k, 0, sizeof(*k));
+	*what = "RC4";
+	if (blen < 6)
+		return false;
+	major = le16(body + 2);
+	minor = le16(body + 4);
+	password_utf16(XLS_DEFAULT_PASSWORD, pw, &pwlen);
+	(void)pthread_once(&rc4_once, rc4_init);
+	if (major == 1 && minor == 1) {
+		/* salt 16, verifier 16, verifier hash 16 */
+		if (blen < 6 + 48)
+			return false;
+		if (!digest("MD5", pw, pwlen, NULL, 0, md))
+			return false;
+		{
+			unsigned char	 inter[16 * 21];
+			size_t		 i;
+
+			for (i = 0; i < 16; i++) {
+				memcpy(inter + 21 * i, md, 5);
+				memcpy(inter + 21 * i + 5, body + 6, 16);
+			}
+			if (!digest("MD5", inter, sizeof(inter), NULL, 0, md))
+				return false;
+		}
+		memcpy(k->base, md, 5);
+		if (!block_key(k, 0, key))
+			return false;
+		memcpy(buf, body + 22, 32);
+		if (!rc4_apply(key, buf, 32))
+			return false;
+		if (!digest("MD5", buf, 16, NULL, 0, md))
+			return false;
+		return memcmp(md, buf + 16, 16) == 0;
+	}
+	if (major >= 2 && major <= 4 && minor == 2) {
+		*what = "CryptoAPI RC4";
+		/* flags, header size, header, then the verifier */
+		if (blen < 14)
+			return false;
+		hsize = le32(body + 10);
+		if (hsize < 32 || hsize > blen - 14)
+			return false;
+		bits = le32(body + 14 + 16);	/* KeySize */
+		if (bits == 0)
+			bits = 40;
+		if (bits < 40 || bits > 128 || bits % 8 != 0)
+			return false;
+		v = 14 + hsize;
+		/* SaltSize 16, salt, verifier 16, hash size, hash 20 */
+		if (blen - v < 4 + 16 + 16 + 4 + 20 || le32(body + v) != 16)
+			return false;
+		k->cryptoapi = true;
+		k->keybytes = bits / 8;
+		if (!digest("SHA1", body + v + 4, 16, pw, pwlen, k->base))
+			return false;
+		if (!block_key(k, 0, key))
+			return false;
+		memcpy(buf, body + v + 20, 16);
+		memcpy(buf + 16, body + v + 40, 20);
+		if (!rc4_apply(key, buf, 36))
+			return false;
+		if (!digest("SHA1", buf, 16, NULL, 0, md))
+			return false;
+		return memcmp(md, buf + 16, 20) == 0;
+	}
+	return false;
+}
+
+/* Decrypt n bytes at absolute stream offset pos in place. */
+struct rc4stream {
+	const struct rc4key	*k;
+	uint32_t		 block;		/* of ks; UINT32_MAX: none */
+	unsigned char		 ks[RC4_BLOCK];
+};
+
+static bool
+rc4_at(struct rc4stream *s, unsigned char *p, size_t n, size_t pos)
+{
+	unsigned char	 key[16];
+	size_t		 i, b;
+
+	for (i = 0; i < n; i++) {
+		b = (pos + i) / RC4_BLOCK;
+		if (b > UINT32_MAX - 1)
+			return false;
+		if (b != s->block) {
+			if (!block_key(s->k, (uint32_t)b, key))
+				return false;
+			memset(s->ks, 0, sizeof(s->ks));
+			if (!rc4_apply(key, s->ks, sizeof(s->ks)))
+				return false;
+			s->block = (uint32_t)b;
+		}
+		p[i] ^= s->ks[(pos + i) % RC4_BLOCK];
+	}
+	return true;
+}
+
+/* A decrypted copy of the stream, or NULL. */
+static unsigned char *
+decrypt_stream(const unsigned char *wb, size_t len, size_t fp_end,
+    const struct rc4key *k)
+{
+	struct rc4stream *s;
+	unsigned char	*d;
+	size_t		 pos, rlen, skip;
+	unsigned	 type;
+
+	if ((d = malloc(len)) == NULL)
+		return NULL;
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		free(d);
+		return NULL;
+	}
+	s->k = k;
+	s->block = UINT32_MAX;
+	memcpy(d, wb, len);
+	for (pos = fp_end; len - pos >= 4; pos += 4 + rlen) {
+		type = le16(d + pos);
+		rlen = le16(d + pos + 2);
+		if (rlen > len - pos - 4)
+			rlen = len - pos - 4;
+		switch (type) {
+		case BIFF_BOF:
+		case BIFF_FILEPASS:
+		case BIFF_USREXCL:
+		case BIFF_FILELOCK:
+		case BIFF_INTERFACEHDR:
+		case BIFF_RRDINFO:
+		case BIFF_RRDHEAD:
+			continue;
+		default:
+			break;
+		}
+		/* BOUNDSHEET's stream position stays plain. */
+		skip = type == BIFF_BOUNDSHEET ? 4 : 0;
+		if (rlen > skip && !rc4_at(s, d + pos + 4 + skip, rlen - skip,
+		    pos + 4 + skip)) {
+			free(s);
+			free(d);
+			return NULL;
+		}
+	}
+	free(s);
+	return d;
+}
+
+/* A BIFF short or no-cch string -> printable malloc'd UTF-8. */
+static char *
+biff_string(const unsigned char *p, size_t avail, unsigned cch, bool high)
+{
+	size_t	 n;
+
+	if (high) {
+		n = (size_t)cch * 2;
+		if (n > avail)
+			n = avail & ~(size_t)1;
+		return cfb_utf16(p, n);
+	}
+	n = cch < avail ? cch : avail;
+	return lw_strndup((const char *)p, n);
+}
+
+static const char *
+sheet_state(unsigned st)
+{
+	switch (st & 3) {
+	case 0:
+		return "visible";
+	case 1:
+		return "hidden";
+	case 2:
+		return "very hidden";
+	default:
+		return "state 3";
+	}
+}
+
+static enum lw_err
+walk(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
+    size_t len, bool biff5, const char *note)
+{
+	const unsigned char *b;
+	size_t		 pos, rlen, nrec = 0;
+	unsigned	 type, flags, cch;
+	char		*name;
+	enum lw_err	 e = LW_OK;
+
+	for (pos = 0; len - pos >= 4; pos += 4 + rlen) {
+		type = le16(wb + pos);
+		rlen = le16(wb + pos + 2);
+		b = wb + pos + 4;
+		if (rlen > len - pos - 4)
+			return findings_add(ctx->fs, "OFFICE_MALFORMED", part,
+			    "workbook: record %#x at %zu claims %zu bytes, "
+			    "%zu left%s", type, pos, rlen, len - pos - 4,
+			    note);
+		if (++nrec % 4096 == 0 && scan_expired(ctx))
+			return LW_OK;
+		if (type == BIFF_BOUNDSHEET && rlen >= 8 && b[5] == 0x01) {
+			/* BIFF8 names are XLUnicode; BIFF5 8-bit. */
+			cch = b[6];
+			name = biff5 ? biff_string(b + 7, rlen - 7, cch, false) :
+			    biff_string(b + 8, rlen - 8, cch, b[7] & 1);
+			if (name == NULL)
+				return LW_ENOMEM;
+			e = findings_add(ctx->fs, "OFFICE_XLM", part,
+			    "Excel 4.0 macro sheet \"%.64s\" (%s)%s", name,
+			    sheet_state(b[4]), note);
+			free(name);
+		} else if (type == BIFF_NAME && rlen >= 15 && !biff5) {
+			flags = le16(b);
+			cch = b[3];
+			if (flags & 0x0020) {
+				if (b[15 - 1] & 1 ? rlen >= 17 : rlen >= 16) {
+					unsigned c = b[15];
+
+					if (c == 0x01 || c == 0x02)
+						e = findings_add(ctx->fs,
+						    "OFFICE_XLM_AUTOEXEC", part,
+						    "built-in name %s%s",
+						    c == 1 ? "Auto_Open" :
+						    "Auto_Close", note);
+				}
+			} else {
+				name = biff_string(b + 15, rlen - 15, cch,
+				    b[14] & 1);
+				if (name == NULL)
+					return LW_ENOMEM;
+				if (strncasecmp(name, "auto_open", 9) == 0)
+					e = findings_add(ctx->fs,
+					    "OFFICE_XLM_AUTOEXEC", part,
+					    "defined name \"%.64s\"%s", name,
+					    note);
+				free(name);
+			}
+		}
+		if (e != LW_OK)
+			return e;
+	}
+	return LW_OK;
+}
+
+enum lw_err
+xls_scan(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
+    size_t len, bool biff5)
+{
+	size_t		 pos, rlen;
+	unsigned	 type;
+	struct rc4key	 k;
+	const char	*what;
+	unsigned char	*plain;
+	enum lw_err	 e;
+
+	/* Find FILEPASS first: before it everything is plain. */
+	for (pos = 0; len - pos >= 4; pos += 4 + rlen) {
+		type = le16(wb + pos);
+		rlen = le16(wb + pos + 2);
+		if (rlen > len - pos - 4)
+			break;
+		if (type == BIFF_FILEPASS)
+			break;
+		/* FILEPASS follows the globals' BOF; stop at the first EOF. */
+		if (type == 0x000a)
+			return walk(ctx, part, wb, len, biff5, "");
+	}
+	if (len - pos < 4 || rlen > len - pos - 4 || type != BIFF_FILEPASS)
+		return walk(ctx, part, wb, len, biff5, "");
+
+	if (biff5 || rlen < 2 || le16(wb + pos + 4) == 0)
+		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "encrypted workbook (%s)", biff5 ? "BIFF5" :
+		    "XOR obfuscation");
+	if (!try_default_password(wb + pos + 4, rlen, &k, &what))
+		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "encrypted workbook (%s), password unknown", what);
+	if ((e = findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+	    "encrypted workbook (%s) with the default password "
+	    XLS_DEFAULT_PASSWORD ", decrypted", what)) != LW_OK)
+		return e;
+	if ((plain = decrypt_stream(wb, len, pos + 4 + rlen, &k)) == NULL)
+		return LW_ENOMEM;
+	e = walk(ctx, part, plain, len, false,
+	    " (decrypted with " XLS_DEFAULT_PASSWORD ")");
+	free(plain);
+	return e;
+}

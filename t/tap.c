@@ -173,7 +173,7 @@ const char *
 tap_tmpdir(const char *name)
 {
 	static char	buf[PATH_MAX];
-	char		cmd[PATH_MAX + 32];
+	char		cmd[2 * PATH_MAX + 32];
 
 	snprintf(buf, sizeof(buf), "%s/t/tmp/%s", tap_top(), name);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", buf, buf);
