@@ -118,18 +118,18 @@ main(void)
 
 	alarm(120);
 	tmp = tap_tmpdir("office-malformed");
-	snprintf(src, sizeof(src), "%s/src", tmp);
-	snprintf(vba, sizeof(vba), "%s/Macros/VBA", src);
+	ot_fmt(src, sizeof(src), "%s/src", tmp);
+	ot_fmt(vba, sizeof(vba), "%s/Macros/VBA", src);
 	ot_vba_project(vba, m, 2);
 	/* Make the file a little larger than one directory sector. */
-	snprintf(file, sizeof(file), "%s/WordDocument", src);
+	ot_fmt(file, sizeof(file), "%s/WordDocument", src);
 	{
 		static unsigned char	 big[9000];
 
 		memset(big, 'w', sizeof(big));
 		ot_write(file, big, sizeof(big));
 	}
-	snprintf(file, sizeof(file), "%s/good.doc", tmp);
+	ot_fmt(file, sizeof(file), "%s/good.doc", tmp);
 	ot_createole(file, src);
 	base = tap_slurp(file, &n);
 	ot_scan("good", base, n, &fs);
@@ -186,9 +186,9 @@ main(void)
 		ot_u32(&dir, 0x7ffffff0);
 		ot_put(&dir, "Module1", 7);
 		ot_ovba_compress(&z, dir.p, dir.n);
-		snprintf(file, sizeof(file), "%s/dir", vba);
+		ot_fmt(file, sizeof(file), "%s/dir", vba);
 		ot_write(file, z.p, z.n);
-		snprintf(file, sizeof(file), "%s/dirpast.doc", tmp);
+		ot_fmt(file, sizeof(file), "%s/dirpast.doc", tmp);
 		ot_createole(file, src);
 		d = tap_slurp(file, &k);
 		expect("dirpast", d, k, "claims");
@@ -206,9 +206,9 @@ main(void)
 		ot_u16(&ms, 0xb000 | 0x0fff);	/* 4098 bytes claimed */
 		ot_u8(&ms, 0x00);
 		ot_put(&ms, "Attribut", 8);
-		snprintf(file, sizeof(file), "%s/Module1", vba);
+		ot_fmt(file, sizeof(file), "%s/Module1", vba);
 		ot_write(file, ms.p, ms.n);
-		snprintf(file, sizeof(file), "%s/lying.doc", tmp);
+		ot_fmt(file, sizeof(file), "%s/lying.doc", tmp);
 		ot_createole(file, src);
 		d = tap_slurp(file, &k);
 		expect("lyingchunk", d, k, "claims 4098 bytes");
@@ -226,9 +226,9 @@ main(void)
 		ot_u8(&ms, 0x02);		/* literal, then a token */
 		ot_u8(&ms, 'A');
 		ot_u16(&ms, 0xf000);		/* offset 16, one byte there */
-		snprintf(file, sizeof(file), "%s/Module1", vba);
+		ot_fmt(file, sizeof(file), "%s/Module1", vba);
 		ot_write(file, ms.p, ms.n);
-		snprintf(file, sizeof(file), "%s/backref.doc", tmp);
+		ot_fmt(file, sizeof(file), "%s/backref.doc", tmp);
 		ot_createole(file, src);
 		d = tap_slurp(file, &k);
 		expect("backref", d, k, "reaches 16 back");

@@ -64,7 +64,7 @@ main(void)
 	hex(&rtf, obj.p, obj.n, true);
 	ot_put(&rtf, "}}}", 3);
 	is_int(LW_OK, ot_scan("1/doc.rtf", rtf.p, rtf.n, &fs), "rtf: scans");
-	snprintf(want, sizeof(want), "object 1: embedded class "
+	ot_fmt(want, sizeof(want), "object 1: embedded class "
 	    "\"Word.Document.8\", %zu bytes", sizeof(payload));
 	ok(ot_find(&fs, "OFFICE_RTF_OBJECT", want) != NULL,
 	    "rtf: class and native size from messy hex");
@@ -91,13 +91,13 @@ main(void)
 		int	 hn;
 
 		ot_put(&rtf, "{\\rtf1{\\object\\objemb{\\*\\objdata ", 32);
-		hn = snprintf(hdr, sizeof(hdr), "\\bin%zu ", obj.n);
+		hn = ot_fmt(hdr, sizeof(hdr), "\\bin%zu ", obj.n);
 		ot_put(&rtf, hdr, (size_t)hn);
 		ot_put(&rtf, obj.p, obj.n);
 		ot_put(&rtf, "}}}", 3);
 	}
 	ot_scan("2/pkg.rtf", rtf.p, rtf.n, &fs);
-	snprintf(want, sizeof(want), "class \"Package\", %zu bytes", pkg.n);
+	ot_fmt(want, sizeof(want), "class \"Package\", %zu bytes", pkg.n);
 	ok(ot_find(&fs, "OFFICE_RTF_OBJECT", want) != NULL,
 	    "rtf: \\bin data, Package class");
 	ot_dump(&fs);
