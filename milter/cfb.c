@@ -666,10 +666,11 @@ cfb_read(struct cfb *c, int idx, unsigned char **out, size_t *len)
 			    (size_t)en->size - done : CFB_MINI_SIZE;
 			off = (size_t)secs[i] * CFB_MINI_SIZE;
 			if (off >= c->minilen || take > c->minilen - off) {
+				e = fail(c, "%s: mini sector %u beyond the "
+				    "mini stream", en->path, secs[i]);
 				free(secs);
 				free(buf);
-				return fail(c, "%s: mini sector %u beyond the "
-				    "mini stream", en->path, secs[i]);
+				return e;
 			}
 			memcpy(buf + done, c->mini + off, take);
 		}

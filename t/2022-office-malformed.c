@@ -164,6 +164,12 @@ main(void)
 	expect("dirself", d, n, "directory cycle");
 	free(d);
 
+	/* A mini stream shorter than the streams in it claim. */
+	d = copy(base, n);
+	set32(d + dir_entry(d, "Root Entry") + 120, 64);
+	expect("minibeyond", d, n, "beyond the mini stream");
+	free(d);
+
 	/* Huge sector shift. */
 	d = copy(base, n);
 	d[30] = 40;
@@ -254,6 +260,28 @@ main(void)
 		}
 		diag("%zu of 3000 mutants malformed", nmal);
 		ok(lw_now_ms() - t0 < 60000, "3000 mutants scanned in time");
+	}
+	/* Inputs the fuzzers once crashed on (t/corpus/cfb). */
+	{
+		char	 cmd[4300], line[4400];
+		FILE	*ls;
+		size_t	 nrep = 0;
+
+		ot_fmt(cmd, sizeof(cmd), "ls '%s/t/corpus/cfb'", tap_top());
+		if ((ls = popen(cmd, "r")) == NULL)
+			bail("ls corpus");
+		while (fgets(line, sizeof(line), ls) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			ot_fmt(file, sizeof(file), "%s/t/corpus/cfb/%s",
+			    tap_top(), line);
+			d = tap_slurp(file, &k);
+			is_int(LW_OK, ot_scan("replay", d, k, &fs),
+			    "replay %s", line);
+			free(d);
+			nrep++;
+		}
+		pclose(ls);
+		ok(nrep > 0, "fuzz corpus replayed");
 	}
 	free(base);
 	findings_free(&fs);
