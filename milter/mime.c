@@ -9,14 +9,14 @@
  * message/rfc822 parsed again as an inner message, text/plain and
  * text/html bodies converted to UTF-8 text (HTML reduced by html.c).
  *
- * Bounds: limits.mime_depth (multipart and message/rfc822 nesting; a
- * container past it stays an undecoded leaf), limits.mime_parts (parts
- * in the whole tree, inner messages included; later parts are dropped),
- * limits.max_headers (fields per header block; later ones ignored) and
- * limits.max_header_bytes (one unfolded field; the rest is cut).  Each
- * bound hit is one MIME_LIMIT finding.  Containers (multipart, parsed
- * message/rfc822) keep no body of their own, so decoded bytes stay
- * about the size of the message.
+ * Bounds: limits.mime_depth (multipart and message/rfc822 nesting, at
+ * most MAX_DEPTH; a container past it stays an undecoded leaf),
+ * limits.mime_parts (parts in the whole tree, inner messages included;
+ * later parts are dropped), limits.max_headers (fields per header
+ * block; later ones ignored) and limits.max_header_bytes (one unfolded
+ * field; the rest is cut).  Each bound hit is one MIME_LIMIT finding.
+ * Containers (multipart, parsed message/rfc822) keep no body of their
+ * own, so decoded bytes stay about the size of the message.
  *
  * Garbled input is read the way mail clients read it and noted as
  * MIME_MALFORMED (at most MAX_MALFORMED findings per message): broken
@@ -49,6 +49,9 @@
 #define MAX_PARAMS	64	/* parameters read per header */
 #define MAX_SECTIONS	64	/* RFC 2231 continuations per parameter */
 #define MAX_NAME	256	/* longest header field name */
+#define MAX_DEPTH	100	/* nesting whatever the config says: each
+				   level is a few stack frames, and milter
+				   threads have small stacks */
 
 struct parser {
 	const struct limits	*lim;
@@ -844,9 +847,10 @@ entity(struct parser *p, struct mime_part *mp, const unsigned char *b,
 	multi = strncmp(mp->ctype, "multipart/", 10) == 0;
 	rfc822 = strcmp(mp->ctype, "message/rfc822") == 0 ||
 	    strcmp(mp->ctype, "message/global") == 0;
-	if ((multi || rfc822) && mp->depth >= p->lim->mime_depth) {
+	if ((multi || rfc822) && (mp->depth >= p->lim->mime_depth ||
+	    mp->depth >= MAX_DEPTH)) {
 		note(p, "MIME_LIMIT", mp->path, "MIME nesting deeper than %u",
-		    p->lim->mime_depth);
+		    mp->depth);
 		leaf(p, mp, b, len);
 		return;
 	}

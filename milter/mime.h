@@ -31,7 +31,11 @@ struct message;
 struct mime_part {
 	char		*path;		/* "1", "2", "2.1": 1-based indices of
 					   multipart children; "" for a
-					   single-part message body */
+					   single-part message body.  The
+					   inner message of part "3": its
+					   multipart root is "3", children
+					   "3.1", "3.2"; a single-part inner
+					   body is "3.1" (as IMAP numbers) */
 	char		*ctype;		/* lowercased "type/subtype";
 					   "text/plain" when missing */
 	char		*charset;	/* lowercased, or NULL */
@@ -44,7 +48,9 @@ struct mime_part {
 	struct header	*hdrs;
 	size_t		 nhdrs;
 	unsigned char	*body;		/* transfer-decoded bytes (NUL-
-					   terminated for convenience) */
+					   terminated for convenience);
+					   NULL for containers (multipart,
+					   parsed message/rfc822) */
 	size_t		 body_len;
 	char		*text;		/* text/plain and text/html parts
 					   without a filename: UTF-8 text

@@ -13,8 +13,9 @@
  * U+FFFD, so it can never equal a configured name.
  *
  * Ignores: honorifics other than a trailing 様/さん/殿/御中, titles
- * (Mr., Dr.), initials ("H. Sato" is not Hanako Sato), and names of
- * three or more Latin words in other orders.
+ * (Mr., Dr.), initials ("H. Sato" is not Hanako Sato), names of three
+ * or more Latin words in other orders, and look-alike letters of other
+ * scripts (Cyrillic "а" for Latin "a"; NFKC does not map them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,56 @@ ends_with(const char *s, size_t len, const char *suffix)
 	return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
+static const char *const honorifics[] = {
+	"様", "さん", "殿", "御中"
+};
+
+/* Quotes around a name ('Hanako Sato', “佐藤 花子”) are no part of it. */
+static const char *const quotes[] = {
+	"\"", "'", "`", "\xe2\x80\x98", "\xe2\x80\x99", "\xe2\x80\x9c",
+	"\xe2\x80\x9d", "「", "」"
+};
+
+/* Drop quotes at both ends of out[0..*len), then one honorific. */
+static char *
+trim_key(char *out, size_t *len)
+{
+	size_t	i, n, start = 0;
+	bool	again = true;
+
+	while (again) {
+		again = false;
+		for (i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++) {
+			n = strlen(quotes[i]);
+			if (*len - start >= n &&
+			    memcmp(out + start, quotes[i], n) == 0) {
+				start += n;
+				again = true;
+			}
+			if (*len - start >= n &&
+			    memcmp(out + *len - n, quotes[i], n) == 0) {
+				*len -= n;
+				again = true;
+			}
+		}
+	}
+	for (i = 0; i < sizeof(honorifics) / sizeof(honorifics[0]); i++) {
+		n = strlen(honorifics[i]);
+		if (*len - start >= n &&
+		    memcmp(out + *len - n, honorifics[i], n) == 0) {
+			*len -= n;
+			break;
+		}
+	}
+	memmove(out, out + start, *len - start);
+	*len -= start;
+	out[*len] = '\0';
+	return out;
+}
+
 char *
 hijack_name_key(const char *name)
 {
-	static const char *const honorifics[] = {
-		"様", "さん", "殿", "御中"
-	};
 	uint8_t		*v, *f;
 	char		*out;
 	size_t		 vlen, flen, i, o;
@@ -152,14 +197,7 @@ hijack_name_key(const char *name)
 		o += (size_t)n;
 	}
 	free(f);
-	out[o] = '\0';
-	for (i = 0; i < sizeof(honorifics) / sizeof(honorifics[0]); i++)
-		if (ends_with(out, o, honorifics[i])) {
-			o -= strlen(honorifics[i]);
-			out[o] = '\0';
-			break;
-		}
-	return out;
+	return trim_key(out, &o);
 }
 
 /* Only Latin-script letters and name punctuation: "Müller", "O'Neil". */
@@ -241,6 +279,7 @@ static enum lw_err
 add_component(struct name_cands *c, const char *s, size_t len, bool *over)
 {
 	char		*t;
+	size_t		 k;
 	enum lw_err	 e;
 
 	while (len > 0 && (*s == ' ' || *s == '\t')) {
@@ -261,6 +300,21 @@ add_component(struct name_cands *c, const char *s, size_t len, bool *over)
 	free(t);
 	if (c->key[c->n] == NULL)
 		return LW_ENOMEM;
+	/*
+	 * "'Sato Hanako' 様": neither quotes nor the honorific are words.
+	 * The swap is only tried for ASCII-quoted Latin names.
+	 */
+	for (k = 0; k < sizeof(honorifics) / sizeof(honorifics[0]); k++)
+		if (ends_with(s, len, honorifics[k])) {
+			len -= strlen(honorifics[k]);
+			break;
+		}
+	while (len > 0 && strchr(" \t\"'`", s[len - 1]) != NULL)
+		len--;
+	while (len > 0 && strchr(" \t\"'`", *s) != NULL) {
+		s++;
+		len--;
+	}
 	e = two_words(s, len, &c->swap[c->n][0], &c->swap[c->n][1]);
 	c->n++;		/* so that names_cands_free frees a partial swap */
 	return e;

@@ -5,14 +5,14 @@
  *
  * A display name matches a person when it is one of the person's
  * aliases as a whole after hijack_name_key() (NFKC, case folded, white
- * space and invisible characters removed, a trailing 様/さん/殿/御中
- * dropped), or, for a two-word Latin name, in either order ("Sato
- * Hanako" = "Hanako Sato", also "Sato, Hanako").  Never a substring:
- * "佐藤 花子 via DocuSign" is nobody.  One structured form is split: in
- * "佐藤 花子 (経理部)" or "佐藤 花子／経理部" each bracketed or slashed
- * piece is a component, and the display name is a known person only
- * when every component is a known name ("John Smith (via Google Docs)"
- * is not John Smith).
+ * space and invisible characters removed, surrounding quotes and a
+ * trailing 様/さん/殿/御中 dropped), or, for a two-word Latin name, in
+ * either order ("Sato Hanako" = "Hanako Sato", also "Sato, Hanako").
+ * Never a substring: "佐藤 花子 via DocuSign" is nobody.  One structured
+ * form is split: in "佐藤 花子 (経理部)" or "佐藤 花子／経理部" each
+ * bracketed or slashed piece is a component, and the display name is a
+ * known person only when every component is a known name ("John Smith
+ * (via Google Docs)" is not John Smith).
  */
 #ifndef NAMES_H
 #define NAMES_H

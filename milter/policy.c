@@ -378,7 +378,7 @@ static enum lw_err
 policy_builtin(struct policy **out)
 {
 	struct policy	*p;
-	size_t		 i, n;
+	size_t		 n;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return LW_ENOMEM;
@@ -403,7 +403,6 @@ policy_builtin(struct policy **out)
 	    &p->reply_prefixes) != LW_OK)
 		goto out_policy;
 	p->nreply_prefixes = n;
-	(void)i;
 	*out = p;
 	return LW_OK;
 
@@ -579,7 +578,7 @@ names_file(const char *path, const char *key, bool corr,
     struct correspondent **corrp, size_t *ncorrp, struct loadctx *lc)
 {
 	struct stat	 st;
-	char		*buf = NULL, *line, *next, *f, *fnext;
+	char		*buf = NULL, *line, *next, *f, *fnext, **dv;
 	size_t		 len = 0, lineno = 0, nlen;
 	ssize_t		 r;
 	int		 fd;
@@ -659,12 +658,12 @@ names_file(const char *path, const char *key, bool corr,
 					e = LW_EINVAL;
 					break;
 				}
-				if ((cv = (void *)reallocarray(c.domains,
-				    c.ndomains + 1, sizeof(char *))) == NULL) {
+				if ((dv = reallocarray(c.domains,
+				    c.ndomains + 1, sizeof(*dv))) == NULL) {
 					e = LW_ENOMEM;
 					break;
 				}
-				c.domains = (char **)cv;
+				c.domains = dv;
 				if ((c.domains[c.ndomains] = strdup(f + 1)) ==
 				    NULL) {
 					e = LW_ENOMEM;

@@ -112,6 +112,11 @@ main(void)
 	key_is("ｻﾄｳ ﾊﾅｺ", "サトウハナコ", "half-width katakana");
 	key_is("サトウ・ハナコ", "サトウハナコ", "katakana middle dot");
 	key_is("Klaus Weber", "klausweber", "Latin");
+	key_is("'Hanako Sato'", "hanakosato", "single quotes around");
+	key_is("\xe2\x80\x9c佐藤 花子様\xe2\x80\x9d", "佐藤花子",
+	    "curly quotes and honorific");
+	key_is("O'Neil", "o'neil", "an apostrophe inside stays");
+	key_is("\"\"", "", "only quotes");
 	key_is("", "", "empty");
 	ok(hijack_name_key(NULL) == NULL, "key: NULL in, NULL out");
 	k = hijack_name_key("Sato\xff\xfe");
@@ -129,6 +134,10 @@ main(void)
 	    "match: ideographic space");
 	ok(matches("Sato Hanako", hanako, 2, true), "match: swapped");
 	ok(matches("SATO, Hanako", hanako, 2, true), "match: Last, First");
+	ok(matches("Sato Hanako 様", hanako, 2, true),
+	    "match: swapped with an honorific");
+	ok(matches("'Sato Hanako'", hanako, 2, true),
+	    "match: swapped in quotes");
 	ok(matches("Hanako Sato", hanako, 2, false),
 	    "match: keys computed when the policy has none");
 	ok(matches("\xef\xbc\xb3\xef\xbd\x81\xef\xbd\x94\xef\xbd\x8f "

@@ -155,7 +155,7 @@ main(void)
 	struct policyset	*s;
 	const struct policy	*p, *def;
 	const struct person	*who;
-	char			 path[PATH_MAX];
+	char			 path[PATH_MAX * 2];
 
 	shipped();
 

@@ -36,6 +36,9 @@ done_testing(void)
 	return failed ? 1 : 0;
 }
 
+static bool vok(bool, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static bool
 vok(bool pass, const char *fmt, va_list ap)
 {
