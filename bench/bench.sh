@@ -114,8 +114,11 @@ END {
 	slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
 	icpt = (sy - slope * sx) / n;
 	e = log(t["lure-16m"] / t["lure-1m"]) / log(16);
-	shape = e < 0.8 ? "sublinear (a cap or fixed cost dominates)" :
-	    e > 1.2 ? "SUPERLINEAR" : "linear";
+	shape = "linear"
+	if (e < 0.8)
+		shape = "sublinear (a cap or a fixed cost dominates)"
+	if (e > 1.2)
+		shape = "SUPERLINEAR"
 	printf "slope: %.3f ms per MB (intercept %.3f ms); 1 MB -> 16 MB: time x%.1f, exponent %.2f: %s\n",
 	    slope, icpt, t["lure-16m"] / t["lure-1m"], e, shape
 }' "$OUT/scaling.csv" | tee "$OUT/slope.txt"
