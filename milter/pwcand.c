@@ -428,11 +428,17 @@ collect_text(struct collector *col, const char *text, size_t len)
 				continue;
 			}
 			m = 0;
+			c0 = (unsigned char)*p;
+			if (c0 >= 'A' && c0 <= 'Z')
+				c0 += 'a' - 'A';
 			for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]);
 			    k++) {
-				if ((m = match_at(p, lines[i].e, keywords[k])) ==
-				    0)
+				if ((unsigned char)keywords[k][0] != c0 ||
+				    (m = match_at(p, lines[i].e, keywords[k])) ==
+				    0) {
+					m = 0;
 					continue;
+				}
 				/* ASCII keywords stand alone as words. */
 				if ((unsigned char)keywords[k][0] < 0x80 &&
 				    ((p > lines[i].s &&
@@ -477,7 +483,7 @@ collect_text(struct collector *col, const char *text, size_t len)
 					tok++, m--;
 				if (m < PW_TOK_MIN || m > PW_TOK_MAX ||
 				    memchr(tok, '@', m) != NULL ||
-				    find_str(tok, tok + m, "://") != NULL ||
+				    memmem(tok, m, "://", 3) != NULL ||
 				    match_at(tok, tok + m, "www.") != 0)
 					continue;
 				pass = has_digit(tok, m);
