@@ -520,6 +520,16 @@ keep_first(char **slot, const char *value)
 	return (*slot = strdup(value)) == NULL ? LW_ENOMEM : LW_OK;
 }
 
+static void
+note_limit(struct msgctx *m)
+{
+	if (m->limit_logged)
+		return;
+	m->limit_logged = true;
+	log_msg(LOG_NOTICE, qid_of(m), "message exceeds max_message_bytes "
+	    "(%zu): scanning the first %zu bytes", m->mb.max, m->mb.len);
+}
+
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -540,6 +550,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	if (v != NULL)
 		value = v;
 	e = msgbuf_add_header(&m->mb, name, value);
+	if (e == LW_ELIMIT)
+		note_limit(m);
 	if (e == LW_OK || e == LW_ELIMIT) {
 		e = LW_OK;
 		if (strcasecmp(name, "Subject") == 0)
@@ -559,16 +571,6 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	}
 	free(v);
 	return SMFIS_CONTINUE;
-}
-
-static void
-note_limit(struct msgctx *m)
-{
-	if (m->limit_logged)
-		return;
-	m->limit_logged = true;
-	log_msg(LOG_NOTICE, qid_of(m), "message exceeds max_message_bytes "
-	    "(%zu): scanning the first %zu bytes", m->mb.max, m->mb.len);
 }
 
 static sfsistat
