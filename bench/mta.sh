@@ -31,6 +31,7 @@ n=0
 for f in "$@"; do
 	n=$((n + 1))
 	tr -d '\r' <"$f" >"$M/lf/$n.eml"
+	basename "$f" >>"$M/lf/names"
 	sz=$(wc -c <"$f")
 	[ "$sz" -gt "$largest" ] && largest=$sz
 done
@@ -51,12 +52,16 @@ send() {
 	_t0=$(now)
 	_i=1
 	while [ "$_i" -le "$nfiles" ]; do
+		_f0=$(now)
 		bounded /usr/sbin/smtp-source -A -s "$SESSIONS" -m "$COPIES" \
 		    -M client.lurewall.test -f john.smith@partner.example.com \
 		    -t "$RCPT" -F "$M/lf/$_i.eml" 127.0.0.1:"$PF_PORT" \
 		    >>"$M/smtp-source.log" 2>&1 ||
 		    { echo "mta: smtp-source failed (see $M/smtp-source.log)" >&2;
 		    return 1; }
+		awk -v m="$1" -v f="$(sed -n "${_i}p" "$M/lf/names")" \
+		    -v t0="$_f0" -v t1="$(now)" 'BEGIN {
+			printf "%s,%s,%.3f\n", m, f, t1 - t0 }' >>"$OUT/mta-files.csv"
 		_i=$((_i + 1))
 	done
 	_t1=$(now)
@@ -73,6 +78,7 @@ RCPT=sato@example.co.jp
 
 echo "mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes" \
     >"$OUT/mta.csv"
+echo "mode,file,seconds" >"$OUT/mta-files.csv"
 
 # 1. Postfix alone.
 pf_start "$M/plain" ""
