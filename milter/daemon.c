@@ -10,6 +10,14 @@
  * setresuid; setuid(0) must then fail) and open the quarantine as that
  * user so every file it makes is the user's.
  *
+ * Start-up also loads libmagic once (filetype_init: one shared mapping
+ * of the database, magic_pool_size() cookies) so the first messages do
+ * not pay for it and a missing database stops us at once, and sets TZ
+ * to ":/etc/localtime" when it is unset: glibc's mktime (libzip calls it
+ * for every zip entry's DOS time) re-reads /etc/localtime's status on
+ * each call without TZ, and with it only compares the string.  A
+ * changed time zone is then seen after a restart.
+ *
  * Signals: libmilter's own signal thread owns SIGHUP, SIGTERM and
  * SIGINT (all mean stop); we never wait on those.  SIGUSR1 is blocked
  * in every thread and taken by one sigwait thread that loads a fresh
@@ -32,9 +40,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "filetype.h"
 #include "log.h"
 #include "lurewall.h"
 #include "milter.h"
@@ -42,6 +52,8 @@
 #include "quarantine.h"
 
 #define IDENT	"lurewall-milter"
+#define MAGIC_POOL_MIN	2
+#define MAGIC_POOL_MAX	16
 
 static char	*config_path;
 
@@ -191,6 +203,24 @@ drop_privileges(uid_t uid, gid_t gid)
 		fatalx("could regain root after dropping privileges");
 }
 
+/*
+ * libmagic cookies for the session threads.  A cookie is held only for
+ * a magic_buffer call and scans are CPU-bound, so more cookies than
+ * CPUs would only wait for a CPU, not for a cookie; each costs 1-2.5 MB
+ * of libmagic's own tables (the database itself is shared).
+ */
+static unsigned
+magic_pool_size(void)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < MAGIC_POOL_MIN)
+		return MAGIC_POOL_MIN;
+	if (n > MAGIC_POOL_MAX)
+		return MAGIC_POOL_MAX;
+	return (unsigned)n;
+}
+
 static void
 write_pidfile(const char *path)
 {
@@ -254,6 +284,9 @@ main(int argc, char *argv[])
 
 	log_init(IDENT, LOG_MAIL, true);
 	log_setverbose(verbose);
+	if (setenv("TZ", ":/etc/localtime", 0) == -1)
+		fatal("setenv TZ");
+	tzset();
 	/* Absolute, so SIGUSR1 finds it after we chdir("/"). */
 	if ((rp = realpath(cfile, NULL)) == NULL) {
 		fprintf(stderr, IDENT ": %s: %s\n", cfile, strerror(errno));
@@ -271,6 +304,9 @@ main(int argc, char *argv[])
 		free(config_path);
 		return 0;
 	}
+
+	if (filetype_init(magic_pool_size()) != LW_OK)
+		fatalx("cannot load the libmagic database");
 
 	if (sock == NULL)
 		sock = cfg->socket;
