@@ -646,6 +646,7 @@ fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
 {
 	struct fstore	*fs = st->priv;
 	char		 tmp[PATH_MAX], path[PATH_MAX];
+	struct timespec	 ts[2];
 	FILE		*f;
 	int		 fd, dfd;
 	enum lw_err	 e = LW_EIO;
@@ -667,7 +668,11 @@ fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
 		goto out_tmp;
 	}
 	record_write(f, r);
-	if (fflush(f) != 0 || ferror(f) || (durable && fsync(fd) == -1)) {
+	/* mtime = last activity: the sweep reads only old-looking files. */
+	ts[0].tv_sec = ts[1].tv_sec = r->last;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (fflush(f) != 0 || ferror(f) || futimens(fd, ts) == -1 ||
+	    (durable && fsync(fd) == -1)) {
 		fclose(f);
 		goto out_tmp;
 	}
