@@ -1005,7 +1005,7 @@ outbound_hold(SMFICTX *ctx, struct msgctx *m, struct scan_result *res,
 	} else if (lw_asprintf(&extra, "then=discard quarantine_id=%s %s", id,
 	    why) != LW_OK)
 		extra = NULL;
-	log_verdict(m, verdict_action_name(v->action), v->score, v->rules,
+	log_verdict(LOG_NOTICE, m, verdict_action_name(v->action), v->score, v->rules,
 	    res->elapsed_ms, extra);
 	free(extra);
 	return rc;
@@ -1083,7 +1083,7 @@ outbound_eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m,
 		rc = outbound_hold(ctx, m, &res, raw, len,
 		    why != NULL ? why : "outbreak=?");
 	else if (ob.state != OB_FLOWING) {
-		log_verdict(m, "tempfail", res.verdict->score,
+		log_verdict(LOG_NOTICE, m, "tempfail", res.verdict->score,
 		    res.verdict->rules, res.elapsed_ms, why);
 		smfi_setreply(ctx, "451", "4.7.1", "lurewall: mail of this "
 		    "sender is held, please contact your administrator");
