@@ -143,9 +143,10 @@ cmd_clear(int argc, char **argv, struct outbreak_store *st)
 static const struct verb {
 	const char	*name;
 	int		(*run)(int, char **, struct outbreak_store *);
+	const char	*usage;
 } verbs[] = {
-	{ "list", cmd_list },
-	{ "clear", cmd_clear },
+	{ "list", cmd_list, "list [--json]" },
+	{ "clear", cmd_clear, "clear SENDER" },
 };
 
 int
@@ -161,8 +162,9 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 		if (strcmp(argv[0], verbs[i].name) == 0)
 			break;
 	if (i == sizeof(verbs) / sizeof(verbs[0])) {
-		fprintf(stderr, "usage: lurewall outbreak list [--json] | "
-		    "clear SENDER\n");
+		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+			fprintf(stderr, "%s lurewall outbreak %s\n",
+			    i ? "      " : "usage:", verbs[i].usage);
 		return OCLI_USAGE;
 	}
 	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
