@@ -37,6 +37,8 @@
 #define CFB_CUTOFF	4096
 #define CFB_DIRENT	128
 #define CFB_MAX_DEPTH	32
+#define CFB_MAX_ENTRIES	65536		/* real files have hundreds */
+#define CFB_MAX_PATHS	(8u << 20)	/* bytes of all paths together */
 
 static const unsigned char cfb_magic[8] = {
 	0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1
@@ -324,6 +326,13 @@ load_dir(struct cfb *c, uint32_t start, uint64_t rootmask)
 		sector_copy(c, secs[i], buf + (size_t)i * c->ssz, c->ssz);
 	free(secs);
 	c->nent = (size_t)nsecs * c->ssz / CFB_DIRENT;
+	if (c->nent > CFB_MAX_ENTRIES) {
+		free(buf);
+		(void)snprintf(c->why, sizeof(c->why), "directory of %zu "
+		    "entries, limit %d", c->nent, CFB_MAX_ENTRIES);
+		c->nent = 0;
+		return LW_ELIMIT;
+	}
 	if ((c->ent = calloc(c->nent, sizeof(*c->ent))) == NULL) {
 		free(buf);
 		return LW_ENOMEM;
@@ -376,7 +385,7 @@ walk_dir(struct cfb *c)
 	} *stack;
 	unsigned char	*seen;
 	unsigned	*depth;
-	size_t		 sp, cap;
+	size_t		 sp, cap, pathbytes = 0;
 	struct cfb_entry *en, *pa;
 	uint32_t	 idx;
 	enum lw_err	 e = LW_OK;
@@ -430,6 +439,13 @@ walk_dir(struct cfb *c)
 			e = LW_ENOMEM;
 			goto out;
 		}
+		pathbytes += strlen(en->path) + 1;
+		if (pathbytes > CFB_MAX_PATHS) {
+			(void)snprintf(c->why, sizeof(c->why), "directory "
+			    "paths take more than %u bytes", CFB_MAX_PATHS);
+			e = LW_ELIMIT;
+			goto out;
+		}
 		/* Each entry is pushed once at most by its one visitor. */
 		stack[sp].idx = en->left;
 		stack[sp++].parent = en->parent;
@@ -445,6 +461,31 @@ out:
 	free(seen);
 	free(stack);
 	return e;
+}
+
+/* Order entries by path for cfb_find. */
+static int
+path_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const struct cfb_name *)a)->path,
+	    ((const struct cfb_name *)b)->path);
+}
+
+static enum lw_err
+build_index(struct cfb *c)
+{
+	size_t	 i;
+
+	if ((c->byname = calloc(c->nent, sizeof(*c->byname))) == NULL)
+		return LW_ENOMEM;
+	for (i = 1; i < c->nent; i++) {
+		if (c->ent[i].path == NULL)
+			continue;
+		c->byname[c->nnamed].path = c->ent[i].path;
+		c->byname[c->nnamed++].idx = (uint32_t)i;
+	}
+	qsort(c->byname, c->nnamed, sizeof(*c->byname), path_cmp);
+	return LW_OK;
 }
 
 enum lw_err
@@ -493,6 +534,8 @@ cfb_open(struct cfb *c, const unsigned char *data, size_t len,
 	if ((e = load_dir(c, le32(h + 48), rootmask)) != LW_OK)
 		return e;
 	if ((e = walk_dir(c)) != LW_OK)
+		return e;
+	if ((e = build_index(c)) != LW_OK)
 		return e;
 
 	/* MiniFAT: nmf sectors of 4-byte entries. */
@@ -545,6 +588,7 @@ cfb_close(struct cfb *c)
 		free(c->ent[i].path);
 	}
 	free(c->ent);
+	free(c->byname);
 	free(c->fat);
 	free(c->minifat);
 	free(c->mini);
@@ -552,18 +596,28 @@ cfb_close(struct cfb *c)
 	c->fat = NULL;
 	c->minifat = NULL;
 	c->mini = NULL;
+	c->byname = NULL;
+	c->nnamed = 0;
 	c->nent = 0;
 }
 
 int
 cfb_find(const struct cfb *c, const char *path)
 {
-	size_t	 i;
+	size_t	 lo = 0, hi = c->nnamed, mid;
+	int	 r;
 
-	for (i = 1; i < c->nent && i < INT32_MAX; i++)
-		if (c->ent[i].path != NULL &&
-		    strcasecmp(c->ent[i].path, path) == 0)
-			return (int)i;
+	/* Binary search for the first entry with this path. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		r = strcasecmp(c->byname[mid].path, path);
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->nnamed && strcasecmp(c->byname[lo].path, path) == 0)
+		return (int)c->byname[lo].idx;
 	return -1;
 }
 
@@ -612,10 +666,11 @@ cfb_read(struct cfb *c, int idx, unsigned char **out, size_t *len)
 			    (size_t)en->size - done : CFB_MINI_SIZE;
 			off = (size_t)secs[i] * CFB_MINI_SIZE;
 			if (off >= c->minilen || take > c->minilen - off) {
+				e = fail(c, "%s: mini sector %u beyond the "
+				    "mini stream", en->path, secs[i]);
 				free(secs);
 				free(buf);
-				return fail(c, "%s: mini sector %u beyond the "
-				    "mini stream", en->path, secs[i]);
+				return e;
 			}
 			memcpy(buf + done, c->mini + off, take);
 		}

@@ -6,7 +6,8 @@
  * MiniFAT, the mini stream and the directory, and names every reachable
  * entry by its full storage path ("Macros/VBA/dir").  Inconsistencies
  * give LW_EMALFORMED with a reason in cfb->why; a file past
- * limits.ole_sectors gives LW_ELIMIT.  The buffer must outlive the
+ * limits.ole_sectors (or with more than 65536 directory entries) gives
+ * LW_ELIMIT.  The buffer must outlive the
  * struct cfb (streams are copied out, never referenced).
  */
 #ifndef CFB_H
@@ -28,6 +29,11 @@ struct cfb_entry {
 	int		 parent;	/* index of the storage; -1 for root */
 };
 
+struct cfb_name {
+	const char	*path;		/* borrowed from the entry */
+	uint32_t	 idx;
+};
+
 struct cfb {
 	const unsigned char	*data;
 	size_t			 len;
@@ -41,6 +47,8 @@ struct cfb {
 	size_t			 minilen;
 	struct cfb_entry	*ent;
 	size_t			 nent;
+	struct cfb_name		*byname;	/* sorted by path */
+	size_t			 nnamed;
 	uint64_t		 max_stream;	/* limits.office_stream_bytes */
 	char			 why[160];	/* reason of the last error */
 };

@@ -384,7 +384,7 @@ cmd_quarantine(int argc, char **argv)
 		    "list|show|release|delete|purge|stats|verify ...\n");
 		return EXIT_TROUBLE;
 	}
-	return cli_quarantine(argc - 1, argv + 1, config_arg);
+	return cli_quarantine(argc - 1, argv + 1, config_path(NULL));
 }
 
 static int

@@ -20,7 +20,7 @@ int	cli_quarantine(int argc, char **argv, const char *config_path);
 
 /*
  * The same once the config is read: the store in qdir, releases through
- * submit (NULL: QUARANTINE_SUBMIT_DEFAULT).  argv[0] is the verb.
+ * submit (NULL: CONFIG_DEFAULT_SUBMIT).  argv[0] is the verb.
  */
 int	cli_quarantine_run(int argc, char **argv, const char *qdir,
 	    const char *submit);

@@ -16,10 +16,10 @@
  * does not decode.  Comments (' and Rem) never count as code.
  *
  * Bounds: decompressed sizes by limits.office_stream_bytes, modules by
- * limits.vba_modules, chunks by their 4096-byte size; scan_expired is
- * polled per module.  Ignores: references, project properties, the
- * PROJECT stream, forms; the p-code itself is not disassembled, only
- * its line table is read.
+ * limits.vba_modules, projects by OVBA_MAX_PROJECTS, chunks by their
+ * 4096-byte size; scan_expired is polled per project and module.
+ * Ignores: references, project properties, the PROJECT stream, forms;
+ * the p-code itself is not disassembled, only its line table is read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +34,7 @@
 #define OVBA_CHUNK	4096
 #define OVBA_CHR_HEAVY	20	/* Chr() calls that mean obfuscation */
 #define OVBA_REV_HEAVY	3	/* StrReverse calls, likewise */
+#define OVBA_MAX_PROJECTS 16	/* a document has one; more is abuse */
 
 static uint16_t
 le16(const unsigned char *p)
@@ -768,6 +769,7 @@ ovba_scan(struct scan_ctx *ctx, const char *part, struct cfb *c)
 {
 	size_t		 i;
 	int		 p;
+	unsigned	 nproj = 0;
 	enum lw_err	 e;
 
 	for (i = 1; i < c->nent && i < INT32_MAX; i++) {
@@ -778,6 +780,12 @@ ovba_scan(struct scan_ctx *ctx, const char *part, struct cfb *c)
 		p = c->ent[i].parent;
 		if (p <= 0 || strcasecmp(c->ent[p].name, "VBA") != 0)
 			continue;
+		if (scan_expired(ctx))
+			return LW_OK;
+		if (nproj++ == OVBA_MAX_PROJECTS)
+			return findings_add(ctx->fs, "OFFICE_MALFORMED", part,
+			    "limit: more than %d VBA projects",
+			    OVBA_MAX_PROJECTS);
 		if ((e = scan_project(ctx, part, c, (int)i)) != LW_OK)
 			return e;
 	}

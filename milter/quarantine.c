@@ -40,6 +40,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "config.h"
 #include "lurewall.h"
 #include "mime.h"
 #include "quarantine.h"
@@ -1358,43 +1359,36 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Build argv from the template; words are split on blanks, no shell.
- * The words point into *copyp, which the caller frees after av.
+ * argv for one release from the submit_command template, expanded by
+ * config_submit_argv (%f sender, %r recipients, %%), so the daemon's
+ * config and a release agree on its meaning.  execv has no PATH: the
+ * program must be absolute, and the recipients must be there.
  */
 static char **
 submit_argv(const char *tmpl, const char *sender, char *const *rcpts,
-    size_t nrcpts, char **copyp)
+    size_t nrcpts)
 {
-	char	**av = NULL, *copy, *w, *save = NULL;
-	size_t	  n = 0, i;
-	bool	  had_rcpts = false, ok = true;
+	struct config	  c;
+	const char	 *p;
+	char		**av;
+	size_t		  len;
+	bool		  have_r = false;
 
-	*copyp = NULL;
-	if ((copy = strdup(tmpl)) == NULL)
-		return NULL;
-	for (w = strtok_r(copy, " \t", &save); w != NULL && ok;
-	    w = strtok_r(NULL, " \t", &save)) {
-		if (strcmp(w, "{sender}") == 0 || strcmp(w, "SENDER") == 0)
-			ok = str_push(&av, &n, (char *)sender);
-		else if (strcmp(w, "{rcpts}") == 0 ||
-		    strcmp(w, "RCPTS") == 0) {
-			had_rcpts = true;
-			for (i = 0; i < nrcpts && ok; i++)
-				ok = str_push(&av, &n, rcpts[i]);
-		} else
-			ok = str_push(&av, &n, w);
+	for (p = tmpl; *p != '\0'; p += len) {
+		p += strspn(p, " \t");
+		len = strcspn(p, " \t");
+		if (len == 2 && p[0] == '%' && p[1] == 'r')
+			have_r = true;
 	}
-	for (i = 0; !had_rcpts && i < nrcpts && ok; i++)
-		ok = str_push(&av, &n, rcpts[i]);
-	if (ok)
-		ok = str_push(&av, &n, NULL);
-	/* execv without PATH: the command must be an absolute path. */
-	if (!ok || n < 2 || av[0][0] != '/') {
-		free(av);
-		free(copy);
+	memset(&c, 0, sizeof(c));
+	c.submit_command = (char *)tmpl;
+	if (!have_r || config_submit_argv(&c, sender, rcpts, nrcpts,
+	    &av) != LW_OK)
+		return NULL;
+	if (av[0] == NULL || av[0][0] != '/') {
+		config_argv_free(av);
 		return NULL;
 	}
-	*copyp = copy;
 	return av;
 }
 
@@ -1515,7 +1509,7 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 	struct sbuf		  hdrs = { 0 };
 	unsigned char		 *raw = NULL, *nl;
 	size_t			  len, nto, i;
-	char			**av = NULL, *avbuf = NULL, *msgid, *date;
+	char			**av = NULL, *msgid, *date;
 	char			 *hv = NULL, gen[256], host[128];
 	char			 *const *rcpts;
 	char			 *onerc[1];
@@ -1617,13 +1611,12 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 		goto out;
 	}
 	cmd = submitcmd != NULL && *submitcmd != '\0' ? submitcmd :
-	    QUARANTINE_SUBMIT_DEFAULT;
-	av = submit_argv(cmd, it->mail_from == NULL ||
-	    it->mail_from[0] == '\0' ? "<>" : it->mail_from, rcpts, nto,
-	    &avbuf);
+	    CONFIG_DEFAULT_SUBMIT;
+	av = submit_argv(cmd, it->mail_from != NULL ? it->mail_from : "",
+	    rcpts, nto);
 	if (av == NULL) {
 		errf(err, errlen, "bad submit command (needs an absolute "
-		    "path): %s", cmd);
+		    "path and %%r): %s", cmd);
 		e = LW_EINVAL;
 		goto out;
 	}
@@ -1633,8 +1626,7 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 		errf(err, errlen, "released, but recording it failed: %s",
 		    e == LW_EIO ? strerror(errno) : lw_strerror(e));
 out:
-	free(av);
-	free(avbuf);
+	config_argv_free(av);
 	free(hv);
 	free(msgid);
 	free(date);

@@ -32,8 +32,6 @@ struct scan_result;
 struct quarantine;
 
 #define QUARANTINE_ID_MAX	64
-#define QUARANTINE_SUBMIT_DEFAULT \
-	"/usr/sbin/sendmail -G -i -f {sender} -- {rcpts}"
 
 /* Open (creating with mode 0700 and the HMAC secret if needed). */
 enum lw_err	 quarantine_open(const char *dir, struct quarantine **);
@@ -136,12 +134,11 @@ enum lw_err	 quarantine_delete(struct quarantine *, const char *id);
 
 /*
  * Re-inject an item with its original envelope sender to its original
- * recipients (or to, when not NULL) through submit, an argv template
- * split on blanks (no shell): the word {sender} becomes the envelope
- * sender ("<>" when null), {rcpts} one word per recipient (recipients
- * are appended when the template has no {rcpts}); SENDER and RCPTS are
- * accepted as the same placeholders.  NULL means
- * QUARANTINE_SUBMIT_DEFAULT.  The message gets a first header
+ * recipients (or to, when not NULL) through submit, the config's
+ * submit_command template (config_submit_argv: split on blanks, no
+ * shell; %f the envelope sender, "" when null; the word %r one word per
+ * recipient; %%); the program must be an absolute path.  NULL means
+ * CONFIG_DEFAULT_SUBMIT.  The message gets a first header
  * "X-Lurewall-Released: ID; TIME; HMAC" (and a Message-ID or Date when
  * it had none, so the HMAC covers what the MTA will see).  who is
  * recorded with the time.  A released item refuses (LW_EEXIST) unless

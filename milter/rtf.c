@@ -76,7 +76,8 @@ decode_objdata(const unsigned char *p, size_t len, size_t i, size_t max,
 	int		 hi = -1, v;
 	unsigned long	 bin;
 
-	cap = len / 2 + 1;
+	/* \bin data is 1:1, hex 2:1: the rest of the file bounds both. */
+	cap = len - i + 1;
 	if (cap > max)
 		cap = max;
 	if ((o = malloc(cap + 1)) == NULL)

@@ -117,7 +117,7 @@ verdict_judge(const struct findings *fs, const struct policy *p,
 		} else if (f->score > sums[j].score)
 			sums[j].score = f->score;
 	}
-	if (nsums > 1)		/* sums is NULL without findings */
+	if (nsums > 0)
 		qsort(sums, nsums, sizeof(*sums), rulesum_cmp);
 	len = 1;
 	for (j = 0; j < nsums; j++) {

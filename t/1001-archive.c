@@ -63,7 +63,11 @@ run_free(struct run *r)
 static enum lw_err
 run_buf(struct run *r, const char *name, const unsigned char *d, size_t len)
 {
-	return content_analyze(&r->ctx, "2", name, NULL, d, len, 0);
+	char	path[512];
+
+	/* As scan.c names a MIME attachment: "<part>/<file name>". */
+	snprintf(path, sizeof(path), "2/%s", name != NULL ? name : "");
+	return content_analyze(&r->ctx, path, name, NULL, d, len, 0);
 }
 
 static enum lw_err

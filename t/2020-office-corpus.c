@@ -50,7 +50,7 @@ main(void)
 	bool		 good;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/files/%s", tap_corpus(),
+		ot_fmt(path, sizeof(path), "%s/files/%s", tap_corpus(),
 		    files[i].file);
 		is_int(LW_OK, ot_scan_file(path, &fs), "%s: scans",
 		    files[i].file);
@@ -72,7 +72,7 @@ main(void)
 			ot_dump(&fs);
 	}
 	/* The details name the module and the entry point. */
-	snprintf(path, sizeof(path), "%s/files/39234.xls", tap_corpus());
+	ot_fmt(path, sizeof(path), "%s/files/39234.xls", tap_corpus());
 	ot_scan_file(path, &fs);
 	ok(ot_find(&fs, "OFFICE_VBA_AUTOEXEC",
 	    "module ThisWorkbook: Workbook_Open") != NULL,
@@ -80,7 +80,7 @@ main(void)
 	ok(ot_find(&fs, "OFFICE_VBA", "ThisWorkbook") != NULL &&
 	    ot_find(&fs, "OFFICE_VBA", "JML") != NULL,
 	    "39234.xls: OFFICE_VBA lists the modules");
-	snprintf(path, sizeof(path), "%s/files/60405.xls", tap_corpus());
+	ot_fmt(path, sizeof(path), "%s/files/60405.xls", tap_corpus());
 	ot_scan_file(path, &fs);
 	ok(ot_find(&fs, "OFFICE_XLM", "macro sheet") != NULL,
 	    "60405.xls: the macro sheet is named");

@@ -52,12 +52,12 @@ build(const char *name, const char *storage, const struct ot_module *m,
 	char		 d[4096], v[4200];
 
 	tmp = tap_tmpdir(name);
-	snprintf(d, sizeof(d), "%s/src", tmp);
-	snprintf(v, sizeof(v), "%s/%s/VBA", d, storage);
+	ot_fmt(d, sizeof(d), "%s/src", tmp);
+	ot_fmt(v, sizeof(v), "%s/%s/VBA", d, storage);
 	ot_vba_project(v, m, nm);
-	snprintf(v, sizeof(v), "%s/WordDocument", d);
+	ot_fmt(v, sizeof(v), "%s/WordDocument", d);
 	ot_write(v, "\xec\xa5\xc1\x00", 4);
-	snprintf(out, outsz, "%s/%s.doc", tmp, name);
+	ot_fmt(out, outsz, "%s/%s.doc", tmp, name);
 	ot_createole(out, d);
 }
 
@@ -145,12 +145,12 @@ main(void)
 		/* 25 Chr() calls and StrReverse: obfuscation. */
 		size_t	 n;
 
-		n = (size_t)snprintf(obf, sizeof(obf), ATTR
+		n = (size_t)ot_fmt(obf, sizeof(obf), ATTR
 		    "Sub Document_Close()\r\n    s = ", "Obf");
 		for (i = 0; i < 25; i++)
-			n += (size_t)snprintf(obf + n, sizeof(obf) - n,
+			n += (size_t)ot_fmt(obf + n, sizeof(obf) - n,
 			    "Chr(%zu) & ", 65 + i);
-		n += (size_t)snprintf(obf + n, sizeof(obf) - n, "\"\"\r\n"
+		n += (size_t)ot_fmt(obf + n, sizeof(obf) - n, "\"\"\r\n"
 		    "    t = StrReverse(StrReverse(StrReverse(s)))\r\n"
 		    "End Sub\r\n");
 		struct ot_module m[] = { { "Obf", true, 3, obf } };

@@ -118,18 +118,18 @@ main(void)
 
 	alarm(120);
 	tmp = tap_tmpdir("office-malformed");
-	snprintf(src, sizeof(src), "%s/src", tmp);
-	snprintf(vba, sizeof(vba), "%s/Macros/VBA", src);
+	ot_fmt(src, sizeof(src), "%s/src", tmp);
+	ot_fmt(vba, sizeof(vba), "%s/Macros/VBA", src);
 	ot_vba_project(vba, m, 2);
 	/* Make the file a little larger than one directory sector. */
-	snprintf(file, sizeof(file), "%s/WordDocument", src);
+	ot_fmt(file, sizeof(file), "%s/WordDocument", src);
 	{
 		static unsigned char	 big[9000];
 
 		memset(big, 'w', sizeof(big));
 		ot_write(file, big, sizeof(big));
 	}
-	snprintf(file, sizeof(file), "%s/good.doc", tmp);
+	ot_fmt(file, sizeof(file), "%s/good.doc", tmp);
 	ot_createole(file, src);
 	base = tap_slurp(file, &n);
 	ot_scan("good", base, n, &fs);
@@ -164,6 +164,12 @@ main(void)
 	expect("dirself", d, n, "directory cycle");
 	free(d);
 
+	/* A mini stream shorter than the streams in it claim. */
+	d = copy(base, n);
+	set32(d + dir_entry(d, "Root Entry") + 120, 64);
+	expect("minibeyond", d, n, "beyond the mini stream");
+	free(d);
+
 	/* Huge sector shift. */
 	d = copy(base, n);
 	d[30] = 40;
@@ -186,9 +192,9 @@ main(void)
 		ot_u32(&dir, 0x7ffffff0);
 		ot_put(&dir, "Module1", 7);
 		ot_ovba_compress(&z, dir.p, dir.n);
-		snprintf(file, sizeof(file), "%s/dir", vba);
+		ot_fmt(file, sizeof(file), "%s/dir", vba);
 		ot_write(file, z.p, z.n);
-		snprintf(file, sizeof(file), "%s/dirpast.doc", tmp);
+		ot_fmt(file, sizeof(file), "%s/dirpast.doc", tmp);
 		ot_createole(file, src);
 		d = tap_slurp(file, &k);
 		expect("dirpast", d, k, "claims");
@@ -206,9 +212,9 @@ main(void)
 		ot_u16(&ms, 0xb000 | 0x0fff);	/* 4098 bytes claimed */
 		ot_u8(&ms, 0x00);
 		ot_put(&ms, "Attribut", 8);
-		snprintf(file, sizeof(file), "%s/Module1", vba);
+		ot_fmt(file, sizeof(file), "%s/Module1", vba);
 		ot_write(file, ms.p, ms.n);
-		snprintf(file, sizeof(file), "%s/lying.doc", tmp);
+		ot_fmt(file, sizeof(file), "%s/lying.doc", tmp);
 		ot_createole(file, src);
 		d = tap_slurp(file, &k);
 		expect("lyingchunk", d, k, "claims 4098 bytes");
@@ -226,9 +232,9 @@ main(void)
 		ot_u8(&ms, 0x02);		/* literal, then a token */
 		ot_u8(&ms, 'A');
 		ot_u16(&ms, 0xf000);		/* offset 16, one byte there */
-		snprintf(file, sizeof(file), "%s/Module1", vba);
+		ot_fmt(file, sizeof(file), "%s/Module1", vba);
 		ot_write(file, ms.p, ms.n);
-		snprintf(file, sizeof(file), "%s/backref.doc", tmp);
+		ot_fmt(file, sizeof(file), "%s/backref.doc", tmp);
 		ot_createole(file, src);
 		d = tap_slurp(file, &k);
 		expect("backref", d, k, "reaches 16 back");
@@ -254,6 +260,28 @@ main(void)
 		}
 		diag("%zu of 3000 mutants malformed", nmal);
 		ok(lw_now_ms() - t0 < 60000, "3000 mutants scanned in time");
+	}
+	/* Inputs the fuzzers once crashed on (t/corpus/cfb). */
+	{
+		char	 cmd[4300], line[4400];
+		FILE	*ls;
+		size_t	 nrep = 0;
+
+		ot_fmt(cmd, sizeof(cmd), "ls '%s/t/corpus/cfb'", tap_top());
+		if ((ls = popen(cmd, "r")) == NULL)
+			bail("ls corpus");
+		while (fgets(line, sizeof(line), ls) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			ot_fmt(file, sizeof(file), "%s/t/corpus/cfb/%s",
+			    tap_top(), line);
+			d = tap_slurp(file, &k);
+			is_int(LW_OK, ot_scan("replay", d, k, &fs),
+			    "replay %s", line);
+			free(d);
+			nrep++;
+		}
+		pclose(ls);
+		ok(nrep > 0, "fuzz corpus replayed");
 	}
 	free(base);
 	findings_free(&fs);

@@ -204,13 +204,13 @@ make_encrypted(const char *name, bool cryptoapi, const char *pw,
 	ot_put(&wb, plain.p + bof, plain.n - bof);
 	encrypt_records(wb.p, wb.n, bof + 4 + fp.n, &s);
 	tmp = tap_tmpdir(name);
-	snprintf(src, sizeof(src), "%s/src", tmp);
-	snprintf(f, sizeof(f), "mkdir -p '%s'", src);
+	ot_fmt(src, sizeof(src), "%s/src", tmp);
+	ot_fmt(f, sizeof(f), "mkdir -p '%s'", src);
 	if (system(f) != 0)
 		bail("mkdir");
-	snprintf(f, sizeof(f), "%s/Workbook", src);
+	ot_fmt(f, sizeof(f), "%s/Workbook", src);
 	ot_write(f, wb.p, wb.n);
-	snprintf(out, outsz, "%s/%s.xls", tmp, name);
+	ot_fmt(out, outsz, "%s/%s.xls", tmp, name);
 	ot_createole(out, src);
 	free(fp.p);
 	free(wb.p);
@@ -232,7 +232,7 @@ main(void)
 	alarm(60);
 	if (ot_lim.ole_sectors == 0)
 		limits_default(&ot_lim);
-	snprintf(path, sizeof(path), "%s/files/60405.xls", tap_corpus());
+	ot_fmt(path, sizeof(path), "%s/files/60405.xls", tap_corpus());
 	d = tap_slurp(path, &n);
 	if (cfb_open(&c, d, n, &ot_lim) != LW_OK ||
 	    (idx = cfb_find(&c, "Workbook")) < 0 ||
@@ -282,13 +282,13 @@ main(void)
 		ot_put(&wb, plain.p, bof);
 		ot_put(&wb, "\x2f\x00\x06\x00\x00\x00\x34\x12\x78\x56", 10);
 		ot_put(&wb, plain.p + bof, plain.n - bof);
-		snprintf(f, sizeof(f), "%s/src", tmp);
-		snprintf(path, sizeof(path), "mkdir -p '%s'", f);
+		ot_fmt(f, sizeof(f), "%s/src", tmp);
+		ot_fmt(path, sizeof(path), "mkdir -p '%s'", f);
 		if (system(path) != 0)
 			bail("mkdir");
-		snprintf(path, sizeof(path), "%s/src/Workbook", tmp);
+		ot_fmt(path, sizeof(path), "%s/src/Workbook", tmp);
 		ot_write(path, wb.p, wb.n);
-		snprintf(path, sizeof(path), "%s/xor.xls", tmp);
+		ot_fmt(path, sizeof(path), "%s/xor.xls", tmp);
 		ot_createole(path, f);
 		ot_scan_file(path, &fs);
 		ok(ot_find(&fs, "OFFICE_ENCRYPTED", "XOR obfuscation") != NULL,

@@ -16,8 +16,8 @@ put_file(const char *dir, const char *name, const char *text)
 {
 	char	 p[4200], cmd[8600];
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
+	ot_fmt(p, sizeof(p), "%s/%s", dir, name);
+	ot_fmt(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
 	if (system(cmd) != 0)
 		bail("mkdir for %s", p);
 	ot_write(p, text, strlen(text));
@@ -28,7 +28,7 @@ zipdir(const char *dir, const char *out)
 {
 	char	 cmd[8600];
 
-	snprintf(cmd, sizeof(cmd), "cd '%s' && rm -f '%s' && zip -qr '%s' "
+	ot_fmt(cmd, sizeof(cmd), "cd '%s' && rm -f '%s' && zip -qr '%s' "
 	    "'[Content_Types].xml' *", dir, out, out);
 	if (ot_run(cmd) != 0)
 		bail("zip %s", out);
@@ -48,14 +48,14 @@ main(void)
 
 	alarm(60);
 	tmp = tap_tmpdir("office-ooxml");
-	snprintf(pkg, sizeof(pkg), "%s/docx", tmp);
-	snprintf(ole, sizeof(ole), "%s/vbasrc", tmp);
-	snprintf(vba, sizeof(vba), "%s/VBA", ole);
+	ot_fmt(pkg, sizeof(pkg), "%s/docx", tmp);
+	ot_fmt(ole, sizeof(ole), "%s/vbasrc", tmp);
+	ot_fmt(vba, sizeof(vba), "%s/VBA", ole);
 	ot_vba_project(vba, m, 1);
-	snprintf(f, sizeof(f), "mkdir -p '%s/word'", pkg);
+	ot_fmt(f, sizeof(f), "mkdir -p '%s/word'", pkg);
 	if (system(f) != 0)
 		bail("mkdir");
-	snprintf(f, sizeof(f), "%s/word/vbaProject.bin", pkg);
+	ot_fmt(f, sizeof(f), "%s/word/vbaProject.bin", pkg);
 	ot_createole(f, ole);
 	put_file(pkg, "[Content_Types].xml",
 	    "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas."
@@ -83,7 +83,7 @@ main(void)
 	    "/officeDocument/2006/relationships/oleObject' Target="
 	    "'embeddings/oleObject1.bin'/>"
 	    "</Relationships>");
-	snprintf(f, sizeof(f), "%s/invoice.docx", tmp);
+	ot_fmt(f, sizeof(f), "%s/invoice.docx", tmp);
 	zipdir(pkg, f);
 	is_int(LW_OK, ot_scan_file(f, &fs), "docx: scans");
 	ok(ot_find(&fs, "OFFICE_VBA", "ThisDocument") != NULL,
@@ -110,8 +110,8 @@ main(void)
 	    "docx: hyperlinks and internal objects are not templates");
 	ot_dump(&fs);
 
-	snprintf(vba, sizeof(vba), "%s/invoice.docm", tmp);
-	snprintf(f, sizeof(f), "cp '%s/invoice.docx' '%s'", tmp, vba);
+	ot_fmt(vba, sizeof(vba), "%s/invoice.docm", tmp);
+	ot_fmt(f, sizeof(f), "cp '%s/invoice.docx' '%s'", tmp, vba);
 	if (system(f) != 0)
 		bail("cp");
 	ot_scan_file(vba, &fs);
@@ -120,7 +120,7 @@ main(void)
 	    "docm: macros expected under this name");
 
 	/* Excel 4.0 macro sheet in OOXML, Auto_Open name. */
-	snprintf(pkg, sizeof(pkg), "%s/xlsx", tmp);
+	ot_fmt(pkg, sizeof(pkg), "%s/xlsx", tmp);
 	put_file(pkg, "[Content_Types].xml",
 	    "<Types><Override PartName=\"/xl/macrosheets/sheet1.xml\" "
 	    "ContentType=\"application/vnd.ms-excel.macrosheet+xml\"/>"
@@ -130,7 +130,7 @@ main(void)
 	    "<definedName name=\"_xlnm.Auto_Open\" hidden=\"1\">Macro1!$A$1"
 	    "</definedName></definedNames></workbook>");
 	put_file(pkg, "xl/macrosheets/sheet1.xml", "<xm:macrosheet/>");
-	snprintf(f, sizeof(f), "%s/report.xlsx", tmp);
+	ot_fmt(f, sizeof(f), "%s/report.xlsx", tmp);
 	zipdir(pkg, f);
 	ot_scan_file(f, &fs);
 	ok(ot_find(&fs, "OFFICE_XLM", "xl/macrosheets/sheet1.xml") != NULL,
@@ -140,10 +140,10 @@ main(void)
 	ot_dump(&fs);
 
 	/* A content type alone says macro sheet. */
-	snprintf(f, sizeof(f), "rm -rf '%s/xl/macrosheets'", pkg);
+	ot_fmt(f, sizeof(f), "rm -rf '%s/xl/macrosheets'", pkg);
 	if (system(f) != 0)
 		bail("rm");
-	snprintf(f, sizeof(f), "%s/report2.xlsx", tmp);
+	ot_fmt(f, sizeof(f), "%s/report2.xlsx", tmp);
 	zipdir(pkg, f);
 	ot_scan_file(f, &fs);
 	ok(ot_find(&fs, "OFFICE_XLM", "content type") != NULL,
@@ -156,12 +156,12 @@ main(void)
 	    "broken package: OFFICE_MALFORMED");
 
 	/* Password-protected OOXML: a compound file. */
-	snprintf(pkg, sizeof(pkg), "%s/enc", tmp);
+	ot_fmt(pkg, sizeof(pkg), "%s/enc", tmp);
 	put_file(pkg, "EncryptionInfo", "\x04\x00\x04\x00\x40\x00\x00\x00"
 	    "<encryption/>");
 	put_file(pkg, "EncryptedPackage", "\x10\x00\x00\x00\x00\x00\x00\x00"
 	    "0123456789abcdef");
-	snprintf(f, sizeof(f), "%s/secret.docx", tmp);
+	ot_fmt(f, sizeof(f), "%s/secret.docx", tmp);
 	ot_createole(f, pkg);
 	ot_scan_file(f, &fs);
 	ok(ot_find(&fs, "OFFICE_ENCRYPTED", "OOXML") != NULL,

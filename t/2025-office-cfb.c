@@ -150,8 +150,8 @@ olefile_listing(const char *file, const char *tmp)
 	size_t		 n, nl = 0, i, len = 0;
 	char		*lines[4096], *p, *res;
 
-	snprintf(out, sizeof(out), "%s/olefile.txt", tmp);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c '"
+	ot_fmt(out, sizeof(out), "%s/olefile.txt", tmp);
+	ot_fmt(cmd, sizeof(cmd), "/usr/bin/python3 -c '"
 	    "import sys, hashlib, olefile\n"
 	    "o = olefile.OleFileIO(sys.argv[1])\n"
 	    "for e in o.listdir(streams=True, storages=False):\n"
@@ -202,25 +202,25 @@ main(void)
 
 	alarm(120);
 	tmp = tap_tmpdir("office-cfb");
-	snprintf(src, sizeof(src), "%s/src", tmp);
-	snprintf(f, sizeof(f), "mkdir -p '%s/A/B/C' '%s/Empty'", src, src);
+	ot_fmt(src, sizeof(src), "%s/src", tmp);
+	ot_fmt(f, sizeof(f), "mkdir -p '%s/A/B/C' '%s/Empty'", src, src);
 	if (system(f) != 0)
 		bail("mkdir");
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (unsigned char)(i * 7 + i / 251);
-	snprintf(f, sizeof(f), "%s/zero", src);
+	ot_fmt(f, sizeof(f), "%s/zero", src);
 	ot_write(f, big, 0);
-	snprintf(f, sizeof(f), "%s/A/small", src);
+	ot_fmt(f, sizeof(f), "%s/A/small", src);
 	ot_write(f, big, 10);
-	snprintf(f, sizeof(f), "%s/A/B/justmini", src);
+	ot_fmt(f, sizeof(f), "%s/A/B/justmini", src);
 	ot_write(f, big, 4095);
-	snprintf(f, sizeof(f), "%s/A/B/C/cutoff", src);
+	ot_fmt(f, sizeof(f), "%s/A/B/C/cutoff", src);
 	ot_write(f, big, 4096);
-	snprintf(f, sizeof(f), "%s/A/B/big", src);
+	ot_fmt(f, sizeof(f), "%s/A/B/big", src);
 	ot_write(f, big, sizeof(big));
-	snprintf(f, sizeof(f), "%s/Empty/x", src);
+	ot_fmt(f, sizeof(f), "%s/Empty/x", src);
 	ot_write(f, big + 100, 700);
-	snprintf(f, sizeof(f), "%s/gen.ole", tmp);
+	ot_fmt(f, sizeof(f), "%s/gen.ole", tmp);
 	ot_createole(f, src);
 	compare("generated", f, tmp);
 	{
@@ -240,7 +240,7 @@ main(void)
 		free(d);
 	}
 
-	snprintf(f, sizeof(f), "%s/v4.xls", tmp);
+	ot_fmt(f, sizeof(f), "%s/v4.xls", tmp);
 	write_v4(f);
 	compare("version 4, 4096-byte sectors", f, tmp);
 	ot_scan_file(f, &fs);
@@ -252,7 +252,7 @@ main(void)
 	ot_dump(&fs);
 
 	for (i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
-		snprintf(f, sizeof(f), "%s/files/%s", tap_corpus(), corpus[i]);
+		ot_fmt(f, sizeof(f), "%s/files/%s", tap_corpus(), corpus[i]);
 		compare(corpus[i], f, tmp);
 	}
 	{
@@ -260,7 +260,7 @@ main(void)
 		struct limits	 save = ot_lim;
 
 		ot_lim.ole_sectors = 8;
-		snprintf(f, sizeof(f), "%s/files/SimpleMacro.doc",
+		ot_fmt(f, sizeof(f), "%s/files/SimpleMacro.doc",
 		    tap_corpus());
 		ot_scan_file(f, &fs);
 		ok(ot_find(&fs, "OFFICE_MALFORMED", "limit") != NULL,

@@ -95,7 +95,7 @@ main(void)
 	    "cat > '%s'\nexit ${FAKE_EXIT:-0}\n", argvf, stdinf);
 	fclose(fp);
 	chmod(script, 0755);
-	snprintf(tmpl, sizeof(tmpl), "%s -G -i -f {sender} -- {rcpts}",
+	snprintf(tmpl, sizeof(tmpl), "%s -G -i -f %%f -- %%r",
 	    script);
 
 	if (quarantine_open(dir, &q) != LW_OK)
@@ -198,8 +198,8 @@ main(void)
 	is_int(LW_OK, quarantine_release(q, id_b, NULL, tmpl, false, "t",
 	    err, sizeof(err)), "release without Message-ID/Date: %s", err);
 	args = slurp_or_null(argvf);
-	is_str("-G\n-i\n-f\n<>\n--\ndave@example.com\n", args,
-	    "null sender goes out as <>");
+	is_str("-G\n-i\n-f\n\n--\ndave@example.com\n", args,
+	    "null sender goes out as \"\" (sendmail's null sender)");
 	free(args);
 	out = slurp_or_null(stdinf);
 	val = released_value(out);
@@ -234,12 +234,16 @@ main(void)
 	quarantine_read(q, id_c, &it);
 	ok(!it->released, "a failed release is not recorded");
 	quarantine_item_free(it);
-	is_int(LW_EINVAL, quarantine_release(q, id_c, NULL, "sendmail -i", false,
-	    "t", err, sizeof(err)), "a relative command is refused");
+	is_int(LW_EINVAL, quarantine_release(q, id_c, NULL, "sendmail -i %r",
+	    false, "t", err, sizeof(err)), "a relative command is refused");
+	snprintf(tmpl, sizeof(tmpl), "%s -i -f %%f", script);
+	is_int(LW_EINVAL, quarantine_release(q, id_c, NULL, tmpl, false, "t",
+	    err, sizeof(err)), "a template without %%r is refused");
+	snprintf(tmpl, sizeof(tmpl), "%s -G -i -f %%f -- %%r", script);
 	is_int(LW_EINVAL, quarantine_release(q, id_c, "-oQ/tmp", tmpl, false,
 	    "t", err, sizeof(err)), "a recipient that looks like an option is "
 	    "refused");
-	snprintf(tmpl, sizeof(tmpl), "%s/nonexistent -i", work);
+	snprintf(tmpl, sizeof(tmpl), "%s/nonexistent -i %%r", work);
 	is_int(LW_EIO, quarantine_release(q, id_c, NULL, tmpl, false, "t", err,
 	    sizeof(err)), "a missing command fails");
 	is_int(LW_ENOTFOUND, quarantine_release(q, "20200101T000000-00000000",

@@ -15,7 +15,7 @@ mkdir -p "$T/policy.d"
 cat > "$T/lurewall.yaml" <<EOF
 quarantine_dir: $Q
 policy_dir: $T/policy.d
-submit_command: "/bin/true -f {sender} -- {rcpts}"
+submit_command: "/bin/true -f %f -- %r"
 EOF
 LW_QDIR=$Q bounded "$FILL" > "$T/ids" || bail "cannot fill $Q"
 recent=$(awk '$1 == "recent" { print $2 }' "$T/ids")

@@ -24,7 +24,7 @@ chmod 755 "$T/fake-sendmail"
 cat > "$T/lurewall.yaml" <<EOF
 quarantine_dir: $Q
 policy_dir: $T/policy.d
-submit_command: "$T/fake-sendmail -G -i -f {sender} -- {rcpts}"
+submit_command: "$T/fake-sendmail -G -i -f %f -- %r"
 EOF
 LW_QDIR=$Q bounded "$FILL" > "$T/ids" || bail "cannot fill $Q"
 recent=$(awk '$1 == "recent" { print $2 }' "$T/ids")

@@ -5,6 +5,7 @@
 #ifndef OFFICE_T_H
 #define OFFICE_T_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,25 @@
 #include "tap.h"
 
 static struct limits	 ot_lim;
+
+/* snprintf that bails instead of truncating (paths, commands). */
+static inline int
+ot_fmt(char *buf, size_t sz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline int
+ot_fmt(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= sz)
+		bail("text too long for its buffer");
+	return r;
+}
 
 static inline enum ft_kind
 ot_kind(const unsigned char *d, size_t n)
@@ -231,7 +251,7 @@ ot_vba_project(const char *vbadir, const struct ot_module *m, size_t nm)
 	uint32_t	 u;
 	size_t		 i;
 
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", vbadir);
+	ot_fmt(cmd, sizeof(cmd), "mkdir -p '%s'", vbadir);
 	if (system(cmd) != 0)
 		bail("mkdir %s", vbadir);
 	u = 1;
@@ -259,17 +279,17 @@ ot_vba_project(const char *vbadir, const struct ot_module *m, size_t nm)
 		if (m[i].source != NULL)
 			ot_ovba_compress(&ms, m[i].source,
 			    strlen(m[i].source));
-		snprintf(path, sizeof(path), "%s/%s", vbadir, m[i].name);
+		ot_fmt(path, sizeof(path), "%s/%s", vbadir, m[i].name);
 		ot_write(path, ms.p, ms.n);
 		free(ms.p);
 	}
 	ot_rec(&dir, 0x0010, "", 0);
 	ot_ovba_compress(&z, dir.p, dir.n);
-	snprintf(path, sizeof(path), "%s/dir", vbadir);
+	ot_fmt(path, sizeof(path), "%s/dir", vbadir);
 	ot_write(path, z.p, z.n);
-	snprintf(path, sizeof(path), "%s/_VBA_PROJECT", vbadir);
+	ot_fmt(path, sizeof(path), "%s/_VBA_PROJECT", vbadir);
 	ot_write(path, "\xcc\x61\xff\xff\x00\x00\x00", 7);
-	snprintf(path, sizeof(path), "%s/../PROJECT", vbadir);
+	ot_fmt(path, sizeof(path), "%s/../PROJECT", vbadir);
 	ot_write(path, "ID=\"{00000000-0000-0000-0000-000000000000}\"\r\n",
 	    45);
 	free(dir.p);
@@ -282,7 +302,7 @@ ot_createole(const char *out, const char *dir)
 {
 	char	 cmd[8400];
 
-	snprintf(cmd, sizeof(cmd), "cd '%s' && gsf createole '%s' * "
+	ot_fmt(cmd, sizeof(cmd), "cd '%s' && gsf createole '%s' * "
 	    ">/dev/null 2>&1", dir, out);
 	if (ot_run(cmd) != 0)
 		bail("gsf createole %s", out);

@@ -1,0 +1,262 @@
+/*
+ * 2000-filetype: real types (our signatures and libmagic) and the
+ * FILE_* rules, on generated buffers and the corpus's Office files.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "lurewall.h"
+#include "filetype.h"
+#include "scan.h"
+
+static enum ft_kind
+kind(const void *d, size_t len)
+{
+	struct ft_result	r;
+
+	if (filetype_detect(d, len, &r) != LW_OK)
+		bail("filetype_detect failed");
+	return r.kind;
+}
+
+static enum ft_kind
+kind_file(const char *name)
+{
+	char		 path[1024];
+	unsigned char	*d;
+	size_t		 len;
+	enum ft_kind	 k;
+
+	snprintf(path, sizeof(path), "%s/files/%s", tap_corpus(), name);
+	d = tap_slurp(path, &len);
+	k = kind(d, len);
+	free(d);
+	return k;
+}
+
+struct run {
+	struct limits	 lim;
+	struct findings	 fs;
+	struct scan_ctx	 ctx;
+};
+
+static void
+run_init(struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	limits_default(&r->lim);
+	r->ctx.lim = &r->lim;
+	r->ctx.fs = &r->fs;
+}
+
+/* Rules filetype_check gives for these bytes under this name, joined. */
+static char *
+rules_for(const char *name, const char *declared, const void *d, size_t len)
+{
+	static char		 out[512];
+	struct run		 r;
+	struct ft_result	 ft;
+	size_t			 i;
+
+	run_init(&r);
+	filetype_detect(d, len, &ft);
+	filetype_check(&r.ctx, "1", name, declared, &ft);
+	out[0] = '\0';
+	for (i = 0; i < r.fs.n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+		    i ? "," : "", r.fs.v[i].rule);
+	findings_free(&r.fs);
+	return out;
+}
+
+static char *
+rules_name(const char *name)
+{
+	static char	out[512];
+	struct run	r;
+	size_t		i;
+
+	run_init(&r);
+	filetype_check_name(&r.ctx, "1", name);
+	out[0] = '\0';
+	for (i = 0; i < r.fs.n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+		    i ? "," : "", r.fs.v[i].rule);
+	findings_free(&r.fs);
+	return out;
+}
+
+static void
+t_signatures(void)
+{
+	static const unsigned char lnk[] = {
+		0x4c, 0x00, 0x00, 0x00, 0x01, 0x14, 0x02, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x46 };
+	static const unsigned char one[] = {
+		0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d,
+		0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3 };
+	static unsigned char b[0x9000];
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, "MZ", 2);
+	is_int(FT_PE, kind(b, 512), "MZ header: PE");
+	memcpy(b, "\177ELF\002\001\001", 7);
+	is_int(FT_ELF, kind(b, 512), "ELF");
+	memcpy(b, "\xcf\xfa\xed\xfe", 4);
+	is_int(FT_MACHO, kind(b, 512), "Mach-O 64");
+	memcpy(b, "\xca\xfe\xba\xbe\0\0\0\x02", 8);
+	is_int(FT_MACHO, kind(b, 512), "universal Mach-O");
+	memcpy(b, "\xca\xfe\xba\xbe\0\0\0\x34", 8);
+	ok(kind(b, 512) != FT_MACHO, "a Java class is not Mach-O");
+	memset(b, 0, 16);
+	memcpy(b, lnk, sizeof(lnk));
+	is_int(FT_LNK, kind(b, 200), "LNK");
+	memset(b, 0, 64);
+	memcpy(b, one, sizeof(one));
+	is_int(FT_ONENOTE, kind(b, 200), "OneNote");
+	memset(b, 0, 64);
+	memcpy(b, "{\\rtf1\\ansi hello}", 18);
+	is_int(FT_RTF, kind(b, 18), "RTF");
+	memset(b, 0, 64);
+	memcpy(b + 0x8001, "CD001", 5);
+	is_int(FT_DISK_IMAGE, kind(b, sizeof(b)), "ISO 9660");
+	memset(b + 0x8001, 0, 5);
+	memcpy(b, "vhdxfile", 8);
+	is_int(FT_DISK_IMAGE, kind(b, 1024), "VHDX");
+	memcpy(b, "\0\0\0\0\0\0\0\0", 8);
+	memcpy(b + 1024 - 512, "conectix", 8);
+	is_int(FT_DISK_IMAGE, kind(b, 1024), "fixed VHD footer");
+	memset(b, 0, 1024);
+	memcpy(b, "%PDF-1.7\n%%EOF\n", 15);
+	is_int(FT_PDF, kind(b, 15), "PDF");
+	is_int(FT_TEXT, kind("Hello, this is a plain letter.\n", 31), "text");
+	is_int(FT_SCRIPT, kind("#!/bin/sh\necho hi\n", 18), "shebang");
+	is_int(FT_SCRIPT, kind("<html><HTA:APPLICATION id=x>", 28), "HTA");
+	is_int(FT_SCRIPT, kind("@echo off\r\nstart calc\r\n", 23), "batch");
+	is_int(FT_SCRIPT, kind("#@~^XXAAAA==encoded", 19), "encoded VBE");
+	is_int(FT_UNKNOWN, kind("", 0) == FT_UNKNOWN ? FT_UNKNOWN : FT_OTHER,
+	    "empty");
+}
+
+static void
+t_corpus_files(void)
+{
+	static const char *const ole[] = { "SimpleMacro.doc", "SimpleMacro.xls",
+	    "numbers.ppt", "39234.xls", "simple.doc" };
+	static const char *const ooxml[] = { "SimpleMacro.docm",
+	    "SimpleMacro.xlsm", "SimpleMacro.pptm", "capitalized.docx",
+	    "comments.xlsb", "testPPT.pptx", "table-sample.xlsx" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(ole) / sizeof(ole[0]); i++)
+		is_int(FT_OLE2, kind_file(ole[i]), "%s is OLE2", ole[i]);
+	for (i = 0; i < sizeof(ooxml) / sizeof(ooxml[0]); i++)
+		is_int(FT_OOXML, kind_file(ooxml[i]), "%s is OOXML", ooxml[i]);
+}
+
+static void
+t_rules(void)
+{
+	char		 path[1024];
+	unsigned char	*d, pe[512];
+	size_t		 len;
+
+	snprintf(path, sizeof(path), "%s/files/SimpleMacro.xls", tap_corpus());
+	d = tap_slurp(path, &len);
+	is_str("FILE_TYPE_MISMATCH", rules_for("Contract_signed.pdf",
+	    "application/pdf", d, len), "lure-13: OLE2 xls named .pdf");
+	is_str("", rules_for("book.xls", "application/vnd.ms-excel", d, len),
+	    "the same file named .xls: nothing");
+	is_str("", rules_for("book.xlsx", NULL, d, len),
+	    "OLE2 under .xlsx: same office family, nothing here");
+	is_str("FILE_TYPE_MISMATCH", rules_for(NULL, "application/pdf", d,
+	    len), "no name, declared application/pdf: mismatch");
+	is_str("", rules_for("scan", "application/octet-stream", d, len),
+	    "no extension, octet-stream: nothing");
+	free(d);
+
+	memset(pe, 0, sizeof(pe));
+	memcpy(pe, "MZ", 2);
+	is_str("FILE_EXECUTABLE,FILE_TYPE_MISMATCH", rules_for("invoice.pdf",
+	    NULL, pe, sizeof(pe)), "PE named .pdf");
+	is_str("FILE_EXECUTABLE,FILE_DOUBLE_EXTENSION", rules_for(
+	    "invoice.pdf.exe", NULL, pe, sizeof(pe)), "invoice.pdf.exe");
+	is_str("FILE_EXECUTABLE", rules_for("setup.exe", NULL, pe,
+	    sizeof(pe)), "setup.exe: one finding, not two");
+	is_str("FILE_SCRIPT", rules_for("readme.txt", NULL,
+	    "Set s = CreateObject(\"WScript.Shell\")\n", 38),
+	    "VBScript in a .txt");
+	is_str("", rules_for("letter.txt", NULL, "Dear Sir,\nthanks.\n", 18),
+	    "a letter in a .txt: nothing");
+	is_str("", rules_for("photo.jpg", NULL,
+	    "\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0", 20),
+	    "a JPEG named .jpg");
+	is_str("FILE_TYPE_MISMATCH", rules_for("photo.jpg", NULL,
+	    "%PDF-1.4\n%%EOF\n", 15), "a PDF named .jpg");
+
+	is_str("FILE_SCRIPT", rules_name("run.JS"), "name .JS");
+	is_str("FILE_SCRIPT,FILE_DOUBLE_EXTENSION", rules_name("scan.pdf.vbs"),
+	    "scan.pdf.vbs");
+	is_str("FILE_SHORTCUT", rules_name("Invoice.lnk"), ".lnk");
+	is_str("FILE_DISK_IMAGE", rules_name("order.iso"), ".iso");
+	is_str("FILE_DISK_IMAGE", rules_name("disk.vhdx"), ".vhdx");
+	is_str("FILE_ONENOTE", rules_name("notes.one"), ".one");
+	is_str("FILE_EXECUTABLE", rules_name("tool.msi"), ".msi");
+	is_str("FILE_EXECUTABLE,FILE_DOUBLE_EXTENSION",
+	    rules_name("invoice.pdf          .exe"), "padding then .exe");
+	is_str("FILE_DOUBLE_EXTENSION", rules_name("report      .pdf"),
+	    "padding before any extension");
+	is_str("FILE_DOUBLE_EXTENSION", rules_name("inv\xe2\x80\xaexcod.pdf"),
+	    "U+202E in the name");
+	is_str("FILE_EXECUTABLE,FILE_DOUBLE_EXTENSION",
+	    rules_name("invoice.pdf.exe. . "), "trailing dots and spaces");
+	is_str("", rules_name("report.2023.pdf"), "dotted date: nothing");
+	is_str("", rules_name("見積書 2023年 4月.xlsx"), "Japanese name: nothing");
+	is_str("", rules_name("archive.tar.gz"), "tar.gz: nothing");
+	is_str("", rules_name("dir/sub/readme"), "no extension: nothing");
+}
+
+/* Many threads share the cookie pool. */
+static void *
+worker(void *arg)
+{
+	int	i, *bad = arg;
+
+	for (i = 0; i < 50; i++)
+		if (kind("Hello there, plain text.\n", 25) != FT_TEXT)
+			(*bad)++;
+	return NULL;
+}
+
+static void
+t_threads(void)
+{
+	pthread_t	th[8];
+	int		bad[8] = { 0 }, i, sum = 0;
+
+	filetype_fini();
+	is_int(LW_OK, filetype_init(2), "pool of 2");
+	for (i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, worker, &bad[i]);
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		sum += bad[i];
+	}
+	is_int(0, sum, "8 threads on 2 cookies");
+	is_int(LW_OK, filetype_init(4), "init again is a no-op");
+}
+
+int
+main(void)
+{
+	t_signatures();
+	t_corpus_files();
+	t_rules();
+	t_threads();
+	filetype_fini();
+	return done_testing();
+}
