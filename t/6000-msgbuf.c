@@ -140,7 +140,8 @@ test_errors(const char *tmp)
 	struct msgbuf	mb;
 	char		dir[4096];
 
-	snprintf(dir, sizeof(dir), "%s/missing", tmp);
+	if (snprintf(dir, sizeof(dir), "%s/missing", tmp) >= (int)sizeof(dir))
+		bail("path too long");
 	is_int(LW_OK, msgbuf_init(&mb, 4, 100, dir), "init bad tmpdir");
 	is_int(LW_OK, msgbuf_append(&mb, "ab", 2), "in memory first");
 	is_int(LW_EIO, msgbuf_append(&mb, "cdefgh", 6),
@@ -157,14 +158,12 @@ int
 main(void)
 {
 	const char	*tmp;
-	char		 dir[4096];
 
 	plan(0);
 	tmp = tap_tmpdir("6000-msgbuf");
-	snprintf(dir, sizeof(dir), "%s", tmp);
-	test_assembly(dir);
-	test_spill(dir);
-	test_cap(dir);
-	test_errors(dir);
+	test_assembly(tmp);
+	test_spill(tmp);
+	test_cap(tmp);
+	test_errors(tmp);
 	return done_testing();
 }

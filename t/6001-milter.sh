@@ -168,7 +168,7 @@ check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
 mt.disconnect(conn)
 EOF
 
-run hold "quarantine without a store: Postfix hold (smfi_quarantine)" <<'EOF'
+run hold "quarantine, then hold: stored and Postfix hold (smfi_quarantine)" <<'EOF'
 local conn = start("HOLD1")
 message(conn, std("quarme invoice"), "pay\r\n")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")

@@ -10,17 +10,17 @@ BOUND=60
 
 T=$(tmpdir 6003-quarantine)
 lw_trap
-LW_CONF_EXTRA="quarantine_dir: quarantine" lw_conf "$T"
+lw_conf "$T"
+cat >"$T/conf/policy.d/discard.test.yaml" <<'EOF'
+domains: [discard.test]
+quarantine:
+  then: discard
+EOF
 cat >"$T/conf/policy.d/reject.test.yaml" <<'EOF'
 domains: [reject.test]
 reject_text: "5.7.0 Held and refused by lurewall"
 quarantine:
   then: reject
-EOF
-cat >"$T/conf/policy.d/hold.test.yaml" <<'EOF'
-domains: [hold.test]
-quarantine:
-  then: hold
 EOF
 # Not root while it runs, so a read-only store really is read-only.
 milter_start "$T" "unix:$T/milter.sock" -u nobody
@@ -64,7 +64,7 @@ items() {
 }
 
 out=$(mt discard Q1 <<'EOF'
-local conn = send("user@example.com", "quarme invoice")
+local conn = send("user@discard.test", "quarme invoice")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 EOF
 )
@@ -85,7 +85,7 @@ ok $? "then: reject: 550 with the policy's own 5.7.0"
 [ -z "$out" ] || diag "$out"
 
 out=$(mt hold Q3 <<'EOF'
-local conn = send("user@hold.test", "quarme invoice")
+local conn = send("user@example.com", "quarme invoice")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 check(mt.eom_check(conn, MT_QUARANTINE), "not held")
 EOF

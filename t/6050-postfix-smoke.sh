@@ -2,7 +2,7 @@
 # 6050-postfix-smoke: lurewall-milter behind a private Postfix on
 # 127.0.0.1 that relays to smtp-sink: a clean mail arrives unchanged, a
 # tag mail arrives with the X-Lurewall headers and the subject prefix,
-# a quarantine mail (no quarantine_dir: Postfix hold) sits in the hold
+# a quarantine mail (policy then: hold) is stored and sits in the hold
 # queue, and the milter's log lines carry Postfix's queue ids.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"

@@ -60,12 +60,16 @@ sys.exit(0 if s.connect_ex(sys.argv[1]) == 0 else 1)' "$1"
 # Without POLICY-YAML the policy tags at 50 (subject prefix [要注意]),
 # quarantines at 400 and rejects at 800, with test rules on the
 # subject: tagme (100), quarme (500), rejectme (1000), and on the body:
-# bodytagme (100).  Extra lines for lurewall.yaml come from $LW_CONF_EXTRA.
+# bodytagme (100); MIME_LIMIT scores 50 (tags, as in the shipped
+# policy).  A quarantined message is stored in DIR/conf/quarantine (or
+# $LW_QDIR) and then held (Postfix hold).  Extra lines for lurewall.yaml
+# come from $LW_CONF_EXTRA.
 lw_conf() {
 	mkdir -p "$1/conf/policy.d"
 	{
 		echo "policy_dir: policy.d"
 		echo "on_error: tempfail"
+		echo "quarantine_dir: ${LW_QDIR:-quarantine}"
 		[ -n "${LW_CONF_EXTRA:-}" ] && printf '%s\n' "$LW_CONF_EXTRA"
 	} >"$1/conf/lurewall.yaml"
 	if [ $# -ge 2 ]; then
@@ -76,12 +80,14 @@ thresholds:
   tag: 50
   quarantine: 400
   reject: 800
+scores:
+  MIME_LIMIT: 50      # as in the shipped policy: reaches tag
 tag:
   subject_prefix: "[要注意]"
   headers: true
 reject_text: "Rejected by lurewall test policy"
 quarantine:
-  then: discard
+  then: hold
 rules:
   - name: TEST_TAG
     where: subject
