@@ -15,7 +15,7 @@ BOUND=60
 T=$(tmpdir 7030-daemon-modes)
 lw_trap
 chmod 755 "$T"
-LW_CONF_EXTRA="quarantine_dir: $T/q" lw_conf "$T"
+LW_QDIR=$T/q lw_conf "$T"
 
 (
 	umask 000
