@@ -15,7 +15,7 @@ BOUND=60
 
 T=$(tmpdir 6100-postfix-e2e)
 lw_trap
-N=$(e2e_count 2000)
+e2e_count 2000
 e2e_conf "$T"
 e2e_start "$T"
 e2e_jobs "$T" "$N"
