@@ -118,3 +118,28 @@ e2e_tidy() {
 	    "$1/conf/quarantine"
 	return 0
 }
+
+# e2e_mail FILE SUBJECT MESSAGE-ID BODY: a small message to
+# sato@example.co.jp.
+e2e_mail() {
+	printf 'From: Sender <sender@client.lurewall.test>\r\nTo: sato@example.co.jp\r\nDate: Tue, 22 Nov 2022 10:00:00 +0900\r\nMessage-ID: <%s@lurewall.test>\r\nSubject: %s\r\n\r\n%s\r\n' \
+	    "$3" "$2" "$4" >"$1"
+}
+
+# e2e_smtp TO FILE: send FILE with swaks; print the final reply's code
+# ("250" when accepted, else the failing reply, e.g. "451 4.3.0 ...").
+e2e_smtp() {
+	_out=$(bounded swaks --silent 1 --server 127.0.0.1 --port "$PF_PORT" \
+	    --helo client.lurewall.test --from sender@client.lurewall.test \
+	    --to "$1" --data "@$2" --timeout 30 2>&1)
+	if [ $? -eq 0 ]; then
+		echo 250
+	else
+		printf '%s\n' "$_out" | sed -n 's/^<\*\* *//p' | tail -1
+	fi
+}
+
+# e2e_sink_msg MESSAGE-ID: the sink file(s) holding that Message-ID.
+e2e_sink_msg() {
+	grep -rlF -- "Message-ID: <$1@lurewall.test>" "$SINK_DIR" 2>/dev/null
+}
