@@ -39,6 +39,7 @@
 #include <openssl/core_names.h>
 #include <zip.h>
 
+#include "bytes.h"
 #include "lurewall.h"
 #include "archive.h"
 #include "content.h"
@@ -51,26 +52,6 @@
 #define ARC_RATIO_FLOOR	(1U << 20)
 #define ARC_ENTRY_COST	512
 #define ARC_NAME_MAX	200
-
-/* Little-endian readers; callers have checked the bounds. */
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 struct span {
 	uint64_t	start, end;

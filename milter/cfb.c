@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "lurewall.h"
 #include "cfb.h"
 
@@ -43,25 +44,6 @@
 static const unsigned char cfb_magic[8] = {
 	0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1
 };
-
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 static enum lw_err
 fail(struct cfb *c, const char *fmt, ...)

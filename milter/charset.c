@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "charset.h"
 #include "iso2022jp.h"
 #include "sbuf.h"
@@ -433,18 +434,6 @@ charset_base64_decode(const char *in, size_t len, unsigned char *out,
 	if (nq == 1)
 		*bad = true;
 	return o;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* RFC 2047 "Q": '_' is a space, =XX a byte; a stray '=' stays. */

@@ -95,6 +95,7 @@ struct connctx {
 static pthread_mutex_t	 snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot	*current;
 static char		*conn_spec;
+static bool		 warned_actions;
 
 static struct snapshot *
 snap_get(void)
@@ -315,12 +316,12 @@ from_of(const struct envelope *env)
  * extra carries disposition details (quarantine id, release, error).
  */
 static void
-log_verdict(const struct msgctx *m, const char *action, int score,
+log_verdict(int prio, const struct msgctx *m, const char *action, int score,
     const char *rules, uint64_t ms, const char *extra)
 {
 	char	*from = from_of(&m->env), *rcpts = rcpt_list(&m->env);
 
-	log_msg(LOG_INFO, qid_of(m),
+	log_msg(prio, qid_of(m),
 	    "from=<%s> rcpts=%s size=%" PRIu64 " score=%d action=%s "
 	    "rules=%s scan_ms=%" PRIu64 "%s%s",
 	    from != NULL ? from : "?", rcpts != NULL ? rcpts : "?",
@@ -357,8 +358,8 @@ on_error(SMFICTX *ctx, struct msgctx *m, const char *why)
 	if (m != NULL) {
 		if (lw_asprintf(&extra, "error=\"%s\"", why) != LW_OK)
 			extra = NULL;
-		log_verdict(m, accept ? "accept" : "tempfail", 0, NULL, 0,
-		    extra);
+		log_verdict(LOG_ERR, m, accept ? "accept" : "tempfail", 0,
+		    NULL, 0, extra);
 		free(extra);
 	} else
 		log_msg(LOG_ERR, NULL, "internal error: %s; on_error=%s",
@@ -379,9 +380,12 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	if ((c = conn_get(ctx)) == NULL)
 		return SMFIS_REJECT;
-	if ((f0 & want) != want)
+	/* Once per process: every connection would say the same. */
+	if ((f0 & want) != want && !warned_actions) {
+		warned_actions = true;
 		log_warnx("MTA does not offer every action lurewall needs "
 		    "(offered 0x%lx, want 0x%lx)", f0, want);
+	}
 	*pf0 = f0 & want;
 	/* Header values with their leading space: the copy is exact. */
 	*pf1 = f1 & SMFIP_HDR_LEADSPC;
@@ -931,7 +935,8 @@ apply(SMFICTX *ctx, const struct connctx *c, struct msgctx *m,
 		free(extra);
 		return on_error(ctx, m, why);
 	}
-	log_verdict(m, verdict_action_name(v->action), v->score, v->rules,
+	log_verdict(rc == SMFIS_TEMPFAIL ? LOG_ERR : LOG_INFO, m,
+	    verdict_action_name(v->action), v->score, v->rules,
 	    res->elapsed_ms, extra);
 	free(extra);
 	return rc;
@@ -955,7 +960,8 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 		return on_error(ctx, m, "removing X-Lurewall-* fields failed");
 	if (keep > 0) {
 		/* Released by an admin: scanned before, not again. */
-		log_verdict(m, "accept", 0, NULL, 0, "released=yes");
+		log_verdict(LOG_INFO, m, "accept", 0, NULL, 0,
+		    "released=yes");
 		return SMFIS_ACCEPT;
 	}
 	m->env.truncated = m->mb.truncated;

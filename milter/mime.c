@@ -40,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "charset.h"
 #include "html.h"
 #include "mime.h"
@@ -390,17 +391,6 @@ param_raw(const struct params *ps, const char *name)
 		if (strcmp(ps->v[i].name, name) == 0)
 			return ps->v[i].value;
 	return NULL;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* RFC 2231 %XX; a '%' that starts no escape is kept. */

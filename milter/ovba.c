@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "lurewall.h"
 #include "cfb.h"
 #include "ovba.h"
@@ -35,19 +36,6 @@
 #define OVBA_CHR_HEAVY	20	/* Chr() calls that mean obfuscation */
 #define OVBA_REV_HEAVY	3	/* StrReverse calls, likewise */
 #define OVBA_MAX_PROJECTS 16	/* a document has one; more is abuse */
-
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 /* Make room for n more bytes in a growing buffer capped at max. */
 static enum lw_err

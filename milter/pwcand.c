@@ -80,8 +80,9 @@ cand_has(const struct pwcands *pc, const char *s, size_t n)
 	return false;
 }
 
-static enum lw_err
-cand_add(struct pwcands *pc, const char *s, size_t n, bool kw, unsigned max)
+enum lw_err
+pwcand_add(struct pwcands *pc, const char *s, size_t n, bool kw,
+    unsigned max)
 {
 	char	**nv;
 	bool	 *nk;
@@ -181,13 +182,13 @@ add_token(struct pwcands *pc, const char *s, size_t n, bool kw,
 {
 	enum lw_err	e;
 
-	if ((e = cand_add(pc, s, n, kw, max)) != LW_OK)
+	if ((e = pwcand_add(pc, s, n, kw, max)) != LW_OK)
 		return e;
 	while (n > 0 && is_trim((unsigned char)s[n - 1]))
 		n--;
 	while (n > 0 && is_trim((unsigned char)*s))
 		s++, n--;
-	return cand_add(pc, s, n, kw, max);
+	return pwcand_add(pc, s, n, kw, max);
 }
 
 /*
@@ -454,7 +455,7 @@ collect_text(struct collector *col, const char *text, size_t len)
 				pass = has_digit(tok, m);
 				if ((k == 0) != pass)
 					continue;
-				if ((e = cand_add(pc, tok, m, false,
+				if ((e = pwcand_add(pc, tok, m, false,
 				    col->max)) != LW_OK)
 					goto out_lines;
 			}
@@ -474,7 +475,7 @@ merge(struct collector *col, struct pwcands *out)
 
 	for (k = 0; k < T_N && e == LW_OK; k++)
 		for (i = 0; i < col->tier[k].n && e == LW_OK; i++)
-			e = cand_add(out, col->tier[k].v[i],
+			e = pwcand_add(out, col->tier[k].v[i],
 			    strlen(col->tier[k].v[i]), col->tier[k].keyword[i],
 			    col->max);
 	for (k = 0; k < T_N; k++)

@@ -24,6 +24,12 @@ enum lw_err	 pwcand_collect(struct pwcands *, const struct message *,
 /* From one UTF-8 text alone (split PPAP password mails, tests). */
 enum lw_err	 pwcand_from_text(struct pwcands *, const char *utf8,
 		    size_t len, unsigned max);
+/*
+ * Append one candidate of n bytes unless it is empty, too long, already
+ * there, or the list holds max.
+ */
+enum lw_err	 pwcand_add(struct pwcands *, const char *s, size_t n,
+		    bool keyword, unsigned max);
 void		 pwcand_free(struct pwcands *);
 /* "8462" -> "8**2" for logs: first and last char kept. */
 char		*pwcand_mask(const char *);

@@ -40,6 +40,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "bytes.h"
 #include "config.h"
 #include "lurewall.h"
 #include "mime.h"
@@ -651,18 +652,6 @@ quarantine_store(struct quarantine *q, const unsigned char *raw, size_t len,
 }
 
 /* ---- reading metadata ---- */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Undo sb_esc on s[0..n); NULL on a bad escape, a NUL, or ENOMEM. */
 static char *

@@ -200,6 +200,41 @@ scan_message(const unsigned char *raw, size_t len,
     const struct envelope *env, const struct limits *lim,
     const struct policyset *ps, struct scan_result *res)
 {
+	return scan_message_opts(raw, len, env, lim, ps, NULL, res);
+}
+
+/*
+ * Candidates the caller brings come first, then the message's own, one
+ * list under the same bound.
+ */
+static enum lw_err
+collect_passwords(struct pwcands *pw, const struct message *msg,
+    const struct pwcands *extra, unsigned max)
+{
+	struct pwcands	 own = { 0 };
+	enum lw_err	 e;
+	size_t		 i;
+
+	if (extra == NULL || extra->n == 0)
+		return pwcand_collect(pw, msg, max);
+	if ((e = pwcand_collect(&own, msg, max)) != LW_OK)
+		return e;
+	for (i = 0; i < extra->n + own.n && e == LW_OK; i++)
+		e = i < extra->n ?
+		    pwcand_add(pw, extra->v[i], strlen(extra->v[i]),
+		    extra->keyword[i], max) :
+		    pwcand_add(pw, own.v[i - extra->n],
+		    strlen(own.v[i - extra->n]), own.keyword[i - extra->n],
+		    max);
+	pwcand_free(&own);
+	return e;
+}
+enum lw_err
+scan_message_opts(const unsigned char *raw, size_t len,
+    const struct envelope *env, const struct limits *lim,
+    const struct policyset *ps, const struct scan_opts *opts,
+    struct scan_result *res)
+{
 	struct findings		 content = { 0 };
 	struct pwcands		 pw = { 0 };
 	struct scan_ctx		 ctx;
@@ -228,7 +263,8 @@ scan_message(const unsigned char *raw, size_t len,
 		    " scanned the first %zu",
 		    (unsigned long long)env->orig_len,
 		    (unsigned long long)lim->max_message_bytes, len);
-	if ((e = pwcand_collect(&pw, res->msg,
+	if ((e = collect_passwords(&pw, res->msg,
+	    opts != NULL ? opts->extra_pw : NULL,
 	    lim->password_candidates)) != LW_OK)
 		goto out;
 
@@ -239,7 +275,8 @@ scan_message(const unsigned char *raw, size_t len,
 		goto out;
 
 	/* One verdict per distinct recipient policy; the worst wins. */
-	n = env != NULL && env->nrcpts > 0 ? env->nrcpts : 1;
+	n = env != NULL && env->nrcpts > 0 && (opts == NULL ||
+	    opts->policy == NULL) ? env->nrcpts : 1;
 	if ((seen = calloc(n, sizeof(*seen))) == NULL ||
 	    (best = calloc(1, sizeof(*best))) == NULL) {
 		e = LW_ENOMEM;
@@ -248,9 +285,13 @@ scan_message(const unsigned char *raw, size_t len,
 	for (i = 0; i < n; i++) {
 		const struct policy	*p;
 
-		p = env != NULL && env->nrcpts > 0 ?
-		    policyset_for_domain(ps, addr_domain(env->rcpts[i])) :
-		    ps->def;
+		if (opts != NULL && opts->policy != NULL)
+			p = opts->policy;
+		else if (env != NULL && env->nrcpts > 0)
+			p = policyset_for_domain(ps,
+			    addr_domain(env->rcpts[i]));
+		else
+			p = ps->def;
 		for (j = 0; j < nseen; j++)
 			if (seen[j] == p)
 				break;

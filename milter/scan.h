@@ -84,6 +84,22 @@ struct scan_result {
 enum lw_err	 scan_message(const unsigned char *raw, size_t len,
 		    const struct envelope *, const struct limits *,
 		    const struct policyset *, struct scan_result *res);
+
+/*
+ * What a caller may add to a scan.  extra_pw: password candidates tried
+ * before the message's own (a split-PPAP password mail's candidates
+ * against the held zip).  policy: judge under this policy alone instead
+ * of the recipients' (outbound mail: the sender's domain's policy).
+ */
+struct scan_opts {
+	const struct pwcands	*extra_pw;
+	const struct policy	*policy;
+};
+
+enum lw_err	 scan_message_opts(const unsigned char *raw, size_t len,
+		    const struct envelope *, const struct limits *,
+		    const struct policyset *, const struct scan_opts *,
+		    struct scan_result *res);
 void		 scan_result_free(struct scan_result *);
 
 #endif /* SCAN_H */

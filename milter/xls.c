@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
+#include "bytes.h"
 #include "lurewall.h"
 #include "cfb.h"
 #include "scan.h"
@@ -44,19 +45,6 @@
 #define BIFF_RRDINFO		0x0196
 #define BIFF_RRDHEAD		0x0138
 #define RC4_BLOCK		1024
-
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 /*
  * RC4 lives in OpenSSL's legacy provider.  It is loaded into a library

@@ -10,6 +10,7 @@
 #include "lurewall.h"
 #include "mime.h"
 #include "policy.h"
+#include "pwcand.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -203,6 +204,75 @@ test_macro_sender(const struct policyset *ps)
 	free(msg);
 }
 
+/*
+ * scan_message_opts: the split-PPAP pair of the corpus.  02a's zip stays
+ * shut on its own; with 02b's candidates first it opens.  A forced
+ * policy judges alone, whatever the recipients.
+ */
+static void
+test_opts(const struct policyset *ps)
+{
+	struct scan_result	 res;
+	struct scan_opts	 opts = { 0 };
+	struct pwcands		 pw = { 0 };
+	struct scan_result	 r2;
+	struct envelope		 env;
+	struct limits		 lim;
+	char			 path[1024];
+	unsigned char		*a, *b;
+	size_t			 alen, blen;
+	const char		*rcpt[] = { "a@strict.example" };
+	struct scan_result	 r3;
+
+	snprintf(path, sizeof(path), "%s/messages/"
+	    "benign-02a-ppap-aes-xlsx.eml", tap_corpus());
+	a = tap_slurp(path, &alen);
+	snprintf(path, sizeof(path), "%s/messages/"
+	    "benign-02b-ppap-password-mail.eml", tap_corpus());
+	b = tap_slurp(path, &blen);
+	memset(&env, 0, sizeof(env));
+	limits_default(&lim);
+
+	if (scan_message(a, alen, &env, &lim, ps, &res) != LW_OK)
+		bail("scan 02a");
+	ok(findings_has(&res.verdict->findings, "ARCHIVE_PASSWORD_UNKNOWN"),
+	    "02a alone: password unknown");
+	scan_result_free(&res);
+
+	/* The password mail's own text gives the candidates. */
+	if (scan_message(b, blen, &env, &lim, ps, &r2) != LW_OK)
+		bail("scan 02b");
+	if (pwcand_collect(&pw, r2.msg, lim.password_candidates) != LW_OK)
+		bail("pwcand_collect");
+	scan_result_free(&r2);
+	ok(pw.n > 0, "02b gives password candidates");
+
+	opts.extra_pw = &pw;
+	if (scan_message_opts(a, alen, &env, &lim, ps, &opts, &res) != LW_OK)
+		bail("scan 02a with 02b's candidates");
+	ok(!findings_has(&res.verdict->findings, "ARCHIVE_PASSWORD_UNKNOWN"),
+	    "02a with 02b's candidates: no longer unknown");
+	ok(findings_has(&res.verdict->findings, "ARCHIVE_PASSWORD_IN_MESSAGE"),
+	    "02a with 02b's candidates: opened");
+	is_int(ACT_ACCEPT, res.verdict->action,
+	    "02a with 02b's candidates: clean xlsx is accepted");
+	scan_result_free(&res);
+	pwcand_free(&pw);
+
+	/* A forced policy overrides the recipients' policy. */
+	env.rcpts = (char **)rcpt;
+	env.nrcpts = 1;
+	opts.extra_pw = NULL;
+	opts.policy = ps->def;
+	if (scan_message_opts(a, alen, &env, &lim, ps, &opts, &r3) != LW_OK)
+		bail("scan with a forced policy");
+	is_str("default", r3.verdict->policy->name,
+	    "forced policy judges instead of the recipient's");
+	scan_result_free(&r3);
+	free(a);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -221,6 +291,7 @@ main(void)
 	test_judge(ps);
 	test_scan(ps);
 	test_macro_sender(ps);
+	test_opts(ps);
 
 	policyset_unref(ps);
 	return done_testing();
