@@ -156,7 +156,8 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
-	@for f in conf/lurewall.yaml conf/policy.d/*.yaml; do \
+	@for f in conf/lurewall.yaml conf/policy.d/*.yaml \
+	    conf/policy.d/*.sample; do \
 	    dst=$(DESTDIR)$(sysconfdir)/lurewall/$${f#conf/}; \
 	    if test -e "$$dst"; then echo "keeping existing $$dst"; \
 	    else install -m 0644 "$$f" "$$dst"; fi; done
