@@ -317,11 +317,13 @@ static enum lw_err
 conv_append(const char *charset, const char *in, size_t len,
     struct sbuf *ob, bool *unknown)
 {
-	char		 name[48];
+	char		 name[48], *copy;
 	enum cs_kind	 kind;
 	enum lw_err	 e;
+	size_t		 start, n;
 	bool		 known;
 
+	start = ob->len;
 	kind = cs_lookup(charset, name, sizeof(name), &known);
 	switch (kind) {
 	case CS_UTF8:
@@ -344,6 +346,21 @@ conv_append(const char *charset, const char *in, size_t len,
 	}
 	if (unknown != NULL && !known)
 		*unknown = true;
+	/*
+	 * Whatever a converter made of it, the text is valid UTF-8 from
+	 * here on: glibc reads odd names such as "utf-+8" as UTF-8 and
+	 * passes sequences above U+10FFFF through (found by fuzz_charset).
+	 */
+	n = ob->len - start;
+	if (e == LW_OK && n > 0 && !charset_valid_utf8(ob->p + start, n)) {
+		if ((copy = malloc(n)) == NULL)
+			return LW_ENOMEM;
+		memcpy(copy, ob->p + start, n);
+		ob->len = start;
+		utf8_repair(copy, n, ob);
+		free(copy);
+		e = ob->oom ? LW_ENOMEM : LW_OK;
+	}
 	return e;
 }
 

@@ -61,6 +61,22 @@ enum quarantine_then {
 	QTHEN_HOLD
 };
 
+/*
+ * outbound: (issue 11): the outbreak breaker for mail this domain's
+ * users send.  A count of 0 switches that counter off.
+ */
+enum outbound_action {
+	OUTBOUND_HOLD = 0,	/* store in the quarantine, then discard */
+	OUTBOUND_TEMPFAIL	/* 451: the sender's MTA keeps it queued */
+};
+
+struct outbound_policy {
+	unsigned	 window;	/* sliding window, seconds (600) */
+	unsigned	 max_lures;	/* lure-like messages that trip (3) */
+	unsigned	 max_new_rcpts;	/* new recipients that trip (200) */
+	enum outbound_action action;	/* for a tripped sender's mail */
+};
+
 struct policy {
 	char		 *name;		/* file name without .yaml */
 	char		 *file;		/* path it came from */
@@ -95,6 +111,7 @@ struct policy {
 	size_t		  nmacro_senders;
 	struct custom_rule *rules;
 	size_t		  nrules;
+	struct outbound_policy outbound;
 };
 
 /* One listed domain; the index is sorted by domain. */
