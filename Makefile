@@ -148,8 +148,15 @@ run: deps configure-if-needed
 	@$(MAKE) --no-print-directory all
 	./contrib/run-milter
 
-bench:
-	@echo "bench: not yet written (see the benchmarks issue)"
+# Benchmarks (bench/bench.sh; figures in README "Performance").  The
+# MTA part needs root and Postfix; BENCH_OPTS=--no-mta skips it.
+BENCH_PROG = bench/lwbench
+
+$(BENCH_PROG): bench/lwbench.c $(LIB) milter/*.h config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/lwbench.c $(LIB) $(ALL_LIBS)
+
+bench: all $(BENCH_PROG)
+	sh bench/bench.sh $(BENCH_OPTS)
 
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
@@ -164,7 +171,7 @@ install: all
 
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
-	    config.mak.stamp
+	    $(BENCH_PROG) config.mak.stamp
 	$(RM) -r t/tmp
 
 distclean: clean

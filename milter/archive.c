@@ -853,8 +853,9 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 	}
 	if (e == LW_OK && a.nunknown > 0)
 		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN", base,
-		    "%u of %u encrypted entries not opened", a.nunknown,
-		    a.nenc);
+		    "%u of %u encrypted entries not opened (%zu password"
+		    " candidates tried)", a.nunknown, a.nenc,
+		    ctx->pw != NULL ? ctx->pw->n : (size_t)0);
 	free(base);
 	return e;
 }

@@ -214,8 +214,15 @@ static void
 write_pidfile(const char *path)
 {
 	FILE	*f;
+	int	 fd;
 
-	if ((f = fopen(path, "w")) == NULL)
+	/*
+	 * Root's, writable by root only whatever the umask: anyone who can
+	 * write it aims the init script's kill.  No symlink followed.
+	 */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1 || fchmod(fd, 0644) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL)
 		fatal("pidfile %s", path);
 	fprintf(f, "%ld\n", (long)getpid());
 	if (fclose(f) == EOF)
@@ -273,6 +280,11 @@ main(int argc, char *argv[])
 
 	log_init(IDENT, LOG_MAIL, true);
 	log_setverbose(verbose);
+	/*
+	 * Whatever we create (socket before its chmod, pid file, quarantine,
+	 * temp files) is never open to others, whatever umask we got.
+	 */
+	umask(027);
 	/* Absolute, so SIGUSR1 finds it after we chdir("/"). */
 	if ((rp = realpath(cfile, NULL)) == NULL) {
 		fprintf(stderr, IDENT ": %s: %s\n", cfile, strerror(errno));

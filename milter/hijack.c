@@ -570,39 +570,27 @@ header_key(const char *s, const char **value)
 	return HK_NONE;
 }
 
-/* Case-insensitive (ASCII) search of needle in s. */
-static bool
-contains_ci(const char *s, const char *needle)
-{
-	size_t	n = strlen(needle), i;
-
-	for (; *s != '\0'; s++) {
-		for (i = 0; i < n; i++) {
-			unsigned char a = (unsigned char)s[i];
-			unsigned char b = (unsigned char)needle[i];
-
-			if (a == '\0')
-				return false;
-			if (a >= 'A' && a <= 'Z')
-				a |= 0x20;
-			if (a != b)
-				break;
-		}
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
+/*
+ * A line like "----- Original Message -----".  The line is lowered
+ * (ASCII) once and searched with strstr: a hand-rolled case-insensitive
+ * search per separator was a quarter of a text-heavy scan (make bench).
+ * The separators are lower case already.
+ */
 static bool
 separator_line(const char *s)
 {
-	size_t	k;
+	char		low[121];
+	size_t		k, n = strlen(s);
+	unsigned char	c;
 
-	if (strlen(s) > 120)
+	if (n > 120)
 		return false;
+	for (k = 0; k <= n; k++) {
+		c = (unsigned char)s[k];
+		low[k] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+	}
 	for (k = 0; k < sizeof(separators) / sizeof(separators[0]); k++)
-		if (contains_ci(s, separators[k]))
+		if (strstr(low, separators[k]) != NULL)
 			return true;
 	return false;
 }

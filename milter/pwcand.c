@@ -213,12 +213,25 @@ first_token(const char *p, const char *end, const char **tok, size_t *n)
 	return true;
 }
 
-/* Case-insensitive (ASCII) match of a keyword at p. */
+/*
+ * Case-insensitive (ASCII) match of a keyword at p.  collect_text tries
+ * every keyword at every byte, so the first byte is tested before
+ * strlen: that alone was most of a text-heavy scan (make bench).
+ */
 static size_t
 match_at(const char *p, const char *end, const char *kw)
 {
-	size_t	n = strlen(kw), i;
+	size_t		n, i;
+	unsigned char	c0;
 
+	if (p >= end)
+		return 0;
+	c0 = (unsigned char)*p;
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 += 'a' - 'A';
+	if (c0 != (unsigned char)kw[0])
+		return 0;
+	n = strlen(kw);
 	if ((size_t)(end - p) < n)
 		return 0;
 	for (i = 0; i < n; i++) {
@@ -358,7 +371,8 @@ collect_text(struct collector *col, const char *text, size_t len)
 	char		*t;
 	const char	*p, *end, *q, *tok;
 	size_t		 nl = 0, cap = 0, i, k, n, m;
-	bool		 quoted = false, pass;
+	bool		 quoted = false, pass, first[256];
+	unsigned char	 c0;
 	enum lw_err	 e = LW_OK;
 
 	if (text == NULL || len == 0)
@@ -393,18 +407,39 @@ collect_text(struct collector *col, const char *text, size_t len)
 		if (q == end)
 			break;
 	}
-	/* Keyword values. */
+	/*
+	 * Keyword values.  first[] holds the bytes a keyword can start
+	 * with, so most positions are passed over without trying each
+	 * keyword (make bench: this loop was most of a text-heavy scan).
+	 */
+	memset(first, 0, sizeof(first));
+	for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++) {
+		c0 = (unsigned char)keywords[k][0];
+		first[c0] = true;
+		if (c0 >= 'a' && c0 <= 'z')
+			first[c0 - ('a' - 'A')] = true;
+	}
 	for (i = 0; i < nl; i++) {
 		struct pwcands *pc = &col->tier[lines[i].quoted ? T_KW_QUOTED :
 		    T_KW_OWN];
 
 		for (p = lines[i].s; p < lines[i].e; ) {
+			if (!first[(unsigned char)*p]) {
+				p++;
+				continue;
+			}
 			m = 0;
+			c0 = (unsigned char)*p;
+			if (c0 >= 'A' && c0 <= 'Z')
+				c0 += 'a' - 'A';
 			for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]);
 			    k++) {
-				if ((m = match_at(p, lines[i].e, keywords[k])) ==
-				    0)
+				if ((unsigned char)keywords[k][0] != c0 ||
+				    (m = match_at(p, lines[i].e, keywords[k])) ==
+				    0) {
+					m = 0;
 					continue;
+				}
 				/* ASCII keywords stand alone as words. */
 				if ((unsigned char)keywords[k][0] < 0x80 &&
 				    ((p > lines[i].s &&
@@ -449,7 +484,7 @@ collect_text(struct collector *col, const char *text, size_t len)
 					tok++, m--;
 				if (m < PW_TOK_MIN || m > PW_TOK_MAX ||
 				    memchr(tok, '@', m) != NULL ||
-				    find_str(tok, tok + m, "://") != NULL ||
+				    memmem(tok, m, "://", 3) != NULL ||
 				    match_at(tok, tok + m, "www.") != 0)
 					continue;
 				pass = has_digit(tok, m);

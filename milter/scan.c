@@ -89,6 +89,31 @@ envelope_add_rcpt(struct envelope *env, const char *rcpt)
 	return LW_OK;
 }
 
+/*
+ * Findings that say the scan hit a bound or could not read something:
+ * the admin must see them in the log to tune the limits.  archive.c
+ * and scan_expired log their own where they happen (a locked archive
+ * is logged here: password_candidates may be too low); the MIME parser
+ * has no scan_ctx, the Office readers report a limit as a malformed
+ * part and a custom rule's pcre2 limit is a SCAN_ERROR: log those here.
+ */
+static void
+log_bounds(struct scan_ctx *ctx, const struct findings *fs)
+{
+	const struct finding	*f;
+	size_t			 i;
+
+	for (i = 0; i < fs->n; i++) {
+		f = &fs->v[i];
+		if (strcmp(f->rule, "MIME_LIMIT") == 0 ||
+		    strcmp(f->rule, "OFFICE_MALFORMED") == 0 ||
+		    strcmp(f->rule, "ARCHIVE_PASSWORD_UNKNOWN") == 0 ||
+		    strcmp(f->rule, "SCAN_ERROR") == 0)
+			scan_log(ctx, LOG_INFO, "%s %s: %s", f->rule,
+			    *f->part != '\0' ? f->part : "-", f->detail);
+	}
+}
+
 struct attach_walk {
 	struct scan_ctx	*ctx;
 	enum lw_err	 err;
@@ -173,6 +198,8 @@ judge_policy(struct scan_ctx *ctx, const struct message *msg,
 	enum lw_err	 e;
 
 	e = hijack_scan(ctx, msg, p, content, &sig);
+	if (e == LW_OK)
+		log_bounds(ctx, &sig);
 	if (e == LW_OK)
 		e = findings_append(&all, content);
 	if (e == LW_OK)
@@ -273,6 +300,7 @@ scan_message_opts(const unsigned char *raw, size_t len,
 	mime_visit(res->msg, visit_attachment, &walk);
 	if ((e = walk.err) != LW_OK)
 		goto out;
+	log_bounds(&ctx, &content);
 
 	/* One verdict per distinct recipient policy; the worst wins. */
 	n = env != NULL && env->nrcpts > 0 && (opts == NULL ||

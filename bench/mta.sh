@@ -1,0 +1,107 @@
+#!/bin/sh
+# bench/mta.sh OUT CONF SESSIONS COPIES FILE...: the MTA benchmark.
+# smtp-source sends COPIES of each FILE over SESSIONS parallel sessions
+# into a private Postfix on 127.0.0.1 that relays everything to
+# smtp-sink; once with no milter, once with lurewall-milter (config
+# CONF, quarantine under OUT/mta) in smtpd_milters.  The rate is what
+# the SMTP client sees: messages whose DATA Postfix acknowledged (after
+# the milter's end-of-message reply) per second.  Writes OUT/mta.csv
+# (mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes); the
+# milter's peak RSS is VmHWM from /proc after its run.
+#
+# Uses t/lib-postfix.sh (private Postfix, free ports, bounded waits,
+# cleanup on exit).  Needs root.
+set -u
+OUT=$1 CONF=$2 SESSIONS=$3 COPIES=$4
+shift 4
+LW_TOP=$(cd "$(dirname "$0")/.." && pwd)
+export LW_TOP
+. "$LW_TOP/t/lib.sh"
+. "$LW_TOP/t/lib-postfix.sh"
+BOUND=120
+
+M=$OUT/mta
+rm -rf "$M"
+mkdir -p "$M/lf" "$M/milter/conf"
+lw_trap
+
+# smtp-source appends CRLF to each line it reads: give it LF files.
+largest=0
+n=0
+for f in "$@"; do
+	n=$((n + 1))
+	tr -d '\r' <"$f" >"$M/lf/$n.eml"
+	basename "$f" >>"$M/lf/names"
+	sz=$(wc -c <"$f")
+	[ "$sz" -gt "$largest" ] && largest=$sz
+done
+nfiles=$n
+
+# A discarding sink (no -d: nothing written to disk, the same for both
+# runs); sink_stop from lib-postfix.sh stops it.
+SINK_PORT=$(free_port)
+/usr/sbin/smtp-sink -u postfix 127.0.0.1:"$SINK_PORT" 256 \
+    >"$M/sink.log" 2>&1 &
+SINK_PID=$!
+wait_for 10 port_open "$SINK_PORT" || bail "smtp-sink did not start"
+
+now() { date +%s.%N; }
+
+# send MODE: every file, COPIES times, SESSIONS at once; one CSV line.
+send() {
+	_t0=$(now)
+	_i=1
+	while [ "$_i" -le "$nfiles" ]; do
+		_f0=$(now)
+		bounded /usr/sbin/smtp-source -A -s "$SESSIONS" -m "$COPIES" \
+		    -M client.lurewall.test -f john.smith@partner.example.com \
+		    -t "$RCPT" -F "$M/lf/$_i.eml" 127.0.0.1:"$PF_PORT" \
+		    >>"$M/smtp-source.log" 2>&1 ||
+		    { echo "mta: smtp-source failed (see $M/smtp-source.log)" >&2;
+		    return 1; }
+		awk -v m="$1" -v f="$(sed -n "${_i}p" "$M/lf/names")" \
+		    -v t0="$_f0" -v t1="$(now)" 'BEGIN {
+			printf "%s,%s,%.3f\n", m, f, t1 - t0 }' >>"$OUT/mta-files.csv"
+		_i=$((_i + 1))
+	done
+	_t1=$(now)
+	_hwm=0
+	if [ "$1" = lurewall ]; then
+		_hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$MILTER_PID/status")
+	fi
+	awk -v m="$1" -v n=$((nfiles * COPIES)) -v t0="$_t0" -v t1="$_t1" \
+	    -v hwm="$_hwm" -v big="$largest" 'BEGIN {
+		printf "%s,%d,%.3f,%.1f,%d,%d\n", m, n, t1 - t0, n / (t1 - t0),
+		    hwm, big }' >>"$OUT/mta.csv"
+}
+RCPT=sato@example.co.jp
+
+echo "mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes" \
+    >"$OUT/mta.csv"
+echo "mode,file,seconds" >"$OUT/mta-files.csv"
+
+# 1. Postfix alone.
+pf_start "$M/plain" ""
+send postfix || exit 1
+pf_stop
+
+# 2. Postfix with lurewall (quarantine on disk, as in production).
+cp -R "$CONF/." "$M/milter/conf/"
+echo "quarantine_dir: $M/quarantine" >>"$M/milter/conf/lurewall.yaml"
+MPORT=$(free_port)
+milter_start "$M/milter" "inet:$MPORT@127.0.0.1"
+pf_start "$M/lw" "inet:$MPORT@127.0.0.1"
+send lurewall || exit 1
+pf_stop
+judged=$(grep -c 'action=' "$MILTER_LOG")
+milter_stop
+
+awk -F, -v judged="$judged" 'NR > 1 {
+	printf "%-9s %6d messages in %7.2f s: %7.1f msg/s", $1, $2, $3, $4
+	if ($1 == "lurewall")
+		printf "   milter peak RSS %.1f MB, %d verdicts logged", $5 / 1024, judged
+	printf "\n"
+	r[$1] = $4
+}
+END { printf "ratio: Postfix+lurewall / Postfix alone = %.0f%%\n",
+    100 * r["lurewall"] / r["postfix"] }' "$OUT/mta.csv"

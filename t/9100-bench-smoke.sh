@@ -1,0 +1,35 @@
+#!/bin/sh
+# 9100-bench-smoke: bench/lwbench answers --help and scans a corpus
+# message once with the shipped config (one pass, no timing asserted).
+. "${LW_TOP:-.}/t/lib.sh"
+BOUND=60
+
+T=$(tmpdir 9100-bench-smoke)
+if ! [ -x "$LW_TOP/bench/lwbench" ]; then
+	(cd "$LW_TOP" && make bench/lwbench) >"$T/make.out" 2>&1 ||
+	    { cat "$T/make.out"; bail "cannot build bench/lwbench"; }
+fi
+B=$LW_TOP/bench/lwbench
+
+out=$(bounded "$B" --help 2>&1)
+ok $? "lwbench --help exits 0"
+like '^usage: lwbench' "$out" "--help prints the usage"
+
+mkdir -p "$T/conf/policy.d"
+printf 'policy_dir: policy.d\n' >"$T/conf/lurewall.yaml"
+cp "$LW_TOP/conf/policy.d/default.yaml" "$T/conf/policy.d/"
+cp "$CORPUS/scenario-policy.yaml" "$T/conf/policy.d/example.co.jp.yaml"
+out=$(bounded "$B" -c "$T/conf/lurewall.yaml" -r sato@example.co.jp -t 1 \
+    -d 0 -s smoke -o "$T/out.csv" \
+    "$CORPUS/messages/lure-03-zipcrypto-docm-pw-ja.eml" \
+    "$CORPUS/messages/benign-04-newsletter.eml" 2>"$T/err")
+ok $? "one pass over two corpus messages"
+like '^smoke +1 +2 ' "$out" "a table row for the set"
+like ' 1/2 *$' "$out" "the lure is flagged, the newsletter is not"
+csv=$(cat "$T/out.csv")
+like '^set,threads,files,' "$csv" "CSV header"
+like '^smoke,1,2,[0-9]+,2,' "$csv" "CSV row: two scans"
+
+bounded "$B" -t 0 x.eml >/dev/null 2>&1
+is 2 $? "a bad thread count is a usage error"
+done_testing
