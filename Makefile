@@ -72,6 +72,7 @@ LIB_OBJS += milter/verdict.o
 LIB_OBJS += milter/scan.o
 LIB_OBJS += milter/quarantine.o
 LIB_OBJS += milter/splitppap.o
+LIB_OBJS += milter/outbreak.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 
@@ -82,6 +83,7 @@ MILTER_OBJS += milter/daemon.o
 CLI_OBJS =
 CLI_OBJS += milter/cli.o
 CLI_OBJS += milter/cli_quarantine.o
+CLI_OBJS += milter/cli_outbreak.o
 
 LIB = milter/liblurewall.a
 PROGRAMS = lurewall-milter lurewall

@@ -1,7 +1,7 @@
 /*
  * cli.c: `lurewall`, the admin's command-line tool.  One table of verbs:
  * scan (the daemon's engine, offline), check-config, quarantine ...,
- * version.  Exit codes: scan 0 accept, 1 tag/quarantine/reject,
+ * outbreak list|clear, version.  Exit codes: scan 0 accept, 1 tag/quarantine/reject,
  * 2 error; other verbs 0 ok, 2 usage or config error (quarantine verbs
  * document their own in lurewall(8)).
  */
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_outbreak.h"
 #include "cli_quarantine.h"
 #include "config.h"
 #include "filetype.h"
@@ -388,6 +389,17 @@ cmd_quarantine(int argc, char **argv)
 }
 
 static int
+cmd_outbreak(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: lurewall outbreak list [--json] | "
+		    "clear SENDER\n");
+		return EXIT_TROUBLE;
+	}
+	return cli_outbreak(argc - 1, argv + 1, config_path(NULL));
+}
+
+static int
 cmd_version(int argc, char **argv)
 {
 	printf("lurewall %s\n", LW_VERSION);
@@ -404,6 +416,7 @@ static const struct verb {
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
 	{ "quarantine", cmd_quarantine,
 	    "quarantine list|show|release|delete|purge|stats|verify ..." },
+	{ "outbreak", cmd_outbreak, "outbreak list [--json] | clear SENDER" },
 	{ "version", cmd_version, "version" },
 };
 

@@ -8,6 +8,10 @@
  * Every key is optional; unknown keys are errors, so a typo never
  * silently keeps a default.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -15,12 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include "config.h"
+#include "outbreak.h"
 #include "yamlutil.h"
 
 #define CONFIG_MAX_BYTES	(1 << 20)
+#define CONFIG_MAX_NETWORKS	10000	/* internal_networks entries */
+#define CONFIG_MAX_DAEMONS	100	/* outbound_daemon_names entries */
 
 static const struct {
 	const char	*name;
@@ -78,7 +86,9 @@ static const struct {
 
 static const char *const top_keys[] = {
 	"socket", "user", "pidfile", "syslog_facility", "on_error",
-	"quarantine_dir", "policy_dir", "submit_command", "limits", NULL
+	"quarantine_dir", "policy_dir", "submit_command", "limits",
+	"outbound_daemon_names", "internal_networks", "alert_command",
+	"outbreak_dir", NULL
 };
 
 void
@@ -94,6 +104,10 @@ config_free(struct config *c)
 	free(c->quarantine_dir);
 	free(c->policy_dir);
 	free(c->submit_command);
+	y_strlist_free(c->outbound_daemon_names, c->noutbound_daemon_names);
+	free(c->internal_networks);
+	free(c->alert_command);
+	free(c->outbreak_dir);
 	free(c);
 }
 
@@ -260,6 +274,193 @@ load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
 	return LW_OK;
 }
 
+bool
+config_cidr_parse(const char *s, struct lw_cidr *out)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long	 bits;
+	unsigned	 max, i;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->af = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->af = AF_INET6;
+		max = 128;
+	} else
+		return false;
+	if (slash == NULL)
+		bits = max;
+	else {
+		if (*slash < '0' || *slash > '9')
+			return false;
+		errno = 0;
+		bits = strtoul(slash, &end, 10);
+		if (errno != 0 || *end != '\0' || bits > max)
+			return false;
+	}
+	out->bits = (unsigned)bits;
+	/* Clear the host bits so that matching compares whole bytes. */
+	for (i = 0; i < 16; i++) {
+		if (i * 8 >= bits)
+			out->addr[i] = 0;
+		else if (i * 8 + 8 > bits)
+			out->addr[i] &= (unsigned char)(0xff << (8 - (bits - i * 8)));
+	}
+	return true;
+}
+
+static bool
+cidr_match(const struct lw_cidr *n, int af, const unsigned char *a)
+{
+	unsigned	full = n->bits / 8, rest = n->bits % 8;
+
+	if (n->af != af)
+		return false;
+	if (memcmp(n->addr, a, full) != 0)
+		return false;
+	return rest == 0 ||
+	    (a[full] & (unsigned char)(0xff << (8 - rest))) == n->addr[full];
+}
+
+bool
+config_internal_addr(const struct config *c, const char *addr)
+{
+	unsigned char	 a[16];
+	char		 buf[INET6_ADDRSTRLEN + 1];
+	size_t		 len, i;
+	int		 af;
+
+	if (c == NULL || addr == NULL || c->ninternal_networks == 0)
+		return false;
+	if (strncasecmp(addr, "IPv6:", 5) == 0)
+		addr += 5;
+	len = strlen(addr);
+	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
+		addr++;
+		len -= 2;
+	}
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, addr, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, buf, a) == 1) {
+		af = AF_INET6;
+		/* ::ffff:a.b.c.d is the IPv4 client a.b.c.d */
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)a)) {
+			memmove(a, a + 12, 4);
+			af = AF_INET;
+		}
+	} else
+		return false;
+	for (i = 0; i < c->ninternal_networks; i++)
+		if (cidr_match(&c->internal_networks[i], af, a))
+			return true;
+	return false;
+}
+
+static enum lw_err
+load_networks(const struct ydoc *d, const struct ynode *n, struct config *c,
+    char *err, size_t errlen)
+{
+	struct lw_cidr	*v;
+	char		 path[64], *s;
+	size_t		 i;
+	enum lw_err	 e;
+
+	if (n->kind != YNODE_SEQ)
+		return yerr(d, n, "internal_networks", err, errlen,
+		    "expected a list of networks (ADDR/BITS), got %s",
+		    y_kindname(n));
+	if (n->n > CONFIG_MAX_NETWORKS)
+		return yerr(d, n, "internal_networks", err, errlen,
+		    "at most %d networks", CONFIG_MAX_NETWORKS);
+	if ((v = calloc(n->n + 1, sizeof(*v))) == NULL)
+		return LW_ENOMEM;
+	for (i = 0; i < n->n; i++) {
+		snprintf(path, sizeof(path), "internal_networks[%zu]", i);
+		if ((e = y_string(d, n->v[i], path, &s, err, errlen)) !=
+		    LW_OK) {
+			free(v);
+			return e;
+		}
+		if (!config_cidr_parse(s, &v[i])) {
+			e = yerr(d, n->v[i], path, err, errlen, "\"%s\" is not "
+			    "an IPv4 or IPv6 network (ADDR/BITS)", s);
+			free(s);
+			free(v);
+			return e;
+		}
+		free(s);
+	}
+	free(c->internal_networks);
+	c->internal_networks = v;
+	c->ninternal_networks = n->n;
+	return LW_OK;
+}
+
+static enum lw_err
+load_daemon_names(const struct ydoc *d, const struct ynode *n,
+    struct config *c, char *err, size_t errlen)
+{
+	char		**v;
+	size_t		  nv, i;
+	enum lw_err	  e;
+
+	if ((e = y_strlist(d, n, "outbound_daemon_names", &v, &nv, err,
+	    errlen)) != LW_OK)
+		return e;
+	for (i = 0; i < nv; i++)
+		if (*v[i] == '\0' || strpbrk(v[i], " \t\r\n") != NULL ||
+		    nv > CONFIG_MAX_DAEMONS) {
+			y_strlist_free(v, nv);
+			return yerr(d, nv > CONFIG_MAX_DAEMONS ? n : n->v[i],
+			    "outbound_daemon_names", err, errlen,
+			    nv > CONFIG_MAX_DAEMONS ? "too many names" :
+			    "a name is one word");
+		}
+	y_strlist_free(c->outbound_daemon_names, c->noutbound_daemon_names);
+	c->outbound_daemon_names = v;
+	c->noutbound_daemon_names = nv;
+	return LW_OK;
+}
+
+static enum lw_err
+load_alert(const struct ydoc *d, const struct ynode *root, const char *dir,
+    struct config *c, char *err, size_t errlen)
+{
+	const struct ynode	*n = y_get(root, "alert_command");
+	const char		*why;
+	char			*prog;
+	size_t			 w;
+	enum lw_err		 e;
+
+	if (n == NULL)
+		return LW_OK;
+	if ((e = get_str(d, root, "alert_command", &c->alert_command, true,
+	    err, errlen)) != LW_OK || c->alert_command == NULL)
+		return e;
+	if ((why = outbreak_alert_check(c->alert_command)) != NULL)
+		return yerr(d, n, "alert_command", err, errlen, "%s", why);
+	w = strspn(c->alert_command, " \t");
+	if (c->alert_command[w] == '/')
+		return LW_OK;
+	/* A relative program resolves like any other path. */
+	if ((prog = y_path_resolve(dir, c->alert_command + w)) == NULL)
+		return LW_ENOMEM;
+	free(c->alert_command);
+	c->alert_command = prog;
+	return LW_OK;
+}
+
 static enum lw_err
 config_fill(struct config *c, const struct ydoc *d, const char *dir,
     char *err, size_t errlen)
@@ -351,6 +552,24 @@ config_fill(struct config *c, const struct ydoc *d, const char *dir,
 		}
 	}
 
+	if ((n = y_get(root, "internal_networks")) != NULL &&
+	    !y_isnull(n) &&
+	    (e = load_networks(d, n, c, err, errlen)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "outbound_daemon_names")) != NULL &&
+	    !y_isnull(n) &&
+	    (e = load_daemon_names(d, n, c, err, errlen)) != LW_OK)
+		return e;
+	if ((e = load_alert(d, root, dir, c, err, errlen)) != LW_OK)
+		return e;
+	if ((e = get_path(d, root, "outbreak_dir", dir, &c->outbreak_dir,
+	    false, err, errlen)) != LW_OK)
+		return e;
+	/* Default: beside the held messages, owned by the same user. */
+	if (c->outbreak_dir == NULL && lw_asprintf(&c->outbreak_dir, "%s/%s",
+	    c->quarantine_dir, CONFIG_OUTBREAK_SUBDIR) != LW_OK)
+		return LW_ENOMEM;
+
 	return load_limits(d, y_get(root, "limits"), &c->limits, err,
 	    errlen);
 }
@@ -426,6 +645,24 @@ config_print(const struct config *c, FILE *f)
 	print_kv(f, "quarantine_dir", c->quarantine_dir);
 	print_kv(f, "policy_dir", c->policy_dir);
 	print_kv(f, "submit_command", c->submit_command);
+	fputs("outbound_daemon_names: [", f);
+	for (i = 0; i < c->noutbound_daemon_names; i++) {
+		fputs(i ? ", " : "", f);
+		y_print_str(f, c->outbound_daemon_names[i]);
+	}
+	fputs("]\ninternal_networks: [", f);
+	for (i = 0; i < c->ninternal_networks; i++) {
+		char	buf[INET6_ADDRSTRLEN];
+
+		if (inet_ntop(c->internal_networks[i].af,
+		    c->internal_networks[i].addr, buf, sizeof(buf)) == NULL)
+			strcpy(buf, "?");
+		fprintf(f, "%s\"%s/%u\"", i ? ", " : "", buf,
+		    c->internal_networks[i].bits);
+	}
+	fputs("]\n", f);
+	print_kv(f, "alert_command", c->alert_command);
+	print_kv(f, "outbreak_dir", c->outbreak_dir);
 	fprintf(f, "limits:\n");
 	for (i = 0; i < NLIMITS; i++) {
 		fprintf(f, "  %s: ", limit_keys[i].name);

@@ -10,6 +10,13 @@
 
 #include "lurewall.h"
 
+/* One internal_networks entry: address family, network bytes, prefix. */
+struct lw_cidr {
+	int		 af;		/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* network order, host bits cleared */
+	unsigned	 bits;		/* prefix length */
+};
+
 enum on_error {
 	ONERR_TEMPFAIL = 0,
 	ONERR_ACCEPT
@@ -27,6 +34,14 @@ struct config {
 	char		*policy_dir;
 	char		*submit_command;	/* release: argv template */
 	struct limits	 limits;
+
+	/* Outbound mail (issue 11): what makes a message outbound. */
+	char		**outbound_daemon_names;	/* {daemon_name} values */
+	size_t		  noutbound_daemon_names;
+	struct lw_cidr	 *internal_networks;		/* client addresses */
+	size_t		  ninternal_networks;
+	char		 *alert_command;	/* argv template or NULL */
+	char		 *outbreak_dir;		/* breaker state */
 };
 
 /* Load path; on error LW_EINVAL and err "FILE:LINE:COL: KEY: message". */
@@ -45,11 +60,23 @@ enum lw_err	 config_submit_argv(const struct config *, const char *sender,
 		    char *const *rcpts, size_t nrcpts, char ***argv);
 void		 config_argv_free(char **);
 
+/*
+ * True when addr (a textual IPv4 or IPv6 address as in {client_addr},
+ * optionally "IPv6:"-prefixed or in brackets) lies in one of the
+ * config's internal_networks.  An IPv4-mapped IPv6 address counts as
+ * its IPv4 address.
+ */
+bool		 config_internal_addr(const struct config *, const char *addr);
+/* Parse "ADDR/BITS" or "ADDR" (a host) into *out; false if malformed. */
+bool		 config_cidr_parse(const char *s, struct lw_cidr *out);
+
 /* Built-in defaults (also what conf/lurewall.yaml documents). */
 #define CONFIG_DEFAULT_SOCKET	"unix:/var/spool/postfix/lurewall/lurewall.sock"
 #define CONFIG_DEFAULT_QDIR	"/var/lib/lurewall/quarantine"
 #define CONFIG_DEFAULT_POLICYDIR "policy.d"
 #define CONFIG_DEFAULT_SUBMIT	"/usr/sbin/sendmail -G -i -f %f -- %r"
+
+#define CONFIG_OUTBREAK_SUBDIR	"outbreak"	/* in quarantine_dir */
 
 #define LW_DEFAULT_CONFIG	SYSCONFDIR "/lurewall/lurewall.yaml"
 

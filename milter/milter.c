@@ -38,7 +38,9 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "mime.h"
 #include "msgbuf.h"
+#include "outbreak.h"
 #include "policy.h"
 #include "quarantine.h"
 #include "scan.h"
@@ -82,6 +84,7 @@ struct msgctx {
 	size_t		 nreleased;
 	bool		 failed;	/* internal error: on_error at eom */
 	bool		 limit_logged;
+	bool		 outbound;	/* issue 11: logged direction=outbound */
 };
 
 struct connctx {
@@ -324,10 +327,11 @@ log_verdict(int prio, const struct msgctx *m, const char *action, int score,
 
 	log_msg(prio, qid_of(m),
 	    "from=<%s> rcpts=%s size=%" PRIu64 " score=%d action=%s "
-	    "rules=%s scan_ms=%" PRIu64 "%s%s",
+	    "rules=%s scan_ms=%" PRIu64 "%s%s%s",
 	    from != NULL ? from : "?", rcpts != NULL ? rcpts : "?",
 	    m->mb.seen, score, action,
 	    rules != NULL && *rules != '\0' ? rules : "-", ms,
+	    m->outbound ? " direction=outbound" : "",
 	    extra != NULL ? " " : "", extra != NULL ? extra : "");
 	free(from);
 	free(rcpts);
@@ -944,6 +948,160 @@ apply(SMFICTX *ctx, const struct connctx *c, struct msgctx *m,
 }
 
 /*
+ * --- Outbound mail and the outbreak breaker (issue 11; outbreak.c) ---
+ * Mail our own users send is judged by the sender's domain's policy.
+ * A lure-like message is stored in the quarantine and discarded (never
+ * sent; Postfix hold when there is no quarantine), and so is every
+ * message of a sender that tripped the breaker (or it is tempfailed,
+ * per the policy's outbound.action), until `lurewall outbreak clear`.
+ */
+
+/* The policy of the sender's domain: envelope sender, else From. */
+static const struct policy *
+sender_policy(const struct msgctx *m, const unsigned char *raw, size_t len)
+{
+	const struct policyset	*ps = m->snap->ps;
+	const struct policy	*p = ps->def;
+	const char		*at = m->env.mail_from != NULL ?
+				    strrchr(m->env.mail_from, '@') : NULL;
+	struct findings		 fs = { 0 };
+	struct message		*msg = NULL;
+
+	if (at != NULL)
+		return policyset_for_domain(ps, at + 1);
+	if (mime_parse(raw, len, &m->snap->cfg->limits, &fs, &msg) == LW_OK &&
+	    msg != NULL && msg->from.domain != NULL)
+		p = policyset_for_domain(ps, msg->from.domain);
+	mime_free(msg);
+	findings_free(&fs);
+	return p;
+}
+
+/* Store and discard (or Postfix hold without a store). */
+static sfsistat
+outbound_hold(SMFICTX *ctx, struct msgctx *m, struct scan_result *res,
+    const unsigned char *raw, size_t len, const char *why)
+{
+	struct verdict	*v = res->verdict;
+	char		 id[QUARANTINE_ID_MAX];
+	char		*extra = NULL;
+	sfsistat	 rc = SMFIS_DISCARD;
+	enum lw_err	 e;
+
+	v->action = ACT_QUARANTINE;
+	if (m->snap->q == NULL) {
+		if (hold(ctx, v) != LW_OK)
+			return on_error(ctx, m, "smfi_quarantine failed");
+		rc = SMFIS_ACCEPT;
+		if (lw_asprintf(&extra, "then=hold %s", why) != LW_OK)
+			extra = NULL;
+	} else if ((e = quarantine_store(m->snap->q, raw, len, &m->env, res,
+	    id)) != LW_OK) {
+		log_msg(LOG_ERR, qid_of(m), "quarantine store failed: %s: "
+		    "tempfail", lw_strerror(e));
+		if (lw_asprintf(&extra, "then=tempfail error=\"quarantine "
+		    "store: %s\" %s", lw_strerror(e), why) != LW_OK)
+			extra = NULL;
+		rc = tempfail(ctx);
+	} else if (lw_asprintf(&extra, "then=discard quarantine_id=%s %s", id,
+	    why) != LW_OK)
+		extra = NULL;
+	log_verdict(LOG_NOTICE, m, verdict_action_name(v->action), v->score, v->rules,
+	    res->elapsed_ms, extra);
+	free(extra);
+	return rc;
+}
+
+static sfsistat
+outbound_eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m,
+    const unsigned char *raw, size_t len)
+{
+	const struct config	*cfg = m->snap->cfg;
+	const struct policy	*p;
+	struct scan_opts	 opts;
+	struct scan_result	 res;
+	struct outbreak_store	*st;
+	struct outbreak_result	 ob;
+	struct outbreak_alert	 al;
+	const char		*rule = NULL, *act;
+	char			*key = NULL, *skey = NULL, *why = NULL;
+	bool			 lure;
+	sfsistat		 rc;
+	enum lw_err		 e;
+
+	m->outbound = true;
+	p = sender_policy(m, raw, len);
+	act = p->outbound.action == OUTBOUND_TEMPFAIL ? "tempfail" : "hold";
+	memset(&opts, 0, sizeof(opts));
+	opts.policy = p;
+	memset(&res, 0, sizeof(res));
+	memset(&ob, 0, sizeof(ob));
+	e = scan_message_opts(raw, len, &m->env, &cfg->limits, m->snap->ps,
+	    &opts, &res);
+	if (e != LW_OK || res.verdict == NULL) {
+		scan_result_free(&res);
+		return on_error(ctx, m, e != LW_OK ? lw_strerror(e) :
+		    "scan returned no verdict");
+	}
+	lure = outbreak_lure_like(res.verdict, &rule);
+	if ((key = outbreak_sender_key(&m->env)) != NULL) {
+		if ((e = outbreak_file_open(cfg->outbreak_dir, &st)) ==
+		    LW_OK) {
+			e = outbreak_account(st, key, &p->outbound, lure,
+			    m->env.rcpts, m->env.nrcpts, time(NULL), &ob);
+			outbreak_close(st);
+		}
+		if (e != LW_OK) {
+			log_msg(LOG_ERR, qid_of(m), "outbreak store %s: %s: %s",
+			    cfg->outbreak_dir, lw_strerror(e), strerror(errno));
+			rc = on_error(ctx, m, "outbreak store failed");
+			goto out;
+		}
+		skey = lw_sanitize(key, strlen(key), LOG_FIELD_MAX);
+	}
+	if (ob.state == OB_TRIPPED_NOW) {
+		al.sender = key;
+		al.reason = ob.reason;
+		al.action = act;
+		al.lures = ob.lures;
+		al.new_rcpts = ob.new_rcpts;
+		al.window = p->outbound.window;
+		al.tripped = ob.tripped;
+		outbreak_alert(cfg, qid_of(m), &al);
+	}
+	if (ob.state != OB_FLOWING && lw_asprintf(&why, "outbreak=%s "
+	    "sender=<%s> reason=%s lures=%u new_rcpts=%u%s%s",
+	    ob.state == OB_TRIPPED_NOW ? "tripped" : "held",
+	    skey != NULL ? skey : "?", ob.reason, ob.lures, ob.new_rcpts,
+	    lure ? " lure=" : "", lure ? rule : "") != LW_OK)
+		why = NULL;
+	if (ob.state == OB_FLOWING && lure && lw_asprintf(&why, "lure=%s "
+	    "sender=<%s>", rule, skey != NULL ? skey : "") != LW_OK)
+		why = NULL;
+	if (lure || (ob.state != OB_FLOWING &&
+	    p->outbound.action == OUTBOUND_HOLD))
+		/* A lure is never sent, not even later: no tempfail. */
+		rc = outbound_hold(ctx, m, &res, raw, len,
+		    why != NULL ? why : "outbreak=?");
+	else if (ob.state != OB_FLOWING) {
+		log_verdict(LOG_NOTICE, m, "tempfail", res.verdict->score,
+		    res.verdict->rules, res.elapsed_ms, why);
+		smfi_setreply(ctx, "451", "4.7.1", "lurewall: mail of this "
+		    "sender is held, please contact your administrator");
+		rc = SMFIS_TEMPFAIL;
+	} else
+		rc = apply(ctx, c, m, &res, raw, len);
+out:
+	free(why);
+	free(skey);
+	free(key);
+	scan_result_free(&res);
+	return rc;
+}
+
+/* --- end of outbound --- */
+
+/*
  * ---- split PPAP (splitppap.c; lurewall-milter(8)) ----
  * A pending message: stored by splitppap_eom; the MTA discards it, or
  * holds it with quarantine.then hold.  reject would make the sender
@@ -1039,6 +1197,9 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 	}
 	m->env.truncated = m->mb.truncated;
 	m->env.orig_len = m->mb.seen;
+	/* issue 11: mail our users send (outbound_eom above) */
+	if (outbreak_direction(m->snap->cfg, &m->env) != OUT_NONE)
+		return outbound_eom(ctx, c, m, raw, len);
 	memset(&res, 0, sizeof(res));
 	e = scan_message(raw, len, &m->env, &m->snap->cfg->limits,
 	    m->snap->ps, &res);

@@ -40,6 +40,8 @@
 #define SCORE_MIN		(-10000)
 #define SCORE_MAX		10000
 #define THRESHOLD_MAX		1000000
+#define OUTBOUND_WINDOW_MAX	(7 * 24 * 3600)	/* seconds */
+#define OUTBOUND_COUNT_MAX	100000
 
 #define DEFAULT_REJECT_TEXT \
 	"5.7.1 Message rejected by lurewall: suspected malware lure"
@@ -52,7 +54,9 @@ static const char *const policy_keys[] = {
 	"domains", "thresholds", "scores", "tag", "reject_text", "quarantine",
 	"macro_senders", "internal_domains", "staff_names",
 	"staff_names_file", "correspondents", "correspondents_file",
-	"reply_prefixes", "trusted_senders", "rules", "split_password", NULL
+	"reply_prefixes", "trusted_senders", "rules",
+	"outbound", "split_password",
+	NULL
 };
 
 /* What one load needs to report errors and find files. */
@@ -235,6 +239,7 @@ policy_copy(const struct policy *s, struct policy **out)
 	p->quarantine_then = s->quarantine_then;
 	p->split_wait = s->split_wait;
 	p->split_on_timeout = s->split_on_timeout;
+	p->outbound = s->outbound;
 	if ((s->subject_prefix != NULL &&
 	    (p->subject_prefix = strdup(s->subject_prefix)) == NULL) ||
 	    (p->reject_text = strdup(s->reject_text)) == NULL ||
@@ -389,6 +394,10 @@ policy_builtin(struct policy **out)
 	p->th_reject = 50;
 	p->tag_headers = true;
 	p->quarantine_then = QTHEN_DISCARD;
+	p->outbound.window = 600;
+	p->outbound.max_lures = 3;
+	p->outbound.max_new_rcpts = 200;
+	p->outbound.action = OUTBOUND_HOLD;
 	if ((p->reject_text = strdup(DEFAULT_REJECT_TEXT)) == NULL)
 		goto out_policy;
 	if ((p->scores = calloc(rules_nbuiltin, sizeof(*p->scores))) == NULL)
@@ -950,6 +959,85 @@ apply_split_password(const struct ydoc *d, const struct ynode *n,
 	return e;
 }
 
+/* "90", "90s", "10m", "2h", "1d" -> seconds in [1, OUTBOUND_WINDOW_MAX]. */
+static enum lw_err
+get_duration(const struct ydoc *d, const struct ynode *v, const char *path,
+    unsigned *out, struct loadctx *lc)
+{
+	unsigned long long	 n = 0, mul = 1;
+	const char		*s;
+	size_t			 i;
+
+	if (v->kind != YNODE_SCALAR || !v->plain)
+		return yerr(d, v, path, lc->err, lc->errlen,
+		    "expected a duration like 600, 90s, 10m, 2h or 1d");
+	s = v->str;
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 12; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	if (i > 0 && s[i] != '\0' && s[i + 1] == '\0') {
+		switch (s[i]) {
+		case 's': mul = 1; i++; break;
+		case 'm': mul = 60; i++; break;
+		case 'h': mul = 3600; i++; break;
+		case 'd': mul = 86400; i++; break;
+		}
+	}
+	if (i == 0 || s[i] != '\0' || v->len != i)
+		return yerr(d, v, path, lc->err, lc->errlen,
+		    "expected a duration like 600, 90s, 10m, 2h or 1d");
+	if (n == 0 || n > OUTBOUND_WINDOW_MAX / mul)
+		return yerr(d, v, path, lc->err, lc->errlen,
+		    "must be 1s to 7d");
+	*out = (unsigned)(n * mul);
+	return LW_OK;
+}
+
+static enum lw_err
+apply_outbound(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	static const char *const keys[] = { "window", "max_lures",
+	    "max_new_rcpts", "action", NULL };
+	const struct ynode	*v;
+	long long		 ll;
+	char			*s;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "outbound", keys, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	if ((v = y_get(n, "window")) != NULL &&
+	    (e = get_duration(d, v, "outbound.window", &p->outbound.window,
+	    lc)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "max_lures")) != NULL) {
+		if ((e = y_int(d, v, "outbound.max_lures", 0,
+		    OUTBOUND_COUNT_MAX, &ll, lc->err, lc->errlen)) != LW_OK)
+			return e;
+		p->outbound.max_lures = (unsigned)ll;
+	}
+	if ((v = y_get(n, "max_new_rcpts")) != NULL) {
+		if ((e = y_int(d, v, "outbound.max_new_rcpts", 0,
+		    OUTBOUND_COUNT_MAX, &ll, lc->err, lc->errlen)) != LW_OK)
+			return e;
+		p->outbound.max_new_rcpts = (unsigned)ll;
+	}
+	if ((v = y_get(n, "action")) == NULL)
+		return LW_OK;
+	if ((e = y_string(d, v, "outbound.action", &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (strcmp(s, "hold") == 0)
+		p->outbound.action = OUTBOUND_HOLD;
+	else if (strcmp(s, "tempfail") == 0)
+		p->outbound.action = OUTBOUND_TEMPFAIL;
+	else
+		e = yerr(d, v, "outbound.action", lc->err, lc->errlen,
+		    "expected hold or tempfail");
+	free(s);
+	return e;
+}
+
 /* Replace a list field when the file sets it. */
 static enum lw_err
 apply_list(const struct ydoc *d, const struct ynode *root, const char *key,
@@ -1425,6 +1513,9 @@ policy_apply(const struct ydoc *d, struct policy *p,
 	if ((n = y_get(root, "split_password")) != NULL &&
 	    (e = apply_split_password(d, n, p, lc)) != LW_OK)
 		return e;
+	if ((n = y_get(root, "outbound")) != NULL &&
+	    (e = apply_outbound(d, n, p, lc)) != LW_OK)
+		return e;
 	if ((e = apply_list(d, root, "macro_senders", 'a', &p->macro_senders,
 	    &p->nmacro_senders, lc)) != LW_OK ||
 	    (e = apply_list(d, root, "trusted_senders", 'a',
@@ -1839,6 +1930,10 @@ policy_print(const struct policy *p, FILE *f)
 	fputs("correspondents_file: ", f);
 	y_print_str(f, p->correspondents_file);
 	fputc('\n', f);
+	fprintf(f, "outbound:\n  window: %u\n  max_lures: %u\n"
+	    "  max_new_rcpts: %u\n  action: %s\n", p->outbound.window,
+	    p->outbound.max_lures, p->outbound.max_new_rcpts,
+	    p->outbound.action == OUTBOUND_TEMPFAIL ? "tempfail" : "hold");
 	fputs(p->nrules ? "rules:\n" : "rules: []\n", f);
 	for (i = 0; i < p->nrules; i++) {
 		fprintf(f, "  - name: %s\n    where: ", p->rules[i].name);

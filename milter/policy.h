@@ -70,6 +70,21 @@ enum split_timeout {
 
 #define SPLIT_WAIT_DEFAULT	1800		/* 30m */
 #define SPLIT_WAIT_MAX		(30 * 86400)	/* 30d */
+/*
+ * outbound: (issue 11): the outbreak breaker for mail this domain's
+ * users send.  A count of 0 switches that counter off.
+ */
+enum outbound_action {
+	OUTBOUND_HOLD = 0,	/* store in the quarantine, then discard */
+	OUTBOUND_TEMPFAIL	/* 451: the sender's MTA keeps it queued */
+};
+
+struct outbound_policy {
+	unsigned	 window;	/* sliding window, seconds (600) */
+	unsigned	 max_lures;	/* lure-like messages that trip (3) */
+	unsigned	 max_new_rcpts;	/* new recipients that trip (200) */
+	enum outbound_action action;	/* for a tripped sender's mail */
+};
 
 struct policy {
 	char		 *name;		/* file name without .yaml */
@@ -109,6 +124,7 @@ struct policy {
 	/* split_password: hold for the password mail; wait 0 = off */
 	unsigned	  split_wait;		/* seconds */
 	enum split_timeout split_on_timeout;
+	struct outbound_policy outbound;
 };
 
 /* One listed domain; the index is sorted by domain. */

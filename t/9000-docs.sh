@@ -22,7 +22,7 @@
 #                code's default.
 #   options      the getopt string of milter/daemon.c, each letter an
 #                ".It Fl X" of lurewall-milter(8).
-#   verbs        the verbs[] tables of milter/cli.c and
+#   verbs        the verbs[] tables of milter/cli.c, milter/cli_outbreak.c and
 #                milter/cli_quarantine.c ({ "verb", cmd_...), each an
 #                ".It Cm VERB" of lurewall(8), and every long option of
 #                their struct option tables as "Fl -NAME".
@@ -204,17 +204,17 @@ is "" "$(sed -n 's/^\.It Fl \([A-Za-z]\)\( .*\)\{0,1\}$/\1/p' "$MIL" |
 
 # --- lurewall verbs and options
 CLI=$M/lurewall.8
-for f in cli.c cli_quarantine.c; do
+for f in cli.c cli_quarantine.c cli_outbreak.c; do
 	sed -n 's/^[ \t]*{ "\([a-z-]*\)", cmd_[a-z_]*,.*/\1/p' "$SRC/$f"
 done > "$T/verbs"
 ok $([ "$(wc -l < "$T/verbs")" -ge 11 ]; echo $?) \
-    "read $(wc -l < "$T/verbs" | tr -d ' ') verbs from cli.c and cli_quarantine.c"
+    "read $(wc -l < "$T/verbs" | tr -d ' ') verbs from cli.c, cli_quarantine.c and cli_outbreak.c"
 while read -r v; do
 	grep -q "^\.It Cm $v\( \|$\)" "$CLI"
 	ok $? "lurewall(8): verb $v"
 done < "$T/verbs"
 sed -n 's/^[ \t]*{ "\([a-z-]*\)",[ \t]*\(no\|required\)_argument.*/\1/p' \
-    "$SRC/cli.c" "$SRC/cli_quarantine.c" | sort -u > "$T/longopts"
+    "$SRC/cli.c" "$SRC/cli_quarantine.c" "$SRC/cli_outbreak.c" | sort -u > "$T/longopts"
 ok $([ "$(wc -l < "$T/longopts")" -ge 10 ]; echo $?) "read the long options"
 while read -r o; do
 	grep -q "Fl -$o\( \|$\)" "$CLI"

@@ -1,0 +1,184 @@
+/*
+ * cli_outbreak.c: `lurewall outbreak list [--json]` and `lurewall
+ * outbreak clear SENDER`, on the breaker's store in the config's
+ * outbreak_dir (see outbreak.h).  The daemon reads the store for every
+ * outbound message, so a clear takes effect with the next message; no
+ * signal or restart is needed.
+ *
+ * list prints the tripped senders (sender, trip time, reason, counts,
+ * held messages), one line each, or one JSON object a line with
+ * --json; sender keys are attacker text and printed sanitized.  Exit
+ * codes: 0 ok, 1 clear found no tripped sender of that name, 2 usage,
+ * config or store error.
+ */
+#include <getopt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_outbreak.h"
+#include "config.h"
+#include "json.h"
+#include "outbreak.h"
+
+#define OCLI_OK		0
+#define OCLI_NOTFOUND	1
+#define OCLI_USAGE	2
+
+static void
+iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+static int
+cmd_list(int argc, char **argv, struct outbreak_store *st)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct outbreak_record	*v;
+	char			 when[64], *s;
+	size_t			 n, i, shown = 0;
+	bool			 json = false;
+	int			 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'j') {
+			fprintf(stderr, "usage: lurewall outbreak list "
+			    "[--json]\n");
+			return OCLI_USAGE;
+		}
+		json = true;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: lurewall outbreak list [--json]\n");
+		return OCLI_USAGE;
+	}
+	if (outbreak_list(st, time(NULL), &v, &n) != LW_OK) {
+		fprintf(stderr, "lurewall: outbreak list: %s\n",
+		    strerror(errno));
+		return OCLI_USAGE;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i].tripped == 0)
+			continue;
+		iso_time(v[i].tripped, when, sizeof(when));
+		if (json) {
+			fputc('{', stdout);
+			json_key(stdout, "sender", 1);
+			json_string(stdout, v[i].sender);
+			json_key(stdout, "tripped", 0);
+			printf("%lld", (long long)v[i].tripped);
+			json_key(stdout, "tripped_at", 0);
+			json_string(stdout, when);
+			json_key(stdout, "reason", 0);
+			json_string(stdout, v[i].reason);
+			json_key(stdout, "lures", 0);
+			printf("%u", v[i].trip_lures);
+			json_key(stdout, "new_rcpts", 0);
+			printf("%u", v[i].trip_new_rcpts);
+			json_key(stdout, "held", 0);
+			printf("%u", v[i].held);
+			json_key(stdout, "last", 0);
+			printf("%lld}\n", (long long)v[i].last);
+			continue;
+		}
+		if (shown++ == 0)
+			printf("%-24s %-10s %6s %9s %5s  %s\n", "TRIPPED",
+			    "REASON", "LURES", "NEW_RCPTS", "HELD", "SENDER");
+		s = lw_sanitize(v[i].sender, strlen(v[i].sender), 200);
+		printf("%-24s %-10s %6u %9u %5u  %s\n", when, v[i].reason,
+		    v[i].trip_lures, v[i].trip_new_rcpts, v[i].held,
+		    s != NULL ? s : "?");
+		free(s);
+	}
+	outbreak_records_free(v, n);
+	return fflush(stdout) == 0 ? OCLI_OK : OCLI_USAGE;
+}
+
+static int
+cmd_clear(int argc, char **argv, struct outbreak_store *st)
+{
+	char	*key, *s;
+	bool	 found = false;
+	int	 rc;
+
+	if (argc != 2 || *argv[1] == '\0') {
+		fprintf(stderr, "usage: lurewall outbreak clear SENDER\n");
+		return OCLI_USAGE;
+	}
+	/* Keys are stored lowercased, as outbreak_sender_key makes them. */
+	if ((key = strndup(argv[1], OUTBREAK_SENDER_MAX)) == NULL) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		return OCLI_USAGE;
+	}
+	lw_strlower(key);
+	s = lw_sanitize(key, strlen(key), 200);
+	if (outbreak_clear(st, key, time(NULL), &found) != LW_OK) {
+		fprintf(stderr, "lurewall: outbreak clear: %s\n",
+		    strerror(errno));
+		rc = OCLI_USAGE;
+	} else if (!found) {
+		fprintf(stderr, "lurewall: %s: not tripped\n",
+		    s != NULL ? s : "?");
+		rc = OCLI_NOTFOUND;
+	} else {
+		printf("cleared %s\n", s != NULL ? s : "?");
+		rc = OCLI_OK;
+	}
+	free(s);
+	free(key);
+	return rc;
+}
+
+static const struct verb {
+	const char	*name;
+	int		(*run)(int, char **, struct outbreak_store *);
+	const char	*usage;
+} verbs[] = {
+	{ "list", cmd_list, "list [--json]" },
+	{ "clear", cmd_clear, "clear SENDER" },
+};
+
+int
+cli_outbreak(int argc, char **argv, const char *config_path)
+{
+	struct config		*cfg = NULL;
+	struct outbreak_store	*st = NULL;
+	char			 err[1024];
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[0], verbs[i].name) == 0)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0])) {
+		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+			fprintf(stderr, "%s lurewall outbreak %s\n",
+			    i ? "      " : "usage:", verbs[i].usage);
+		return OCLI_USAGE;
+	}
+	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
+		fprintf(stderr, "lurewall: %s\n", err);
+		return OCLI_USAGE;
+	}
+	if (outbreak_file_open(cfg->outbreak_dir, &st) != LW_OK) {
+		fprintf(stderr, "lurewall: outbreak_dir %s: %s\n",
+		    cfg->outbreak_dir, strerror(errno));
+		config_free(cfg);
+		return OCLI_USAGE;
+	}
+	rc = verbs[i].run(argc, argv, st);
+	outbreak_close(st);
+	config_free(cfg);
+	return rc;
+}

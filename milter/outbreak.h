@@ -1,0 +1,243 @@
+/*
+ * outbreak.h: outbound mail and the outbreak breaker (issue 11).
+ *
+ * When Emotet owns a PC it mails lures to every past correspondent
+ * through the company's own submission service.  lurewall sees that
+ * mail first; this stage decides whether a message is outbound, whether
+ * it is lure-like, and keeps, per sender account, a sliding-window count
+ * of lure-like messages and of messages to recipients the sender never
+ * mailed before.  A sender whose count reaches the policy's maximum is
+ * "tripped": every further message of it is held (or tempfailed) until
+ * an admin clears it with `lurewall outbreak clear`.
+ *
+ * The counters live in a store behind struct outbreak_store_ops, so
+ * that several MX/submission hosts can later share one (a database, a
+ * key-value server).  The one built in is outbreak_file_open(): a
+ * directory of small per-sender files, safe with many milter threads
+ * (a process mutex) and with several processes (flock(2) on a lock
+ * file), written tmp + rename.  The daemon reads the store for every
+ * outbound message, so a clear by the CLI takes effect at once.
+ *
+ * Bounds: per sender at most OUTBREAK_KNOWN_MAX known recipients (the
+ * least recently mailed are forgotten first), kept OUTBREAK_RETENTION
+ * seconds; window events at most the policy's maximum (a sender trips
+ * before more accumulate) and never more than OUTBREAK_EVENTS_MAX; a
+ * record file at most OUTBREAK_RECORD_MAX bytes.  Records of senders
+ * that were quiet for OUTBREAK_RETENTION and are not tripped are
+ * removed (at most once an hour by the daemon, and by `outbreak list`).
+ * An alert command runs at most OUTBREAK_ALERT_TIMEOUT seconds.
+ *
+ * Nothing here knows libmilter; time is passed in, so tests inject it.
+ */
+#ifndef OUTBREAK_H
+#define OUTBREAK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lurewall.h"
+
+struct config;
+struct envelope;
+struct outbound_policy;
+struct verdict;
+
+#define OUTBREAK_KNOWN_MAX	10000		/* recipients per sender */
+#define OUTBREAK_RETENTION	(30 * 86400)	/* seconds */
+#define OUTBREAK_EVENTS_MAX	100001		/* window events per kind */
+#define OUTBREAK_RECORD_MAX	(4 << 20)	/* bytes of one record file */
+#define OUTBREAK_SENDER_MAX	512		/* bytes of a sender key */
+#define OUTBREAK_ALERT_TIMEOUT	30		/* seconds */
+#define OUTBREAK_REASON_MAX	16
+
+/* Direction */
+
+/*
+ * Why a message is outbound: OUT_AUTH ({auth_authen} set), OUT_DAEMON
+ * ({daemon_name} in outbound_daemon_names), OUT_NETWORK ({client_addr}
+ * in internal_networks); OUT_NONE means inbound.  Checked in that order.
+ */
+enum outbound_why {
+	OUT_NONE = 0,
+	OUT_AUTH,
+	OUT_DAEMON,
+	OUT_NETWORK
+};
+
+enum outbound_why outbreak_direction(const struct config *,
+		    const struct envelope *);
+const char	*outbreak_why_name(enum outbound_why);
+
+/*
+ * The account a message is counted against: the SASL login when there
+ * is one, else the envelope sender; lowercased and at most
+ * OUTBREAK_SENDER_MAX bytes.  NULL (nothing counted) for the null
+ * sender without a login: a bounce names no account.  Malloc'd.
+ */
+char		*outbreak_sender_key(const struct envelope *);
+
+/*
+ * True when the verdict holds a lure-like finding: EMOTET_LURE, a macro
+ * document (OFFICE_VBA*, OFFICE_XLM*; also inside a password zip), an
+ * executable, script or shortcut (FILE_EXECUTABLE, FILE_SCRIPT,
+ * FILE_SHORTCUT), with a score above 0 under the judging policy (so a
+ * sender on macro_senders, or a score set to 0, does not count).  rule
+ * (may be NULL) receives the first such rule name (borrowed).
+ */
+bool		 outbreak_lure_like(const struct verdict *, const char **rule);
+
+/* The store */
+
+/* One recipient the sender mailed: a 64-bit hash of the address. */
+struct outbreak_known {
+	uint64_t	 hash;
+	time_t		 seen;
+};
+
+struct outbreak_event {
+	time_t		 t;
+	unsigned	 n;		/* lures: 1; new recipients: how many */
+};
+
+/* One sender's state as stored. */
+struct outbreak_record {
+	char		*sender;	/* the key (may be attacker text) */
+	time_t		 last;		/* last message counted */
+	time_t		 tripped;	/* 0: flowing */
+	char		 reason[OUTBREAK_REASON_MAX];	/* "lures", "new_rcpts" */
+	unsigned	 trip_lures;	/* counts in the window at the trip */
+	unsigned	 trip_new_rcpts;
+	unsigned	 held;		/* messages stopped since the trip */
+	struct outbreak_event *lures;	/* oldest first */
+	size_t		 nlures;
+	struct outbreak_event *news;
+	size_t		 nnews;
+	struct outbreak_known *known;
+	size_t		 nknown;
+};
+
+void		 outbreak_record_free(struct outbreak_record *);
+
+struct outbreak_store;
+
+/*
+ * A store backend.  begin locks the sender's record against every other
+ * thread and process using the same store, and reads it into *rec (an
+ * empty record with rec->sender set when there is none).  Exactly one
+ * of commit (write rec, which is durable when rec->tripped changed, and
+ * unlock) or abort (unlock, write nothing) follows.  list returns every
+ * record (newest activity first), dropping expired ones, without taking
+ * the lock for long.  close frees the handle.  Every call returns LW_OK
+ * or an internal error (LW_EIO with errno, LW_ENOMEM); a damaged record
+ * reads as an empty one (logged), so one bad file cannot stop mail.
+ */
+struct outbreak_store_ops {
+	const char	*name;
+	enum lw_err	(*begin)(struct outbreak_store *, const char *sender,
+			    time_t now, struct outbreak_record *rec);
+	enum lw_err	(*commit)(struct outbreak_store *,
+			    const struct outbreak_record *rec, bool durable);
+	void		(*abort)(struct outbreak_store *);
+	enum lw_err	(*list)(struct outbreak_store *, time_t now,
+			    struct outbreak_record **v, size_t *n);
+	void		(*close)(struct outbreak_store *);
+};
+
+struct outbreak_store {
+	const struct outbreak_store_ops *ops;
+	void		*priv;
+};
+
+/*
+ * The file store in dir (created 0700 when missing).  Layout: dir/lock
+ * (flock'd for every transaction), dir/HEX.rec (one sender; HEX is the
+ * SHA-256 of the key, so attacker text never names a file), dir/HEX.tmp
+ * (being written).  Record files are text: a "lurewall-outbreak 1" line,
+ * then "sender", "last", "tripped", "held", "lure", "new" and "rcpt"
+ * lines (see outbreak.c).
+ */
+enum lw_err	 outbreak_file_open(const char *dir, struct outbreak_store **);
+void		 outbreak_close(struct outbreak_store *);
+
+/* The breaker */
+
+enum outbreak_state {
+	OB_FLOWING = 0,		/* counted, under every maximum */
+	OB_TRIPPED_NOW,		/* this message tripped the sender */
+	OB_TRIPPED		/* tripped before: hold this message */
+};
+
+struct outbreak_result {
+	enum outbreak_state state;
+	unsigned	 lures;		/* in the window, after this message */
+	unsigned	 new_rcpts;
+	unsigned	 new_here;	/* new recipients of this message */
+	time_t		 tripped;
+	char		 reason[OUTBREAK_REASON_MAX];
+};
+
+/*
+ * Count one outbound message of sender at time now under the policy's
+ * outbound settings: lure tells whether it is lure-like; its recipients
+ * not mailed by this sender within OUTBREAK_RETENTION count as new.  A
+ * sender trips when the lure-like messages in the window reach
+ * max_lures, or the new recipients reach max_new_rcpts (a maximum of 0
+ * is off).  A tripped sender's message is not counted, only held.
+ */
+enum lw_err	 outbreak_account(struct outbreak_store *, const char *sender,
+		    const struct outbound_policy *, bool lure,
+		    char *const *rcpts, size_t nrcpts, time_t now,
+		    struct outbreak_result *);
+
+/*
+ * Let a tripped sender's mail flow again: the trip and the window's
+ * counts are forgotten, the known recipients kept.  *found (may be
+ * NULL) tells whether the sender was tripped.
+ */
+enum lw_err	 outbreak_clear(struct outbreak_store *, const char *sender,
+		    time_t now, bool *found);
+
+/* Every record, newest activity first; free with outbreak_records_free. */
+enum lw_err	 outbreak_list(struct outbreak_store *, time_t now,
+		    struct outbreak_record **v, size_t *n);
+void		 outbreak_records_free(struct outbreak_record *, size_t);
+
+/* The alert */
+
+/*
+ * Check an alert_command template: split on blanks (no shell, no
+ * quoting), the first word is the program; placeholders %s (sender),
+ * %r (reason), %l (lure-like messages), %n (new recipients), %w (window
+ * seconds), %a (action), %t (trip time, Unix seconds) and %% may stand
+ * anywhere in a word and are replaced by their value inside that one
+ * argument.  Returns NULL when good, else why not.
+ */
+const char	*outbreak_alert_check(const char *tmpl);
+
+/* What an alert reports. */
+struct outbreak_alert {
+	const char	*sender;
+	const char	*reason;
+	const char	*action;	/* "hold" or "tempfail" */
+	unsigned	 lures;
+	unsigned	 new_rcpts;
+	unsigned	 window;
+	time_t		 tripped;
+};
+
+/* The template expanded to a NULL-terminated argv (config_argv_free). */
+enum lw_err	 outbreak_alert_argv(const char *tmpl,
+		    const struct outbreak_alert *, char ***argv);
+
+/*
+ * Log the trip at LOG_CRIT (qid may be NULL) and, when cfg has an
+ * alert_command, start it detached: fork twice, the middle process
+ * waits at most OUTBREAK_ALERT_TIMEOUT seconds for the command and then
+ * kills its process group; the caller only waits for the first fork,
+ * which exits at once.  Errors starting it are logged, not returned.
+ */
+void		 outbreak_alert(const struct config *, const char *qid,
+		    const struct outbreak_alert *);
+
+#endif /* OUTBREAK_H */
