@@ -71,6 +71,7 @@ LIB_OBJS += milter/policy.o
 LIB_OBJS += milter/verdict.o
 LIB_OBJS += milter/scan.o
 LIB_OBJS += milter/quarantine.o
+LIB_OBJS += milter/splitppap.o
 LIB_OBJS += milter/outbreak.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
