@@ -336,31 +336,33 @@ out_env:
 	return LW_ENOMEM;
 }
 
-/* The password mail helped open a lure: tag it as part of it. */
+/*
+ * The password mail helped open a lure: judge it again with
+ * SPLIT_PASSWORD_LURE, so the policy's score for that rule counts, and
+ * tag it at least, whatever that score.
+ */
 static enum lw_err
 mark_lure(struct scan_result *res, const char *id)
 {
-	struct verdict	*v = res->verdict;
-	char		*rules;
+	struct verdict	*v = res->verdict, nv;
+	struct findings	 fs = { 0 };
+	enum lw_err	 e;
 
-	if (v == NULL)
+	if (v == NULL || findings_has(&v->findings, SPLITPPAP_LURE_RULE))
 		return LW_OK;
-	if (findings_add(&v->findings, SPLITPPAP_LURE_RULE, "",
-	    "gave the password of held item %s, a lure", id) != LW_OK)
-		return LW_ENOMEM;
-	if (v->rules == NULL || *v->rules == '\0')
-		rules = strdup(SPLITPPAP_LURE_RULE);
-	else if (strstr(v->rules, SPLITPPAP_LURE_RULE) != NULL)
-		return LW_OK;
-	else if (lw_asprintf(&rules, "%s,%s", v->rules,
-	    SPLITPPAP_LURE_RULE) != LW_OK)
-		rules = NULL;
-	if (rules == NULL)
-		return LW_ENOMEM;
-	free(v->rules);
-	v->rules = rules;
-	if (verdict_severity(v->action) < verdict_severity(ACT_TAG))
-		v->action = ACT_TAG;
+	e = findings_append(&fs, &v->findings);
+	if (e == LW_OK)
+		e = findings_add(&fs, SPLITPPAP_LURE_RULE, "",
+		    "gave the password of held item %s, a lure", id);
+	if (e == LW_OK)
+		e = verdict_judge(&fs, v->policy, 0, &nv);
+	findings_free(&fs);
+	if (e != LW_OK)
+		return e;
+	if (verdict_severity(nv.action) < verdict_severity(ACT_TAG))
+		nv.action = ACT_TAG;
+	verdict_free(v);
+	*v = nv;
 	return LW_OK;
 }
 
