@@ -71,6 +71,7 @@ LIB_OBJS += milter/policy.o
 LIB_OBJS += milter/verdict.o
 LIB_OBJS += milter/scan.o
 LIB_OBJS += milter/quarantine.o
+LIB_OBJS += milter/splitppap.o
 LIB_OBJS += milter/outbreak.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
@@ -165,7 +166,8 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
-	@for f in conf/lurewall.yaml conf/policy.d/*.yaml; do \
+	@for f in conf/lurewall.yaml conf/policy.d/*.yaml \
+	    conf/policy.d/*.sample; do \
 	    dst=$(DESTDIR)$(sysconfdir)/lurewall/$${f#conf/}; \
 	    if test -e "$$dst"; then echo "keeping existing $$dst"; \
 	    else install -m 0644 "$$f" "$$dst"; fi; done

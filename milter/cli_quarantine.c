@@ -1,6 +1,6 @@
 /*
  * cli_quarantine.c: `lurewall quarantine list|show|release|delete|purge|
- * stats|verify`, the admin's view of the quarantine store.
+ * stats|verify|sweep`, the admin's view of the quarantine store.
  *
  * Takes the verb and its arguments (with -c FILE anywhere after the
  * verb), reads quarantine_dir and submit_command from the config and
@@ -32,6 +32,7 @@
 #include "lurewall.h"
 #include "mime.h"
 #include "quarantine.h"
+#include "splitppap.h"
 
 #define FIELD_MAX	1024	/* bytes of attacker text we print */
 
@@ -297,6 +298,17 @@ print_rules_json(FILE *f, const struct quarantine_item *it)
 	fputc(']', f);
 }
 
+/* pending, held or released (split PPAP items say so themselves). */
+static const char *
+item_state(const struct quarantine_item *it)
+{
+	if (it->released)
+		return "released";
+	if (it->state != NULL && strcmp(it->state, "pending") == 0)
+		return "pending";
+	return "held";
+}
+
 static void
 print_item_json(FILE *f, const struct quarantine_item *it)
 {
@@ -360,6 +372,18 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	fprintf(f, "%llu", (unsigned long long)it->size);
 	json_key(f, "sha256", 0);
 	json_string(f, it->sha256);
+	json_key(f, "state", 0);
+	json_string(f, item_state(it));
+	json_key(f, "expires", 0);
+	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
+		fmt_utc(it->expires, ts, sizeof(ts));
+		json_string(f, ts);
+	} else
+		fputs("null", f);
+	if (it->reason != NULL) {
+		json_key(f, "reason", 0);
+		json_string(f, it->reason);
+	}
 	json_key(f, "released", 0);
 	fputs(it->released ? "true" : "false", f);
 	if (it->released) {
@@ -562,6 +586,17 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 			rcpt[i] = safe(v[i]->nrcpts ? v[i]->rcpts[0] : NULL);
 		fit(rcpt[i], cap);
 		subj[i] = safe(v[i]->subject);
+		if (strcmp(item_state(v[i]), "pending") == 0) {
+			char *t;
+
+			/* Split PPAP: waiting for its password mail. */
+			fmt_local(v[i]->expires, ts, sizeof(ts));
+			if (lw_asprintf(&t, "[pending until %s] %s", ts,
+			    subj[i]) != LW_OK)
+				exit(QCLI_USAGE);
+			free(subj[i]);
+			subj[i] = t;
+		}
 		if (cols(from[i]) > wfrom)
 			wfrom = cols(from[i]);
 		if (cols(rcpt[i]) > wrcpt)
@@ -717,6 +752,15 @@ show_meta(const struct quarantine_item *it)
 	printf("%-12s %d (%s)\n", "score:", it->score, a);
 	free(a);
 	show_line("rules:", it->rules);
+	show_line("state:", item_state(it));
+	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
+		fmt_local(it->expires, ts, sizeof(ts));
+		a = safe(it->on_timeout);
+		printf("%-12s %s (then %s)\n", "expires:", ts, a);
+		free(a);
+	}
+	if (it->reason != NULL)
+		show_line("reason:", it->reason);
 	printf("%-12s %llu bytes\n", "size:", (unsigned long long)it->size);
 	show_line("sha256:", it->sha256);
 	if (it->released) {
@@ -1156,6 +1200,65 @@ cmd_verify(struct quarantine *q, const char *submit, int argc, char **argv)
 	return damaged > 0 ? QCLI_DAMAGED : QCLI_OK;
 }
 
+/* ---- sweep ---- */
+
+/* --now: seconds since the epoch, or +DURATION from now (tests). */
+static int
+now_arg(const char *arg, time_t *now)
+{
+	long long	 d;
+	char		*end;
+
+	if (*arg == '+') {
+		if ((d = parse_duration(arg + 1)) < 0)
+			return -1;
+		*now = time(NULL) + (time_t)d;
+		return 0;
+	}
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	errno = 0;
+	d = strtoll(arg, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*now = (time_t)d;
+	return 0;
+}
+
+static int
+cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "now",	required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	time_t				 now = time(NULL);
+	size_t				 acted;
+	enum lw_err			 e;
+	int				 ch;
+
+	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (now_arg(optarg, &now) == -1) {
+				fprintf(stderr, "lurewall: bad --now '%s' "
+				    "(seconds since 1970, or +30m)\n", optarg);
+				return QCLI_USAGE;
+			}
+			break;
+		default:
+			return usage(cur_verb);
+		}
+	}
+	if (optind != argc)
+		return usage(cur_verb);
+	if ((e = splitppap_sweep(q, submit, now, true, stdout,
+	    &acted)) != LW_OK)
+		return open_error(quarantine_dir(q), e);
+	printf("%zu pending item%s timed out\n", acted, acted == 1 ? "" : "s");
+	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+}
+
 static const struct verb	verbs[] = {
 	{ "list", cmd_list, "list [--since 2d] [--rcpt ADDR] [--from ADDR] "
 	    "[--rule RULE] [--json]" },
@@ -1166,6 +1269,7 @@ static const struct verb	verbs[] = {
 	{ "purge", cmd_purge, "purge --older-than 30d [--dry-run]" },
 	{ "stats", cmd_stats, "stats [--since 7d] [--json]" },
 	{ "verify", cmd_verify, "verify" },
+	{ "sweep", cmd_sweep, "sweep [--now TIME]" },
 };
 
 static int

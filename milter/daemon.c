@@ -51,6 +51,7 @@
 #include "milter.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "splitppap.h"
 
 #define IDENT	"lurewall-milter"
 #define MAGIC_POOL_MIN	2
@@ -151,6 +152,24 @@ reloader(void *arg)
 	for (;;)
 		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
 			reload();
+	return NULL;
+}
+
+/*
+ * Split PPAP's sweep: at start (walking the whole store), then at the
+ * earliest pending expiry or every SPLITPPAP_SWEEP_SECS.
+ */
+static void *
+sweeper(void *arg)
+{
+	bool	full = true;
+
+	(void)arg;
+	for (;;) {
+		milter_sweep(full);
+		full = false;
+		splitppap_sleep(SPLITPPAP_SWEEP_SECS);
+	}
 	return NULL;
 }
 
@@ -390,6 +409,9 @@ main(int argc, char *argv[])
 	if ((errno = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0)
 		fatal("pthread_sigmask");
 	if ((errno = pthread_create(&tid, NULL, reloader, NULL)) != 0)
+		fatal("pthread_create");
+	pthread_detach(tid);
+	if ((errno = pthread_create(&tid, NULL, sweeper, NULL)) != 0)
 		fatal("pthread_create");
 	pthread_detach(tid);
 

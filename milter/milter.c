@@ -44,6 +44,7 @@
 #include "policy.h"
 #include "quarantine.h"
 #include "scan.h"
+#include "splitppap.h"
 #include "verdict.h"
 
 #define LW_HDR_PREFIX		"X-Lurewall-"
@@ -1100,10 +1101,79 @@ out:
 
 /* --- end of outbound --- */
 
+/*
+ * ---- split PPAP (splitppap.c; lurewall-milter(8)) ----
+ * A pending message: stored by splitppap_eom; the MTA discards it, or
+ * holds it with quarantine.then hold.  reject would make the sender
+ * resend the zip, so it discards too.
+ */
+static sfsistat
+split_pending(SMFICTX *ctx, struct msgctx *m, const struct scan_result *res,
+    const struct splitppap_result *sp)
+{
+	const struct verdict	*v = res->verdict;
+	enum quarantine_then	 then = v->policy != NULL ?
+				    v->policy->quarantine_then : QTHEN_DISCARD;
+	char			*extra = NULL, ts[32];
+	struct tm		 tm;
+	sfsistat		 rc = SMFIS_DISCARD;
+
+	if (then == QTHEN_HOLD) {
+		if (hold(ctx, v) != LW_OK)
+			return on_error(ctx, m, "smfi_quarantine failed");
+		rc = SMFIS_ACCEPT;
+	} else
+		then = QTHEN_DISCARD;
+	if (gmtime_r(&sp->expires, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(ts, sizeof(ts), "%lld", (long long)sp->expires);
+	if (lw_asprintf(&extra, "then=%s quarantine_id=%s state=pending "
+	    "expires=%s", then_name(then), sp->id, ts) != LW_OK)
+		extra = NULL;
+	log_verdict(LOG_INFO, m, "pending", v->score, v->rules,
+	    res->elapsed_ms, extra);
+	free(extra);
+	return rc;
+}
+
+/* A released delayed scan: its X-Lurewall-Result again (we stripped it). */
+static enum lw_err
+split_released(SMFICTX *ctx, const struct connctx *c,
+    const struct msgctx *m, size_t keep)
+{
+	char		*r, *val = NULL;
+	enum lw_err	 e = LW_OK;
+
+	if ((r = splitppap_release_result(m->snap->q,
+	    m->released[keep - 1])) == NULL)
+		return LW_OK;
+	if (lw_asprintf(&val, "%s%s", c->leadspc ? " " : "", r) != LW_OK)
+		e = LW_ENOMEM;
+	else if (smfi_addheader(ctx, LW_HDR_RESULT, val) == MI_FAILURE)
+		e = LW_EINTERNAL;
+	free(val);
+	free(r);
+	return e;
+}
+
+void
+milter_sweep(bool full)
+{
+	struct snapshot	*s = snap_get();
+
+	if (s != NULL && s->q != NULL)
+		(void)splitppap_sweep(s->q, s->cfg->submit_command,
+		    time(NULL), full, NULL, NULL);
+	snap_put(s);
+}
+/* ---- end of split PPAP ---- */
+
 static sfsistat
 eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 {
 	struct scan_result	 res;
+	struct splitppap_env	 spe;
+	struct splitppap_result	 sp;
 	const unsigned char	*raw;
 	size_t			 len, keep;
 	enum lw_err		 e;
@@ -1118,6 +1188,9 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 		return on_error(ctx, m, "removing X-Lurewall-* fields failed");
 	if (keep > 0) {
 		/* Released by an admin: scanned before, not again. */
+		if (split_released(ctx, c, m, keep) != LW_OK)
+			return on_error(ctx, m, "adding X-Lurewall-Result "
+			    "failed");
 		log_verdict(LOG_INFO, m, "accept", 0, NULL, 0,
 		    "released=yes");
 		return SMFIS_ACCEPT;
@@ -1135,7 +1208,20 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 		return on_error(ctx, m, e != LW_OK ? lw_strerror(e) :
 		    "scan returned no verdict");
 	}
-	rc = apply(ctx, c, m, &res, raw, len);
+	/* Split PPAP (splitppap.c): hold for a password, or unlock. */
+	spe.q = m->snap->q;
+	spe.lim = &m->snap->cfg->limits;
+	spe.ps = m->snap->ps;
+	spe.submit = m->snap->cfg->submit_command;
+	spe.now = 0;
+	if ((e = splitppap_eom(&spe, raw, len, &m->env, &res, &sp)) != LW_OK) {
+		scan_result_free(&res);
+		log_msg(LOG_ERR, qid_of(m), "split PPAP: %s", lw_strerror(e));
+		return e == LW_EIO ? tempfail(ctx) :
+		    on_error(ctx, m, lw_strerror(e));
+	}
+	rc = sp.pending ? split_pending(ctx, m, &res, &sp) :
+	    apply(ctx, c, m, &res, raw, len);
 	scan_result_free(&res);
 	return rc;
 }

@@ -36,6 +36,12 @@ void		 milter_uninstall(void);
  */
 enum lw_err	 milter_open(const char *socket, int debug, char *err,
 		    size_t errlen);
+/*
+ * Split PPAP's timeout sweep (splitppap_sweep) on the current snapshot's
+ * quarantine; full also restores pending markers.  For the daemon's
+ * sweep thread.
+ */
+void		 milter_sweep(bool full);
 /* Run libmilter's main loop until SIGTERM/SIGINT/SIGHUP; 0 on success. */
 int		 milter_run(void);
 

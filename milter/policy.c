@@ -55,7 +55,7 @@ static const char *const policy_keys[] = {
 	"macro_senders", "internal_domains", "staff_names",
 	"staff_names_file", "correspondents", "correspondents_file",
 	"reply_prefixes", "trusted_senders", "rules",
-	"outbound",
+	"outbound", "split_password",
 	NULL
 };
 
@@ -237,6 +237,8 @@ policy_copy(const struct policy *s, struct policy **out)
 	p->th_reject = s->th_reject;
 	p->tag_headers = s->tag_headers;
 	p->quarantine_then = s->quarantine_then;
+	p->split_wait = s->split_wait;
+	p->split_on_timeout = s->split_on_timeout;
 	p->outbound = s->outbound;
 	if ((s->subject_prefix != NULL &&
 	    (p->subject_prefix = strdup(s->subject_prefix)) == NULL) ||
@@ -873,6 +875,90 @@ apply_quarantine(const struct ydoc *d, const struct ynode *n,
 	return e;
 }
 
+/* "90", "90s", "30m", "2h", "1d" -> seconds; -1 when malformed. */
+static long long
+duration(const char *s)
+{
+	long long	 v = 0, mul = 1;
+	const char	*p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > SPLIT_WAIT_MAX)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case '\0':
+	case 's':	mul = 1; break;
+	case 'm':	mul = 60; break;
+	case 'h':	mul = 3600; break;
+	case 'd':	mul = 86400; break;
+	default:	return -1;
+	}
+	if (*p != '\0' && p[1] != '\0')
+		return -1;
+	if (v > SPLIT_WAIT_MAX / mul)
+		return -1;
+	return v * mul;
+}
+
+/*
+ * split_password: {wait: 30m, on_timeout: release-tagged|keep|release}.
+ * Present enables it (wait 30m unless set); merges key by key like the
+ * other maps; wait 0 turns an inherited one off.
+ */
+static enum lw_err
+apply_split_password(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	static const char *const keys[] = { "wait", "on_timeout", NULL };
+	const struct ynode	*v;
+	long long		 secs;
+	char			*s;
+	enum lw_err		 e;
+
+	if (y_isnull(n)) {
+		if (p->split_wait == 0)
+			p->split_wait = SPLIT_WAIT_DEFAULT;
+		return LW_OK;
+	}
+	if ((e = y_map(d, n, "split_password", keys, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (p->split_wait == 0)
+		p->split_wait = SPLIT_WAIT_DEFAULT;
+	if ((v = y_get(n, "wait")) != NULL) {
+		if ((e = y_string(d, v, "split_password.wait", &s, lc->err,
+		    lc->errlen)) != LW_OK)
+			return e;
+		secs = duration(s);
+		free(s);
+		if (secs < 0)
+			return yerr(d, v, "split_password.wait", lc->err,
+			    lc->errlen, "expected a duration like 90s, 30m, "
+			    "2h or 1d (at most 30d; 0 turns it off)");
+		p->split_wait = (unsigned)secs;
+	}
+	if ((v = y_get(n, "on_timeout")) == NULL)
+		return LW_OK;
+	if ((e = y_string(d, v, "split_password.on_timeout", &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (strcmp(s, "release-tagged") == 0)
+		p->split_on_timeout = SPLIT_RELEASE_TAGGED;
+	else if (strcmp(s, "keep") == 0)
+		p->split_on_timeout = SPLIT_KEEP;
+	else if (strcmp(s, "release") == 0)
+		p->split_on_timeout = SPLIT_RELEASE;
+	else
+		e = yerr(d, v, "split_password.on_timeout", lc->err,
+		    lc->errlen, "expected release-tagged, keep or release");
+	free(s);
+	return e;
+}
+
 /* "90", "90s", "10m", "2h", "1d" -> seconds in [1, OUTBOUND_WINDOW_MAX]. */
 static enum lw_err
 get_duration(const struct ydoc *d, const struct ynode *v, const char *path,
@@ -1424,6 +1510,9 @@ policy_apply(const struct ydoc *d, struct policy *p,
 	if ((n = y_get(root, "quarantine")) != NULL &&
 	    (e = apply_quarantine(d, n, p, lc)) != LW_OK)
 		return e;
+	if ((n = y_get(root, "split_password")) != NULL &&
+	    (e = apply_split_password(d, n, p, lc)) != LW_OK)
+		return e;
 	if ((n = y_get(root, "outbound")) != NULL &&
 	    (e = apply_outbound(d, n, p, lc)) != LW_OK)
 		return e;
@@ -1785,6 +1874,8 @@ policy_print(const struct policy *p, FILE *f)
 	static const char *const wheres[] = { "subject", "from_name",
 	    "from_addr", "body", "header" };
 	static const char *const thens[] = { "discard", "reject", "hold" };
+	static const char *const timeouts[] = { "release-tagged", "keep",
+	    "release" };
 	size_t	i;
 
 	fprintf(f, "# policy %s from %s\n", p->name, p->file);
@@ -1802,6 +1893,9 @@ policy_print(const struct policy *p, FILE *f)
 	y_print_str(f, p->reject_text);
 	fprintf(f, "\nquarantine:\n  then: %s\n",
 	    thens[p->quarantine_then]);
+	if (p->split_wait > 0)
+		fprintf(f, "split_password:\n  wait: %us\n  on_timeout: %s\n",
+		    p->split_wait, timeouts[p->split_on_timeout]);
 	print_list(f, "macro_senders", p->macro_senders, p->nmacro_senders);
 	print_list(f, "trusted_senders", p->trusted_senders,
 	    p->ntrusted_senders);

@@ -61,6 +61,15 @@ enum quarantine_then {
 	QTHEN_HOLD
 };
 
+/* split_password.on_timeout (splitppap.c) */
+enum split_timeout {
+	SPLIT_RELEASE_TAGGED = 0,
+	SPLIT_KEEP,
+	SPLIT_RELEASE
+};
+
+#define SPLIT_WAIT_DEFAULT	1800		/* 30m */
+#define SPLIT_WAIT_MAX		(30 * 86400)	/* 30d */
 /*
  * outbound: (issue 11): the outbreak breaker for mail this domain's
  * users send.  A count of 0 switches that counter off.
@@ -111,6 +120,10 @@ struct policy {
 	size_t		  nmacro_senders;
 	struct custom_rule *rules;
 	size_t		  nrules;
+
+	/* split_password: hold for the password mail; wait 0 = off */
+	unsigned	  split_wait;		/* seconds */
+	enum split_timeout split_on_timeout;
 	struct outbound_policy outbound;
 };
 

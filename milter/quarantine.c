@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -495,9 +496,47 @@ sha256_hex(const unsigned char *raw, size_t len, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
+/* The split PPAP fields of x, as metadata lines. */
+static void
+extra_build(struct sbuf *sb, const struct quarantine_extra *x)
+{
+	if (x == NULL)
+		return;
+	sb_field(sb, "state", x->state);
+	if (x->expires != 0)
+		sb_printf(sb, "expires %lld\n", (long long)x->expires);
+	sb_field(sb, "on_timeout", x->on_timeout);
+	sb_field(sb, "reason", x->reason);
+	sb_field(sb, "message_id", x->message_id);
+	sb_field(sb, "result", x->result);
+}
+
+/* The verdict's lines: score, action, rules, findings. */
+static void
+verdict_build(struct sbuf *sb, const struct verdict *v)
+{
+	size_t	i;
+
+	sb_printf(sb, "score %d\n", v->score);
+	sb_field(sb, "action", action_name(v->action));
+	sb_field(sb, "rules", v->rules);
+	for (i = 0; i < v->findings.n; i++) {
+		const struct finding *f = &v->findings.v[i];
+
+		sb_puts(sb, "finding ");
+		sb_esc(sb, f->rule != NULL ? f->rule : "");
+		sb_printf(sb, "\t%d\t", f->score);
+		sb_esc(sb, f->part != NULL ? f->part : "");
+		sb_add(sb, "\t", 1);
+		sb_esc(sb, f->detail != NULL ? f->detail : "");
+		sb_add(sb, "\n", 1);
+	}
+}
+
 static char *
 meta_build(const char *id, time_t when, const unsigned char *raw,
-    size_t len, const struct envelope *env, const struct scan_result *res)
+    size_t len, const struct envelope *env, const struct scan_result *res,
+    const struct quarantine_extra *x)
 {
 	struct sbuf		 sb = { 0 };
 	const struct verdict	*v = res != NULL ? res->verdict : NULL;
@@ -522,25 +561,12 @@ meta_build(const char *id, time_t when, const unsigned char *raw,
 		sb_field(&sb, "from_display", m->from.display);
 		sb_field(&sb, "subject", m->subject);
 	}
-	if (v != NULL) {
-		sb_printf(&sb, "score %d\n", v->score);
-		sb_field(&sb, "action", action_name(v->action));
-		sb_field(&sb, "rules", v->rules);
-		for (i = 0; i < v->findings.n; i++) {
-			const struct finding *f = &v->findings.v[i];
-
-			sb_puts(&sb, "finding ");
-			sb_esc(&sb, f->rule != NULL ? f->rule : "");
-			sb_printf(&sb, "\t%d\t", f->score);
-			sb_esc(&sb, f->part != NULL ? f->part : "");
-			sb_add(&sb, "\t", 1);
-			sb_esc(&sb, f->detail != NULL ? f->detail : "");
-			sb_add(&sb, "\n", 1);
-		}
-	}
+	if (v != NULL)
+		verdict_build(&sb, v);
 	sb_printf(&sb, "size %llu\n", (unsigned long long)len);
 	sha256_hex(raw, len, hex);
 	sb_field(&sb, "sha256", hex);
+	extra_build(&sb, x);
 	if (sb.oom) {
 		free(sb.p);
 		return NULL;
@@ -586,6 +612,15 @@ quarantine_store_at(struct quarantine *q, const unsigned char *raw,
     size_t len, const struct envelope *env, const struct scan_result *res,
     time_t when, char id[QUARANTINE_ID_MAX])
 {
+	return quarantine_store_extra(q, raw, len, env, res, NULL, when, id);
+}
+
+enum lw_err
+quarantine_store_extra(struct quarantine *q, const unsigned char *raw,
+    size_t len, const struct envelope *env, const struct scan_result *res,
+    const struct quarantine_extra *x, time_t when,
+    char id[QUARANTINE_ID_MAX])
+{
 	char		*meta;
 	enum lw_err	 e;
 	int		 ifd = -1, tries, saved;
@@ -599,7 +634,7 @@ quarantine_store_at(struct quarantine *q, const unsigned char *raw,
 		if (errno != EEXIST || tries == 4)
 			return LW_EIO;
 	}
-	if ((meta = meta_build(id, when, raw, len, env, res)) == NULL) {
+	if ((meta = meta_build(id, when, raw, len, env, res, x)) == NULL) {
 		e = LW_ENOMEM;
 		goto out_rm;
 	}
@@ -859,7 +894,23 @@ meta_line(struct quarantine_item *it, const char *key, size_t klen,
 		e = set_once(&it->action, val);
 	else if (KEY("rules"))
 		e = set_once(&it->rules, val);
-	else
+	else if (KEY("state"))
+		e = set_once(&it->state, val);
+	else if (KEY("on_timeout"))
+		e = set_once(&it->on_timeout, val);
+	else if (KEY("reason"))
+		e = set_once(&it->reason, val);
+	else if (KEY("message_id"))
+		e = set_once(&it->message_id, val);
+	else if (KEY("result"))
+		e = set_once(&it->result, val);
+	else if (KEY("expires")) {
+		if (it->expires != 0 || !parse_ll(val, 1, INT64_MAX, &n))
+			e = LW_EMALFORMED;
+		else
+			it->expires = (time_t)n;
+		free(val);
+	} else
 		free(val);	/* a newer writer's key: keep going */
 #undef KEY
 	return e;
@@ -965,6 +1016,11 @@ quarantine_item_free(struct quarantine_item *it)
 	for (i = 0; i < it->nreleased_to; i++)
 		free(it->released_to[i]);
 	free(it->released_to);
+	free(it->state);
+	free(it->on_timeout);
+	free(it->reason);
+	free(it->message_id);
+	free(it->result);
 	free(it);
 }
 
@@ -1157,6 +1213,118 @@ quarantine_delete(struct quarantine *q, const char *id)
 	if (rm_entry(q->tmpfd, tmpname) == -1)
 		return LW_EIO;
 	return LW_OK;
+}
+
+/* ---- updating and locking (split PPAP) ---- */
+
+static bool
+key_is(const char *line, size_t n, const char *key)
+{
+	size_t	klen = strlen(key);
+
+	return n > klen && memcmp(line, key, klen) == 0 && line[klen] == ' ';
+}
+
+enum lw_err
+quarantine_update(struct quarantine *q, const char *id,
+    const struct scan_result *res, const struct quarantine_extra *x)
+{
+	static const char *const vkeys[] = { "score", "action", "rules",
+	    "finding", NULL };
+	static const char *const xkeys[] = { "state", "expires",
+	    "on_timeout", "reason", "result", NULL };
+	struct sbuf	 sb = { 0 };
+	char		 path[NAME_MAX + 32], tmpname[48], *buf;
+	const char	*p, *end, *nl;
+	size_t		 len, n, k;
+	unsigned	 tag;
+	bool		 drop;
+	enum lw_err	 e;
+	int		 ifd, saved;
+
+	if (!quarantine_id_valid(id))
+		return LW_EINVAL;
+	snprintf(path, sizeof(path), "%s/meta", id);
+	if ((e = read_file(q->newfd, path, QUARANTINE_META_MAX, &buf,
+	    &len)) != LW_OK)
+		return e == LW_ELIMIT ? LW_EMALFORMED : e;
+	/* Keep every line but those we replace; message_id stays. */
+	for (p = buf, end = buf + len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		n = (size_t)(nl - p);
+		drop = false;
+		for (k = 0; res != NULL && vkeys[k] != NULL; k++)
+			drop |= key_is(p, n, vkeys[k]);
+		for (k = 0; x != NULL && xkeys[k] != NULL; k++)
+			drop |= key_is(p, n, xkeys[k]);
+		if (x != NULL && x->message_id != NULL &&
+		    key_is(p, n, "message_id"))
+			drop = true;
+		if (!drop)
+			sb_add(&sb, p, n + 1);
+	}
+	free(buf);
+	if (res != NULL && res->verdict != NULL)
+		verdict_build(&sb, res->verdict);
+	extra_build(&sb, x);
+	if (sb.oom) {
+		free(sb.p);
+		return LW_ENOMEM;
+	}
+	if ((ifd = openat(q->newfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		free(sb.p);
+		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	}
+	e = LW_EIO;
+	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
+		goto out;
+	snprintf(tmpname, sizeof(tmpname), "meta.tmp.%08x", tag);
+	if ((e = write_file(q, ifd, tmpname, sb.p, sb.len)) != LW_OK)
+		goto out;
+	if (renameat(ifd, tmpname, ifd, "meta") == -1 || fsync(ifd) == -1) {
+		saved = errno;
+		unlinkat(ifd, tmpname, 0);
+		errno = saved;
+		e = LW_EIO;
+	}
+out:
+	saved = errno;
+	close(ifd);
+	free(sb.p);
+	errno = saved;
+	return e;
+}
+
+enum lw_err
+quarantine_lock(struct quarantine *q, const char *id, int *fd)
+{
+	int	saved;
+
+	*fd = -1;
+	if (!quarantine_id_valid(id))
+		return LW_EINVAL;
+	if ((*fd = openat(q->newfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	while (flock(*fd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		close(*fd);
+		*fd = -1;
+		errno = saved;
+		return LW_EIO;
+	}
+	return LW_OK;
+}
+
+void
+quarantine_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);	/* drops the flock */
 }
 
 /* ---- release ---- */
@@ -1593,6 +1761,12 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 	if (add_date) {
 		sb_puts(&hdrs, "Date: ");
 		sb_puts(&hdrs, date);
+		sb_puts(&hdrs, eol);
+	}
+	/* A delayed scan's result (split PPAP); we wrote it, one line. */
+	if (it->result != NULL && strpbrk(it->result, "\r\n") == NULL) {
+		sb_puts(&hdrs, "X-Lurewall-Result: ");
+		sb_puts(&hdrs, it->result);
 		sb_puts(&hdrs, eol);
 	}
 	if (hdrs.oom) {

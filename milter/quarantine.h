@@ -108,7 +108,60 @@ struct quarantine_item {
 	char	       **released_to;
 	size_t		 nreleased_to;
 	unsigned	 release_count;
+
+	/*
+	 * Split PPAP (splitppap.h): state "pending" (waiting for a
+	 * password mail until expires), "held" or "released"; NULL for an
+	 * ordinary item.  result: the X-Lurewall-Result value a release
+	 * adds.  All NULL / 0 when not stored.
+	 */
+	char		*state;
+	time_t		 expires;
+	char		*on_timeout;
+	char		*reason;
+	char		*message_id;
+	char		*result;
 };
+
+/*
+ * Extra metadata for quarantine_store_extra and quarantine_update; a
+ * NULL string (or expires 0) is not written.
+ */
+struct quarantine_extra {
+	const char	*state;
+	time_t		 expires;
+	const char	*on_timeout;
+	const char	*reason;
+	const char	*message_id;
+	const char	*result;
+};
+
+enum lw_err	 quarantine_store_extra(struct quarantine *,
+		    const unsigned char *raw, size_t len,
+		    const struct envelope *, const struct scan_result *,
+		    const struct quarantine_extra *, time_t when,
+		    char id[QUARANTINE_ID_MAX]);
+
+/*
+ * Rewrite an item's metadata in place (tmp file, fsync, rename over
+ * meta, fsync): with res, its score, action, rules and findings replace
+ * the stored ones; with x, its fields replace state, expires,
+ * on_timeout, reason and result.  Readers see the old or the new file.
+ * Callers serialize with quarantine_lock.
+ */
+enum lw_err	 quarantine_update(struct quarantine *, const char *id,
+		    const struct scan_result *res,
+		    const struct quarantine_extra *x);
+
+/*
+ * An exclusive flock(2) on the item's directory, across threads and
+ * processes (each call opens its own descriptor); *fd receives it for
+ * quarantine_unlock.  Blocks until free.  LW_ENOTFOUND when the item is
+ * gone.
+ */
+enum lw_err	 quarantine_lock(struct quarantine *, const char *id,
+		    int *fd);
+void		 quarantine_unlock(int fd);
 
 /* Read one item's metadata (and release record).  LW_ENOTFOUND, LW_EINVAL
  * (bad id), LW_EMALFORMED (damaged metadata), LW_EIO. */
@@ -140,7 +193,8 @@ enum lw_err	 quarantine_delete(struct quarantine *, const char *id);
  * recipient; %%); the program must be an absolute path.  NULL means
  * CONFIG_DEFAULT_SUBMIT.  The message gets a first header
  * "X-Lurewall-Released: ID; TIME; HMAC" (and a Message-ID or Date when
- * it had none, so the HMAC covers what the MTA will see).  who is
+ * it had none, so the HMAC covers what the MTA will see), then
+ * "X-Lurewall-Result: RESULT" when the item stores a result.  who is
  * recorded with the time.  A released item refuses (LW_EEXIST) unless
  * force.  On failure err says why.
  */

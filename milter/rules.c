@@ -45,6 +45,7 @@ const struct rule_def rules_builtin[] = {
 	{ "HDR_REPLYTO_MISMATCH", 1, "Reply-To domain differs from From domain" },
 	{ "BODY_QUOTED_THREAD_FOREIGN", 3, "quotes a thread the sender's domain was not part of" },
 	{ "EMOTET_LURE", 10, "a strong hijack sign together with a payload" },
+	{ "SPLIT_PASSWORD_LURE", 0, "a split-PPAP password mail whose password opened a held lure" },
 };
 
 const size_t rules_nbuiltin = sizeof(rules_builtin) / sizeof(rules_builtin[0]);
