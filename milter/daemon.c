@@ -51,6 +51,7 @@
 #include "milter.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "scan.h"
 #include "splitppap.h"
 
 #define IDENT	"lurewall-milter"
@@ -347,6 +348,12 @@ main(int argc, char *argv[])
 
 	if (filetype_init(magic_pool_size()) != LW_OK)
 		fatalx("cannot load the libmagic database");
+	/*
+	 * Scans are CPU-bound: as many at once as there are cookies (CPUs);
+	 * the other sessions wait at end of message holding only their raw
+	 * message, not its decoded copies.
+	 */
+	scan_set_concurrency(magic_pool_size());
 
 	if (sock == NULL)
 		sock = cfg->socket;
