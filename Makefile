@@ -87,6 +87,7 @@ CLI_OBJS += milter/cli_outbreak.o
 
 LIB = milter/liblurewall.a
 PROGRAMS = lurewall-milter lurewall
+BENCH_PROG = bench/lwbench
 
 # Tests: every t/NNNN-name.c is a TAP program linked with the engine;
 # every t/NNNN-name.sh runs as it is.
@@ -141,7 +142,7 @@ configure-if-needed:
 check: deps configure-if-needed
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(TEST_PROGS)
+check-run: all $(TEST_PROGS) $(BENCH_PROG)
 	LW_TOP=$(CURDIR) prove $(PROVE_OPTS) $(TEST_PROGS) $(TEST_SCRIPTS)
 
 test: check-run
@@ -152,7 +153,6 @@ run: deps configure-if-needed
 
 # Benchmarks (bench/bench.sh; figures in README "Performance").  The
 # MTA part needs root and Postfix; BENCH_OPTS=--no-mta skips it.
-BENCH_PROG = bench/lwbench
 
 $(BENCH_PROG): bench/lwbench.c $(LIB) milter/*.h config.mak.stamp
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/lwbench.c $(LIB) $(ALL_LIBS)

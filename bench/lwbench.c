@@ -433,6 +433,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init("lwbench", LOG_MAIL, true);
+	/* As lurewall-milter and lurewall do at start-up (daemon.c). */
+	if (setenv("TZ", ":/etc/localtime", 0) == -1) {
+		fprintf(stderr, "lwbench: setenv TZ: %s\n", strerror(errno));
+		goto out;
+	}
+	tzset();
 	if (config_load(cpath, &cfg, err, sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lwbench: %s\n", err);
 		goto out;

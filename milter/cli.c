@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_outbreak.h"
@@ -438,6 +439,15 @@ main(int argc, char **argv)
 	int	ch;
 
 	log_init("lurewall", LOG_MAIL, true);
+	/*
+	 * Without TZ, glibc's mktime (libzip: every zip entry's DOS
+	 * time) checks /etc/localtime on each call; the same zone, once.
+	 */
+	if (setenv("TZ", ":/etc/localtime", 0) == -1) {
+		fprintf(stderr, "lurewall: setenv TZ: %s\n", strerror(errno));
+		return EXIT_TROUBLE;
+	}
+	tzset();
 	while ((ch = getopt(argc, argv, "+c:vV")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -12,6 +12,14 @@
  * started as root without a user, or with a user whose uid is 0, it
  * stops before opening the socket.
  *
+ * Start-up also loads libmagic once (filetype_init: one shared mapping
+ * of the database, magic_pool_size() cookies) so the first messages do
+ * not pay for it and a missing database stops us at once, and sets TZ
+ * to ":/etc/localtime" when it is unset: glibc's mktime (libzip calls it
+ * for every zip entry's DOS time) re-reads /etc/localtime's status on
+ * each call without TZ, and with it only compares the string.  A
+ * changed time zone is then seen after a restart.
+ *
  * Signals: libmilter's own signal thread owns SIGHUP, SIGTERM and
  * SIGINT (all mean stop); we never wait on those.  SIGUSR1 is blocked
  * in every thread and taken by one sigwait thread that loads a fresh
@@ -27,6 +35,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -34,17 +43,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "filetype.h"
 #include "log.h"
 #include "lurewall.h"
 #include "milter.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "scan.h"
 #include "splitppap.h"
 
 #define IDENT	"lurewall-milter"
+#define MAGIC_POOL_MIN	2
+#define MAGIC_POOL_MAX	16
 
 static char	*config_path;
 
@@ -233,6 +247,24 @@ drop_privileges(uid_t uid, gid_t gid)
 		fatalx("could regain root after dropping privileges");
 }
 
+/*
+ * libmagic cookies for the session threads.  A cookie is held only for
+ * a magic_buffer call and scans are CPU-bound, so more cookies than
+ * CPUs would only wait for a CPU, not for a cookie; each costs 1-2.5 MB
+ * of libmagic's own tables (the database itself is shared).
+ */
+static unsigned
+magic_pool_size(void)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < MAGIC_POOL_MIN)
+		return MAGIC_POOL_MIN;
+	if (n > MAGIC_POOL_MAX)
+		return MAGIC_POOL_MAX;
+	return (unsigned)n;
+}
+
 static void
 write_pidfile(const char *path)
 {
@@ -303,6 +335,17 @@ main(int argc, char *argv[])
 
 	log_init(IDENT, LOG_MAIL, true);
 	log_setverbose(verbose);
+	if (setenv("TZ", ":/etc/localtime", 0) == -1)
+		fatal("setenv TZ");
+	tzset();
+	/*
+	 * glibc raises its mmap threshold after the first large free, so
+	 * message copies and decoded parts (MBs each) then come from the
+	 * per-thread arenas and stay there after the message; with 20
+	 * sessions that kept the peak RSS near 20 x the largest message.
+	 * A fixed threshold (glibc's initial 128 KiB) gives them back.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/*
 	 * Whatever we create (socket before its chmod, pid file, quarantine,
 	 * temp files) is never open to others, whatever umask we got.
@@ -342,6 +385,15 @@ main(int argc, char *argv[])
 		free(config_path);
 		return rc;
 	}
+
+	if (filetype_init(magic_pool_size()) != LW_OK)
+		fatalx("cannot load the libmagic database");
+	/*
+	 * Scans are CPU-bound: as many at once as there are cookies (CPUs);
+	 * the other sessions wait at end of message holding only their raw
+	 * message, not its decoded copies.
+	 */
+	scan_set_concurrency(magic_pool_size());
 
 	if (sock == NULL)
 		sock = cfg->socket;

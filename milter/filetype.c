@@ -14,7 +14,17 @@
  * to FT_OLE_BYTES, which it needs to find the MSI class id), and its
  * MAGIC_PARAM_* recursion and count limits are lowered.  Cookies live in
  * a small pool (mutex + condvar) because a cookie is not thread-safe
- * and magic_load is slow.
+ * and magic_load is slow.  The compiled database (magic.mgc, 8 MB) is
+ * mapped once and every cookie loads it from that mapping
+ * (magic_load_buffers): magic_load would give each cookie its own copy.
+ * A database that is not all compiled files (a text /etc/magic with
+ * rules in it, a directory) falls back to magic_load per cookie.
+ *
+ * libmagic answers one question per call, so the description costs a
+ * second pass over the file; it is only asked for when it can change
+ * the kind (OLE2: an MSI whose MIME type names its authoring tool; a
+ * MIME type that does not settle the kind) or when a FILE_* finding
+ * will quote it.
  *
  * FILE_TYPE_MISMATCH compares families, not exact types: pdf, office
  * (OLE2, OOXML, ODF and RTF: Word and Excel open each other's formats
@@ -24,11 +34,18 @@
  * the content give a family and they differ: an OLE2 workbook named
  * .pdf, a PE named .jpg, a zip named .docx.
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <magic.h>
 
@@ -40,6 +57,7 @@
 #define FT_MAGIC_BYTES	(1U << 20)
 #define FT_OLE_BYTES	(8U << 20)
 #define FT_POOL_MAX	64
+#define FT_DB_MAX	4		/* files in the magic path */
 
 static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 pool_cv = PTHREAD_COND_INITIALIZER;
@@ -48,17 +66,123 @@ static magic_t		 pool_free[FT_POOL_MAX];
 static unsigned		 pool_size, pool_nfree;
 static bool		 pool_ready;
 
+/* The compiled database, mapped once for every cookie (db_n == 0: none). */
+static void		*db_buf[FT_DB_MAX];
+static size_t		 db_len[FT_DB_MAX];
+static size_t		 db_n;
+
+static void
+db_unmap(void)
+{
+	while (db_n > 0) {
+		db_n--;
+		munmap(db_buf[db_n], db_len[db_n]);
+	}
+}
+
+/* A text magic file holding nothing but comments and blank lines. */
+static bool
+db_text_empty(int fd)
+{
+	char	 buf[4096];
+	ssize_t	 r, i;
+	bool	 bol = true, comment = false;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < r; i++) {
+			if (buf[i] == '\n') {
+				bol = true;
+				comment = false;
+				continue;
+			}
+			if (bol && buf[i] == '#')
+				comment = true;
+			else if (!comment && buf[i] != ' ' && buf[i] != '\t' &&
+			    buf[i] != '\r')
+				return false;
+			bol = false;
+		}
+	return r == 0;
+}
+
+/*
+ * Map each file of libmagic's default path (magic_getpath: MAGIC, else
+ * /etc/magic:/usr/share/misc/magic), taking NAME.mgc before NAME as
+ * magic_load does.  Text files that hold only comments (Debian's
+ * /etc/magic) add nothing and are skipped; anything else a compiled
+ * buffer cannot stand for makes us return false, and the caller falls
+ * back to magic_load.  MAP_PRIVATE and writable: libmagic byte-swaps a
+ * foreign-endian file in place, which must not reach the file.
+ */
+static bool
+db_map(void)
+{
+	const char	*path;
+	char		*list, *name, *save, file[PATH_MAX];
+	struct stat	 st;
+	void		*p;
+	int		 fd;
+	bool		 ok = true;
+
+	if ((path = magic_getpath(NULL, 0)) == NULL ||
+	    (list = strdup(path)) == NULL)
+		return false;
+	for (name = strtok_r(list, ":", &save); name != NULL && ok;
+	    name = strtok_r(NULL, ":", &save)) {
+		fd = -1;
+		if ((size_t)snprintf(file, sizeof(file), "%s.mgc", name) <
+		    sizeof(file))
+			fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd == -1 && (fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno != ENOENT)
+				ok = false;
+			continue;
+		}
+		p = MAP_FAILED;
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_size < 8 || db_n == FT_DB_MAX)
+			ok = false;
+		else if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ |
+		    PROT_WRITE, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+			ok = false;
+		/* A compiled file starts with 0xF11E041C in its byte order. */
+		else if (memcmp(p, "\x1c\x04\x1e\xf1", 4) != 0 &&
+		    memcmp(p, "\xf1\x1e\x04\x1c", 4) != 0) {
+			munmap(p, (size_t)st.st_size);
+			p = MAP_FAILED;
+			if (lseek(fd, 0, SEEK_SET) != 0 || !db_text_empty(fd))
+				ok = false;
+		}
+		if (p != MAP_FAILED) {
+			db_buf[db_n] = p;
+			db_len[db_n++] = (size_t)st.st_size;
+		}
+		close(fd);
+	}
+	free(list);
+	if (!ok || db_n == 0) {
+		db_unmap();
+		return false;
+	}
+	return true;
+}
+
 static magic_t
 cookie_new(void)
 {
 	magic_t	m;
 	size_t	v;
+	int	rc;
 
 	m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
 	    MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
 	if (m == NULL)
 		return NULL;
-	if (magic_load(m, NULL) != 0) {
+	if (db_n > 0)
+		rc = magic_load_buffers(m, db_buf, db_len, db_n);
+	else
+		rc = magic_load(m, NULL);
+	if (rc != 0) {
 		magic_close(m);
 		return NULL;
 	}
@@ -93,10 +217,12 @@ pool_init_locked(unsigned n)
 		n = 4;
 	if (n > FT_POOL_MAX)
 		n = FT_POOL_MAX;
+	(void)db_map();
 	for (i = 0; i < n; i++) {
 		if ((pool_all[i] = cookie_new()) == NULL) {
 			while (i-- > 0)
 				magic_close(pool_all[i]);
+			db_unmap();
 			return LW_EINTERNAL;
 		}
 		pool_free[i] = pool_all[i];
@@ -130,6 +256,8 @@ filetype_fini(void)
 	pthread_mutex_lock(&pool_mtx);
 	for (i = 0; pool_ready && i < pool_size; i++)
 		magic_close(pool_all[i]);
+	/* The cookies pointed into the mapping: only now can it go. */
+	db_unmap();
 	pool_ready = false;
 	pool_size = pool_nfree = 0;
 	pthread_mutex_unlock(&pool_mtx);
@@ -345,9 +473,32 @@ copy_cut(char *dst, size_t dstlen, const char *src)
 	free(s);
 }
 
+/* The kinds whose FILE_* finding quotes the description. */
+static bool
+kind_quotes_desc(enum ft_kind k)
+{
+	return k == FT_PE || k == FT_ELF || k == FT_MACHO || k == FT_MSI ||
+	    k == FT_SCRIPT || k == FT_LNK || k == FT_DISK_IMAGE ||
+	    k == FT_ONENOTE;
+}
+
+static void
+magic_desc(magic_t m, const unsigned char *data, size_t mlen,
+    struct ft_result *r)
+{
+	const char	*s;
+
+	(void)magic_setflags(m, MAGIC_NO_CHECK_COMPRESS |
+	    MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
+	s = magic_buffer(m, data, mlen);
+	copy_cut(r->desc, sizeof(r->desc), s != NULL ? s : "data");
+}
+
 /*
  * Fill r for data.  Returns LW_OK, or LW_EINTERNAL when libmagic cannot
- * be loaded (then r still has our own signature's answer).
+ * be loaded (then r still has our own signature's answer).  r->desc is
+ * empty unless it could decide the kind or a finding quotes it (see
+ * the top of the file).
  */
 enum lw_err
 filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
@@ -356,7 +507,8 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 	magic_t		 m;
 	const char	*s;
 	size_t		 mlen;
-	bool		 zip;
+	bool		 zip, got_desc = false;
+	enum ft_kind	 mk;
 	enum lw_err	 e = LW_OK;
 
 	memset(r, 0, sizeof(*r));
@@ -379,6 +531,7 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 		mlen = r->kind == FT_OLE2 ? FT_OLE_BYTES : FT_MAGIC_BYTES;
 	if ((m = cookie_get()) == NULL) {
 		e = LW_EINTERNAL;
+		got_desc = true;	/* nothing to ask */
 	} else {
 		(void)magic_setflags(m, MAGIC_MIME_TYPE |
 		    MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
@@ -386,12 +539,19 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 		s = magic_buffer(m, data, mlen);
 		copy_cut(r->mime, sizeof(r->mime), s != NULL ? s :
 		    "application/octet-stream");
-		(void)magic_setflags(m, MAGIC_NO_CHECK_COMPRESS |
-		    MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CSV |
-		    MAGIC_NO_CHECK_JSON);
-		s = magic_buffer(m, data, mlen);
-		copy_cut(r->desc, sizeof(r->desc), s != NULL ? s : "data");
-		cookie_put(m);
+		/*
+		 * The description matters to the kind only through "MSI
+		 * Installer", which kind_from_mime checks after text,
+		 * image and PDF types: for OLE2, and for unknown content
+		 * whose MIME type is none of those.
+		 */
+		mk = kind_from_mime(r->mime, "");
+		if (r->kind == FT_OLE2 || (r->kind == FT_UNKNOWN &&
+		    mk != FT_TEXT && mk != FT_RTF && mk != FT_IMAGE &&
+		    mk != FT_PDF && mk != FT_MSI)) {
+			magic_desc(m, data, mlen, r);
+			got_desc = true;
+		}
 	}
 	if (r->kind == FT_OLE2 && kind_from_mime(r->mime, r->desc) == FT_MSI)
 		r->kind = FT_MSI;
@@ -399,6 +559,10 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 		r->kind = kind_from_mime(r->mime, r->desc);
 	if (r->kind == FT_TEXT && looks_like_script(data, len))
 		r->kind = FT_SCRIPT;
+	if (!got_desc && kind_quotes_desc(r->kind))
+		magic_desc(m, data, mlen, r);
+	if (m != NULL)
+		cookie_put(m);
 	return e;
 }
 

@@ -55,6 +55,8 @@ static const char *const keywords[] = {
 	"口令", "비밀번호", "암호", "parola d'ordine", "clave",
 };
 
+#define NKW	(sizeof(keywords) / sizeof(keywords[0]))
+
 /* Separators between a keyword and its value. */
 static const char *const separators[] = {
 	":", "=", "→", "->", "は", " is ", " lautet ", " ist ", " est ",
@@ -172,7 +174,14 @@ is_alnum(unsigned char c)
 static bool
 is_trim(unsigned char c)
 {
-	return c != '\0' && strchr(".,;:!?()[]<>\"'`{}", c) != NULL;
+	switch (c) {
+	case '.': case ',': case ';': case ':': case '!': case '?':
+	case '(': case ')': case '[': case ']': case '<': case '>':
+	case '"': case '\'': case '`': case '{': case '}':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Add the token [s, s+n) and its variant without surrounding marks. */
@@ -370,9 +379,9 @@ collect_text(struct collector *col, const char *text, size_t len)
 	struct line	*lines = NULL, *nv;
 	char		*t;
 	const char	*p, *end, *q, *tok;
-	size_t		 nl = 0, cap = 0, i, k, n, m;
-	bool		 quoted = false, pass, first[256];
-	unsigned char	 c0;
+	size_t		 nl = 0, cap = 0, i, k, n, m, kwlen[NKW];
+	bool		 quoted = false, pass;
+	unsigned char	 c0, c1, head[256], next[NKW], two[256][32];
 	enum lw_err	 e = LW_OK;
 
 	if (text == NULL || len == 0)
@@ -408,40 +417,52 @@ collect_text(struct collector *col, const char *text, size_t len)
 			break;
 	}
 	/*
-	 * Keyword values.  first[] holds the bytes a keyword can start
-	 * with, so most positions are passed over without trying each
-	 * keyword (make bench: this loop was most of a text-heavy scan).
+	 * Keyword values.  Keywords are chained by their first byte
+	 * (head[] and next[], in table order, so the first keyword that
+	 * matches is the same as in a walk of the whole table), and two[]
+	 * holds the second bytes seen after each first byte: Japanese
+	 * text is nearly all lead byte 0xE3 and kanji leads, which
+	 * start keywords too, and used to cost a walk of every keyword
+	 * at every character (make bench).
 	 */
-	memset(first, 0, sizeof(first));
-	for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++) {
+	memset(head, 0xff, sizeof(head));
+	memset(two, 0, sizeof(two));
+	for (k = NKW; k-- > 0; ) {
 		c0 = (unsigned char)keywords[k][0];
-		first[c0] = true;
-		if (c0 >= 'a' && c0 <= 'z')
-			first[c0 - ('a' - 'A')] = true;
+		c1 = (unsigned char)keywords[k][1];
+		kwlen[k] = strlen(keywords[k]);
+		next[k] = head[c0];
+		head[c0] = (unsigned char)k;
+		two[c0][c1 >> 3] |= 1u << (c1 & 7);
+		if (c1 >= 'a' && c1 <= 'z') {
+			c1 -= 'a' - 'A';
+			two[c0][c1 >> 3] |= 1u << (c1 & 7);
+		}
 	}
 	for (i = 0; i < nl; i++) {
 		struct pwcands *pc = &col->tier[lines[i].quoted ? T_KW_QUOTED :
 		    T_KW_OWN];
 
 		for (p = lines[i].s; p < lines[i].e; ) {
-			if (!first[(unsigned char)*p]) {
+			c0 = (unsigned char)*p;
+			if (c0 >= 'A' && c0 <= 'Z')
+				c0 += 'a' - 'A';
+			c1 = p + 1 < lines[i].e ? (unsigned char)p[1] : 0;
+			if (head[c0] == 0xff ||
+			    !(two[c0][c1 >> 3] & (1u << (c1 & 7)))) {
 				p++;
 				continue;
 			}
 			m = 0;
-			c0 = (unsigned char)*p;
-			if (c0 >= 'A' && c0 <= 'Z')
-				c0 += 'a' - 'A';
-			for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]);
-			    k++) {
-				if ((unsigned char)keywords[k][0] != c0 ||
+			for (k = head[c0]; k != 0xff; k = next[k]) {
+				if ((size_t)(lines[i].e - p) < kwlen[k] ||
 				    (m = match_at(p, lines[i].e, keywords[k])) ==
 				    0) {
 					m = 0;
 					continue;
 				}
 				/* ASCII keywords stand alone as words. */
-				if ((unsigned char)keywords[k][0] < 0x80 &&
+				if (c0 < 0x80 &&
 				    ((p > lines[i].s &&
 				    is_alnum((unsigned char)p[-1])) ||
 				    (p + m < lines[i].e &&
@@ -482,13 +503,16 @@ collect_text(struct collector *col, const char *text, size_t len)
 					m--;
 				while (m > 0 && is_trim((unsigned char)*tok))
 					tok++, m--;
-				if (m < PW_TOK_MIN || m > PW_TOK_MAX ||
-				    memchr(tok, '@', m) != NULL ||
-				    memmem(tok, m, "://", 3) != NULL ||
-				    match_at(tok, tok + m, "www.") != 0)
+				if (m < PW_TOK_MIN || m > PW_TOK_MAX)
 					continue;
+				/* This pass's tokens only, cheapest test first. */
 				pass = has_digit(tok, m);
 				if ((k == 0) != pass)
+					continue;
+				if (memchr(tok, '@', m) != NULL ||
+				    (memchr(tok, ':', m) != NULL &&
+				    memmem(tok, m, "://", 3) != NULL) ||
+				    match_at(tok, tok + m, "www.") != 0)
 					continue;
 				if ((e = pwcand_add(pc, tok, m, false,
 				    col->max)) != LW_OK)

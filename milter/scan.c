@@ -8,6 +8,7 @@
  * per distinct recipient policy.  Bounded by the limits and by a wall
  * clock budget (SCAN_TIMEOUT).  Only internal errors (ENOMEM) fail.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,39 @@
 #include "pwcand.h"
 #include "scan.h"
 #include "verdict.h"
+
+static pthread_mutex_t	gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	gate_cond = PTHREAD_COND_INITIALIZER;
+static unsigned		gate_max;	/* 0: no limit */
+static unsigned		gate_busy;
+
+void
+scan_set_concurrency(unsigned n)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_max = n;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void
+gate_enter(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	while (gate_max != 0 && gate_busy >= gate_max)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	gate_busy++;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void
+gate_leave(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_busy--;
+	pthread_cond_signal(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
 
 bool
 scan_expired(struct scan_ctx *ctx)
@@ -256,8 +290,8 @@ collect_passwords(struct pwcands *pw, const struct message *msg,
 	pwcand_free(&own);
 	return e;
 }
-enum lw_err
-scan_message_opts(const unsigned char *raw, size_t len,
+static enum lw_err
+scan_gated(const unsigned char *raw, size_t len,
     const struct envelope *env, const struct limits *lim,
     const struct policyset *ps, const struct scan_opts *opts,
     struct scan_result *res)
@@ -349,6 +383,20 @@ out:
 	res->elapsed_ms = lw_now_ms() - start;
 	if (e != LW_OK)
 		scan_result_free(res);
+	return e;
+}
+
+enum lw_err
+scan_message_opts(const unsigned char *raw, size_t len,
+    const struct envelope *env, const struct limits *lim,
+    const struct policyset *ps, const struct scan_opts *opts,
+    struct scan_result *res)
+{
+	enum lw_err	e;
+
+	gate_enter();
+	e = scan_gated(raw, len, env, lim, ps, opts, res);
+	gate_leave();
 	return e;
 }
 

@@ -96,6 +96,13 @@ struct scan_opts {
 	const struct policy	*policy;
 };
 
+/*
+ * At most n scans run at once in this process (0: no limit, the
+ * default).  The daemon sets it to the CPU count: more parallel scans
+ * only add decoded copies of messages to memory, not throughput.
+ */
+void		 scan_set_concurrency(unsigned n);
+
 enum lw_err	 scan_message_opts(const unsigned char *raw, size_t len,
 		    const struct envelope *, const struct limits *,
 		    const struct policyset *, const struct scan_opts *,

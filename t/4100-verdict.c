@@ -2,6 +2,7 @@
  * t/4100-verdict: findings -> score -> action, and scan_message's choice
  * among several recipient policies.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,66 @@ test_opts(const struct policyset *ps)
 	free(b);
 }
 
+struct gate_job {
+	const struct policyset	*ps;
+	const unsigned char	*raw;
+	size_t			 len;
+	int			 action;
+	int			 score;
+};
+
+static void *
+gate_worker(void *arg)
+{
+	struct gate_job		*j = arg;
+	struct scan_result	 res;
+	struct limits		 lim;
+	int			 i;
+
+	limits_default(&lim);
+	j->action = -1;
+	for (i = 0; i < 5; i++) {
+		if (scan_message(j->raw, j->len, NULL, &lim, j->ps, &res) !=
+		    LW_OK)
+			return NULL;
+		j->action = res.verdict->action;
+		j->score = res.verdict->score;
+		scan_result_free(&res);
+	}
+	return NULL;
+}
+
+/* Four threads through a gate of one: each finishes, same verdict. */
+static void
+test_gate(const struct policyset *ps)
+{
+	struct gate_job	 job[4];
+	pthread_t	 t[4];
+	char		 path[1024];
+	unsigned char	*raw;
+	size_t		 len, i;
+
+	snprintf(path, sizeof(path), "%s/messages/"
+	    "lure-04-zipcrypto-xlsm-pw-en.eml", tap_corpus());
+	raw = tap_slurp(path, &len);
+	scan_set_concurrency(1);
+	for (i = 0; i < 4; i++) {
+		job[i].ps = ps;
+		job[i].raw = raw;
+		job[i].len = len;
+		if (pthread_create(&t[i], NULL, gate_worker, &job[i]) != 0)
+			bail("pthread_create");
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	scan_set_concurrency(0);
+	for (i = 0; i < 4; i++)
+		ok(job[i].action == ACT_QUARANTINE &&
+		    job[i].score == job[0].score,
+		    "gated scan %zu: quarantine, score %d", i, job[i].score);
+	free(raw);
+}
+
 int
 main(void)
 {
@@ -292,6 +353,7 @@ main(void)
 	test_scan(ps);
 	test_macro_sender(ps);
 	test_opts(ps);
+	test_gate(ps);
 
 	policyset_unref(ps);
 	return done_testing();
