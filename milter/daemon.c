@@ -8,7 +8,9 @@
  * quarantine directory for the user, detach (unless -f), write the
  * pidfile, then drop to the user for good (setgroups, setresgid,
  * setresuid; setuid(0) must then fail) and open the quarantine as that
- * user so every file it makes is the user's.
+ * user so every file it makes is the user's.  It never keeps root:
+ * started as root without a user, or with a user whose uid is 0, it
+ * stops before opening the socket.
  *
  * Start-up also loads libmagic once (filetype_init: one shared mapping
  * of the database, magic_pool_size() cookies) so the first messages do
@@ -210,6 +212,27 @@ parse_user(const char *spec, uid_t *uid, gid_t *gid)
 	free(u);
 }
 
+/*
+ * True when SPEC names a user that exists here with uid 0: the daemon
+ * would refuse it, wherever it is started.  An unknown user is not
+ * judged (it may be created at install time).
+ */
+static bool
+user_is_root(const char *spec)
+{
+	struct passwd	*pw;
+	char		*u, *g;
+	bool		 root;
+
+	if ((u = strdup(spec)) == NULL)
+		fatal("strdup");
+	if ((g = strchr(u, ':')) != NULL)
+		*g = '\0';
+	root = (pw = getpwnam(u)) != NULL && pw->pw_uid == 0;
+	free(u);
+	return root;
+}
+
 static void
 drop_privileges(uid_t uid, gid_t gid)
 {
@@ -219,8 +242,8 @@ drop_privileges(uid_t uid, gid_t gid)
 		fatal("setresgid");
 	if (setresuid(uid, uid, uid) == -1)
 		fatal("setresuid");
-	/* For good: there must be no way back. */
-	if (uid != 0 && setuid(0) != -1)
+	/* For good: there must be no way back (uid is never 0 here). */
+	if (setuid(0) != -1)
 		fatalx("could regain root after dropping privileges");
 }
 
@@ -338,12 +361,29 @@ main(int argc, char *argv[])
 		fprintf(stderr, IDENT ": %s\n", err);
 		return 1;
 	}
+	if (user == NULL)
+		user = cfg->user;
+	/*
+	 * -n judges the file: a root user is an error there; no user at
+	 * all only a warning (the start as root would fail, but -u may
+	 * come then).
+	 */
 	if (check) {
-		printf("%s: ok\n", config_path);
+		rc = 0;
+		if (user != NULL && user_is_root(user)) {
+			fprintf(stderr, IDENT ": %s: user %s is root (uid 0)\n",
+			    config_path, user);
+			rc = 1;
+		} else if (user == NULL && geteuid() == 0)
+			fprintf(stderr, IDENT ": warning: no user: started "
+			    "as root, the daemon refuses to run; set user: "
+			    "in %s or use -u\n", config_path);
+		if (rc == 0)
+			printf("%s: ok\n", config_path);
 		policyset_unref(ps);
 		config_free(cfg);
 		free(config_path);
-		return 0;
+		return rc;
 	}
 
 	if (filetype_init(magic_pool_size()) != LW_OK)
@@ -357,18 +397,22 @@ main(int argc, char *argv[])
 
 	if (sock == NULL)
 		sock = cfg->socket;
-	if (user == NULL)
-		user = cfg->user;
 	if (pidfile == NULL)
 		pidfile = cfg->pidfile;
 	if (sock == NULL)
 		fatalx("no socket: set socket: in %s or use -p", config_path);
+	/* Never keep root: before the socket exists, say why and stop. */
 	if (user != NULL) {
 		parse_user(user, &uid, &gid);
+		if (uid == 0)
+			fatalx("refusing to run as root: user %s has uid 0; "
+			    "set an unprivileged user: in %s or use -u",
+			    user, config_path);
 		if (geteuid() != 0 && geteuid() != uid)
 			fatalx("-u %s: only root can change user", user);
 	} else if (geteuid() == 0)
-		log_warnx("running as root: set user: or use -u");
+		fatalx("refusing to run as root: set user: in %s or use "
+		    "-u user[:group]", config_path);
 
 	/* We log to stderr in the foreground, to syslog as a daemon. */
 	if (!foreground)

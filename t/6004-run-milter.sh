@@ -2,7 +2,9 @@
 # 6004-run-milter: `make run`'s contrib/run-milter starts the daemon from
 # the source tree with the bundled conf/ (no lurewall user, no /var paths
 # needed), listening on 127.0.0.1 and answering milter clients; the
-# bundled config passes -n.
+# bundled config passes -n.  Started by root, the daemon runs as nobody
+# (it never keeps root), even over a quarantine an earlier run left
+# root's.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 BOUND=30
@@ -12,6 +14,8 @@ lw_trap
 out=$(bounded "$MILTER" -n -c "$LW_TOP/conf/lurewall.yaml" 2>&1); rc=$?
 ok $rc "the bundled conf/lurewall.yaml passes -n"; [ $rc -eq 0 ] || diag "$out"
 
+mkdir -p "$T/run/quarantine"	# as an earlier run as root left it
+chmod 0700 "$T/run" "$T/run/quarantine"
 port=$(free_port)
 LUREWALL_PORT=$port LUREWALL_RUNDIR=$T/run "$LW_TOP/contrib/run-milter" \
     >"$T/out" 2>&1 &
@@ -22,6 +26,13 @@ like "smtpd_milters = inet:127.0.0.1:$port" "$(cat "$T/out")" \
     "and prints the Postfix main.cf lines"
 is "$MILTER_PID" "$(cat "$T/run/lurewall-milter.pid" 2>/dev/null)" \
     "pidfile in the run directory"
+u=$(id -u nobody)
+is "$u $u $u $u" "$(awk '/^Uid:/ {print $2, $3, $4, $5}' \
+    "/proc/$MILTER_PID/status" 2>/dev/null)" "started by root, it runs as nobody"
+is "nobody 700" "$(stat -c '%U %a' "$T/run/quarantine")" \
+    "the quarantine is nobody's"
+like "listening on inet:$port@127\.0\.0\.1 as nobody:nogroup" \
+    "$(cat "$T/out")" "and says so"
 
 cat >"$T/clean.lua" <<'EOF2'
 local conn = mt.connect(sock, 40, 0.25)

@@ -3,10 +3,11 @@
 # under a running lurewall-milter behind Postfix.  A lure is tempfailed
 # at SMTP time (451 4.3.0: not accepted, not lost, not delivered), clean
 # and tagged mail still flows, and once the directory is writable again
-# the same lure is accepted and stored.  Root ignores file modes, so the
-# directory is remounted read-only (a bind mount); where the sandbox
-# forbids mounting, the daemon runs as nobody (-u) and the directory
-# loses its write bits instead.
+# the same lure is accepted and stored.  The directory is remounted
+# read-only (a bind mount; it is made the daemon's user's first, as the
+# daemon never runs as root); where the sandbox forbids mounting, the
+# daemon runs as nobody (-u) and the directory loses its write bits
+# instead.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 . "$LW_TOP/t/lib-e2e.sh"
@@ -27,6 +28,7 @@ trap cleanup EXIT
 if mount --bind "$Q" "$Q" 2>/dev/null; then
 	how=mount
 	diag "read-only by a bind mount"
+	chown "$LW_MILTER_USER" "$Q"
 	ro() { mount -o remount,bind,ro "$Q"; }
 	rw() { mount -o remount,bind,rw "$Q"; }
 	MPORT=$(free_port)

@@ -26,6 +26,7 @@ f=$T/out/\$\$.\$(date +%s%N)
 EOF
 chmod +x "$T/submit"
 mkdir -p "$T/out"
+chown "$LW_MILTER_USER" "$T/out"	# the daemon (nobody) submits
 LW_CONF_EXTRA="submit_command: $T/submit -f %f -- %r" lw_conf "$T" \
 'split_password:
   wait: 30m

@@ -14,10 +14,15 @@ BOUND=120
 
 T=$(tmpdir 6250-outbound-milter)
 lw_trap
+# The daemon runs as nobody: what its alert command writes (and what a
+# shell injection would touch) goes where nobody can write.
+W=$T/out
+mkdir -p "$W"
+chown "$LW_MILTER_USER" "$W"
 cat >"$T/alert.sh" <<EOF
 #!/bin/sh
-for a in "\$@"; do printf '%s\n' "\$a"; done >"$T/alert.tmp"
-mv "$T/alert.tmp" "$T/alert.out"
+for a in "\$@"; do printf '%s\n' "\$a"; done >"$W/alert.tmp"
+mv "$W/alert.tmp" "$W/alert.out"
 EOF
 chmod 755 "$T/alert.sh"
 LW_CONF_EXTRA="outbound_daemon_names: [ORIGINATING]
@@ -31,7 +36,7 @@ domains: [tempfail.example]
 outbound: {action: tempfail}
 EOF
 milter_start "$T" "unix:$T/milter.sock"
-HOSTILE="x\"; \$(touch $T/pwned) 'y' ;"
+HOSTILE="x\"; \$(touch $W/pwned) 'y' ;"
 
 cat >"$T/prelude.lua" <<'EOF'
 function check(cond, msg)
@@ -162,11 +167,11 @@ end
 EOF
 like 'qid=HL3: outbreak: sender=<x"; \$\(touch .*pwned\) .y. ;> tripped the breaker: reason=lures lures=3' \
     "$(log)" "LOG_CRIT line names the sender and the reason"
-wait_for 10 test -f "$T/alert.out"
+wait_for 10 test -f "$W/alert.out"
 printf '%s\nlures\n3\n3\nhold\n' "$HOSTILE" >"$T/alert.want"
-cmp -s "$T/alert.want" "$T/alert.out"
+cmp -s "$T/alert.want" "$W/alert.out"
 ok $? "alert_command got sender, reason, counts, action as literal arguments"
-ok $([ ! -e "$T/pwned" ]; echo $?) "no shell interpreted the login"
+ok $([ ! -e "$W/pwned" ]; echo $?) "no shell interpreted the login"
 
 run held "the tripped sender's clean mail is held; others flow" <<'EOF'
 discarded(send("HC1", "203.0.113.5", nil, hostile, "mallory@corp.example",

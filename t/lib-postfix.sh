@@ -111,11 +111,16 @@ EOF
 
 # milter_start DIR SOCKET [ARGS...]: run lurewall-milter -f with
 # DIR/conf/lurewall.yaml, log in DIR/milter.log; wait until it listens.
+# It runs as $LW_MILTER_USER (default nobody:postfix: the daemon refuses
+# to keep root, and Postfix reaches a unix socket through its group);
+# a -u in ARGS wins.  What it must write (the quarantine, TMPDIR) has
+# to be that user's: let the daemon create the quarantine directory.
+LW_MILTER_USER=${LW_MILTER_USER:-nobody:postfix}
 milter_start() {
 	_m_dir=$1 MILTER_SOCK=$2; shift 2
 	MILTER_LOG=$_m_dir/milter.log
-	"$MILTER" -f -c "$_m_dir/conf/lurewall.yaml" -p "$MILTER_SOCK" "$@" \
-	    >>"$MILTER_LOG" 2>&1 &
+	"$MILTER" -f -c "$_m_dir/conf/lurewall.yaml" -p "$MILTER_SOCK" \
+	    -u "$LW_MILTER_USER" "$@" >>"$MILTER_LOG" 2>&1 &
 	MILTER_PID=$!
 	case $MILTER_SOCK in
 	unix:*)	wait_for 10 unix_open "${MILTER_SOCK#unix:}" ;;
