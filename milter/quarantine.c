@@ -248,6 +248,41 @@ write_file(const struct quarantine *q, int dfd, const char *name,
 	return LW_OK;
 }
 
+/*
+ * Replace one file of an item (meta, released) whole: write NAME.tmp.X
+ * in the item's directory, rename it over NAME, fsync the directory.
+ * A reader sees the old file or the new one, never a torn one.
+ */
+static enum lw_err
+item_replace(struct quarantine *q, const char *id, const char *name,
+    const char *data, size_t len)
+{
+	char		tmpname[64];
+	unsigned	tag;
+	enum lw_err	e = LW_EIO;
+	int		ifd, saved;
+
+	if ((ifd = openat(q->newfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
+		goto out;
+	snprintf(tmpname, sizeof(tmpname), "%s.tmp.%08x", name, tag);
+	if ((e = write_file(q, ifd, tmpname, data, len)) != LW_OK)
+		goto out;
+	if (renameat(ifd, tmpname, ifd, name) == -1 || fsync(ifd) == -1) {
+		saved = errno;
+		unlinkat(ifd, tmpname, 0);
+		errno = saved;
+		e = LW_EIO;
+	}
+out:
+	saved = errno;
+	close(ifd);
+	errno = saved;
+	return e;
+}
+
 /* Read a whole file (at most max bytes) relative to dfd. */
 static enum lw_err
 read_file(int dfd, const char *path, size_t max, char **out, size_t *outlen)
@@ -1234,13 +1269,11 @@ quarantine_update(struct quarantine *q, const char *id,
 	static const char *const xkeys[] = { "state", "expires",
 	    "on_timeout", "reason", "result", NULL };
 	struct sbuf	 sb = { 0 };
-	char		 path[NAME_MAX + 32], tmpname[48], *buf;
+	char		 path[NAME_MAX + 32], *buf;
 	const char	*p, *end, *nl;
 	size_t		 len, n, k;
-	unsigned	 tag;
 	bool		 drop;
 	enum lw_err	 e;
-	int		 ifd, saved;
 
 	if (!quarantine_id_valid(id))
 		return LW_EINVAL;
@@ -1272,28 +1305,8 @@ quarantine_update(struct quarantine *q, const char *id,
 		free(sb.p);
 		return LW_ENOMEM;
 	}
-	if ((ifd = openat(q->newfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1) {
-		free(sb.p);
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
-	}
-	e = LW_EIO;
-	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
-		goto out;
-	snprintf(tmpname, sizeof(tmpname), "meta.tmp.%08x", tag);
-	if ((e = write_file(q, ifd, tmpname, sb.p, sb.len)) != LW_OK)
-		goto out;
-	if (renameat(ifd, tmpname, ifd, "meta") == -1 || fsync(ifd) == -1) {
-		saved = errno;
-		unlinkat(ifd, tmpname, 0);
-		errno = saved;
-		e = LW_EIO;
-	}
-out:
-	saved = errno;
-	close(ifd);
+	e = item_replace(q, id, "meta", sb.p, sb.len);
 	free(sb.p);
-	errno = saved;
 	return e;
 }
 
@@ -1612,11 +1625,8 @@ record_release(struct quarantine *q, const char *id,
     size_t nto, time_t now)
 {
 	struct sbuf	sb = { 0 };
-	char		path[NAME_MAX + 32], tmpname[48];
-	unsigned	tag;
 	enum lw_err	e;
 	size_t		i;
-	int		ifd, saved;
 
 	sb_puts(&sb, RELEASED_MAGIC "\n");
 	sb_printf(&sb, "time %lld\n", (long long)now);
@@ -1628,32 +1638,8 @@ record_release(struct quarantine *q, const char *id,
 		free(sb.p);
 		return LW_ENOMEM;
 	}
-	snprintf(path, sizeof(path), "%s", id);
-	ifd = openat(q->newfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW);
-	if (ifd == -1) {
-		free(sb.p);
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
-	}
-	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag)) {
-		e = LW_EIO;
-		goto out;
-	}
-	snprintf(tmpname, sizeof(tmpname), "released.tmp.%08x", tag);
-	if ((e = write_file(q, ifd, tmpname, sb.p, sb.len)) != LW_OK)
-		goto out;
-	if (renameat(ifd, tmpname, ifd, "released") == -1 ||
-	    fsync(ifd) == -1) {
-		saved = errno;
-		unlinkat(ifd, tmpname, 0);
-		errno = saved;
-		e = LW_EIO;
-	}
-out:
-	saved = errno;
-	close(ifd);
+	e = item_replace(q, id, "released", sb.p, sb.len);
 	free(sb.p);
-	errno = saved;
 	return e;
 }
 
