@@ -22,8 +22,13 @@
  * MIME_MALFORMED (at most MAX_MALFORMED findings per message): broken
  * base64 is decoded around the garbage; a missing final boundary ends
  * the last part at the end of its parent; a multipart whose boundary
- * never appears (or that has none) is shown as text/plain; an unknown
- * charset is guessed (UTF-8, CP932, Latin-1).  A header block without
+ * never appears (or that has none) is shown as text/plain; a multipart
+ * with two different boundary parameters is split on each (clients
+ * disagree on which one counts, so every part either way is analysed);
+ * an unknown charset is guessed (UTF-8, CP932, Latin-1).  Parameters
+ * are read in their RFC 2231 forms too (name*=charset'lang'%XX and
+ * name*0=, name*1= sections): file names are converted to UTF-8,
+ * boundary and charset kept as bytes.  A header block without
  * the blank line ends at the first line that is not a header.
  *
  * Part paths: "" for the body of a single-part message, "1", "2" for
@@ -49,6 +54,7 @@
 #define MAX_MALFORMED	32	/* MIME_MALFORMED findings per message */
 #define MAX_PARAMS	64	/* parameters read per header */
 #define MAX_SECTIONS	64	/* RFC 2231 continuations per parameter */
+#define MAX_BOUNDARIES	4	/* boundary parameters split on */
 #define MAX_NAME	256	/* longest header field name */
 #define MAX_DEPTH	100	/* nesting whatever the config says: each
 				   level is a few stack frames, and milter
@@ -410,25 +416,25 @@ pct_decode(const char *s, struct sbuf *b)
 }
 
 /*
- * Parameter name as UTF-8: RFC 2231 name*= (charset'lang'%XX) and
- * name*0*=, name*1= ... continuations first, then plain name= with RFC
- * 2047 words (not standard, but what Outlook and many webmails write)
- * or raw 8-bit bytes guessed.  NULL when absent.
+ * The RFC 2231 form of a parameter: name*= (charset'lang'%XX) or the
+ * name*0*=, name*1= ... sections, joined and %XX-decoded into raw.
+ * *cs gets the charset of the first extended section (malloc'd, may be
+ * NULL).  False when the parameter has no RFC 2231 form (raw empty).
  */
-static char *
-param_get(struct parser *p, const struct params *ps, const char *name)
+static bool
+param_sections(struct parser *p, const struct params *ps, const char *name,
+    struct sbuf *raw, char **cs)
 {
-	struct sbuf	 raw = { 0 };
-	char		 key[64], *cs = NULL, *out = NULL;
+	char		 key[64];
 	const char	*v, *q1, *q2;
-	size_t		 i;
+	size_t		 i = 0;
 	bool		 ext, single;
 
+	*cs = NULL;
 	if (strlen(name) > 40)
-		return NULL;
+		return false;
 	snprintf(key, sizeof(key), "%s*", name);
 	single = ext = (v = param_raw(ps, key)) != NULL;
-	i = 0;
 	if (!single) {
 		snprintf(key, sizeof(key), "%s*0*", name);
 		ext = (v = param_raw(ps, key)) != NULL;
@@ -437,25 +443,20 @@ param_get(struct parser *p, const struct params *ps, const char *name)
 			v = param_raw(ps, key);
 		}
 	}
-	if (v == NULL) {
-		if ((v = param_raw(ps, name)) == NULL)
-			return NULL;
-		if (charset_decode_header(v, &out) != LW_OK)
-			p->oom = true;
-		return out;
-	}
+	if (v == NULL)
+		return false;
 	/* charset'language'text in the first extended section */
 	if (ext && (q1 = strchr(v, '\'')) != NULL &&
 	    (q2 = strchr(q1 + 1, '\'')) != NULL) {
-		if ((cs = strndup(v, (size_t)(q1 - v))) == NULL)
-			goto oom;
+		if ((*cs = strndup(v, (size_t)(q1 - v))) == NULL)
+			p->oom = true;
 		v = q2 + 1;
 	}
 	for (;;) {
 		if (ext)
-			pct_decode(v, &raw);
+			pct_decode(v, raw);
 		else
-			sbuf_adds(&raw, v);
+			sbuf_adds(raw, v);
 		if (single || ++i >= MAX_SECTIONS)
 			break;
 		snprintf(key, sizeof(key), "%s*%zu*", name, i);
@@ -466,23 +467,68 @@ param_get(struct parser *p, const struct params *ps, const char *name)
 				break;
 		}
 	}
-	if (!sbuf_finish(&raw))
-		goto oom;
+	if (!sbuf_finish(raw))
+		p->oom = true;
+	return true;
+}
+
+/*
+ * Parameter name as UTF-8: RFC 2231 name*= (charset'lang'%XX) and
+ * name*0*=, name*1= ... continuations first, then plain name= with RFC
+ * 2047 words (not standard, but what Outlook and many webmails write)
+ * or raw 8-bit bytes guessed.  NULL when absent.
+ */
+static char *
+param_get(struct parser *p, const struct params *ps, const char *name)
+{
+	struct sbuf	 raw = { 0 };
+	char		*cs, *out = NULL;
+	const char	*v;
+
+	if (!param_sections(p, ps, name, &raw, &cs)) {
+		if ((v = param_raw(ps, name)) == NULL)
+			return NULL;
+		if (charset_decode_header(v, &out) != LW_OK)
+			p->oom = true;
+		return out;
+	}
+	if (p->oom)
+		goto out;
 	/* Without a charset the bytes may still be encoded words. */
 	if (cs == NULL || *cs == '\0') {
 		if (charset_decode_header(raw.p, &out) != LW_OK)
-			goto oom;
+			p->oom = true;
 	} else if (charset_to_utf8(cs, raw.p, raw.len, &out, NULL,
 	    NULL) != LW_OK)
-		goto oom;
+		p->oom = true;
+out:
 	free(cs);
 	sbuf_free(&raw);
 	return out;
-oom:
-	p->oom = true;
-	free(cs);
-	sbuf_free(&raw);
-	return NULL;
+}
+
+/*
+ * A token parameter (boundary, charset) as its bytes: the RFC 2231 form
+ * joined and %XX-decoded with charset'lang' dropped, else the plain
+ * value.  Never charset-converted.  NULL when absent.
+ */
+static char *
+param_token(struct parser *p, const struct params *ps, const char *name)
+{
+	struct sbuf	 raw = { 0 };
+	char		*cs, *out = NULL;
+	const char	*v;
+
+	if (param_sections(p, ps, name, &raw, &cs)) {
+		if (!p->oom && (out = strdup(raw.p)) == NULL)
+			p->oom = true;
+		free(cs);
+		sbuf_free(&raw);
+		return out;
+	}
+	if ((v = param_raw(ps, name)) != NULL && (out = strdup(v)) == NULL)
+		p->oom = true;
+	return out;
 }
 
 static struct mime_part *
@@ -540,13 +586,13 @@ part_fields(struct parser *p, struct mime_part *mp, const char *dflt,
 	}
 	if ((mp->ctype = t) == NULL)
 		goto oom;
-	if ((v = param_raw(ctp, "charset")) != NULL) {
-		if ((t = strdup(v)) == NULL)
-			goto oom;
+	if ((t = param_token(p, ctp, "charset")) != NULL) {
 		mp->charset = *trim(t) != '\0' ? strdup(trim(t)) : NULL;
 		free(t);
 		lw_strlower(mp->charset);
 	}
+	if (p->oom)
+		goto out;
 	if ((v = find_header(mp->hdrs, mp->nhdrs,
 	    "content-disposition")) != NULL) {
 		parse_structured(p, v, &t, &dp);
@@ -823,6 +869,49 @@ split(struct parser *p, struct mime_part *mp, const unsigned char *b,
 }
 
 /*
+ * Every distinct boundary a multipart names: each plain boundary= (a
+ * header may carry two) and the RFC 2231 boundary*= or boundary*0=
+ * form, raw bytes, never charset-decoded.  Clients disagree on which of
+ * two they use, so the caller splits on each.  Empty values and values
+ * over 200 bytes are dropped.  Returns how many were stored in out[].
+ */
+static size_t
+boundaries(struct parser *p, const struct params *ps,
+    char *out[MAX_BOUNDARIES])
+{
+	struct sbuf	 raw = { 0 };
+	const char	*cand[MAX_BOUNDARIES];
+	char		*cs, *ext = NULL;
+	size_t		 i, k, nc = 0, n = 0;
+
+	if (param_sections(p, ps, "boundary", &raw, &cs) && !p->oom &&
+	    (ext = strdup(raw.p)) == NULL)
+		p->oom = true;
+	free(cs);
+	sbuf_free(&raw);
+	for (i = 0; i < ps->n && nc < MAX_BOUNDARIES - 1; i++)
+		if (strcmp(ps->v[i].name, "boundary") == 0)
+			cand[nc++] = ps->v[i].value;
+	if (ext != NULL)
+		cand[nc++] = ext;
+	for (i = 0; i < nc && !p->oom; i++) {
+		if (*cand[i] == '\0' || strlen(cand[i]) > 200)
+			continue;
+		for (k = 0; k < n && strcmp(out[k], cand[i]) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		if ((out[n] = strdup(cand[i])) == NULL) {
+			p->oom = true;
+			break;
+		}
+		n++;
+	}
+	free(ext);
+	return n;
+}
+
+/*
  * The content of a part whose fields are read (ctp: its Content-Type
  * parameters): children, an inner message or a leaf.
  */
@@ -830,9 +919,9 @@ static void
 entity(struct parser *p, struct mime_part *mp, const unsigned char *b,
     size_t len, const struct params *ctp)
 {
-	const char	*bd;
-	char		*inner_raw;
-	bool		 multi, rfc822;
+	char		*bds[MAX_BOUNDARIES], *inner_raw;
+	size_t		 nbd, i;
+	bool		 multi, rfc822, found = false;
 
 	multi = strncmp(mp->ctype, "multipart/", 10) == 0;
 	rfc822 = strcmp(mp->ctype, "message/rfc822") == 0 ||
@@ -845,15 +934,19 @@ entity(struct parser *p, struct mime_part *mp, const unsigned char *b,
 		return;
 	}
 	if (multi) {
-		/* the boundary is taken raw: never decoded */
-		bd = param_raw(ctp, "boundary");
-		if (bd != NULL && *bd != '\0' && strlen(bd) <= 200 &&
-		    split(p, mp, b, len, bd))
-			return;
-		if (p->oom)
+		nbd = boundaries(p, ctp, bds);
+		if (nbd > 1)
+			note(p, "MIME_MALFORMED", mp->path, "%zu boundary "
+			    "parameters: the body is split on each", nbd);
+		for (i = 0; i < nbd && !p->oom; i++)
+			if (split(p, mp, b, len, bds[i]))
+				found = true;
+		for (i = 0; i < nbd; i++)
+			free(bds[i]);
+		if (found || p->oom)
 			return;
 		note(p, "MIME_MALFORMED", mp->path, "%s",
-		    bd == NULL || *bd == '\0' ? "multipart without boundary" :
+		    nbd == 0 ? "multipart without boundary" :
 		    "multipart boundary never found");
 		/* what clients show: the body as text */
 		free(mp->ctype);
