@@ -73,6 +73,7 @@ LIB_OBJS += milter/scan.o
 LIB_OBJS += milter/quarantine.o
 LIB_OBJS += milter/splitppap.o
 LIB_OBJS += milter/outbreak.o
+LIB_OBJS += milter/pidfile.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "json.h"
 #include "log.h"
 #include "mime.h"
+#include "pidfile.h"
 #include "policy.h"
 #include "scan.h"
 #include "verdict.h"
@@ -400,6 +402,128 @@ cmd_outbreak(int argc, char **argv)
 	return cli_outbreak(argc - 1, argv + 1, config_path(NULL));
 }
 
+static void
+usage_reload(void)
+{
+	fprintf(stderr, "usage: lurewall reload [-c FILE] [-P PIDFILE] "
+	    "[-t SECONDS]\n");
+}
+
+/*
+ * Ask the running lurewall-milter to reread its configuration and wait
+ * for its answer: 0 reloaded, 1 the reload failed (the daemon kept its
+ * running configuration, or gave no answer in time), 2 nobody to
+ * signal (no pidfile, a stale one, a PID that is not lurewall-milter,
+ * or kill failed).  The pidfile is -P, else the config's pidfile:,
+ * else the default one.
+ */
+static int
+cmd_reload(int argc, char **argv)
+{
+	struct reload_status	 before, now;
+	struct config		*cfg = NULL;
+	const char		*cpath = NULL, *pidfile = NULL;
+	char			 err[1024], spath[PATH_MAX], *pf = NULL, *end;
+	long			 secs = 10, waited;
+	pid_t			 pid;
+	enum lw_err		 e;
+	int			 ch, rc;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "c:P:t:")) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 't':
+			errno = 0;
+			secs = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || secs < 1 ||
+			    secs > 3600) {
+				usage_reload();
+				return EXIT_TROUBLE;
+			}
+			break;
+		default:
+			usage_reload();
+			return EXIT_TROUBLE;
+		}
+	}
+	if (optind != argc) {
+		usage_reload();
+		return EXIT_TROUBLE;
+	}
+	if (pidfile == NULL) {
+		/* Only the pidfile: the daemon judges the rest itself. */
+		if (config_load(config_path(cpath), &cfg, err,
+		    sizeof(err)) != LW_OK) {
+			fprintf(stderr, "lurewall: %s\n", err);
+			fprintf(stderr, "lurewall: not reloading: the "
+			    "configuration does not load\n");
+			return 1;
+		}
+		if (cfg->pidfile != NULL && (pf = strdup(cfg->pidfile)) ==
+		    NULL) {
+			config_free(cfg);
+			fprintf(stderr, "lurewall: out of memory\n");
+			return EXIT_TROUBLE;
+		}
+		config_free(cfg);
+		pidfile = pf != NULL ? pf : LW_DEFAULT_PIDFILE;
+	}
+	rc = EXIT_TROUBLE;
+	if ((e = pidfile_read(pidfile, &pid)) != LW_OK) {
+		fprintf(stderr, "lurewall: pidfile %s: %s\n", pidfile,
+		    e == LW_ENOTFOUND ? "not found (is lurewall-milter "
+		    "running?)" : e == LW_EIO ? strerror(errno) :
+		    "not a PID");
+		goto out;
+	}
+	if (!pidfile_is_daemon(pid)) {
+		fprintf(stderr, "lurewall: pidfile %s: PID %ld is not "
+		    LW_DAEMON_NAME " (stale pidfile?)\n", pidfile, (long)pid);
+		goto out;
+	}
+	if (!pidfile_status_path(pidfile, spath, sizeof(spath))) {
+		fprintf(stderr, "lurewall: %s: path too long\n", pidfile);
+		goto out;
+	}
+	if (pidfile_status_read(spath, &before) != LW_OK ||
+	    before.pid != (long)pid)
+		before.gen = 0;
+	if (kill(pid, SIGUSR1) == -1) {
+		fprintf(stderr, "lurewall: kill -USR1 %ld: %s\n", (long)pid,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 1;
+	for (waited = 0; waited < secs * 10; waited++) {
+		struct timespec	ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (pidfile_status_read(spath, &now) != LW_OK ||
+		    now.pid != (long)pid || now.gen <= before.gen)
+			continue;
+		if (now.result == RELOAD_OK) {
+			printf("lurewall-milter %ld reloaded %s\n", (long)pid,
+			    now.msg);
+			rc = 0;
+		} else
+			fprintf(stderr, "lurewall: reload failed, "
+			    "lurewall-milter %ld keeps its running "
+			    "configuration: %s\n", (long)pid, now.msg);
+		goto out;
+	}
+	fprintf(stderr, "lurewall: lurewall-milter %ld was signalled but "
+	    "reported no result within %ld s (%s)\n", (long)pid, secs, spath);
+out:
+	free(pf);
+	return rc;
+}
+
 static int
 cmd_version(int argc, char **argv)
 {
@@ -418,6 +542,7 @@ static const struct verb {
 	{ "quarantine", cmd_quarantine,
 	    "quarantine list|show|release|delete|purge|stats|verify ..." },
 	{ "outbreak", cmd_outbreak, "outbreak list [--json] | clear SENDER" },
+	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]" },
 	{ "version", cmd_version, "version" },
 };
 

@@ -51,6 +51,7 @@
 #include "log.h"
 #include "lurewall.h"
 #include "milter.h"
+#include "pidfile.h"
 #include "policy.h"
 #include "quarantine.h"
 #include "scan.h"
@@ -61,6 +62,10 @@
 #define MAGIC_POOL_MAX	16
 
 static char	*config_path;
+/* The reload status record beside the pidfile (-1: no pidfile). */
+static int			 status_fd = -1;
+static struct reload_status	 status;
+static char			 status_path[PATH_MAX];
 
 static void __attribute__((noreturn))
 usage(void)
@@ -111,6 +116,23 @@ open_quarantine(const struct config *cfg, struct quarantine **qp,
 	return e;
 }
 
+/*
+ * The outcome of a reload, for `lurewall reload`: the record beside
+ * the pidfile, its generation one higher.
+ */
+static void
+reload_report(enum reload_result r, const char *msg)
+{
+	if (status_fd == -1)
+		return;
+	status.gen++;
+	status.result = r;
+	status.when = (long long)time(NULL);
+	snprintf(status.msg, sizeof(status.msg), "%s", msg);
+	if (pidfile_status_write(status_fd, &status) != LW_OK)
+		log_warn("reload status %s", status_path);
+}
+
 static void
 reload(void)
 {
@@ -122,17 +144,20 @@ reload(void)
 	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
+		reload_report(RELOAD_FAILED, err);
 		return;
 	}
 	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
+		reload_report(RELOAD_FAILED, err);
 		policyset_unref(ps);
 		config_free(cfg);
 		return;
 	}
 	if (milter_install(cfg, ps, q) != LW_OK) {
 		log_warnx("reload failed: out of memory");
+		reload_report(RELOAD_FAILED, "out of memory");
 		if (q != NULL)
 			quarantine_close(q);
 		policyset_unref(ps);
@@ -140,6 +165,7 @@ reload(void)
 		return;
 	}
 	log_info("reloaded %s", config_path);
+	reload_report(RELOAD_OK, config_path);
 }
 
 /* The one thread that waits for SIGUSR1. */
@@ -265,15 +291,50 @@ magic_pool_size(void)
 	return (unsigned)n;
 }
 
+/*
+ * The pidfile's directory must let the user we become remove the
+ * pidfile at exit: a missing one is made for that user (0755); an
+ * existing one that is not the user's is only reported, never taken
+ * over (it may be /run itself).
+ */
 static void
-write_pidfile(const char *path)
+pidfile_dir(const char *path, bool drop, uid_t uid, gid_t gid)
+{
+	struct stat	 sb;
+	char		*dir, *slash;
+
+	if ((dir = strdup(path)) == NULL)
+		fatal("strdup");
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == -1) {
+		if (errno != ENOENT || mkdir(dir, 0755) == -1 ||
+		    chmod(dir, 0755) == -1)
+			fatal("pidfile directory %s", dir);
+		if (drop && chown(dir, uid, gid) == -1)
+			fatal("chown %s", dir);
+	} else if (drop && sb.st_uid != uid)
+		log_warnx("pidfile directory %s is not the user's: %s stays "
+		    "after exit (use a directory of its own, such as %s)",
+		    dir, path, LW_DEFAULT_PIDFILE);
+	free(dir);
+}
+
+static void
+write_pidfile(const char *path, bool drop, uid_t uid, gid_t gid)
 {
 	FILE	*f;
 	int	 fd;
 
+	pidfile_dir(path, drop, uid, gid);
 	/*
 	 * Root's, writable by root only whatever the umask: anyone who can
-	 * write it aims the init script's kill.  No symlink followed.
+	 * write it aims the init script's kill (which also checks that the
+	 * PID is lurewall-milter).  No symlink followed.
 	 */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0644)) == -1 || fchmod(fd, 0644) == -1 ||
@@ -282,6 +343,36 @@ write_pidfile(const char *path)
 	fprintf(f, "%ld\n", (long)getpid());
 	if (fclose(f) == EOF)
 		fatal("pidfile %s", path);
+
+	/* The reload record: the user's, since the user rewrites it. */
+	if (!pidfile_status_path(path, status_path, sizeof(status_path)))
+		fatalx("pidfile %s: path too long", path);
+	if ((status_fd = open(status_path, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1 || fchmod(status_fd, 0644) == -1 ||
+	    (drop && fchown(status_fd, uid, gid) == -1) ||
+	    ftruncate(status_fd, 0) == -1)
+		fatal("reload status %s", status_path);
+	status.pid = (long)getpid();
+	status.gen = 0;
+	status.result = RELOAD_START;
+	status.when = (long long)time(NULL);
+	snprintf(status.msg, sizeof(status.msg), "%s", config_path);
+	if (pidfile_status_write(status_fd, &status) != LW_OK)
+		fatal("reload status %s", status_path);
+}
+
+/* At exit: both files go (the directory is the user's, see above). */
+static void
+remove_pidfile(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("cannot remove pidfile %s", path);
+	if (status_fd != -1) {
+		if (unlink(status_path) == -1 && errno != ENOENT)
+			log_warn("cannot remove %s", status_path);
+		close(status_fd);
+		status_fd = -1;
+	}
 }
 
 int
@@ -417,6 +508,8 @@ main(int argc, char *argv[])
 	/* We log to stderr in the foreground, to syslog as a daemon. */
 	if (!foreground)
 		log_init(IDENT, cfg->syslog_facility, false);
+	else
+		log_settimestamps(true);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (milter_open(sock, verbose > 1 ? verbose - 1 : 0, err,
@@ -437,8 +530,12 @@ main(int argc, char *argv[])
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	/* Ours: a reload frees the config it came from. */
+	if (pidfile != NULL && (pidfile = strdup(pidfile)) == NULL)
+		fatal("strdup");
 	if (pidfile != NULL)
-		write_pidfile(pidfile);
+		write_pidfile(pidfile, user != NULL && geteuid() == 0, uid,
+		    gid);
 	if (user != NULL && geteuid() == 0)
 		drop_privileges(uid, gid);
 
@@ -471,6 +568,7 @@ main(int argc, char *argv[])
 	rc = milter_run();
 	log_info(IDENT " stopping");
 	if (pidfile != NULL)
-		unlink(pidfile);
+		remove_pidfile(pidfile);
+	free((char *)pidfile);
 	return rc;
 }

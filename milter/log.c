@@ -3,15 +3,19 @@
  * to syslog with the configured facility; the CLI and tests to stderr.
  * Callers escape attacker text (lw_sanitize) before it gets here.
  */
+#include <sys/time.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 
 static int	log_to_stderr = 1;
+static bool	log_stamps;
 static int	verbose;
 
 void
@@ -20,6 +24,12 @@ log_init(const char *ident, int facility, bool to_stderr)
 	log_to_stderr = to_stderr;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_settimestamps(bool on)
+{
+	log_stamps = on;
 }
 
 void
@@ -39,40 +49,57 @@ static void vlog(int, const char *, va_list)
 static void vlog_errno(int, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
+/*
+ * One finished line to its sink.  On stderr a foreground daemon's
+ * lines start with the time (UTC, milliseconds), as syslog would have
+ * added it; the CLI's stay bare.
+ */
+static void
+emit(int prio, const char *line)
+{
+	struct timeval	 tv;
+	struct tm	 tm;
+	char		 stamp[32];
+
+	if (!log_to_stderr) {
+		syslog(prio, "%s", line);
+		return;
+	}
+	flockfile(stderr);
+	if (log_stamps && gettimeofday(&tv, NULL) == 0 &&
+	    gmtime_r(&tv.tv_sec, &tm) != NULL &&
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) > 0)
+		fprintf(stderr, "%s.%03ldZ ", stamp,
+		    (long)(tv.tv_usec / 1000));
+	fputs(line, stderr);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
 static void
 vlog(int prio, const char *fmt, va_list ap)
 {
+	char	*s = NULL;
+
 	if (prio == LOG_DEBUG && !verbose)
 		return;
-	if (log_to_stderr) {
-		flockfile(stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		funlockfile(stderr);
-	} else
-		vsyslog(prio, fmt, ap);
+	if (vasprintf(&s, fmt, ap) < 0)
+		return;
+	emit(prio, s);
+	free(s);
 }
 
 static void
 vlog_errno(int prio, const char *fmt, va_list ap)
 {
-	char	*s = NULL;
+	char	*s = NULL, *full = NULL;
 	int	 saved = errno;
 
 	if (vasprintf(&s, fmt, ap) < 0)
 		return;
-	/* Route through vlog so both sinks see the same text. */
-	{
-		const char	*e = strerror(saved);
-		char		*full = NULL;
-
-		if (asprintf(&full, "%s: %s", s, e) >= 0) {
-			if (log_to_stderr)
-				fprintf(stderr, "%s\n", full);
-			else
-				syslog(prio, "%s", full);
-			free(full);
-		}
+	if (asprintf(&full, "%s: %s", s, strerror(saved)) >= 0) {
+		emit(prio, full);
+		free(full);
 	}
 	free(s);
 	errno = saved;
@@ -82,17 +109,16 @@ void
 log_msg(int prio, const char *qid, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s = NULL;
+	char	*s = NULL, *full = NULL;
 
+	if (prio == LOG_DEBUG && !verbose)
+		return;
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) >= 0) {
-		if (prio != LOG_DEBUG || verbose) {
-			if (log_to_stderr)
-				fprintf(stderr, "qid=%s: %s\n",
-				    qid != NULL ? qid : "-", s);
-			else
-				syslog(prio, "qid=%s: %s",
-				    qid != NULL ? qid : "-", s);
+		if (asprintf(&full, "qid=%s: %s", qid != NULL ? qid : "-",
+		    s) >= 0) {
+			emit(prio, full);
+			free(full);
 		}
 		free(s);
 	}

@@ -10,6 +10,8 @@
 #include <syslog.h>
 
 void	log_init(const char *ident, int facility, bool to_stderr);
+/* Foreground daemon: stderr lines start with an ISO 8601 UTC time. */
+void	log_settimestamps(bool);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_msg(int prio, const char *qid, const char *fmt, ...)

@@ -24,8 +24,11 @@ wait_for 10 port_open "$port"
 ok $? "run-milter listens on 127.0.0.1:$port"
 like "smtpd_milters = inet:127.0.0.1:$port" "$(cat "$T/out")" \
     "and prints the Postfix main.cf lines"
-is "$MILTER_PID" "$(cat "$T/run/lurewall-milter.pid" 2>/dev/null)" \
+is "$MILTER_PID" "$(cat "$T/run/pid/lurewall-milter.pid" 2>/dev/null)" \
     "pidfile in the run directory"
+out=$(bounded "$LUREWALL" -c "$T/run/lurewall.yaml" reload 2>&1)
+ok $? "the printed lurewall reload command reloads it"
+[ $? -eq 0 ] || diag "$out"
 u=$(id -u nobody)
 is "$u $u $u $u" "$(awk '/^Uid:/ {print $2, $3, $4, $5}' \
     "/proc/$MILTER_PID/status" 2>/dev/null)" "started by root, it runs as nobody"

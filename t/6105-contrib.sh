@@ -23,7 +23,8 @@ unit() { sed -e ':a' -e '/\\$/{N;s/\\\n[[:space:]]*//;ba' -e '}' "$U"; }
 key() { unit | sed -n "s/^$1=//p"; }
 
 # --- the unit, statically
-sed "s|/usr/sbin/lurewall-milter|$MILTER|g" "$U" >"$T/lurewall-milter.service"
+sed -e "s|/usr/sbin/lurewall-milter|$MILTER|g" \
+    -e "s|/usr/sbin/lurewall |$LUREWALL |g" "$U" >"$T/lurewall-milter.service"
 out=$(cd "$T" && bounded systemd-analyze verify --man=no \
     ./lurewall-milter.service 2>&1)
 ok $? "systemd-analyze verify passes"
@@ -44,6 +45,8 @@ like '^/var/lib/lurewall/' "$qdir" \
     "the sample quarantine_dir lies under a ReadWritePaths entry"
 like " -P /run/$(key RuntimeDirectory)/" "$start" \
     "the pidfile lies in the RuntimeDirectory (/run is read-only)"
+like '^\+/usr/sbin/lurewall reload .*-P /run/lurewall-milter/lurewall-milter\.pid' \
+    "$(key ExecReload)" "ExecReload is lurewall reload, with the same pidfile"
 
 # --- the unit's commands, run as written under $R
 R=$T/root
@@ -78,6 +81,9 @@ wait_for 10 unix_open "$PF_DIR/queue/lurewall/lurewall.sock"
 ok $? "ExecStart's milter listens in the spool"
 is "$MILTER_PID" "$(cat "$R/run/lurewall-milter/lurewall-milter.pid")" \
     "it wrote its pidfile in the RuntimeDirectory"
+out=$(bounded sh -c "$(key ExecReload | moved)" 2>&1)
+ok $? "ExecReload reloads the running milter"
+like 'reloaded' "$out" "and reports it"
 
 # --- Postfix with the snippet's lines, smtp and cleanup chrooted
 grep -v '^#' "$SNIP" | grep . >"$T/snippet.cf"

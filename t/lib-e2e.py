@@ -196,7 +196,7 @@ def account(d, expects, sinkdir, qlist, qdir, maillog, milterlog):
     stray = []
     unscanned = []
     verdicts = {}
-    qid_re = re.compile(r"^qid=([0-9A-Za-z]+): from=.* action=(\w+)")
+    qid_re = re.compile(r"^(?:\S+Z )?qid=([0-9A-Za-z]+): from=.* action=(\w+)")
     with open(milterlog, encoding="utf-8", errors="replace") as fp:
         for line in fp:
             m = qid_re.match(line)
