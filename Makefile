@@ -69,6 +69,7 @@ LIB_OBJS += milter/yamlutil.o
 LIB_OBJS += milter/config.o
 LIB_OBJS += milter/policy.o
 LIB_OBJS += milter/verdict.o
+LIB_OBJS += milter/envelope.o
 LIB_OBJS += milter/scan.o
 LIB_OBJS += milter/quarantine.o
 LIB_OBJS += milter/splitppap.o

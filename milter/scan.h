@@ -12,6 +12,7 @@
 #ifndef SCAN_H
 #define SCAN_H
 
+#include "envelope.h"
 #include "lurewall.h"
 
 struct message;
@@ -19,26 +20,6 @@ struct policy;
 struct policyset;
 struct config;
 struct pwcands;
-
-/* What the MTA told us about the message; every field may be NULL. */
-struct envelope {
-	char		*qid;		/* macro i */
-	char		*client_addr;	/* {client_addr} */
-	char		*client_name;	/* {client_name} */
-	char		*helo;
-	char		*mail_from;	/* without angle brackets */
-	char	       **rcpts;		/* without angle brackets */
-	size_t		 nrcpts;
-	char		*auth_authen;	/* {auth_authen} */
-	char		*daemon_name;	/* {daemon_name} */
-	bool		 truncated;	/* the MTA's message was longer than
-					   limits.max_message_bytes and cut:
-					   scan_message records MIME_LIMIT */
-	uint64_t	 orig_len;	/* its full length when truncated */
-};
-
-void		 envelope_free(struct envelope *);
-enum lw_err	 envelope_add_rcpt(struct envelope *, const char *);
 
 /*
  * Per-message analysis state handed to every analyzer.  Analyzers add
