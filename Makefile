@@ -5,7 +5,8 @@
 #   make                 build lurewall-milter and lurewall
 #   make check           install missing deps, configure, build, run t/
 #   make run             install missing deps, build, start the milter
-#   make install         PREFIX, DESTDIR, sbindir, mandir, sysconfdir
+#   make install         PREFIX, DESTDIR, sbindir, mandir, sysconfdir,
+#                        INIT=auto|systemd|sysv|none (the service)
 #   make DEVELOPER=1     warnings are errors
 #   make SANITIZE=address,undefined
 
@@ -19,6 +20,11 @@ bindir ?= $(prefix)/bin
 mandir ?= $(prefix)/share/man
 sysconfdir ?= /etc
 DESTDIR ?=
+# The service: auto installs the systemd unit when systemd runs here,
+# else the LSB init script when the host has /etc/init.d, else nothing.
+INIT ?= auto
+systemdunitdir ?= $(sysconfdir)/systemd/system
+initdir ?= $(sysconfdir)/init.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -173,6 +179,27 @@ install: all
 	    dst=$(DESTDIR)$(sysconfdir)/lurewall/$${f#conf/}; \
 	    if test -e "$$dst"; then echo "keeping existing $$dst"; \
 	    else install -m 0644 "$$f" "$$dst"; fi; done
+	@init='$(INIT)'; \
+	if test "$$init" = auto; then \
+	    if test -d /run/systemd/system; then init=systemd; \
+	    elif test -d /etc/init.d; then init=sysv; else init=none; fi; \
+	    echo "INIT=auto: $$init"; fi; \
+	case $$init in \
+	systemd) src=contrib/lurewall-milter.service; \
+	    dir=$(DESTDIR)$(systemdunitdir); \
+	    dst=$$dir/lurewall-milter.service; mode=0644 ;; \
+	sysv) src=contrib/lurewall-milter.init; dir=$(DESTDIR)$(initdir); \
+	    dst=$$dir/lurewall-milter; mode=0755 ;; \
+	none) exit 0 ;; \
+	*) echo "INIT=$$init: use auto, systemd, sysv or none" >&2; \
+	    exit 1 ;; \
+	esac; \
+	if test -e "$$dst"; then echo "keeping existing $$dst"; exit 0; fi; \
+	install -d "$$dir" && \
+	sed -e 's|/usr/sbin/lurewall|$(sbindir)/lurewall|g' \
+	    -e 's|/etc/lurewall/|$(sysconfdir)/lurewall/|g' "$$src" \
+	    >"$$dst.tmp" && chmod $$mode "$$dst.tmp" && \
+	mv "$$dst.tmp" "$$dst" && echo "installed $$dst"
 
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \

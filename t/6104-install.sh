@@ -4,7 +4,7 @@
 # matching .Dt sections, the sample configuration in etc/lurewall; a
 # second install keeps a configuration the admin changed; nothing is
 # written outside DESTDIR; the installed programs read the installed
-# configuration.
+# configuration.  (INIT=none here: the service files are t/6107's.)
 . "${LW_TOP:-.}/t/lib.sh"
 BOUND=120
 
@@ -14,7 +14,7 @@ D=$T/dest
 # in MAKEFLAGS, so `all` is up to date and nothing is rebuilt
 inst() {
 	bounded make -C "$LW_TOP" --no-print-directory install DESTDIR="$D" \
-	    PREFIX=/usr >>"$T/install.out" 2>&1
+	    PREFIX=/usr INIT=none >>"$T/install.out" 2>&1
 }
 # Where an install without DESTDIR would write, and the rest of the
 # system but what other tests and the system itself touch meanwhile.
