@@ -55,9 +55,11 @@ static const char *const policy_keys[] = {
 	"macro_senders", "internal_domains", "staff_names",
 	"staff_names_file", "correspondents", "correspondents_file",
 	"reply_prefixes", "trusted_senders", "rules",
-	"outbound", "split_password",
+	"outbound", "split_password", "language",
 	NULL
 };
+
+const char *const policy_lang_names[LANG_N] = { "en", "ja" };
 
 /* What one load needs to report errors and find files. */
 struct loadctx {
@@ -130,6 +132,8 @@ scores_free(struct score_entry *v, size_t n)
 static void
 policy_free(struct policy *p)
 {
+	size_t	i;
+
 	if (p == NULL)
 		return;
 	free(p->name);
@@ -137,6 +141,8 @@ policy_free(struct policy *p)
 	y_strlist_free(p->domains, p->ndomains);
 	scores_free(p->scores, p->nscores);
 	free(p->subject_prefix);
+	for (i = 0; i < LANG_N; i++)
+		free(p->prefixes[i]);
 	free(p->reject_text);
 	y_strlist_free(p->internal_domains, p->ninternal_domains);
 	staff_free(p->staff, p->nstaff);
@@ -240,6 +246,11 @@ policy_copy(const struct policy *s, struct policy **out)
 	p->split_wait = s->split_wait;
 	p->split_on_timeout = s->split_on_timeout;
 	p->outbound = s->outbound;
+	p->language = s->language;
+	for (i = 0; i < LANG_N; i++)
+		if (s->prefixes[i] != NULL &&
+		    (p->prefixes[i] = strdup(s->prefixes[i])) == NULL)
+			goto out_policy;
 	if ((s->subject_prefix != NULL &&
 	    (p->subject_prefix = strdup(s->subject_prefix)) == NULL) ||
 	    (p->reject_text = strdup(s->reject_text)) == NULL ||
@@ -766,41 +777,117 @@ apply_thresholds(const struct ydoc *d, const struct ynode *n,
 	return LW_OK;
 }
 
+/* One subject prefix: NULL for ~ or "", no control characters. */
+static enum lw_err
+get_prefix(const struct ydoc *d, const struct ynode *v, const char *path,
+    char **out, struct loadctx *lc)
+{
+	char		*s = NULL;
+	const char	*c;
+	enum lw_err	 e;
+
+	if (!y_isnull(v) && (e = y_string(d, v, path, &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	for (c = s; c != NULL && *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			free(s);
+			return yerr(d, v, path, lc->err, lc->errlen,
+			    "control characters are not allowed");
+		}
+	if (s != NULL && *s == '\0') {
+		free(s);
+		s = NULL;
+	}
+	*out = s;
+	return LW_OK;
+}
+
+/*
+ * tag.subject_prefix: one text for every language, or a map by
+ * language ({en: "[SUSPICIOUS]", ja: "[要注意]"}) merged key by key;
+ * the policy's language picks one (resolve_language).
+ */
 static enum lw_err
 apply_tag(const struct ydoc *d, const struct ynode *n, struct policy *p,
     struct loadctx *lc)
 {
 	static const char *const keys[] = { "subject_prefix", "headers",
 	    NULL };
-	const struct ynode	*v;
-	char			*s;
-	const char		*c;
+	const struct ynode	*v, *l;
+	char			*s, path[64];
+	size_t			 i;
 	enum lw_err		 e;
 
 	if ((e = y_map(d, n, "tag", keys, lc->err, lc->errlen)) != LW_OK)
 		return e;
-	if ((v = y_get(n, "subject_prefix")) != NULL) {
-		s = NULL;
-		if (!y_isnull(v) && (e = y_string(d, v, "tag.subject_prefix",
-		    &s, lc->err, lc->errlen)) != LW_OK)
+	if ((v = y_get(n, "subject_prefix")) != NULL &&
+	    v->kind == YNODE_MAP) {
+		if ((e = y_map(d, v, "tag.subject_prefix", policy_lang_names,
+		    lc->err, lc->errlen)) != LW_OK)
 			return e;
-		for (c = s; c != NULL && *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-				free(s);
-				return yerr(d, v, "tag.subject_prefix",
-				    lc->err, lc->errlen,
-				    "control characters are not allowed");
-			}
-		if (s != NULL && *s == '\0') {
-			free(s);
-			s = NULL;
+		for (i = 0; i < LANG_N; i++) {
+			if ((l = y_get(v, policy_lang_names[i])) == NULL)
+				continue;
+			snprintf(path, sizeof(path), "tag.subject_prefix.%s",
+			    policy_lang_names[i]);
+			if ((e = get_prefix(d, l, path, &s, lc)) != LW_OK)
+				return e;
+			free(p->prefixes[i]);
+			p->prefixes[i] = s;
 		}
-		free(p->subject_prefix);
-		p->subject_prefix = s;
+	} else if (v != NULL) {
+		if ((e = get_prefix(d, v, "tag.subject_prefix", &s, lc)) !=
+		    LW_OK)
+			return e;
+		for (i = 0; i < LANG_N; i++) {
+			free(p->prefixes[i]);
+			p->prefixes[i] = NULL;
+			if (s != NULL && (p->prefixes[i] = strdup(s)) == NULL) {
+				free(s);
+				return LW_ENOMEM;
+			}
+		}
+		free(s);
 	}
 	if ((v = y_get(n, "headers")) != NULL)
 		return y_bool(d, v, "tag.headers", &p->tag_headers, lc->err,
 		    lc->errlen);
+	return LW_OK;
+}
+
+static enum lw_err
+apply_language(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	char		*s;
+	size_t		 i;
+	enum lw_err	 e;
+
+	if ((e = y_string(d, n, "language", &s, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	for (i = 0; i < LANG_N; i++)
+		if (strcmp(s, policy_lang_names[i]) == 0)
+			break;
+	free(s);
+	if (i == LANG_N)
+		return yerr(d, n, "language", lc->err, lc->errlen,
+		    "expected en or ja");
+	p->language = (enum policy_lang)i;
+	return LW_OK;
+}
+
+/* The prefix of the policy's language, once the file is applied. */
+static enum lw_err
+resolve_language(struct policy *p)
+{
+	const char	*s = p->prefixes[p->language];
+
+	free(p->subject_prefix);
+	p->subject_prefix = NULL;
+	if (s != NULL && (p->subject_prefix = strdup(s)) == NULL)
+		return LW_ENOMEM;
 	return LW_OK;
 }
 
@@ -1501,8 +1588,13 @@ policy_apply(const struct ydoc *d, struct policy *p,
 	if ((n = y_get(root, "thresholds")) != NULL &&
 	    (e = apply_thresholds(d, n, p, lc)) != LW_OK)
 		return e;
+	if ((n = y_get(root, "language")) != NULL &&
+	    (e = apply_language(d, n, p, lc)) != LW_OK)
+		return e;
 	if ((n = y_get(root, "tag")) != NULL &&
 	    (e = apply_tag(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((e = resolve_language(p)) != LW_OK)
 		return e;
 	if ((n = y_get(root, "reject_text")) != NULL &&
 	    (e = apply_reject_text(d, n, p, lc)) != LW_OK)
@@ -1886,9 +1978,14 @@ policy_print(const struct policy *p, FILE *f)
 	for (i = 0; i < p->nscores; i++)
 		fprintf(f, "  %s: %d\n", p->scores[i].rule,
 		    p->scores[i].score);
-	fputs("tag:\n  subject_prefix: ", f);
-	y_print_str(f, p->subject_prefix);
-	fprintf(f, "\n  headers: %s\n", p->tag_headers ? "true" : "false");
+	fprintf(f, "language: %s\ntag:\n  subject_prefix:\n",
+	    policy_lang_names[p->language]);
+	for (i = 0; i < LANG_N; i++) {
+		fprintf(f, "    %s: ", policy_lang_names[i]);
+		y_print_str(f, p->prefixes[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "  headers: %s\n", p->tag_headers ? "true" : "false");
 	fputs("reject_text: ", f);
 	y_print_str(f, p->reject_text);
 	fprintf(f, "\nquarantine:\n  then: %s\n",

@@ -86,6 +86,14 @@ struct outbound_policy {
 	enum outbound_action action;	/* for a tripped sender's mail */
 };
 
+/* language: of the subject prefix, notices and digests. */
+enum policy_lang {
+	LANG_EN = 0,
+	LANG_JA,
+	LANG_N
+};
+extern const char *const policy_lang_names[LANG_N];	/* "en", "ja" */
+
 struct policy {
 	char		 *name;		/* file name without .yaml */
 	char		 *file;		/* path it came from */
@@ -99,7 +107,9 @@ struct policy {
 	struct score_entry *scores;	/* merged with default and built-ins */
 	size_t		  nscores;
 
-	char		 *subject_prefix;	/* UTF-8 or NULL */
+	enum policy_lang  language;
+	char		 *prefixes[LANG_N];	/* tag.subject_prefix by language */
+	char		 *subject_prefix;	/* prefixes[language]: UTF-8 or NULL */
 	bool		  tag_headers;		/* add X-Lurewall-* headers */
 	char		 *reject_text;		/* ASCII, no CR/LF */
 	enum quarantine_then quarantine_then;
