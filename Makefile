@@ -28,7 +28,7 @@ initdir ?= $(sysconfdir)/init.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libmagic libzip libpcre2-8 yaml-0.1 libcrypto zlib
+PKGS = libmagic libzip libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredis
 PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS ?= -lmilter
@@ -81,6 +81,10 @@ LIB_OBJS += milter/quarantine.o
 LIB_OBJS += milter/splitppap.o
 LIB_OBJS += milter/outbreak.o
 LIB_OBJS += milter/pidfile.o
+LIB_OBJS += milter/state.o
+LIB_OBJS += milter/state_files.o
+LIB_OBJS += milter/state_lmdb.o
+LIB_OBJS += milter/state_redis.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 

@@ -1,0 +1,555 @@
+/*
+ * state.c: the state interface's front: argument checks, the choice of
+ * backend, and what the backends share (key checks, the list encoding).
+ * The backends live in state_lmdb.c, state_redis.c and state_files.c;
+ * see state.h for what every call promises.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "state.h"
+
+void
+state_config_init(struct state_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->backend = STATE_LMDB;
+	c->map_size = STATE_MAP_SIZE_DEFAULT;
+	c->redis.port = 6379;
+	c->redis.timeout_ms = STATE_REDIS_TIMEOUT_MS;
+}
+
+void
+state_config_free(struct state_config *c)
+{
+	free(c->path);
+	free(c->redis.host);
+	free(c->redis.socket);
+	free(c->redis.username);
+	if (c->redis.password != NULL)
+		explicit_bzero(c->redis.password, strlen(c->redis.password));
+	free(c->redis.password);
+	free(c->redis.password_file);
+	free(c->redis.key_prefix);
+	state_config_init(c);
+}
+
+static const char *const backend_names[] = {
+	[STATE_LMDB] = "lmdb",
+	[STATE_REDIS] = "redis",
+	[STATE_FILES] = "files",
+};
+
+bool
+state_backend_parse(const char *s, enum state_backend *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++)
+		if (strcmp(s, backend_names[i]) == 0) {
+			*out = (enum state_backend)i;
+			return true;
+		}
+	return false;
+}
+
+const char *
+state_backend_name(enum state_backend b)
+{
+	if ((size_t)b >= sizeof(backend_names) / sizeof(backend_names[0]))
+		return "?";
+	return backend_names[b];
+}
+
+enum lw_err
+state_open(const struct state_config *c, bool readonly, struct state **out)
+{
+	*out = NULL;
+	switch (c->backend) {
+	case STATE_LMDB:
+		return state_lmdb_open(c, readonly, out);
+	case STATE_REDIS:
+		return state_redis_open(c, readonly, out);
+	case STATE_FILES:
+		return state_files_open(c, readonly, out);
+	}
+	return LW_EINVAL;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st != NULL)
+		st->ops->close(st);
+}
+
+const char *
+state_name(const struct state *st)
+{
+	return st->ops->name;
+}
+
+void
+state_val_free(struct state_val *v)
+{
+	if (v == NULL)
+		return;
+	free(v->data);
+	memset(v, 0, sizeof(*v));
+}
+
+bool
+state_key_ok(const char *key)
+{
+	size_t	len;
+
+	if (key == NULL)
+		return false;
+	len = strlen(key);
+	return len > 0 && len <= STATE_KEY_MAX;
+}
+
+bool
+state_expired(time_t expires, time_t now)
+{
+	return expires != 0 && expires <= now;
+}
+
+/* Writes refused on a read-only state, bad keys refused everywhere. */
+static enum lw_err
+check(const struct state *st, const char *key, bool write)
+{
+	if (!state_key_ok(key))
+		return LW_EINVAL;
+	if (write && st->readonly) {
+		errno = EROFS;
+		return LW_EINVAL;
+	}
+	return LW_OK;
+}
+
+
+/*
+ * ---- the simple operations on top of update ----
+ *
+ * A backend that can lock one key for a read-modify-write (lmdb: a
+ * write transaction; files: flock) leaves put, add, del, take, incr,
+ * push and pop NULL in its ops, and gets them from here.
+ */
+
+struct gen {
+	const void	*val;
+	size_t		 len;
+	size_t		 max_items;
+	time_t		 expires;
+	int64_t		 delta;
+	int64_t		 result;
+	bool		 must_be_absent;
+	bool		 found;
+	struct state_val *taken;
+};
+
+static enum lw_err
+copy_val(const void *p, size_t len, time_t expires, struct state_val *out)
+{
+	if ((out->data = malloc(len + 1)) == NULL)
+		return LW_ENOMEM;
+	if (len > 0)
+		memcpy(out->data, p, len);
+	out->data[len] = '\0';
+	out->len = len;
+	out->expires = expires;
+	return LW_OK;
+}
+
+static enum lw_err
+gen_put(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct gen	*g = arg;
+
+	if (g->must_be_absent && old != NULL)
+		return LW_EEXIST;
+	*what = STATE_WRITE;
+	return copy_val(g->val, g->len, g->expires, out);
+}
+
+static enum lw_err
+gen_del(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct gen	*g = arg;
+
+	if (old == NULL)
+		return LW_ENOTFOUND;
+	g->found = true;
+	if (g->taken != NULL) {
+		state_val_free(g->taken);
+		if (copy_val(old->data, old->len, old->expires, g->taken) !=
+		    LW_OK)
+			return LW_ENOMEM;
+	}
+	*what = STATE_DELETE;
+	return LW_OK;
+}
+
+/* A counter is its decimal value; anything else counts as 0. */
+static int64_t
+counter_value(const struct state_val *v)
+{
+	char		*end;
+	long long	 n;
+
+	if (v == NULL || v->len == 0 || v->len > 20)
+		return 0;
+	errno = 0;
+	n = strtoll((const char *)v->data, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return 0;
+	return n;
+}
+
+static enum lw_err
+gen_incr(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct gen	*g = arg;
+	char		 buf[32];
+	int64_t		 n = counter_value(old);
+
+	if ((g->delta > 0 && n > INT64_MAX - g->delta) ||
+	    (g->delta < 0 && n < INT64_MIN - g->delta))
+		return LW_ELIMIT;
+	g->result = n + g->delta;
+	snprintf(buf, sizeof(buf), "%lld", (long long)g->result);
+	*what = STATE_WRITE;
+	return copy_val(buf, strlen(buf), old != NULL ? old->expires :
+	    g->expires, out);
+}
+
+static enum lw_err
+gen_push(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct gen	*g = arg;
+	enum lw_err	 e;
+
+	if ((e = state_list_push(old, g->val, g->len, g->max_items, out)) !=
+	    LW_OK)
+		return e;
+	out->expires = g->expires;
+	*what = STATE_WRITE;
+	return LW_OK;
+}
+
+static enum lw_err
+gen_pop(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct gen	*g = arg;
+	struct state_val item;
+	enum lw_err	 e;
+
+	if (old == NULL)
+		return LW_ENOTFOUND;
+	if ((e = state_list_pop(old, &item, out)) != LW_OK)
+		return e;
+	state_val_free(g->taken);
+	*g->taken = item;
+	*what = out->len == 0 ? STATE_DELETE : STATE_WRITE;
+	return LW_OK;
+}
+
+static enum lw_err
+gen_run(struct state *st, const char *key, time_t now, state_update_fn fn,
+    struct gen *g)
+{
+	return st->ops->update(st, key, now, fn, g);
+}
+
+static enum lw_err
+do_del(struct state *st, const char *key)
+{
+	struct gen	g = { .taken = NULL };
+
+	if (st->ops->del != NULL)
+		return st->ops->del(st, key);
+	/* now = 0: an expired key is still there to remove. */
+	return gen_run(st, key, 0, gen_del, &g);
+}
+
+enum lw_err
+state_get(struct state *st, const char *key, time_t now,
+    struct state_val *v)
+{
+	enum lw_err	e;
+
+	memset(v, 0, sizeof(*v));
+	if ((e = check(st, key, false)) != LW_OK)
+		return e;
+	return st->ops->get(st, key, now, v);
+}
+
+enum lw_err
+state_put(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now)
+{
+	enum lw_err	e;
+
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	if (len > STATE_VALUE_MAX)
+		return LW_ELIMIT;
+	if (state_expired(expires, now)) {
+		e = do_del(st, key);
+		return e == LW_ENOTFOUND ? LW_OK : e;
+	}
+	if (st->ops->put == NULL) {
+		struct gen g = { .val = val, .len = len, .expires = expires };
+
+		return gen_run(st, key, now, gen_put, &g);
+	}
+	return st->ops->put(st, key, val, len, expires, now);
+}
+
+enum lw_err
+state_add(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now)
+{
+	enum lw_err	e;
+
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	if (len > STATE_VALUE_MAX)
+		return LW_ELIMIT;
+	if (state_expired(expires, now))
+		return LW_EINVAL;
+	if (st->ops->add == NULL) {
+		struct gen g = { .val = val, .len = len, .expires = expires,
+		    .must_be_absent = true };
+
+		return gen_run(st, key, now, gen_put, &g);
+	}
+	return st->ops->add(st, key, val, len, expires, now);
+}
+
+enum lw_err
+state_del(struct state *st, const char *key)
+{
+	enum lw_err	e;
+
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	return do_del(st, key);
+}
+
+enum lw_err
+state_take(struct state *st, const char *key, time_t now,
+    struct state_val *v)
+{
+	enum lw_err	e;
+
+	memset(v, 0, sizeof(*v));
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	if (st->ops->take == NULL) {
+		struct gen g = { .taken = v };
+
+		if ((e = gen_run(st, key, now, gen_del, &g)) != LW_OK)
+			state_val_free(v);
+		return e;
+	}
+	return st->ops->take(st, key, now, v);
+}
+
+enum lw_err
+state_incr(struct state *st, const char *key, int64_t delta,
+    time_t expires, time_t now, int64_t *out)
+{
+	int64_t		dummy;
+	enum lw_err	e;
+
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	if (state_expired(expires, now))
+		return LW_EINVAL;
+	if (st->ops->incr == NULL) {
+		struct gen g = { .delta = delta, .expires = expires };
+
+		if ((e = gen_run(st, key, now, gen_incr, &g)) == LW_OK &&
+		    out != NULL)
+			*out = g.result;
+		return e;
+	}
+	return st->ops->incr(st, key, delta, expires, now,
+	    out != NULL ? out : &dummy);
+}
+
+enum lw_err
+state_update(struct state *st, const char *key, time_t now,
+    state_update_fn fn, void *arg)
+{
+	enum lw_err	e;
+
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	return st->ops->update(st, key, now, fn, arg);
+}
+
+enum lw_err
+state_each(struct state *st, const char *prefix, time_t now,
+    state_each_fn fn, void *arg)
+{
+	if (prefix == NULL || strlen(prefix) > STATE_KEY_MAX)
+		return LW_EINVAL;
+	return st->ops->each(st, prefix, now, fn, arg);
+}
+
+enum lw_err
+state_push(struct state *st, const char *key, const void *val, size_t len,
+    size_t max_items, time_t expires, time_t now)
+{
+	enum lw_err	e;
+
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	if (len > STATE_VALUE_MAX)
+		return LW_ELIMIT;
+	if (state_expired(expires, now))
+		return LW_EINVAL;
+	if (max_items == 0 || max_items > STATE_LIST_MAX)
+		max_items = STATE_LIST_MAX;
+	if (st->ops->push == NULL) {
+		struct gen g = { .val = val, .len = len, .expires = expires,
+		    .max_items = max_items };
+
+		return gen_run(st, key, now, gen_push, &g);
+	}
+	return st->ops->push(st, key, val, len, max_items, expires, now);
+}
+
+enum lw_err
+state_pop(struct state *st, const char *key, time_t now,
+    struct state_val *v)
+{
+	enum lw_err	e;
+
+	memset(v, 0, sizeof(*v));
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	if (st->ops->pop == NULL) {
+		struct gen g = { .taken = v };
+
+		if ((e = gen_run(st, key, now, gen_pop, &g)) != LW_OK)
+			state_val_free(v);
+		return e;
+	}
+	return st->ops->pop(st, key, now, v);
+}
+
+enum lw_err
+state_sweep(struct state *st, time_t now, size_t *removed)
+{
+	size_t	dummy;
+
+	if (st->readonly)
+		return LW_EINVAL;
+	return st->ops->sweep(st, now, removed != NULL ? removed : &dummy);
+}
+
+/* ---- the list encoding (lmdb and files) ---- */
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Count the items of a list value; false when it does not parse. */
+static bool
+list_scan(const struct state_val *v, size_t *n)
+{
+	size_t		off = 0;
+	uint32_t	l;
+
+	*n = 0;
+	while (off < v->len) {
+		if (v->len - off < 4)
+			return false;
+		l = get32(v->data + off);
+		off += 4;
+		if (l > v->len - off)
+			return false;
+		off += l;
+		(*n)++;
+	}
+	return true;
+}
+
+enum lw_err
+state_list_push(const struct state_val *old, const void *val, size_t len,
+    size_t max_items, struct state_val *out)
+{
+	size_t		 n = 0, off = 0, keep;
+	unsigned char	*p;
+
+	memset(out, 0, sizeof(*out));
+	if (len > UINT32_MAX)
+		return LW_ELIMIT;
+	if (old != NULL && !list_scan(old, &n))
+		n = 0, old = NULL;	/* damaged: start afresh */
+	/* Drop the oldest so that n + 1 <= max_items. */
+	while (n + 1 > max_items && n > 0) {
+		off += 4 + get32(old->data + off);
+		n--;
+	}
+	keep = old != NULL ? old->len - off : 0;
+	if (len + 4 > STATE_VALUE_MAX || keep > STATE_VALUE_MAX - len - 4)
+		return LW_ELIMIT;
+	if ((p = malloc(keep + 4 + len + 1)) == NULL)
+		return LW_ENOMEM;
+	if (keep > 0)
+		memcpy(p, old->data + off, keep);
+	p[keep] = (unsigned char)(len >> 24);
+	p[keep + 1] = (unsigned char)(len >> 16);
+	p[keep + 2] = (unsigned char)(len >> 8);
+	p[keep + 3] = (unsigned char)len;
+	if (len > 0)
+		memcpy(p + keep + 4, val, len);
+	p[keep + 4 + len] = '\0';
+	out->data = p;
+	out->len = keep + 4 + len;
+	return LW_OK;
+}
+
+enum lw_err
+state_list_pop(const struct state_val *old, struct state_val *item,
+    struct state_val *rest)
+{
+	size_t		n;
+	uint32_t	l;
+
+	memset(item, 0, sizeof(*item));
+	memset(rest, 0, sizeof(*rest));
+	if (old->len == 0 || !list_scan(old, &n) || n == 0)
+		return LW_ENOTFOUND;
+	l = get32(old->data);
+	if ((item->data = malloc((size_t)l + 1)) == NULL)
+		return LW_ENOMEM;
+	memcpy(item->data, old->data + 4, l);
+	item->data[l] = '\0';
+	item->len = l;
+	rest->len = old->len - 4 - l;
+	if ((rest->data = malloc(rest->len + 1)) == NULL) {
+		state_val_free(item);
+		return LW_ENOMEM;
+	}
+	memcpy(rest->data, old->data + 4 + l, rest->len);
+	rest->data[rest->len] = '\0';
+	rest->expires = old->expires;
+	return LW_OK;
+}

@@ -1,0 +1,219 @@
+/*
+ * state.h: everything that outlives one message, behind one interface
+ * (issue 14 "one seam for state", issue 17 "shared state").
+ *
+ * A state is a map of keys (strings of at most STATE_KEY_MAX bytes, no
+ * NUL) to values (bytes, at most STATE_VALUE_MAX), each with an expiry
+ * (an absolute time, 0 = never).  Callers name their keys with a
+ * namespace prefix ("outbreak:", "pending:", "claim:", "released:",
+ * "quarantine:"), so one state holds every store and a backend never
+ * knows what a value means.  Time is passed in (now), so tests inject
+ * it; a key whose expiry is <= now reads as absent everywhere, whatever
+ * the backend has not yet swept.
+ *
+ * Backends:
+ *   lmdb    an embedded LMDB environment (the default): crash-safe,
+ *           readers never block the writer, several processes (the
+ *           daemon writes while the CLI reads).  state_lmdb.c.
+ *   redis   a Redis server through hiredis, shared by several hosts.
+ *           Claims and counters are atomic on the server (Lua), so two
+ *           hosts never claim one item twice.  state_redis.c.
+ *   files   one small file per key in a directory, flock(2) between
+ *           processes.  No database needed.  state_files.c.
+ *
+ * Thread safety: one struct state is shared by every thread of a
+ * process; each backend does its own locking.  Errors: LW_OK,
+ * LW_ENOTFOUND (no such key, or expired), LW_EEXIST (add on a present
+ * key), LW_ELIMIT (the database is full, or a value too big: logged by
+ * the backend), LW_EINVAL (bad key), LW_EIO (the backend failed or is
+ * unreachable: the caller falls back or applies on_error), LW_ENOMEM.
+ */
+#ifndef STATE_H
+#define STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lurewall.h"
+
+#define STATE_KEY_MAX		400		/* bytes; LMDB allows 511 */
+#define STATE_VALUE_MAX		(64u << 20)	/* bytes of one value */
+#define STATE_LIST_MAX		100000		/* items of one list */
+#define STATE_PATH_DEFAULT	"state"		/* in quarantine_dir */
+#define STATE_MAP_SIZE_DEFAULT	((uint64_t)1 << 30)	/* 1 GiB */
+#define STATE_REDIS_PREFIX	"lurewall:"
+#define STATE_REDIS_TIMEOUT_MS	2000
+
+enum state_backend {
+	STATE_LMDB = 0,
+	STATE_REDIS,
+	STATE_FILES
+};
+
+struct state_redis_config {
+	char		*host;		/* default 127.0.0.1 */
+	unsigned	 port;		/* default 6379 */
+	char		*socket;	/* a unix socket instead of host/port */
+	unsigned	 db;
+	char		*username;	/* Redis 6 ACL user, NULL: none */
+	char		*password;	/* or read from password_file */
+	char		*password_file;
+	char		*key_prefix;	/* default "lurewall:" */
+	unsigned	 timeout_ms;	/* connect and command; default 2000 */
+};
+
+struct state_config {
+	enum state_backend backend;
+	char		*path;		/* lmdb, files: a directory */
+	uint64_t	 map_size;	/* lmdb: bytes */
+	struct state_redis_config redis;
+};
+
+/* One value as read: malloc'd bytes (NUL-terminated beyond len). */
+struct state_val {
+	unsigned char	*data;
+	size_t		 len;
+	time_t		 expires;	/* 0: never */
+};
+
+/* What a state_update callback decided. */
+enum state_verdict {
+	STATE_KEEP = 0,		/* write nothing */
+	STATE_WRITE,		/* store out (and out_expires) */
+	STATE_DELETE		/* remove the key */
+};
+
+/*
+ * A read-modify-write step.  old is NULL when the key is absent (or
+ * expired).  On STATE_WRITE the callback fills *out with malloc'd bytes
+ * (the backend frees them) and *expires.  Under Redis it may run more
+ * than once (optimistic retry): it must not have side effects beyond
+ * arg that a second run would repeat wrongly.  Return an error to abort.
+ */
+typedef enum lw_err (*state_update_fn)(void *arg, const struct state_val *old,
+    struct state_val *out, enum state_verdict *what);
+
+/* Called once per live key under a prefix; a non-LW_OK return stops. */
+typedef enum lw_err (*state_each_fn)(void *arg, const char *key,
+    const struct state_val *);
+
+struct state;
+
+struct state_ops {
+	const char	*name;
+	enum lw_err	(*get)(struct state *, const char *key, time_t now,
+			    struct state_val *);
+	enum lw_err	(*put)(struct state *, const char *key,
+			    const void *val, size_t len, time_t expires,
+			    time_t now);
+	enum lw_err	(*add)(struct state *, const char *key,
+			    const void *val, size_t len, time_t expires,
+			    time_t now);
+	enum lw_err	(*del)(struct state *, const char *key);
+	enum lw_err	(*take)(struct state *, const char *key, time_t now,
+			    struct state_val *);
+	enum lw_err	(*incr)(struct state *, const char *key,
+			    int64_t delta, time_t expires, time_t now,
+			    int64_t *out);
+	enum lw_err	(*update)(struct state *, const char *key, time_t now,
+			    state_update_fn, void *arg);
+	enum lw_err	(*each)(struct state *, const char *prefix,
+			    time_t now, state_each_fn, void *arg);
+	enum lw_err	(*push)(struct state *, const char *key,
+			    const void *val, size_t len, size_t max_items,
+			    time_t expires, time_t now);
+	enum lw_err	(*pop)(struct state *, const char *key, time_t now,
+			    struct state_val *);
+	enum lw_err	(*sweep)(struct state *, time_t now, size_t *removed);
+	void		(*close)(struct state *);
+};
+
+struct state {
+	const struct state_ops *ops;
+	void		*priv;
+	bool		 readonly;
+};
+
+/* Defaults for every field (backend lmdb, path NULL). */
+void		 state_config_init(struct state_config *);
+void		 state_config_free(struct state_config *);
+/* "lmdb", "redis", "files" -> *out; false when unknown. */
+bool		 state_backend_parse(const char *, enum state_backend *out);
+const char	*state_backend_name(enum state_backend);
+
+/*
+ * Open the configured state.  readonly: the CLI's look (writes fail
+ * with LW_EINVAL; a missing lmdb or files directory is LW_ENOTFOUND,
+ * never created).  The daemon opens it after dropping privileges.
+ */
+enum lw_err	 state_open(const struct state_config *, bool readonly,
+		    struct state **);
+void		 state_close(struct state *);
+
+/* One backend each; state_open picks. */
+enum lw_err	 state_files_open(const struct state_config *, bool readonly,
+		    struct state **);
+enum lw_err	 state_lmdb_open(const struct state_config *, bool readonly,
+		    struct state **);
+enum lw_err	 state_redis_open(const struct state_config *, bool readonly,
+		    struct state **);
+
+/* The value of key, or LW_ENOTFOUND; free with state_val_free. */
+enum lw_err	 state_get(struct state *, const char *key, time_t now,
+		    struct state_val *);
+/* Store (replace) key.  expires <= now (and not 0) deletes it. */
+enum lw_err	 state_put(struct state *, const char *key, const void *val,
+		    size_t len, time_t expires, time_t now);
+/*
+ * Store key only when absent (or expired): LW_EEXIST otherwise.  This
+ * is the claim: of several threads, processes or hosts adding the same
+ * key, exactly one gets LW_OK.  Unclaim with state_del.
+ */
+enum lw_err	 state_add(struct state *, const char *key, const void *val,
+		    size_t len, time_t expires, time_t now);
+/* Remove key; LW_ENOTFOUND when it was absent. */
+enum lw_err	 state_del(struct state *, const char *key);
+/* Read and remove key at once: of several takers exactly one gets it. */
+enum lw_err	 state_take(struct state *, const char *key, time_t now,
+		    struct state_val *);
+/*
+ * Add delta to the integer counter key (absent: 0) and return the new
+ * value in *out (may be NULL).  expires applies when the counter is
+ * created; an existing counter keeps its expiry.
+ */
+enum lw_err	 state_incr(struct state *, const char *key, int64_t delta,
+		    time_t expires, time_t now, int64_t *out);
+/* Atomic read-modify-write of one key (see state_update_fn). */
+enum lw_err	 state_update(struct state *, const char *key, time_t now,
+		    state_update_fn, void *arg);
+/* Every live key starting with prefix, in no promised order. */
+enum lw_err	 state_each(struct state *, const char *prefix, time_t now,
+		    state_each_fn, void *arg);
+/*
+ * Append val to the list key (a queue), keeping at most max_items (the
+ * oldest go first; 0 means STATE_LIST_MAX); expires is the list's.
+ * state_pop removes and returns the oldest item, LW_ENOTFOUND if none.
+ */
+enum lw_err	 state_push(struct state *, const char *key, const void *val,
+		    size_t len, size_t max_items, time_t expires, time_t now);
+enum lw_err	 state_pop(struct state *, const char *key, time_t now,
+		    struct state_val *);
+/* Remove expired keys (Redis expires them itself). */
+enum lw_err	 state_sweep(struct state *, time_t now, size_t *removed);
+const char	*state_name(const struct state *);
+
+void		 state_val_free(struct state_val *);
+
+/* For the backends: key and value checks, the list encoding. */
+bool		 state_key_ok(const char *key);
+bool		 state_expired(time_t expires, time_t now);
+/* A list value: items as 4-byte big-endian length + bytes. */
+enum lw_err	 state_list_push(const struct state_val *old,
+		    const void *val, size_t len, size_t max_items,
+		    struct state_val *out);
+enum lw_err	 state_list_pop(const struct state_val *old,
+		    struct state_val *item, struct state_val *rest);
+
+#endif /* STATE_H */
