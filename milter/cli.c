@@ -18,6 +18,7 @@
 #include "cli_outbreak.h"
 #include "cli_quarantine.h"
 #include "config.h"
+#include "state.h"
 #include "filetype.h"
 #include "json.h"
 #include "log.h"
@@ -348,6 +349,7 @@ cmd_check_config(int argc, char **argv)
 {
 	struct config		*cfg = NULL;
 	struct policyset	*ps = NULL;
+	struct state		*st = NULL;
 	const char		*cpath = NULL, *path;
 	size_t			 i;
 	int			 ch;
@@ -367,6 +369,20 @@ cmd_check_config(int argc, char **argv)
 	path = config_path(cpath);
 	if (load_all(path, &cfg, &ps) != 0)
 		return EXIT_TROUBLE;
+	/*
+	 * A Redis that refuses our password or database is a config error
+	 * (logged naming the key); one that is down is not: the daemon
+	 * works without it.
+	 */
+	if (cfg->state.backend == STATE_REDIS &&
+	    state_open(&cfg->state, true, &st) != LW_OK) {
+		fprintf(stderr, "lurewall: %s: state.redis refused (see the "
+		    "line above)\n", path);
+		policyset_unref(ps);
+		config_free(cfg);
+		return EXIT_TROUBLE;
+	}
+	state_close(st);
 	printf("# %s: ok\n", path);
 	config_print(cfg, stdout);
 	printf("---\n");

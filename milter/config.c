@@ -88,7 +88,16 @@ static const char *const top_keys[] = {
 	"socket", "user", "pidfile", "syslog_facility", "on_error",
 	"quarantine_dir", "policy_dir", "submit_command", "limits",
 	"outbound_daemon_names", "internal_networks", "alert_command",
-	"outbreak_dir", NULL
+	"outbreak_dir", "state", NULL
+};
+
+static const char *const state_keys[] = {
+	"backend", "path", "map_size", "redis", NULL
+};
+
+static const char *const redis_keys[] = {
+	"host", "port", "socket", "db", "username", "password",
+	"password_file", "key_prefix", "timeout", NULL
 };
 
 void
@@ -108,6 +117,7 @@ config_free(struct config *c)
 	free(c->internal_networks);
 	free(c->alert_command);
 	free(c->outbreak_dir);
+	state_config_free(&c->state);
 	free(c);
 }
 
@@ -461,6 +471,132 @@ load_alert(const struct ydoc *d, const struct ynode *root, const char *dir,
 	return LW_OK;
 }
 
+/* "2s", "500ms" or a bare number of milliseconds. */
+static bool
+timeout_parse(const char *s, unsigned *ms)
+{
+	char			*end;
+	unsigned long long	 n;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || n > 600000)
+		return false;
+	if (strcmp(end, "s") == 0)
+		n *= 1000;
+	else if (*end != '\0' && strcmp(end, "ms") != 0)
+		return false;
+	if (n == 0 || n > 600000)
+		return false;
+	*ms = (unsigned)n;
+	return true;
+}
+
+static enum lw_err
+load_redis(const struct ydoc *d, const struct ynode *n, const char *dir,
+    struct state_redis_config *r, char *err, size_t errlen)
+{
+	const struct ynode	*v;
+	char			*s = NULL;
+	long long		 ll;
+	bool			 good;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "state.redis", redis_keys, err, errlen)) !=
+	    LW_OK)
+		return e;
+	if ((e = get_str(d, n, "host", &r->host, true, err, errlen)) !=
+	    LW_OK ||
+	    (e = get_path(d, n, "socket", dir, &r->socket, true, err,
+	    errlen)) != LW_OK ||
+	    (e = get_str(d, n, "username", &r->username, true, err,
+	    errlen)) != LW_OK ||
+	    (e = get_str(d, n, "password", &r->password, true, err,
+	    errlen)) != LW_OK ||
+	    (e = get_path(d, n, "password_file", dir, &r->password_file,
+	    true, err, errlen)) != LW_OK ||
+	    (e = get_str(d, n, "key_prefix", &r->key_prefix, false, err,
+	    errlen)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "port")) != NULL) {
+		if ((e = y_int(d, v, "state.redis.port", 1, 65535, &ll, err,
+		    errlen)) != LW_OK)
+			return e;
+		r->port = (unsigned)ll;
+	}
+	if ((v = y_get(n, "db")) != NULL) {
+		if ((e = y_int(d, v, "state.redis.db", 0, 65535, &ll, err,
+		    errlen)) != LW_OK)
+			return e;
+		r->db = (unsigned)ll;
+	}
+	if ((v = y_get(n, "timeout")) != NULL) {
+		if ((e = y_string(d, v, "state.redis.timeout", &s, err,
+		    errlen)) != LW_OK)
+			return e;
+		good = timeout_parse(s, &r->timeout_ms);
+		free(s);
+		if (!good)
+			return yerr(d, v, "state.redis.timeout", err, errlen,
+			    "expected a duration like 2s or 500ms (at most "
+			    "600s)");
+	}
+	if (r->password != NULL && r->password_file != NULL)
+		return yerr(d, y_get(n, "password_file"),
+		    "state.redis.password_file", err, errlen,
+		    "give password or password_file, not both");
+	if (r->username != NULL && r->password == NULL &&
+	    r->password_file == NULL)
+		return yerr(d, y_get(n, "username"), "state.redis.username",
+		    err, errlen, "a username needs a password");
+	return LW_OK;
+}
+
+/* state: {backend, path, map_size, redis: {...}} (see state.h). */
+static enum lw_err
+load_state(const struct ydoc *d, const struct ynode *n, const char *dir,
+    struct config *c, char *err, size_t errlen)
+{
+	const struct ynode	*v;
+	char			*s = NULL;
+	enum lw_err		 e;
+
+	if (n != NULL) {
+		if ((e = y_map(d, n, "state", state_keys, err, errlen)) !=
+		    LW_OK)
+			return e;
+		if ((v = y_get(n, "backend")) != NULL) {
+			if ((e = y_string(d, v, "state.backend", &s, err,
+			    errlen)) != LW_OK)
+				return e;
+			if (!state_backend_parse(s, &c->state.backend)) {
+				free(s);
+				return yerr(d, v, "state.backend", err,
+				    errlen, "expected lmdb, redis or files");
+			}
+			free(s);
+		}
+		if ((e = get_path(d, n, "path", dir, &c->state.path, false,
+		    err, errlen)) != LW_OK)
+			return e;
+		if ((v = y_get(n, "map_size")) != NULL &&
+		    (e = y_size(d, v, "state.map_size", 1 << 20, 1ULL << 40,
+		    &c->state.map_size, err, errlen)) != LW_OK)
+			return e;
+		if ((v = y_get(n, "redis")) != NULL &&
+		    (e = load_redis(d, v, dir, &c->state.redis, err,
+		    errlen)) != LW_OK)
+			return e;
+	}
+	/* Default: beside the held messages, owned by the same user. */
+	if (c->state.path == NULL && lw_asprintf(&c->state.path, "%s/%s",
+	    c->quarantine_dir, CONFIG_STATE_SUBDIR) != LW_OK)
+		return LW_ENOMEM;
+	return LW_OK;
+}
+
 static enum lw_err
 config_fill(struct config *c, const struct ydoc *d, const char *dir,
     char *err, size_t errlen)
@@ -570,6 +706,10 @@ config_fill(struct config *c, const struct ydoc *d, const char *dir,
 	    c->quarantine_dir, CONFIG_OUTBREAK_SUBDIR) != LW_OK)
 		return LW_ENOMEM;
 
+	if ((e = load_state(d, y_get(root, "state"), dir, c, err, errlen)) !=
+	    LW_OK)
+		return e;
+
 	return load_limits(d, y_get(root, "limits"), &c->limits, err,
 	    errlen);
 }
@@ -589,6 +729,7 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return LW_ENOMEM;
 	limits_default(&c->limits);
+	state_config_init(&c->state);
 	c->syslog_facility = LOG_MAIL;
 	c->on_error = ONERR_TEMPFAIL;
 	if ((c->file = strdup(abs)) == NULL ||
@@ -663,6 +804,26 @@ config_print(const struct config *c, FILE *f)
 	fputs("]\n", f);
 	print_kv(f, "alert_command", c->alert_command);
 	print_kv(f, "outbreak_dir", c->outbreak_dir);
+	fprintf(f, "state:\n  backend: %s\n",
+	    state_backend_name(c->state.backend));
+	fputs("  ", f);
+	print_kv(f, "path", c->state.path);
+	fprintf(f, "  map_size: %" PRIu64 "\n", c->state.map_size);
+	fputs("  redis:\n    ", f);
+	print_kv(f, "host", c->state.redis.host != NULL ?
+	    c->state.redis.host : "127.0.0.1");
+	fprintf(f, "    port: %u\n    ", c->state.redis.port);
+	print_kv(f, "socket", c->state.redis.socket);
+	fprintf(f, "    db: %u\n    ", c->state.redis.db);
+	print_kv(f, "username", c->state.redis.username);
+	/* Never the password itself. */
+	fprintf(f, "    password: %s\n    ",
+	    c->state.redis.password != NULL ? "\"(set)\"" : "null");
+	print_kv(f, "password_file", c->state.redis.password_file);
+	fputs("    ", f);
+	print_kv(f, "key_prefix", c->state.redis.key_prefix != NULL ?
+	    c->state.redis.key_prefix : STATE_REDIS_PREFIX);
+	fprintf(f, "    timeout: %ums\n", c->state.redis.timeout_ms);
 	fprintf(f, "limits:\n");
 	for (i = 0; i < NLIMITS; i++) {
 		fprintf(f, "  %s: ", limit_keys[i].name);

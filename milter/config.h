@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "lurewall.h"
+#include "state.h"
 
 /* One internal_networks entry: address family, network bytes, prefix. */
 struct lw_cidr {
@@ -42,6 +43,9 @@ struct config {
 	size_t		  ninternal_networks;
 	char		 *alert_command;	/* argv template or NULL */
 	char		 *outbreak_dir;		/* breaker state */
+
+	/* What outlives a message (issue 17): see state.h. */
+	struct state_config state;
 };
 
 /* Load path; on error LW_EINVAL and err "FILE:LINE:COL: KEY: message". */
@@ -77,6 +81,7 @@ bool		 config_cidr_parse(const char *s, struct lw_cidr *out);
 #define CONFIG_DEFAULT_SUBMIT	"/usr/sbin/sendmail -G -i -f %f -- %r"
 
 #define CONFIG_OUTBREAK_SUBDIR	"outbreak"	/* in quarantine_dir */
+#define CONFIG_STATE_SUBDIR	"state"		/* in quarantine_dir */
 
 #define LW_DEFAULT_CONFIG	SYSCONFDIR "/lurewall/lurewall.yaml"
 

@@ -249,6 +249,40 @@ main(void)
 	bad("- a\n- b\n", ":1:1: expected a map, got a list",
 	    "top level not a map");
 
+	/* state: (issue 17) */
+	e = config_load(put("state1.yaml", "quarantine_dir: /q\n"), &c, err,
+	    sizeof(err));
+	ok(e == LW_OK && c->state.backend == STATE_LMDB &&
+	    strcmp(c->state.path, "/q/state") == 0 &&
+	    c->state.map_size == (uint64_t)1 << 30,
+	    "state: lmdb in quarantine_dir/state, 1G map by default");
+	if (e == LW_OK)
+		config_free(c);
+	e = config_load(put("state2.yaml", "state:\n  backend: redis\n"
+	    "  map_size: 64M\n  redis:\n    host: 10.0.0.5\n    port: 6380\n"
+	    "    db: 2\n    username: lw\n    password: pw\n"
+	    "    key_prefix: \"mx:\"\n    timeout: 500ms\n"), &c, err,
+	    sizeof(err));
+	ok(e == LW_OK && c->state.backend == STATE_REDIS &&
+	    c->state.map_size == 64 << 20 &&
+	    strcmp(c->state.redis.host, "10.0.0.5") == 0 &&
+	    c->state.redis.port == 6380 && c->state.redis.db == 2 &&
+	    strcmp(c->state.redis.username, "lw") == 0 &&
+	    strcmp(c->state.redis.password, "pw") == 0 &&
+	    strcmp(c->state.redis.key_prefix, "mx:") == 0 &&
+	    c->state.redis.timeout_ms == 500, "state.redis: every key read");
+	if (e == LW_OK)
+		config_free(c);
+	bad("state:\n  backend: sqlite\n", ":2:12: state.backend: expected "
+	    "lmdb, redis or files", "unknown state backend");
+	bad("state:\n  redis:\n    timeout: soon\n", ":3:14: "
+	    "state.redis.timeout: expected a duration", "bad redis timeout");
+	bad("state:\n  redis:\n    pasword: x\n", ":3:5: state.redis: "
+	    "unknown key \"pasword\"", "misspelt redis key");
+	bad("state:\n  redis:\n    username: lw\n", ":3:15: "
+	    "state.redis.username: a username needs a password",
+	    "username without password");
+
 	e = config_load("/nonexistent/lurewall.yaml", &c, err, sizeof(err));
 	ok(e == LW_EIO && strstr(err, "/nonexistent/lurewall.yaml") != NULL,
 	    "missing file: LW_EIO naming it");
