@@ -2,7 +2,8 @@
  * content.c: the dispatcher every attachment and archive entry goes
  * through.  Takes one file's bytes, its part path, name and declared
  * type; returns findings.  The real type (filetype_detect) decides:
- * zips go to archive.c, OLE2/OOXML/RTF documents to office.c, whatever
+ * zips go to archive.c, OLE2/OOXML/RTF documents to office.c, SYLK
+ * spreadsheets to sylk.c, whatever
  * the name or the declared type says.  An OOXML or ODF package is a
  * document, never an archive (no ARCHIVE_NESTED): only its entry names
  * are checked here.
@@ -22,6 +23,7 @@
 #include "filetype.h"
 #include "office.h"
 #include "scan.h"
+#include "sylk.h"
 
 enum lw_err
 content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
@@ -60,6 +62,8 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 	case FT_OLE2:
 	case FT_RTF:
 		return office_scan(ctx, path, data, len, ft.kind, depth);
+	case FT_SYLK:
+		return sylk_scan(ctx, path, data, len);
 	default:
 		return LW_OK;
 	}

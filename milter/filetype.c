@@ -51,7 +51,9 @@
 
 #include "lurewall.h"
 #include "archive.h"
+#include "extref.h"
 #include "filetype.h"
+#include "html_behaviour.h"
 #include "scan.h"
 
 #define FT_MAGIC_BYTES	(1U << 20)
@@ -326,15 +328,20 @@ contains_ci(const unsigned char *d, size_t len, size_t max,
 	return false;
 }
 
-/* Markers of Windows Script Host, HTA, PowerShell and shell scripts. */
+/*
+ * Markers of Windows Script Host, HTA, PowerShell and batch files: text
+ * that Windows runs.  In an HTML page only the markers that no web page
+ * needs count (jQuery 1.x calls ActiveXObject; any page has <script>).
+ */
 static bool
-looks_like_script(const unsigned char *d, size_t len)
+windows_script(const unsigned char *d, size_t len, bool html)
 {
 	static const char *const markers[] = {
 		"#@~^",			/* encoded VBE/JSE */
 		"<hta:application",
-		"wscript.",
 		"wscript.shell",
+		"shell.application",
+		"wscript.",
 		"activexobject(",
 		"createobject(",
 		"<job",			/* WSF */
@@ -344,18 +351,110 @@ looks_like_script(const unsigned char *d, size_t len)
 		"frombase64string(",
 		"<script",
 	};
-	size_t	i, k = 0;
+	size_t	i, k = 0, n = html ? 4 : sizeof(markers) / sizeof(markers[0]);
 
 	while (k < len && k < 4 && (d[k] == 0xef || d[k] == 0xbb ||
 	    d[k] == 0xbf))
 		k++;	/* UTF-8 BOM */
-	if (has_at(d, len, k, "#!", 2))
+	if (!html && contains_ci(d + k, len - k, 16, "@echo off"))
 		return true;
-	if (contains_ci(d + k, len - k, 16, "@echo off"))
-		return true;
-	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+	for (i = 0; i < n; i++)
 		if (contains_ci(d, len, 65536, markers[i]))
 			return true;
+	return false;
+}
+
+/* A #! first line: a Unix script (sh, perl, csh, python, ...). */
+static bool
+shebang(const unsigned char *d, size_t len)
+{
+	size_t	k = 0;
+
+	while (k < len && k < 3 && (d[k] == 0xef || d[k] == 0xbb ||
+	    d[k] == 0xbf))
+		k++;
+	return has_at(d, len, k, "#!", 2);
+}
+
+/*
+ * The value of the first "key=" line (case-insensitive) in an INI-like
+ * text, cut to outsz.
+ */
+static bool
+ini_value(const unsigned char *d, size_t len, const char *key, char *out,
+    size_t outsz)
+{
+	size_t	 i, k, o, n = strlen(key);
+
+	for (i = 0; i < len && i < 65536; i++) {
+		if (i > 0 && d[i - 1] != '\n')
+			continue;
+		if (len - i < n || strncasecmp((const char *)d + i, key, n) != 0)
+			continue;
+		for (k = i + n, o = 0; k < len && d[k] != '\r' && d[k] != '\n' &&
+		    o + 1 < outsz; k++)
+			out[o++] = (char)d[k];
+		out[o] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Text files that launch something when opened: an Internet shortcut
+ * to a file:, UNC or script URL (or with a remote icon: the NTLM leak),
+ * a library or search connector that mounts a remote folder, a saved
+ * search, an Excel web query.  An .url to an https page is a bookmark.
+ */
+static bool
+launcher(const unsigned char *d, size_t len, char *why, size_t whysz)
+{
+	char		 v[512], host[EXTREF_HOST_MAX];
+	const char	*form;
+
+	if (contains_ci(d, len, 4096, "[internetshortcut]")) {
+		if (ini_value(d, len, "URL=", v, sizeof(v))) {
+			if (strncasecmp(v, "javascript:", 11) == 0 ||
+			    strncasecmp(v, "vbscript:", 9) == 0) {
+				snprintf(why, whysz, "Internet shortcut to "
+				    "script");
+				return true;
+			}
+			if ((form = extref_remote(v, host, sizeof(host))) !=
+			    NULL && strcmp(form, "http(s)") != 0) {
+				snprintf(why, whysz, "Internet shortcut to a "
+				    "%s target", form);
+				return true;
+			}
+		}
+		if (ini_value(d, len, "IconFile=", v, sizeof(v)) &&
+		    (form = extref_remote(v, host, sizeof(host))) != NULL &&
+		    strcmp(form, "http(s)") != 0) {
+			snprintf(why, whysz, "Internet shortcut with a %s icon",
+			    form);
+			return true;
+		}
+		return false;
+	}
+	if (contains_ci(d, len, 4096, "<libraryDescription")) {
+		snprintf(why, whysz, "Windows library (.library-ms)");
+		return true;
+	}
+	if (contains_ci(d, len, 4096, "<searchConnectorDescription")) {
+		snprintf(why, whysz, "search connector (.searchConnector-ms)");
+		return true;
+	}
+	if (contains_ci(d, len, 4096, "<persistedQuery")) {
+		snprintf(why, whysz, "saved search (.search-ms)");
+		return true;
+	}
+	if ((has_at(d, len, 0, "WEB\r\n", 5) || has_at(d, len, 0, "WEB\n",
+	    4)) && (contains_ci(d, len, 1024, "http://") ||
+	    contains_ci(d, len, 1024, "https://") ||
+	    contains_ci(d, len, 1024, "\\\\"))) {
+		snprintf(why, whysz, "Excel web query (.iqy)");
+		return true;
+	}
 	return false;
 }
 
@@ -400,6 +499,8 @@ kind_from_sig(const unsigned char *d, size_t len, bool *zip)
 		*zip = true;
 		return FT_ZIP;
 	}
+	if (has_at(d, len, 0, "ITSF", 4) && has_at(d, len, 4, "\3\0\0\0", 4))
+		return FT_CHM;
 	if (has_at(d, len, 0, "{\\rt", 4))	/* Word accepts {\rt */
 		return FT_RTF;
 	if (has_at(d, len, 0x8001, "CD001", 5) ||
@@ -428,6 +529,18 @@ kind_from_mime(const char *mime, const char *desc)
 {
 	if (starts_with(mime, "text/rtf"))
 		return FT_RTF;
+	if (strcmp(mime, "text/html") == 0 ||
+	    strcmp(mime, "application/xhtml+xml") == 0)
+		return FT_HTML;
+	if (strcmp(mime, "image/svg+xml") == 0 ||
+	    strcmp(mime, "image/svg") == 0)
+		return FT_SVG;
+	/* Text libmagic calls JavaScript is script content. */
+	if (strcmp(mime, "application/javascript") == 0 ||
+	    strcmp(mime, "text/javascript") == 0 ||
+	    strcmp(mime, "application/x-javascript") == 0 ||
+	    strcmp(mime, "text/x-javascript") == 0)
+		return FT_SCRIPT;
 	if (starts_with(mime, "text/"))
 		return FT_TEXT;
 	if (starts_with(mime, "image/"))
@@ -479,7 +592,7 @@ kind_quotes_desc(enum ft_kind k)
 {
 	return k == FT_PE || k == FT_ELF || k == FT_MACHO || k == FT_MSI ||
 	    k == FT_SCRIPT || k == FT_LNK || k == FT_DISK_IMAGE ||
-	    k == FT_ONENOTE;
+	    k == FT_ONENOTE || k == FT_CHM || k == FT_UNIX_SCRIPT;
 }
 
 static void
@@ -548,7 +661,8 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 		mk = kind_from_mime(r->mime, "");
 		if (r->kind == FT_OLE2 || (r->kind == FT_UNKNOWN &&
 		    mk != FT_TEXT && mk != FT_RTF && mk != FT_IMAGE &&
-		    mk != FT_PDF && mk != FT_MSI)) {
+		    mk != FT_PDF && mk != FT_MSI && mk != FT_HTML &&
+		    mk != FT_SVG && mk != FT_SCRIPT)) {
 			magic_desc(m, data, mlen, r);
 			got_desc = true;
 		}
@@ -557,8 +671,30 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 		r->kind = FT_MSI;
 	if (r->kind == FT_UNKNOWN)
 		r->kind = kind_from_mime(r->mime, r->desc);
-	if (r->kind == FT_TEXT && looks_like_script(data, len))
+	if ((r->kind == FT_TEXT || r->kind == FT_OTHER) &&
+	    has_at(data, len, 0, "ID;", 3) && (has_at(data, len, 3, "P", 1) ||
+	    has_at(data, len, 3, "N", 1)))
+		r->kind = FT_SYLK;
+	else if ((r->kind == FT_TEXT || r->kind == FT_OTHER) &&
+	    launcher(data, len, r->why, sizeof(r->why)))
+		r->kind = FT_LAUNCHER;
+	else if ((r->kind == FT_TEXT || r->kind == FT_HTML) &&
+	    windows_script(data, len, r->kind == FT_HTML))
 		r->kind = FT_SCRIPT;
+	else if (r->kind == FT_TEXT && shebang(data, len))
+		r->kind = FT_UNIX_SCRIPT;
+	/* A page is judged by what it does, not by having a script. */
+	if (r->kind == FT_HTML || r->kind == FT_SVG)
+		r->html = (enum ft_html)html_behaviour(data, len,
+		    r->kind == FT_SVG ? HB_SVG : HB_HTML, r->why,
+		    sizeof(r->why));
+	else if (r->kind == FT_SCRIPT || r->kind == FT_TEXT) {
+		/* Script text that smuggles; a text naming a handler is not. */
+		r->html = (enum ft_html)html_behaviour(data, len, HB_TEXT,
+		    r->why, sizeof(r->why));
+		if (r->html != FT_HTML_LURE)
+			r->html = FT_HTML_NONE;
+	}
 	if (!got_desc && kind_quotes_desc(r->kind))
 		magic_desc(m, data, mlen, r);
 	if (m != NULL)
@@ -577,7 +713,10 @@ filetype_kind_name(enum ft_kind k)
 		[FT_MACHO] = "macho", [FT_MSI] = "msi", [FT_SCRIPT] = "script",
 		[FT_LNK] = "lnk", [FT_DISK_IMAGE] = "disk-image",
 		[FT_ONENOTE] = "onenote", [FT_GZIP] = "gzip", [FT_RAR] = "rar",
-		[FT_7Z] = "7z", [FT_OTHER] = "other",
+		[FT_7Z] = "7z", [FT_HTML] = "html", [FT_SVG] = "svg",
+		[FT_UNIX_SCRIPT] = "unix-script", [FT_CHM] = "chm",
+		[FT_LAUNCHER] = "launcher", [FT_SYLK] = "sylk",
+		[FT_OTHER] = "other",
 	};
 
 	if ((unsigned)k >= sizeof(names) / sizeof(names[0]) ||
@@ -638,7 +777,20 @@ static const struct ext_rule ext_rules[] = {
 	{ "cpl", FAM_EXEC, "FILE_EXECUTABLE" },
 	{ "pif", FAM_EXEC, "FILE_EXECUTABLE" },
 	{ "jar", FAM_NONE, "FILE_EXECUTABLE" },
+	{ "xll", FAM_EXEC, "FILE_EXECUTABLE" },
+	{ "msix", FAM_NONE, "FILE_EXECUTABLE" },
+	{ "msixbundle", FAM_NONE, "FILE_EXECUTABLE" },
+	{ "appx", FAM_NONE, "FILE_EXECUTABLE" },
+	{ "appxbundle", FAM_NONE, "FILE_EXECUTABLE" },
+	{ "appinstaller", FAM_NONE, "FILE_EXECUTABLE" },
 	{ "scr", FAM_EXEC, "FILE_SCRIPT" },
+	{ "chm", FAM_EXEC, "FILE_SCRIPT" },
+	{ "appref-ms", FAM_NONE, "FILE_SHORTCUT" },
+	{ "library-ms", FAM_NONE, "FILE_SHORTCUT" },
+	{ "searchconnector-ms", FAM_NONE, "FILE_SHORTCUT" },
+	{ "search-ms", FAM_NONE, "FILE_SHORTCUT" },
+	{ "settingcontent-ms", FAM_NONE, "FILE_SHORTCUT" },
+	{ "slk", FAM_OFFICE, NULL }, { "iqy", FAM_TEXT, NULL },
 	{ "js", FAM_NONE, "FILE_SCRIPT" }, { "jse", FAM_NONE, "FILE_SCRIPT" },
 	{ "vbs", FAM_NONE, "FILE_SCRIPT" }, { "vbe", FAM_NONE, "FILE_SCRIPT" },
 	{ "vb", FAM_NONE, "FILE_SCRIPT" }, { "wsf", FAM_NONE, "FILE_SCRIPT" },
@@ -719,7 +871,7 @@ has_bidi(const char *s)
 struct name_info {
 	char	 base[256];	/* last path component, trailing dots and
 				   spaces removed (Windows does the same) */
-	char	 ext[16];	/* last extension, lowercase, or "" */
+	char	 ext[24];	/* last extension, lowercase, or "" */
 	char	 prev[16];	/* the one before it, or "" */
 	size_t	 pad;		/* whitespace chars just before the last dot */
 };
@@ -850,6 +1002,7 @@ family_of_kind(enum ft_kind k)
 	switch (k) {
 	case FT_PDF:
 		return FAM_PDF;
+	case FT_SYLK:
 	case FT_OLE2:
 	case FT_OOXML:
 	case FT_ODF:
@@ -858,9 +1011,14 @@ family_of_kind(enum ft_kind k)
 	case FT_ZIP:
 		return FAM_ZIP;
 	case FT_IMAGE:
+	case FT_SVG:
 		return FAM_IMAGE;
 	case FT_TEXT:
+	case FT_HTML:
+	case FT_UNIX_SCRIPT:
+	case FT_LAUNCHER:
 		return FAM_TEXT;
+	case FT_CHM:
 	case FT_PE:
 	case FT_ELF:
 	case FT_MACHO:
@@ -910,9 +1068,21 @@ filetype_check(struct scan_ctx *ctx, const char *path, const char *name,
 		idx = 0;
 		break;
 	case FT_SCRIPT:
+	case FT_CHM:
 		idx = 1;
 		break;
+	case FT_UNIX_SCRIPT:
+		/* Under a name Windows runs it is a script like any other. */
+		er = ni.ext[0] != '\0' ? ext_lookup(ni.ext) : NULL;
+		if (er != NULL && er->rule != NULL &&
+		    strcmp(er->rule, "FILE_SCRIPT") == 0)
+			idx = 1;
+		else
+			(void)findings_add(ctx->fs, "FILE_UNIX_SCRIPT", path,
+			    "content is a #! script (%s)", ft->desc);
+		break;
 	case FT_LNK:
+	case FT_LAUNCHER:
 		idx = 2;
 		break;
 	case FT_DISK_IMAGE:
@@ -929,9 +1099,16 @@ filetype_check(struct scan_ctx *ctx, const char *path, const char *name,
 		    "FILE_SCRIPT", "FILE_SHORTCUT", "FILE_DISK_IMAGE",
 		    "FILE_ONENOTE" };
 
-		snprintf(d, sizeof(d), "content is %s (%s)", kn, ft->desc);
+		snprintf(d, sizeof(d), "content is %s (%s)", kn,
+		    ft->kind == FT_LAUNCHER ? ft->why : ft->desc);
 		add_once(ctx, &done[idx], rules[idx], path, d);
 	}
+	if (ft->html == FT_HTML_LURE)
+		(void)findings_add(ctx->fs, "FILE_HTML_SMUGGLING", path,
+		    "%s: %s", kn, ft->why);
+	else if (ft->html == FT_HTML_SCRIPT && idx < 0)
+		(void)findings_add(ctx->fs, "FILE_HTML_SCRIPT", path,
+		    "%s: %s", kn, ft->why);
 	/* A script or executable name runs as one, whatever it holds. */
 	if (name != NULL && *name != '\0')
 		check_name(ctx, path, name, &ni, done);

@@ -34,13 +34,29 @@ enum ft_kind {
 	FT_GZIP,
 	FT_RAR,
 	FT_7Z,
+	FT_HTML,		/* HTML page (libmagic text/html) */
+	FT_SVG,			/* SVG image */
+	FT_UNIX_SCRIPT,		/* #! script no Windows client runs */
+	FT_CHM,			/* compiled HTML help (ITSF) */
+	FT_LAUNCHER,		/* .url to file:/UNC/script, .library-ms,
+				   .searchConnector-ms, .search-ms, .iqy */
+	FT_SYLK,		/* SYLK spreadsheet (ID;P...) */
 	FT_OTHER
+};
+
+/* What an HTML, SVG or JavaScript file does (html_behaviour.h). */
+enum ft_html {
+	FT_HTML_NONE = 0,
+	FT_HTML_SCRIPT,		/* FILE_HTML_SCRIPT */
+	FT_HTML_LURE		/* FILE_HTML_SMUGGLING */
 };
 
 struct ft_result {
 	enum ft_kind	 kind;
 	char		 mime[80];	/* libmagic MIME type */
 	char		 desc[160];	/* libmagic description, cut */
+	enum ft_html	 html;		/* HTML, SVG and JavaScript only */
+	char		 why[160];	/* why html or the launcher kind */
 };
 
 enum lw_err	 filetype_init(unsigned pool_size);

@@ -9,15 +9,18 @@
  * _xlnm.Auto_Open (or Auto_Open...) defined name in xl/workbook.xml
  * gives OFFICE_XLM_AUTOEXEC; a macro-enabled content type or a VBA
  * project under a macro-free extension (.docx, .xlsx, .pptx, ...) gives
- * OFFICE_MACRO_RENAMED; a relationship with TargetMode="External" to an
- * http(s) attachedTemplate or oleObject gives OFFICE_REMOTE_TEMPLATE.
+ * OFFICE_MACRO_RENAMED; external references (extref.c: a relationship
+ * with TargetMode="External" to a remote attachedTemplate, oleObject,
+ * frame, subDocument or aFChunk; INCLUDETEXT fields) give
+ * OFFICE_REMOTE_TEMPLATE.  Files inside the package (word/embeddings/,
+ * the parts an internal aFChunk names) go through content_analyze() as
+ * attachments, "<path>/<part>", while depth < limits.archive_depth.
  *
  * Bounds: at most limits.archive_entries entries are looked at; a part
  * is read only if both its declared and its actual size stay within
  * limits.office_stream_bytes; inflated bytes count against
  * limits.archive_total_bytes (ctx->inflated).  Ignores: the document
- * XML itself, DDE fields, embedded OLE objects (oleObject*.bin are
- * left to content analysis of a later version).
+ * text, DDE fields.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +30,24 @@
 #include <zip.h>
 
 #include "lurewall.h"
+#include "content.h"
+#include "extref.h"
 #include "office.h"
+#include "xlm.h"
 #include "ooxml.h"
 #include "scan.h"
 
+#define PKG_MAX_CHUNKS	16
+
 struct pkg {
+	char		*chunk[PKG_MAX_CHUNKS];	/* internal aFChunk parts */
+	size_t		 nchunk;
 	bool		 vba;		/* a vbaProject.bin part */
 	bool		 macro_ct;	/* macroEnabled content type */
 	bool		 xlm_ct;	/* macrosheet content type */
 	bool		 xlm_part;	/* an xl/macrosheets/ part */
+	struct xlm_signs xlm;		/* what its formulas call */
+	bool		 hidden_sheet;	/* a hidden sheet in workbook.xml */
 };
 
 static bool
@@ -153,47 +165,22 @@ attr(const char *s, size_t n, const char *name, char *out, size_t outsz)
 	return false;
 }
 
-static bool
-remote_target(const char *t)
+/* The text of every <f> element of a macro sheet part. */
+static void
+macrosheet_formulas(struct xlm_signs *xs, const char *xml)
 {
-	if (strncasecmp(t, "mhtml:", 6) == 0)
-		t += 6;
-	return strncasecmp(t, "http://", 7) == 0 ||
-	    strncasecmp(t, "https://", 8) == 0;
-}
+	const char	*p, *gt, *end;
 
-static enum lw_err
-check_rels(struct scan_ctx *ctx, const char *path, const char *name,
-    const char *xml, size_t len)
-{
-	const char	*p, *end;
-	char		 type[256], target[512], mode[32];
-	const char	*kind;
-	enum lw_err	 e;
-
-	for (p = xml; (p = strstr(p, "<Relationship")) != NULL; p = end) {
-		if ((end = strchr(p, '>')) == NULL)
+	for (p = xml; (p = strstr(p, "<f")) != NULL; p = end) {
+		end = p + 2;
+		if (*end != '>' && *end != ' ')
+			continue;
+		if ((gt = strchr(p, '>')) == NULL || gt[-1] == '/')
+			continue;
+		if ((end = strstr(gt, "</f>")) == NULL)
 			break;
-		if (!attr(p, (size_t)(end - p), "TargetMode", mode,
-		    sizeof(mode)) || strcasecmp(mode, "External") != 0)
-			continue;
-		if (!attr(p, (size_t)(end - p), "Type", type, sizeof(type)) ||
-		    !attr(p, (size_t)(end - p), "Target", target,
-		    sizeof(target)))
-			continue;
-		if (ends_with_ci(type, "/attachedTemplate"))
-			kind = "attachedTemplate";
-		else if (ends_with_ci(type, "/oleObject"))
-			kind = "oleObject";
-		else
-			continue;
-		if (!remote_target(target))
-			continue;
-		if ((e = findings_add(ctx->fs, "OFFICE_REMOTE_TEMPLATE", path,
-		    "external %s in %s: %s", kind, name, target)) != LW_OK)
-			return e;
+		xlm_formula(xs, gt + 1, (size_t)(end - gt - 1));
 	}
-	return LW_OK;
 }
 
 /* <definedName name="_xlnm.Auto_Open"> or a user Auto_Open... name. */
@@ -216,6 +203,123 @@ check_workbook(struct scan_ctx *ctx, const char *path, const char *xml)
 			    name);
 	}
 	return LW_OK;
+}
+
+/* Word parts whose field codes are looked at (INCLUDETEXT, ...). */
+static bool
+field_part(const char *name)
+{
+	static const char *const base[] = {
+		"document", "header", "footer", "footnotes", "endnotes",
+	};
+	const char	*b;
+	size_t		 i;
+
+	if (strncasecmp(name, "word/", 5) != 0 || !ends_with_ci(name, ".xml"))
+		return false;
+	b = strrchr(name, '/') + 1;
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		if (strncasecmp(b, base[i], strlen(base[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The part an internal relationship target names, from the .rels part
+ * that holds it: "word/_rels/document.xml.rels" + "afchunk.rtf" is
+ * "word/afchunk.rtf"; "/x" is from the root; ".." goes up.
+ */
+static char *
+resolve_target(const char *relsname, const char *target)
+{
+	char		*out, *p;
+	const char	*r;
+	size_t		 n;
+
+	if (target[0] == '/') {
+		n = 0;
+		target++;
+	} else if ((r = strstr(relsname, "_rels/")) != NULL)
+		n = (size_t)(r - relsname);
+	else
+		n = 0;
+	if (lw_asprintf(&out, "%.*s%s", (int)n, relsname, target) != LW_OK)
+		return NULL;
+	/* "a/b/../c" -> "a/c", as often as it occurs. */
+	while ((p = strstr(out, "/../")) != NULL) {
+		char *q = p;
+
+		while (q > out && q[-1] != '/')
+			q--;
+		memmove(q, p + 4, strlen(p + 4) + 1);
+	}
+	return out;
+}
+
+/* Remember the internal aFChunk parts of a .rels (analysed later). */
+static enum lw_err
+chunk_targets(struct pkg *pk, const char *relsname, const char *xml)
+{
+	const char	*p, *end;
+	char		 type[256], target[512], mode[32], *part;
+
+	for (p = xml; (p = strstr(p, "<Relationship")) != NULL; p = end) {
+		if ((end = strchr(p, '>')) == NULL)
+			break;
+		if (pk->nchunk == PKG_MAX_CHUNKS)
+			break;
+		if (attr(p, (size_t)(end - p), "TargetMode", mode,
+		    sizeof(mode)) && strcasecmp(mode, "External") == 0)
+			continue;
+		if (!attr(p, (size_t)(end - p), "Type", type, sizeof(type)) ||
+		    !ends_with_ci(type, "/aFChunk") ||
+		    !attr(p, (size_t)(end - p), "Target", target,
+		    sizeof(target)))
+			continue;
+		if ((part = resolve_target(relsname, target)) == NULL)
+			return LW_ENOMEM;
+		pk->chunk[pk->nchunk++] = part;
+	}
+	return LW_OK;
+}
+
+/* An embedded file or an alternative chunk: analysed as an attachment. */
+static bool
+inner_file(const struct pkg *pk, const char *name)
+{
+	size_t	i;
+
+	if (strcasestr(name, "/embeddings/") != NULL &&
+	    !ends_with_ci(name, "/"))
+		return true;
+	for (i = 0; i < pk->nchunk; i++)
+		if (strcasecmp(pk->chunk[i], name) == 0)
+			return true;
+	return false;
+}
+
+static enum lw_err
+inner_entry(struct scan_ctx *ctx, const char *path, zip_t *za,
+    zip_uint64_t i, const char *name, unsigned depth)
+{
+	unsigned char	*d = NULL;
+	size_t		 n;
+	char		*part = NULL;
+	const char	*base;
+	enum lw_err	 e;
+
+	if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+		return e == LW_EMALFORMED || e == LW_ELIMIT ? LW_OK : e;
+	if (lw_asprintf(&part, "%s/%s", path, name) != LW_OK) {
+		free(d);
+		return LW_ENOMEM;
+	}
+	base = strrchr(name, '/');
+	base = base != NULL ? base + 1 : name;
+	e = content_analyze(ctx, part, base, NULL, d, n, depth + 1);
+	free(part);
+	free(d);
+	return e;
 }
 
 static bool
@@ -257,8 +361,12 @@ entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
 	} else if (strncasecmp(name, "xl/macrosheets/", 15) == 0 &&
 	    name[15] != '\0' && !ends_with_ci(name, "/")) {
 		pk->xlm_part = true;
-		e = findings_add(ctx->fs, "OFFICE_XLM", path,
-		    "Excel 4.0 macro sheet part %s", name);
+		if ((e = findings_add(ctx->fs, "OFFICE_XLM", path,
+		    "Excel 4.0 macro sheet part %s", name)) != LW_OK)
+			goto out;
+		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+			goto out;
+		macrosheet_formulas(&pk->xlm, (char *)d);
 	} else if (strcmp(name, "[Content_Types].xml") == 0) {
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;
@@ -268,10 +376,18 @@ entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;
 		e = check_workbook(ctx, path, (char *)d);
+		if (strstr((char *)d, "state=\"veryHidden\"") != NULL ||
+		    strstr((char *)d, "state=\"hidden\"") != NULL)
+			pk->hidden_sheet = true;
 	} else if (ends_with_ci(name, ".rels")) {
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;
-		e = check_rels(ctx, path, name, (char *)d, n);
+		if ((e = extref_rels(ctx, path, name, (char *)d)) == LW_OK)
+			e = chunk_targets(pk, name, (char *)d);
+	} else if (field_part(name)) {
+		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
+			goto out;
+		e = extref_fields(ctx, path, name, (char *)d);
 	}
 out:
 	free(part);
@@ -323,6 +439,24 @@ ooxml_scan(struct scan_ctx *ctx, const char *path,
 		if ((e = entry(ctx, path, za, i, name, &pk, depth)) != LW_OK)
 			goto out;
 	}
+	/* Files inside the document, once its own parts are judged. */
+	for (i = 0; n > 0 && i < (zip_uint64_t)n &&
+	    depth < ctx->lim->archive_depth; i++) {
+		if (scan_expired(ctx))
+			goto out;
+		if ((name = zip_get_name(za, i, 0)) == NULL ||
+		    !inner_file(&pk, name))
+			continue;
+		if ((e = inner_entry(ctx, path, za, i, name, depth)) != LW_OK)
+			goto out;
+	}
+	if (pk.xlm_part) {
+		if (pk.hidden_sheet)
+			pk.xlm.flags |= XLM_HIDDEN;
+		if ((e = xlm_report(ctx, path, "xl/macrosheets/",
+		    &pk.xlm)) != LW_OK)
+			goto out;
+	}
 	if (pk.xlm_ct && !pk.xlm_part &&
 	    (e = findings_add(ctx->fs, "OFFICE_XLM", path,
 	    "macrosheet content type in [Content_Types].xml")) != LW_OK)
@@ -333,6 +467,8 @@ ooxml_scan(struct scan_ctx *ctx, const char *path,
 		    pk.vba ? "a VBA project (vbaProject.bin)" :
 		    "a macro-enabled content type");
 out:
+	for (i = 0; i < pk.nchunk; i++)
+		free(pk.chunk[i]);
 	zip_discard(za);
 	return e;
 }

@@ -106,7 +106,8 @@ bool
 outbreak_lure_like(const struct verdict *v, const char **rule)
 {
 	static const char *const exact[] = { "EMOTET_LURE",
-	    "FILE_EXECUTABLE", "FILE_SCRIPT", "FILE_SHORTCUT" };
+	    "FILE_EXECUTABLE", "FILE_SCRIPT", "FILE_SHORTCUT",
+	    "FILE_HTML_SMUGGLING", "OFFICE_REMOTE_TEMPLATE" };
 	static const char *const prefix[] = { "OFFICE_VBA", "OFFICE_XLM" };
 	const struct finding	*f;
 	size_t			 i, j;

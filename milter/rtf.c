@@ -7,21 +7,24 @@
  * they are), its OLE1 ObjectHeader (OLEVersion, FormatID, ClassName,
  * TopicName, ItemName) is skipped and the NativeData goes back through
  * content_analyze() as "<path>/objectN": for the "Package" class the
- * packaged file itself, under its own name.
+ * packaged file itself, under its own name.  External references
+ * (extref.c: {\*\template}, INCLUDETEXT fields, a linked object's
+ * source, an OLE2Link's URL moniker) are OFFICE_REMOTE_TEMPLATE.
  *
  * Bounds: at most RTF_MAX_OBJECTS objects; decoded data is cut at
  * limits.office_stream_bytes; every length in the OLE1 and Packager
  * headers is checked against what is there.  Ignores: the document
- * text, \objupdate and other object properties, linked objects' data,
- * obfuscations that split the \objdata keyword itself.
+ * text, \objupdate and other object properties, obfuscations that split the \objdata keyword itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bytes.h"
 #include "lurewall.h"
 #include "content.h"
+#include "extref.h"
 #include "rtf.h"
 #include "scan.h"
 
@@ -184,7 +187,7 @@ static enum lw_err
 one_object(struct scan_ctx *ctx, const char *path, unsigned no,
     const unsigned char *d, size_t n, unsigned depth)
 {
-	char		 cls[64], topic[64], item[64], *part = NULL;
+	char		 cls[64], topic[512], item[64], *part = NULL;
 	size_t		 pos = 8;
 	uint32_t	 fmt, nsize;
 	enum lw_err	 e;
@@ -200,6 +203,10 @@ one_object(struct scan_ctx *ctx, const char *path, unsigned no,
 	    !lpas(d, n, &pos, item, sizeof(item)))
 		return findings_add(ctx->fs, "OFFICE_RTF_OBJECT", path,
 		    "object %u: OLE1 header does not parse", no);
+	/* A linked object's topic names its source: fetched on update. */
+	if (fmt == 1 && (e = extref_target(ctx, path, "linked object",
+	    topic)) != LW_OK)
+		return e;
 	if (fmt != 2 || n - pos < 4)
 		return findings_add(ctx->fs, "OFFICE_RTF_OBJECT", path,
 		    "object %u: class \"%s\", %s", no, cls,
@@ -216,7 +223,11 @@ one_object(struct scan_ctx *ctx, const char *path, unsigned no,
 		return LW_ENOMEM;
 	e = LW_OK;
 	done = false;
-	if (strcmp(cls, "Package") == 0)
+	/* An OLE2Link's moniker holds the URL it loads (CVE-2017-0199). */
+	if (strcasecmp(cls, "OLE2Link") == 0)
+		e = extref_binary(ctx, path, "OLE2Link object", d + pos,
+		    nsize);
+	if (e == LW_OK && strcmp(cls, "Package") == 0)
 		e = packaged_file(ctx, part, d + pos, nsize, depth, &done);
 	if (e == LW_OK && !done)
 		e = content_analyze(ctx, part, NULL, NULL, d + pos, nsize,
@@ -234,6 +245,8 @@ rtf_scan(struct scan_ctx *ctx, const char *path,
 	unsigned	 nobj = 0, ndata = 0;
 	enum lw_err	 e;
 
+	if ((e = extref_rtf(ctx, path, data, len)) != LW_OK)
+		return e;
 	for (i = 0; i < len; i++) {
 		if (data[i] != '\\')
 			continue;

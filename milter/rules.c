@@ -4,7 +4,10 @@
  * reject 50.  The scores are chosen so that (issues 2-5): an honest
  * PPAP zip with its password in the mail is accepted; an encrypted zip
  * that cannot be opened is tagged; any macro document, executable,
- * script, shortcut, disk image or archive bomb is quarantined.
+ * script, shortcut, disk image or archive bomb is quarantined; so is a
+ * document that fetches a remote template and HTML that smuggles a file
+ * (issue 16), while an HTML report's own script and a Unix script only
+ * count a point each.
  */
 #include <string.h>
 
@@ -22,8 +25,11 @@ const struct rule_def rules_builtin[] = {
 	{ "ARCHIVE_LIMIT", 10, "an archive hit a depth, entry, size or ratio limit" },
 	{ "ARCHIVE_CORRUPT", 3, "an archive that does not parse" },
 	{ "FILE_EXECUTABLE", 10, "a PE, ELF, Mach-O or MSI file" },
-	{ "FILE_SCRIPT", 10, "a script (js, vbs, wsf, hta, ps1, bat, ...)" },
-	{ "FILE_SHORTCUT", 10, "a Windows shortcut (.lnk)" },
+	{ "FILE_SCRIPT", 10, "a script Windows runs (js, vbs, wsf, hta, ps1, bat, chm, ...)" },
+	{ "FILE_UNIX_SCRIPT", 1, "a #! script no Windows client runs (sh, perl, csh, ...)" },
+	{ "FILE_SHORTCUT", 10, "a shortcut or launcher (.lnk, .url to a file share, .library-ms, .search-ms, .iqy)" },
+	{ "FILE_HTML_SMUGGLING", 10, "HTML or SVG that builds a file in the browser or opens a Windows handler" },
+	{ "FILE_HTML_SCRIPT", 1, "HTML with a script and none of the smuggling techniques" },
 	{ "FILE_DISK_IMAGE", 10, "a disk image (iso, img, vhd, vhdx)" },
 	{ "FILE_ONENOTE", 6, "a OneNote file" },
 	{ "FILE_TYPE_MISMATCH", 4, "the file name says one type, the content another" },
@@ -33,8 +39,9 @@ const struct rule_def rules_builtin[] = {
 	{ "OFFICE_VBA_SUSPICIOUS", 4, "VBA calls a dropper needs, or p-code without source" },
 	{ "OFFICE_XLM", 10, "an Excel 4.0 macro sheet" },
 	{ "OFFICE_XLM_AUTOEXEC", 3, "an Auto_Open/Auto_Close name for Excel 4.0 macros" },
+	{ "OFFICE_XLM_SUSPICIOUS", 4, "Excel 4.0 formulas call EXEC, CALL, REGISTER or a download, or build code" },
 	{ "OFFICE_MACRO_RENAMED", 5, "a macro document under a macro-free extension" },
-	{ "OFFICE_REMOTE_TEMPLATE", 8, "an external template or OLE object fetched over http(s)" },
+	{ "OFFICE_REMOTE_TEMPLATE", 10, "a document fetches a template, object, frame or chunk from elsewhere on open" },
 	{ "OFFICE_ENCRYPTED", 3, "an encrypted Office document" },
 	{ "OFFICE_RTF_OBJECT", 4, "an RTF document with an embedded object" },
 	{ "OFFICE_MALFORMED", 2, "an Office file that does not parse" },

@@ -17,7 +17,10 @@
  * Bounds: the walk visits each byte once, polls scan_expired every
  * 4096 records; decryption works on a copy the size of the stream (the
  * stream itself is bounded by limits.office_stream_bytes).
- * Ignores: cell formulas (we do not run or disassemble XLM), XOR
+ * The formulas of macro sheets (FORMULA records after a macro sheet's
+ * BOF) are looked at for the functions and strings xlm.c judges:
+ * OFFICE_XLM_SUSPICIOUS.
+ * Ignores: what formulas compute (we do not run XLM), XOR
  * obfuscation (only reported), BIFF5 encryption.
  */
 #include <pthread.h>
@@ -34,11 +37,14 @@
 #include "cfb.h"
 #include "scan.h"
 #include "xls.h"
+#include "xlm.h"
 
 #define BIFF_BOF		0x0809
 #define BIFF_FILEPASS		0x002f
 #define BIFF_BOUNDSHEET		0x0085
 #define BIFF_NAME		0x0018
+#define BIFF_FORMULA		0x0006
+#define BOF_MACRO_SHEET		0x0040
 #define BIFF_USREXCL		0x0194
 #define BIFF_FILELOCK		0x0195
 #define BIFF_INTERFACEHDR	0x00e1
@@ -335,10 +341,51 @@ sheet_state(unsigned st)
 	}
 }
 
+/*
+ * The functions and strings of one parsed formula (rgce) of a macro
+ * sheet.  Tokens are not walked one by one (that needs the size of
+ * every ptg): a function token's byte followed by its number is taken
+ * where it stands; a macro sheet is OFFICE_XLM anyway, this only says
+ * what it calls.
+ */
+static void
+formula_tokens(struct xlm_signs *xs, const unsigned char *r, size_t n)
+{
+	size_t	 k, c, m;
+	char	 str[256];
+
+	for (k = 0; k + 2 < n; k++) {
+		switch (r[k]) {
+		case 0x21: case 0x41: case 0x61:	/* ptgFunc */
+			xlm_ftab(xs, le16(r + k + 1));
+			break;
+		case 0x22: case 0x42: case 0x62:	/* ptgFuncVar */
+			if (k + 3 < n && (le16(r + k + 2) & 0x8000) == 0)
+				xlm_ftab(xs, le16(r + k + 2));
+			break;
+		case 0x17:				/* ptgStr */
+			c = r[k + 1];
+			for (m = 0; m < c && m < sizeof(str); m++) {
+				size_t at = k + 3 + ((r[k + 2] & 1) ? m * 2 : m);
+
+				if (at >= n)
+					break;
+				str[m] = (char)r[at];
+			}
+			xlm_string(xs, str, m);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static enum lw_err
 walk(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
     size_t len, bool biff5, const char *note)
 {
+	struct xlm_signs xs = { 0, 0 };
+	bool		 in_macro = false;
 	const unsigned char *b;
 	size_t		 pos, rlen, nrec = 0;
 	unsigned	 type, flags, cch;
@@ -356,7 +403,14 @@ walk(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 			    note);
 		if (++nrec % 4096 == 0 && scan_expired(ctx))
 			return LW_OK;
+		if (type == BIFF_BOF && rlen >= 4)
+			in_macro = !biff5 && le16(b + 2) == BOF_MACRO_SHEET;
+		else if (type == BIFF_FORMULA && in_macro && rlen > 22)
+			formula_tokens(&xs, b + 22, rlen - 22 <
+			    le16(b + 20) ? rlen - 22 : le16(b + 20));
 		if (type == BIFF_BOUNDSHEET && rlen >= 8 && b[5] == 0x01) {
+			if ((b[4] & 3) != 0)
+				xs.flags |= XLM_HIDDEN;
 			/* BIFF8 names are XLUnicode; BIFF5 8-bit. */
 			cch = b[6];
 			name = biff5 ? biff_string(b + 7, rlen - 7, cch, false) :
@@ -397,7 +451,7 @@ walk(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 		if (e != LW_OK)
 			return e;
 	}
-	return LW_OK;
+	return xlm_report(ctx, part, "the macro sheets", &xs);
 }
 
 enum lw_err

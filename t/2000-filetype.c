@@ -134,7 +134,8 @@ t_signatures(void)
 	memcpy(b, "%PDF-1.7\n%%EOF\n", 15);
 	is_int(FT_PDF, kind(b, 15), "PDF");
 	is_int(FT_TEXT, kind("Hello, this is a plain letter.\n", 31), "text");
-	is_int(FT_SCRIPT, kind("#!/bin/sh\necho hi\n", 18), "shebang");
+	is_int(FT_UNIX_SCRIPT, kind("#!/bin/sh\necho hi\n", 18),
+	    "shebang: a Unix script");
 	is_int(FT_SCRIPT, kind("<html><HTA:APPLICATION id=x>", 28), "HTA");
 	is_int(FT_SCRIPT, kind("@echo off\r\nstart calc\r\n", 23), "batch");
 	is_int(FT_SCRIPT, kind("#@~^XXAAAA==encoded", 19), "encoded VBE");
