@@ -9,8 +9,11 @@
  * entities (the common ones), decimal and hex character references
  * are decoded.  &nbsp; becomes a plain space so that "PW:&nbsp;1234"
  * reads as the text it shows.  One pass, linear in the input; output is
- * never longer than the input plus a few bytes per entity.  Ignores
- * CSS hiding tricks and unknown entities (kept as written).
+ * never longer than the input plus a few bytes per entity.
+ * html_to_visible_text also drops what a reader does not see: elements
+ * with a hidden attribute or an inline style of display:none,
+ * visibility:hidden or a zero font size.  Ignores style sheets (only
+ * inline styles count) and unknown entities (kept as written).
  */
 #include <stdint.h>
 #include <string.h>
@@ -221,8 +224,90 @@ find_close(const char *s, size_t left, const char *name)
 	return left;
 }
 
-enum lw_err
-html_to_text(const char *in, size_t len, char **out, size_t *outlen)
+/* Elements that have no end tag: hiding one hides nothing after it. */
+static bool
+void_tag(const char *name)
+{
+	static const char *const v[] = { "br", "img", "hr", "input", "meta",
+	    "link", "wbr", "area", "base", "col", "embed", "source" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (strcmp(name, v[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Does the start tag [s, s + n) hide its content: a hidden attribute,
+ * or a style with display:none, visibility:hidden or a zero font size
+ * (spaces and case ignored)?
+ */
+static bool
+tag_hides(const char *s, size_t n)
+{
+	char	 st[512];
+	size_t	 i, o = 0;
+	const char *p, *v;
+
+	for (i = 1; i + 6 <= n; i++)
+		if ((s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\n') &&
+		    strncasecmp(s + i, "hidden", 6) == 0 && (i + 6 == n ||
+		    s[i + 6] == ' ' || s[i + 6] == '>' || s[i + 6] == '/' ||
+		    s[i + 6] == '='))
+			return true;
+	for (p = s; (p = memmem(p, n - (size_t)(p - s), "style", 5)) != NULL;
+	    p += 5) {
+		if (p == s || (p[-1] != ' ' && p[-1] != '\t' && p[-1] != '\n'))
+			continue;
+		for (i = (size_t)(p - s) + 5; i < n && o + 1 < sizeof(st) &&
+		    s[i] != '>'; i++)
+			if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+			    s[i] != '\r')
+				st[o++] = (char)(s[i] | ((s[i] >= 'A' &&
+				    s[i] <= 'Z') ? 0x20 : 0));
+		st[o] = '\0';
+		if (strstr(st, "display:none") != NULL ||
+		    strstr(st, "visibility:hidden") != NULL)
+			return true;
+		if ((v = strstr(st, "font-size:")) != NULL) {
+			v += 10;
+			while (*v == '0' || *v == '.')
+				v++;
+			if (*v < '1' || *v > '9')
+				return true;
+		}
+		break;
+	}
+	return false;
+}
+
+/*
+ * Index of the end of the element that starts at s (its matching close
+ * tag passed, same-name elements inside counted), or left.
+ */
+static size_t
+skip_element(const char *s, size_t left, const char *name)
+{
+	size_t	 i = tag_end(s, left), n = strlen(name);
+	unsigned depth = 1;
+
+	while (i < left) {
+		if (s[i] == '<' && i + 1 + n < left &&
+		    strncasecmp(s + i + 1, name, n) == 0 &&
+		    !is_alnum((unsigned char)s[i + 1 + n]))
+			depth++;
+		else if (s[i] == '<' && s[i + 1] == '/' && i + 2 + n <= left &&
+		    strncasecmp(s + i + 2, name, n) == 0 && --depth == 0)
+			return i + tag_end(s + i, left - i);
+		i++;
+	}
+	return left;
+}
+
+static enum lw_err
+to_text(const char *in, size_t len, bool visible, char **out,
+    size_t *outlen)
 {
 	struct html	 h = { { 0 }, false, 0 };
 	char		 name[16];
@@ -250,6 +335,11 @@ html_to_text(const char *in, size_t len, char **out, size_t *outlen)
 				name[n++] = (char)(in[k] | 0x20);
 			name[n] = '\0';
 			end = i + tag_end(in + i, len - i);
+			if (visible && !closing && n > 0 && !void_tag(name) &&
+			    tag_hides(in + i, end - i)) {
+				i += skip_element(in + i, len - i, name);
+				continue;
+			}
 			i = end;
 			if (!closing && (strcmp(name, "script") == 0 ||
 			    strcmp(name, "style") == 0)) {
@@ -308,4 +398,17 @@ html_to_text(const char *in, size_t len, char **out, size_t *outlen)
 	if (outlen != NULL)
 		*outlen = h.ob.len;
 	return LW_OK;
+}
+
+enum lw_err
+html_to_text(const char *in, size_t len, char **out, size_t *outlen)
+{
+	return to_text(in, len, false, out, outlen);
+}
+
+enum lw_err
+html_to_visible_text(const char *in, size_t len, char **out,
+    size_t *outlen)
+{
+	return to_text(in, len, true, out, outlen);
 }

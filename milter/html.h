@@ -14,4 +14,12 @@
 enum lw_err	 html_to_text(const char *in, size_t len, char **out,
 		    size_t *outlen);
 
+/*
+ * The same, without the elements a reader does not see (hidden
+ * attribute; inline display:none, visibility:hidden, font-size:0): a
+ * password split by a hidden span reads whole here.
+ */
+enum lw_err	 html_to_visible_text(const char *in, size_t len, char **out,
+		    size_t *outlen);
+
 #endif /* HTML_H */

@@ -732,12 +732,22 @@ leaf(struct parser *p, struct mime_part *mp, const unsigned char *b,
 			note(p, "MIME_MALFORMED", mp->path,
 			    "unknown charset %s", mp->charset);
 		if (mp->is_html) {
-			if (html_to_text(u, ulen, &h, &hlen) != LW_OK) {
+			if (html_to_text(u, ulen, &h, &hlen) != LW_OK ||
+			    html_to_visible_text(u, ulen, &mp->vtext,
+			    &mp->vtext_len) != LW_OK) {
 				free(u);
 				p->oom = true;
 				return;
 			}
 			free(u);
+			mp->vtext_len = crlf_to_lf(mp->vtext, mp->vtext_len);
+			hlen = crlf_to_lf(h, hlen);
+			if (mp->vtext_len == hlen &&
+			    memcmp(mp->vtext, h, hlen) == 0) {
+				free(mp->vtext);
+				mp->vtext = NULL;
+				mp->vtext_len = 0;
+			}
 			u = h;
 			ulen = hlen;
 		}
@@ -999,6 +1009,7 @@ part_free(struct mime_part *mp, const struct header *msg_hdrs)
 	}
 	free(mp->body);
 	free(mp->text);
+	free(mp->vtext);
 	for (i = 0; i < mp->nchild; i++)
 		part_free(mp->child[i], NULL);
 	free(mp->child);

@@ -57,6 +57,10 @@ struct mime_part {
 					   (HTML reduced to text, entities
 					   decoded); else NULL */
 	size_t		 text_len;
+	char		*vtext;		/* HTML: the text a reader sees
+					   (hidden elements dropped) when it
+					   differs from text; else NULL */
+	size_t		 vtext_len;
 	bool		 is_html;
 	bool		 is_attachment;	/* a leaf that is not body text:
 					   has a filename, is

@@ -2,7 +2,8 @@
  * pwcand.c: password candidates from the message's own text.
  *
  * Takes the decoded subject and the UTF-8 text of every text part (the
- * MIME stage has already reduced HTML to text and decoded entities).
+ * MIME stage has already reduced HTML to text and decoded entities; an
+ * HTML part's visible text, hidden elements dropped, is read too).
  * Full-width forms U+FF01..U+FF5E are folded to ASCII and U+3000 to a
  * space, so "ＰＷ：１２３４" reads "PW:1234".  Returns up to max
  * unique candidates in four tiers, best first:
@@ -570,6 +571,10 @@ collect_part(struct collector *col, const struct mime_part *mp,
 		return LW_OK;
 	if (mp->text != NULL &&
 	    (e = collect_text(col, mp->text, mp->text_len)) != LW_OK)
+		return e;
+	/* What the reader sees: a password split by a hidden span. */
+	if (mp->vtext != NULL &&
+	    (e = collect_text(col, mp->vtext, mp->vtext_len)) != LW_OK)
 		return e;
 	for (i = 0; i < mp->nchild; i++)
 		if ((e = collect_part(col, mp->child[i], depth + 1)) != LW_OK)
