@@ -28,7 +28,7 @@ initdir ?= $(sysconfdir)/init.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libmagic libzip libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredis
+PKGS = libmagic libzip libarchive libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredis
 PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS ?= -lmilter
@@ -45,7 +45,7 @@ CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=a
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
-	-Imilter $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
+	-iquote milter $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS = $(PKG_LIBS) $(EXTRA_LIBS)
 
 # The engine: every stage that does not know libmilter.
@@ -64,6 +64,7 @@ LIB_OBJS += milter/html_behaviour.o
 LIB_OBJS += milter/content.o
 LIB_OBJS += milter/pwcand.o
 LIB_OBJS += milter/archive.o
+LIB_OBJS += milter/container.o
 LIB_OBJS += milter/office.o
 LIB_OBJS += milter/cfb.o
 LIB_OBJS += milter/ovba.o

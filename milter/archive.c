@@ -225,8 +225,8 @@ enum rd {
  * ARCHIVE_LIMIT once per message and limit: a 42.zip would otherwise
  * add one finding per inner archive.
  */
-static void
-arc_limit(struct scan_ctx *ctx, const char *path, const char *limit,
+void
+archive_limit(struct scan_ctx *ctx, const char *path, const char *limit,
     uint64_t value)
 {
 	size_t	i, n = strlen(limit);
@@ -269,9 +269,8 @@ rd_of_error(int code, bool with_pw)
 	}
 }
 
-/* Charge n bytes to the message's budget; false once it is spent. */
-static bool
-charge(struct scan_ctx *ctx, uint64_t n)
+bool
+archive_charge(struct scan_ctx *ctx, uint64_t n)
 {
 	if (n > ctx->lim->archive_total_bytes - ctx->inflated ||
 	    ctx->inflated > ctx->lim->archive_total_bytes) {
@@ -319,20 +318,20 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 			break;
 		}
 		if (used >= lim->archive_entry_bytes) {
-			arc_limit(ctx, epath, "archive_entry_bytes",
+			archive_limit(ctx, epath, "archive_entry_bytes",
 			    lim->archive_entry_bytes);
 			r = RD_LIMIT;
 			break;
 		}
 		if (ctx->inflated >= lim->archive_total_bytes) {
-			arc_limit(ctx, epath, "archive_total_bytes",
+			archive_limit(ctx, epath, "archive_total_bytes",
 			    lim->archive_total_bytes);
 			r = RD_LIMIT;
 			break;
 		}
 		if (used > ARC_RATIO_FLOOR && (comp == 0 ||
 		    used / comp >= lim->archive_ratio)) {
-			arc_limit(ctx, epath, "archive_ratio",
+			archive_limit(ctx, epath, "archive_ratio",
 			    lim->archive_ratio);
 			r = RD_LIMIT;
 			break;
@@ -595,8 +594,8 @@ entry_name(zip_t *za, zip_uint64_t i)
 	return lw_strndup(raw, strlen(raw) > 1024 ? 1024 : strlen(raw));
 }
 
-static char *
-join_path(const char *base, const char *name)
+char *
+archive_join(const char *base, const char *name)
 {
 	char	*s, *out = NULL;
 
@@ -647,7 +646,7 @@ salvage_names(struct scan_ctx *ctx, const char *base,
 			break;
 		if ((name = lw_strndup((const char *)d + p + 30, nlen)) == NULL)
 			return;
-		if ((epath = join_path(base, name)) != NULL)
+		if ((epath = archive_join(base, name)) != NULL)
 			filetype_check_name(ctx, epath, name);
 		free(epath);
 		free(name);
@@ -696,7 +695,7 @@ walk(struct arc *a)
 	n = zip_get_num_entries(a->za, 0);
 	for (i = 0; n > 0 && i < (zip_uint64_t)n; i++) {
 		if (i >= ctx->lim->archive_entries) {
-			arc_limit(ctx, a->path, "archive_entries",
+			archive_limit(ctx, a->path, "archive_entries",
 			    ctx->lim->archive_entries);
 			break;
 		}
@@ -708,7 +707,7 @@ walk(struct arc *a)
 		}
 		if ((name = entry_name(a->za, i)) == NULL)
 			return LW_ENOMEM;
-		if ((epath = join_path(a->path, name)) == NULL) {
+		if ((epath = archive_join(a->path, name)) == NULL) {
 			free(name);
 			return LW_ENOMEM;
 		}
@@ -719,8 +718,8 @@ walk(struct arc *a)
 			free(name);
 			continue;
 		}
-		if (!charge(ctx, ARC_ENTRY_COST)) {
-			arc_limit(ctx, epath, "archive_total_bytes",
+		if (!archive_charge(ctx, ARC_ENTRY_COST)) {
+			archive_limit(ctx, epath, "archive_total_bytes",
 			    ctx->lim->archive_total_bytes);
 			free(epath);
 			free(name);
@@ -800,7 +799,7 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 	if ((base = archive_base(path, name, depth)) == NULL)
 		return LW_ENOMEM;
 	if (depth >= ctx->lim->archive_depth) {
-		arc_limit(ctx, base, "archive_depth", ctx->lim->archive_depth);
+		archive_limit(ctx, base, "archive_depth", ctx->lim->archive_depth);
 		free(base);
 		return LW_OK;
 	}
@@ -811,13 +810,13 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 		return e;
 	}
 	if (zp.eocd && zp.nentries > ctx->lim->archive_entries) {
-		arc_limit(ctx, base, "archive_entries",
+		archive_limit(ctx, base, "archive_entries",
 		    ctx->lim->archive_entries);
 		free(base);
 		return LW_OK;
 	}
 	if (zp.overlap) {
-		arc_limit(ctx, base, "archive_overlap", 0);
+		archive_limit(ctx, base, "archive_overlap", 0);
 		free(base);
 		return LW_OK;
 	}
@@ -894,7 +893,7 @@ archive_scan_package(struct scan_ctx *ctx, const char *path,
 			e = LW_ENOMEM;
 			break;
 		}
-		if ((epath = join_path(base, ename)) != NULL)
+		if ((epath = archive_join(base, ename)) != NULL)
 			filetype_check_name(ctx, epath, ename);
 		free(epath);
 		free(ename);

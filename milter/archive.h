@@ -46,4 +46,18 @@ enum lw_err	 archive_scan_package(struct scan_ctx *, const char *path,
 		    const char *name, const unsigned char *data, size_t len,
 		    unsigned depth);
 
+/*
+ * Shared with container.c, so both kinds of archive count against the
+ * same message budget and name limits alike.  archive_limit records
+ * ARCHIVE_LIMIT once per message and limit ("archive_entries 1000
+ * reached") and logs it; archive_charge charges n bytes to
+ * ctx->inflated (false once archive_total_bytes is spent);
+ * archive_join makes "<base>/<entry name>" with the name made
+ * printable and cut (malloc'd; NULL on ENOMEM).
+ */
+void		 archive_limit(struct scan_ctx *, const char *path,
+		    const char *limit, uint64_t value);
+bool		 archive_charge(struct scan_ctx *, uint64_t n);
+char		*archive_join(const char *base, const char *name);
+
 #endif /* ARCHIVE_H */

@@ -8,9 +8,10 @@
  * document, never an archive (no ARCHIVE_NESTED): only its entry names
  * are checked here.
  *
- * ARCHIVE_NESTED: a zip, RAR, 7z or gzip file found at depth > 0 (that
- * is, inside an archive or a document).  Only zips are opened; the
- * others are judged by name and type alone.
+ * ARCHIVE_NESTED: a zip, RAR, 7z, gzip, tar, cab, bzip2 or xz file
+ * found at depth > 0 (that is, inside an archive or a document).  Zips
+ * go to archive.c (libzip), every other container and disk image to
+ * container.c (libarchive): each entry comes back here one level down.
  *
  * Bounds: depth is checked by archive_scan (limits.archive_depth); the
  * per-message time budget is polled here once per file.
@@ -19,6 +20,7 @@
 
 #include "lurewall.h"
 #include "archive.h"
+#include "container.h"
 #include "content.h"
 #include "filetype.h"
 #include "office.h"
@@ -51,7 +53,10 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 			    filetype_kind_name(ft.kind));
 		if (ft.kind == FT_ZIP)
 			return archive_scan(ctx, path, name, data, len, depth);
-		return LW_OK;
+		return container_scan(ctx, path, name, data, len, depth);
+	case FT_DISK_IMAGE:
+		/* FILE_DISK_IMAGE stays; what it holds is analysed too. */
+		return container_scan(ctx, path, name, data, len, depth);
 	case FT_OOXML:
 		if ((e = archive_scan_package(ctx, path, name, data, len,
 		    depth)) != LW_OK)
@@ -65,6 +70,12 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 	case FT_SYLK:
 		return sylk_scan(ctx, path, data, len);
 	default:
-		return LW_OK;
+		/* tar, cab, bzip2, xz ...: libmagic has no kind for them. */
+		if (!container_sniff(data, len))
+			return LW_OK;
+		if (depth > 0)
+			(void)findings_add(ctx->fs, "ARCHIVE_NESTED", path,
+			    "%s inside an archive", "container");
+		return container_scan(ctx, path, name, data, len, depth);
 	}
 }

@@ -31,7 +31,7 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
-	-Imilter $(WARNINGS) $(PKG_CFLAGS) -g -O1 $(FUZZ_SAN)
+	-iquote milter $(WARNINGS) $(PKG_CFLAGS) -g -O1 $(FUZZ_SAN)
 FUZZ_LIB_OBJS = $(patsubst milter/%.o,$(FUZZ_DIR)/%.o,$(LIB_OBJS))
 FUZZ_LIB = $(FUZZ_DIR)/liblurewall.a
 

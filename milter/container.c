@@ -1,0 +1,565 @@
+/*
+ * container.c: every archive and image that is not a zip, opened with
+ * libarchive from memory: 7z, tar (plain, gzip, bzip2, xz, lzma, zstd,
+ * compress), single gzip/bzip2/xz files, cab (and so OneNote .onepkg),
+ * ISO 9660 (Joliet, Rock Ridge, zisofs), cpio, RAR4 and RAR5.
+ *
+ * Takes one file's bytes; every entry goes back through
+ * content_analyze() one level deeper, as a zip entry does, with the
+ * part path "<container path>/<entry name>" ("2/invoice.7z/a.xls").
+ * Entry names meet the FILE_* name rules whether or not their data can
+ * be read (encrypted, unsupported coder, corrupt).  A single compressed
+ * file has one entry, named by the gzip header's FNAME or by the
+ * container's name without its .gz/.bz2/.xz suffix.
+ *
+ * Findings: ARCHIVE_CORRUPT when libarchive cannot read the container
+ * or an entry (its error in the detail); ARCHIVE_ENCRYPTED and
+ * ARCHIVE_PASSWORD_UNKNOWN for encrypted entries, or for a container
+ * whose headers are encrypted (no names then); ARCHIVE_UNSUPPORTED for
+ * a disk image libarchive does not read (UDF-only, VHD): it stays
+ * FILE_DISK_IMAGE with its names unknown.  Never silence.
+ *
+ * Bounds, enforced while reading (never from declared sizes): the
+ * archive_depth, archive_entries, archive_entry_bytes,
+ * archive_total_bytes (ctx->inflated, shared with zips; each entry also
+ * costs CT_ENTRY_COST) and archive_ratio limits (output of the whole
+ * container over its size, once past CT_RATIO_FLOOR), each one
+ * ARCHIVE_LIMIT per message; the scan's time budget is polled per
+ * chunk.  An entry cut by archive_entry_bytes or the ratio is still
+ * analysed on the part that was read (an Office header and its VBA sit
+ * at the start), then the container stops.  No external programs:
+ * only filters built into libarchive are enabled.
+ *
+ * Ignores: symlinks, hard links and device entries (no data), archive
+ * comments, multi-volume sets (the first volume is read).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "bytes.h"
+#include "lurewall.h"
+#include "archive.h"
+#include "container.h"
+#include "content.h"
+#include "filetype.h"
+#include "log.h"
+#include "scan.h"
+
+#define CT_CHUNK	(64U << 10)
+#define CT_RATIO_FLOOR	(1U << 20)
+#define CT_ENTRY_COST	512
+#define CT_NAME_MAX	1024
+
+static bool
+has_at(const unsigned char *d, size_t len, size_t off, const void *sig,
+    size_t n)
+{
+	return len >= n && off <= len - n && memcmp(d + off, sig, n) == 0;
+}
+
+/* Compressed single-file signatures the raw reader may open. */
+static bool
+is_compressed(const unsigned char *d, size_t len)
+{
+	return has_at(d, len, 0, "\x1f\x8b", 2) ||
+	    (has_at(d, len, 0, "BZh", 3) && len > 3 && d[3] >= '1' &&
+	    d[3] <= '9') ||
+	    has_at(d, len, 0, "\xfd" "7zXZ\0", 6) ||
+	    has_at(d, len, 0, "\x28\xb5\x2f\xfd", 4) ||
+	    has_at(d, len, 0, "\x1f\x9d", 2) ||
+	    has_at(d, len, 0, "LZIP", 4);
+}
+
+bool
+container_sniff(const unsigned char *d, size_t len)
+{
+	return is_compressed(d, len) ||
+	    has_at(d, len, 0, "MSCF\0\0\0\0", 8) ||
+	    has_at(d, len, 257, "ustar", 5) ||
+	    has_at(d, len, 0, "070701", 6) || has_at(d, len, 0, "070707", 6) ||
+	    has_at(d, len, 0, "7z\xbc\xaf\x27\x1c", 6) ||
+	    has_at(d, len, 0, "Rar!\x1a\x07", 6);
+}
+
+/*
+ * A cab's folder and data tables, checked before libarchive sees them:
+ * libarchive 3.6.2 reads past a NULL buffer when a stored (uncompressed)
+ * data block claims more output than it holds.  Every CFDATA block of
+ * every folder must lie inside the file, claim at most 32 KiB + 6 KiB
+ * of output, and a stored block must hold what it claims.  NULL when
+ * sane, else what is wrong.
+ */
+static const char *
+cab_insane(const unsigned char *d, size_t len)
+{
+	size_t		 p = 36, fo, dp, i, k;
+	unsigned	 nfold, flags, rf = 0, rd = 0, ndata, comp;
+	unsigned	 cb, cu;
+
+	if (len < 36)
+		return "cab header cut";
+	nfold = le16(d + 26);
+	flags = le16(d + 30);
+	if (flags & 0x0004) {
+		if (len - p < 4)
+			return "cab reserve cut";
+		p += 4 + le16(d + 36);
+		rf = d[38];
+		rd = d[39];
+	}
+	for (k = 0; k < 4; k++) {
+		if (!(flags & (k < 2 ? 0x0001 : 0x0002)))
+			continue;
+		while (p < len && d[p] != '\0')
+			p++;
+		p++;
+	}
+	if (p > len)
+		return "cab header cut";
+	for (i = 0; i < nfold; i++) {
+		fo = p + i * (8 + rf);
+		if (fo > len || len - fo < 8)
+			return "cab folder table cut";
+		dp = le32(d + fo);
+		ndata = le16(d + fo + 4);
+		comp = le16(d + fo + 6) & 0x000f;
+		for (k = 0; k < ndata; k++) {
+			if (dp > len || len - dp < 8 + (size_t)rd)
+				return "cab data block outside the file";
+			cb = le16(d + dp + 4);
+			cu = le16(d + dp + 6);
+			if (cu > 0x8000 + 6144)
+				return "cab data block too large";
+			if (comp == 0 && cb != cu)
+				return "stored cab data block of the wrong size";
+			dp += 8 + rd;
+			if (cb > len - dp)
+				return "cab data block outside the file";
+			dp += cb;
+		}
+	}
+	return NULL;
+}
+
+/* One walk over one container. */
+struct ct {
+	struct scan_ctx	*ctx;
+	const char	*path;		/* the container's own path */
+	const char	*name;		/* its file name, may be NULL */
+	const unsigned char *data;
+	size_t		 len;
+	unsigned	 depth;
+	bool		 raw;		/* a single compressed file */
+	uint64_t	 out;		/* bytes read from this container */
+	unsigned	 nenc, nunknown;
+	bool		 corrupt;
+};
+
+static void
+ct_corrupt(struct ct *c, const char *path, const char *what,
+    struct archive *a)
+{
+	const char	*err = a != NULL ? archive_error_string(a) : NULL;
+
+	if (c->corrupt)
+		return;
+	c->corrupt = true;
+	(void)findings_add(c->ctx->fs, "ARCHIVE_CORRUPT", path,
+	    "libarchive: %s%s%s", what, err != NULL ? ": " : "",
+	    err != NULL ? err : "");
+}
+
+enum ct_mode {
+	CT_ARCHIVE,		/* every archive format */
+	CT_RAW,			/* one compressed file */
+	CT_IMAGE		/* a disk image: ISO 9660 only */
+};
+
+/* *ok says whether a format was recognised and the open went well. */
+static struct archive *
+ct_open(const unsigned char *data, size_t len, enum ct_mode mode, bool *ok)
+{
+	struct archive	*a;
+
+	if ((a = archive_read_new()) == NULL)
+		return NULL;
+	/* Built-in decoders only: no *_program() fallback is enabled. */
+	(void)archive_read_support_filter_gzip(a);
+	(void)archive_read_support_filter_bzip2(a);
+	(void)archive_read_support_filter_xz(a);
+	(void)archive_read_support_filter_lzma(a);
+	(void)archive_read_support_filter_lzip(a);
+	(void)archive_read_support_filter_zstd(a);
+	(void)archive_read_support_filter_compress(a);
+	if (mode == CT_RAW) {
+		(void)archive_read_support_format_raw(a);
+	} else if (mode == CT_IMAGE) {
+		/* tar would read an image's zero blocks as an empty tar. */
+		(void)archive_read_support_format_iso9660(a);
+	} else {
+		(void)archive_read_support_format_7zip(a);
+		(void)archive_read_support_format_tar(a);
+		(void)archive_read_support_format_cab(a);
+		(void)archive_read_support_format_iso9660(a);
+		(void)archive_read_support_format_cpio(a);
+		(void)archive_read_support_format_rar(a);
+		(void)archive_read_support_format_rar5(a);
+	}
+	/* On failure the caller reads the error from a and frees it. */
+	*ok = archive_read_open_memory(a, data, len) == ARCHIVE_OK;
+	return a;
+}
+
+/* The name inside a gzip header (FNAME), or NULL. */
+static char *
+gzip_fname(const unsigned char *d, size_t len)
+{
+	size_t	p = 10, n;
+
+	if (len < 10 || d[0] != 0x1f || d[1] != 0x8b || !(d[3] & 0x08))
+		return NULL;
+	if (d[3] & 0x04) {		/* FEXTRA */
+		if (len - p < 2)
+			return NULL;
+		n = le16(d + p);
+		if (n > len - p - 2)
+			return NULL;
+		p += 2 + n;
+	}
+	for (n = 0; p + n < len && d[p + n] != '\0' && n < CT_NAME_MAX; n++)
+		;
+	if (n == 0 || p + n >= len || d[p + n] != '\0')
+		return NULL;
+	return lw_strndup((const char *)d + p, n);
+}
+
+/* A single compressed file: its name without the compression suffix. */
+static char *
+raw_name(const struct ct *c)
+{
+	static const char *const sfx[] = { ".gz", ".gzip", ".bz2", ".xz",
+	    ".zst", ".lz", ".z", ".tgz" };
+	const char	*n = c->name;
+	char		*s;
+	size_t		 i, l, k;
+
+	if ((s = gzip_fname(c->data, c->len)) != NULL)
+		return s;
+	if (n == NULL || *n == '\0')
+		return lw_strdup("data");
+	l = strlen(n);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		k = strlen(sfx[i]);
+		if (l > k && strcasecmp(n + l - k, sfx[i]) == 0) {
+			if (strcmp(sfx[i], ".tgz") == 0) {
+				char *t;
+
+				if (lw_asprintf(&t, "%.*s.tar", (int)(l - k),
+				    n) != LW_OK)
+					return NULL;
+				return t;
+			}
+			return lw_strndup(n, l - k);
+		}
+	}
+	return lw_strdup("data");
+}
+
+enum rd {
+	RD_OK,
+	RD_CUT,			/* a per-entry limit cut it: analyse, stop */
+	RD_STOP,		/* a message limit or the time: stop */
+	RD_ENCRYPTED,
+	RD_CORRUPT,
+	RD_ENOMEM
+};
+
+/*
+ * Read the current entry's data into a fresh buffer, never trusting a
+ * declared size.  RD_CUT leaves the part read in *out.
+ */
+static enum rd
+read_data(struct ct *c, struct archive *a, const char *epath,
+    unsigned char **out, size_t *outlen)
+{
+	struct scan_ctx		*ctx = c->ctx;
+	const struct limits	*lim = ctx->lim;
+	unsigned char		*buf = NULL, *nb;
+	size_t			 used = 0, cap = 0, want, ncap;
+	la_ssize_t		 n;
+	enum rd			 r = RD_OK;
+
+	*out = NULL;
+	*outlen = 0;
+	for (;;) {
+		if (scan_expired(ctx)) {
+			r = RD_STOP;
+			break;
+		}
+		if (used >= lim->archive_entry_bytes) {
+			archive_limit(ctx, epath, "archive_entry_bytes",
+			    lim->archive_entry_bytes);
+			r = RD_CUT;
+			break;
+		}
+		if (ctx->inflated >= lim->archive_total_bytes) {
+			archive_limit(ctx, epath, "archive_total_bytes",
+			    lim->archive_total_bytes);
+			r = RD_STOP;
+			break;
+		}
+		if (c->out > CT_RATIO_FLOOR &&
+		    c->out / (c->len ? c->len : 1) >= lim->archive_ratio) {
+			archive_limit(ctx, epath, "archive_ratio",
+			    lim->archive_ratio);
+			r = RD_CUT;
+			break;
+		}
+		want = CT_CHUNK;
+		if (want > lim->archive_entry_bytes - used)
+			want = lim->archive_entry_bytes - used;
+		if (want > lim->archive_total_bytes - ctx->inflated)
+			want = lim->archive_total_bytes - ctx->inflated;
+		if (want > cap - used) {
+			ncap = cap == 0 ? CT_CHUNK : cap;
+			while (ncap - used < want)
+				ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX :
+				    ncap * 2;
+			if (ncap > lim->archive_entry_bytes)
+				ncap = lim->archive_entry_bytes;
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				r = RD_ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = archive_read_data(a, buf + used, want);
+		if (n < 0) {
+			r = RD_CORRUPT;
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		c->out += (uint64_t)n;
+		ctx->inflated += (uint64_t)n;
+	}
+	if (r == RD_OK || r == RD_CUT) {
+		*out = buf;
+		*outlen = used;
+	} else
+		free(buf);
+	return r;
+}
+
+static char *
+entry_name(struct ct *c, struct archive_entry *ae)
+{
+	const char	*n;
+
+	if (c->raw)
+		return raw_name(c);
+	if ((n = archive_entry_pathname_utf8(ae)) == NULL &&
+	    (n = archive_entry_pathname(ae)) == NULL)
+		return lw_strdup("");
+	return lw_strndup(n, strlen(n) > CT_NAME_MAX ? CT_NAME_MAX :
+	    strlen(n));
+}
+
+/* The last path component: what FILE_* name rules look at. */
+static const char *
+base_name(const char *n)
+{
+	const char	*s = strrchr(n, '/');
+
+	return s != NULL ? s + 1 : n;
+}
+
+static enum lw_err
+walk(struct ct *c, struct archive *a)
+{
+	struct scan_ctx		*ctx = c->ctx;
+	struct archive_entry	*ae;
+	unsigned char		*buf;
+	size_t			 blen;
+	unsigned		 count = 0;
+	char			*name, *epath;
+	enum lw_err		 e = LW_OK;
+	enum rd			 r;
+	int			 ar;
+
+	for (;;) {
+		if (scan_expired(ctx))
+			break;
+		ar = archive_read_next_header(a, &ae);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar == ARCHIVE_FATAL) {
+			if (archive_read_has_encrypted_entries(a) > 0 ||
+			    (archive_error_string(a) != NULL &&
+			    strstr(archive_error_string(a), "ncrypt") !=
+			    NULL)) {
+				/* Headers encrypted: no names to check. */
+				c->nenc++;
+				c->nunknown++;
+			} else
+				ct_corrupt(c, c->path, "cannot read the "
+				    "directory", a);
+			break;
+		}
+		if (count++ >= ctx->lim->archive_entries) {
+			archive_limit(ctx, c->path, "archive_entries",
+			    ctx->lim->archive_entries);
+			break;
+		}
+		if (archive_entry_filetype(ae) == AE_IFDIR)
+			continue;
+		if ((name = entry_name(c, ae)) == NULL)
+			return LW_ENOMEM;
+		if ((epath = archive_join(c->path, name)) == NULL) {
+			free(name);
+			return LW_ENOMEM;
+		}
+		if (!archive_charge(ctx, CT_ENTRY_COST)) {
+			archive_limit(ctx, epath, "archive_total_bytes",
+			    ctx->lim->archive_total_bytes);
+			free(epath);
+			free(name);
+			break;
+		}
+		if (archive_entry_filetype(ae) != AE_IFREG &&
+		    archive_entry_filetype(ae) != 0) {
+			filetype_check_name(ctx, epath, base_name(name));
+			free(epath);
+			free(name);
+			continue;
+		}
+		if (archive_entry_is_data_encrypted(ae)) {
+			c->nenc++;
+			r = RD_ENCRYPTED;
+		} else
+			r = read_data(c, a, epath, &buf, &blen);
+		switch (r) {
+		case RD_OK:
+		case RD_CUT:
+			e = content_analyze(ctx, epath, base_name(name), NULL,
+			    buf, blen, c->depth + 1);
+			free(buf);
+			break;
+		case RD_ENCRYPTED:
+			c->nunknown++;
+			filetype_check_name(ctx, epath, base_name(name));
+			break;
+		case RD_CORRUPT:
+			/* 7z AES shows up here on old libarchive too. */
+			if (archive_read_has_encrypted_entries(a) > 0) {
+				c->nenc++;
+				c->nunknown++;
+			} else
+				ct_corrupt(c, epath, "entry data", a);
+			filetype_check_name(ctx, epath, base_name(name));
+			break;
+		case RD_STOP:
+			filetype_check_name(ctx, epath, base_name(name));
+			break;
+		case RD_ENOMEM:
+			e = LW_ENOMEM;
+			break;
+		}
+		free(epath);
+		free(name);
+		if (e != LW_OK || r == RD_STOP || r == RD_CUT)
+			break;
+		/* A failed data read leaves libarchive at no header. */
+		if (r == RD_CORRUPT && c->raw)
+			break;
+	}
+	return e;
+}
+
+static bool
+is_disk_image(const unsigned char *d, size_t len)
+{
+	return has_at(d, len, 0x8001, "CD001", 5) ||
+	    has_at(d, len, 0x8801, "CD001", 5) ||
+	    has_at(d, len, 0x9001, "CD001", 5) ||
+	    has_at(d, len, 0x8001, "BEA01", 5) ||
+	    has_at(d, len, 0, "conectix", 8) ||
+	    has_at(d, len, 0, "vhdxfile", 8) ||
+	    (len >= 512 && has_at(d, len, len - 512, "conectix", 8)) ||
+	    (len >= 512 && has_at(d, len, len - 512, "koly", 4));
+}
+
+enum lw_err
+container_scan(struct scan_ctx *ctx, const char *path, const char *name,
+    const unsigned char *data, size_t len, unsigned depth)
+{
+	struct ct	 c;
+	struct archive	*a;
+	enum lw_err	 e = LW_OK;
+	const char	*err;
+	bool		 ok, image;
+
+	if (path == NULL)
+		path = "";
+	if (depth >= ctx->lim->archive_depth) {
+		archive_limit(ctx, path, "archive_depth",
+		    ctx->lim->archive_depth);
+		return LW_OK;
+	}
+	memset(&c, 0, sizeof(c));
+	c.ctx = ctx;
+	c.path = path;
+	c.name = name;
+	c.data = data;
+	c.len = len;
+	c.depth = depth;
+	if (has_at(data, len, 0, "MSCF\0\0\0\0", 8) &&
+	    (err = cab_insane(data, len)) != NULL) {
+		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", path, "%s", err);
+		return LW_OK;
+	}
+	image = is_disk_image(data, len);
+	if ((a = ct_open(data, len, image ? CT_IMAGE : CT_ARCHIVE,
+	    &ok)) == NULL)
+		return LW_ENOMEM;
+	if (!ok && !image && is_compressed(data, len)) {
+		/* Not an archive inside: one compressed file. */
+		archive_read_free(a);
+		if ((a = ct_open(data, len, CT_RAW, &ok)) == NULL)
+			return LW_ENOMEM;
+		c.raw = true;
+	}
+	if (!ok) {
+		err = archive_error_string(a);
+		if (image) {
+			(void)findings_add(ctx->fs, "ARCHIVE_UNSUPPORTED", path,
+			    "disk image not readable here (UDF-only, VHD, "
+			    "...): names unknown");
+			scan_log(ctx, LOG_INFO, "container %s: disk image "
+			    "not opened: %s", path, err != NULL ? err : "?");
+		} else
+			(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", path,
+			    "libarchive: %s", err != NULL ? err :
+			    "not readable");
+		archive_read_free(a);
+		return LW_OK;
+	}
+	e = walk(&c, a);
+	archive_read_free(a);
+	if (e == LW_OK && c.nenc > 0)
+		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", path,
+		    "%u encrypted entries", c.nenc);
+	if (e == LW_OK && c.nunknown > 0) {
+		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN", path,
+		    "%u encrypted entries or headers not opened", c.nunknown);
+		scan_log(ctx, LOG_INFO, "container %s: %u encrypted entries "
+		    "not opened", path, c.nunknown);
+	}
+	return e;
+}
