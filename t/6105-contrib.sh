@@ -158,11 +158,11 @@ is "$sub" "$(postconf -c "$T/sub" -P 'submission/inet/smtpd_milters' \
     2>&1 | sed 's/.*smtpd_milters = //')" \
     "the submission entry parses as master.cf"
 m4out=$( { printf "define(\`INPUT_MAIL_FILTER', \`FILTER[\$1][\$2]')dnl\n"
-    cat "$C/sendmail.mc.snippet"; } | bounded m4 2>&1)
+    cat "$C/lurewall.m4"; } | bounded m4 2>&1)
 like "FILTER\[lurewall\]\[S=inet:8894@127\.0\.0\.1, F=T, " "$m4out" \
-    "sendmail.mc: INPUT_MAIL_FILTER with F=T, through m4"
-like 'lurewall-milter -p inet:8894@127\.0\.0\.1' "$(cat "$C/sendmail.mc.snippet")" \
-    "sendmail.mc: the milter is started on the same socket"
+    "lurewall.m4: INPUT_MAIL_FILTER with F=T, through m4"
+like 'lurewall-milter -p inet:8894@127\.0\.0\.1' "$(cat "$C/lurewall.m4")" \
+    "lurewall.m4: the milter is started on the same socket"
 like 'Each MX runs its own lurewall' "$(tr '\n' ' ' <"$C/MULTI-MX" | tr -s ' ')" \
     "contrib/MULTI-MX: one lurewall per MX"
 like 'quarantine is per host' "$(cat "$C/MULTI-MX")" "MULTI-MX: quarantine per host"
