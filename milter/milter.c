@@ -7,11 +7,12 @@
  * {client_name}, {auth_authen}, {daemon_name}), header fields and body
  * chunks.  Callbacks only fill a per-message context (a struct msgbuf
  * holding the message exactly as received, and a struct envelope); the
- * end-of-message callback strips incoming X-Lurewall-* fields, calls
- * scan_message() once and maps the verdict to milter replies: headers
- * and subject prefix (tag), 550 (reject), the quarantine store then
- * discard/reject/hold (quarantine).  An internal error means the
- * config's on_error (tempfail unless the admin chose accept).
+ * end-of-message callback hands both to disposition_decide() and maps
+ * the one struct disposition it returns to smfi_* calls: strip the
+ * incoming X-Lurewall-* fields, add headers, set the Subject, the MTA
+ * hold, the reply; then logs the message's line.  Nothing here reads
+ * a policy or decides.  An internal error means the config's on_error
+ * (disposition_error).
  *
  * Bounds: the message copy is capped by limits.max_message_bytes
  * (msgbuf), everything else we keep per message is a small copy of a
@@ -22,7 +23,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -31,39 +31,21 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include <libmilter/mfapi.h>
 
 #include "config.h"
+#include "disposition.h"
+#include "envelope.h"
 #include "log.h"
 #include "milter.h"
-#include "mime.h"
 #include "msgbuf.h"
-#include "outbreak.h"
-#include "policy.h"
-#include "quarantine.h"
-#include "scan.h"
-#include "splitppap.h"
-#include "verdict.h"
+#include "runtime.h"
 
 #define LW_HDR_PREFIX		"X-Lurewall-"
 #define LW_HDR_RELEASED		"X-Lurewall-Released"
-#define LW_HDR_RESULT		"X-Lurewall-Result"
-#define LW_HDR_RULES		"X-Lurewall-Rules"
 #define RELEASED_MAX		8	/* released headers we try to verify */
 #define LOG_FIELD_MAX		256	/* bytes of attacker text per log field */
 #define LOG_RCPTS_MAX		20	/* recipients named in a verdict line */
-#define RULES_HDR_MAX		900	/* keep X-Lurewall-Rules one line */
-#define ENCWORD_CHUNK		45	/* UTF-8 bytes per encoded word (<= 75) */
-
-/* The configuration messages use: swapped whole on SIGUSR1. */
-struct snapshot {
-	struct config		*cfg;
-	struct policyset	*ps;
-	struct quarantine	*q;
-	unsigned		 refs;
-};
 
 /* One incoming X-Lurewall-* field name and how often it came. */
 struct lwhdr {
@@ -72,7 +54,7 @@ struct lwhdr {
 };
 
 struct msgctx {
-	struct snapshot	*snap;
+	struct runtime	*rt;		/* the snapshot it is judged with */
 	struct envelope	 env;
 	struct msgbuf	 mb;
 	char		*subject;	/* first Subject value, as received */
@@ -84,7 +66,7 @@ struct msgctx {
 	size_t		 nreleased;
 	bool		 failed;	/* internal error: on_error at eom */
 	bool		 limit_logged;
-	bool		 outbound;	/* issue 11: logged direction=outbound */
+	bool		 outbound;	/* logged direction=outbound */
 };
 
 struct connctx {
@@ -96,73 +78,59 @@ struct connctx {
 	struct msgctx	*msg;
 };
 
-static pthread_mutex_t	 snap_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct snapshot	*current;
+/* The runtime new messages use: swapped whole on SIGUSR1. */
+static pthread_mutex_t	 rt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct runtime	*current;
 static char		*conn_spec;
 static bool		 warned_actions;
 
-static struct snapshot *
-snap_get(void)
+static struct runtime *
+rt_get(void)
 {
-	struct snapshot	*s;
+	struct runtime	*rt;
 
-	pthread_mutex_lock(&snap_lock);
-	if ((s = current) != NULL)
-		s->refs++;
-	pthread_mutex_unlock(&snap_lock);
-	return s;
-}
-
-static void
-snap_put(struct snapshot *s)
-{
-	bool	last;
-
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&snap_lock);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&snap_lock);
-	if (!last)
-		return;
-	if (s->q != NULL)
-		quarantine_close(s->q);
-	if (s->ps != NULL)
-		policyset_unref(s->ps);
-	config_free(s->cfg);
-	free(s);
+	pthread_mutex_lock(&rt_lock);
+	rt = runtime_ref(current);
+	pthread_mutex_unlock(&rt_lock);
+	return rt;
 }
 
 enum lw_err
 milter_install(struct config *cfg, struct policyset *ps,
     struct quarantine *q)
 {
-	struct snapshot	*s, *old;
+	struct runtime	*rt, *old;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((rt = runtime_new(cfg, ps, q, cfg->outbreak_dir, 0)) == NULL)
 		return LW_ENOMEM;
-	s->cfg = cfg;
-	s->ps = ps;
-	s->q = q;
-	s->refs = 1;
-	pthread_mutex_lock(&snap_lock);
+	pthread_mutex_lock(&rt_lock);
 	old = current;
-	current = s;
-	pthread_mutex_unlock(&snap_lock);
-	snap_put(old);
+	current = rt;
+	pthread_mutex_unlock(&rt_lock);
+	runtime_unref(old);
 	return LW_OK;
 }
 
 void
 milter_uninstall(void)
 {
-	struct snapshot	*old;
+	struct runtime	*old;
 
-	pthread_mutex_lock(&snap_lock);
+	pthread_mutex_lock(&rt_lock);
 	old = current;
 	current = NULL;
-	pthread_mutex_unlock(&snap_lock);
-	snap_put(old);
+	pthread_mutex_unlock(&rt_lock);
+	runtime_unref(old);
+}
+
+void
+milter_sweep(bool full)
+{
+	struct runtime	*rt = rt_get();
+
+	if (rt != NULL)
+		disposition_sweep(rt, full);
+	runtime_unref(rt);
 }
 
 /* Helpers */
@@ -189,32 +157,6 @@ unbracket(const char *a)
 	if (len >= 2 && a[0] == '<' && a[len - 1] == '>')
 		return lw_strndup(a + 1, len - 2);
 	return strdup(a);
-}
-
-/* A header value without its folding and surrounding white space. */
-static char *
-trimmed(const char *v)
-{
-	const char	*e;
-
-	if (v == NULL)
-		return NULL;
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	e = v + strlen(v);
-	while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-	    e[-1] == '\n'))
-		e--;
-	return lw_strndup(v, (size_t)(e - v));
-}
-
-static bool
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			return false;
-	return true;
 }
 
 static struct connctx *
@@ -250,7 +192,7 @@ msg_free(struct connctx *c)
 	free(m->lw);
 	for (i = 0; i < m->nreleased; i++)
 		free(m->released[i]);
-	snap_put(m->snap);
+	runtime_unref(m->rt);
 	free(m);
 	c->msg = NULL;
 }
@@ -316,32 +258,51 @@ from_of(const struct envelope *env)
 }
 
 /*
- * The one line per message: who, what the engine said, what we did.
- * extra carries disposition details (quarantine id, release, error).
+ * The one line per message: who, what the engine said, what we did
+ * (the disposition's log fields).
  */
 static void
-log_verdict(int prio, const struct msgctx *m, const char *action, int score,
-    const char *rules, uint64_t ms, const char *extra)
+log_verdict(const struct msgctx *m, const struct disposition *d)
 {
 	char	*from = from_of(&m->env), *rcpts = rcpt_list(&m->env);
 
-	log_msg(prio, qid_of(m),
+	log_msg(d->log_prio, qid_of(m),
 	    "from=<%s> rcpts=%s size=%" PRIu64 " score=%d action=%s "
 	    "rules=%s scan_ms=%" PRIu64 "%s%s%s",
 	    from != NULL ? from : "?", rcpts != NULL ? rcpts : "?",
-	    m->mb.seen, score, action,
-	    rules != NULL && *rules != '\0' ? rules : "-", ms,
+	    m->mb.seen, d->log_score, d->log_action,
+	    d->log_rules != NULL && *d->log_rules != '\0' ?
+	    d->log_rules : "-", d->log_ms,
 	    m->outbound ? " direction=outbound" : "",
-	    extra != NULL ? " " : "", extra != NULL ? extra : "");
+	    d->log_extra != NULL ? " " : "",
+	    d->log_extra != NULL ? d->log_extra : "");
 	free(from);
 	free(rcpts);
 }
 
+/* The reply and the milter status of a disposition's action. */
 static sfsistat
-tempfail(SMFICTX *ctx)
+reply(SMFICTX *ctx, const struct disposition *d)
 {
-	smfi_setreply(ctx, "451", "4.3.0",
-	    "lurewall: temporary failure, please try again later");
+	if (d->reply.code != NULL)
+		smfi_setreply(ctx, (char *)d->reply.code,
+		    (char *)d->reply.dsn, (char *)d->reply.text);
+	switch (d->action) {
+	case DISP_ACCEPT:
+	case DISP_TAG:
+	case DISP_HOLD:
+	case DISP_QUARANTINE_HOLD:
+	case DISP_PENDING_HOLD:
+		return SMFIS_ACCEPT;
+	case DISP_QUARANTINE_DISCARD:
+	case DISP_PENDING_DISCARD:
+		return SMFIS_DISCARD;
+	case DISP_QUARANTINE_REJECT:
+	case DISP_REJECT:
+		return SMFIS_REJECT;
+	case DISP_TEMPFAIL:
+		return SMFIS_TEMPFAIL;
+	}
 	return SMFIS_TEMPFAIL;
 }
 
@@ -349,27 +310,20 @@ tempfail(SMFICTX *ctx)
 static sfsistat
 on_error(SMFICTX *ctx, struct msgctx *m, const char *why)
 {
-	struct snapshot	*s = m != NULL && m->snap != NULL ?
-			    m->snap : NULL;
-	bool		 accept;
-	char		*extra = NULL;
+	struct runtime		*rt = m != NULL ? runtime_ref(m->rt) : rt_get();
+	struct disposition	 d;
+	sfsistat		 rc;
 
-	if (s == NULL) {
-		s = snap_get();
-		accept = s != NULL && s->cfg->on_error == ONERR_ACCEPT;
-		snap_put(s);
-	} else
-		accept = s->cfg->on_error == ONERR_ACCEPT;
-	if (m != NULL) {
-		if (lw_asprintf(&extra, "error=\"%s\"", why) != LW_OK)
-			extra = NULL;
-		log_verdict(LOG_ERR, m, accept ? "accept" : "tempfail", 0,
-		    NULL, 0, extra);
-		free(extra);
-	} else
+	disposition_error(rt, why, &d);
+	runtime_unref(rt);
+	if (m != NULL)
+		log_verdict(m, &d);
+	else
 		log_msg(LOG_ERR, NULL, "internal error: %s; on_error=%s",
-		    why, accept ? "accept" : "tempfail");
-	return accept ? SMFIS_ACCEPT : tempfail(ctx);
+		    why, d.log_action);
+	rc = reply(ctx, &d);
+	disposition_free(&d);
+	return rc;
 }
 
 /* Callbacks */
@@ -456,11 +410,11 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return on_error(ctx, NULL, "out of memory");
 	m->mb.fd = -1;
 	c->msg = m;
-	if ((m->snap = snap_get()) == NULL) {
+	if ((m->rt = rt_get()) == NULL) {
 		msg_free(c);
 		return on_error(ctx, NULL, "no configuration installed");
 	}
-	lim = &m->snap->cfg->limits;
+	lim = runtime_limits(m->rt);
 	if ((qid = macro(ctx, "i")) == NULL)
 		qid = macro(ctx, "{i}");
 	m->env.qid = lw_strdup(qid);
@@ -621,38 +575,6 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 }
 
 /*
- * 1-based index among the X-Lurewall-Released fields of one that
- * verifies against this message's Message-ID and Date; 0 if none.
- */
-static size_t
-released_index(const struct msgctx *m)
-{
-	struct quarantine	*q = m->snap->q;
-	char			*mid, *date, *val;
-	size_t			 i, found = 0;
-	bool			 good;
-
-	if (q == NULL || m->nreleased == 0 || m->message_id == NULL ||
-	    m->date == NULL)
-		return 0;
-	mid = trimmed(m->message_id);
-	date = trimmed(m->date);
-	for (i = 0; mid != NULL && date != NULL && i < m->nreleased; i++) {
-		if ((val = trimmed(m->released[i])) == NULL)
-			break;
-		good = quarantine_release_verify(q, val, mid, date);
-		free(val);
-		if (good) {
-			found = i + 1;
-			break;
-		}
-	}
-	free(mid);
-	free(date);
-	return found;
-}
-
-/*
  * Delete every incoming X-Lurewall-* field but the verified release.
  * From the last index down, so an MTA that renumbers after a delete
  * and one that does not both remove the right fields.
@@ -680,549 +602,97 @@ strip_forged(SMFICTX *ctx, const struct msgctx *m, size_t keep)
 	return LW_OK;
 }
 
-/*
- * s as RFC 2047 B encoded words of at most ENCWORD_CHUNK bytes each,
- * split on UTF-8 character boundaries, separated by spaces.
- */
-static char *
-encode_words(const char *s)
-{
-	size_t		 len = strlen(s), off = 0, n, olen;
-	unsigned char	 b64[4 * ((ENCWORD_CHUNK + 2) / 3) + 1];
-	char		*out = NULL, *nw;
-
-	if ((out = strdup("")) == NULL)
-		return NULL;
-	while (off < len) {
-		n = len - off > ENCWORD_CHUNK ? ENCWORD_CHUNK : len - off;
-		/* Do not cut a UTF-8 sequence: back up to its lead byte. */
-		while (n > 1 && off + n < len &&
-		    ((unsigned char)s[off + n] & 0xc0) == 0x80)
-			n--;
-		olen = (size_t)EVP_EncodeBlock(b64,
-		    (const unsigned char *)s + off, (int)n);
-		b64[olen] = '\0';
-		if (lw_asprintf(&nw, "%s%s=?UTF-8?B?%s?=", out,
-		    off ? " " : "", b64) != LW_OK) {
-			free(out);
-			return NULL;
-		}
-		free(out);
-		out = nw;
-		off += n;
-	}
-	return out;
-}
-
-static bool
-has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/*
- * Put the policy's prefix in front of the subject.  A non-ASCII prefix
- * goes out as encoded words; the original subject follows in the form
- * it came (encoded words stay encoded).  Between two encoded words a
- * space is invisible to decoders, so then the space goes inside ours.
- */
+/* A header field, with the space the MTA expects before its value. */
 static enum lw_err
-subject_prefix(SMFICTX *ctx, const struct connctx *c,
-    const struct msgctx *m, const char *prefix)
+add_header(SMFICTX *ctx, const struct connctx *c, const char *name,
+    const char *value)
 {
-	const char	*sp = c->leadspc ? " " : "";
-	char		*rest = NULL, *enc = NULL, *withsp = NULL, *nv = NULL;
-	enum lw_err	 e = LW_ENOMEM;
-	bool		 ascii = is_ascii(prefix);
-	int		 r;
-
-	if (m->subject != NULL && (rest = trimmed(m->subject)) == NULL)
-		return LW_ENOMEM;
-	if (ascii)
-		enc = strdup(prefix);
-	else if (rest != NULL && has_prefix(rest, "=?")) {
-		if (lw_asprintf(&withsp, "%s ", prefix) == LW_OK)
-			enc = encode_words(withsp);
-	} else
-		enc = encode_words(prefix);
-	if (enc == NULL)
-		goto out;
-	if (rest != NULL && (has_prefix(rest, enc) ||
-	    has_prefix(rest, prefix))) {
-		e = LW_OK;		/* tagged before (a reply): once is enough */
-		goto out;
-	}
-	if (rest == NULL || *rest == '\0') {
-		if (lw_asprintf(&nv, "%s%s", sp, enc) != LW_OK)
-			goto out;
-	} else if (lw_asprintf(&nv, "%s%s %s", sp, enc, rest) != LW_OK)
-		goto out;
-	if (m->subject != NULL)
-		r = smfi_chgheader(ctx, "Subject", 1, nv);
-	else
-		r = smfi_addheader(ctx, "Subject", nv);
-	e = r == MI_SUCCESS ? LW_OK : LW_EINTERNAL;
-out:
-	free(rest);
-	free(enc);
-	free(withsp);
-	free(nv);
-	return e;
-}
-
-static enum lw_err
-tag(SMFICTX *ctx, const struct connctx *c, const struct msgctx *m,
-    const struct verdict *v)
-{
-	const struct policy	*p = v->policy;
-	const char		*sp = c->leadspc ? " " : "";
-	char			*val = NULL, *rules = NULL;
-	enum lw_err		 e = LW_OK;
-
-	if (p == NULL || p->tag_headers) {
-		rules = lw_sanitize(v->rules != NULL ? v->rules : "",
-		    v->rules != NULL ? strlen(v->rules) : 0, RULES_HDR_MAX);
-		if (rules == NULL ||
-		    lw_asprintf(&val, "%stag score=%d", sp, v->score) != LW_OK)
-			e = LW_ENOMEM;
-		else if (smfi_addheader(ctx, LW_HDR_RESULT, val) == MI_FAILURE)
-			e = LW_EINTERNAL;
-		free(val);
-		val = NULL;
-		if (e == LW_OK && (lw_asprintf(&val, "%s%s", sp,
-		    *rules != '\0' ? rules : "-") != LW_OK))
-			e = LW_ENOMEM;
-		else if (e == LW_OK &&
-		    smfi_addheader(ctx, LW_HDR_RULES, val) == MI_FAILURE)
-			e = LW_EINTERNAL;
-		free(val);
-		free(rules);
-	}
-	if (e == LW_OK && p != NULL && p->subject_prefix != NULL &&
-	    *p->subject_prefix != '\0')
-		e = subject_prefix(ctx, c, m, p->subject_prefix);
-	return e;
-}
-
-/* Length of a leading "5.N.N" enhanced status code followed by a space. */
-static size_t
-dsn_prefix(const char *s)
-{
-	size_t	i = 0, part, digits;
-
-	if (s[i++] != '5')
-		return 0;
-	for (part = 0; part < 2; part++) {
-		if (s[i++] != '.')
-			return 0;
-		for (digits = 0; digits < 3 && isdigit((unsigned char)s[i]);
-		    digits++)
-			i++;
-		if (digits == 0)
-			return 0;
-	}
-	return s[i] == ' ' ? i : 0;
-}
-
-/*
- * 550 with the policy's text.  The text may open with its own enhanced
- * status code ("5.7.1 Message rejected ..."): that code becomes the
- * DSN instead of being repeated.
- */
-static sfsistat
-reject(SMFICTX *ctx, const struct policy *p)
-{
-	const char	*text = p != NULL && p->reject_text != NULL ?
-			    p->reject_text : "Message rejected by lurewall";
-	char		 dsn[16] = "5.7.1";
-	size_t		 n;
-
-	if ((n = dsn_prefix(text)) > 0) {
-		memcpy(dsn, text, n);	/* n <= 11 */
-		dsn[n] = '\0';
-		text += n + 1;
-	}
-	smfi_setreply(ctx, "550", dsn, (char *)text);
-	return SMFIS_REJECT;
-}
-
-/* Postfix hold: the admin sees it in `postqueue -j`. */
-static enum lw_err
-hold(SMFICTX *ctx, const struct verdict *v)
-{
-	char		*reason = NULL;
+	char		*v;
 	enum lw_err	 e = LW_OK;
 
-	if (lw_asprintf(&reason, "lurewall score=%d rules=%s", v->score,
-	    v->rules != NULL && *v->rules != '\0' ? v->rules : "-") != LW_OK)
+	if (lw_asprintf(&v, "%s%s", c->leadspc ? " " : "", value) != LW_OK)
 		return LW_ENOMEM;
-	if (smfi_quarantine(ctx, reason) == MI_FAILURE)
+	if (smfi_addheader(ctx, (char *)name, v) == MI_FAILURE)
 		e = LW_EINTERNAL;
-	free(reason);
+	free(v);
 	return e;
 }
 
-static const char *
-then_name(enum quarantine_then t)
+static enum lw_err
+set_subject(SMFICTX *ctx, const struct connctx *c,
+    const struct disposition *d)
 {
-	switch (t) {
-	case QTHEN_DISCARD:	return "discard";
-	case QTHEN_REJECT:	return "reject";
-	case QTHEN_HOLD:	return "hold";
-	}
-	return "?";
+	char	*v;
+	int	 r;
+
+	if (d->subject_add)
+		return add_header(ctx, c, "Subject", d->subject);
+	if (lw_asprintf(&v, "%s%s", c->leadspc ? " " : "", d->subject) !=
+	    LW_OK)
+		return LW_ENOMEM;
+	r = smfi_chgheader(ctx, "Subject", 1, v);
+	free(v);
+	return r == MI_SUCCESS ? LW_OK : LW_EINTERNAL;
 }
 
-/* Map the verdict to milter replies and log the message's line. */
+/*
+ * Map the disposition to milter calls, in the order the MTA applies
+ * them, and log the message's line.  A failed call is on_error.
+ */
 static sfsistat
 apply(SMFICTX *ctx, const struct connctx *c, struct msgctx *m,
-    const struct scan_result *res, const unsigned char *raw, size_t len)
+    const struct disposition *d)
 {
-	const struct verdict	*v = res->verdict;
-	const struct policy	*p = v->policy;
-	char			 id[QUARANTINE_ID_MAX];
-	char			*extra = NULL;
-	const char		*why = NULL;
-	sfsistat		 rc = SMFIS_ACCEPT;
-	enum lw_err		 e;
+	const char	*why = NULL;
+	size_t		 i;
 
-	switch (v->action) {
-	case ACT_ACCEPT:
-		break;
-	case ACT_TAG:
-		if ((e = tag(ctx, c, m, v)) != LW_OK)
-			why = "adding tag headers failed";
-		break;
-	case ACT_REJECT:
-		rc = reject(ctx, p);
-		break;
-	case ACT_TEMPFAIL:
-		rc = tempfail(ctx);
-		break;
-	case ACT_QUARANTINE:
-		if (m->snap->q == NULL) {
-			if (hold(ctx, v) != LW_OK)
-				why = "smfi_quarantine failed";
-			else
-				extra = strdup("then=hold");
-			break;
-		}
-		e = quarantine_store(m->snap->q, raw, len, &m->env, res, id);
-		if (e != LW_OK) {
-			log_msg(LOG_ERR, qid_of(m), "quarantine store "
-			    "failed: %s: tempfail", lw_strerror(e));
-			if (lw_asprintf(&extra, "then=tempfail "
-			    "error=\"quarantine store: %s\"",
-			    lw_strerror(e)) != LW_OK)
-				extra = NULL;
-			rc = tempfail(ctx);
-			break;
-		}
-		if (lw_asprintf(&extra, "then=%s quarantine_id=%s",
-		    then_name(p != NULL ? p->quarantine_then : QTHEN_DISCARD),
-		    id) != LW_OK)
-			extra = NULL;
-		switch (p != NULL ? p->quarantine_then : QTHEN_DISCARD) {
-		case QTHEN_DISCARD:
-			rc = SMFIS_DISCARD;
-			break;
-		case QTHEN_REJECT:
-			rc = reject(ctx, p);
-			break;
-		case QTHEN_HOLD:
-			if (hold(ctx, v) != LW_OK)
-				why = "smfi_quarantine failed";
-			break;
-		}
-		break;
-	}
-	if (why != NULL) {
-		free(extra);
+	if (strip_forged(ctx, m, d->keep_released) != LW_OK)
+		return on_error(ctx, m, "removing X-Lurewall-* fields failed");
+	for (i = 0; i < d->nhdrs && why == NULL; i++)
+		if (add_header(ctx, c, d->hdrs[i].name, d->hdrs[i].value) !=
+		    LW_OK)
+			why = d->keep_released > 0 ? "adding "
+			    "X-Lurewall-Result failed" : "adding tag headers "
+			    "failed";
+	if (why == NULL && d->subject != NULL &&
+	    set_subject(ctx, c, d) != LW_OK)
+		why = "adding tag headers failed";
+	if (why == NULL && d->hold_reason != NULL &&
+	    smfi_quarantine(ctx, d->hold_reason) == MI_FAILURE)
+		why = "smfi_quarantine failed";
+	if (why != NULL)
 		return on_error(ctx, m, why);
-	}
-	log_verdict(rc == SMFIS_TEMPFAIL ? LOG_ERR : LOG_INFO, m,
-	    verdict_action_name(v->action), v->score, v->rules,
-	    res->elapsed_ms, extra);
-	free(extra);
-	return rc;
+	if (d->log_action != NULL)
+		log_verdict(m, d);
+	return reply(ctx, d);
 }
 
-/*
- * --- Outbound mail and the outbreak breaker (issue 11; outbreak.c) ---
- * Mail our own users send is judged by the sender's domain's policy.
- * A lure-like message is stored in the quarantine and discarded (never
- * sent; Postfix hold when there is no quarantine), and so is every
- * message of a sender that tripped the breaker (or it is tempfailed,
- * per the policy's outbound.action), until `lurewall outbreak clear`.
- */
-
-/* The policy of the sender's domain: envelope sender, else From. */
-static const struct policy *
-sender_policy(const struct msgctx *m, const unsigned char *raw, size_t len)
-{
-	const struct policyset	*ps = m->snap->ps;
-	const struct policy	*p = ps->def;
-	const char		*at = m->env.mail_from != NULL ?
-				    strrchr(m->env.mail_from, '@') : NULL;
-	struct findings		 fs = { 0 };
-	struct message		*msg = NULL;
-
-	if (at != NULL)
-		return policyset_for_domain(ps, at + 1);
-	if (mime_parse(raw, len, &m->snap->cfg->limits, &fs, &msg) == LW_OK &&
-	    msg != NULL && msg->from.domain != NULL)
-		p = policyset_for_domain(ps, msg->from.domain);
-	mime_free(msg);
-	findings_free(&fs);
-	return p;
-}
-
-/* Store and discard (or Postfix hold without a store). */
-static sfsistat
-outbound_hold(SMFICTX *ctx, struct msgctx *m, struct scan_result *res,
-    const unsigned char *raw, size_t len, const char *why)
-{
-	struct verdict	*v = res->verdict;
-	char		 id[QUARANTINE_ID_MAX];
-	char		*extra = NULL;
-	sfsistat	 rc = SMFIS_DISCARD;
-	enum lw_err	 e;
-
-	v->action = ACT_QUARANTINE;
-	if (m->snap->q == NULL) {
-		if (hold(ctx, v) != LW_OK)
-			return on_error(ctx, m, "smfi_quarantine failed");
-		rc = SMFIS_ACCEPT;
-		if (lw_asprintf(&extra, "then=hold %s", why) != LW_OK)
-			extra = NULL;
-	} else if ((e = quarantine_store(m->snap->q, raw, len, &m->env, res,
-	    id)) != LW_OK) {
-		log_msg(LOG_ERR, qid_of(m), "quarantine store failed: %s: "
-		    "tempfail", lw_strerror(e));
-		if (lw_asprintf(&extra, "then=tempfail error=\"quarantine "
-		    "store: %s\" %s", lw_strerror(e), why) != LW_OK)
-			extra = NULL;
-		rc = tempfail(ctx);
-	} else if (lw_asprintf(&extra, "then=discard quarantine_id=%s %s", id,
-	    why) != LW_OK)
-		extra = NULL;
-	log_verdict(LOG_NOTICE, m, verdict_action_name(v->action), v->score, v->rules,
-	    res->elapsed_ms, extra);
-	free(extra);
-	return rc;
-}
-
-static sfsistat
-outbound_eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m,
-    const unsigned char *raw, size_t len)
-{
-	const struct config	*cfg = m->snap->cfg;
-	const struct policy	*p;
-	struct scan_opts	 opts;
-	struct scan_result	 res;
-	struct outbreak_store	*st;
-	struct outbreak_result	 ob;
-	struct outbreak_alert	 al;
-	const char		*rule = NULL, *act;
-	char			*key = NULL, *skey = NULL, *why = NULL;
-	bool			 lure;
-	sfsistat		 rc;
-	enum lw_err		 e;
-
-	m->outbound = true;
-	p = sender_policy(m, raw, len);
-	act = p->outbound.action == OUTBOUND_TEMPFAIL ? "tempfail" : "hold";
-	memset(&opts, 0, sizeof(opts));
-	opts.policy = p;
-	memset(&res, 0, sizeof(res));
-	memset(&ob, 0, sizeof(ob));
-	e = scan_message_opts(raw, len, &m->env, &cfg->limits, m->snap->ps,
-	    &opts, &res);
-	if (e != LW_OK || res.verdict == NULL) {
-		scan_result_free(&res);
-		return on_error(ctx, m, e != LW_OK ? lw_strerror(e) :
-		    "scan returned no verdict");
-	}
-	lure = outbreak_lure_like(res.verdict, &rule);
-	if ((key = outbreak_sender_key(&m->env)) != NULL) {
-		if ((e = outbreak_file_open(cfg->outbreak_dir, &st)) ==
-		    LW_OK) {
-			e = outbreak_account(st, key, &p->outbound, lure,
-			    m->env.rcpts, m->env.nrcpts, time(NULL), &ob);
-			outbreak_close(st);
-		}
-		if (e != LW_OK) {
-			log_msg(LOG_ERR, qid_of(m), "outbreak store %s: %s: %s",
-			    cfg->outbreak_dir, lw_strerror(e), strerror(errno));
-			rc = on_error(ctx, m, "outbreak store failed");
-			goto out;
-		}
-		skey = lw_sanitize(key, strlen(key), LOG_FIELD_MAX);
-	}
-	if (ob.state == OB_TRIPPED_NOW) {
-		al.sender = key;
-		al.reason = ob.reason;
-		al.action = act;
-		al.lures = ob.lures;
-		al.new_rcpts = ob.new_rcpts;
-		al.window = p->outbound.window;
-		al.tripped = ob.tripped;
-		outbreak_alert(cfg, qid_of(m), &al);
-	}
-	if (ob.state != OB_FLOWING && lw_asprintf(&why, "outbreak=%s "
-	    "sender=<%s> reason=%s lures=%u new_rcpts=%u%s%s",
-	    ob.state == OB_TRIPPED_NOW ? "tripped" : "held",
-	    skey != NULL ? skey : "?", ob.reason, ob.lures, ob.new_rcpts,
-	    lure ? " lure=" : "", lure ? rule : "") != LW_OK)
-		why = NULL;
-	if (ob.state == OB_FLOWING && lure && lw_asprintf(&why, "lure=%s "
-	    "sender=<%s>", rule, skey != NULL ? skey : "") != LW_OK)
-		why = NULL;
-	if (lure || (ob.state != OB_FLOWING &&
-	    p->outbound.action == OUTBOUND_HOLD))
-		/* A lure is never sent, not even later: no tempfail. */
-		rc = outbound_hold(ctx, m, &res, raw, len,
-		    why != NULL ? why : "outbreak=?");
-	else if (ob.state != OB_FLOWING) {
-		log_verdict(LOG_NOTICE, m, "tempfail", res.verdict->score,
-		    res.verdict->rules, res.elapsed_ms, why);
-		smfi_setreply(ctx, "451", "4.7.1", "lurewall: mail of this "
-		    "sender is held, please contact your administrator");
-		rc = SMFIS_TEMPFAIL;
-	} else
-		rc = apply(ctx, c, m, &res, raw, len);
-out:
-	free(why);
-	free(skey);
-	free(key);
-	scan_result_free(&res);
-	return rc;
-}
-
-/* --- end of outbound --- */
-
-/*
- * ---- split PPAP (splitppap.c; lurewall-milter(8)) ----
- * A pending message: stored by splitppap_eom; the MTA discards it, or
- * holds it with quarantine.then hold.  reject would make the sender
- * resend the zip, so it discards too.
- */
-static sfsistat
-split_pending(SMFICTX *ctx, struct msgctx *m, const struct scan_result *res,
-    const struct splitppap_result *sp)
-{
-	const struct verdict	*v = res->verdict;
-	enum quarantine_then	 then = v->policy != NULL ?
-				    v->policy->quarantine_then : QTHEN_DISCARD;
-	char			*extra = NULL, ts[32];
-	struct tm		 tm;
-	sfsistat		 rc = SMFIS_DISCARD;
-
-	if (then == QTHEN_HOLD) {
-		if (hold(ctx, v) != LW_OK)
-			return on_error(ctx, m, "smfi_quarantine failed");
-		rc = SMFIS_ACCEPT;
-	} else
-		then = QTHEN_DISCARD;
-	if (gmtime_r(&sp->expires, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(ts, sizeof(ts), "%lld", (long long)sp->expires);
-	if (lw_asprintf(&extra, "then=%s quarantine_id=%s state=pending "
-	    "expires=%s", then_name(then), sp->id, ts) != LW_OK)
-		extra = NULL;
-	log_verdict(LOG_INFO, m, "pending", v->score, v->rules,
-	    res->elapsed_ms, extra);
-	free(extra);
-	return rc;
-}
-
-/* A released delayed scan: its X-Lurewall-Result again (we stripped it). */
-static enum lw_err
-split_released(SMFICTX *ctx, const struct connctx *c,
-    const struct msgctx *m, size_t keep)
-{
-	char		*r, *val = NULL;
-	enum lw_err	 e = LW_OK;
-
-	if ((r = splitppap_release_result(m->snap->q,
-	    m->released[keep - 1])) == NULL)
-		return LW_OK;
-	if (lw_asprintf(&val, "%s%s", c->leadspc ? " " : "", r) != LW_OK)
-		e = LW_ENOMEM;
-	else if (smfi_addheader(ctx, LW_HDR_RESULT, val) == MI_FAILURE)
-		e = LW_EINTERNAL;
-	free(val);
-	free(r);
-	return e;
-}
-
-void
-milter_sweep(bool full)
-{
-	struct snapshot	*s = snap_get();
-
-	if (s != NULL && s->q != NULL)
-		(void)splitppap_sweep(s->q, s->cfg->submit_command,
-		    time(NULL), full, NULL, NULL);
-	snap_put(s);
-}
-/* ---- end of split PPAP ---- */
-
+/* End of message: the disposition stage decides, apply maps it. */
 static sfsistat
 eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 {
-	struct scan_result	 res;
-	struct splitppap_env	 spe;
-	struct splitppap_result	 sp;
-	const unsigned char	*raw;
-	size_t			 len, keep;
-	enum lw_err		 e;
+	struct disp_input	 in;
+	struct disposition	 d;
 	sfsistat		 rc;
 
 	if (m->failed)
 		return on_error(ctx, m, "buffering the message failed");
-	if (msgbuf_data(&m->mb, &raw, &len) != LW_OK)
+	memset(&in, 0, sizeof(in));
+	if (msgbuf_data(&m->mb, &in.raw, &in.len) != LW_OK)
 		return on_error(ctx, m, "mapping the spilled message failed");
-	keep = released_index(m);
-	if (strip_forged(ctx, m, keep) != LW_OK)
-		return on_error(ctx, m, "removing X-Lurewall-* fields failed");
-	if (keep > 0) {
-		/* Released by an admin: scanned before, not again. */
-		if (split_released(ctx, c, m, keep) != LW_OK)
-			return on_error(ctx, m, "adding X-Lurewall-Result "
-			    "failed");
-		log_verdict(LOG_INFO, m, "accept", 0, NULL, 0,
-		    "released=yes");
-		return SMFIS_ACCEPT;
-	}
 	m->env.truncated = m->mb.truncated;
 	m->env.orig_len = m->mb.seen;
-	/* issue 11: mail our users send (outbound_eom above) */
-	if (outbreak_direction(m->snap->cfg, &m->env) != OUT_NONE)
-		return outbound_eom(ctx, c, m, raw, len);
-	memset(&res, 0, sizeof(res));
-	e = scan_message(raw, len, &m->env, &m->snap->cfg->limits,
-	    m->snap->ps, &res);
-	if (e != LW_OK || res.verdict == NULL) {
-		scan_result_free(&res);
-		return on_error(ctx, m, e != LW_OK ? lw_strerror(e) :
-		    "scan returned no verdict");
-	}
-	/* Split PPAP (splitppap.c): hold for a password, or unlock. */
-	spe.q = m->snap->q;
-	spe.lim = &m->snap->cfg->limits;
-	spe.ps = m->snap->ps;
-	spe.submit = m->snap->cfg->submit_command;
-	spe.now = 0;
-	if ((e = splitppap_eom(&spe, raw, len, &m->env, &res, &sp)) != LW_OK) {
-		scan_result_free(&res);
-		log_msg(LOG_ERR, qid_of(m), "split PPAP: %s", lw_strerror(e));
-		return e == LW_EIO ? tempfail(ctx) :
-		    on_error(ctx, m, lw_strerror(e));
-	}
-	rc = sp.pending ? split_pending(ctx, m, &res, &sp) :
-	    apply(ctx, c, m, &res, raw, len);
-	scan_result_free(&res);
+	in.env = &m->env;
+	in.subject = m->subject;
+	in.message_id = m->message_id;
+	in.date = m->date;
+	in.released = m->released;
+	in.nreleased = m->nreleased;
+	if (disposition_decide(m->rt, &in, &d) != LW_OK)
+		return on_error(ctx, m, "out of memory");
+	m->outbound = d.outbound;
+	rc = apply(ctx, c, m, &d);
+	disposition_free(&d);
 	return rc;
 }
 

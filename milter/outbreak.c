@@ -84,6 +84,12 @@ outbreak_why_name(enum outbound_why w)
 	return "?";
 }
 
+const char *
+outbound_action_name(const struct outbound_policy *o)
+{
+	return o->action == OUTBOUND_TEMPFAIL ? "tempfail" : "hold";
+}
+
 char *
 outbreak_sender_key(const struct envelope *env)
 {
@@ -458,6 +464,8 @@ struct fstore {
 	char	 hex[65];	/* the record of this transaction */
 	uid_t	 uid;		/* the directory's owner */
 	gid_t	 gid;
+	bool	 readonly;	/* outbreak_file_open_ro: read, never lock
+				   or write; dir NULL reads as empty */
 };
 
 /* Threads of one process exclude each other here, processes by flock. */
@@ -572,10 +580,14 @@ fs_begin(struct outbreak_store *st, const char *sender, time_t now,
 		return LW_EINTERNAL;
 	for (i = 0; i < 32; i++)
 		snprintf(fs->hex + 2 * i, 3, "%02x", md[i]);
-	if ((e = fs_lock(fs)) != LW_OK)
+	if (!fs->readonly && (e = fs_lock(fs)) != LW_OK)
 		return e;
 	snprintf(name, sizeof(name), "%s.rec", fs->hex);
-	e = fs_read(fs, name, r);
+	/* Records are renamed into place: a reader without the lock
+	   sees the old one or the new one. */
+	e = fs->dir != NULL ? fs_read(fs, name, r) : LW_ENOTFOUND;
+	if (fs->readonly && e == LW_EIO)
+		e = LW_ENOTFOUND;	/* unreadable: counts as empty */
 	if (e == LW_OK && strcmp(r->sender, sender) != 0) {
 		/* Another key with the same hash: never seen in practice. */
 		log_warnx("outbreak store %s: %s holds another sender", fs->dir,
@@ -652,6 +664,8 @@ fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
 	int		 fd, dfd;
 	enum lw_err	 e = LW_EIO;
 
+	if (fs->readonly)
+		return LW_OK;		/* a look, not a count */
 	snprintf(path, sizeof(path), "%s/%s.rec", fs->dir, fs->hex);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", fs->dir, fs->hex);
 	if (record_empty(r)) {
@@ -725,6 +739,11 @@ fs_list(struct outbreak_store *st, time_t now, struct outbreak_record **vp,
 	size_t			 n = 0, len;
 	enum lw_err		 e;
 
+	if (fs->readonly) {
+		*vp = NULL;
+		*np = 0;
+		return LW_OK;
+	}
 	if ((e = fs_lock(fs)) != LW_OK)
 		return e;
 	fs_sweep(fs, now);
@@ -815,6 +834,30 @@ outbreak_file_open(const char *dir, struct outbreak_store **out)
 	fs->lockfd = -1;
 	fs->uid = sb.st_uid;
 	fs->gid = sb.st_gid;
+	st->ops = &fstore_ops;
+	st->priv = fs;
+	*out = st;
+	return LW_OK;
+}
+
+enum lw_err
+outbreak_file_open_ro(const char *dir, struct outbreak_store **out)
+{
+	struct outbreak_store	*st;
+	struct fstore		*fs;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (fs = calloc(1, sizeof(*fs))) == NULL) {
+		free(st);
+		return LW_ENOMEM;
+	}
+	if (dir != NULL && (fs->dir = strdup(dir)) == NULL) {
+		free(fs);
+		free(st);
+		return LW_ENOMEM;
+	}
+	fs->lockfd = -1;
+	fs->readonly = true;
 	st->ops = &fstore_ops;
 	st->priv = fs;
 	*out = st;

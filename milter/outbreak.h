@@ -68,6 +68,11 @@ enum outbound_why {
 enum outbound_why outbreak_direction(const struct config *,
 		    const struct envelope *);
 const char	*outbreak_why_name(enum outbound_why);
+/*
+ * The policy's outbound.action as written in the policy file ("hold",
+ * "tempfail"): the word the breaker's log lines and alerts use.
+ */
+const char	*outbound_action_name(const struct outbound_policy *);
 
 /*
  * The account a message is counted against: the SASL login when there
@@ -158,6 +163,13 @@ struct outbreak_store {
  * lines (see outbreak.c).
  */
 enum lw_err	 outbreak_file_open(const char *dir, struct outbreak_store **);
+/*
+ * The same store read-only (lurewall scan): nothing is created, locked
+ * or written; commit keeps nothing, list lists nothing; a missing or
+ * unreadable record (or dir NULL) reads as empty.
+ */
+enum lw_err	 outbreak_file_open_ro(const char *dir,
+		    struct outbreak_store **);
 void		 outbreak_close(struct outbreak_store *);
 
 /* The breaker */

@@ -462,6 +462,53 @@ out_close:
 	return e;
 }
 
+enum lw_err
+quarantine_open_ro(const char *dir, struct quarantine **out)
+{
+	struct quarantine	*q;
+	char			*buf;
+	size_t			 len;
+	enum lw_err		 e = LW_EIO;
+	int			 saved;
+
+	*out = NULL;
+	if (dir == NULL || *dir == '\0') {
+		errno = EINVAL;
+		return LW_EINVAL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return LW_ENOMEM;
+	q->dirfd = q->tmpfd = q->newfd = -1;
+	if ((q->dir = strdup(dir)) == NULL) {
+		free(q);
+		return LW_ENOMEM;
+	}
+	if ((q->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1 || (q->newfd = openat(q->dirfd, "new", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		goto out_close;
+	/* The key the daemon made; without it nothing verifies. */
+	if ((e = read_file(q->dirfd, "secret", 4096, &buf, &len)) != LW_OK)
+		goto out_close;
+	if (len != QUARANTINE_SECRET_LEN) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		e = LW_EMALFORMED;
+		goto out_close;
+	}
+	memcpy(q->secret, buf, QUARANTINE_SECRET_LEN);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	*out = q;
+	return LW_OK;
+
+out_close:
+	saved = errno;
+	quarantine_close(q);
+	errno = saved;
+	return e;
+}
+
 void
 quarantine_close(struct quarantine *q)
 {

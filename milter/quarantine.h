@@ -35,6 +35,13 @@ struct quarantine;
 
 /* Open (creating with mode 0700 and the HMAC secret if needed). */
 enum lw_err	 quarantine_open(const char *dir, struct quarantine **);
+/*
+ * Open an existing store to read it (lurewall scan): nothing is created
+ * (no directory, no secret); LW_EIO when it or its secret is missing
+ * or unreadable.  Only the reading calls and quarantine_release_verify
+ * may be used on it.
+ */
+enum lw_err	 quarantine_open_ro(const char *dir, struct quarantine **);
 void		 quarantine_close(struct quarantine *);
 
 /*

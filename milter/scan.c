@@ -253,6 +253,24 @@ collect_passwords(struct pwcands *pw, const struct message *msg,
 	pwcand_free(&own);
 	return e;
 }
+/*
+ * The policy of the sender's domain (outbound mail): the envelope
+ * sender's, else the From: address's; never NULL.
+ */
+static const struct policy *
+sender_policy(const struct policyset *ps, const struct envelope *env,
+    const struct message *msg)
+{
+	const char	*at = env != NULL && env->mail_from != NULL ?
+			    strrchr(env->mail_from, '@') : NULL;
+
+	if (at != NULL)
+		return policyset_for_domain(ps, at + 1);
+	if (msg != NULL && msg->from.domain != NULL)
+		return policyset_for_domain(ps, msg->from.domain);
+	return ps->def;
+}
+
 static enum lw_err
 scan_gated(const unsigned char *raw, size_t len,
     const struct envelope *env, const struct limits *lim,
@@ -264,7 +282,7 @@ scan_gated(const unsigned char *raw, size_t len,
 	struct scan_ctx		 ctx;
 	struct attach_walk	 walk;
 	struct verdict		*best = NULL, cur;
-	const struct policy	**seen = NULL;
+	const struct policy	**seen = NULL, *one;
 	size_t			 nseen = 0, i, j, n;
 	uint64_t		 start = lw_now_ms();
 	enum lw_err		 e;
@@ -300,8 +318,10 @@ scan_gated(const unsigned char *raw, size_t len,
 	log_bounds(&ctx, &content);
 
 	/* One verdict per distinct recipient policy; the worst wins. */
-	n = env != NULL && env->nrcpts > 0 && (opts == NULL ||
-	    opts->policy == NULL) ? env->nrcpts : 1;
+	one = opts != NULL ? opts->policy : NULL;
+	if (opts != NULL && opts->sender_policy)
+		one = sender_policy(ps, env, res->msg);
+	n = env != NULL && env->nrcpts > 0 && one == NULL ? env->nrcpts : 1;
 	if ((seen = calloc(n, sizeof(*seen))) == NULL ||
 	    (best = calloc(1, sizeof(*best))) == NULL) {
 		e = LW_ENOMEM;
@@ -310,8 +330,8 @@ scan_gated(const unsigned char *raw, size_t len,
 	for (i = 0; i < n; i++) {
 		const struct policy	*p;
 
-		if (opts != NULL && opts->policy != NULL)
-			p = opts->policy;
+		if (one != NULL)
+			p = one;
 		else if (env != NULL && env->nrcpts > 0)
 			p = policyset_for_domain(ps,
 			    addr_domain(env->rcpts[i]));

@@ -70,11 +70,14 @@ enum lw_err	 scan_message(const unsigned char *raw, size_t len,
  * What a caller may add to a scan.  extra_pw: password candidates tried
  * before the message's own (a split-PPAP password mail's candidates
  * against the held zip).  policy: judge under this policy alone instead
- * of the recipients' (outbound mail: the sender's domain's policy).
+ * of the recipients'.  sender_policy: judge under the policy of the
+ * sender's domain alone (outbound mail): the envelope sender's domain,
+ * else the From: address's from the header this scan parses anyway.
  */
 struct scan_opts {
 	const struct pwcands	*extra_pw;
 	const struct policy	*policy;
+	bool			 sender_policy;
 };
 
 /*

@@ -287,6 +287,13 @@ store_pending(const struct splitppap_env *se, const unsigned char *raw,
 	if (lw_asprintf(&reason, "waiting for the password of %s",
 	    *part != '\0' ? part : "an encrypted archive") != LW_OK)
 		return LW_ENOMEM;
+	if (se->dry) {
+		/* Only say what the daemon would do. */
+		free(reason);
+		out->pending = true;
+		out->expires = now + (time_t)p->split_wait;
+		return LW_OK;
+	}
 	mid = msgid_token(res->msg != NULL ? res->msg->message_id : NULL);
 	memset(&x, 0, sizeof(x));
 	x.state = "pending";
@@ -441,7 +448,8 @@ try_item(const struct splitppap_env *se, const char *id,
 
 	memset(&r2, 0, sizeof(r2));
 	memset(&ienv, 0, sizeof(ienv));
-	if (quarantine_lock(se->q, id, &fd) != LW_OK)
+	fd = -1;
+	if (!se->dry && quarantine_lock(se->q, id, &fd) != LW_OK)
 		return;
 	/* Under the lock, again: another mail or a sweep may have won. */
 	if (quarantine_read(se->q, id, &it) != LW_OK || !is_pending(it) ||
@@ -463,6 +471,17 @@ try_item(const struct splitppap_env *se, const char *id,
 	if (locked) {
 		log_msg(LOG_DEBUG, pwqid, "split PPAP: quarantine_id=%s "
 		    "still locked after %zu candidate(s)", id, pw->n);
+		goto out;
+	}
+	if (se->dry) {
+		/* What the daemon would do; the store stays as it is. */
+		if (verdict_severity(v->action) <
+		    verdict_severity(ACT_QUARANTINE))
+			out->released++;
+		else {
+			out->lures++;
+			(void)mark_lure(pwres, id);
+		}
 		goto out;
 	}
 	if (verdict_severity(v->action) < verdict_severity(ACT_QUARANTINE)) {
@@ -512,7 +531,8 @@ try_item(const struct splitppap_env *se, const char *id,
 	    "mail is tagged", id, verdict_action_name(v->action), v->score,
 	    v->rules != NULL && *v->rules != '\0' ? v->rules : "-");
 out:
-	quarantine_unlock(fd);
+	if (fd != -1)
+		quarantine_unlock(fd);
 	scan_result_free(&r2);
 	envelope_free(&ienv);
 	quarantine_item_free(it);
@@ -603,10 +623,12 @@ splitppap_eom(const struct splitppap_env *se, const unsigned char *raw,
 	time_t	now = se->now != 0 ? se->now : time(NULL);
 
 	memset(out, 0, sizeof(*out));
-	if (se->q == NULL || res->verdict == NULL)
+	if ((se->q == NULL && !se->dry) || res->verdict == NULL)
 		return LW_OK;
 	if (splitppap_eligible(res))
 		return store_pending(se, raw, len, env, res, now, out);
+	if (se->q == NULL)
+		return LW_OK;	/* dry, no store: nothing pending */
 	return unlock_pending(se, env, res, now, out);
 }
 

@@ -34,13 +34,19 @@ struct scan_result;
 /* The rule marking a password mail that opened a held lure. */
 #define SPLITPPAP_LURE_RULE	"SPLIT_PASSWORD_LURE"
 
-/* What one end of message needs; q may be NULL (then nothing happens). */
+/*
+ * What one end of message needs; q may be NULL (then nothing happens,
+ * except that dry still says whether the message would be pending).
+ */
 struct splitppap_env {
 	struct quarantine	*q;
 	const struct limits	*lim;
 	const struct policyset	*ps;
 	const char		*submit;	/* submit_command, NULL default */
 	time_t			 now;		/* 0: time(NULL) */
+	bool			 dry;		/* write nothing: say what
+						   would happen (lurewall
+						   scan) */
 };
 
 struct splitppap_result {
@@ -66,7 +72,9 @@ bool		 splitppap_eligible(const struct scan_result *res);
  * A held item that turns out to be a lure marks res's verdict: at least
  * tag, with a SPLIT_PASSWORD_LURE finding.  Returns LW_EIO when storing
  * failed (the caller tempfails), LW_ENOMEM; trouble with other items is
- * logged, never fails this message.
+ * logged, never fails this message.  With se->dry nothing is stored,
+ * locked or released: out says what would be (no id), and a held lure
+ * this mail would open still marks res.
  */
 enum lw_err	 splitppap_eom(const struct splitppap_env *,
 		    const unsigned char *raw, size_t len,

@@ -1,0 +1,74 @@
+/*
+ * runtime.c: the refcounted snapshot of config, policies and state
+ * (see runtime.h).  One mutex guards every count: references change
+ * twice per message, never in a loop.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "policy.h"
+#include "quarantine.h"
+#include "runtime.h"
+
+static pthread_mutex_t	refs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct runtime *
+runtime_new(struct config *cfg, struct policyset *ps, struct quarantine *q,
+    const char *outbreak_dir, unsigned flags)
+{
+	struct runtime	*rt;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL)
+		return NULL;
+	if (outbreak_dir != NULL &&
+	    (rt->outbreak_dir = strdup(outbreak_dir)) == NULL) {
+		free(rt);
+		return NULL;
+	}
+	rt->cfg = cfg;
+	rt->ps = ps;
+	rt->q = q;
+	rt->flags = flags;
+	rt->refs = 1;
+	return rt;
+}
+
+struct runtime *
+runtime_ref(struct runtime *rt)
+{
+	if (rt == NULL)
+		return NULL;
+	pthread_mutex_lock(&refs_lock);
+	rt->refs++;
+	pthread_mutex_unlock(&refs_lock);
+	return rt;
+}
+
+void
+runtime_unref(struct runtime *rt)
+{
+	bool	last;
+
+	if (rt == NULL)
+		return;
+	pthread_mutex_lock(&refs_lock);
+	last = --rt->refs == 0;
+	pthread_mutex_unlock(&refs_lock);
+	if (!last)
+		return;
+	if (rt->q != NULL)
+		quarantine_close(rt->q);
+	if (rt->ps != NULL)
+		policyset_unref(rt->ps);
+	config_free(rt->cfg);
+	free(rt->outbreak_dir);
+	free(rt);
+}
+
+const struct limits *
+runtime_limits(const struct runtime *rt)
+{
+	return &rt->cfg->limits;
+}

@@ -1,0 +1,50 @@
+/*
+ * runtime.h: the snapshot one message is judged with: the config, the
+ * policies, the quarantine (and with it the pending split-PPAP items)
+ * and the outbreak counters' directory, passed as one argument to the
+ * engine's calls instead of four to six unpacked ones.
+ *
+ * The daemon builds one per (re)load and swaps it whole: every message
+ * takes a reference at MAIL FROM and keeps that snapshot to its end.
+ * `lurewall scan` builds a read-only one (RT_READONLY): the stages then
+ * look at the state and say what they would write, and write nothing.
+ */
+#ifndef RUNTIME_H
+#define RUNTIME_H
+
+#include "lurewall.h"
+
+struct config;
+struct policyset;
+struct quarantine;
+
+/* Look at the state, never change it (lurewall scan). */
+#define RT_READONLY	0x01
+
+struct runtime {
+	struct config		*cfg;
+	struct policyset	*ps;
+	struct quarantine	*q;		/* NULL: no store */
+	char			*outbreak_dir;	/* NULL: empty counters */
+	unsigned		 flags;		/* RT_* */
+	unsigned		 refs;		/* runtime_ref/unref only */
+};
+
+/*
+ * A snapshot of cfg, ps and q (q may be NULL), taking ownership of all
+ * three; outbreak_dir is copied (NULL: the counters start empty and
+ * are not kept).  One reference; NULL when out of memory (nothing
+ * freed then).
+ */
+struct runtime	*runtime_new(struct config *cfg, struct policyset *ps,
+		    struct quarantine *q, const char *outbreak_dir,
+		    unsigned flags);
+/* Another reference (thread-safe); rt may be NULL. */
+struct runtime	*runtime_ref(struct runtime *rt);
+/* Drop one; the last frees the config, policies and quarantine. */
+void		 runtime_unref(struct runtime *rt);
+
+/* The limits of its config. */
+const struct limits *runtime_limits(const struct runtime *rt);
+
+#endif /* RUNTIME_H */
