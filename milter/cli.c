@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli_outbreak.h"
 #include "cli_quarantine.h"
 #include "config.h"
+#include "disposition.h"
 #include "state.h"
 #include "filetype.h"
 #include "json.h"
@@ -25,11 +27,14 @@
 #include "mime.h"
 #include "pidfile.h"
 #include "policy.h"
+#include "quarantine.h"
+#include "runtime.h"
 #include "scan.h"
 #include "verdict.h"
 
 #define EXIT_FLAGGED	1
 #define EXIT_TROUBLE	2
+#define NOTED_RELEASED_MAX	8	/* as many as the milter verifies */
 
 static const char	*config_arg;	/* -c before the verb */
 
@@ -174,38 +179,118 @@ print_part(const struct mime_part *p, void *arg)
 	return true;
 }
 
+/* The disposition object: what the daemon would do with the message. */
 static void
-print_result(FILE *f, const char *file, const struct scan_result *res,
+print_disposition_json(FILE *f, const struct disposition *d)
+{
+	char	reply[512];
+
+	fputc('{', f);
+	json_key(f, "action", 1);
+	json_string(f, disposition_action_name(d->action));
+	json_key(f, "why", 0);
+	json_string(f, disposition_why_name(d->why));
+	json_key(f, "outbound", 0);
+	fputs(d->outbound ? "true" : "false", f);
+	json_key(f, "reply", 0);
+	if (d->reply.code != NULL) {
+		snprintf(reply, sizeof(reply), "%s %s %s", d->reply.code,
+		    d->reply.dsn, d->reply.text);
+		json_string(f, reply);
+	} else
+		fputs("null", f);
+	json_key(f, "mta_hold", 0);
+	fputs(d->hold_reason != NULL ? "true" : "false", f);
+	json_key(f, "store", 0);
+	fputs(d->store.would ? "true" : "false", f);
+	json_key(f, "expires", 0);
+	if (d->store.expires != 0)
+		fprintf(f, "%lld", (long long)d->store.expires);
+	else
+		fputs("null", f);
+	json_key(f, "breaker", 0);
+	json_string(f, d->breaker);
+	json_key(f, "breaker_action", 0);
+	json_string(f, d->breaker != NULL ? d->breaker_action : NULL);
+	json_key(f, "released_items", 0);
+	fprintf(f, "%u", d->released_items);
+	json_key(f, "lure_items", 0);
+	fprintf(f, "%u", d->lure_items);
+	json_key(f, "headers", 0);
+	fputc('[', f);
+	for (size_t i = 0; i < d->nhdrs; i++) {
+		char	*h = NULL;
+
+		if (i > 0)
+			fputc(',', f);
+		if (lw_asprintf(&h, "%s: %s", d->hdrs[i].name,
+		    d->hdrs[i].value) != LW_OK)
+			h = NULL;
+		json_string(f, h);
+		free(h);
+	}
+	fputc(']', f);
+	json_key(f, "subject", 0);
+	json_string(f, d->subject);
+	fputc('}', f);
+}
+
+static void
+print_disposition_text(FILE *f, const struct disposition *d)
+{
+	fprintf(f, " disposition: %s (%s)", disposition_action_name(d->action),
+	    disposition_why_name(d->why));
+	if (d->outbound)
+		fputs(" outbound", f);
+	if (d->breaker != NULL)
+		fprintf(f, " breaker=%s outbound_action=%s", d->breaker,
+		    d->breaker_action);
+	if (d->reply.code != NULL)
+		fprintf(f, " reply=\"%s %s %s\"", d->reply.code, d->reply.dsn,
+		    d->reply.text);
+	if (d->hold_reason != NULL)
+		fputs(" mta_hold", f);
+	if (d->released_items > 0 || d->lure_items > 0)
+		fprintf(f, " opens_held=%u released=%u lures=%u",
+		    d->released_items + d->lure_items, d->released_items,
+		    d->lure_items);
+	fputc('\n', f);
+}
+
+static void
+print_result(FILE *f, const char *file, const struct disposition *d,
     bool json)
 {
-	const struct verdict	*v = res->verdict;
-	const struct message	*m = res->msg;
+	const struct verdict	*v = d->res.verdict;
+	const struct message	*m = d->res.msg;
 	struct parts_out	 o = { f, json, true };
-	size_t			 i;
+	size_t			 i, nf = v != NULL ? v->findings.n : 0;
 
 	if (json) {
 		fputc('{', f);
 		json_key(f, "file", 1);
 		json_string(f, file);
 		json_key(f, "action", 0);
-		json_string(f, verdict_action_name(v->action));
+		json_string(f, d->verdict != NULL ? d->verdict : "accept");
 		json_key(f, "score", 0);
-		fprintf(f, "%d", v->score);
+		fprintf(f, "%d", v != NULL ? v->score : 0);
 		json_key(f, "policy", 0);
-		json_string(f, v->policy->name);
+		json_string(f, d->policy);
 		json_key(f, "rules", 0);
-		json_string(f, v->rules);
+		json_string(f, v != NULL ? v->rules : NULL);
+		json_key(f, "disposition", 0);
+		print_disposition_json(f, d);
 		json_key(f, "from", 0);
-		json_string(f, m->from.addr);
+		json_string(f, m != NULL ? m->from.addr : NULL);
 		json_key(f, "from_name", 0);
-		json_string(f, m->from.display);
+		json_string(f, m != NULL ? m->from.display : NULL);
 		json_key(f, "subject", 0);
-		json_string(f, m->subject);
+		json_string(f, m != NULL ? m->subject : NULL);
 		json_key(f, "elapsed_ms", 0);
-		fprintf(f, "%llu", (unsigned long long)res->elapsed_ms);
+		fprintf(f, "%llu", (unsigned long long)d->res.elapsed_ms);
 		json_key(f, "findings", 0);
 		fputc('[', f);
-		for (i = 0; i < v->findings.n; i++) {
+		for (i = 0; i < nf; i++) {
 			const struct finding	*fd = &v->findings.v[i];
 
 			fprintf(f, "%s{", i ? "," : "");
@@ -222,29 +307,139 @@ print_result(FILE *f, const char *file, const struct scan_result *res,
 		fputc(']', f);
 		json_key(f, "parts", 0);
 		fputc('[', f);
-		mime_visit(m, print_part, &o);
+		if (m != NULL)
+			mime_visit(m, print_part, &o);
 		fputs("]}\n", f);
 		return;
 	}
 	fprintf(f, "%s: %s score=%d policy=%s (%llu ms)\n", file,
-	    verdict_action_name(v->action), v->score, v->policy->name,
-	    (unsigned long long)res->elapsed_ms);
-	for (i = 0; i < v->findings.n; i++) {
+	    d->verdict != NULL ? d->verdict : "accept",
+	    v != NULL ? v->score : 0, d->policy != NULL ? d->policy : "-",
+	    (unsigned long long)d->res.elapsed_ms);
+	for (i = 0; i < nf; i++) {
 		const struct finding	*fd = &v->findings.v[i];
 
 		fprintf(f, "  %-28s %4d  %s%s%s\n", fd->rule, fd->score,
 		    *fd->part != '\0' ? fd->part : "-",
 		    *fd->detail != '\0' ? ": " : "", fd->detail);
 	}
+	print_disposition_text(f, d);
 	fprintf(f, " parts:\n");
-	mime_visit(m, print_part, &o);
+	if (m != NULL)
+		mime_visit(m, print_part, &o);
+}
+
+/* The header fields the daemon notes for the disposition, as received. */
+struct noted {
+	char	*subject;
+	char	*message_id;
+	char	*date;
+	char	*released[NOTED_RELEASED_MAX];
+	size_t	 nreleased;
+};
+
+static void
+noted_free(struct noted *h)
+{
+	size_t	i;
+
+	free(h->subject);
+	free(h->message_id);
+	free(h->date);
+	for (i = 0; i < h->nreleased; i++)
+		free(h->released[i]);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * Walk the header block (up to the first empty line, at most len
+ * bytes) and keep the first Subject, Message-ID and Date values and the
+ * X-Lurewall-Released ones, each value with its folding, as the MTA
+ * hands them to the milter.
+ */
+static enum lw_err
+note_headers(const unsigned char *raw, size_t len, struct noted *h)
+{
+	const char	*p = (const char *)raw, *end = p + len, *f, *colon, *e;
+	char		**slot, *v;
+	size_t		 nlen;
+
+	memset(h, 0, sizeof(*h));
+	while (p < end && *p != '\r' && *p != '\n') {
+		f = p;
+		/* The field ends at a line end not followed by a blank. */
+		for (e = p; e < end; e++)
+			if (*e == '\n' && (e + 1 >= end ||
+			    (e[1] != ' ' && e[1] != '\t')))
+				break;
+		p = e < end ? e + 1 : end;
+		if ((colon = memchr(f, ':', (size_t)(e - f))) == NULL)
+			continue;
+		nlen = (size_t)(colon - f);
+		while (e > colon + 1 && (e[-1] == '\r' || e[-1] == '\n'))
+			e--;
+		slot = NULL;
+		if (nlen == 7 && strncasecmp(f, "Subject", 7) == 0)
+			slot = &h->subject;
+		else if (nlen == 10 && strncasecmp(f, "Message-ID", 10) == 0)
+			slot = &h->message_id;
+		else if (nlen == 4 && strncasecmp(f, "Date", 4) == 0)
+			slot = &h->date;
+		else if (nlen == 19 &&
+		    strncasecmp(f, "X-Lurewall-Released", 19) == 0 &&
+		    h->nreleased < NOTED_RELEASED_MAX)
+			slot = &h->released[h->nreleased++];
+		if (slot == NULL || *slot != NULL)
+			continue;
+		if ((v = lw_strndup(colon + 1, (size_t)(e - colon - 1))) ==
+		    NULL) {
+			noted_free(h);
+			return LW_ENOMEM;
+		}
+		*slot = v;
+	}
+	return LW_OK;
+}
+
+/*
+ * The state scan looks at, read-only: the configured quarantine and
+ * outbreak counters, --state DIR (its quarantine, DIR/outbreak), or
+ * none.  Missing or unreadable counts as empty, silently.
+ */
+static struct runtime *
+scan_runtime(struct config *cfg, struct policyset *ps, const char *state)
+{
+	struct quarantine	*q = NULL;
+	struct runtime		*rt;
+	char			*odir = NULL;
+	const char		*qdir = cfg->quarantine_dir;
+
+	if (state != NULL && strcmp(state, "none") == 0)
+		qdir = NULL;
+	else if (state != NULL) {
+		qdir = state;
+		if (lw_asprintf(&odir, "%s/" CONFIG_OUTBREAK_SUBDIR, state) !=
+		    LW_OK)
+			return NULL;
+	} else if (cfg->outbreak_dir != NULL &&
+	    (odir = strdup(cfg->outbreak_dir)) == NULL)
+		return NULL;
+	if (qdir != NULL && quarantine_open_ro(qdir, &q) != LW_OK)
+		q = NULL;
+	rt = runtime_new(cfg, ps, q, odir, RT_READONLY);
+	if (rt == NULL && q != NULL)
+		quarantine_close(q);
+	free(odir);
+	return rt;
 }
 
 static void
 usage_scan(void)
 {
 	fprintf(stderr, "usage: lurewall scan [-c FILE] [--rcpt ADDR]... "
-	    "[--from ADDR] [--json] FILE... | -\n");
+	    "[--from ADDR] [--outbound] [--auth-user USER]\n"
+	    "\t[--client-addr ADDR] [--state DIR|none] [--json] "
+	    "FILE... | -\n");
 }
 
 static int
@@ -254,14 +449,19 @@ cmd_scan(int argc, char **argv)
 		{ "rcpt", required_argument, NULL, 'r' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "outbound", no_argument, NULL, 'o' },
+		{ "auth-user", required_argument, NULL, 'a' },
+		{ "client-addr", required_argument, NULL, 'A' },
+		{ "state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct envelope		 env;
 	struct config		*cfg = NULL;
 	struct policyset	*ps = NULL;
-	const char		*cpath = NULL;
-	bool			 json = false;
+	struct runtime		*rt = NULL;
+	const char		*cpath = NULL, *state = NULL;
+	bool			 json = false, outbound = false;
 	int			 ch, rc = 0, i;
 
 	memset(&env, 0, sizeof(env));
@@ -280,6 +480,22 @@ cmd_scan(int argc, char **argv)
 			if ((env.mail_from = strdup(optarg)) == NULL)
 				goto nomem;
 			break;
+		case 'a':
+			free(env.auth_authen);
+			if ((env.auth_authen = strdup(optarg)) == NULL)
+				goto nomem;
+			break;
+		case 'A':
+			free(env.client_addr);
+			if ((env.client_addr = strdup(optarg)) == NULL)
+				goto nomem;
+			break;
+		case 'o':
+			outbound = true;
+			break;
+		case 's':
+			state = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -294,9 +510,17 @@ cmd_scan(int argc, char **argv)
 		envelope_free(&env);
 		return EXIT_TROUBLE;
 	}
+	/* Quiet unless -v: the daemon's log lines are not our output. */
+	if (log_getverbose() == 0)
+		log_setmaxprio(LOG_ERR);
 	if (load_all(config_path(cpath), &cfg, &ps) != 0) {
 		envelope_free(&env);
 		return EXIT_TROUBLE;
+	}
+	if ((rt = scan_runtime(cfg, ps, state)) == NULL) {
+		policyset_unref(ps);
+		config_free(cfg);
+		goto nomem;
 	}
 	if (filetype_init(1) != LW_OK) {
 		fprintf(stderr, "lurewall: cannot load libmagic\n");
@@ -304,11 +528,12 @@ cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	for (i = optind; i < argc; i++) {
-		struct scan_result	 res;
+		struct disposition	 d;
+		struct disp_input	 in;
+		struct noted		 h;
 		unsigned char		*raw;
 		size_t			 len;
 		uint64_t		 total;
-		enum lw_err		 e;
 
 		if (read_message(argv[i], cfg->limits.max_message_bytes, &raw,
 		    &len, &total) != 0) {
@@ -317,23 +542,41 @@ cmd_scan(int argc, char **argv)
 		}
 		env.truncated = total > len;
 		env.orig_len = total;
-		e = scan_message(raw, len, &env, &cfg->limits, ps, &res);
-		free(raw);
-		if (e != LW_OK) {
-			fprintf(stderr, "lurewall: %s: scan failed: %s\n",
-			    argv[i], lw_strerror(e));
+		if (note_headers(raw, len, &h) != LW_OK) {
+			free(raw);
+			fprintf(stderr, "lurewall: out of memory\n");
 			rc = EXIT_TROUBLE;
 			continue;
 		}
-		print_result(stdout, argv[i], &res, json);
-		if (res.verdict->action != ACT_ACCEPT && rc == 0)
-			rc = EXIT_FLAGGED;
-		scan_result_free(&res);
+		memset(&in, 0, sizeof(in));
+		in.env = &env;
+		in.raw = raw;
+		in.len = len;
+		in.subject = h.subject;
+		in.message_id = h.message_id;
+		in.date = h.date;
+		in.released = h.released;
+		in.nreleased = h.nreleased;
+		in.outbound = outbound;
+		if (disposition_decide(rt, &in, &d) != LW_OK)
+			disposition_error(rt, "out of memory", &d);
+		free(raw);
+		noted_free(&h);
+		if (d.why == DWHY_ERROR) {
+			fprintf(stderr, "lurewall: %s: scan failed: %s\n",
+			    argv[i], d.error);
+			rc = EXIT_TROUBLE;
+		} else {
+			print_result(stdout, argv[i], &d, json);
+			if (d.verdict != NULL &&
+			    strcmp(d.verdict, "accept") != 0 && rc == 0)
+				rc = EXIT_FLAGGED;
+		}
+		disposition_free(&d);
 	}
 	filetype_fini();
 out:
-	policyset_unref(ps);
-	config_free(cfg);
+	runtime_unref(rt);
 	envelope_free(&env);
 	if (fflush(stdout) != 0)
 		rc = EXIT_TROUBLE;
@@ -553,7 +796,9 @@ static const struct verb {
 	const char	*usage;
 } verbs[] = {
 	{ "scan", cmd_scan,
-	    "scan [-c FILE] [--rcpt ADDR]... [--from ADDR] [--json] FILE..." },
+	    "scan [-c FILE] [--rcpt ADDR]... [--from ADDR] [--outbound]\n"
+	    "\t\t[--auth-user USER] [--client-addr ADDR] [--state DIR|none]\n"
+	    "\t\t[--json] FILE..." },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
 	{ "quarantine", cmd_quarantine,
 	    "quarantine list|show|release|delete|purge|stats|verify ..." },

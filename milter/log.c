@@ -17,6 +17,7 @@
 static int	log_to_stderr = 1;
 static bool	log_stamps;
 static int	verbose;
+static int	max_prio = LOG_DEBUG;	/* log_setmaxprio */
 
 void
 log_init(const char *ident, int facility, bool to_stderr)
@@ -36,6 +37,12 @@ void
 log_setverbose(int v)
 {
 	verbose = v;
+}
+
+void
+log_setmaxprio(int prio)
+{
+	max_prio = prio;
 }
 
 int
@@ -61,6 +68,8 @@ emit(int prio, const char *line)
 	struct tm	 tm;
 	char		 stamp[32];
 
+	if (prio > max_prio)
+		return;
 	if (!log_to_stderr) {
 		syslog(prio, "%s", line);
 		return;

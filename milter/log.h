@@ -14,6 +14,8 @@ void	log_init(const char *ident, int facility, bool to_stderr);
 void	log_settimestamps(bool);
 void	log_setverbose(int);
 int	log_getverbose(void);
+/* Drop lines less urgent than prio (the CLI's scan: LOG_ERR). */
+void	log_setmaxprio(int prio);
 void	log_msg(int prio, const char *qid, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # 7010-limits: every key of lurewall.yaml's limits: map, set low in a
 # generated config, is hit by a message built for it (t/7010-limits.py):
-# `lurewall scan` ends normally (exit 0 or 1, never 2 or a signal) with
+# `lurewall -v scan` ends normally (exit 0 or 1, never 2 or a signal) with
 # the finding that names the limit on stdout and its log line on stderr,
 # in bounded memory: under `ulimit -v` in the plain build, under ASan's
 # hard_rss_limit_mb in the sanitizer build (ASan cannot start under
@@ -39,11 +39,11 @@ conf() {
 scan() {
 	if [ $asan = 1 ]; then
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=$RSS_MB \
-		    bounded "$LUREWALL" scan -c "$1" "$2" > "$d/out" 2> "$d/err"
+		    bounded "$LUREWALL" -v scan -c "$1" "$2" > "$d/out" 2> "$d/err"
 		rc=$?
 	else
 		( ulimit -v $((VM_MB * 1024))
-		  exec timeout -k 5 "$BOUND" "$LUREWALL" scan -c "$1" "$2" ) \
+		  exec timeout -k 5 "$BOUND" "$LUREWALL" -v scan -c "$1" "$2" ) \
 		    > "$d/out" 2> "$d/err"
 		rc=$?
 	fi
