@@ -47,6 +47,10 @@ endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
 	-iquote milter $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS = $(PKG_LIBS) $(EXTRA_LIBS)
+# Each compile writes a .d file beside its output naming the headers it
+# read, so a header change rebuilds only its users; -MP adds a phony
+# target per header, so a removed header does not break the build.
+DEPFLAGS = -MMD -MP
 
 # The engine: every stage that does not know libmilter.
 LIB_OBJS =
@@ -133,18 +137,18 @@ lurewall-milter: $(MILTER_OBJS) $(LIB)
 lurewall: $(CLI_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(ALL_LIBS)
 
-milter/%.o: milter/%.c milter/*.h config.mak.stamp
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+milter/%.o: milter/%.c config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-t/tap.o: t/tap.c t/tap.h config.mak.stamp
-	$(CC) $(ALL_CFLAGS) -It -c -o $@ $<
+t/tap.o: t/tap.c config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -It -c -o $@ $<
 
-t/%: t/%.c $(TEST_HELPERS) $(LIB) t/tap.h
-	$(CC) $(ALL_CFLAGS) -It $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB) \
-	    $(ALL_LIBS)
+t/%: t/%.c $(TEST_HELPERS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -It $(LDFLAGS) -o $@ $< \
+	    $(TEST_HELPERS) $(LIB) $(ALL_LIBS)
 
 # Rebuild everything when the flags change (plain <-> sanitizer build).
-FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(ALL_LIBS)
+FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $(ALL_LIBS)
 config.mak.stamp: FORCE
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
 FORCE:
@@ -173,8 +177,9 @@ run: deps configure-if-needed
 # Benchmarks (bench/bench.sh; figures in README "Performance").  The
 # MTA part needs root and Postfix; BENCH_OPTS=--no-mta skips it.
 
-$(BENCH_PROG): bench/lwbench.c $(LIB) milter/*.h config.mak.stamp
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/lwbench.c $(LIB) $(ALL_LIBS)
+$(BENCH_PROG): bench/lwbench.c $(LIB) config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/lwbench.c $(LIB) \
+	    $(ALL_LIBS)
 
 bench: all $(BENCH_PROG)
 	sh bench/bench.sh $(BENCH_OPTS)
@@ -215,7 +220,11 @@ install: all
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
 	    $(BENCH_PROG) config.mak.stamp
+	$(RM) milter/*.d t/*.d bench/*.d
 	$(RM) -r t/tmp
+
+# The headers each object and program was built from (DEPFLAGS).
+-include $(wildcard milter/*.d t/*.d bench/*.d)
 
 distclean: clean
 	$(RM) -r config.mak.autogen config.status config.log configure \

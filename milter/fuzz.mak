@@ -44,9 +44,12 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_BINS = $(FUZZ_ALL:%=$(FUZZ_DIR)/fuzz_%)
 
 # Static pattern rules: build/fuzz/fuzz_x.o would match fuzz_% too.
-$(FUZZ_LIB_OBJS) $(FUZZ_BINS:=.o): $(FUZZ_DIR)/%.o: milter/%.c milter/*.h
+$(FUZZ_LIB_OBJS) $(FUZZ_BINS:=.o): $(FUZZ_DIR)/%.o: milter/%.c
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
+
+-include $(wildcard $(FUZZ_DIR)/*.d)
 
 $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	$(RM) $@
@@ -78,8 +81,10 @@ FUZZ_REPLAY = $(filter-out policy,$(FUZZ_ALL))
 FUZZ_REPLAY_PROGS = $(FUZZ_REPLAY:%=t/7000-fuzz-%)
 TEST_PROGS += $(FUZZ_REPLAY_PROGS)
 
-$(FUZZ_REPLAY_PROGS): t/7000-fuzz-%: t/fuzz-replay.c milter/fuzz_%.c $(TEST_HELPERS) $(LIB) \
-    t/tap.h
-	$(CC) $(ALL_CFLAGS) -It $(LDFLAGS) -DFUZZ_NAME='"$*"' -o $@ \
-	    t/fuzz-replay.c milter/fuzz_$*.c $(TEST_HELPERS) $(LIB) \
+# The target is compiled on its own (milter/fuzz_NAME.o, tree flags),
+# so each compile writes its own .d file.
+$(FUZZ_REPLAY_PROGS): t/7000-fuzz-%: t/fuzz-replay.c milter/fuzz_%.o \
+    $(TEST_HELPERS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -It $(LDFLAGS) -DFUZZ_NAME='"$*"' \
+	    -o $@ t/fuzz-replay.c milter/fuzz_$*.o $(TEST_HELPERS) $(LIB) \
 	    $(ALL_LIBS)
