@@ -119,7 +119,7 @@ TEST_PROGS = $(TEST_SRCS:.c=)
 TEST_SCRIPTS = $(sort $(wildcard t/[0-9][0-9][0-9][0-9]-*.sh))
 TEST_HELPERS = t/tap.o
 
--include milter/fuzz.mak
+-include t/fuzz/fuzz.mak
 
 .PHONY: all check check-run test run install clean distclean deps \
 	configure-if-needed bench fuzz
@@ -220,7 +220,7 @@ install: all
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
 	    $(BENCH_PROG) config.mak.stamp
-	$(RM) milter/*.d t/*.d bench/*.d
+	$(RM) milter/*.d t/*.d t/fuzz/*.o t/fuzz/*.d bench/*.d
 	$(RM) -r t/tmp
 
 # The headers each object and program was built from (DEPFLAGS).

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "fuzz_policy.c"
+#include "fuzz/fuzz_policy.c"
 
 int
 main(void)

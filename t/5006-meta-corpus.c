@@ -1,6 +1,6 @@
 /*
  * 5006-meta-corpus: replays t/corpus/quarantine/ (seeds and any crash
- * the fuzzer milter/fuzz_quarantine.c ever found) through the metadata
+ * the fuzzer t/fuzz/fuzz_quarantine.c ever found) through the metadata
  * reader: each file parses or is refused, never crashes.  The seeds
  * named meta-* are real items and must parse.
  */

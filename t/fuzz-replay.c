@@ -1,6 +1,6 @@
 /*
  * fuzz-replay.c: the plain main() that replays a fuzz target's corpus in
- * make check.  milter/fuzz.mak links it with milter/fuzz_NAME.c as
+ * make check.  t/fuzz/fuzz.mak links it with t/fuzz/fuzz_NAME.c as
  * t/7000-fuzz-NAME (-DFUZZ_NAME="NAME"), built with the tree's flags, so
  * the sanitizer run of make check replays under ASan and UBSan too.
  *
@@ -20,7 +20,7 @@
 #include "tap.h"
 
 #ifndef FUZZ_NAME
-#error "build with -DFUZZ_NAME='\"name\"' (see milter/fuzz.mak)"
+#error "build with -DFUZZ_NAME='\"name\"' (see t/fuzz/fuzz.mak)"
 #endif
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -5,9 +5,7 @@
  * subject, body separated by NUL bytes) under a small policy, which
  * drives the quote parser.
  *
- *   clang -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
- *       -Imilter milter/fuzz_hijack.c milter/hijack.c milter/names.c \
- *       milter/lurewall.c -lpcre2-8 -lunistring -o milter/fuzz_hijack-bin
+ *   make fuzz FUZZ_TARGETS=hijack FUZZ_SECONDS=60
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,9 @@
 /*
  * fuzz_mime.c: libFuzzer target for the MIME engine.  Feeds any bytes
  * to mime_parse() with the default limits, walks the tree the way the
- * analyzers do (touching every string) and frees it.  Built by hand or
- * by `make fuzz`:
+ * analyzers do (touching every string) and frees it.
  *
- *	clang -fsanitize=fuzzer,address,undefined -Imilter \
- *	    milter/fuzz_mime.c milter/liblurewall.a $(PKG_LIBS) ...
+ *   make fuzz FUZZ_TARGETS=mime FUZZ_SECONDS=60
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,8 +3,7 @@
  * content_analyze (file type, then archive_scan) with the default limits
  * and a fixed list of password candidates, as a MIME attachment would.
  *
- *   clang -fsanitize=fuzzer,address,undefined -Imilter \
- *       milter/fuzz_archive.c <engine objects> -lzip -lmagic ...
+ *   make fuzz FUZZ_TARGETS=archive FUZZ_SECONDS=60
  */
 #include <stdint.h>
 #include <stdlib.h>

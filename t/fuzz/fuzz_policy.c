@@ -7,16 +7,8 @@
  * a load error is an ordinary outcome, a crash or leak is a bug.
  *
  * Build and run (60 s):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
- *       -D_GNU_SOURCE -Imilter -o fuzz_policy milter/fuzz_policy.c \
- *       milter/yamlutil.c milter/policy.c milter/rules.c \
- *       milter/lurewall.c milter/hijack.c \
- *       $(pkg-config --cflags --libs yaml-0.1 libpcre2-8) -lunistring
- *   ./fuzz_policy -max_total_time=60 t/corpus/policy
- * (hijack.c may need more of milter/ as it grows; liblurewall.a built
- * with SANITIZE=address,undefined CFLAGS=-fsanitize=fuzzer-no-link
- * works as well.)  t/4003-fuzz-policy replays t/corpus/policy in make
- * check.
+ *   make fuzz FUZZ_TARGETS=policy FUZZ_SECONDS=60
+ * t/4003-fuzz-policy replays t/corpus/policy in make check.
  */
 #include <limits.h>
 #include <stdint.h>

@@ -1,5 +1,7 @@
-# milter/fuzz.mak: the libFuzzer targets (milter/fuzz_*.c) and their
-# corpus replay in make check.  Included by the Makefile.
+# t/fuzz/fuzz.mak: the libFuzzer targets (t/fuzz/fuzz_*.c) and their
+# corpus replay in make check.  Included by the Makefile.  A new target
+# is a new t/fuzz/fuzz_NAME.c with seeds in t/corpus/NAME/: nothing to
+# add here.
 #
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="mime scan"]
 #	builds every target with clang -fsanitize=fuzzer,address,undefined
@@ -12,7 +14,7 @@
 #   make fuzz-build	only builds them.
 #
 # make check: t/7000-fuzz-NAME is t/fuzz-replay.c (a plain main()) linked
-# with milter/fuzz_NAME.c and the tree's library, built with the tree's
+# with t/fuzz/fuzz_NAME.c and the tree's library, built with the tree's
 # flags (so the sanitizer run replays under ASan too); it feeds every
 # file of t/corpus/NAME/ to LLVMFuzzerTestOneInput and prints TAP.
 # policy has its own replay test (t/4003-fuzz-policy).
@@ -26,7 +28,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
 FUZZ_RSS_MB ?= 2048
 FUZZ_DIR = build/fuzz
-FUZZ_ALL = $(patsubst milter/fuzz_%.c,%,$(sort $(wildcard milter/fuzz_*.c)))
+FUZZ_ALL = $(patsubst t/fuzz/fuzz_%.c,%,$(sort $(wildcard t/fuzz/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -44,7 +46,12 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_BINS = $(FUZZ_ALL:%=$(FUZZ_DIR)/fuzz_%)
 
 # Static pattern rules: build/fuzz/fuzz_x.o would match fuzz_% too.
-$(FUZZ_LIB_OBJS) $(FUZZ_BINS:=.o): $(FUZZ_DIR)/%.o: milter/%.c
+$(FUZZ_LIB_OBJS): $(FUZZ_DIR)/%.o: milter/%.c
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
+
+$(FUZZ_BINS:=.o): $(FUZZ_DIR)/%.o: t/fuzz/%.c
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link \
 	    -c -o $@ $<
@@ -81,10 +88,15 @@ FUZZ_REPLAY = $(filter-out policy,$(FUZZ_ALL))
 FUZZ_REPLAY_PROGS = $(FUZZ_REPLAY:%=t/7000-fuzz-%)
 TEST_PROGS += $(FUZZ_REPLAY_PROGS)
 
-# The target is compiled on its own (milter/fuzz_NAME.o, tree flags),
+# The target is compiled on its own (t/fuzz/fuzz_NAME.o, tree flags),
 # so each compile writes its own .d file.
-$(FUZZ_REPLAY_PROGS): t/7000-fuzz-%: t/fuzz-replay.c milter/fuzz_%.o \
+t/fuzz/%.o: t/fuzz/%.c config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_REPLAY_PROGS): t/7000-fuzz-%: t/fuzz-replay.c t/fuzz/fuzz_%.o \
     $(TEST_HELPERS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -It $(LDFLAGS) -DFUZZ_NAME='"$*"' \
-	    -o $@ t/fuzz-replay.c milter/fuzz_$*.o $(TEST_HELPERS) $(LIB) \
+	    -o $@ t/fuzz-replay.c t/fuzz/fuzz_$*.o $(TEST_HELPERS) $(LIB) \
 	    $(ALL_LIBS)
+
+-include $(wildcard t/fuzz/*.d)
