@@ -38,13 +38,4 @@ struct hijack_prefix {
 size_t		 hijack_prefixes(const char *subject,
 		    struct hijack_prefix *out, size_t max);
 
-/*
- * Normalize a person's name for whole-name comparison: NFKC, case
- * folded, all white space (ideographic too) and invisible characters
- * removed, surrounding quotes and a trailing 様/さん/殿/御中 dropped
- * (names.c).  Malloc'd UTF-8
- * or NULL on ENOMEM.
- */
-char		*hijack_name_key(const char *name);
-
 #endif /* HIJACK_H */

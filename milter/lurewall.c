@@ -266,6 +266,14 @@ lw_strcaseeq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+size_t
+lw_utf8_cut(const char *s, size_t len)
+{
+	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}
+
 uint64_t
 lw_now_ms(void)
 {

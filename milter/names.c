@@ -2,7 +2,7 @@
  * names.c: person names as the hijack signs compare them.
  *
  * Takes a display name (UTF-8, already RFC 2047 decoded by mime.c) or a
- * policy alias; returns comparison keys (hijack_name_key) and whether a
+ * policy alias; returns comparison keys (names_key) and whether a
  * display name is one of a list of people.  Uses libunistring for NFKC
  * and case folding, so full-width letters, half-width katakana,
  * ideographic spaces and zero-width characters do not hide a name.
@@ -26,7 +26,6 @@
 #include <unistr.h>
 
 #include "lurewall.h"
-#include "hijack.h"
 #include "names.h"
 #include "policy.h"
 
@@ -164,7 +163,7 @@ trim_key(char *out, size_t *len)
 }
 
 char *
-hijack_name_key(const char *name)
+names_key(const char *name)
 {
 	uint8_t		*v, *f;
 	char		*out;
@@ -263,14 +262,14 @@ two_words(const char *s, size_t len, char **a, char **b)
 	if (lw_asprintf(&t, "%.*s %.*s", (int)wl[0], w[0], (int)wl[1],
 	    w[1]) != LW_OK)
 		return LW_ENOMEM;
-	*a = hijack_name_key(t);
+	*a = names_key(t);
 	free(t);
 	if (*a == NULL)
 		return LW_ENOMEM;
 	if (lw_asprintf(&t, "%.*s %.*s", (int)wl[1], w[1], (int)wl[0],
 	    w[0]) != LW_OK)
 		return LW_ENOMEM;
-	*b = hijack_name_key(t);
+	*b = names_key(t);
 	free(t);
 	return *b == NULL ? LW_ENOMEM : LW_OK;
 }
@@ -296,7 +295,7 @@ add_component(struct name_cands *c, const char *s, size_t len, bool *over)
 	}
 	if ((t = lw_strndup(s, len)) == NULL)
 		return LW_ENOMEM;
-	c->key[c->n] = hijack_name_key(t);
+	c->key[c->n] = names_key(t);
 	free(t);
 	if (c->key[c->n] == NULL)
 		return LW_ENOMEM;
@@ -455,7 +454,7 @@ names_person_is(const struct person *who, const struct name_cands *c,
 		}
 		if (who->names == NULL || who->names[j] == NULL)
 			continue;
-		if ((k = hijack_name_key(who->names[j])) == NULL) {
+		if ((k = names_key(who->names[j])) == NULL) {
 			*nomem = true;
 			return false;
 		}

@@ -4,7 +4,7 @@
  * hijack stage shares (NFKC of attacker text).
  *
  * A display name matches a person when it is one of the person's
- * aliases as a whole after hijack_name_key() (NFKC, case folded, white
+ * aliases as a whole after names_key() (NFKC, case folded, white
  * space and invisible characters removed, surrounding quotes and a
  * trailing 様/さん/殿/御中 dropped), or, for a two-word Latin name, in
  * either order ("Sato Hanako" = "Hanako Sato", also "Sato, Hanako").
@@ -29,10 +29,18 @@ struct person;
 /* The comparison keys of one display name's components. */
 struct name_cands {
 	size_t	 n;		/* components; 0: cannot be a name */
-	char	*key[NAMES_MAX_COMPONENTS];	/* hijack_name_key */
+	char	*key[NAMES_MAX_COMPONENTS];	/* names_key */
 	char	*swap[NAMES_MAX_COMPONENTS][2];	/* two Latin words:
 						   both orders, or NULL */
 };
+
+/*
+ * Normalize a person's name for whole-name comparison: NFKC, case
+ * folded, all white space (ideographic too) and invisible characters
+ * removed, surrounding quotes and a trailing 様/さん/殿/御中 dropped.
+ * Malloc'd UTF-8, or NULL on ENOMEM (or when name is NULL).
+ */
+char		*names_key(const char *name);
 
 /*
  * NFKC of len bytes of s (invalid UTF-8 becomes U+FFFD first).

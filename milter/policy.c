@@ -26,9 +26,10 @@
 
 #include <unistr.h>
 
-#include "hijack.h"
+#include "names.h"
 #include "policy.h"
 #include "rules.h"
+#include "rules_custom.h"
 #include "yamlutil.h"
 
 #define POLICY_MAX_BYTES	(4 << 20)	/* one policy file */
@@ -101,25 +102,6 @@ corr_free(struct correspondent *v, size_t n)
 }
 
 static void
-crule_free(struct custom_rule *r)
-{
-	free(r->name);
-	free(r->header);
-	free(r->pattern);
-	pcre2_code_free(r->re);
-}
-
-static void
-rules_free(struct custom_rule *v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		crule_free(&v[i]);
-	free(v);
-}
-
-static void
 scores_free(struct score_entry *v, size_t n)
 {
 	size_t	i;
@@ -152,7 +134,7 @@ policy_free(struct policy *p)
 	y_strlist_free(p->reply_prefixes, p->nreply_prefixes);
 	y_strlist_free(p->trusted_senders, p->ntrusted_senders);
 	y_strlist_free(p->macro_senders, p->nmacro_senders);
-	rules_free(p->rules, p->nrules);
+	rules_custom_free(p->rules, p->nrules);
 	free(p);
 }
 
@@ -507,7 +489,7 @@ get_list(const struct ydoc *d, const struct ynode *n, const char *path,
 	return LW_OK;
 }
 
-/* Persons: names and their hijack_name_key() keys */
+/* Persons: names and their names_key() keys */
 
 static enum lw_err
 person_add_name(struct person *p, const char *name, bool *empty)
@@ -517,7 +499,7 @@ person_add_name(struct person *p, const char *name, bool *empty)
 	*empty = false;
 	if ((n = strdup(name)) == NULL)
 		return LW_ENOMEM;
-	if ((k = hijack_name_key(name)) == NULL) {
+	if ((k = names_key(name)) == NULL) {
 		free(n);
 		return LW_ENOMEM;
 	}
@@ -1454,8 +1436,7 @@ rule_from_yaml(const struct ydoc *d, const struct ynode *n,
 
  out_rule:
 	free(w);
-	crule_free(r);
-	memset(r, 0, sizeof(*r));
+	rules_custom_clear(r);
 	return e;
 }
 
@@ -1498,13 +1479,13 @@ apply_rules(const struct ydoc *d, const struct ynode *n, struct policy *p,
 	for (i = 0; i < nv; i++)
 		if ((e = score_set(p, v[i].name, v[i].score)) != LW_OK)
 			goto out_rules;
-	rules_free(p->rules, p->nrules);
+	rules_custom_free(p->rules, p->nrules);
 	p->rules = v;
 	p->nrules = nv;
 	return LW_OK;
 
  out_rules:
-	rules_free(v, nv);
+	rules_custom_free(v, nv);
 	return e;
 }
 

@@ -14,30 +14,12 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "lurewall.h"
 
-enum rule_where {
-	WHERE_SUBJECT,
-	WHERE_FROM_NAME,
-	WHERE_FROM_ADDR,
-	WHERE_BODY,
-	WHERE_HEADER
-};
+struct custom_rule;	/* rules_custom.h */
 
-struct custom_rule {
-	char		*name;
-	enum rule_where	 where;
-	char		*header;	/* WHERE_HEADER: field name */
-	char		*pattern;
-	pcre2_code	*re;		/* compiled once, shared by threads */
-	int		 score;		/* also in the policy's scores */
-	bool		 caseless;	/* compiled with PCRE2_CASELESS */
-};
-
-/* One person: every alias, as written and as hijack_name_key(). */
+/* One person: every alias, as written and as names_key(). */
 struct person {
 	char		**names;
 	char		**keys;
@@ -128,7 +110,7 @@ struct policy {
 	size_t		  ntrusted_senders;
 	char		**macro_senders;
 	size_t		  nmacro_senders;
-	struct custom_rule *rules;
+	struct custom_rule *rules;	/* rules_custom.h */
 	size_t		  nrules;
 
 	/* split_password: hold for the password mail; wait 0 = off */

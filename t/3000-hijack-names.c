@@ -27,7 +27,7 @@ scan_expired(struct scan_ctx *ctx)
 static void
 key_is(const char *name, const char *want, const char *what)
 {
-	char	*k = hijack_name_key(name);
+	char	*k = names_key(name);
 
 	is_str(want, k, "key: %s", what);
 	free(k);
@@ -49,7 +49,7 @@ matches(const char *d, const char *const *aliases, size_t n, bool keyed)
 		if ((who.keys = calloc(n, sizeof(char *))) == NULL)
 			bail("calloc");
 		for (i = 0; i < n; i++)
-			who.keys[i] = hijack_name_key(aliases[i]);
+			who.keys[i] = names_key(aliases[i]);
 	}
 	if (names_cands(d, &c) != LW_OK)
 		bail("names_cands");
@@ -118,8 +118,8 @@ main(void)
 	key_is("O'Neil", "o'neil", "an apostrophe inside stays");
 	key_is("\"\"", "", "only quotes");
 	key_is("", "", "empty");
-	ok(hijack_name_key(NULL) == NULL, "key: NULL in, NULL out");
-	k = hijack_name_key("Sato\xff\xfe");
+	ok(names_key(NULL) == NULL, "key: NULL in, NULL out");
+	k = names_key("Sato\xff\xfe");
 	ok(k != NULL && strcmp(k, "sato\xef\xbf\xbd\xef\xbf\xbd") == 0,
 	    "key: invalid UTF-8 becomes U+FFFD");
 	free(k);

@@ -13,7 +13,9 @@
 #include "lurewall.h"
 #include "hijack.h"
 #include "mime.h"
+#include "names.h"
 #include "policy.h"
+#include "rules_custom.h"
 #include "scan.h"
 
 /* Keeps scan.o out of the link; the timeout test sets it. */
@@ -203,8 +205,8 @@ person_init(struct person *who, char **names, size_t n)
 	who->n = n;
 	who->keys = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++)
-		if ((who->keys[i] = hijack_name_key(names[i])) == NULL)
-			bail("hijack_name_key");
+		if ((who->keys[i] = names_key(names[i])) == NULL)
+			bail("names_key");
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "tap.h"
 #include "policy.h"
 #include "rules.h"
+#include "rules_custom.h"
 #include "yamlutil.h"
 
 static char	dir[PATH_MAX];

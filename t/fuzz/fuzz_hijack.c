@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 
-	free(hijack_name_key(s));
+	free(names_key(s));
 	(void)hijack_prefixes(s, pre, HIJACK_MAX_PREFIXES);
 	if ((k = names_nfkc(s, size)) != NULL)
 		free(k);
