@@ -4,8 +4,7 @@
  * content_analyze (file type, then container_scan) with the default limits
  * and a fixed list of password candidates, as a MIME attachment would.
  *
- *   clang -fsanitize=fuzzer,address,undefined -Imilter \
- *       milter/fuzz_container.c <engine objects> -larchive -lmagic ...
+ *   make fuzz FUZZ_TARGETS=container FUZZ_SECONDS=60
  */
 #include <stdint.h>
 #include <stdlib.h>
