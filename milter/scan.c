@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "pwcand.h"
 #include "scan.h"
+#include "transport.h"
 #include "verdict.h"
 
 static pthread_mutex_t	gate_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -128,10 +129,17 @@ visit_attachment(const struct mime_part *part, void *arg)
 	char			*path = NULL, *name = NULL;
 	enum lw_err		 e;
 
-	if (!part->is_attachment || part->nchild > 0 || part->inner != NULL)
+	if (part->nchild > 0 || part->inner != NULL)
 		return true;
 	if (scan_expired(w->ctx))
 		return false;
+	if (!part->is_attachment) {
+		/* Body text may carry uuencoded or yEnc files. */
+		if ((e = transport_scan(w->ctx, part->path, part->body,
+		    part->body_len)) != LW_OK)
+			w->err = e;
+		return w->err == LW_OK;
+	}
 	if (part->filename != NULL) {
 		if ((name = lw_sanitize(part->filename,
 		    strlen(part->filename), 200)) == NULL) {
