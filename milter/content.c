@@ -24,6 +24,7 @@
 #include "content.h"
 #include "filetype.h"
 #include "office.h"
+#include "onenote.h"
 #include "transport.h"
 #include "scan.h"
 #include "sylk.h"
@@ -67,6 +68,8 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 		return archive_scan_package(ctx, path, name, data, len, depth);
 	case FT_TEXT:
 		return transport_scan(ctx, path, data, len);
+	case FT_ONENOTE:
+		return onenote_scan(ctx, path, data, len, depth);
 	case FT_OLE2:
 	case FT_RTF:
 		return office_scan(ctx, path, data, len, ft.kind, depth);

@@ -32,7 +32,7 @@ const struct rule_def rules_builtin[] = {
 	{ "FILE_HTML_SMUGGLING", 10, "HTML or SVG that builds a file in the browser or opens a Windows handler" },
 	{ "FILE_HTML_SCRIPT", 1, "HTML with a script and none of the smuggling techniques" },
 	{ "FILE_DISK_IMAGE", 10, "a disk image (iso, img, vhd, vhdx)" },
-	{ "FILE_ONENOTE", 6, "a OneNote file" },
+	{ "FILE_ONENOTE", 2, "a OneNote file (its embedded files are analysed)" },
 	{ "FILE_TYPE_MISMATCH", 4, "the file name says one type, the content another" },
 	{ "FILE_DOUBLE_EXTENSION", 6, "a name like invoice.pdf.exe, padded or with U+202E" },
 	{ "OFFICE_VBA", 10, "an Office document with a VBA project" },

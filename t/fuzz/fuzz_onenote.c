@@ -1,0 +1,37 @@
+/*
+ * fuzz_onenote.c: libFuzzer target for onenote.c.  The bytes are a
+ * OneNote section: names and embedded file data objects go through
+ * content_analyze with the default limits, as an attachment's would.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lurewall.h"
+#include "onenote.h"
+#include "pwcand.h"
+#include "scan.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct limits		 lim;
+	struct findings		 fs;
+	struct pwcands		 pc;
+	struct scan_ctx		 ctx;
+
+	limits_default(&lim);
+	lim.archive_total_bytes = 16U << 20;
+	memset(&fs, 0, sizeof(fs));
+	memset(&pc, 0, sizeof(pc));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.lim = &lim;
+	ctx.fs = &fs;
+	ctx.pw = &pc;
+	ctx.qid = "FUZZ";
+	(void)onenote_scan(&ctx, "1/notes.one", data, len, 0);
+	findings_free(&fs);
+	return 0;
+}
