@@ -32,6 +32,9 @@ PKGS = libmagic libzip libarchive libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredi
 PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS ?= -lmilter
+# libmicrohttpd serves the daemon's /metrics (lurewall-milter only).
+MHD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS ?= $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 EXTRA_LIBS ?= -lunistring -lpthread
 
 CFLAGS ?= -O2 -g
@@ -45,7 +48,7 @@ CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=a
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
-	-iquote milter $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
+	-iquote milter $(WARNINGS) $(PKG_CFLAGS) $(MHD_CFLAGS) $(CFLAGS)
 ALL_LIBS = $(PKG_LIBS) $(EXTRA_LIBS)
 # Each compile writes a .d file beside its output naming the headers it
 # read, so a header change rebuilds only its users; -MP adds a phony
@@ -100,17 +103,20 @@ LIB_OBJS += milter/state.o
 LIB_OBJS += milter/state_files.o
 LIB_OBJS += milter/state_lmdb.o
 LIB_OBJS += milter/state_redis.o
+LIB_OBJS += milter/metrics.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 
 MILTER_OBJS =
 MILTER_OBJS += milter/milter.o
 MILTER_OBJS += milter/daemon.o
+MILTER_OBJS += milter/metrics_http.o
 
 CLI_OBJS =
 CLI_OBJS += milter/cli.o
 CLI_OBJS += milter/cli_quarantine.o
 CLI_OBJS += milter/cli_outbreak.o
+CLI_OBJS += milter/cli_stats.o
 
 LIB = milter/liblurewall.a
 PROGRAMS = lurewall-milter lurewall
@@ -136,7 +142,7 @@ $(LIB): $(LIB_OBJS)
 
 lurewall-milter: $(MILTER_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(MILTER_OBJS) $(LIB) \
-	    $(MILTER_LIBS) $(ALL_LIBS)
+	    $(MILTER_LIBS) $(MHD_LIBS) $(ALL_LIBS)
 
 lurewall: $(CLI_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(ALL_LIBS)
@@ -152,7 +158,7 @@ t/%: t/%.c $(TEST_HELPERS) $(LIB)
 	    $(TEST_HELPERS) $(LIB) $(ALL_LIBS)
 
 # Rebuild everything when the flags change (plain <-> sanitizer build).
-FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $(ALL_LIBS)
+FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $(ALL_LIBS) $(MHD_LIBS)
 config.mak.stamp: FORCE
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
 FORCE:

@@ -45,6 +45,7 @@
 #include "content.h"
 #include "filetype.h"
 #include "log.h"
+#include "metrics.h"
 #include "pwcand.h"
 #include "scan.h"
 
@@ -499,13 +500,19 @@ try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 {
 	enum rd	r;
 
+	metrics_add(MC_PASSWORD_TRIES, 1);
 	if (!is_aes(st->encryption_method))
-		return read_entry(a, i, st, pw, false, epath, out, outlen);
-	if ((r = aes_verify(a, i, st, pw)) != RD_OK)
-		return r;
-	/* The HMAC passed: a zero CRC is AE-2's, not an error. */
-	r = read_entry(a, i, st, pw, st->crc == 0, epath, out, outlen);
-	return r == RD_WRONGPW ? RD_CORRUPT : r;
+		r = read_entry(a, i, st, pw, false, epath, out, outlen);
+	else if ((r = aes_verify(a, i, st, pw)) == RD_OK) {
+		/* The HMAC passed: a zero CRC is AE-2's, not an error. */
+		r = read_entry(a, i, st, pw, st->crc == 0, epath, out,
+		    outlen);
+		if (r == RD_WRONGPW)
+			r = RD_CORRUPT;
+	}
+	if (r == RD_OK)
+		metrics_add(MC_PASSWORD_HITS, 1);
+	return r;
 }
 
 /* The stored password first, then every candidate in order. */

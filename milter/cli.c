@@ -18,6 +18,7 @@
 
 #include "cli_outbreak.h"
 #include "cli_quarantine.h"
+#include "cli_stats.h"
 #include "config.h"
 #include "disposition.h"
 #include "state.h"
@@ -784,6 +785,12 @@ out:
 }
 
 static int
+cmd_stats(int argc, char **argv)
+{
+	return cli_stats(argc, argv, config_path(NULL));
+}
+
+static int
 cmd_version(int argc, char **argv)
 {
 	printf("lurewall %s\n", LW_VERSION);
@@ -804,6 +811,7 @@ static const struct verb {
 	    "quarantine list|show|release|delete|purge|stats|verify ..." },
 	{ "outbreak", cmd_outbreak, "outbreak list [--json] | clear SENDER" },
 	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]" },
+	{ "stats", cmd_stats, "stats [--json] [--since DURATION|today]" },
 	{ "version", cmd_version, "version" },
 };
 

@@ -88,7 +88,7 @@ static const char *const top_keys[] = {
 	"socket", "user", "pidfile", "syslog_facility", "on_error",
 	"quarantine_dir", "policy_dir", "submit_command", "limits",
 	"outbound_daemon_names", "internal_networks", "alert_command",
-	"outbreak_dir", "state", NULL
+	"outbreak_dir", "state", "metrics", NULL
 };
 
 static const char *const state_keys[] = {
@@ -99,6 +99,8 @@ static const char *const redis_keys[] = {
 	"host", "port", "socket", "db", "username", "password",
 	"password_file", "key_prefix", "timeout", NULL
 };
+
+static const char *const metrics_keys[] = { "listen", NULL };
 
 void
 config_free(struct config *c)
@@ -118,6 +120,7 @@ config_free(struct config *c)
 	free(c->alert_command);
 	free(c->outbreak_dir);
 	state_config_free(&c->state);
+	free(c->metrics_listen);
 	free(c);
 }
 
@@ -597,6 +600,54 @@ load_state(const struct ydoc *d, const struct ynode *n, const char *dir,
 	return LW_OK;
 }
 
+/* HOST:PORT or [V6ADDR]:PORT, port 0..65535 (0: any, for tests). */
+static bool
+listen_ok(const char *s)
+{
+	const char	*port;
+	size_t		 hl;
+
+	if (s[0] == '[') {
+		hl = strcspn(s + 1, "]");
+		if (hl == 0 || s[1 + hl] != ']' || s[2 + hl] != ':')
+			return false;
+		port = s + hl + 3;
+	} else {
+		if ((port = strrchr(s, ':')) == NULL || port == s ||
+		    memchr(s, ':', port - s) != NULL)
+			return false;
+		port++;
+	}
+	return *port != '\0' && strspn(port, "0123456789") == strlen(port) &&
+	    strlen(port) <= 5 && atoi(port) <= 65535;
+}
+
+static enum lw_err
+load_metrics(const struct ydoc *d, const struct ynode *n, struct config *c,
+    char *err, size_t errlen)
+{
+	const struct ynode	*v;
+	char			*s = NULL;
+	enum lw_err		 e;
+
+	if (y_isnull(n))
+		return LW_OK;
+	if ((e = y_map(d, n, "metrics", metrics_keys, err, errlen)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "listen")) == NULL || y_isnull(v))
+		return LW_OK;
+	if ((e = y_string(d, v, "metrics.listen", &s, err, errlen)) != LW_OK)
+		return e;
+	if (!listen_ok(s)) {
+		free(s);
+		return yerr(d, v, "metrics.listen", err, errlen, "expected "
+		    "HOST:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9787");
+	}
+	free(c->metrics_listen);
+	c->metrics_listen = s;
+	return LW_OK;
+}
+
 static enum lw_err
 config_fill(struct config *c, const struct ydoc *d, const char *dir,
     char *err, size_t errlen)
@@ -708,6 +759,9 @@ config_fill(struct config *c, const struct ydoc *d, const char *dir,
 
 	if ((e = load_state(d, y_get(root, "state"), dir, c, err, errlen)) !=
 	    LW_OK)
+		return e;
+	if ((n = y_get(root, "metrics")) != NULL &&
+	    (e = load_metrics(d, n, c, err, errlen)) != LW_OK)
 		return e;
 
 	return load_limits(d, y_get(root, "limits"), &c->limits, err,
@@ -824,6 +878,9 @@ config_print(const struct config *c, FILE *f)
 	print_kv(f, "key_prefix", c->state.redis.key_prefix != NULL ?
 	    c->state.redis.key_prefix : STATE_REDIS_PREFIX);
 	fprintf(f, "    timeout: %ums\n", c->state.redis.timeout_ms);
+	fprintf(f, "metrics:\n  listen: ");
+	y_print_str(f, c->metrics_listen);
+	fputc('\n', f);
 	fprintf(f, "limits:\n");
 	for (i = 0; i < NLIMITS; i++) {
 		fprintf(f, "  %s: ", limit_keys[i].name);

@@ -46,6 +46,8 @@ struct config {
 
 	/* What outlives a message (issue 17): see state.h. */
 	struct state_config state;
+	/* Issue 20: metrics.listen, "HOST:PORT" of /metrics; NULL: off. */
+	char		 *metrics_listen;
 };
 
 /* Load path; on error LW_EINVAL and err "FILE:LINE:COL: KEY: message". */

@@ -50,6 +50,8 @@
 #include "filetype.h"
 #include "log.h"
 #include "lurewall.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "pidfile.h"
 #include "policy.h"
@@ -66,6 +68,7 @@ static char	*config_path;
 static int			 status_fd = -1;
 static struct reload_status	 status;
 static char			 status_path[PATH_MAX];
+static char	*metrics_listen;	/* what the endpoint listens on */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -145,25 +148,36 @@ reload(void)
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
 		reload_report(RELOAD_FAILED, err);
+		metrics_add(MC_RELOAD_FAILURES, 1);
 		return;
 	}
 	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
 		reload_report(RELOAD_FAILED, err);
+		metrics_add(MC_RELOAD_FAILURES, 1);
 		policyset_unref(ps);
 		config_free(cfg);
 		return;
 	}
+	/* The endpoint, like the milter socket, stays as it started. */
+	if ((cfg->metrics_listen == NULL) != (metrics_listen == NULL) ||
+	    (cfg->metrics_listen != NULL &&
+	    strcmp(cfg->metrics_listen, metrics_listen) != 0))
+		log_warnx("reload: metrics.listen changed to %s; it takes "
+		    "effect at the next start",
+		    cfg->metrics_listen != NULL ? cfg->metrics_listen : "~");
 	if (milter_install(cfg, ps, q) != LW_OK) {
 		log_warnx("reload failed: out of memory");
 		reload_report(RELOAD_FAILED, "out of memory");
+		metrics_add(MC_RELOAD_FAILURES, 1);
 		if (q != NULL)
 			quarantine_close(q);
 		policyset_unref(ps);
 		config_free(cfg);
 		return;
 	}
+	metrics_add(MC_RELOADS, 1);
 	log_info("reloaded %s", config_path);
 	reload_report(RELOAD_OK, config_path);
 }
@@ -381,6 +395,7 @@ main(int argc, char *argv[])
 	struct config		*cfg;
 	struct policyset	*ps;
 	struct quarantine	*q;
+	struct metrics_http	*mh = NULL;
 	const char		*cfile = LW_DEFAULT_CONFIG, *sock = NULL;
 	const char		*user = NULL, *pidfile = NULL, *upath;
 	char			 err[1024], *rp;
@@ -541,6 +556,10 @@ main(int argc, char *argv[])
 
 	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK)
 		fatalx("%s", err);
+	metrics_init(time(NULL));
+	if (cfg->metrics_listen != NULL &&
+	    (metrics_listen = strdup(cfg->metrics_listen)) == NULL)
+		fatal("strdup");
 	if (milter_install(cfg, ps, q) != LW_OK)
 		fatalx("out of memory");
 
@@ -562,11 +581,23 @@ main(int argc, char *argv[])
 	if ((errno = pthread_create(&tid, NULL, sweeper, NULL)) != 0)
 		fatal("pthread_create");
 	pthread_detach(tid);
+	/* After the mask: the server's threads never take our signals. */
+	/* Mail matters more than metrics: without the port, go on. */
+	if (metrics_listen != NULL) {
+		if (metrics_http_start(metrics_listen, &mh, err,
+		    sizeof(err)) != LW_OK)
+			log_warnx("%s; running without the metrics endpoint",
+			    err);
+		else
+			log_info("metrics on http://%s/metrics",
+			    metrics_listen);
+	}
 
 	log_info(IDENT " %s listening on %s (config %s)", LW_VERSION, sock,
 	    config_path);
 	rc = milter_run();
 	log_info(IDENT " stopping");
+	metrics_http_stop(mh);
 	if (pidfile != NULL)
 		remove_pidfile(pidfile);
 	free((char *)pidfile);

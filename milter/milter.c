@@ -37,6 +37,7 @@
 #include "disposition.h"
 #include "envelope.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "msgbuf.h"
 #include "runtime.h"
@@ -258,6 +259,41 @@ from_of(const struct envelope *env)
 }
 
 /*
+ * The counters of one verdict line (metrics.h): the message by
+ * direction and action, each rule once, the scan time unless nothing
+ * was scanned (a release, an error), errors, split PPAP and breaker
+ * events.
+ */
+static void
+count_verdict(const struct msgctx *m, const struct disposition *d)
+{
+	char		 rule[METRICS_LABEL_MAX];
+	const char	*p;
+	size_t		 n;
+	bool		 scanned;
+
+	scanned = d->why != DWHY_RELEASED && d->why != DWHY_ERROR &&
+	    d->res.verdict != NULL;
+	metrics_message(m->outbound || d->outbound ? "outbound" : "inbound",
+	    d->log_action, scanned ? d->log_ms : METRICS_NO_SCAN, m->mb.seen);
+	if (d->why == DWHY_ERROR)
+		metrics_error(m->failed ? "buffer" : "scan");
+	if (d->action == DISP_PENDING_DISCARD || d->action == DISP_PENDING_HOLD)
+		metrics_add(MC_SPLIT_PENDING, 1);
+	if (d->breaker != NULL && strcmp(d->breaker, "tripped") == 0)
+		metrics_add(MC_BREAKER_TRIPS, 1);
+	for (p = d->log_rules; p != NULL && *p != '\0';
+	    p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof(rule))
+			continue;
+		memcpy(rule, p, n);
+		rule[n] = '\0';
+		metrics_finding(rule);
+	}
+}
+
+/*
  * The one line per message: who, what the engine said, what we did
  * (the disposition's log fields).
  */
@@ -278,6 +314,7 @@ log_verdict(const struct msgctx *m, const struct disposition *d)
 	    d->log_extra != NULL ? d->log_extra : "");
 	free(from);
 	free(rcpts);
+	count_verdict(m, d);
 }
 
 /* The reply and the milter status of a disposition's action. */

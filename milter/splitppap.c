@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "policy.h"
 #include "pwcand.h"
@@ -500,6 +501,7 @@ try_item(const struct splitppap_env *se, const char *id,
 			    verdict_action_name(v->action), v->score, err);
 		else {
 			out->released++;
+			metrics_add(MC_SPLIT_RELEASED, 1);
 			log_msg(LOG_INFO, pwqid, "split PPAP: quarantine_id=%s "
 			    "opened with this mail's password: %s score=%d "
 			    "rules=%s: released", id,
@@ -685,6 +687,7 @@ timeout_item(struct quarantine *q, const char *id, const char *submit,
 		if ((e = quarantine_update(q, id, NULL, &x)) == LW_OK) {
 			marker_del(q, id);
 			acted = true;
+			metrics_add(MC_SPLIT_EXPIRED, 1);
 			say(report, it->qid, LOG_INFO, "quarantine_id=%s "
 			    "timed out: kept (on_timeout keep)", id);
 		} else
@@ -700,6 +703,7 @@ timeout_item(struct quarantine *q, const char *id, const char *submit,
 	if ((e = release_item(q, it, submit, NULL, result, x.reason, err,
 	    sizeof(err))) == LW_OK || strncmp(err, "released,", 9) == 0) {
 		acted = true;
+		metrics_add(MC_SPLIT_EXPIRED, 1);
 		say(report, it->qid, LOG_INFO, "quarantine_id=%s timed out: "
 		    "released (on_timeout %s)", id, ot);
 	} else

@@ -214,7 +214,8 @@ while read -r v; do
 	ok $? "lurewall(8): verb $v"
 done < "$T/verbs"
 sed -n 's/^[ \t]*{ "\([a-z-]*\)",[ \t]*\(no\|required\)_argument.*/\1/p' \
-    "$SRC/cli.c" "$SRC/cli_quarantine.c" "$SRC/cli_outbreak.c" | sort -u > "$T/longopts"
+    "$SRC/cli.c" "$SRC/cli_quarantine.c" "$SRC/cli_outbreak.c" \
+    "$SRC/cli_stats.c" | sort -u > "$T/longopts"
 ok $([ "$(wc -l < "$T/longopts")" -ge 10 ]; echo $?) "read the long options"
 while read -r o; do
 	grep -q "Fl -$o\( \|$\)" "$CLI"

@@ -1,0 +1,598 @@
+/*
+ * metrics.c: the daemon's counters, histogram and minute buckets, and
+ * the Prometheus text format they are written in (metrics.h).
+ *
+ * Takes increments from the milter threads and render calls from the
+ * HTTP thread; returns text.  Bounds: METRICS_MAX_SERIES series (a
+ * hash of twice as many slots finds them), label values cut at
+ * METRICS_LABEL_MAX bytes, METRICS_MINUTES minute buckets in memory.
+ * Ignores time going backwards (the bucket of the current minute is
+ * simply reused).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define NSLOTS		(2 * METRICS_MAX_SERIES)	/* hash slots */
+#define MAX_GAUGES	8
+
+/* A family: the HELP and TYPE lines its series are grouped under. */
+enum family {
+	F_MESSAGES,
+	F_FINDINGS,
+	F_SCAN,
+	F_BYTES,
+	F_PWTRIES,
+	F_PWHITS,
+	F_SPLIT,
+	F_TRIPS,
+	F_ERRORS,
+	F_RELOADS,
+	F_DROPPED,
+	F__COUNT
+};
+
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+} families[F__COUNT] = {
+	[F_MESSAGES] = { "lurewall_messages_total", "counter",
+	    "Messages judged, by direction and action." },
+	[F_FINDINGS] = { "lurewall_findings_total", "counter",
+	    "Rules that fired, counted once per message." },
+	[F_SCAN] = { "lurewall_scan_seconds", "histogram",
+	    "Time to scan one message." },
+	[F_BYTES] = { "lurewall_scanned_bytes_total", "counter",
+	    "Message bytes the MTA handed over for scanning." },
+	[F_PWTRIES] = { "lurewall_password_tries_total", "counter",
+	    "Password candidates tried on encrypted archives." },
+	[F_PWHITS] = { "lurewall_password_successes_total", "counter",
+	    "Encrypted archives a candidate password opened." },
+	[F_SPLIT] = { "lurewall_split_ppap_total", "counter",
+	    "Split PPAP messages: pending, released, expired." },
+	[F_TRIPS] = { "lurewall_outbreak_trips_total", "counter",
+	    "Senders the outbound breaker tripped for." },
+	[F_ERRORS] = { "lurewall_errors_total", "counter",
+	    "Messages left without a verdict (on_error), by kind." },
+	[F_RELOADS] = { "lurewall_reloads_total", "counter",
+	    "Configuration reloads, by result." },
+	[F_DROPPED] = { "lurewall_metrics_dropped_total", "counter",
+	    "Increments lost because the series table was full." },
+};
+
+/* The histogram's upper bounds in ms, and as the le label says them. */
+static const struct {
+	uint64_t	 ms;
+	const char	*le;
+} buckets[] = {
+	{ 5, "0.005" }, { 10, "0.01" }, { 25, "0.025" }, { 50, "0.05" },
+	{ 100, "0.1" }, { 250, "0.25" }, { 500, "0.5" }, { 1000, "1" },
+	{ 2500, "2.5" }, { 5000, "5" }, { 10000, "10" }, { 30000, "30" },
+	{ UINT64_MAX, "+Inf" },
+};
+#define NBUCKETS	(sizeof(buckets) / sizeof(buckets[0]))
+
+static const struct {
+	enum family	 fam;
+	const char	*key;
+} counters[MC__COUNT] = {
+	[MC_BYTES_SCANNED] = { F_BYTES, "lurewall_scanned_bytes_total" },
+	[MC_PASSWORD_TRIES] = { F_PWTRIES, "lurewall_password_tries_total" },
+	[MC_PASSWORD_HITS] = { F_PWHITS,
+	    "lurewall_password_successes_total" },
+	[MC_SPLIT_PENDING] = { F_SPLIT,
+	    "lurewall_split_ppap_total{event=\"pending\"}" },
+	[MC_SPLIT_RELEASED] = { F_SPLIT,
+	    "lurewall_split_ppap_total{event=\"released\"}" },
+	[MC_SPLIT_EXPIRED] = { F_SPLIT,
+	    "lurewall_split_ppap_total{event=\"expired\"}" },
+	[MC_BREAKER_TRIPS] = { F_TRIPS, "lurewall_outbreak_trips_total" },
+	[MC_RELOADS] = { F_RELOADS, "lurewall_reloads_total{result=\"ok\"}" },
+	[MC_RELOAD_FAILURES] = { F_RELOADS,
+	    "lurewall_reloads_total{result=\"failed\"}" },
+};
+
+struct series {
+	enum family	 fam;
+	char		*key;		/* "name{labels}" or "name" */
+	uint64_t	 v;
+	bool		 ms;		/* value is ms, written as seconds */
+};
+
+/* One minute's deltas: series keys (pointers into struct series). */
+struct minute {
+	int64_t		 m;		/* Unix time / 60; 0: unused */
+	size_t		 n;
+	size_t		 cap;
+	struct {
+		const char	*key;
+		uint64_t	 v;
+	}		*d;
+};
+
+struct gauge {
+	const char	*name;
+	const char	*help;
+	double		(*fn)(void *);
+	void		*arg;
+};
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+static struct series	 series[METRICS_MAX_SERIES];
+static size_t		 nseries;
+static int32_t		 slots[NSLOTS];	/* series index + 1; 0 empty */
+static struct minute	*ring;		/* METRICS_MINUTES, lazily */
+static int64_t		 start_minute;
+static time_t		 start_time;
+static struct gauge	 gauges[MAX_GAUGES];
+static size_t		 ngauges;
+static struct metrics_minutes	minutes;	/* .add == NULL: the ring */
+static uint64_t		 dropped;
+
+static uint32_t
+hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The series of key, created (at 0) if new; NULL when full. */
+static struct series *
+series_get(enum family fam, const char *key, bool create)
+{
+	uint32_t	 i = hash(key) % NSLOTS;
+	struct series	*s;
+
+	/* NSLOTS > METRICS_MAX_SERIES: there is always an empty slot. */
+	while (slots[i] != 0) {
+		s = &series[slots[i] - 1];
+		if (strcmp(s->key, key) == 0)
+			return s;
+		i = (i + 1) % NSLOTS;
+	}
+	if (!create || nseries == METRICS_MAX_SERIES)
+		return NULL;
+	s = &series[nseries];
+	if ((s->key = strdup(key)) == NULL)
+		return NULL;
+	s->fam = fam;
+	s->v = 0;
+	s->ms = strcmp(key, "lurewall_scan_seconds_sum") == 0;
+	slots[i] = (int32_t)++nseries;
+	return s;
+}
+
+/* The in-memory minute store. */
+static void
+ring_add(void *arg, int64_t m, const char *key, uint64_t delta)
+{
+	struct minute	*b;
+	size_t		 i, cap;
+	void		*nd;
+
+	if (ring == NULL &&
+	    (ring = calloc(METRICS_MINUTES, sizeof(*ring))) == NULL)
+		return;
+	b = &ring[m % METRICS_MINUTES];
+	if (b->m != m) {
+		b->m = m;
+		b->n = 0;
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->d[i].key == key) {
+			b->d[i].v += delta;
+			return;
+		}
+	if (b->n == b->cap) {
+		cap = b->cap ? b->cap * 2 : 16;
+		if ((nd = reallocarray(b->d, cap, sizeof(*b->d))) == NULL)
+			return;
+		b->d = nd;
+		b->cap = cap;
+	}
+	b->d[b->n].key = key;
+	b->d[b->n++].v = delta;
+}
+
+static int64_t
+ring_sum(void *arg, int64_t from, void (*out)(void *, const char *,
+    uint64_t), void *outarg)
+{
+	size_t	i, j;
+
+	if (ring != NULL)
+		for (i = 0; i < METRICS_MINUTES; i++) {
+			if (ring[i].m == 0 || ring[i].m < from)
+				continue;
+			for (j = 0; j < ring[i].n; j++)
+				out(outarg, ring[i].d[j].key, ring[i].d[j].v);
+		}
+	return start_minute;
+}
+
+static int64_t
+minute_now(void)
+{
+	time_t	t = time(NULL);
+
+	return t > 0 ? (int64_t)t / 60 : 1;
+}
+
+/* Add n to key (held lock). */
+static void
+bump(enum family fam, const char *key, uint64_t n, int64_t m)
+{
+	struct series	*s;
+
+	if ((s = series_get(fam, key, true)) == NULL) {
+		dropped += n;
+		return;
+	}
+	s->v += n;
+	if (minutes.add != NULL)
+		minutes.add(minutes.arg, m, s->key, n);
+	else
+		ring_add(NULL, m, s->key, n);
+}
+
+/* Prometheus label value escaping: \ " and newline; bounded. */
+static void
+label_escape(char *out, size_t outlen, const char *v)
+{
+	size_t	o = 0;
+
+	for (; *v != '\0' && o + 3 < outlen; v++) {
+		if (*v == '\\' || *v == '"') {
+			out[o++] = '\\';
+			out[o++] = *v;
+		} else if (*v == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else
+			out[o++] = *v;
+	}
+	out[o] = '\0';
+}
+
+/* Series that exist from the start, so a scrape shows them at 0. */
+static void
+seed(void)
+{
+	static const char *const dirs[] = { "inbound", "outbound" };
+	static const char *const acts[] = { "accept", "tag", "quarantine",
+	    "reject", "tempfail" };
+	char		 key[256];
+	size_t		 i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < sizeof(acts) / sizeof(acts[0]); j++) {
+			snprintf(key, sizeof(key), "lurewall_messages_total{"
+			    "direction=\"%s\",action=\"%s\"}", dirs[i],
+			    acts[j]);
+			(void)series_get(F_MESSAGES, key, true);
+		}
+	for (i = 0; i < NBUCKETS; i++) {
+		snprintf(key, sizeof(key), "lurewall_scan_seconds_bucket{"
+		    "le=\"%s\"}", buckets[i].le);
+		(void)series_get(F_SCAN, key, true);
+	}
+	(void)series_get(F_SCAN, "lurewall_scan_seconds_sum", true);
+	(void)series_get(F_SCAN, "lurewall_scan_seconds_count", true);
+	for (i = 0; i < MC__COUNT; i++)
+		(void)series_get(counters[i].fam, counters[i].key, true);
+}
+
+void
+metrics_init(time_t now)
+{
+	pthread_mutex_lock(&lock);
+	start_time = now;
+	start_minute = now / 60;
+	if (nseries == 0)
+		seed();
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_message(const char *direction, const char *action,
+    uint64_t scan_ms, uint64_t bytes)
+{
+	char		 key[2 * METRICS_LABEL_MAX + 64];
+	char		 d[METRICS_LABEL_MAX], a[METRICS_LABEL_MAX];
+	int64_t		 m = minute_now();
+	size_t		 i;
+
+	label_escape(d, sizeof(d), direction);
+	label_escape(a, sizeof(a), action);
+	snprintf(key, sizeof(key), "lurewall_messages_total{direction=\"%s\","
+	    "action=\"%s\"}", d, a);
+	pthread_mutex_lock(&lock);
+	bump(F_MESSAGES, key, 1, m);
+	bump(F_BYTES, counters[MC_BYTES_SCANNED].key, bytes, m);
+	for (i = 0; i < NBUCKETS && scan_ms != METRICS_NO_SCAN; i++) {
+		if (scan_ms > buckets[i].ms)
+			continue;
+		snprintf(key, sizeof(key), "lurewall_scan_seconds_bucket{"
+		    "le=\"%s\"}", buckets[i].le);
+		bump(F_SCAN, key, 1, m);
+	}
+	if (scan_ms != METRICS_NO_SCAN) {
+		bump(F_SCAN, "lurewall_scan_seconds_sum", scan_ms, m);
+		bump(F_SCAN, "lurewall_scan_seconds_count", 1, m);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_finding(const char *rule)
+{
+	char	key[METRICS_LABEL_MAX + 64], r[METRICS_LABEL_MAX];
+
+	label_escape(r, sizeof(r), rule);
+	snprintf(key, sizeof(key), "lurewall_findings_total{rule=\"%s\"}", r);
+	pthread_mutex_lock(&lock);
+	bump(F_FINDINGS, key, 1, minute_now());
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_error(const char *kind)
+{
+	char	key[METRICS_LABEL_MAX + 64], k[METRICS_LABEL_MAX];
+
+	label_escape(k, sizeof(k), kind);
+	snprintf(key, sizeof(key), "lurewall_errors_total{kind=\"%s\"}", k);
+	pthread_mutex_lock(&lock);
+	bump(F_ERRORS, key, 1, minute_now());
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_add(enum metrics_counter c, uint64_t n)
+{
+	if ((unsigned)c >= MC__COUNT)
+		return;
+	pthread_mutex_lock(&lock);
+	bump(counters[c].fam, counters[c].key, n, minute_now());
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_gauge(const char *name, const char *help, double (*fn)(void *),
+    void *arg)
+{
+	pthread_mutex_lock(&lock);
+	if (ngauges < MAX_GAUGES) {
+		gauges[ngauges].name = name;
+		gauges[ngauges].help = help;
+		gauges[ngauges].fn = fn;
+		gauges[ngauges].arg = arg;
+		ngauges++;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_set_minutes(const struct metrics_minutes *mm)
+{
+	pthread_mutex_lock(&lock);
+	if (mm != NULL)
+		minutes = *mm;
+	else
+		memset(&minutes, 0, sizeof(minutes));
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_reset(void)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nseries; i++)
+		free(series[i].key);
+	nseries = 0;
+	memset(slots, 0, sizeof(slots));
+	if (ring != NULL)
+		for (i = 0; i < METRICS_MINUTES; i++)
+			free(ring[i].d);
+	free(ring);
+	ring = NULL;
+	ngauges = 0;
+	dropped = 0;
+	memset(&minutes, 0, sizeof(minutes));
+	seed();
+	pthread_mutex_unlock(&lock);
+}
+
+/* A window's sums: one slot per series, filled by the minute store. */
+struct window {
+	uint64_t	*v;
+};
+
+static void
+window_add(void *arg, const char *key, uint64_t n)
+{
+	struct window	*w = arg;
+	struct series	*s;
+	enum family	 f;
+	size_t		 i;
+
+	if ((s = series_get(F_DROPPED, key, false)) == NULL) {
+		/* A series of an earlier run (persistent store): adopt it. */
+		for (f = 0; f < F__COUNT; f++) {
+			i = strlen(families[f].name);
+			if (f == F_SCAN && strncmp(key, families[f].name, i) ==
+			    0)
+				break;
+			if (strncmp(key, families[f].name, i) == 0 &&
+			    (key[i] == '\0' || key[i] == '{'))
+				break;
+		}
+		if (f == F__COUNT ||
+		    (s = series_get(f, key, true)) == NULL)
+			return;
+	}
+	w->v[s - series] += n;
+}
+
+static void
+write_value(FILE *f, const struct series *s, uint64_t v)
+{
+	if (s->ms)
+		fprintf(f, "%" PRIu64 ".%03u\n", v / 1000,
+		    (unsigned)(v % 1000));
+	else
+		fprintf(f, "%" PRIu64 "\n", v);
+}
+
+enum lw_err
+metrics_render(FILE *f, time_t now, time_t since)
+{
+	struct window	 w = { NULL };
+	int64_t		 first, from;
+	size_t		 i;
+	double		 g;
+	enum family	 fam;
+
+	pthread_mutex_lock(&lock);
+	if (since > 0) {
+		/* Series may be adopted while summing: room for all. */
+		if ((w.v = calloc(METRICS_MAX_SERIES, sizeof(*w.v))) == NULL) {
+			pthread_mutex_unlock(&lock);
+			return LW_ENOMEM;
+		}
+		from = (int64_t)(now - since) / 60;
+		first = minutes.sum != NULL ?
+		    minutes.sum(minutes.arg, from, window_add, &w) :
+		    ring_sum(NULL, from, window_add, &w);
+		if (first < from)
+			first = from;
+		fprintf(f, "# HELP lurewall_window_seconds Seconds the "
+		    "counters below cover.\n# TYPE lurewall_window_seconds "
+		    "gauge\nlurewall_window_seconds %lld\n",
+		    (long long)(now - first * 60));
+	}
+	for (fam = 0; fam < F__COUNT; fam++) {
+		if (fam == F_DROPPED)
+			continue;
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", families[fam].name,
+		    families[fam].help, families[fam].name,
+		    families[fam].type);
+		for (i = 0; i < nseries; i++) {
+			if (series[i].fam != fam)
+				continue;
+			fprintf(f, "%s ", series[i].key);
+			write_value(f, &series[i], since > 0 ? w.v[i] :
+			    series[i].v);
+		}
+	}
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+	    families[F_DROPPED].name, families[F_DROPPED].help,
+	    families[F_DROPPED].name, families[F_DROPPED].type,
+	    families[F_DROPPED].name, dropped);
+	if (since == 0) {
+		fprintf(f, "# HELP lurewall_start_time_seconds Unix time the "
+		    "daemon started.\n# TYPE lurewall_start_time_seconds "
+		    "gauge\nlurewall_start_time_seconds %lld\n",
+		    (long long)start_time);
+		for (i = 0; i < ngauges; i++) {
+			g = gauges[i].fn(gauges[i].arg);
+			if (g < 0 || isnan(g))
+				continue;
+			fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n",
+			    gauges[i].name, gauges[i].help, gauges[i].name,
+			    gauges[i].name, g);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	free(w.v);
+	return ferror(f) ? LW_EIO : LW_OK;
+}
+
+bool
+metrics_parse_line(char *line, char **name, char **labels, double *value)
+{
+	char	*p = line, *end;
+	bool	 q = false;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	p += strspn(p, " \t");
+	if (*p == '\0' || *p == '#')
+		return false;
+	*name = p;
+	p += strcspn(p, "{ \t");
+	*labels = p;	/* "" unless braces follow */
+	if (*p == '{') {
+		*p++ = '\0';
+		*labels = p;
+		for (; *p != '\0'; p++) {
+			if (q && *p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				q = !q;
+			else if (!q && *p == '}')
+				break;
+		}
+		if (*p != '}')
+			return false;
+		*p++ = '\0';
+	} else if (*p != '\0')
+		*p++ = '\0';
+	else
+		return false;
+	p += strspn(p, " \t");
+	if (*p == '\0')
+		return false;
+	errno = 0;
+	*value = strtod(p, &end);
+	if (end == p || (*end != '\0' && *end != ' ' && *end != '\t'))
+		return false;
+	return **name != '\0';
+}
+
+bool
+metrics_label(const char *labels, const char *key, char *out,
+    size_t outlen)
+{
+	const char	*p = labels;
+	size_t		 klen = strlen(key), o = 0;
+	char		 c;
+
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=' &&
+		    p[klen + 1] == '"') {
+			for (p += klen + 2; *p != '\0' && *p != '"'; p++) {
+				c = *p;
+				if (c == '\\' && p[1] != '\0')
+					c = *++p == 'n' ? '\n' : *p;
+				if (o + 1 < outlen)
+					out[o++] = c;
+			}
+			if (outlen > 0)
+				out[o] = '\0';
+			return *p == '"';
+		}
+		/* Skip this pair: name="value" with escapes. */
+		p += strcspn(p, "\"");
+		if (*p != '"')
+			return false;
+		for (p++; *p != '\0' && *p != '"'; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		if (*p == '"')
+			p++;
+	}
+	return false;
+}

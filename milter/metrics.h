@@ -1,0 +1,114 @@
+/*
+ * metrics.h: what the daemon did, counted.  Counters and the scan-time
+ * histogram live in this process (not in the refcounted config
+ * snapshot), so they run from daemon start and survive a reload.
+ *
+ * Every series is a 64-bit counter named and labelled after Prometheus'
+ * conventions (lurewall_messages_total{direction="inbound",
+ * action="quarantine"}); the histogram lurewall_scan_seconds is kept as
+ * its _bucket, _sum and _count series.  Each increment also lands in a
+ * per-minute bucket, so `lurewall stats --since 1h` can add up a window.
+ * The minutes are kept in memory (METRICS_MINUTES of them) behind
+ * struct metrics_minutes, the seam where a persistent state store
+ * (issue 17) plugs in so that "today" survives a restart.
+ *
+ * Thread-safe: one mutex; an increment is a short table walk.  Bounds:
+ * at most METRICS_MAX_SERIES series (labels come from our own names,
+ * rule names included); past that increments are counted in
+ * lurewall_metrics_dropped_total instead.
+ */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "lurewall.h"
+
+#define METRICS_MAX_SERIES	4096
+#define METRICS_MINUTES		(7 * 24 * 60)	/* minutes kept in memory */
+#define METRICS_LABEL_MAX	128		/* bytes of one label value */
+#define METRICS_NO_SCAN		UINT64_MAX	/* scan_ms: nothing scanned */
+
+/* Unlabelled counters (one series each). */
+enum metrics_counter {
+	MC_BYTES_SCANNED,	/* lurewall_scanned_bytes_total */
+	MC_PASSWORD_TRIES,	/* lurewall_password_tries_total */
+	MC_PASSWORD_HITS,	/* lurewall_password_successes_total */
+	MC_SPLIT_PENDING,	/* lurewall_split_ppap_total{event="pending"} */
+	MC_SPLIT_RELEASED,	/* ... event="released" */
+	MC_SPLIT_EXPIRED,	/* ... event="expired" */
+	MC_BREAKER_TRIPS,	/* lurewall_outbreak_trips_total */
+	MC_RELOADS,		/* lurewall_reloads_total{result="ok"} */
+	MC_RELOAD_FAILURES,	/* lurewall_reloads_total{result="failed"} */
+	MC__COUNT
+};
+
+/* Set once at start; counters before it still count. */
+void		 metrics_init(time_t now);
+
+/*
+ * One judged message: direction "inbound" or "outbound", action as in
+ * the verdict line (accept, tag, quarantine, reject, tempfail,
+ * pending); scan time (METRICS_NO_SCAN: none, as for a released
+ * message) and the bytes the MTA gave us.
+ */
+void		 metrics_message(const char *direction, const char *action,
+		    uint64_t scan_ms, uint64_t bytes);
+/* A rule that fired in a judged message (count each rule once). */
+void		 metrics_finding(const char *rule);
+/* A message left without a verdict: kind is a short word ("scan"). */
+void		 metrics_error(const char *kind);
+void		 metrics_add(enum metrics_counter, uint64_t n);
+
+/*
+ * A gauge read at render time (quarantine size, state backend health):
+ * fn returns its value or a negative number when it has none.  At most
+ * a handful; registered by the daemon once.
+ */
+void		 metrics_gauge(const char *name, const char *help,
+		    double (*fn)(void *), void *arg);
+
+/*
+ * Write the Prometheus text format (version 0.0.4).  since == 0: every
+ * series since daemon start, and the gauges.  since > 0: the counters
+ * of the last since seconds (whole minutes, from the minute buckets),
+ * and lurewall_window_seconds, the span the buckets really cover.
+ */
+enum lw_err	 metrics_render(FILE *, time_t now, time_t since);
+
+/*
+ * The per-minute buckets.  add: delta of series key (the full
+ * "name{labels}") in minute (Unix time / 60); sum: call out(key, total)
+ * for each series with its sum over minutes >= from, and return the
+ * first minute the store really holds (so a window starting before it
+ * is reported as shorter).  The default keeps METRICS_MINUTES minutes
+ * in memory.  Called with the metrics mutex held.
+ */
+struct metrics_minutes {
+	void		(*add)(void *arg, int64_t minute, const char *key,
+			    uint64_t delta);
+	int64_t		(*sum)(void *arg, int64_t from,
+			    void (*out)(void *, const char *key, uint64_t),
+			    void *outarg);
+	void		*arg;
+};
+void		 metrics_set_minutes(const struct metrics_minutes *);
+
+/* Forget everything (tests). */
+void		 metrics_reset(void);
+
+/*
+ * Parse one sample line of the text format: "name{labels} value".
+ * name and labels (without braces; "" when none) point into line,
+ * which is modified.  False for comments, blank and malformed lines.
+ */
+bool		 metrics_parse_line(char *line, char **name, char **labels,
+		    double *value);
+/* The value of label key in labels ("a=\"x\",b=\"y\""), unescaped. */
+bool		 metrics_label(const char *labels, const char *key, char *out,
+		    size_t outlen);
+
+#endif /* METRICS_H */
