@@ -47,7 +47,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pwcand.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define ARC_CHUNK	(64U << 10)
 #define ARC_RATIO_FLOOR	(1U << 20)

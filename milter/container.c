@@ -47,7 +47,7 @@
 #include "content.h"
 #include "filetype.h"
 #include "log.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define CT_CHUNK	(64U << 10)
 #define CT_RATIO_FLOOR	(1U << 20)

@@ -26,7 +26,7 @@
 #include "office.h"
 #include "onenote.h"
 #include "transport.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "sylk.h"
 
 enum lw_err

@@ -32,7 +32,7 @@
 #include "bytes.h"
 #include "lurewall.h"
 #include "extref.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define TARGET_MAX	1024
 #define FIELD_TEXT_MAX	(256 * 1024)

@@ -54,7 +54,7 @@
 #include "extref.h"
 #include "filetype.h"
 #include "html_behaviour.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define FT_MAGIC_BYTES	(1U << 20)
 #define FT_OLE_BYTES	(8U << 20)

@@ -65,7 +65,7 @@
 #include "names.h"
 #include "policy.h"
 #include "rules_custom.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define SUBJECT_PREFIX_BYTES	512
 #define DISPLAY_ADDR_BYTES	4096

@@ -22,7 +22,7 @@
 #include "lurewall.h"
 #include "hijack_int.h"
 #include "mime.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define BODY_PARTS_MAX		32
 #define BODY_TEXT_BYTES		(1024 * 1024)

@@ -22,7 +22,7 @@
 #include "ooxml.h"
 #include "ovba.h"
 #include "rtf.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "xls.h"
 
 static enum lw_err

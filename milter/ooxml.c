@@ -35,7 +35,7 @@
 #include "office.h"
 #include "xlm.h"
 #include "ooxml.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define PKG_MAX_CHUNKS	16
 

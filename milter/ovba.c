@@ -30,7 +30,7 @@
 #include "lurewall.h"
 #include "cfb.h"
 #include "ovba.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define OVBA_CHUNK	4096
 #define OVBA_CHR_HEAVY	20	/* Chr() calls that mean obfuscation */

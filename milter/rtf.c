@@ -26,7 +26,7 @@
 #include "content.h"
 #include "extref.h"
 #include "rtf.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define RTF_MAX_OBJECTS	32
 

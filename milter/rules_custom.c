@@ -20,7 +20,7 @@
 #include "mime.h"
 #include "policy.h"
 #include "rules_custom.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define DETAIL_MATCH_BYTES	120
 

@@ -20,8 +20,8 @@
 #include "mime.h"
 #include "policy.h"
 #include "pwcand.h"
-#include "scan.h"
 #include "transport.h"
+#include "analyzer.h"
 #include "verdict.h"
 
 static pthread_mutex_t	gate_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -20,7 +20,7 @@
 #include <strings.h>
 
 #include "lurewall.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "sylk.h"
 #include "xlm.h"
 

@@ -19,7 +19,7 @@
 
 #include "lurewall.h"
 #include "content.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "transport.h"
 
 #define TR_MAX_FILES	64

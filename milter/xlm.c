@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "scan.h"
+#include "analyzer.h"
 #include "xlm.h"
 
 static const struct {

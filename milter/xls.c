@@ -35,7 +35,7 @@
 #include "bytes.h"
 #include "lurewall.h"
 #include "cfb.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "xls.h"
 #include "xlm.h"
 

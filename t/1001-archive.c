@@ -18,7 +18,7 @@
 #include "content.h"
 #include "filetype.h"
 #include "pwcand.h"
-#include "scan.h"
+#include "analyzer.h"
 
 static const char *dir;
 

@@ -10,7 +10,7 @@
 #include "tap.h"
 #include "lurewall.h"
 #include "filetype.h"
-#include "scan.h"
+#include "analyzer.h"
 
 static enum ft_kind
 kind(const void *d, size_t len)

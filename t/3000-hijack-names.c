@@ -12,7 +12,7 @@
 #include "hijack.h"
 #include "names.h"
 #include "policy.h"
-#include "scan.h"
+#include "analyzer.h"
 
 /*
  * hijack.o refers to scan_expired; defining it here keeps scan.o (and

@@ -16,7 +16,7 @@
 #include "names.h"
 #include "policy.h"
 #include "rules_custom.h"
-#include "scan.h"
+#include "analyzer.h"
 
 /* Keeps scan.o out of the link; the timeout test sets it. */
 static bool	test_expired;

@@ -12,7 +12,7 @@
 
 #include "lurewall.h"
 #include "office.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "tap.h"
 
 static struct limits	 ot_lim;

@@ -7,7 +7,7 @@
 
 #include "lurewall.h"
 #include "office.h"
-#include "scan.h"
+#include "analyzer.h"
 
 int	LLVMFuzzerTestOneInput(const unsigned char *, size_t);
 

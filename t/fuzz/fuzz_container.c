@@ -13,7 +13,7 @@
 #include "lurewall.h"
 #include "content.h"
 #include "pwcand.h"
-#include "scan.h"
+#include "analyzer.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

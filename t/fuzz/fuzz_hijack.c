@@ -15,7 +15,7 @@
 #include "mime.h"
 #include "names.h"
 #include "policy.h"
-#include "scan.h"
+#include "analyzer.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

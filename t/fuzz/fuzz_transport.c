@@ -9,7 +9,7 @@
 
 #include "lurewall.h"
 #include "pwcand.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "transport.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

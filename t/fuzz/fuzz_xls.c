@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lurewall.h"
-#include "scan.h"
+#include "analyzer.h"
 #include "xls.h"
 
 int	LLVMFuzzerTestOneInput(const unsigned char *, size_t);
