@@ -31,7 +31,7 @@
 #include "content.h"
 #include "filetype.h"
 #include "onenote.h"
-#include "scan.h"
+#include "analyzer.h"
 
 #define ON_NAME_MAX	255
 

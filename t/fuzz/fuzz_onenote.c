@@ -10,7 +10,7 @@
 #include "lurewall.h"
 #include "onenote.h"
 #include "pwcand.h"
-#include "scan.h"
+#include "analyzer.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
