@@ -595,7 +595,6 @@ cmd_check_config(int argc, char **argv)
 	struct policyset	*ps = NULL;
 	struct state		*st = NULL;
 	const char		*cpath = NULL, *path;
-	size_t			 i;
 	int			 ch;
 
 	optind = 1;
@@ -630,11 +629,7 @@ cmd_check_config(int argc, char **argv)
 	printf("# %s: ok\n", path);
 	config_print(cfg, stdout);
 	printf("---\n");
-	policy_print(ps->def, stdout);
-	for (i = 0; i < ps->n; i++) {
-		printf("---\n");
-		policy_print(ps->v[i], stdout);
-	}
+	policyset_print(ps, stdout);
 	policyset_unref(ps);
 	config_free(cfg);
 	return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;

@@ -12,7 +12,6 @@
 #ifndef POLICY_H
 #define POLICY_H
 
-#include <pthread.h>
 #include <stdio.h>
 
 #include "lurewall.h"
@@ -119,22 +118,8 @@ struct policy {
 	struct outbound_policy outbound;
 };
 
-/* One listed domain; the index is sorted by domain. */
-struct policy_domain {
-	const char	*domain;	/* borrowed from the policy */
-	struct policy	*policy;
-};
-
-struct policyset {
-	struct policy	 *def;		/* default.yaml */
-	struct policy	**v;		/* the others */
-	size_t		  n;
-	struct policy_domain *index;	/* every domain of v, sorted */
-	size_t		  nindex;
-	struct limits	  limits;	/* as given to policy_load_dir */
-	pthread_mutex_t	  lock;
-	unsigned	  refs;
-};
+/* Every loaded policy: opaque (policy_int.h), immutable, refcounted. */
+struct policyset;
 
 /*
  * Load every NAME.yaml in dir (other names, and names starting with '.',
@@ -168,7 +153,16 @@ int		 policy_score(const struct policy *, const char *rule);
 bool		 policy_addr_listed(char *const *list, size_t n,
 		    const char *addr);
 
+/* default.yaml's policy (the one for every unlisted domain). */
+const struct policy *policyset_default(const struct policyset *);
+/* How many domain policies the set holds besides the default. */
+size_t		 policyset_count(const struct policyset *);
+/* References held now (tests). */
+unsigned	 policyset_refcount(struct policyset *);
+
 /* Print the effective policy as YAML (check-config). */
 void		 policy_print(const struct policy *, FILE *);
+/* Every policy of the set, default first, "---" lines between. */
+void		 policyset_print(const struct policyset *, FILE *);
 
 #endif /* POLICY_H */

@@ -276,7 +276,7 @@ sender_policy(const struct policyset *ps, const struct envelope *env,
 		return policyset_for_domain(ps, at + 1);
 	if (msg != NULL && msg->from.domain != NULL)
 		return policyset_for_domain(ps, msg->from.domain);
-	return ps->def;
+	return policyset_default(ps);
 }
 
 static enum lw_err
@@ -344,7 +344,7 @@ scan_gated(const unsigned char *raw, size_t len,
 			p = policyset_for_domain(ps,
 			    addr_domain(env->rcpts[i]));
 		else
-			p = ps->def;
+			p = policyset_default(ps);
 		for (j = 0; j < nseen; j++)
 			if (seen[j] == p)
 				break;

@@ -113,19 +113,19 @@ shipped(void)
 	snprintf(dir, sizeof(dir), "%s/conf/policy.d", tap_top());
 	if ((s = load("shipped conf/policy.d")) == NULL)
 		return;
-	is_int(5, s->def->th_tag, "shipped tag threshold 5");
-	is_int(10, s->def->th_quarantine, "shipped quarantine 10");
-	is_int(50, s->def->th_reject, "shipped reject 50");
-	is_str("[SUSPICIOUS]", s->def->subject_prefix, "subject prefix");
-	ok(s->def->tag_headers, "tag headers on");
+	is_int(5, policyset_default(s)->th_tag, "shipped tag threshold 5");
+	is_int(10, policyset_default(s)->th_quarantine, "shipped quarantine 10");
+	is_int(50, policyset_default(s)->th_reject, "shipped reject 50");
+	is_str("[SUSPICIOUS]", policyset_default(s)->subject_prefix, "subject prefix");
+	ok(policyset_default(s)->tag_headers, "tag headers on");
 	is_str("5.7.1 Message rejected by lurewall: suspected malware lure",
-	    s->def->reject_text, "reject_text");
-	is_int(QTHEN_DISCARD, s->def->quarantine_then, "then discard");
-	is_int(7, s->def->nreply_prefixes, "7 reply prefixes");
-	ok(has(s->def->reply_prefixes, 7, "返信") &&
-	    has(s->def->reply_prefixes, 7, "Fwd"), "返信 and Fwd expected");
-	is_int(0, s->n, "the .sample file is not loaded");
-	is_str("default", s->def->name, "name");
+	    policyset_default(s)->reject_text, "reject_text");
+	is_int(QTHEN_DISCARD, policyset_default(s)->quarantine_then, "then discard");
+	is_int(7, policyset_default(s)->nreply_prefixes, "7 reply prefixes");
+	ok(has(policyset_default(s)->reply_prefixes, 7, "返信") &&
+	    has(policyset_default(s)->reply_prefixes, 7, "Fwd"), "返信 and Fwd expected");
+	is_int(0, policyset_count(s), "the .sample file is not loaded");
+	is_str("default", policyset_default(s)->name, "name");
 	policyset_unref(s);
 
 	/* default.yaml lists every built-in rule with rules.c's score. */
@@ -203,7 +203,7 @@ main(void)
 		    "other address not listed");
 		is_int(9, p->nreply_prefixes, "reply_prefixes replaced");
 		print_check(p, "INVOICE_URGENT", "sample");
-		print_check(s->def, "EMOTET_LURE", "default");
+		print_check(policyset_default(s), "EMOTET_LURE", "default");
 		policyset_unref(s);
 	}
 
@@ -252,7 +252,7 @@ main(void)
 	    "山田 太郎\tTaro Yamada\t@Torihiki.example.ne.jp\n"
 	    "Klaus Weber\t@lieferant.example.de\t@lieferant.example.com\n");
 	if ((s = load("inheritance set")) != NULL) {
-		def = s->def;
+		def = policyset_default(s);
 		p = policyset_for_domain(s, "a.example");
 		is_str("a", p->name, "a.example -> a.yaml");
 		is_int(6, p->th_tag, "tag threshold inherited");
@@ -330,12 +330,12 @@ main(void)
 		is_int(0, policy_score(def, "B_ONLY"),
 		    "other policy's rule: 0 in default");
 		is_int(0, policy_score(def, "NO_SUCH_RULE"), "unknown: 0");
-		is_int(2, s->n, "two domain policies (others ignored)");
+		is_int(2, policyset_count(s), "two domain policies (others ignored)");
 
 		/* Refcount: the set outlives its loader's reference. */
 		policyset_ref(s);
 		policyset_unref(s);
-		is_int(1, s->refs, "ref/unref");
+		is_int(1, policyset_refcount(s), "ref/unref");
 		policyset_unref(s);
 	}
 

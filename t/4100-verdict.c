@@ -46,7 +46,7 @@ test_judge(const struct policyset *ps)
 {
 	struct findings	 fs = { 0 };
 	struct verdict	 v;
-	const struct policy *def = ps->def;
+	const struct policy *def = policyset_default(ps);
 
 	/* Three macro documents are one OFFICE_VBA. */
 	findings_add(&fs, "OFFICE_VBA", "2/a.doc", "one");
@@ -264,7 +264,7 @@ test_opts(const struct policyset *ps)
 	env.rcpts = (char **)rcpt;
 	env.nrcpts = 1;
 	opts.extra_pw = NULL;
-	opts.policy = ps->def;
+	opts.policy = policyset_default(ps);
 	if (scan_message_opts(a, alen, &env, &lim, ps, &opts, &r3) != LW_OK)
 		bail("scan with a forced policy");
 	is_str("default", r3.verdict->policy->name,

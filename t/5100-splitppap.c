@@ -194,8 +194,8 @@ main(void)
 	    "split_password: {on_timeout: release}\n");
 	if (policy_load_dir(pdir, &lim, &ps, err, sizeof(err)) != LW_OK)
 		bail("policies: %s", err);
-	is_int(1800, ps->def->split_wait, "default: wait 30m");
-	is_int(SPLIT_RELEASE_TAGGED, ps->def->split_on_timeout,
+	is_int(1800, policyset_default(ps)->split_wait, "default: wait 30m");
+	is_int(SPLIT_RELEASE_TAGGED, policyset_default(ps)->split_on_timeout,
 	    "default: on_timeout release-tagged");
 	p = policyset_for_domain(ps, "short.example");
 	is_int(2, p->split_wait, "short: wait 2s");

@@ -299,7 +299,7 @@ main(void)
 	ps = pol("{}\n", NULL);
 	if (ps == NULL)
 		bail("default policy");
-	p = ps->def;
+	p = policyset_default(ps);
 	is_int(600, p->outbound.window, "default window 10m");
 	is_int(3, p->outbound.max_lures, "default max_lures 3");
 	is_int(200, p->outbound.max_new_rcpts, "default max_new_rcpts 200");
@@ -310,7 +310,7 @@ main(void)
 	    "max_new_rcpts: 0}\n");
 	if (ps == NULL)
 		bail("outbound policy");
-	is_int(7200, ps->def->outbound.window, "window 2h");
+	is_int(7200, policyset_default(ps)->outbound.window, "window 2h");
 	p = policyset_for_domain(ps, "corp.example");
 	is_int(7200, p->outbound.window, "a domain inherits the window");
 	is_int(5, p->outbound.max_lures, "and max_lures");
@@ -318,11 +318,11 @@ main(void)
 	is_int(OUTBOUND_TEMPFAIL, p->outbound.action, "and action tempfail");
 	policyset_unref(ps);
 	ps = pol("outbound: {window: 90}\n", NULL);
-	ok(ps != NULL && ps->def->outbound.window == 90,
+	ok(ps != NULL && policyset_default(ps)->outbound.window == 90,
 	    "a bare number is seconds");
 	policyset_unref(ps);
 	ps = pol("outbound: {window: 1d}\n", NULL);
-	ok(ps != NULL && ps->def->outbound.window == 86400, "window 1d");
+	ok(ps != NULL && policyset_default(ps)->outbound.window == 86400, "window 1d");
 	policyset_unref(ps);
 	pol_bad("outbound: {window: 0}\n", "outbound.window: must be 1s to 7d",
 	    "window 0");

@@ -6,7 +6,7 @@
 #   rules        the rules_builtin[] table of milter/rules.c: each
 #                { "NAME", SCORE, ... } line; lurewall-policy(5) must have
 #                ".It Sy NAME Pq score SCORE".
-#   policy keys  every string of the key tables in milter/policy.c (the
+#   policy keys  every string of the key tables in milter/policy*.c (the
 #                NULL-terminated arrays policy_keys[] and the static
 #                keys[] of each nested map, which y_map() enforces: no
 #                other key loads), plus the custom rules' where values
@@ -103,10 +103,13 @@ sort "$T/rules" > "$T/rules.code"
 is "" "$(comm -13 "$T/rules.code" "$T/rules.doc" | tr '\n' ' ')" \
     "lurewall-policy(5) lists no rule or score that rules.c lacks"
 
-# --- policy keys
-array_strings "$SRC/policy.c" 'policy_keys[] = {' > "$T/pkeys"
+# --- policy keys (the loader first: its wheres[] table is the one read)
+PSRC=$T/policy-all.c
+cat "$SRC/policy_yaml.c" "$SRC/policy_people.c" "$SRC/policy.c" \
+    "$SRC/policy_print.c" > "$PSRC"
+array_strings "$PSRC" 'policy_keys[] = {' > "$T/pkeys"
 ok $([ "$(wc -l < "$T/pkeys")" -ge 10 ]; echo $?) \
-    "read $(wc -l < "$T/pkeys" | tr -d ' ') top-level keys from policy.c"
+    "read $(wc -l < "$T/pkeys" | tr -d ' ') top-level keys from policy*.c"
 while read -r k; do
 	grep -q "^\.It Ic $k\( \|$\)" "$POL"
 	ok $? "lurewall-policy(5): key $k"
@@ -120,9 +123,9 @@ awk '/static const char \*const keys\[\] = \{/ { on = 1 }
 		s = substr(s, RSTART + RLENGTH)
 	}
 	if ($0 ~ /NULL/) on = 0
-    }' "$SRC/policy.c" | sort -u > "$T/nkeys"
+    }' "$PSRC" | sort -u > "$T/nkeys"
 ok $([ "$(wc -l < "$T/nkeys")" -ge 8 ]; echo $?) \
-    "read $(wc -l < "$T/nkeys" | tr -d ' ') nested keys from policy.c"
+    "read $(wc -l < "$T/nkeys" | tr -d ' ') nested keys from policy*.c"
 while read -r k; do
 	grep -q "Ic $k\( \|$\)" "$POL"
 	ok $? "lurewall-policy(5): nested key $k"
@@ -130,26 +133,26 @@ done < "$T/nkeys"
 # where: values of custom rules, quarantine.then values
 { awk '/wheres\[\] = \{/ { on = 1 } on && /\{ "/ {
 	s = $0; sub(/^[^"]*"/, "", s); sub(/".*/, "", s); print s }
-    on && /};/ { exit }' "$SRC/policy.c"
+    on && /};/ { exit }' "$PSRC"
   echo header; echo discard; echo reject; echo hold; } > "$T/pvals"
 ok $([ "$(wc -l < "$T/pvals")" -ge 8 ]; echo $?) "read the where: values"
 while read -r v; do
 	grep -q "Cm $v\( \|$\)" "$POL"
 	ok $? "lurewall-policy(5): value $v"
-	grep -q "\"$v\"" "$SRC/policy.c"
-	ok $? "policy.c still accepts $v"
+	grep -q "\"$v\"" "$PSRC"
+	ok $? "the policy loader still accepts $v"
 done < "$T/pvals"
 # policy_builtin(): thresholds, reply prefixes, reject text
 th=$(sed -n 's/^[ \t]*p->th_\(tag\|quarantine\|reject\) = \([0-9]*\);/\2/p' \
-    "$SRC/policy.c" | tr '\n' ' ')
+    "$PSRC" | tr '\n' ' ')
 set -- $th
 grep -q "^Defaults $1, $2 and $3\.$" "$POL"
 ok $? "lurewall-policy(5): default thresholds $1, $2, $3"
-rp=$(array_strings "$SRC/policy.c" 'default_reply_prefixes[] = {' |
+rp=$(array_strings "$PSRC" 'default_reply_prefixes[] = {' |
     paste -sd, - | sed 's/,/, /g')
 grep -qF ".Li [$rp] ;" "$POL"
 ok $? "lurewall-policy(5): default reply_prefixes [$rp]"
-rt=$(sed -n '/define DEFAULT_REJECT_TEXT/{n;p;}' "$SRC/policy.c" |
+rt=$(sed -n '/define DEFAULT_REJECT_TEXT/{n;p;}' "$PSRC" |
     sed 's/^[ \t]*"\(.*\)"[ \t]*$/\1/')
 grep -qxF ".Dl $rt" "$POL"
 ok $? "lurewall-policy(5): default reject_text"

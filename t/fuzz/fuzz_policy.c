@@ -83,9 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "OFFICE_VBA");
 	if ((devnull = fopen("/dev/null", "w")) == NULL)
 		abort();
-	policy_print(s->def, devnull);
-	for (i = 0; i < s->n; i++)
-		policy_print(s->v[i], devnull);
+	policyset_print(s, devnull);
 	fclose(devnull);
 	policyset_unref(s);
 	return 0;

@@ -1,0 +1,1093 @@
+/*
+ * policy_yaml.c: loading conf/policy.d/NAME.yaml into a policyset.
+ *
+ * Takes a policy directory; reads default.yaml first (applied on the
+ * built-in policy), then each domain file as a deep copy of the default
+ * (policy_copy) with the file's keys applied on top, and indexes the
+ * listed domains (a domain listed twice is an error).  Maps
+ * (thresholds, scores, tag, quarantine) thus merge key by key, lists
+ * and scalars replace.  The people keys are read by policy_people.c.
+ *
+ * Errors name file, line, column and key path.  Bounds: file sizes,
+ * custom rules per policy, pattern length, files per directory.  Custom
+ * rule patterns are compiled here once, shared read-only by the milter
+ * threads (each match brings its own match data: rules_custom.c).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy_int.h"
+#include "rules.h"
+#include "rules_custom.h"
+#include "yamlutil.h"
+
+#define POLICY_MAX_BYTES	(4 << 20)	/* one policy file */
+#define POLICY_MAX_FILES	10000
+#define POLICY_MAX_RULES	1000
+#define PATTERN_MAX		4096
+#define RULENAME_MAX		64
+#define SCORE_MIN		(-10000)
+#define SCORE_MAX		10000
+#define THRESHOLD_MAX		1000000
+#define OUTBOUND_WINDOW_MAX	(7 * 24 * 3600)	/* seconds */
+#define OUTBOUND_COUNT_MAX	100000
+
+static const char *const policy_keys[] = {
+	"domains", "thresholds", "scores", "tag", "reject_text", "quarantine",
+	"macro_senders", "internal_domains", "staff_names",
+	"staff_names_file", "correspondents", "correspondents_file",
+	"reply_prefixes", "trusted_senders", "rules",
+	"outbound", "split_password", "language",
+	NULL
+};
+
+const char *const policy_lang_names[LANG_N] = { "en", "ja" };
+
+/* Validation of single values */
+
+/* Lowercase a domain in place; false when it is not a domain name. */
+bool
+policy_domain_norm(char *s)
+{
+	size_t	len;
+	char	*c;
+
+	if (*s == '@')
+		memmove(s, s + 1, strlen(s));
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '.')
+		s[--len] = '\0';
+	if (len == 0 || len > 253 || s[0] == '.' || strstr(s, "..") != NULL)
+		return false;
+	for (c = s; *c != '\0'; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c += 'a' - 'A';
+		else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' &&
+		    *c <= '9') || *c == '-' || *c == '.' || *c == '_' ||
+		    (unsigned char)*c >= 0x80))
+			return false;
+	}
+	return true;
+}
+
+/* "user@domain" or "@domain", lowercased in place. */
+static bool
+addr_norm(char *s)
+{
+	char	*at;
+
+	if ((at = strrchr(s, '@')) == NULL || strpbrk(s, " \t\r\n<>") != NULL)
+		return false;
+	if (!policy_domain_norm(at + 1) || at[1] == '\0')
+		return false;
+	lw_strlower(s);
+	return true;
+}
+
+/* A list of domains (or of addresses when addrs). */
+enum lw_err
+policy_get_list(const struct ydoc *d, const struct ynode *n,
+    const char *path, int kind, char ***out, size_t *nout,
+    struct loadctx *lc)
+{
+	char		**v, p[128];
+	size_t		  nv, i;
+	enum lw_err	  e;
+
+	if ((e = y_strlist(d, n, path, &v, &nv, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	for (i = 0; i < nv; i++) {
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (kind == 'd' && !policy_domain_norm(v[i]))
+			e = yerr(d, n->v[i], p, lc->err, lc->errlen,
+			    "not a domain name");
+		else if (kind == 'a' && !addr_norm(v[i]))
+			e = yerr(d, n->v[i], p, lc->err, lc->errlen,
+			    "expected user@domain or @domain");
+		else if (kind == 's' && *v[i] == '\0')
+			e = yerr(d, n->v[i], p, lc->err, lc->errlen,
+			    "must not be empty");
+		if (e != LW_OK) {
+			y_strlist_free(v, nv);
+			return e;
+		}
+	}
+	*out = v;
+	*nout = nv;
+	return LW_OK;
+}
+
+/* Applying one file's keys */
+
+static enum lw_err
+apply_thresholds(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	static const char *const keys[] = { "tag", "quarantine", "reject",
+	    NULL };
+	int		*slot[3] = { &p->th_tag, &p->th_quarantine,
+	    &p->th_reject };
+	char		 path[64];
+	long long	 v;
+	size_t		 i;
+	enum lw_err	 e;
+
+	if ((e = y_map(d, n, "thresholds", keys, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	for (i = 0; keys[i] != NULL; i++) {
+		if (y_get(n, keys[i]) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "thresholds.%s", keys[i]);
+		if ((e = y_int(d, y_get(n, keys[i]), path, 1, THRESHOLD_MAX,
+		    &v, lc->err, lc->errlen)) != LW_OK)
+			return e;
+		*slot[i] = (int)v;
+	}
+	if (p->th_tag > p->th_quarantine || p->th_quarantine > p->th_reject)
+		return yerr(d, n, "thresholds", lc->err, lc->errlen,
+		    "need tag <= quarantine <= reject, have %d, %d, %d "
+		    "(with inherited values)", p->th_tag, p->th_quarantine,
+		    p->th_reject);
+	return LW_OK;
+}
+
+/* One subject prefix: NULL for ~ or "", no control characters. */
+static enum lw_err
+get_prefix(const struct ydoc *d, const struct ynode *v, const char *path,
+    char **out, struct loadctx *lc)
+{
+	char		*s = NULL;
+	const char	*c;
+	enum lw_err	 e;
+
+	if (!y_isnull(v) && (e = y_string(d, v, path, &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	for (c = s; c != NULL && *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			free(s);
+			return yerr(d, v, path, lc->err, lc->errlen,
+			    "control characters are not allowed");
+		}
+	if (s != NULL && *s == '\0') {
+		free(s);
+		s = NULL;
+	}
+	*out = s;
+	return LW_OK;
+}
+
+/*
+ * tag.subject_prefix: one text for every language, or a map by
+ * language ({en: "[SUSPICIOUS]", ja: "[要注意]"}) merged key by key;
+ * the policy's language picks one (resolve_language).
+ */
+static enum lw_err
+apply_tag(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    struct loadctx *lc)
+{
+	static const char *const keys[] = { "subject_prefix", "headers",
+	    NULL };
+	const struct ynode	*v, *l;
+	char			*s, path[64];
+	size_t			 i;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "tag", keys, lc->err, lc->errlen)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "subject_prefix")) != NULL &&
+	    v->kind == YNODE_MAP) {
+		if ((e = y_map(d, v, "tag.subject_prefix", policy_lang_names,
+		    lc->err, lc->errlen)) != LW_OK)
+			return e;
+		for (i = 0; i < LANG_N; i++) {
+			if ((l = y_get(v, policy_lang_names[i])) == NULL)
+				continue;
+			snprintf(path, sizeof(path), "tag.subject_prefix.%s",
+			    policy_lang_names[i]);
+			if ((e = get_prefix(d, l, path, &s, lc)) != LW_OK)
+				return e;
+			free(p->prefixes[i]);
+			p->prefixes[i] = s;
+		}
+	} else if (v != NULL) {
+		if ((e = get_prefix(d, v, "tag.subject_prefix", &s, lc)) !=
+		    LW_OK)
+			return e;
+		for (i = 0; i < LANG_N; i++) {
+			free(p->prefixes[i]);
+			p->prefixes[i] = NULL;
+			if (s != NULL && (p->prefixes[i] = strdup(s)) == NULL) {
+				free(s);
+				return LW_ENOMEM;
+			}
+		}
+		free(s);
+	}
+	if ((v = y_get(n, "headers")) != NULL)
+		return y_bool(d, v, "tag.headers", &p->tag_headers, lc->err,
+		    lc->errlen);
+	return LW_OK;
+}
+
+static enum lw_err
+apply_language(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	char		*s;
+	size_t		 i;
+	enum lw_err	 e;
+
+	if ((e = y_string(d, n, "language", &s, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	for (i = 0; i < LANG_N; i++)
+		if (strcmp(s, policy_lang_names[i]) == 0)
+			break;
+	free(s);
+	if (i == LANG_N)
+		return yerr(d, n, "language", lc->err, lc->errlen,
+		    "expected en or ja");
+	p->language = (enum policy_lang)i;
+	return LW_OK;
+}
+
+/* The prefix of the policy's language, once the file is applied. */
+static enum lw_err
+resolve_language(struct policy *p)
+{
+	const char	*s = p->prefixes[p->language];
+
+	free(p->subject_prefix);
+	p->subject_prefix = NULL;
+	if (s != NULL && (p->subject_prefix = strdup(s)) == NULL)
+		return LW_ENOMEM;
+	return LW_OK;
+}
+
+static enum lw_err
+apply_reject_text(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	char		*s;
+	size_t		 i;
+	enum lw_err	 e;
+
+	if ((e = y_string(d, n, "reject_text", &s, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	/* It goes into an SMTP reply line: printable ASCII only. */
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			e = yerr(d, n, "reject_text", lc->err, lc->errlen,
+			    "CR and LF are not allowed (one reply line)");
+		else if ((unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] > 0x7e)
+			e = yerr(d, n, "reject_text", lc->err, lc->errlen,
+			    "only printable ASCII is allowed (byte %zu is "
+			    "0x%02x)", i + 1, (unsigned char)s[i]);
+		else if (s[i] == '%' && s[i + 1] != '%')
+			e = yerr(d, n, "reject_text", lc->err, lc->errlen,
+			    "write %% as %%%% (libmilter formats the text)");
+		else if (s[i] == '%')
+			i++;
+		if (e != LW_OK)
+			break;
+	}
+	if (e == LW_OK && (i == 0 || i > 400))
+		e = yerr(d, n, "reject_text", lc->err, lc->errlen,
+		    "must be 1 to 400 characters");
+	if (e != LW_OK) {
+		free(s);
+		return e;
+	}
+	free(p->reject_text);
+	p->reject_text = s;
+	return LW_OK;
+}
+
+static enum lw_err
+apply_quarantine(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	static const char *const keys[] = { "then", NULL };
+	const struct ynode	*v;
+	char			*s;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "quarantine", keys, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	if ((v = y_get(n, "then")) == NULL)
+		return LW_OK;
+	if ((e = y_string(d, v, "quarantine.then", &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (strcmp(s, "discard") == 0)
+		p->quarantine_then = QTHEN_DISCARD;
+	else if (strcmp(s, "reject") == 0)
+		p->quarantine_then = QTHEN_REJECT;
+	else if (strcmp(s, "hold") == 0)
+		p->quarantine_then = QTHEN_HOLD;
+	else
+		e = yerr(d, v, "quarantine.then", lc->err, lc->errlen,
+		    "expected discard, reject or hold");
+	free(s);
+	return e;
+}
+
+/* "90", "90s", "30m", "2h", "1d" -> seconds; -1 when malformed. */
+static long long
+duration(const char *s)
+{
+	long long	 v = 0, mul = 1;
+	const char	*p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > SPLIT_WAIT_MAX)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case '\0':
+	case 's':	mul = 1; break;
+	case 'm':	mul = 60; break;
+	case 'h':	mul = 3600; break;
+	case 'd':	mul = 86400; break;
+	default:	return -1;
+	}
+	if (*p != '\0' && p[1] != '\0')
+		return -1;
+	if (v > SPLIT_WAIT_MAX / mul)
+		return -1;
+	return v * mul;
+}
+
+/*
+ * split_password: {wait: 30m, on_timeout: release-tagged|keep|release}.
+ * Present enables it (wait 30m unless set); merges key by key like the
+ * other maps; wait 0 turns an inherited one off.
+ */
+static enum lw_err
+apply_split_password(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	static const char *const keys[] = { "wait", "on_timeout", NULL };
+	const struct ynode	*v;
+	long long		 secs;
+	char			*s;
+	enum lw_err		 e;
+
+	if (y_isnull(n)) {
+		if (p->split_wait == 0)
+			p->split_wait = SPLIT_WAIT_DEFAULT;
+		return LW_OK;
+	}
+	if ((e = y_map(d, n, "split_password", keys, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (p->split_wait == 0)
+		p->split_wait = SPLIT_WAIT_DEFAULT;
+	if ((v = y_get(n, "wait")) != NULL) {
+		if ((e = y_string(d, v, "split_password.wait", &s, lc->err,
+		    lc->errlen)) != LW_OK)
+			return e;
+		secs = duration(s);
+		free(s);
+		if (secs < 0)
+			return yerr(d, v, "split_password.wait", lc->err,
+			    lc->errlen, "expected a duration like 90s, 30m, "
+			    "2h or 1d (at most 30d; 0 turns it off)");
+		p->split_wait = (unsigned)secs;
+	}
+	if ((v = y_get(n, "on_timeout")) == NULL)
+		return LW_OK;
+	if ((e = y_string(d, v, "split_password.on_timeout", &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (strcmp(s, "release-tagged") == 0)
+		p->split_on_timeout = SPLIT_RELEASE_TAGGED;
+	else if (strcmp(s, "keep") == 0)
+		p->split_on_timeout = SPLIT_KEEP;
+	else if (strcmp(s, "release") == 0)
+		p->split_on_timeout = SPLIT_RELEASE;
+	else
+		e = yerr(d, v, "split_password.on_timeout", lc->err,
+		    lc->errlen, "expected release-tagged, keep or release");
+	free(s);
+	return e;
+}
+
+/* "90", "90s", "10m", "2h", "1d" -> seconds in [1, OUTBOUND_WINDOW_MAX]. */
+static enum lw_err
+get_duration(const struct ydoc *d, const struct ynode *v, const char *path,
+    unsigned *out, struct loadctx *lc)
+{
+	unsigned long long	 n = 0, mul = 1;
+	const char		*s;
+	size_t			 i;
+
+	if (v->kind != YNODE_SCALAR || !v->plain)
+		return yerr(d, v, path, lc->err, lc->errlen,
+		    "expected a duration like 600, 90s, 10m, 2h or 1d");
+	s = v->str;
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 12; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	if (i > 0 && s[i] != '\0' && s[i + 1] == '\0') {
+		switch (s[i]) {
+		case 's': mul = 1; i++; break;
+		case 'm': mul = 60; i++; break;
+		case 'h': mul = 3600; i++; break;
+		case 'd': mul = 86400; i++; break;
+		}
+	}
+	if (i == 0 || s[i] != '\0' || v->len != i)
+		return yerr(d, v, path, lc->err, lc->errlen,
+		    "expected a duration like 600, 90s, 10m, 2h or 1d");
+	if (n == 0 || n > OUTBOUND_WINDOW_MAX / mul)
+		return yerr(d, v, path, lc->err, lc->errlen,
+		    "must be 1s to 7d");
+	*out = (unsigned)(n * mul);
+	return LW_OK;
+}
+
+static enum lw_err
+apply_outbound(const struct ydoc *d, const struct ynode *n,
+    struct policy *p, struct loadctx *lc)
+{
+	static const char *const keys[] = { "window", "max_lures",
+	    "max_new_rcpts", "action", NULL };
+	const struct ynode	*v;
+	long long		 ll;
+	char			*s;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "outbound", keys, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	if ((v = y_get(n, "window")) != NULL &&
+	    (e = get_duration(d, v, "outbound.window", &p->outbound.window,
+	    lc)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "max_lures")) != NULL) {
+		if ((e = y_int(d, v, "outbound.max_lures", 0,
+		    OUTBOUND_COUNT_MAX, &ll, lc->err, lc->errlen)) != LW_OK)
+			return e;
+		p->outbound.max_lures = (unsigned)ll;
+	}
+	if ((v = y_get(n, "max_new_rcpts")) != NULL) {
+		if ((e = y_int(d, v, "outbound.max_new_rcpts", 0,
+		    OUTBOUND_COUNT_MAX, &ll, lc->err, lc->errlen)) != LW_OK)
+			return e;
+		p->outbound.max_new_rcpts = (unsigned)ll;
+	}
+	if ((v = y_get(n, "action")) == NULL)
+		return LW_OK;
+	if ((e = y_string(d, v, "outbound.action", &s, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if (strcmp(s, "hold") == 0)
+		p->outbound.action = OUTBOUND_HOLD;
+	else if (strcmp(s, "tempfail") == 0)
+		p->outbound.action = OUTBOUND_TEMPFAIL;
+	else
+		e = yerr(d, v, "outbound.action", lc->err, lc->errlen,
+		    "expected hold or tempfail");
+	free(s);
+	return e;
+}
+
+/* Replace a list field when the file sets it. */
+static enum lw_err
+apply_list(const struct ydoc *d, const struct ynode *root, const char *key,
+    int kind, char ***field, size_t *nfield, struct loadctx *lc)
+{
+	const struct ynode	*n;
+	char			**v;
+	size_t			  nv;
+	enum lw_err		  e;
+
+	if ((n = y_get(root, key)) == NULL)
+		return LW_OK;
+	if ((e = policy_get_list(d, n, key, kind, &v, &nv, lc)) != LW_OK)
+		return e;
+	y_strlist_free(*field, *nfield);
+	*field = v;
+	*nfield = nv;
+	return LW_OK;
+}
+
+static bool
+rulename_ok(const char *s)
+{
+	size_t	i;
+
+	if (*s < 'A' || *s > 'Z')
+		return false;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return i <= RULENAME_MAX;
+}
+
+static bool
+fieldname_ok(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == ':')
+			return false;
+	return i > 0 && i <= 76;
+}
+
+static enum lw_err
+rule_from_yaml(const struct ydoc *d, const struct ynode *n,
+    const char *path, struct custom_rule *r, struct loadctx *lc)
+{
+	static const char *const keys[] = { "name", "where", "pattern",
+	    "score", "caseless", NULL };
+	static const struct {
+		const char	*name;
+		enum rule_where	 where;
+	} wheres[] = {
+		{ "subject", WHERE_SUBJECT },
+		{ "from_name", WHERE_FROM_NAME },
+		{ "from_addr", WHERE_FROM_ADDR },
+		{ "body", WHERE_BODY },
+	};
+	const struct ynode	*v;
+	const char		*miss = NULL;
+	char			 p[96], *w = NULL;
+	PCRE2_UCHAR		 msg[256];
+	PCRE2_SIZE		 off;
+	long long		 score;
+	uint32_t		 opts;
+	size_t			 i;
+	int			 code;
+	enum lw_err		 e;
+
+	memset(r, 0, sizeof(*r));
+	if (n->kind != YNODE_MAP)
+		return yerr(d, n, path, lc->err, lc->errlen,
+		    "expected a map {name, where, pattern, score}, got %s",
+		    y_kindname(n));
+	if ((e = y_map(d, n, path, keys, lc->err, lc->errlen)) != LW_OK)
+		return e;
+	for (i = 0; keys[i] != NULL && miss == NULL; i++)
+		if (y_get(n, keys[i]) == NULL && strcmp(keys[i], "caseless"))
+			miss = keys[i];
+	if (miss != NULL)
+		return yerr(d, n, path, lc->err, lc->errlen,
+		    "missing key \"%s\"", miss);
+
+	v = y_get(n, "name");
+	snprintf(p, sizeof(p), "%s.name", path);
+	if ((e = y_string(d, v, p, &r->name, lc->err, lc->errlen)) != LW_OK)
+		goto out_rule;
+	if (!rulename_ok(r->name)) {
+		e = yerr(d, v, p, lc->err, lc->errlen,
+		    "must match [A-Z][A-Z0-9_]* (at most %d characters)",
+		    RULENAME_MAX);
+		goto out_rule;
+	}
+	if (rules_find(r->name) != NULL) {
+		e = yerr(d, v, p, lc->err, lc->errlen,
+		    "%s is a built-in rule; give a custom rule its own name",
+		    r->name);
+		goto out_rule;
+	}
+
+	v = y_get(n, "where");
+	snprintf(p, sizeof(p), "%s.where", path);
+	if ((e = y_string(d, v, p, &w, lc->err, lc->errlen)) != LW_OK)
+		goto out_rule;
+	for (i = 0; i < sizeof(wheres) / sizeof(wheres[0]); i++)
+		if (strcmp(w, wheres[i].name) == 0)
+			break;
+	if (i < sizeof(wheres) / sizeof(wheres[0]))
+		r->where = wheres[i].where;
+	else if (strncasecmp(w, "header:", 7) == 0 && fieldname_ok(w + 7)) {
+		r->where = WHERE_HEADER;
+		if ((r->header = strdup(w + 7)) == NULL) {
+			e = LW_ENOMEM;
+			goto out_rule;
+		}
+	} else {
+		e = yerr(d, v, p, lc->err, lc->errlen, "expected subject, "
+		    "from_name, from_addr, body or header:NAME");
+		goto out_rule;
+	}
+
+	if ((v = y_get(n, "caseless")) != NULL) {
+		snprintf(p, sizeof(p), "%s.caseless", path);
+		if ((e = y_bool(d, v, p, &r->caseless, lc->err, lc->errlen)) !=
+		    LW_OK)
+			goto out_rule;
+	}
+
+	v = y_get(n, "score");
+	snprintf(p, sizeof(p), "%s.score", path);
+	if ((e = y_int(d, v, p, SCORE_MIN, SCORE_MAX, &score, lc->err,
+	    lc->errlen)) != LW_OK)
+		goto out_rule;
+	r->score = (int)score;
+
+	v = y_get(n, "pattern");
+	snprintf(p, sizeof(p), "%s.pattern", path);
+	if ((e = y_string(d, v, p, &r->pattern, lc->err, lc->errlen)) !=
+	    LW_OK)
+		goto out_rule;
+	if (*r->pattern == '\0' || strlen(r->pattern) > PATTERN_MAX) {
+		e = yerr(d, v, p, lc->err, lc->errlen,
+		    "must be 1 to %d bytes", PATTERN_MAX);
+		goto out_rule;
+	}
+	/* Headers need not be valid UTF-8: match what is valid. */
+	opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+	    (r->caseless ? PCRE2_CASELESS : 0);
+	if ((r->re = pcre2_compile((PCRE2_SPTR)r->pattern,
+	    PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL)) == NULL) {
+		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "error %d", code);
+		e = yerr(d, v, p, lc->err, lc->errlen,
+		    "bad pattern at offset %zu: %s", (size_t)off,
+		    (char *)msg);
+		goto out_rule;
+	}
+	free(w);
+	return LW_OK;
+
+ out_rule:
+	free(w);
+	rules_custom_clear(r);
+	return e;
+}
+
+static enum lw_err
+apply_rules(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    struct loadctx *lc)
+{
+	struct custom_rule	*v = NULL;
+	size_t			 nv = 0, i, j;
+	char			 path[64];
+	enum lw_err		 e = LW_OK;
+
+	if (!y_isnull(n)) {
+		if (n->kind != YNODE_SEQ)
+			return yerr(d, n, "rules", lc->err, lc->errlen,
+			    "expected a list, got %s", y_kindname(n));
+		if (n->n > POLICY_MAX_RULES)
+			return yerr(d, n, "rules", lc->err, lc->errlen,
+			    "more than %d rules", POLICY_MAX_RULES);
+		if (n->n > 0 && (v = calloc(n->n, sizeof(*v))) == NULL)
+			return LW_ENOMEM;
+	}
+	for (i = 0; v != NULL && i < n->n; i++) {
+		snprintf(path, sizeof(path), "rules[%zu]", i);
+		if ((e = rule_from_yaml(d, n->v[i], path, &v[nv], lc)) !=
+		    LW_OK)
+			goto out_rules;
+		nv++;
+		for (j = 0; j < i; j++)
+			if (strcmp(v[j].name, v[i].name) == 0) {
+				snprintf(path, sizeof(path), "rules[%zu].name",
+				    i);
+				e = yerr(d, y_get(n->v[i], "name"), path,
+				    lc->err, lc->errlen, "%s is already "
+				    "defined by rules[%zu]", v[i].name, j);
+				goto out_rules;
+			}
+	}
+	/* A custom rule's score goes into the scores table. */
+	for (i = 0; i < nv; i++)
+		if ((e = policy_score_set(p, v[i].name, v[i].score)) != LW_OK)
+			goto out_rules;
+	rules_custom_free(p->rules, p->nrules);
+	p->rules = v;
+	p->nrules = nv;
+	return LW_OK;
+
+ out_rules:
+	rules_custom_free(v, nv);
+	return e;
+}
+
+static bool
+has_rule(const struct policy *p, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; p != NULL && i < p->nrules; i++)
+		if (strcmp(p->rules[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static enum lw_err
+apply_scores(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    const struct policy *def, struct loadctx *lc)
+{
+	const struct ynode	*k;
+	char			 path[96];
+	long long		 v;
+	size_t			 i;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "scores", NULL, lc->err, lc->errlen)) != LW_OK)
+		return e;
+	for (i = 0; !y_isnull(n) && i < n->n; i++) {
+		k = YMAP_KEY(n, i);
+		snprintf(path, sizeof(path), "scores.%.64s", k->str);
+		/* A typo must not silently score 0. */
+		if (rules_find(k->str) == NULL && !has_rule(p, k->str) &&
+		    !has_rule(def, k->str))
+			return yerr(d, k, path, lc->err, lc->errlen,
+			    "unknown rule (neither built-in nor defined "
+			    "under rules:)");
+		if ((e = y_int(d, YMAP_VAL(n, i), path, SCORE_MIN, SCORE_MAX,
+		    &v, lc->err, lc->errlen)) != LW_OK)
+			return e;
+		if ((e = policy_score_set(p, k->str, (int)v)) != LW_OK)
+			return e;
+	}
+	return LW_OK;
+}
+
+/*
+ * Apply the keys of one file to p (the built-in policy for default.yaml,
+ * a copy of the default for a domain file).  def is NULL for
+ * default.yaml.
+ */
+static enum lw_err
+policy_apply(const struct ydoc *d, struct policy *p,
+    const struct policy *def, struct loadctx *lc)
+{
+	const struct ynode	*root = d->root, *n;
+	enum lw_err		 e;
+
+	if (root != NULL && root->kind != YNODE_MAP && !y_isnull(root))
+		return yerr(d, root, NULL, lc->err, lc->errlen,
+		    "a policy file is a map of keys, got %s",
+		    y_kindname(root));
+	if ((e = y_map(d, root, NULL, policy_keys, lc->err, lc->errlen)) !=
+	    LW_OK)
+		return e;
+	n = y_get(root, "domains");
+	if (def == NULL && n != NULL)
+		return yerr(d, n, "domains", lc->err, lc->errlen,
+		    "default.yaml covers every domain no other file lists; "
+		    "put domains in a file of their own");
+	if (def != NULL) {
+		if (n == NULL)
+			return yerr(d, root, "domains", lc->err, lc->errlen,
+			    "missing: a domain policy must list the recipient "
+			    "domains it covers");
+		if ((e = apply_list(d, root, "domains", 'd', &p->domains,
+		    &p->ndomains, lc)) != LW_OK)
+			return e;
+		if (p->ndomains == 0)
+			return yerr(d, n, "domains", lc->err, lc->errlen,
+			    "must list at least one domain");
+	}
+	if ((n = y_get(root, "thresholds")) != NULL &&
+	    (e = apply_thresholds(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "language")) != NULL &&
+	    (e = apply_language(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "tag")) != NULL &&
+	    (e = apply_tag(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((e = resolve_language(p)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "reject_text")) != NULL &&
+	    (e = apply_reject_text(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "quarantine")) != NULL &&
+	    (e = apply_quarantine(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "split_password")) != NULL &&
+	    (e = apply_split_password(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "outbound")) != NULL &&
+	    (e = apply_outbound(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((e = apply_list(d, root, "macro_senders", 'a', &p->macro_senders,
+	    &p->nmacro_senders, lc)) != LW_OK ||
+	    (e = apply_list(d, root, "trusted_senders", 'a',
+	    &p->trusted_senders, &p->ntrusted_senders, lc)) != LW_OK ||
+	    (e = apply_list(d, root, "internal_domains", 'd',
+	    &p->internal_domains, &p->ninternal_domains, lc)) != LW_OK ||
+	    (e = apply_list(d, root, "reply_prefixes", 's',
+	    &p->reply_prefixes, &p->nreply_prefixes, lc)) != LW_OK)
+		return e;
+	if ((e = policy_people_apply(d, root, p, false, lc)) != LW_OK ||
+	    (e = policy_people_apply(d, root, p, true, lc)) != LW_OK)
+		return e;
+	/* Rules before scores: scores may name the rules just defined. */
+	if ((n = y_get(root, "rules")) != NULL &&
+	    (e = apply_rules(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "scores")) != NULL &&
+	    (e = apply_scores(d, n, p, def, lc)) != LW_OK)
+		return e;
+	return LW_OK;
+}
+
+/* Loading a directory */
+
+/* Where each domain was listed, to report a duplicate precisely. */
+struct dompos {
+	const char	*domain;
+	struct policy	*policy;
+	unsigned long	 line, col;
+	size_t		 seq;		/* load order */
+	size_t		 idx;		/* in the file's domains list */
+};
+
+static enum lw_err
+load_file(const char *dir, const char *fname, const struct policy *def,
+    struct policy **out, struct dompos **pos, size_t *npos,
+    struct loadctx *lc)
+{
+	struct ydoc		*d = NULL;
+	struct policy		*p = NULL;
+	struct dompos		*np;
+	const struct ynode	*dn;
+	char			*path;
+	size_t			 i;
+	enum lw_err		 e;
+
+	if ((path = y_path_resolve(dir, fname)) == NULL)
+		return LW_ENOMEM;
+	lc->policy_dir = dir;
+	if ((e = ydoc_load(path, POLICY_MAX_BYTES, &d, lc->err,
+	    lc->errlen)) != LW_OK)
+		goto out_path;
+	e = def == NULL ? policy_builtin(&p) : policy_copy(def, &p);
+	if (e != LW_OK)
+		goto out_doc;
+	free(p->name);
+	free(p->file);
+	p->file = path;
+	path = NULL;
+	if ((p->name = strndup(fname, strlen(fname) - 5)) == NULL) {
+		e = LW_ENOMEM;
+		goto out_policy;
+	}
+	if ((e = policy_apply(d, p, def, lc)) != LW_OK)
+		goto out_policy;
+	if (p->ndomains > 0) {
+		dn = y_get(d->root, "domains");
+		if ((np = reallocarray(*pos, *npos + p->ndomains,
+		    sizeof(*np))) == NULL) {
+			e = LW_ENOMEM;
+			goto out_policy;
+		}
+		*pos = np;
+		for (i = 0; i < p->ndomains; i++) {
+			np[*npos].domain = p->domains[i];
+			np[*npos].policy = p;
+			np[*npos].line = dn->v[i]->line;
+			np[*npos].col = dn->v[i]->col;
+			np[*npos].seq = *npos;
+			np[*npos].idx = i;
+			(*npos)++;
+		}
+	}
+	ydoc_free(d);
+	*out = p;
+	return LW_OK;
+
+ out_policy:
+	policy_free(p);
+ out_doc:
+	ydoc_free(d);
+ out_path:
+	free(path);
+	return e;
+}
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+is_policy_name(const char *n)
+{
+	size_t	len = strlen(n);
+
+	return n[0] != '.' && len > 5 && strcmp(n + len - 5, ".yaml") == 0;
+}
+
+/* Sorted *.yaml names of dir. */
+static enum lw_err
+list_dir(const char *dir, char ***out, size_t *nout, struct loadctx *lc)
+{
+	DIR		 *dp;
+	struct dirent	 *de;
+	char		**v = NULL, **nv;
+	size_t		  n = 0;
+	enum lw_err	  e = LW_OK;
+
+	if ((dp = opendir(dir)) == NULL) {
+		snprintf(lc->err, lc->errlen, "%s: %s", dir, strerror(errno));
+		return LW_EIO;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (!is_policy_name(de->d_name))
+			continue;
+		if (n == POLICY_MAX_FILES) {
+			snprintf(lc->err, lc->errlen, "%s: more than %d "
+			    "policy files", dir, POLICY_MAX_FILES);
+			e = LW_EINVAL;
+			break;
+		}
+		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
+			e = LW_ENOMEM;
+			break;
+		}
+		v = nv;
+		if ((v[n] = strdup(de->d_name)) == NULL) {
+			e = LW_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(dp);
+	if (e != LW_OK) {
+		y_strlist_free(v, n);
+		return e;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), strp_cmp);
+	*out = v;
+	*nout = n;
+	return LW_OK;
+}
+
+static int
+dompos_cmp(const void *a, const void *b)
+{
+	const struct dompos	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->domain, y->domain)) != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort every listed domain; a domain listed twice is an error. */
+static enum lw_err
+build_index(struct policyset *s, struct dompos *pos, size_t npos,
+    struct loadctx *lc)
+{
+	struct policy_domain	*ix;
+	const struct dompos	*a, *b;
+	size_t			 i;
+
+	if (npos == 0)
+		return LW_OK;
+	qsort(pos, npos, sizeof(*pos), dompos_cmp);
+	for (i = 1; i < npos; i++) {
+		a = &pos[i - 1];
+		b = &pos[i];
+		if (strcmp(a->domain, b->domain) != 0)
+			continue;
+		snprintf(lc->err, lc->errlen, "%s:%lu:%lu: domains[%zu]: "
+		    "%s is listed twice (also at %s:%lu:%lu)",
+		    b->policy->file, b->line, b->col, b->idx, b->domain,
+		    a->policy->file, a->line, a->col);
+		return LW_EINVAL;
+	}
+	if ((ix = calloc(npos, sizeof(*ix))) == NULL)
+		return LW_ENOMEM;
+	for (i = 0; i < npos; i++) {
+		ix[i].domain = pos[i].domain;
+		ix[i].policy = pos[i].policy;
+	}
+	s->index = ix;
+	s->nindex = npos;
+	return LW_OK;
+}
+
+enum lw_err
+policy_load_dir(const char *dir, const struct limits *limits,
+    struct policyset **out, char *err, size_t errlen)
+{
+	struct loadctx	 lc = { err, errlen, dir };
+	struct policyset *s;
+	struct dompos	*pos = NULL;
+	char		**names = NULL;
+	size_t		  nnames = 0, npos = 0, i;
+	bool		  have_default = false;
+	enum lw_err	  e;
+
+	if ((e = list_dir(dir, &names, &nnames, &lc)) != LW_OK)
+		return e;
+	for (i = 0; i < nnames; i++)
+		if (strcmp(names[i], "default.yaml") == 0)
+			have_default = true;
+	if (!have_default) {
+		snprintf(err, errlen, "%s/default.yaml: missing (every policy "
+		    "directory needs the default policy)", dir);
+		y_strlist_free(names, nnames);
+		return LW_EINVAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		y_strlist_free(names, nnames);
+		return LW_ENOMEM;
+	}
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s);
+		y_strlist_free(names, nnames);
+		return LW_EINTERNAL;
+	}
+	s->refs = 1;
+	if (limits != NULL)
+		s->limits = *limits;
+	else
+		limits_default(&s->limits);
+	if ((e = load_file(dir, "default.yaml", NULL, &s->def, &pos, &npos,
+	    &lc)) != LW_OK)
+		goto out_set;
+	if (nnames > 1 &&
+	    (s->v = calloc(nnames - 1, sizeof(*s->v))) == NULL) {
+		e = LW_ENOMEM;
+		goto out_set;
+	}
+	for (i = 0; i < nnames; i++) {
+		if (strcmp(names[i], "default.yaml") == 0)
+			continue;
+		if ((e = load_file(dir, names[i], s->def, &s->v[s->n], &pos,
+		    &npos, &lc)) != LW_OK)
+			goto out_set;
+		s->n++;
+	}
+	if ((e = build_index(s, pos, npos, &lc)) != LW_OK)
+		goto out_set;
+	free(pos);
+	y_strlist_free(names, nnames);
+	*out = s;
+	return LW_OK;
+
+ out_set:
+	if (e == LW_ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", dir);
+	free(pos);
+	y_strlist_free(names, nnames);
+	policyset_free(s);
+	return e;
+}
