@@ -74,6 +74,7 @@ LIB_OBJS += milter/archive.o
 LIB_OBJS += milter/container.o
 LIB_OBJS += milter/transport.o
 LIB_OBJS += milter/onenote.o
+LIB_OBJS += milter/embedded.o
 LIB_OBJS += milter/office.o
 LIB_OBJS += milter/cfb.o
 LIB_OBJS += milter/ovba.o

@@ -10,14 +10,17 @@
  *
  * Returns LW_OK with findings added; a file that does not parse or hits
  * a limit gives OFFICE_MALFORMED with the reason.  Only LW_ENOMEM and
- * other internal errors are returned.  Ignores: Word and PowerPoint
- * document streams (no macros live there), OLE objects in ObjectPool.
+ * other internal errors are returned.  Embedded objects (OLE
+ * packages, Package streams, PowerPoint ExOleObjStg records, which hold
+ * a .ppt's VBA) go to embedded.c and back through content_analyze().
+ * Ignores: Word document streams (no macros live there).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lurewall.h"
 #include "cfb.h"
+#include "embedded.h"
 #include "office.h"
 #include "ooxml.h"
 #include "ovba.h"
@@ -76,7 +79,9 @@ office_scan_ole(struct scan_ctx *ctx, const char *part,
 		goto out;
 	if (scan_expired(ctx))
 		goto out;
-	e = scan_workbook(ctx, part, &c);
+	if ((e = scan_workbook(ctx, part, &c)) != LW_OK)
+		goto out;
+	e = embedded_scan_ole(ctx, part, &c, depth);
 out:
 	cfb_close(&c);
 	return e;
