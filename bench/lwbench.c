@@ -34,6 +34,7 @@
 #include "log.h"
 #include "lurewall.h"
 #include "policy.h"
+#include "runtime.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -170,6 +171,7 @@ worker_main(void *arg)
 	struct worker		*w = arg;
 	struct run		*r = w->run;
 	struct scan_result	 res;
+	struct runtime		 view;
 	struct envelope		 env;
 	struct msgfile		*mf;
 	uint64_t		 i, t0, t1, *nl;
@@ -184,8 +186,8 @@ worker_main(void *arg)
 		mf = &r->files[i % r->nfiles];
 		env = file_env(r->env, mf);
 		t0 = now_ns();
-		if (scan_message(mf->raw, mf->len, &env, r->lim, r->ps,
-		    &res) != LW_OK) {
+		if (scan_message(runtime_view(&view, r->lim, r->ps), mf->raw,
+		    mf->len, &env, &res) != LW_OK) {
 			atomic_store(&r->failed, 1);
 			break;
 		}
@@ -236,14 +238,15 @@ static int
 warm_up(struct run *r, unsigned *flagged)
 {
 	struct scan_result	res;
+	struct runtime		view;
 	struct envelope		env;
 	size_t			i;
 
 	*flagged = 0;
 	for (i = 0; i < r->nfiles; i++) {
 		env = file_env(r->env, &r->files[i]);
-		if (scan_message(r->files[i].raw, r->files[i].len, &env,
-		    r->lim, r->ps, &res) != LW_OK) {
+		if (scan_message(runtime_view(&view, r->lim, r->ps),
+		    r->files[i].raw, r->files[i].len, &env, &res) != LW_OK) {
 			fprintf(stderr, "lwbench: %s: scan failed\n",
 			    r->files[i].path);
 			return -1;

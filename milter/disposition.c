@@ -599,8 +599,7 @@ split_ppap(const struct runtime *rt, const struct disp_input *in,
 	*done = false;
 	memset(&spe, 0, sizeof(spe));
 	spe.q = rt->q;
-	spe.lim = runtime_limits(rt);
-	spe.ps = rt->ps;
+	spe.rt = rt;
 	spe.submit = rt->cfg->submit_command;
 	spe.now = in->now;
 	spe.dry = readonly(rt);
@@ -788,8 +787,7 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 	    outbreak_direction(rt->cfg, in.env) != OUT_NONE;
 	memset(&opts, 0, sizeof(opts));
 	opts.sender_policy = d->outbound;
-	e = scan_message_opts(in.raw, in.len, in.env, runtime_limits(rt),
-	    rt->ps, &opts, &d->res);
+	e = scan_message_opts(rt, in.raw, in.len, in.env, &opts, &d->res);
 	if (e != LW_OK || d->res.verdict == NULL) {
 		to_error(rt, d, e != LW_OK ? lw_strerror(e) :
 		    "scan returned no verdict");

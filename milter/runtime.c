@@ -4,6 +4,7 @@
  * twice per message, never in a loop.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "policy.h"
 #include "quarantine.h"
 #include "runtime.h"
+#include "state.h"
 
 static pthread_mutex_t	refs_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -28,6 +30,7 @@ runtime_new(struct config *cfg, struct policyset *ps, struct quarantine *q,
 		return NULL;
 	}
 	rt->cfg = cfg;
+	rt->lim = &cfg->limits;
 	rt->ps = ps;
 	rt->q = q;
 	rt->flags = flags;
@@ -62,6 +65,7 @@ runtime_unref(struct runtime *rt)
 		quarantine_close(rt->q);
 	if (rt->ps != NULL)
 		policyset_unref(rt->ps);
+	state_close(rt->state);
 	config_free(rt->cfg);
 	free(rt->outbreak_dir);
 	free(rt);
@@ -70,5 +74,16 @@ runtime_unref(struct runtime *rt)
 const struct limits *
 runtime_limits(const struct runtime *rt)
 {
-	return &rt->cfg->limits;
+	return rt->lim;
+}
+
+const struct runtime *
+runtime_view(struct runtime *rt, const struct limits *lim,
+    const struct policyset *ps)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->lim = lim;
+	/* The view never changes or frees the set: no reference taken. */
+	rt->ps = (struct policyset *)(uintptr_t)ps;
+	return rt;
 }

@@ -15,17 +15,21 @@
 #include "lurewall.h"
 
 struct config;
+struct limits;
 struct policyset;
 struct quarantine;
+struct state;
 
 /* Look at the state, never change it (lurewall scan). */
 #define RT_READONLY	0x01
 
 struct runtime {
-	struct config		*cfg;
+	struct config		*cfg;		/* NULL in a runtime_view */
+	const struct limits	*lim;		/* &cfg->limits */
 	struct policyset	*ps;
 	struct quarantine	*q;		/* NULL: no store */
 	char			*outbreak_dir;	/* NULL: empty counters */
+	struct state		*state;		/* state.h; NULL: none yet */
 	unsigned		 flags;		/* RT_* */
 	unsigned		 refs;		/* runtime_ref/unref only */
 };
@@ -46,5 +50,13 @@ void		 runtime_unref(struct runtime *rt);
 
 /* The limits of its config. */
 const struct limits *runtime_limits(const struct runtime *rt);
+
+/*
+ * Fill *rt as a view of lim and ps that owns nothing (no config, no
+ * store, never ref'd or freed): the engine's calls for tests, the
+ * bench and the fuzz targets.  Returns rt.
+ */
+const struct runtime *runtime_view(struct runtime *rt,
+		    const struct limits *lim, const struct policyset *ps);
 
 #endif /* RUNTIME_H */

@@ -20,6 +20,7 @@
 #include "mime.h"
 #include "policy.h"
 #include "pwcand.h"
+#include "runtime.h"
 #include "transport.h"
 #include "analyzer.h"
 #include "verdict.h"
@@ -228,11 +229,10 @@ verdict_worse(const struct verdict *a, const struct verdict *b)
 }
 
 enum lw_err
-scan_message(const unsigned char *raw, size_t len,
-    const struct envelope *env, const struct limits *lim,
-    const struct policyset *ps, struct scan_result *res)
+scan_message(const struct runtime *rt, const unsigned char *raw, size_t len,
+    const struct envelope *env, struct scan_result *res)
 {
-	return scan_message_opts(raw, len, env, lim, ps, NULL, res);
+	return scan_message_opts(rt, raw, len, env, NULL, res);
 }
 
 /*
@@ -378,15 +378,14 @@ out:
 }
 
 enum lw_err
-scan_message_opts(const unsigned char *raw, size_t len,
-    const struct envelope *env, const struct limits *lim,
-    const struct policyset *ps, const struct scan_opts *opts,
+scan_message_opts(const struct runtime *rt, const unsigned char *raw,
+    size_t len, const struct envelope *env, const struct scan_opts *opts,
     struct scan_result *res)
 {
 	enum lw_err	e;
 
 	gate_enter();
-	e = scan_gated(raw, len, env, lim, ps, opts, res);
+	e = scan_gated(raw, len, env, rt->lim, rt->ps, opts, res);
 	gate_leave();
 	return e;
 }

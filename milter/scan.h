@@ -20,6 +20,7 @@ struct policy;
 struct policyset;
 struct config;
 struct pwcands;
+struct runtime;
 
 struct verdict;
 
@@ -35,9 +36,9 @@ struct scan_result {
  * (`lurewall scan` without --rcpt).  Returns LW_OK with res filled, or
  * an internal error (res empty; the caller applies on_error).
  */
-enum lw_err	 scan_message(const unsigned char *raw, size_t len,
-		    const struct envelope *, const struct limits *,
-		    const struct policyset *, struct scan_result *res);
+enum lw_err	 scan_message(const struct runtime *,
+		    const unsigned char *raw, size_t len,
+		    const struct envelope *, struct scan_result *res);
 
 /*
  * What a caller may add to a scan.  extra_pw: password candidates tried
@@ -60,9 +61,9 @@ struct scan_opts {
  */
 void		 scan_set_concurrency(unsigned n);
 
-enum lw_err	 scan_message_opts(const unsigned char *raw, size_t len,
-		    const struct envelope *, const struct limits *,
-		    const struct policyset *, const struct scan_opts *,
+enum lw_err	 scan_message_opts(const struct runtime *,
+		    const unsigned char *raw, size_t len,
+		    const struct envelope *, const struct scan_opts *,
 		    struct scan_result *res);
 void		 scan_result_free(struct scan_result *);
 

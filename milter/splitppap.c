@@ -38,6 +38,7 @@
 #include "policy.h"
 #include "pwcand.h"
 #include "quarantine.h"
+#include "runtime.h"
 #include "scan.h"
 #include "splitppap.h"
 #include "verdict.h"
@@ -461,7 +462,7 @@ try_item(const struct splitppap_env *se, const char *id,
 		goto out;
 	memset(&opts, 0, sizeof(opts));
 	opts.extra_pw = pw;
-	if ((e = scan_message_opts(raw, len, &ienv, se->lim, se->ps, &opts,
+	if ((e = scan_message_opts(se->rt, raw, len, &ienv, &opts,
 	    &r2)) != LW_OK || r2.verdict == NULL) {
 		log_msg(LOG_WARNING, pwqid, "split PPAP: rescanning "
 		    "quarantine_id=%s failed: %s", id, lw_strerror(e));
@@ -603,7 +604,7 @@ unlock_pending(const struct splitppap_env *se, const struct envelope *env,
 	}
 	ids_free(ids, nids);
 	if (nmatch > 0 && res->msg != NULL)
-		e = pwcand_collect(&pw, res->msg, se->lim->password_candidates);
+		e = pwcand_collect(&pw, res->msg, se->rt->lim->password_candidates);
 	/* The mail that names the held one in its thread first. */
 	for (pass = 0; e == LW_OK && pw.n > 0 && pass < 2; pass++)
 		for (i = 0; i < nmatch; i++)

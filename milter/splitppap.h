@@ -26,6 +26,7 @@
 
 struct envelope;
 struct policyset;
+struct runtime;
 struct scan_result;
 
 /* The periodic sweep's longest sleep (seconds); earlier expiries wake it. */
@@ -40,8 +41,7 @@ struct scan_result;
  */
 struct splitppap_env {
 	struct quarantine	*q;
-	const struct limits	*lim;
-	const struct policyset	*ps;
+	const struct runtime	*rt;		/* limits and policies */
 	const char		*submit;	/* submit_command, NULL default */
 	time_t			 now;		/* 0: time(NULL) */
 	bool			 dry;		/* write nothing: say what

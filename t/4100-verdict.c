@@ -11,6 +11,7 @@
 #include "lurewall.h"
 #include "mime.h"
 #include "policy.h"
+#include "runtime.h"
 #include "pwcand.h"
 #include "scan.h"
 #include "verdict.h"
@@ -109,6 +110,7 @@ scan_one(const struct policyset *ps, const char *msg, const char **rcpts,
 {
 	struct envelope	 env;
 	struct limits	 lim;
+	struct runtime	 rt;
 	size_t		 i;
 
 	memset(&env, 0, sizeof(env));
@@ -117,8 +119,8 @@ scan_one(const struct policyset *ps, const char *msg, const char **rcpts,
 		envelope_add_rcpt(&env, rcpts[i]);
 	env.mail_from = from != NULL ? strdup(from) : NULL;
 	env.qid = strdup("TESTQID");
-	if (scan_message((const unsigned char *)msg, strlen(msg), &env, &lim,
-	    ps, res) != LW_OK)
+	if (scan_message(runtime_view(&rt, &lim, ps),
+	    (const unsigned char *)msg, strlen(msg), &env, res) != LW_OK)
 		bail("scan_message");
 	envelope_free(&env);
 }
@@ -219,6 +221,7 @@ test_opts(const struct policyset *ps)
 	struct scan_result	 r2;
 	struct envelope		 env;
 	struct limits		 lim;
+	struct runtime		 rt;
 	char			 path[1024];
 	unsigned char		*a, *b;
 	size_t			 alen, blen;
@@ -234,14 +237,15 @@ test_opts(const struct policyset *ps)
 	memset(&env, 0, sizeof(env));
 	limits_default(&lim);
 
-	if (scan_message(a, alen, &env, &lim, ps, &res) != LW_OK)
+	if (scan_message(runtime_view(&rt, &lim, ps), a, alen, &env,
+	    &res) != LW_OK)
 		bail("scan 02a");
 	ok(findings_has(&res.verdict->findings, "ARCHIVE_PASSWORD_UNKNOWN"),
 	    "02a alone: password unknown");
 	scan_result_free(&res);
 
 	/* The password mail's own text gives the candidates. */
-	if (scan_message(b, blen, &env, &lim, ps, &r2) != LW_OK)
+	if (scan_message(&rt, b, blen, &env, &r2) != LW_OK)
 		bail("scan 02b");
 	if (pwcand_collect(&pw, r2.msg, lim.password_candidates) != LW_OK)
 		bail("pwcand_collect");
@@ -249,7 +253,7 @@ test_opts(const struct policyset *ps)
 	ok(pw.n > 0, "02b gives password candidates");
 
 	opts.extra_pw = &pw;
-	if (scan_message_opts(a, alen, &env, &lim, ps, &opts, &res) != LW_OK)
+	if (scan_message_opts(&rt, a, alen, &env, &opts, &res) != LW_OK)
 		bail("scan 02a with 02b's candidates");
 	ok(!findings_has(&res.verdict->findings, "ARCHIVE_PASSWORD_UNKNOWN"),
 	    "02a with 02b's candidates: no longer unknown");
@@ -265,7 +269,7 @@ test_opts(const struct policyset *ps)
 	env.nrcpts = 1;
 	opts.extra_pw = NULL;
 	opts.policy = policyset_default(ps);
-	if (scan_message_opts(a, alen, &env, &lim, ps, &opts, &r3) != LW_OK)
+	if (scan_message_opts(&rt, a, alen, &env, &opts, &r3) != LW_OK)
 		bail("scan with a forced policy");
 	is_str("default", r3.verdict->policy->name,
 	    "forced policy judges instead of the recipient's");
@@ -288,13 +292,14 @@ gate_worker(void *arg)
 	struct gate_job		*j = arg;
 	struct scan_result	 res;
 	struct limits		 lim;
+	struct runtime		 rt;
 	int			 i;
 
 	limits_default(&lim);
 	j->action = -1;
 	for (i = 0; i < 5; i++) {
-		if (scan_message(j->raw, j->len, NULL, &lim, j->ps, &res) !=
-		    LW_OK)
+		if (scan_message(runtime_view(&rt, &lim, j->ps), j->raw,
+		    j->len, NULL, &res) != LW_OK)
 			return NULL;
 		j->action = res.verdict->action;
 		j->score = res.verdict->score;

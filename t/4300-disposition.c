@@ -141,6 +141,7 @@ runtime(struct quarantine *q, unsigned flags)
 	if ((rt = calloc(1, sizeof(*rt))) == NULL)
 		bail("out of memory");
 	rt->cfg = cfg;
+	rt->lim = &cfg->limits;
 	rt->ps = ps;
 	rt->q = q;
 	rt->outbreak_dir = cfg->outbreak_dir;

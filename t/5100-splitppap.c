@@ -19,6 +19,7 @@
 #include "lurewall.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "runtime.h"
 #include "scan.h"
 #include "splitppap.h"
 #include "verdict.h"
@@ -64,17 +65,18 @@ eom(const unsigned char *raw, size_t len, const char *from,
     struct splitppap_result *out, char **rules)
 {
 	struct splitppap_env	se;
+	struct runtime		rt;
 	struct scan_result	res;
 	struct envelope		env;
 	enum lw_err		e;
 
 	env_init(&env, from, rcpt, qid);
-	if (scan_message(raw, len, &env, &lim, ps, &res) != LW_OK)
+	if (scan_message(runtime_view(&rt, &lim, ps), raw, len, &env,
+	    &res) != LW_OK)
 		bail("scan failed");
 	memset(&se, 0, sizeof(se));
 	se.q = q;
-	se.lim = &lim;
-	se.ps = ps;
+	se.rt = &rt;
 	se.submit = submit;
 	se.now = now;
 	e = splitppap_eom(&se, raw, len, &env, &res, out);

@@ -19,6 +19,7 @@
 
 #include "charset.h"
 #include "policy.h"
+#include "runtime.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -59,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char		*rcpts[] = { "sato@example.co.jp" };
 	struct envelope		 env;
 	struct limits		 lim;
+	struct runtime		 rt;
 	struct scan_result	 res;
 	const struct verdict	*v;
 	size_t			 i;
@@ -73,7 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.mail_from = "sender@example.com";
 	env.rcpts = rcpts;
 	env.nrcpts = 1;
-	if (scan_message(data, size, &env, &lim, fz_ps, &res) != LW_OK)
+	if (scan_message(runtime_view(&rt, &lim, fz_ps), data, size, &env,
+	    &res) != LW_OK)
 		return 0;
 	if ((v = res.verdict) == NULL || v->rules == NULL ||
 	    res.msg == NULL)
