@@ -256,27 +256,32 @@ load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
 	uint64_t	 u;
 	long long	 ll;
 	size_t		 i;
-	enum lw_err	 e;
+	enum lw_err	 e, r;
 
 	for (i = 0; i < NLIMITS; i++)
 		keys[i] = limit_keys[i].name;
 	keys[NLIMITS] = NULL;
-	if ((e = y_map(d, n, "limits", keys, err, errlen)) != LW_OK)
-		return e;
+	if ((r = y_map(d, n, "limits", keys, err, errlen)) != LW_OK &&
+	    (r != LW_EINVAL || n->kind != YNODE_MAP))
+		return r;
 	for (i = 0; i < NLIMITS; i++) {
 		if ((v = y_get(n, limit_keys[i].name)) == NULL)
 			continue;
 		snprintf(path, sizeof(path), "limits.%s", limit_keys[i].name);
 		if (limit_keys[i].type == LT_SIZE) {
 			if ((e = y_size(d, v, path, limit_keys[i].min,
-			    limit_keys[i].max, &u, err, errlen)) != LW_OK)
-				return e;
+			    limit_keys[i].max, &u, err, errlen)) != LW_OK) {
+				r = e;	/* every bad limit is reported */
+				continue;
+			}
 			*(uint64_t *)((char *)l + limit_keys[i].off) = u;
 			continue;
 		}
 		if ((e = y_int(d, v, path, (long long)limit_keys[i].min,
-		    (long long)limit_keys[i].max, &ll, err, errlen)) != LW_OK)
-			return e;
+		    (long long)limit_keys[i].max, &ll, err, errlen)) != LW_OK) {
+			r = e;
+			continue;
+		}
 		if (limit_keys[i].type == LT_U32)
 			*(uint32_t *)((char *)l + limit_keys[i].off) = ll;
 		else
@@ -284,7 +289,7 @@ load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
 	}
 	if (l->memory_body_bytes > l->max_message_bytes)
 		l->memory_body_bytes = l->max_message_bytes;
-	return LW_OK;
+	return r;
 }
 
 bool
@@ -648,124 +653,221 @@ load_metrics(const struct ydoc *d, const struct ynode *n, struct config *c,
 	return LW_OK;
 }
 
+/*
+ * The loaders of config_fill, one per key or group of keys.  Each
+ * returns LW_EINVAL after yerr() and leaves the default in place, so
+ * the next one still runs and the admin sees every error at once.
+ */
+struct fill {
+	struct config		*c;
+	const struct ydoc	*d;
+	const struct ynode	*root;
+	const char		*dir;
+	char			*err;
+	size_t			 errlen;
+};
+
+static enum lw_err
+fill_socket(struct fill *f)
+{
+	enum lw_err	e;
+
+	if ((e = get_str(f->d, f->root, "socket", &f->c->socket, false,
+	    f->err, f->errlen)) != LW_OK)
+		return e;
+	if (!socket_ok(f->c->socket))
+		return yerr(f->d, y_get(f->root, "socket"), "socket", f->err,
+		    f->errlen, "expected unix:/path, local:/path, "
+		    "inet:PORT@HOST or inet6:PORT@HOST");
+	return resolve_socket(f->dir, &f->c->socket);
+}
+
+static enum lw_err
+fill_paths(struct fill *f)
+{
+	struct config	*c = f->c;
+	enum lw_err	 e, r = LW_OK;
+
+	if ((e = get_str(f->d, f->root, "user", &c->user, true, f->err,
+	    f->errlen)) != LW_OK)
+		r = e;
+	if ((e = get_path(f->d, f->root, "pidfile", f->dir, &c->pidfile, true,
+	    f->err, f->errlen)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	if ((e = get_path(f->d, f->root, "quarantine_dir", f->dir,
+	    &c->quarantine_dir, false, f->err, f->errlen)) != LW_OK &&
+	    r != LW_ENOMEM)
+		r = e;
+	if ((e = get_path(f->d, f->root, "policy_dir", f->dir,
+	    &c->policy_dir, false, f->err, f->errlen)) != LW_OK &&
+	    r != LW_ENOMEM)
+		r = e;
+	if ((e = get_path(f->d, f->root, "outbreak_dir", f->dir,
+	    &c->outbreak_dir, false, f->err, f->errlen)) != LW_OK &&
+	    r != LW_ENOMEM)
+		r = e;
+	return r;
+}
+
+static enum lw_err
+fill_facility(struct fill *f)
+{
+	const struct ynode	*n;
+	char			*s;
+	size_t			 i;
+	enum lw_err		 e;
+
+	if ((n = y_get(f->root, "syslog_facility")) == NULL)
+		return LW_OK;
+	if ((e = y_string(f->d, n, "syslog_facility", &s, f->err,
+	    f->errlen)) != LW_OK)
+		return e;
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(s, facilities[i].name) == 0)
+			break;
+	free(s);
+	if (i == sizeof(facilities) / sizeof(facilities[0]))
+		return yerr(f->d, n, "syslog_facility", f->err, f->errlen,
+		    "expected mail, daemon, user or local0 to local7");
+	f->c->syslog_facility = facilities[i].facility;
+	free(f->c->syslog_facility_name);
+	if ((f->c->syslog_facility_name = strdup(facilities[i].name)) == NULL)
+		return LW_ENOMEM;
+	return LW_OK;
+}
+
+static enum lw_err
+fill_on_error(struct fill *f)
+{
+	const struct ynode	*n;
+	char			*s;
+	enum lw_err		 e = LW_OK;
+
+	if ((n = y_get(f->root, "on_error")) == NULL)
+		return LW_OK;
+	if ((e = y_string(f->d, n, "on_error", &s, f->err, f->errlen)) !=
+	    LW_OK)
+		return e;
+	if (strcmp(s, "tempfail") == 0)
+		f->c->on_error = ONERR_TEMPFAIL;
+	else if (strcmp(s, "accept") == 0)
+		f->c->on_error = ONERR_ACCEPT;
+	else
+		e = yerr(f->d, n, "on_error", f->err, f->errlen,
+		    "expected tempfail or accept");
+	free(s);
+	return e;
+}
+
+static enum lw_err
+fill_submit(struct fill *f)
+{
+	struct config		*c = f->c;
+	const struct ynode	*n;
+	const char		*why;
+	char			*prog;
+	size_t			 w;
+	enum lw_err		 e;
+
+	if ((n = y_get(f->root, "submit_command")) == NULL)
+		return LW_OK;
+	if ((e = get_str(f->d, f->root, "submit_command", &c->submit_command,
+	    false, f->err, f->errlen)) != LW_OK)
+		return e;
+	if ((why = submit_check(c->submit_command)) != NULL)
+		return yerr(f->d, n, "submit_command", f->err, f->errlen, "%s",
+		    why);
+	/* A relative program resolves like any other path. */
+	w = strspn(c->submit_command, " \t");
+	if (c->submit_command[w] == '/')
+		return LW_OK;
+	if (strchr(c->submit_command + w, '%') != NULL &&
+	    strcspn(c->submit_command + w, "%") <
+	    strcspn(c->submit_command + w, " \t"))
+		return yerr(f->d, n, "submit_command", f->err, f->errlen,
+		    "the program must be a path");
+	if ((prog = y_path_resolve(f->dir, c->submit_command + w)) == NULL)
+		return LW_ENOMEM;
+	free(c->submit_command);
+	c->submit_command = prog;
+	return LW_OK;
+}
+
+static enum lw_err
+fill_outbound(struct fill *f)
+{
+	const struct ynode	*n;
+	enum lw_err		 e, r = LW_OK;
+
+	if ((n = y_get(f->root, "internal_networks")) != NULL &&
+	    !y_isnull(n))
+		r = load_networks(f->d, n, f->c, f->err, f->errlen);
+	if ((n = y_get(f->root, "outbound_daemon_names")) != NULL &&
+	    !y_isnull(n) && (e = load_daemon_names(f->d, n, f->c, f->err,
+	    f->errlen)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	if ((e = load_alert(f->d, f->root, f->dir, f->c, f->err,
+	    f->errlen)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	return r;
+}
+
+static enum lw_err
+fill_metrics(struct fill *f)
+{
+	const struct ynode	*n;
+
+	if ((n = y_get(f->root, "metrics")) == NULL)
+		return LW_OK;
+	return load_metrics(f->d, n, f->c, f->err, f->errlen);
+}
+
+static enum lw_err
+fill_state(struct fill *f)
+{
+	return load_state(f->d, y_get(f->root, "state"), f->dir, f->c, f->err,
+	    f->errlen);
+}
+
+static enum lw_err
+fill_limits(struct fill *f)
+{
+	return load_limits(f->d, y_get(f->root, "limits"), &f->c->limits,
+	    f->err, f->errlen);
+}
+
+static enum lw_err (*const fillers[])(struct fill *) = {
+	fill_socket, fill_paths, fill_facility, fill_on_error, fill_submit,
+	fill_outbound, fill_state, fill_metrics, fill_limits,
+};
+
 static enum lw_err
 config_fill(struct config *c, const struct ydoc *d, const char *dir,
     char *err, size_t errlen)
 {
-	const struct ynode	*root = d->root, *n;
-	const char		*why;
-	char			*s = NULL, *prog;
-	size_t			 i, w;
-	enum lw_err		 e;
+	struct fill	 f = { c, d, d->root, dir, err, errlen };
+	size_t		 i;
+	enum lw_err	 e, r;
 
-	if ((e = y_map(d, root, NULL, top_keys, err, errlen)) != LW_OK)
-		return e;
-	if ((e = get_str(d, root, "socket", &c->socket, false, err,
-	    errlen)) != LW_OK)
-		return e;
-	if (!socket_ok(c->socket))
-		return yerr(d, y_get(root, "socket"), "socket", err, errlen,
-		    "expected unix:/path, local:/path, inet:PORT@HOST or "
-		    "inet6:PORT@HOST");
-	if ((e = resolve_socket(dir, &c->socket)) != LW_OK)
-		return e;
-	if ((e = get_str(d, root, "user", &c->user, true, err, errlen)) !=
-	    LW_OK)
-		return e;
-	if ((e = get_path(d, root, "pidfile", dir, &c->pidfile, true, err,
-	    errlen)) != LW_OK)
-		return e;
-	if ((e = get_path(d, root, "quarantine_dir", dir, &c->quarantine_dir,
-	    false, err, errlen)) != LW_OK)
-		return e;
-	if ((e = get_path(d, root, "policy_dir", dir, &c->policy_dir, false,
-	    err, errlen)) != LW_OK)
-		return e;
-
-	if ((n = y_get(root, "syslog_facility")) != NULL) {
-		if ((e = y_string(d, n, "syslog_facility", &s, err, errlen)) !=
-		    LW_OK)
-			return e;
-		for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]);
-		    i++)
-			if (strcmp(s, facilities[i].name) == 0)
-				break;
-		free(s);
-		if (i == sizeof(facilities) / sizeof(facilities[0]))
-			return yerr(d, n, "syslog_facility", err, errlen,
-			    "expected mail, daemon, user or local0 to local7");
-		c->syslog_facility = facilities[i].facility;
-		free(c->syslog_facility_name);
-		if ((c->syslog_facility_name = strdup(facilities[i].name)) ==
-		    NULL)
-			return LW_ENOMEM;
+	/* Unknown keys first; the known ones are still checked. */
+	if ((r = y_map(d, d->root, NULL, top_keys, err, errlen)) != LW_OK &&
+	    r != LW_EINVAL)
+		return r;
+	if (d->root != NULL && d->root->kind != YNODE_MAP)
+		return r;
+	for (i = 0; i < sizeof(fillers) / sizeof(fillers[0]); i++) {
+		e = fillers[i](&f);
+		if (e != LW_OK && e != LW_EINVAL)
+			return e;	/* out of memory: stop at once */
+		if (e != LW_OK)
+			r = e;
 	}
-
-	if ((n = y_get(root, "on_error")) != NULL) {
-		if ((e = y_string(d, n, "on_error", &s, err, errlen)) != LW_OK)
-			return e;
-		if (strcmp(s, "tempfail") == 0)
-			c->on_error = ONERR_TEMPFAIL;
-		else if (strcmp(s, "accept") == 0)
-			c->on_error = ONERR_ACCEPT;
-		else {
-			free(s);
-			return yerr(d, n, "on_error", err, errlen,
-			    "expected tempfail or accept");
-		}
-		free(s);
-	}
-
-	if ((n = y_get(root, "submit_command")) != NULL) {
-		if ((e = get_str(d, root, "submit_command", &c->submit_command,
-		    false, err, errlen)) != LW_OK)
-			return e;
-		if ((why = submit_check(c->submit_command)) != NULL)
-			return yerr(d, n, "submit_command", err, errlen, "%s",
-			    why);
-		/* A relative program resolves like any other path. */
-		w = strspn(c->submit_command, " \t");
-		if (c->submit_command[w] != '/') {
-			if (strchr(c->submit_command + w, '%') != NULL &&
-			    strcspn(c->submit_command + w, "%") <
-			    strcspn(c->submit_command + w, " \t"))
-				return yerr(d, n, "submit_command", err,
-				    errlen, "the program must be a path");
-			if ((prog = y_path_resolve(dir,
-			    c->submit_command + w)) == NULL)
-				return LW_ENOMEM;
-			free(c->submit_command);
-			c->submit_command = prog;
-		}
-	}
-
-	if ((n = y_get(root, "internal_networks")) != NULL &&
-	    !y_isnull(n) &&
-	    (e = load_networks(d, n, c, err, errlen)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "outbound_daemon_names")) != NULL &&
-	    !y_isnull(n) &&
-	    (e = load_daemon_names(d, n, c, err, errlen)) != LW_OK)
-		return e;
-	if ((e = load_alert(d, root, dir, c, err, errlen)) != LW_OK)
-		return e;
-	if ((e = get_path(d, root, "outbreak_dir", dir, &c->outbreak_dir,
-	    false, err, errlen)) != LW_OK)
-		return e;
 	/* Default: beside the held messages, owned by the same user. */
-	if (c->outbreak_dir == NULL && lw_asprintf(&c->outbreak_dir, "%s/%s",
-	    c->quarantine_dir, CONFIG_OUTBREAK_SUBDIR) != LW_OK)
+	if (r == LW_OK && c->outbreak_dir == NULL &&
+	    lw_asprintf(&c->outbreak_dir, "%s/%s", c->quarantine_dir,
+	    CONFIG_OUTBREAK_SUBDIR) != LW_OK)
 		return LW_ENOMEM;
-
-	if ((e = load_state(d, y_get(root, "state"), dir, c, err, errlen)) !=
-	    LW_OK)
-		return e;
-	if ((n = y_get(root, "metrics")) != NULL &&
-	    (e = load_metrics(d, n, c, err, errlen)) != LW_OK)
-		return e;
-
-	return load_limits(d, y_get(root, "limits"), &c->limits, err,
-	    errlen);
+	return r;
 }
 
 enum lw_err

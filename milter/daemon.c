@@ -136,6 +136,27 @@ reload_report(enum reload_result r, const char *msg)
 		log_warn("reload status %s", status_path);
 }
 
+/*
+ * A failed reload: each error of the file on a log line of its own,
+ * and for `lurewall reload` all of them on one line.
+ */
+static void
+reload_failed(char *err)
+{
+	char	*line, *next;
+
+	for (line = err; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next = '\0';
+		log_warnx("reload failed, keeping the running configuration: "
+		    "%s", line);
+		if (next != NULL)
+			*next++ = ' ';
+	}
+	reload_report(RELOAD_FAILED, err);
+	metrics_add(MC_RELOAD_FAILURES, 1);
+}
+
 static void
 reload(void)
 {
@@ -145,10 +166,7 @@ reload(void)
 	char			 err[1024];
 
 	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
-		log_warnx("reload failed, keeping the running configuration: "
-		    "%s", err);
-		reload_report(RELOAD_FAILED, err);
-		metrics_add(MC_RELOAD_FAILURES, 1);
+		reload_failed(err);
 		return;
 	}
 	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK) {

@@ -3,6 +3,7 @@
  * the findings list and small string helpers.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,4 +282,63 @@ lw_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Optimal string alignment distance (insert, delete, substitute, swap
+ * two neighbours), ASCII case folded; names longer than 63 bytes are
+ * never close.  For "did you mean" hints on configuration names.
+ */
+static unsigned
+editdist(const char *a, const char *b)
+{
+	unsigned	d[64][64], la = strlen(a), lb = strlen(b), i, j, c, v;
+
+	if (la >= 64 || lb >= 64)
+		return UINT_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]);
+			v = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+const char *
+lw_suggest(const char *word, const char *const *cands, size_t n,
+    size_t stride, bool *case_only)
+{
+	const char	*best = NULL, *c;
+	unsigned	 bd = UINT_MAX, dist, max;
+	size_t		 i, len = strlen(word);
+
+	*case_only = false;
+	/* A third of the word, at least one edit: "fo" is not "to". */
+	max = len / 3 > 1 ? (unsigned)(len / 3) : 1;
+	for (i = 0; i < n; i++) {
+		c = *(const char *const *)((const char *)cands + i * stride);
+		if (c == NULL)
+			break;
+		if ((dist = editdist(word, c)) < bd) {
+			bd = dist;
+			best = c;
+		}
+	}
+	if (best == NULL || bd > max)
+		return NULL;
+	*case_only = bd == 0;
+	return best;
 }

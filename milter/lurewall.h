@@ -115,6 +115,15 @@ void		 lw_strlower(char *);			/* ASCII only */
 bool		 lw_strcaseeq(const char *, const char *);	/* ASCII */
 /* len cut back so that s[0..len) ends on a UTF-8 character boundary. */
 size_t		 lw_utf8_cut(const char *s, size_t len);
+/*
+ * "Did you mean": the candidate closest to word (edit distance, ASCII
+ * case folded), or NULL when none is close.  cands is an array of n
+ * entries stride bytes apart, each starting with a const char * (a
+ * plain string array: stride sizeof(char *); a NULL entry ends it
+ * early).  *case_only: word differs from it only in case.
+ */
+const char	*lw_suggest(const char *word, const char *const *cands,
+		    size_t n, size_t stride, bool *case_only);
 /* Monotonic clock in milliseconds. */
 uint64_t	 lw_now_ms(void);
 

@@ -738,7 +738,7 @@ apply_scores(const struct ydoc *d, const struct ynode *n, struct policy *p,
     const struct policy *def, struct loadctx *lc)
 {
 	const struct ynode	*k;
-	char			 path[96];
+	char			 path[96], hint[128];
 	long long		 v;
 	size_t			 i;
 	enum lw_err		 e;
@@ -753,7 +753,9 @@ apply_scores(const struct ydoc *d, const struct ynode *n, struct policy *p,
 		    !has_rule(def, k->str))
 			return yerr(d, k, path, lc->err, lc->errlen,
 			    "unknown rule (neither built-in nor defined "
-			    "under rules:)");
+			    "under rules:)%s", y_hint(hint, sizeof(hint),
+			    k->str, &rules_builtin[0].name, rules_nbuiltin,
+			    sizeof(rules_builtin[0])));
 		if ((e = y_int(d, YMAP_VAL(n, i), path, SCORE_MIN, SCORE_MAX,
 		    &v, lc->err, lc->errlen)) != LW_OK)
 			return e;

@@ -8,6 +8,7 @@
  * config file has no use for them and they are how hostile YAML blows
  * up memory.  Ignores anchors, tags and comments.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -85,6 +86,215 @@ perr(const char *name, const yaml_mark_t *m, char *err, size_t errlen,
 	va_end(ap);
 }
 
+/* Append "NAME:LINE:COL: message" to err, on its own line after the first. */
+static void
+addline(const char *name, unsigned *n, unsigned long line,
+    unsigned long col, char *err, size_t errlen, const char *msg)
+{
+	size_t	off = *n > 0 ? strnlen(err, errlen) : 0;
+
+	if (*n > 0) {
+		if (errlen - off < 80)
+			return;
+		err[off++] = '\n';
+	}
+	snprintf(err + off, errlen - off, "%s:%lu:%lu: %s", name, line, col,
+	    msg);
+	(*n)++;
+}
+
+static size_t
+utf8_len(const unsigned char *p, size_t left)
+{
+	size_t	n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong three- and four-byte forms, surrogates, > U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* Every byte pair a Japanese legacy encoding allows, and at least one. */
+static const char *
+guess_legacy(const unsigned char *p, size_t len)
+{
+	size_t	i;
+	bool	euc = true, sjis = true, c1 = false, multi = false;
+
+	for (i = 0; i < len && euc; i++) {
+		if (p[i] < 0x80)
+			continue;
+		multi = true;
+		if (p[i] == 0x8e && i + 1 < len && p[i + 1] >= 0xa1 &&
+		    p[i + 1] <= 0xdf)
+			i++;
+		else if (p[i] >= 0xa1 && p[i] <= 0xfe && i + 1 < len &&
+		    p[i + 1] >= 0xa1 && p[i + 1] <= 0xfe)
+			i++;
+		else
+			euc = false;
+	}
+	for (i = 0; i < len && sjis; i++) {
+		if (p[i] < 0x80 || (p[i] >= 0xa1 && p[i] <= 0xdf))
+			continue;
+		if (((p[i] >= 0x81 && p[i] <= 0x9f) || (p[i] >= 0xe0 &&
+		    p[i] <= 0xfc)) && i + 1 < len && p[i + 1] >= 0x40 &&
+		    p[i + 1] <= 0xfc && p[i + 1] != 0x7f) {
+			c1 = c1 || p[i] <= 0x9f;
+			i++;
+		} else
+			sjis = false;
+	}
+	if (!multi)
+		return NULL;
+	/* Shift_JIS kana and most kanji lead with 0x81-0x9f; EUC never. */
+	if (euc && !c1)
+		return "EUC-JP";
+	if (sjis)
+		return "Shift_JIS";
+	return euc ? "EUC-JP" : NULL;
+}
+
+/*
+ * libyaml reads UTF-8 (or UTF-16 with a BOM).  A file saved in a
+ * legacy Japanese encoding gets a message that says so, at the first
+ * byte that is not UTF-8.
+ */
+static bool
+check_utf8(const char *name, const unsigned char *p, size_t len,
+    char *err, size_t errlen)
+{
+	unsigned long	 line = 1, col = 1;
+	const char	*enc;
+	char		 msg[160];
+	size_t		 i, n;
+	unsigned	 nerr = 0;
+
+	if (len >= 2 && ((p[0] == 0xff && p[1] == 0xfe) ||
+	    (p[0] == 0xfe && p[1] == 0xff)))
+		return true;
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_len(p + i, len - i)) == 0) {
+			enc = guess_legacy(p, len);
+			snprintf(msg, sizeof(msg), "not UTF-8 (%s%s): save the "
+			    "file as UTF-8", enc != NULL ? "looks like " :
+			    "byte ", enc != NULL ? enc : "");
+			if (enc == NULL)
+				snprintf(msg, sizeof(msg), "not UTF-8 (byte "
+				    "0x%02x): save the file as UTF-8", p[i]);
+			addline(name, &nerr, line, col, err, errlen, msg);
+			return false;
+		}
+		if (p[i] == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+	}
+	return true;
+}
+
+/*
+ * After a syntax error: full-width characters typed with a Japanese
+ * input method where YAML wants ASCII, which libyaml reports lines
+ * later or as something else.  Each line is looked at on its own
+ * (quotes and comments skipped): U+3000 in the indentation or right
+ * after a colon, U+FF1A right after a key.  Returns how many it found.
+ */
+static unsigned
+explain_fullwidth(const char *name, const unsigned char *p, size_t len,
+    char *err, size_t errlen)
+{
+	unsigned long	 line = 1, col;
+	size_t		 i, n, keylen;
+	unsigned	 nerr = 0;
+	bool		 indent, sq, dq, colon, keyok;
+	char		 msg[200];
+
+	for (i = 0; i < len; line++) {
+		indent = keyok = true;
+		sq = dq = colon = false;
+		keylen = 0;
+		for (col = 1; i < len && p[i] != '\n'; i += n, col++) {
+			n = utf8_len(p + i, len - i);
+			if (n == 0)
+				n = 1;
+			if (sq || dq) {
+				if ((sq && p[i] == '\'') || (dq && p[i] == '"'))
+					sq = dq = false;
+				else if (dq && p[i] == '\\' && i + 1 < len)
+					n = 2;
+				continue;
+			}
+			if (n == 3 && p[i] == 0xe3 && p[i + 1] == 0x80 &&
+			    p[i + 2] == 0x80) {
+				if (indent || (i > 0 && p[i - 1] == ':'))
+					addline(name, &nerr, line, col, err,
+					    errlen, indent ? "an ideographic "
+					    "space (U+3000) in the indentation:"
+					    " YAML indents with ASCII spaces" :
+					    "an ideographic space (U+3000) "
+					    "after ':': YAML needs an ASCII "
+					    "space there");
+				continue;
+			}
+			if (n == 3 && p[i] == 0xef && p[i + 1] == 0xbc &&
+			    p[i + 2] == 0x9a && !colon && keyok &&
+			    keylen > 0) {
+				snprintf(msg, sizeof(msg), "a full-width colon "
+				    "\"\xef\xbc\x9a\" (U+FF1A) after the key "
+				    "\"%.*s\": YAML needs an ASCII ':'",
+				    (int)(keylen > 64 ? 64 : keylen),
+				    (const char *)p + i - keylen);
+				addline(name, &nerr, line, col, err, errlen,
+				    msg);
+				keyok = false;
+				continue;
+			}
+			if (p[i] == '#' && (indent || p[i - 1] == ' ' ||
+			    p[i - 1] == '\t')) {
+				while (i < len && p[i] != '\n')
+					i++;
+				break;
+			}
+			if (indent && (p[i] == ' ' || p[i] == '\t' ||
+			    (p[i] == '-' && i + 1 < len && p[i + 1] == ' ')))
+				continue;
+			indent = false;
+			if (p[i] == '\'')
+				sq = true;
+			else if (p[i] == '"')
+				dq = true;
+			else if (p[i] == ':')
+				colon = true;
+			if (p[i] < 0x80 && (isalnum(p[i]) || p[i] == '_' ||
+			    p[i] == '.' || p[i] == '-'))
+				keylen++;
+			else
+				keyok = false;
+		}
+		if (i < len)
+			i++;
+	}
+	return nerr;
+}
+
 enum lw_err
 ydoc_parse(const char *name, const void *buf, size_t len,
     struct ydoc **out, char *err, size_t errlen)
@@ -103,6 +313,10 @@ ydoc_parse(const char *name, const void *buf, size_t len,
 		free(d);
 		return LW_ENOMEM;
 	}
+	if (!check_utf8(name, buf, len, err, errlen)) {
+		ydoc_free(d);
+		return LW_EINVAL;
+	}
 	if (!yaml_parser_initialize(&p)) {
 		ydoc_free(d);
 		return LW_ENOMEM;
@@ -114,7 +328,10 @@ ydoc_parse(const char *name, const void *buf, size_t len,
 				e = LW_ENOMEM;
 				goto out_parser;
 			}
-			if (p.context != NULL)
+			if (explain_fullwidth(name, buf, len, err,
+			    errlen) > 0)
+				;	/* what the admin typed, not libyaml */
+			else if (p.context != NULL)
 				perr(name, &p.problem_mark, err, errlen,
 				    "%s %s", p.problem ? p.problem :
 				    "syntax error", p.context);
@@ -288,17 +505,65 @@ yerr(const struct ydoc *d, const struct ynode *n, const char *path,
     char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
+	size_t	off = 0;
 	int	r;
 
-	r = snprintf(err, errlen, "%s:%lu:%lu: %s%s", d->file,
+	/* The count is bookkeeping, not the document: const stays true. */
+	if (((struct ydoc *)(uintptr_t)d)->nerr++ > 0) {
+		off = strnlen(err, errlen);
+		if (errlen - off < 80)		/* no room for a useful line */
+			return LW_EINVAL;
+		err[off++] = '\n';
+	}
+	r = snprintf(err + off, errlen - off, "%s:%lu:%lu: %s%s", d->file,
 	    n != NULL ? n->line : 1, n != NULL ? n->col : 1,
 	    path != NULL ? path : "", path != NULL && *path ? ": " : "");
-	if (r < 0 || (size_t)r >= errlen)
+	if (r < 0 || (size_t)r >= errlen - off)
 		return LW_EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(err + r, errlen - r, fmt, ap);
+	vsnprintf(err + off + r, errlen - off - r, fmt, ap);
 	va_end(ap);
 	return LW_EINVAL;
+}
+
+const char *
+y_hint(char *buf, size_t len, const char *word, const char *const *cands,
+    size_t n, size_t stride)
+{
+	const char	*s;
+	bool		 case_only;
+
+	buf[0] = '\0';
+	if ((s = lw_suggest(word, cands, n, stride, &case_only)) != NULL)
+		snprintf(buf, len, ", did you mean \"%s\"?%s", s, case_only ?
+		    " (names are case-sensitive)" : "");
+	return buf;
+}
+
+/* Column (in characters) of the first U+FF1A or U+3000 in s, or 0. */
+static size_t
+fullwidth_at(const char *s, const char **what)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 col = 1;
+
+	for (; *p != '\0'; p++) {
+		if (p[0] == 0xef && p[1] == 0xbc && p[2] == 0x9a) {
+			*what = "a full-width colon \"\xef\xbc\x9a\" (U+FF1A): "
+			    "YAML needs an ASCII ':' after a key";
+			return col;
+		}
+		if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) {
+			*what = col == 1 ? "an ideographic space (U+3000) in "
+			    "the indentation: YAML indents with ASCII spaces" :
+			    "an ideographic space (U+3000): YAML needs ASCII "
+			    "spaces";
+			return col;
+		}
+		if ((*p & 0xc0) != 0x80)
+			col++;
+	}
+	return 0;
 }
 
 bool
@@ -340,8 +605,10 @@ y_map(const struct ydoc *d, const struct ynode *n, const char *path,
     const char *const *keys, char *err, size_t errlen)
 {
 	const struct ynode	**sorted, *k;
-	char			  want[512];
-	size_t			  i, j, off;
+	struct ynode		  fw;
+	const char		 *what;
+	char			  want[512], hint[128];
+	size_t			  i, j, off, col;
 	enum lw_err		  e = LW_OK;
 
 	if (n == NULL || y_isnull(n))
@@ -362,14 +629,30 @@ y_map(const struct ydoc *d, const struct ynode *n, const char *path,
 				break;
 		if (keys[j] != NULL)
 			continue;
+		if ((col = fullwidth_at(k->str, &what)) != 0) {
+			/* The column where it really is, not the key's. */
+			fw = *k;
+			fw.col = k->col + col - 1;
+			e = yerr(d, &fw, path, err, errlen, "%s", what);
+			continue;
+		}
+		/* The closest key, else the list to choose from. */
 		off = 0;
 		want[0] = '\0';
 		for (j = 0; keys[j] != NULL && off < sizeof(want); j++)
 			off += snprintf(want + off, sizeof(want) - off,
 			    "%s%s", j ? ", " : "", keys[j]);
-		return yerr(d, k, path, err, errlen,
-		    "unknown key \"%.64s\" (known: %s)", k->str, want);
+		if (*y_hint(hint, sizeof(hint), k->str, keys, SIZE_MAX,
+		    sizeof(*keys)) != '\0')
+			e = yerr(d, k, path, err, errlen,
+			    "unknown key \"%.64s\"%s", k->str, hint);
+		else
+			e = yerr(d, k, path, err, errlen,
+			    "unknown key \"%.64s\" (known: %s)", k->str,
+			    want);
 	}
+	if (e != LW_OK)
+		return e;
 	/* Sort a copy so that even a huge scores: map is checked fast. */
 	if (n->n < 2)
 		return LW_OK;

@@ -45,6 +45,7 @@ struct ydoc {
 	char		*file;		/* as given, for error messages */
 	struct ynode	*root;		/* NULL: empty document */
 	size_t		 nnodes;
+	unsigned	 nerr;		/* yerr calls so far (see yerr) */
 };
 
 /* Map pair i of a YNODE_MAP. */
@@ -64,7 +65,10 @@ void		 ydoc_free(struct ydoc *);
 
 /*
  * Write "FILE:LINE:COL: path: message" (path may be NULL or "") for
- * node n (NULL: line 1, column 1) and return LW_EINVAL.
+ * node n (NULL: line 1, column 1) and return LW_EINVAL.  The errors of
+ * one document add up: from the second on, each is appended to err on
+ * a line of its own (as far as errlen allows), so a loader that goes on
+ * after an LW_EINVAL reports every error of the file at once.
  */
 enum lw_err	 yerr(const struct ydoc *, const struct ynode *n,
 		    const char *path, char *err, size_t errlen,
@@ -77,7 +81,9 @@ bool		 y_isnull(const struct ynode *);
 /*
  * n must be a map whose keys are scalars from keys (NULL-terminated; a
  * NULL keys allows any key), each at most once.  A null node counts as
- * an empty map.
+ * an empty map.  Every unknown key is reported, with the known key it
+ * is closest to ("did you mean") and, when a full-width colon or an
+ * ideographic space (U+3000) hides in it, where that is.
  */
 enum lw_err	 y_map(const struct ydoc *, const struct ynode *n,
 		    const char *path, const char *const *keys,
@@ -119,6 +125,14 @@ char		*y_path_resolve(const char *dir, const char *path);
 
 /* Print s as a YAML double-quoted scalar (NULL prints ~). */
 void		 y_print_str(FILE *, const char *s);
+
+/*
+ * ", did you mean \"X\"?" (with a note when only the case differs) for
+ * word among cands (see lw_suggest), or "" when nothing is close; into
+ * buf, which is returned.
+ */
+const char	*y_hint(char *buf, size_t len, const char *word,
+		    const char *const *cands, size_t n, size_t stride);
 
 /* Human name of a node's kind ("a string", "a list", "a map"). */
 const char	*y_kindname(const struct ynode *);
