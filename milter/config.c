@@ -1045,10 +1045,10 @@ expand_word(const char *w, size_t len, const char *sender)
 }
 
 enum lw_err
-config_submit_argv(const struct config *c, const char *sender,
+config_submit_argv(const char *t, const char *sender,
     char *const *rcpts, size_t nrcpts, char ***argvp)
 {
-	const char	*t = c->submit_command, *p;
+	const char	*p;
 	char		**argv;
 	size_t		 words = 0, n = 0, len, i;
 

@@ -57,12 +57,13 @@ void		 config_free(struct config *);
 void		 config_print(const struct config *, FILE *);
 
 /*
- * Expand submit_command for one release into a NULL-terminated argv
- * (no shell): the template is split on blanks, %f becomes the envelope
- * sender ("" for the null sender), a word that is exactly %r becomes
- * one word per recipient, %% a single %.  Free with config_argv_free.
+ * Expand a submit_command template (the config's, or a release's
+ * --submit) for one release into a NULL-terminated argv (no shell): the
+ * template is split on blanks, %f becomes the envelope sender ("" for
+ * the null sender), a word that is exactly %r becomes one word per
+ * recipient, %% a single %.  Free with config_argv_free.
  */
-enum lw_err	 config_submit_argv(const struct config *, const char *sender,
+enum lw_err	 config_submit_argv(const char *tmpl, const char *sender,
 		    char *const *rcpts, size_t nrcpts, char ***argv);
 void		 config_argv_free(char **);
 

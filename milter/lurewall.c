@@ -3,11 +3,13 @@
  * the findings list and small string helpers.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lurewall.h"
 
@@ -265,6 +267,25 @@ lw_strcaseeq(const char *a, const char *b)
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcasecmp(a, b) == 0;
+}
+
+enum lw_err
+lw_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 w;
+
+	while (len > 0) {
+		w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return LW_EIO;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return LW_OK;
 }
 
 size_t

@@ -69,24 +69,6 @@ msgbuf_spilled(const struct msgbuf *mb)
 	return mb->fd != -1;
 }
 
-static enum lw_err
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return LW_EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return LW_OK;
-}
-
 /* Move what memory holds into a fresh unlinked file. */
 static enum lw_err
 spill(struct msgbuf *mb)
@@ -105,7 +87,7 @@ spill(struct msgbuf *mb)
 	/* Unlinked at once: the file lives exactly as long as the fd. */
 	unlink(path);
 	free(path);
-	if ((e = write_all(fd, mb->buf, mb->len)) != LW_OK) {
+	if ((e = lw_write_all(fd, mb->buf, mb->len)) != LW_OK) {
 		close(fd);
 		return e;
 	}
@@ -155,7 +137,7 @@ msgbuf_append(struct msgbuf *mb, const void *p, size_t len)
 		    (e = spill(mb)) != LW_OK)
 			return e;
 		if (mb->fd != -1)
-			e = write_all(mb->fd, p, keep);
+			e = lw_write_all(mb->fd, p, keep);
 		else
 			e = mem_append(mb, p, keep);
 		if (e != LW_OK)

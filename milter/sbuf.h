@@ -1,6 +1,6 @@
 /*
  * sbuf.h: a growing byte string for the decoders (mime, charset, html,
- * address).  Private to those stages.
+ * address) and the quarantine's metadata writer.
  *
  * Errors are sticky: after a failed allocation every later append is a
  * no-op and oom stays set, so a decoder checks once at the end instead

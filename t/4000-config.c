@@ -155,7 +155,7 @@ main(void)
 		is_str(path, c->submit_command, "submit program resolved");
 
 		/* The argv expander release uses. */
-		if (is_int(LW_OK, config_submit_argv(c, "s%x@example.com",
+		if (is_int(LW_OK, config_submit_argv(c->submit_command, "s%x@example.com",
 		    rcpts, 2, &argv), "submit argv")) {
 			snprintf(path, sizeof(path), "%s/bin/fake-sendmail",
 			    real);
@@ -167,7 +167,7 @@ main(void)
 			ok(argv[5] == NULL, "argv ends");
 			config_argv_free(argv);
 		}
-		if (is_int(LW_OK, config_submit_argv(c, NULL, rcpts, 1,
+		if (is_int(LW_OK, config_submit_argv(c->submit_command, NULL, rcpts, 1,
 		    &argv), "submit argv, null sender")) {
 			is_str("", argv[2], "null sender is \"\"");
 			ok(argv[4] == NULL, "one rcpt");
@@ -197,7 +197,7 @@ main(void)
 		    "submit_command: /bin/echo 100%% -f%f -- %r\n"), &c,
 		    err, sizeof(err));
 		if (is_int(LW_OK, e, "%%%% and %%f inside a word")) {
-			config_submit_argv(c, "me@x", r1, 1, &argv);
+			config_submit_argv(c->submit_command, "me@x", r1, 1, &argv);
 			is_str("100%", argv[1], "%%%% is %%");
 			is_str("-fme@x", argv[2], "%%f inside a word");
 			config_argv_free(argv);
