@@ -304,11 +304,13 @@ log_verdict(const struct msgctx *m, const struct disposition *d)
 
 	log_msg(d->log_prio, qid_of(m),
 	    "from=<%s> rcpts=%s size=%" PRIu64 " score=%d action=%s "
-	    "rules=%s scan_ms=%" PRIu64 "%s%s%s",
+	    "rules=%s scan_ms=%" PRIu64 "%s%s%s%s%s",
 	    from != NULL ? from : "?", rcpts != NULL ? rcpts : "?",
 	    m->mb.seen, d->log_score, d->log_action,
 	    d->log_rules != NULL && *d->log_rules != '\0' ?
 	    d->log_rules : "-", d->log_ms,
+	    d->policy != NULL ? " policy=" : "",
+	    d->policy != NULL ? d->policy : "",
 	    m->outbound ? " direction=outbound" : "",
 	    d->log_extra != NULL ? " " : "",
 	    d->log_extra != NULL ? d->log_extra : "");
@@ -620,7 +622,7 @@ static enum lw_err
 strip_forged(SMFICTX *ctx, const struct msgctx *m, size_t keep)
 {
 	size_t		i;
-	unsigned	idx;
+	unsigned	idx, n;
 	bool		rel;
 
 	for (i = 0; i < m->nlw; i++) {
@@ -632,9 +634,10 @@ strip_forged(SMFICTX *ctx, const struct msgctx *m, size_t keep)
 			    NULL) == MI_FAILURE)
 				return LW_EINTERNAL;
 		}
-		log_msg(LOG_NOTICE, qid_of(m), "removed %u incoming %s "
-		    "field(s)", m->lw[i].n - (rel && keep ? 1 : 0),
-		    m->lw[i].name);
+		/* The kept release field alone is no news: say nothing. */
+		if ((n = m->lw[i].n - (rel && keep ? 1 : 0)) > 0)
+			log_msg(LOG_NOTICE, qid_of(m), "removed %u incoming "
+			    "%s field(s)", n, m->lw[i].name);
 	}
 	return LW_OK;
 }

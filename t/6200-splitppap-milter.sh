@@ -182,6 +182,8 @@ mt.disconnect(conn)
 EOF
 like "qid=QREL: .*action=accept .*released=yes" "$(cat "$MILTER_LOG")" \
     "logged as released, not held again"
+unlike "qid=QREL: removed 0 incoming" "$(cat "$MILTER_LOG")" \
+    "the kept release field is not logged as a removal of none"
 
 run again "02b once more: nothing left to release" <<EOF
 local conn = send("$B", "Q02B2", "$SND", "$RCP")

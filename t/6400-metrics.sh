@@ -58,6 +58,8 @@ EOF
 out=$(bounded miltertest -D sock="unix:$T/milter.sock" -s "$T/send.lua" 2>&1)
 ok $? "five messages through the milter"
 [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+like 'qid=M3: .* action=tag rules=TEST_TAG scan_ms=[0-9]+ policy=default' \
+    "$(cat "$MILTER_LOG")" "the verdict line names the policy"
 
 # check FILE EXPR...: each EXPR ("name{l=v,...} == N") holds in the
 # Prometheus text FILE, parsed by prometheus_client.
