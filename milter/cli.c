@@ -792,6 +792,8 @@ cmd_version(int argc, char **argv)
 	return 0;
 }
 
+static int	cmd_help(int, char **);
+
 static const struct verb {
 	const char	*name;
 	int		(*run)(int, char **);
@@ -808,17 +810,77 @@ static const struct verb {
 	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]" },
 	{ "stats", cmd_stats, "stats [--json] [--since DURATION|today]" },
 	{ "version", cmd_version, "version" },
+	{ "help", cmd_help, "help [COMMAND]" },
 };
+#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
+
+static void
+print_usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: lurewall [-v] [-c FILE] COMMAND ...\n");
+	for (i = 0; i < NVERBS; i++)
+		fprintf(f, "       lurewall %s\n", verbs[i].usage);
+	fprintf(f, "-c FILE may also follow the command.  "
+	    "See lurewall(8).\n");
+}
 
 static void
 usage(void)
 {
+	print_usage(stderr);
+	exit(EXIT_TROUBLE);
+}
+
+/* `lurewall help [COMMAND]`, --help, -h: usage on stdout, exit 0. */
+static int
+cmd_help(int argc, char **argv)
+{
 	size_t	i;
 
-	fprintf(stderr, "usage: lurewall [-v] [-c FILE] COMMAND ...\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(stderr, "       lurewall %s\n", verbs[i].usage);
-	exit(EXIT_TROUBLE);
+	if (argc < 2) {
+		print_usage(stdout);
+		return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+	}
+	for (i = 0; i < NVERBS; i++)
+		if (strcmp(argv[1], verbs[i].name) == 0) {
+			printf("usage: lurewall %s\n", verbs[i].usage);
+			return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+		}
+	fprintf(stderr, "lurewall: help: unknown command %s\n", argv[1]);
+	print_usage(stderr);
+	return EXIT_TROUBLE;
+}
+
+/*
+ * -c FILE (-cFILE, --config FILE, --config=FILE) anywhere after the
+ * command, up to a "--", means what it means before it: every verb
+ * reads the same config.  Taken out of argv so the verb never sees it.
+ */
+static int
+take_config(int argc, char **argv)
+{
+	int	i, o;
+
+	for (i = o = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if ((strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			config_arg = argv[++i];
+		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
+			config_arg = argv[i] + 2;
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config_arg = argv[i] + 9;
+		else
+			argv[o++] = argv[i];
+	}
+	argv[o] = NULL;
+	return o;
 }
 
 int
@@ -837,11 +899,21 @@ main(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	tzset();
-	while ((ch = getopt(argc, argv, "+c:vV")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "+c:hvV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			config_arg = optarg;
 			break;
+		case 'h':
+			return cmd_help(0, NULL);
 		case 'v':
 			log_setverbose(log_getverbose() + 1);
 			break;
@@ -855,9 +927,18 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[0], verbs[i].name) == 0)
-			return verbs[i].run(argc, argv);
+	for (i = 0; i < NVERBS; i++) {
+		if (strcmp(argv[0], verbs[i].name) != 0)
+			continue;
+		argc = take_config(argc, argv);
+		/* COMMAND --help / -h: that command's usage. */
+		if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0)) {
+			argv[1] = argv[0];
+			return cmd_help(2, argv);
+		}
+		return verbs[i].run(argc, argv);
+	}
 	fprintf(stderr, "lurewall: unknown command %s\n", argv[0]);
 	usage();
 }

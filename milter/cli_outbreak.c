@@ -101,6 +101,9 @@ cmd_list(int argc, char **argv, struct outbreak_store *st)
 		    s != NULL ? s : "?");
 		free(s);
 	}
+	/* An empty table reads like a failure: say it is good news. */
+	if (!json && shown == 0)
+		printf("no sender is tripped: outbound mail flows\n");
 	outbreak_records_free(v, n);
 	return fflush(stdout) == 0 ? OCLI_OK : OCLI_USAGE;
 }

@@ -224,7 +224,7 @@ while read -r o; do
 	grep -q "Fl -$o\( \|$\)" "$CLI"
 	ok $? "lurewall(8): option --$o"
 done < "$T/longopts"
-gopts=$(sed -n 's/.*getopt(argc, argv, "+\([^"]*\)").*/\1/p' \
+gopts=$(sed -n 's/.*getopt\(_long\)\{0,1\}(argc, argv, "+\([^"]*\)".*/\2/p' \
     "$SRC/cli.c" | tr -d ':')
 ok $([ -n "$gopts" ]; echo $?) "cli.c global options: $gopts"
 for o in $(printf '%s' "$gopts" | sed 's/./& /g'); do
