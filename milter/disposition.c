@@ -30,6 +30,7 @@
 #include "disposition.h"
 #include "log.h"
 #include "mime.h"
+#include "outbound.h"
 #include "outbreak.h"
 #include "policy.h"
 #include "quarantine.h"
@@ -784,7 +785,7 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 
 	/* 2. The scan: once; mail our users send under their policy. */
 	d->outbound = in.outbound ||
-	    outbreak_direction(rt->cfg, in.env) != OUT_NONE;
+	    outbound_direction(rt->cfg, in.env) != OUT_NONE;
 	memset(&opts, 0, sizeof(opts));
 	opts.sender_policy = d->outbound;
 	e = scan_message_opts(rt, in.raw, in.len, in.env, &opts, &d->res);

@@ -28,6 +28,7 @@
  * An alert command runs at most OUTBREAK_ALERT_TIMEOUT seconds.
  *
  * Nothing here knows libmilter; time is passed in, so tests inject it.
+ * Whether a message is outbound at all is outbound.h's question.
  */
 #ifndef OUTBREAK_H
 #define OUTBREAK_H
@@ -50,29 +51,6 @@ struct verdict;
 #define OUTBREAK_SENDER_MAX	512		/* bytes of a sender key */
 #define OUTBREAK_ALERT_TIMEOUT	30		/* seconds */
 #define OUTBREAK_REASON_MAX	16
-
-/* Direction */
-
-/*
- * Why a message is outbound: OUT_AUTH ({auth_authen} set), OUT_DAEMON
- * ({daemon_name} in outbound_daemon_names), OUT_NETWORK ({client_addr}
- * in internal_networks); OUT_NONE means inbound.  Checked in that order.
- */
-enum outbound_why {
-	OUT_NONE = 0,
-	OUT_AUTH,
-	OUT_DAEMON,
-	OUT_NETWORK
-};
-
-enum outbound_why outbreak_direction(const struct config *,
-		    const struct envelope *);
-const char	*outbreak_why_name(enum outbound_why);
-/*
- * The policy's outbound.action as written in the policy file ("hold",
- * "tempfail"): the word the breaker's log lines and alerts use.
- */
-const char	*outbound_action_name(const struct outbound_policy *);
 
 /*
  * The account a message is counted against: the SASL login when there

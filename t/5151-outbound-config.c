@@ -17,6 +17,7 @@
 
 #include "tap.h"
 #include "config.h"
+#include "outbound.h"
 #include "outbreak.h"
 #include "policy.h"
 #include "scan.h"
@@ -113,7 +114,7 @@ dir_of(const struct config *c, const char *auth, const char *daemon,
 	env.auth_authen = (char *)auth;
 	env.daemon_name = (char *)daemon;
 	env.client_addr = (char *)addr;
-	return outbreak_direction(c, &env);
+	return outbound_direction(c, &env);
 }
 
 static bool

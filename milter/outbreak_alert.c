@@ -1,0 +1,204 @@
+/*
+ * outbreak_alert.c: telling someone a sender tripped the breaker: a
+ * LOG_CRIT line and the config's alert_command.
+ *
+ * The command template is split on blanks (no shell, no quoting); its
+ * placeholders are expanded inside each word (outbreak.h).  The command
+ * runs detached (fork twice) and is killed with its process group after
+ * OUTBREAK_ALERT_TIMEOUT seconds; the caller never waits for it.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "outbreak.h"
+
+#define LOG_SENDER_MAX	200
+
+/* The alert */
+
+const char *
+outbreak_alert_check(const char *t)
+{
+	const char	*p;
+
+	if (t[strspn(t, " \t")] == '\0')
+		return "must name a program";
+	for (p = t; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r')
+			return "must be one line";
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == '\0' || strchr("srlnwat%", *p) == NULL)
+			return "unknown placeholder (use %s, %r, %l, %n, %w, "
+			    "%a, %t or %%)";
+	}
+	p = t + strspn(t, " \t");
+	if (strcspn(p, "%") < strcspn(p, " \t"))
+		return "the program must be a path without placeholders";
+	return NULL;
+}
+
+/* One template word with its placeholders replaced. */
+static char *
+alert_word(const char *w, size_t len, const struct outbreak_alert *a)
+{
+	char		 num[32], *out = NULL, *n;
+	const char	*val;
+	size_t		 i;
+
+	if ((out = strdup("")) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		val = num;
+		if (w[i] != '%' || i + 1 >= len) {
+			num[0] = w[i];
+			num[1] = '\0';
+		} else {
+			switch (w[++i]) {
+			case 's': val = a->sender; break;
+			case 'r': val = a->reason; break;
+			case 'a': val = a->action; break;
+			case 'l': snprintf(num, sizeof(num), "%u", a->lures);
+				break;
+			case 'n': snprintf(num, sizeof(num), "%u",
+				    a->new_rcpts);
+				break;
+			case 'w': snprintf(num, sizeof(num), "%u", a->window);
+				break;
+			case 't': snprintf(num, sizeof(num), "%lld",
+				    (long long)a->tripped);
+				break;
+			default: num[0] = w[i]; num[1] = '\0'; break;
+			}
+		}
+		if (lw_asprintf(&n, "%s%s", out, val != NULL ? val : "") !=
+		    LW_OK) {
+			free(out);
+			return NULL;
+		}
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
+enum lw_err
+outbreak_alert_argv(const char *t, const struct outbreak_alert *a,
+    char ***argvp)
+{
+	const char	*p;
+	char		**argv;
+	size_t		  words = 0, n = 0, len;
+
+	for (p = t; *p != '\0'; p += strcspn(p, " \t")) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		words++;
+	}
+	if ((argv = calloc(words + 1, sizeof(*argv))) == NULL)
+		return LW_ENOMEM;
+	for (p = t; *p != '\0'; p += len) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t");
+		if ((argv[n++] = alert_word(p, len, a)) == NULL) {
+			config_argv_free(argv);
+			return LW_ENOMEM;
+		}
+	}
+	*argvp = argv;
+	return LW_OK;
+}
+
+/*
+ * Run argv detached.  Between fork and exec only async-signal-safe
+ * calls: the milter is multithreaded.  The middle process is the
+ * waiter that bounds the command in time; we reap only the first
+ * child, which exits at once.
+ */
+static void
+alert_spawn(char **argv)
+{
+	struct timespec	 tick = { 0, 100 * 1000 * 1000 };
+	sigset_t	 none;
+	pid_t		 first, waiter, cmd;
+	int		 st, i, fd;
+
+	sigemptyset(&none);
+	if ((first = fork()) == -1) {
+		log_warn("alert_command: fork");
+		return;
+	}
+	if (first == 0) {
+		(void)setsid();
+		if ((waiter = fork()) != 0)
+			_exit(waiter == -1 ? 1 : 0);
+		if ((cmd = fork()) == -1)
+			_exit(1);
+		if (cmd == 0) {
+			struct sigaction	sa;
+
+			(void)setpgid(0, 0);
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = SIG_DFL;
+			(void)sigaction(SIGPIPE, &sa, NULL);
+			(void)sigprocmask(SIG_SETMASK, &none, NULL);
+			if ((fd = open("/dev/null", O_RDONLY)) != -1 &&
+			    fd != STDIN_FILENO) {
+				(void)dup2(fd, STDIN_FILENO);
+				(void)close(fd);
+			}
+			(void)close_range(3, ~0U, 0);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		(void)setpgid(cmd, cmd);
+		for (i = 0; i < OUTBREAK_ALERT_TIMEOUT * 10; i++) {
+			if (waitpid(cmd, &st, WNOHANG) == cmd)
+				_exit(0);
+			(void)nanosleep(&tick, NULL);
+		}
+		(void)kill(-cmd, SIGKILL);
+		(void)kill(cmd, SIGKILL);
+		(void)waitpid(cmd, &st, 0);
+		_exit(2);
+	}
+	while (waitpid(first, &st, 0) == -1 && errno == EINTR)
+		;
+}
+
+void
+outbreak_alert(const struct config *cfg, const char *qid,
+    const struct outbreak_alert *a)
+{
+	char	*s, **argv;
+
+	s = lw_sanitize(a->sender, strlen(a->sender), LOG_SENDER_MAX);
+	log_msg(LOG_CRIT, qid, "outbreak: sender=<%s> tripped the breaker: "
+	    "reason=%s lures=%u new_rcpts=%u window=%us action=%s; held "
+	    "until `lurewall outbreak clear`", s != NULL ? s : "?",
+	    a->reason, a->lures, a->new_rcpts, a->window, a->action);
+	free(s);
+	if (cfg == NULL || cfg->alert_command == NULL)
+		return;
+	if (outbreak_alert_argv(cfg->alert_command, a, &argv) != LW_OK) {
+		log_warnx("alert_command: out of memory");
+		return;
+	}
+	alert_spawn(argv);
+	config_argv_free(argv);
+}
