@@ -28,7 +28,7 @@ initdir ?= $(sysconfdir)/init.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libmagic libzip libarchive libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredis
+PKGS = libmagic libzip libarchive liblzma libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredis
 PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS ?= -lmilter
@@ -75,6 +75,7 @@ LIB_OBJS += milter/container.o
 LIB_OBJS += milter/transport.o
 LIB_OBJS += milter/onenote.o
 LIB_OBJS += milter/embedded.o
+LIB_OBJS += milter/sevenz.o
 LIB_OBJS += milter/office.o
 LIB_OBJS += milter/cfb.o
 LIB_OBJS += milter/ovba.o

@@ -29,6 +29,8 @@ struct scan_ctx {
 	const struct message	*msg;
 	const char		*qid;		/* for log lines; may be NULL */
 	uint64_t		 inflated;	/* archive bytes inflated so far */
+	uint64_t		 kdf_ms;	/* key derivation time spent (7z
+						   AES): bounded per message */
 	uint64_t		 deadline_ms;	/* lw_now_ms() value; 0 = none */
 	bool			 timed_out;	/* SCAN_TIMEOUT recorded */
 };

@@ -47,6 +47,8 @@
 #include "content.h"
 #include "filetype.h"
 #include "log.h"
+#include "pwcand.h"
+#include "sevenz.h"
 #include "analyzer.h"
 
 #define CT_CHUNK	(64U << 10)
@@ -156,6 +158,7 @@ struct ct {
 	bool		 raw;		/* a single compressed file */
 	uint64_t	 out;		/* bytes read from this container */
 	unsigned	 nenc, nunknown;
+	bool		 hdr_enc;	/* headers encrypted: no names */
 	bool		 corrupt;
 };
 
@@ -405,6 +408,7 @@ walk(struct ct *c, struct archive *a)
 			    strstr(archive_error_string(a), "ncrypt") !=
 			    NULL)) {
 				/* Headers encrypted: no names to check. */
+				c->hdr_enc = true;
 				c->nenc++;
 				c->nunknown++;
 			} else
@@ -495,6 +499,58 @@ is_disk_image(const unsigned char *d, size_t len)
 	    (len >= 512 && has_at(d, len, len - 512, "koly", 4));
 }
 
+/*
+ * libarchive does not decrypt 7z: sevenz.c tries the password
+ * candidates on the encrypted folders (on every folder when the
+ * headers are encrypted too, since libarchive then read nothing).
+ */
+static enum lw_err
+sevenz_open(struct ct *c)
+{
+	struct scan_ctx		*ctx = c->ctx;
+	struct sevenz_result	 r;
+	unsigned		 unknown;
+	char			*mask;
+	enum lw_err		 e;
+
+	if ((e = sevenz_scan(ctx, c->path, c->data, c->len, c->depth,
+	    c->hdr_enc, NULL, &r)) != LW_OK)
+		return e;
+	if (r.pw != NULL && r.opened > 0) {
+		if ((mask = pwcand_mask(r.pw)) == NULL)
+			return LW_ENOMEM;
+		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_IN_MESSAGE",
+		    c->path, "opened with candidate %zu (%s)", r.pw_idx + 1,
+		    mask);
+		scan_log(ctx, LOG_INFO, "7z %s opened with password "
+		    "candidate %zu %s", c->path, r.pw_idx + 1, mask);
+		free(mask);
+	}
+	if (r.corrupt && !c->corrupt) {
+		c->corrupt = true;
+		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", c->path, "7z "
+		    "header or AES properties do not parse (or NumCyclesPower "
+		    "above 24)");
+	}
+	if (r.unsupported > 0)
+		(void)findings_add(ctx->fs, "ARCHIVE_UNSUPPORTED", c->path,
+		    "%u encrypted 7z folders use a coder not supported here "
+		    "(PPMd, BCJ2, ARM64, BZip2 ...)", r.unsupported);
+	unknown = r.closed + (r.header_closed ? 1 : 0);
+	if (unknown == 0 && r.opened == 0 && r.unsupported == 0)
+		unknown = c->nunknown > 0 ? c->nunknown : 1;
+	if (unknown > 0) {
+		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN",
+		    c->path, "%u encrypted 7z folders or headers not opened "
+		    "(%zu password candidates, %u not tried: key derivation "
+		    "budget)", unknown, ctx->pw != NULL ? ctx->pw->n :
+		    (size_t)0, r.skipped);
+		scan_log(ctx, LOG_INFO, "7z %s: %u encrypted folders or "
+		    "headers not opened", c->path, unknown);
+	}
+	return LW_OK;
+}
+
 enum lw_err
 container_scan(struct scan_ctx *ctx, const char *path, const char *name,
     const unsigned char *data, size_t len, unsigned depth)
@@ -554,7 +610,11 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 	archive_read_free(a);
 	if (e == LW_OK && c.nenc > 0)
 		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", path,
-		    "%u encrypted entries", c.nenc);
+		    "%u encrypted entries%s", c.nenc, c.hdr_enc ?
+		    " (headers encrypted)" : "");
+	if (e == LW_OK && c.nenc > 0 &&
+	    has_at(data, len, 0, "7z\xbc\xaf\x27\x1c", 6))
+		return sevenz_open(&c);
 	if (e == LW_OK && c.nunknown > 0) {
 		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN", path,
 		    "%u encrypted entries or headers not opened", c.nunknown);
