@@ -125,6 +125,7 @@ MILTER_OBJS += milter/metrics_http.o
 CLI_OBJS =
 CLI_OBJS += milter/cli.o
 CLI_OBJS += milter/cli_quarantine.o
+CLI_OBJS += milter/cli_qview.o
 CLI_OBJS += milter/cli_outbreak.o
 CLI_OBJS += milter/cli_stats.o
 

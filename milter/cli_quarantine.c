@@ -6,10 +6,9 @@
  * verb), reads quarantine_dir and submit_command from the config and
  * works on the store through quarantine.h.  Everything an attacker
  * wrote (subjects, addresses, details, headers) is sanitized before it
- * reaches the terminal (lw_sanitize: no control characters, valid
- * UTF-8) and escaped in --json output; only `show --raw` prints the
- * message bytes as stored.  Column widths count East Asian wide
- * characters as two (libunistring).  Exit codes: see cli_quarantine.h.
+ * reaches the terminal and escaped in --json output; only `show --raw`
+ * prints the message bytes as stored.  The list and show views are
+ * cli_qview.c's.  Exit codes: see cli_quarantine.h.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,14 +26,13 @@
 #include <uniwidth.h>
 
 #include "cli_quarantine.h"
+#include "cli_qview.h"
 #include "config.h"
 #include "json.h"
 #include "lurewall.h"
 #include "mime.h"
 #include "quarantine.h"
 #include "splitppap.h"
-
-#define FIELD_MAX	1024	/* bytes of attacker text we print */
 
 struct verb {
 	const char	*name;
@@ -46,96 +44,6 @@ struct verb {
 static int	usage(const struct verb *);
 
 static const struct verb	*cur_verb;
-
-/* ---- small helpers ---- */
-
-/* Sanitized copy for the terminal; "-" for NULL. */
-static char *
-safe(const char *s)
-{
-	char	*r;
-
-	r = lw_sanitize(s != NULL ? s : "-", strlen(s != NULL ? s : "-"),
-	    FIELD_MAX);
-	if (r == NULL) {
-		fprintf(stderr, "lurewall: out of memory\n");
-		exit(QCLI_USAGE);
-	}
-	return r;
-}
-
-/* Display columns of a sanitized UTF-8 string. */
-static size_t
-cols(const char *s)
-{
-	int	w;
-
-	w = u8_width((const uint8_t *)s, strlen(s), "UTF-8");
-	return w > 0 ? (size_t)w : 0;
-}
-
-/*
- * Cut s (sanitized UTF-8) in place to at most max columns, marking a
- * cut with "..."; a wide character is never split.
- */
-static void
-fit(char *s, size_t max)
-{
-	const uint8_t	*p = (const uint8_t *)s;
-	size_t		 len = strlen(s), i = 0, w = 0, keep = 0;
-	ucs4_t		 uc;
-	int		 n, cw;
-
-	if (cols(s) <= max)
-		return;
-	if (max < 3) {
-		s[0] = '\0';
-		return;
-	}
-	while (i < len) {
-		n = u8_mbtouc(&uc, p + i, len - i);
-		cw = uc_width(uc, "UTF-8");
-		if (cw < 0)
-			cw = 1;
-		if (w + (size_t)cw + 3 > max)
-			break;
-		w += (size_t)cw;
-		i += (size_t)n;
-		keep = i;
-	}
-	memcpy(s + keep, "...", 4);
-}
-
-/* Print s padded with blanks to width columns. */
-static void
-pad(FILE *f, const char *s, size_t width)
-{
-	size_t	w = cols(s);
-
-	fputs(s, f);
-	for (; w < width; w++)
-		fputc(' ', f);
-}
-
-static size_t
-term_width(void)
-{
-	struct winsize	 ws;
-	const char	*c = getenv("COLUMNS");
-	long		 v;
-	char		*end;
-
-	if (c != NULL && *c != '\0') {
-		errno = 0;
-		v = strtol(c, &end, 10);
-		if (errno == 0 && *end == '\0' && v >= 20 && v <= 10000)
-			return (size_t)v;
-	}
-	if (isatty(STDOUT_FILENO) &&
-	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-		return ws.ws_col;
-	return 80;
-}
 
 /* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 when malformed. */
 static long long
@@ -161,26 +69,6 @@ parse_duration(const char *s)
 	if (v > LLONG_MAX / mul / 2)
 		return -1;
 	return v * mul;
-}
-
-static void
-fmt_local(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
-
-static void
-fmt_utc(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
 }
 
 /* Does the item carry this rule (in its rules or any finding)? */
@@ -258,154 +146,6 @@ next_opt(int argc, char **argv, const char *shortopts,
 	return -1;
 }
 
-static void
-print_rules_json(FILE *f, const struct quarantine_item *it)
-{
-	const char	*p, *c;
-	char		*r;
-	bool		 first = true;
-	size_t		 i, j;
-
-	fputc('[', f);
-	if (it->rules != NULL && *it->rules != '\0') {
-		for (p = it->rules;; p = c + 1) {
-			c = strchrnul(p, ',');
-			if ((r = lw_strndup(p, (size_t)(c - p))) != NULL) {
-				if (!first)
-					fputc(',', f);
-				json_string(f, r);
-				first = false;
-				free(r);
-			}
-			if (*c == '\0')
-				break;
-		}
-	} else {
-		/* No rules line: the distinct finding rules, in order. */
-		for (i = 0; i < it->nfindings; i++) {
-			for (j = 0; j < i; j++)
-				if (strcmp(it->findings[j].rule,
-				    it->findings[i].rule) == 0)
-					break;
-			if (j < i)
-				continue;
-			if (!first)
-				fputc(',', f);
-			json_string(f, it->findings[i].rule);
-			first = false;
-		}
-	}
-	fputc(']', f);
-}
-
-/* pending, held or released (split PPAP items say so themselves). */
-static const char *
-item_state(const struct quarantine_item *it)
-{
-	if (it->released)
-		return "released";
-	if (it->state != NULL && strcmp(it->state, "pending") == 0)
-		return "pending";
-	return "held";
-}
-
-static void
-print_item_json(FILE *f, const struct quarantine_item *it)
-{
-	char	ts[32];
-	size_t	i;
-
-	fputc('{', f);
-	json_key(f, "id", 1);
-	json_string(f, it->id);
-	fmt_utc(it->time, ts, sizeof(ts));
-	json_key(f, "time", 0);
-	json_string(f, ts);
-	json_key(f, "epoch", 0);
-	fprintf(f, "%lld", (long long)it->time);
-	json_key(f, "qid", 0);
-	json_string(f, it->qid);
-	json_key(f, "client_addr", 0);
-	json_string(f, it->client_addr);
-	json_key(f, "client_name", 0);
-	json_string(f, it->client_name);
-	json_key(f, "helo", 0);
-	json_string(f, it->helo);
-	json_key(f, "mail_from", 0);
-	json_string(f, it->mail_from);
-	json_key(f, "from", 0);
-	json_string(f, it->from != NULL ? it->from : it->mail_from);
-	json_key(f, "from_name", 0);
-	json_string(f, it->from_display);
-	json_key(f, "rcpts", 0);
-	fputc('[', f);
-	for (i = 0; i < it->nrcpts; i++) {
-		if (i > 0)
-			fputc(',', f);
-		json_string(f, it->rcpts[i]);
-	}
-	fputc(']', f);
-	json_key(f, "subject", 0);
-	json_string(f, it->subject);
-	json_key(f, "score", 0);
-	fprintf(f, "%d", it->score);
-	json_key(f, "action", 0);
-	json_string(f, it->action);
-	json_key(f, "rules", 0);
-	print_rules_json(f, it);
-	json_key(f, "findings", 0);
-	fputc('[', f);
-	for (i = 0; i < it->nfindings; i++) {
-		fprintf(f, "%s{", i ? "," : "");
-		json_key(f, "rule", 1);
-		json_string(f, it->findings[i].rule);
-		json_key(f, "score", 0);
-		fprintf(f, "%d", it->findings[i].score);
-		json_key(f, "part", 0);
-		json_string(f, it->findings[i].part);
-		json_key(f, "detail", 0);
-		json_string(f, it->findings[i].detail);
-		fputc('}', f);
-	}
-	fputc(']', f);
-	json_key(f, "size", 0);
-	fprintf(f, "%llu", (unsigned long long)it->size);
-	json_key(f, "sha256", 0);
-	json_string(f, it->sha256);
-	json_key(f, "state", 0);
-	json_string(f, item_state(it));
-	json_key(f, "expires", 0);
-	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
-		fmt_utc(it->expires, ts, sizeof(ts));
-		json_string(f, ts);
-	} else
-		fputs("null", f);
-	if (it->reason != NULL) {
-		json_key(f, "reason", 0);
-		json_string(f, it->reason);
-	}
-	json_key(f, "released", 0);
-	fputs(it->released ? "true" : "false", f);
-	if (it->released) {
-		fmt_utc(it->released_time, ts, sizeof(ts));
-		json_key(f, "released_time", 0);
-		json_string(f, ts);
-		json_key(f, "released_by", 0);
-		json_string(f, it->released_by);
-		json_key(f, "released_to", 0);
-		fputc('[', f);
-		for (i = 0; i < it->nreleased_to; i++) {
-			if (i > 0)
-				fputc(',', f);
-			json_string(f, it->released_to[i]);
-		}
-		fputc(']', f);
-		json_key(f, "release_count", 0);
-		fprintf(f, "%u", it->release_count);
-	}
-	fputs("}\n", f);
-}
-
 static int
 open_error(const char *what, enum lw_err e)
 {
@@ -420,7 +160,7 @@ static int
 item_error(const char *verb, const char *id, enum lw_err e,
     const char *detail)
 {
-	char	*sid = safe(id);
+	char	*sid = qview_safe(id);
 
 	if (detail != NULL && *detail != '\0')
 		fprintf(stderr, "lurewall: %s %s: %s\n", verb, sid, detail);
@@ -496,8 +236,6 @@ since_arg(const char *arg, time_t *since)
 	return 0;
 }
 
-#define COL_ADDR	26	/* widest from / rcpt column */
-
 static int
 cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 {
@@ -512,10 +250,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 	struct quarantine_item	**v;
 	struct filter		  fl = { 0 };
 	bool			  json = false;
-	size_t			  n, i, k, wfrom = 4, wrcpt = 4, wscore = 5;
-	size_t			  wid = 2;
-	size_t			  width, used, cap;
-	char			**from, **rcpt, **subj, ts[32], sc[16];
+	size_t			  n, i, k;
 	enum lw_err		  e;
 	int			  ch;
 
@@ -543,240 +278,9 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 			quarantine_item_free(v[i]);
 	}
 	n = k;
-	if (json) {
-		for (i = 0; i < n; i++)
-			print_item_json(stdout, v[i]);
-		quarantine_items_free(v, n);
-		return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
-	}
-	from = calloc(n + 1, sizeof(*from));
-	rcpt = calloc(n + 1, sizeof(*rcpt));
-	subj = calloc(n + 1, sizeof(*subj));
-	if (from == NULL || rcpt == NULL || subj == NULL) {
-		fprintf(stderr, "lurewall: out of memory\n");
-		exit(QCLI_USAGE);
-	}
-	/*
-	 * time id from rcpt score subject: the addresses give way (down to
-	 * 10 columns) so that at least 20 are left for the subject.
-	 */
-	width = term_width();
-	for (i = 0; i < n; i++)
-		if (strlen(v[i]->id) > wid)
-			wid = strlen(v[i]->id);
-	used = 16 + 1 + wid + 1 + wscore + 1 + 2;
-	cap = width > used + 20 + 20 ? (width - used - 20) / 2 : 10;
-	if (cap > COL_ADDR)
-		cap = COL_ADDR;
-	for (i = 0; i < n; i++) {
-		from[i] = safe(v[i]->from != NULL ? v[i]->from :
-		    v[i]->mail_from != NULL && *v[i]->mail_from == '\0' ?
-		    "<>" : v[i]->mail_from);
-		fit(from[i], cap);
-		if (v[i]->nrcpts > 1) {
-			char *t, *s = safe(v[i]->rcpts[0]);
-
-			fit(s, cap - 4);
-			if (lw_asprintf(&t, "%s +%zu", s,
-			    v[i]->nrcpts - 1) != LW_OK)
-				exit(QCLI_USAGE);
-			free(s);
-			rcpt[i] = t;
-		} else
-			rcpt[i] = safe(v[i]->nrcpts ? v[i]->rcpts[0] : NULL);
-		fit(rcpt[i], cap);
-		subj[i] = safe(v[i]->subject);
-		if (strcmp(item_state(v[i]), "pending") == 0) {
-			char *t;
-
-			/* Split PPAP: waiting for its password mail. */
-			fmt_local(v[i]->expires, ts, sizeof(ts));
-			if (lw_asprintf(&t, "[pending until %s] %s", ts,
-			    subj[i]) != LW_OK)
-				exit(QCLI_USAGE);
-			free(subj[i]);
-			subj[i] = t;
-		}
-		if (cols(from[i]) > wfrom)
-			wfrom = cols(from[i]);
-		if (cols(rcpt[i]) > wrcpt)
-			wrcpt = cols(rcpt[i]);
-		snprintf(sc, sizeof(sc), "%d", v[i]->score);
-		if (strlen(sc) > wscore)
-			wscore = strlen(sc);
-	}
-	used = 16 + 1 + wid + 1 + wfrom + 1 + wrcpt + 1 + wscore + 1;
-	if (n > 0) {
-		pad(stdout, "TIME", 16 + 1);
-		pad(stdout, "ID", wid + 1);
-		pad(stdout, "FROM", wfrom + 1);
-		pad(stdout, "RCPT", wrcpt + 1);
-		printf("%*s SUBJECT\n", (int)wscore, "SCORE");
-	}
-	for (i = 0; i < n; i++) {
-		fmt_local(v[i]->time, ts, sizeof(ts));
-		pad(stdout, ts, 16 + 1);
-		pad(stdout, v[i]->id, wid + 1);
-		pad(stdout, from[i], wfrom + 1);
-		pad(stdout, rcpt[i], wrcpt + 1);
-		printf("%*d ", (int)wscore, v[i]->score);
-		fit(subj[i], width > used + 3 ? width - used : 3);
-		puts(subj[i]);
-		free(from[i]);
-		free(rcpt[i]);
-		free(subj[i]);
-	}
-	free(from);
-	free(rcpt);
-	free(subj);
+	qview_list(v, n, json);
 	quarantine_items_free(v, n);
 	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
-}
-
-/* ---- show ---- */
-
-struct tree_out {
-	FILE	*f;
-};
-
-static bool
-show_part(const struct mime_part *p, void *arg)
-{
-	struct tree_out	*o = arg;
-	char		*name, *ctype;
-	unsigned	 d;
-
-	name = p->filename != NULL ? safe(p->filename) : NULL;
-	ctype = safe(p->ctype);
-	fputs("  ", o->f);
-	for (d = 0; d < p->depth && d < 32; d++)
-		fputs("  ", o->f);
-	fprintf(o->f, "%s %s %zu bytes%s%s%s\n",
-	    *p->path != '\0' ? p->path : "-", ctype, p->body_len,
-	    name != NULL ? " \"" : "", name != NULL ? name : "",
-	    name != NULL ? "\"" : "");
-	free(name);
-	free(ctype);
-	return true;
-}
-
-static void
-show_findings(const struct quarantine_item *it)
-{
-	char	*rule, *part, *detail;
-	size_t	 i;
-
-	for (i = 0; i < it->nfindings; i++) {
-		rule = safe(it->findings[i].rule);
-		part = safe(*it->findings[i].part != '\0' ?
-		    it->findings[i].part : "-");
-		detail = safe(it->findings[i].detail);
-		printf("  %4d  %-28s %s%s%s\n", it->findings[i].score, rule,
-		    part, *detail != '\0' ? ": " : "", detail);
-		free(rule);
-		free(part);
-		free(detail);
-	}
-}
-
-static void
-show_headers(const unsigned char *raw, size_t len)
-{
-	const char	*p = (const char *)raw, *end = p + len, *nl;
-	size_t		 n;
-	char		*line;
-
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = (size_t)((nl != NULL ? nl : end) - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (n == 0)
-			break;
-		/* Folded lines keep their leading blank; tabs become ' '. */
-		if ((line = lw_sanitize(p, n, 65536)) == NULL)
-			exit(QCLI_USAGE);
-		puts(line);
-		free(line);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-}
-
-static void
-show_line(const char *label, const char *val)
-{
-	char	*s = safe(val);
-
-	printf("%-12s %s\n", label, s);
-	free(s);
-}
-
-static void
-show_meta(const struct quarantine_item *it)
-{
-	char	ts[32], *a, *b, *c;
-	size_t	i;
-
-	show_line("id:", it->id);
-	fmt_local(it->time, ts, sizeof(ts));
-	show_line("time:", ts);
-	show_line("queue id:", it->qid);
-	a = safe(it->client_name);
-	b = safe(it->client_addr);
-	c = safe(it->helo);
-	printf("%-12s %s [%s] helo=%s\n", "client:", a, b, c);
-	free(a);
-	free(b);
-	free(c);
-	show_line("sender:", it->mail_from != NULL && *it->mail_from == '\0' ?
-	    "<>" : it->mail_from);
-	printf("%-12s", "recipients:");
-	for (i = 0; i < it->nrcpts; i++) {
-		a = safe(it->rcpts[i]);
-		printf(" %s%s", a, i + 1 < it->nrcpts ? "," : "");
-		free(a);
-	}
-	printf("%s\n", it->nrcpts == 0 ? " -" : "");
-	if (it->from_display != NULL) {
-		a = safe(it->from_display);
-		b = safe(it->from);
-		printf("%-12s \"%s\" <%s>\n", "from:", a, b);
-		free(a);
-		free(b);
-	} else
-		show_line("from:", it->from);
-	show_line("subject:", it->subject);
-	a = safe(it->action);
-	printf("%-12s %d (%s)\n", "score:", it->score, a);
-	free(a);
-	show_line("rules:", it->rules);
-	show_line("state:", item_state(it));
-	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
-		fmt_local(it->expires, ts, sizeof(ts));
-		a = safe(it->on_timeout);
-		printf("%-12s %s (then %s)\n", "expires:", ts, a);
-		free(a);
-	}
-	if (it->reason != NULL)
-		show_line("reason:", it->reason);
-	printf("%-12s %llu bytes\n", "size:", (unsigned long long)it->size);
-	show_line("sha256:", it->sha256);
-	if (it->released) {
-		fmt_local(it->released_time, ts, sizeof(ts));
-		a = safe(it->released_by);
-		printf("%-12s %s by %s to", "released:", ts, a);
-		free(a);
-		for (i = 0; i < it->nreleased_to; i++) {
-			a = safe(it->released_to[i]);
-			printf(" %s%s", a, i + 1 < it->nreleased_to ? "," : "");
-			free(a);
-		}
-		printf(" (%u time%s)\n", it->release_count,
-		    it->release_count == 1 ? "" : "s");
-	} else
-		show_line("released:", "no");
 }
 
 static int
@@ -790,10 +294,6 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct quarantine_item	*it;
-	struct findings		 fs = { 0 };
-	struct message		*msg = NULL;
-	struct limits		 lim;
-	struct tree_out		 o = { stdout };
 	unsigned char		*raw = NULL;
 	size_t			 len = 0;
 	enum lw_err		 e;
@@ -822,34 +322,7 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 		quarantine_item_free(it);
 		return item_error("show", argv[optind], e, NULL);
 	}
-	switch (mode) {
-	case 'r':
-		fwrite(raw, 1, len, stdout);
-		break;
-	case 'H':
-		show_headers(raw, len);
-		break;
-	case 'f':
-		show_findings(it);
-		break;
-	case 'j':
-		print_item_json(stdout, it);
-		break;
-	default:
-		show_meta(it);
-		printf("findings:\n");
-		show_findings(it);
-		printf("mime tree:\n");
-		limits_default(&lim);
-		if (mime_parse(raw, len, &lim, &fs, &msg) == LW_OK &&
-		    msg != NULL) {
-			mime_visit(msg, show_part, &o);
-			mime_free(msg);
-		} else
-			printf("  (cannot parse: out of memory)\n");
-		findings_free(&fs);
-		break;
-	}
+	qview_show(it, raw, len, mode);
 	free(raw);
 	quarantine_item_free(it);
 	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
@@ -895,7 +368,7 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 			continue;
 		}
 		if (quarantine_read(q, argv[i], &it) == LW_OK) {
-			char *s = safe(it->nreleased_to ? it->released_to[0] :
+			char *s = qview_safe(it->nreleased_to ? it->released_to[0] :
 			    NULL);
 			printf("released %s to %s%s\n", it->id, s,
 			    it->nreleased_to > 1 ? " and others" : "");
@@ -1096,7 +569,7 @@ print_counts(const char *title, struct count *v, size_t n, bool json,
 	}
 	printf("%s:\n", title);
 	for (i = 0; i < n; i++) {
-		s = safe(v[i].key);
+		s = qview_safe(v[i].key);
 		printf("  %6zu  %s\n", v[i].n, s);
 		free(s);
 	}
