@@ -3,10 +3,10 @@
  *
  * When Emotet owns a PC it mails lures to every past correspondent
  * through the company's own submission service.  lurewall sees that
- * mail first; this stage decides whether a message is outbound, whether
- * it is lure-like, and keeps, per sender account, a sliding-window count
- * of lure-like messages and of messages to recipients the sender never
- * mailed before.  A sender whose count reaches the policy's maximum is
+ * mail first; outbound.h decides whether a message is outbound, this
+ * stage whether it is lure-like, and keeps, per sender account, a
+ * sliding-window count of lure-like messages and of messages to
+ * recipients the sender never mailed before.  A sender whose count reaches the policy's maximum is
  * "tripped": every further message of it is held (or tempfailed) until
  * an admin clears it with `lurewall outbreak clear`.
  *
@@ -28,7 +28,6 @@
  * An alert command runs at most OUTBREAK_ALERT_TIMEOUT seconds.
  *
  * Nothing here knows libmilter; time is passed in, so tests inject it.
- * Whether a message is outbound at all is outbound.h's question.
  */
 #ifndef OUTBREAK_H
 #define OUTBREAK_H
@@ -138,7 +137,7 @@ struct outbreak_store {
  * SHA-256 of the key, so attacker text never names a file), dir/HEX.tmp
  * (being written).  Record files are text: a "lurewall-outbreak 1" line,
  * then "sender", "last", "tripped", "held", "lure", "new" and "rcpt"
- * lines (see outbreak.c).
+ * lines (see outbreak_fs.c).
  */
 enum lw_err	 outbreak_file_open(const char *dir, struct outbreak_store **);
 /*
