@@ -25,6 +25,7 @@
 #include "filetype.h"
 #include "office.h"
 #include "onenote.h"
+#include "tnef.h"
 #include "transport.h"
 #include "analyzer.h"
 #include "sylk.h"
@@ -76,6 +77,8 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 	case FT_SYLK:
 		return sylk_scan(ctx, path, data, len);
 	default:
+		if (tnef_sniff(data, len))
+			return tnef_scan(ctx, path, data, len, depth);
 		/* tar, cab, bzip2, xz ...: libmagic has no kind for them. */
 		if (!container_sniff(data, len))
 			return LW_OK;
