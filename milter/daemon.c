@@ -228,6 +228,7 @@ sweeper(void *arg)
 	(void)arg;
 	for (;;) {
 		milter_sweep(full);
+		milter_metrics_flush(false);
 		full = false;
 		splitppap_sleep(SPLITPPAP_SWEEP_SECS);
 	}
@@ -602,8 +603,8 @@ main(int argc, char *argv[])
 	/* After the mask: the server's threads never take our signals. */
 	/* Mail matters more than metrics: without the port, go on. */
 	if (metrics_listen != NULL) {
-		if (metrics_http_start(metrics_listen, &mh, err,
-		    sizeof(err)) != LW_OK)
+		if (metrics_http_start(metrics_listen, milter_metrics_render,
+		    &mh, err, sizeof(err)) != LW_OK)
 			log_warnx("%s; running without the metrics endpoint",
 			    err);
 		else
@@ -616,6 +617,7 @@ main(int argc, char *argv[])
 	rc = milter_run();
 	log_info(IDENT " stopping");
 	metrics_http_stop(mh);
+	milter_metrics_flush(true);
 	if (pidfile != NULL)
 		remove_pidfile(pidfile);
 	free((char *)pidfile);

@@ -16,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics.h"
+#include "state.h"
 
 #define NSLOTS		(2 * METRICS_MAX_SERIES)	/* hash slots */
+#define METRICS_STATE_PREFIX	"metrics:"	/* state keys */
 #define MAX_GAUGES	8
 
 /* A family: the HELP and TYPE lines its series are grouped under. */
@@ -109,6 +112,7 @@ struct series {
 /* One minute's deltas: series keys (pointers into struct series). */
 struct minute {
 	int64_t		 m;		/* Unix time / 60; 0: unused */
+	bool		 stored;	/* metrics_flush wrote it */
 	size_t		 n;
 	size_t		 cap;
 	struct {
@@ -133,8 +137,8 @@ static int64_t		 start_minute;
 static time_t		 start_time;
 static struct gauge	 gauges[MAX_GAUGES];
 static size_t		 ngauges;
-static struct metrics_minutes	minutes;	/* .add == NULL: the ring */
 static uint64_t		 dropped;
+static unsigned		 generation;	/* metrics_reset calls */
 
 static uint32_t
 hash(const char *s)
@@ -187,7 +191,10 @@ ring_add(void *arg, int64_t m, const char *key, uint64_t delta)
 	if (b->m != m) {
 		b->m = m;
 		b->n = 0;
+		b->stored = false;
 	}
+	/* Stored already (a late message): stored again, whole. */
+	b->stored = false;
 	for (i = 0; i < b->n; i++)
 		if (b->d[i].key == key) {
 			b->d[i].v += delta;
@@ -204,20 +211,22 @@ ring_add(void *arg, int64_t m, const char *key, uint64_t delta)
 	b->d[b->n++].v = delta;
 }
 
-static int64_t
-ring_sum(void *arg, int64_t from, void (*out)(void *, const char *,
+/* The ring's minutes >= from; with a state, only those not stored. */
+static void
+ring_sum(int64_t from, bool skip_stored, void (*out)(void *, const char *,
     uint64_t), void *outarg)
 {
 	size_t	i, j;
 
-	if (ring != NULL)
-		for (i = 0; i < METRICS_MINUTES; i++) {
-			if (ring[i].m == 0 || ring[i].m < from)
-				continue;
-			for (j = 0; j < ring[i].n; j++)
-				out(outarg, ring[i].d[j].key, ring[i].d[j].v);
-		}
-	return start_minute;
+	if (ring == NULL)
+		return;
+	for (i = 0; i < METRICS_MINUTES; i++) {
+		if (ring[i].m == 0 || ring[i].m < from ||
+		    (skip_stored && ring[i].stored))
+			continue;
+		for (j = 0; j < ring[i].n; j++)
+			out(outarg, ring[i].d[j].key, ring[i].d[j].v);
+	}
 }
 
 static int64_t
@@ -239,10 +248,7 @@ bump(enum family fam, const char *key, uint64_t n, int64_t m)
 		return;
 	}
 	s->v += n;
-	if (minutes.add != NULL)
-		minutes.add(minutes.arg, m, s->key, n);
-	else
-		ring_add(NULL, m, s->key, n);
+	ring_add(NULL, m, s->key, n);
 }
 
 /* Prometheus label value escaping: \ " and newline; bounded. */
@@ -383,17 +389,6 @@ metrics_gauge(const char *name, const char *help, double (*fn)(void *),
 }
 
 void
-metrics_set_minutes(const struct metrics_minutes *mm)
-{
-	pthread_mutex_lock(&lock);
-	if (mm != NULL)
-		minutes = *mm;
-	else
-		memset(&minutes, 0, sizeof(minutes));
-	pthread_mutex_unlock(&lock);
-}
-
-void
 metrics_reset(void)
 {
 	size_t	i;
@@ -410,7 +405,7 @@ metrics_reset(void)
 	ring = NULL;
 	ngauges = 0;
 	dropped = 0;
-	memset(&minutes, 0, sizeof(minutes));
+	generation++;
 	seed();
 	pthread_mutex_unlock(&lock);
 }
@@ -456,14 +451,104 @@ write_value(FILE *f, const struct series *s, uint64_t v)
 		fprintf(f, "%" PRIu64 "\n", v);
 }
 
-enum lw_err
-metrics_render(FILE *f, time_t now, time_t since)
+/* "metrics:MINUTE:HOST:PID" values: "SERIES VALUE" lines. */
+struct stored_walk {
+	struct window	*w;
+	int64_t		 from;
+	int64_t		 first;		/* earliest minute >= from seen */
+};
+
+static enum lw_err
+stored_minute(void *arg, const char *key, const struct state_val *v)
 {
-	struct window	 w = { NULL };
-	int64_t		 first, from;
-	size_t		 i;
-	double		 g;
-	enum family	 fam;
+	struct stored_walk	*sw = arg;
+	const char		*p, *end, *sp;
+	char			*e, name[METRICS_LABEL_MAX * 3];
+	long long		 m;
+	unsigned long long	 n;
+
+	errno = 0;
+	m = strtoll(key + strlen(METRICS_STATE_PREFIX), &e, 10);
+	if (errno != 0 || *e != ':' || m < sw->from)
+		return LW_OK;
+	if (m < sw->first)
+		sw->first = m;
+	for (p = (const char *)v->data; p < (const char *)v->data + v->len;
+	    p = end + 1) {
+		if ((end = memchr(p, '\n', (const char *)v->data + v->len -
+		    p)) == NULL)
+			break;
+		if ((sp = memrchr(p, ' ', end - p)) == NULL ||
+		    (size_t)(sp - p) >= sizeof(name))
+			continue;
+		memcpy(name, p, sp - p);
+		name[sp - p] = '\0';
+		errno = 0;
+		n = strtoull(sp + 1, &e, 10);
+		if (errno == 0 && e == end)
+			window_add(sw->w, name, n);
+	}
+	return LW_OK;
+}
+
+enum lw_err
+metrics_flush(struct state *st, time_t now)
+{
+	struct minute	*b;
+	char		 key[128], host[64];
+	char		*text = NULL;
+	size_t		 i, j, len = 0;
+	int64_t		 cur = (int64_t)now / 60;
+	enum lw_err	 e, r = LW_OK;
+	FILE		*f;
+
+	if (st == NULL)
+		return LW_OK;
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ": \t\n")] = '\0';
+	pthread_mutex_lock(&lock);
+	for (i = 0; ring != NULL && i < METRICS_MINUTES; i++) {
+		b = &ring[i];
+		if (b->m == 0 || b->m >= cur || b->stored || b->n == 0)
+			continue;
+		if ((f = open_memstream(&text, &len)) == NULL) {
+			r = LW_ENOMEM;
+			break;
+		}
+		for (j = 0; j < b->n; j++)
+			fprintf(f, "%s %" PRIu64 "\n", b->d[j].key, b->d[j].v);
+		if (fclose(f) != 0) {
+			free(text);
+			r = LW_ENOMEM;
+			break;
+		}
+		/* One key per process and minute: hosts, restarts add up. */
+		snprintf(key, sizeof(key), METRICS_STATE_PREFIX
+		    "%lld:%s:%ld.%u", (long long)b->m, host, (long)getpid(),
+		    generation);
+		e = state_put(st, key, text, len,
+		    (time_t)(b->m + METRICS_MINUTES + 1) * 60, now);
+		free(text);
+		if (e != LW_OK)
+			r = e;		/* tried again at the next flush */
+		else
+			b->stored = true;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+enum lw_err
+metrics_render(FILE *f, time_t now, time_t since, struct state *st)
+{
+	struct window		 w = { NULL };
+	struct stored_walk	 sw;
+	int64_t			 first, from;
+	size_t			 i;
+	double			 g;
+	enum family		 fam;
 
 	pthread_mutex_lock(&lock);
 	if (since > 0) {
@@ -473,9 +558,19 @@ metrics_render(FILE *f, time_t now, time_t since)
 			return LW_ENOMEM;
 		}
 		from = (int64_t)(now - since) / 60;
-		first = minutes.sum != NULL ?
-		    minutes.sum(minutes.arg, from, window_add, &w) :
-		    ring_sum(NULL, from, window_add, &w);
+		first = start_minute;
+		ring_sum(from, st != NULL, window_add, &w);
+		if (st != NULL) {
+			sw.w = &w;
+			sw.from = from;
+			sw.first = first;
+			/* A state that cannot be read: the ring alone. */
+			if (state_each(st, METRICS_STATE_PREFIX, now,
+			    stored_minute, &sw) != LW_OK)
+				ring_sum(from, false, window_add, &w);
+			else
+				first = sw.first;
+		}
 		if (first < from)
 			first = from;
 		fprintf(f, "# HELP lurewall_window_seconds Seconds the "

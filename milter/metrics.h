@@ -7,10 +7,12 @@
  * conventions (lurewall_messages_total{direction="inbound",
  * action="quarantine"}); the histogram lurewall_scan_seconds is kept as
  * its _bucket, _sum and _count series.  Each increment also lands in a
- * per-minute bucket, so `lurewall stats --since 1h` can add up a window.
- * The minutes are kept in memory (METRICS_MINUTES of them) behind
- * struct metrics_minutes, the seam where a persistent state store
- * (issue 17) plugs in so that "today" survives a restart.
+ * per-minute bucket (METRICS_MINUTES of them in memory), so
+ * `lurewall stats --since 1h` can add up a window.  metrics_flush
+ * writes each finished minute to the state (state.h) as one key,
+ * "metrics:MINUTE:HOST:PID", kept a week, and a window read with a
+ * state adds up what is stored there: "today" survives a restart, and
+ * hosts sharing a Redis state add up to the whole site.
  *
  * Thread-safe: one mutex; an increment is a short table walk.  Bounds:
  * at most METRICS_MAX_SERIES series (labels come from our own names,
@@ -71,31 +73,24 @@ void		 metrics_add(enum metrics_counter, uint64_t n);
 void		 metrics_gauge(const char *name, const char *help,
 		    double (*fn)(void *), void *arg);
 
+struct state;
+
 /*
  * Write the Prometheus text format (version 0.0.4).  since == 0: every
  * series since daemon start, and the gauges.  since > 0: the counters
- * of the last since seconds (whole minutes, from the minute buckets),
- * and lurewall_window_seconds, the span the buckets really cover.
+ * of the last since seconds (whole minutes, from the minute buckets;
+ * with st, what the state holds of finished minutes too), and
+ * lurewall_window_seconds, the span the buckets really cover.
  */
-enum lw_err	 metrics_render(FILE *, time_t now, time_t since);
+enum lw_err	 metrics_render(FILE *, time_t now, time_t since,
+		    struct state *st);
 
 /*
- * The per-minute buckets.  add: delta of series key (the full
- * "name{labels}") in minute (Unix time / 60); sum: call out(key, total)
- * for each series with its sum over minutes >= from, and return the
- * first minute the store really holds (so a window starting before it
- * is reported as shorter).  The default keeps METRICS_MINUTES minutes
- * in memory.  Called with the metrics mutex held.
+ * Store every finished minute (before now's) not stored yet in st;
+ * a minute that fails is tried again next time.  The daemon calls it
+ * about once a minute, and at exit with now a minute ahead.
  */
-struct metrics_minutes {
-	void		(*add)(void *arg, int64_t minute, const char *key,
-			    uint64_t delta);
-	int64_t		(*sum)(void *arg, int64_t from,
-			    void (*out)(void *, const char *key, uint64_t),
-			    void *outarg);
-	void		*arg;
-};
-void		 metrics_set_minutes(const struct metrics_minutes *);
+enum lw_err	 metrics_flush(struct state *st, time_t now);
 
 /* Forget everything (tests). */
 void		 metrics_reset(void);

@@ -2,7 +2,8 @@
  * metrics_http.c: GET /metrics over HTTP, for Prometheus and for
  * `lurewall stats`, with libmicrohttpd (no HTTP parsing of our own).
  *
- * Takes the metrics.listen address; serves the text of metrics_render.
+ * Takes the metrics.listen address; serves the text of metrics_render
+ * (through the daemon's callback, which knows the state).
  * Only GET and HEAD of /metrics, optionally ?since=SECONDS (a window of
  * the minute buckets, at most METRICS_MINUTES minutes); anything else
  * is 404 or 405.  Bounds: MHTTP_CONNS connections, MHTTP_TIMEOUT
@@ -31,6 +32,7 @@
 
 struct metrics_http {
 	struct MHD_Daemon	*d;
+	metrics_render_fn	 render;
 };
 
 static void
@@ -81,13 +83,13 @@ serve(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_len, void **con_cls)
 {
-	const char	*arg;
-	char		*buf = NULL, *end;
-	size_t		 len = 0;
-	long long	 since = 0;
-	FILE		*f;
+	metrics_render_fn	 render = *(metrics_render_fn *)cls;
+	const char		*arg;
+	char			*buf = NULL, *end;
+	size_t			 len = 0;
+	long long		 since = 0;
+	FILE			*f;
 
-	(void)cls;
 	(void)version;
 	(void)upload;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -115,7 +117,7 @@ serve(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return MHD_NO;
-	if (metrics_render(f, time(NULL), (time_t)since) != LW_OK) {
+	if (render(f, time(NULL), (time_t)since) != LW_OK) {
 		fclose(f);
 		free(buf);
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -129,8 +131,8 @@ serve(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 enum lw_err
-metrics_http_start(const char *listen, struct metrics_http **out,
-    char *err, size_t errlen)
+metrics_http_start(const char *listen, metrics_render_fn render,
+    struct metrics_http **out, char *err, size_t errlen)
 {
 	struct addrinfo		 hints, *ai;
 	struct metrics_http	*h;
@@ -171,9 +173,10 @@ metrics_http_start(const char *listen, struct metrics_http **out,
 		freeaddrinfo(ai);
 		return LW_ENOMEM;
 	}
+	h->render = render;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, serve, NULL,
+	    0, NULL, NULL, serve, &h->render,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MHTTP_CONNS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MHTTP_TIMEOUT,

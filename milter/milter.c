@@ -124,6 +124,31 @@ milter_uninstall(void)
 	runtime_unref(old);
 }
 
+enum lw_err
+milter_metrics_render(FILE *f, time_t now, time_t since)
+{
+	struct runtime	*rt = rt_get();
+	enum lw_err	 e;
+
+	e = metrics_render(f, now, since, rt != NULL ? rt->state : NULL);
+	runtime_unref(rt);
+	return e;
+}
+
+void
+milter_metrics_flush(bool final)
+{
+	struct runtime	*rt = rt_get();
+	enum lw_err	 e;
+
+	/* final: the current minute too (a minute ahead is "finished"). */
+	if (rt != NULL && rt->state != NULL && (e = metrics_flush(rt->state,
+	    time(NULL) + (final ? 60 : 0))) != LW_OK)
+		log_warnx("metrics: storing the minute counts: %s",
+		    lw_strerror(e));
+	runtime_unref(rt);
+}
+
 void
 milter_sweep(bool full)
 {

@@ -12,6 +12,8 @@
 #define MILTER_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "lurewall.h"
 
@@ -42,6 +44,13 @@ enum lw_err	 milter_open(const char *socket, int debug, char *err,
  * sweep thread.
  */
 void		 milter_sweep(bool full);
+/*
+ * The metrics (metrics.h) with the current snapshot's state: the text
+ * for the /metrics endpoint, and the flush of finished minutes (the
+ * sweep thread, about once a minute; at exit, final).
+ */
+enum lw_err	 milter_metrics_render(FILE *, time_t now, time_t since);
+void		 milter_metrics_flush(bool final);
 /* Run libmilter's main loop until SIGTERM/SIGINT/SIGHUP; 0 on success. */
 int		 milter_run(void);
 

@@ -1,9 +1,9 @@
 /*
  * 5400-metrics: the daemon's counters (metrics.c) without the daemon:
  * Prometheus text with the right names and values, label escaping, the
- * minute buckets behind --since, a plugged-in minute store, the series
- * bound, concurrent increments, and the text parser `lurewall stats`
- * uses.
+ * minute buckets behind --since, finished minutes kept in the state
+ * (files backend) across a restart, the series bound, concurrent
+ * increments, and the text parser `lurewall stats` uses.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "state.h"
 #include "tap.h"
 
 /* The value of series key in the rendered text, or -1. */
@@ -39,7 +40,7 @@ value_of(const char *text, const char *key)
 }
 
 static char *
-render(time_t now, time_t since)
+render_st(time_t now, time_t since, struct state *st)
 {
 	char	*buf = NULL;
 	size_t	 len = 0;
@@ -47,10 +48,16 @@ render(time_t now, time_t since)
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		bail("open_memstream");
-	if (metrics_render(f, now, since) != LW_OK)
+	if (metrics_render(f, now, since, st) != LW_OK)
 		bail("metrics_render");
 	fclose(f);
 	return buf;
+}
+
+static char *
+render(time_t now, time_t since)
+{
+	return render_st(now, since, NULL);
 }
 
 static void *
@@ -66,34 +73,11 @@ hammer(void *arg)
 	return NULL;
 }
 
-/* A stand-in for the state store: remembers every add. */
-static unsigned	 store_adds;
-static uint64_t	 store_total;
-
-static void
-store_add(void *arg, int64_t minute, const char *key, uint64_t delta)
-{
-	if (strcmp(key, "lurewall_findings_total{rule=\"STORED\"}") == 0) {
-		store_adds++;
-		store_total += delta;
-	}
-}
-
-static int64_t
-store_sum(void *arg, int64_t from, void (*out)(void *, const char *,
-    uint64_t), void *outarg)
-{
-	/* As if a restart happened: what an earlier run left. */
-	out(outarg, "lurewall_findings_total{rule=\"EARLIER\"}", 7);
-	out(outarg, "lurewall_messages_total{direction=\"inbound\","
-	    "action=\"tag\"}", 4);
-	return from - 10;
-}
-
 int
 main(void)
 {
-	struct metrics_minutes	 mm = { store_add, store_sum, NULL };
+	struct state_config	 sc;
+	struct state		*st = NULL;
 	pthread_t		 th[4];
 	char			*t, *name, *labels, buf[64];
 	char			 line[] = "a_total{x=\"q\\\"}\",y=\"2\"} 3.5";
@@ -183,22 +167,48 @@ main(void)
 	    "direction=\"inbound\",action=\"accept\"}"), "and messages");
 	free(t);
 
-	/* A plugged-in minute store gets the increments and answers sums. */
+	/* Finished minutes go to the state and come back after a restart. */
 	metrics_reset();
-	metrics_set_minutes(&mm);
+	state_config_init(&sc);
+	sc.backend = STATE_FILES;
+	if ((sc.path = strdup(tap_tmpdir("5400-metrics"))) == NULL)
+		bail("strdup");
+	if (state_open(&sc, false, &st) != LW_OK)
+		bail("state_open %s", sc.path);
 	metrics_finding("STORED");
 	metrics_finding("STORED");
-	is_int(2, store_adds, "the store saw both increments");
-	t = render(now, 3600);
-	is_int(7, (long long)value_of(t, "lurewall_findings_total{rule="
-	    "\"EARLIER\"}"), "a series only the store knows is adopted");
-	is_int(4, (long long)value_of(t, "lurewall_messages_total{direction="
-	    "\"inbound\",action=\"tag\"}"), "and summed");
-	ok(value_of(t, "lurewall_window_seconds") >= 3600 - 60,
-	    "the window starts at the asked minute when the store goes "
-	    "further back");
+	is_int(LW_OK, metrics_flush(st, now + 120), "flush the minutes");
+	t = render_st(now, 3600, st);
+	is_int(2, (long long)value_of(t, "lurewall_findings_total{rule="
+	    "\"STORED\"}"), "stored and in memory: counted once");
 	free(t);
-	metrics_set_minutes(NULL);
+	metrics_reset();	/* the daemon restarts */
+	t = render_st(now, 3600, NULL);
+	ok(value_of(t, "lurewall_findings_total{rule=\"STORED\"}") <= 0,
+	    "after a restart the memory is empty");
+	free(t);
+	t = render_st(now, 3600, st);
+	is_int(2, (long long)value_of(t, "lurewall_findings_total{rule="
+	    "\"STORED\"}"), "but the state still has the last hour");
+	free(t);
+	metrics_finding("STORED");
+	t = render_st(now, 3600, st);
+	is_int(3, (long long)value_of(t, "lurewall_findings_total{rule="
+	    "\"STORED\"}"), "stored plus the new, unstored minute");
+	free(t);
+	is_int(LW_OK, metrics_flush(st, now + 120), "flush again");
+	metrics_finding("STORED");	/* late, in a stored minute */
+	is_int(LW_OK, metrics_flush(st, now + 120), "and once more");
+	t = render_st(now, 3600, st);
+	is_int(4, (long long)value_of(t, "lurewall_findings_total{rule="
+	    "\"STORED\"}"), "a minute is stored once, a late one whole");
+	free(t);
+	t = render_st(now + 3 * 86400, 3600, st);
+	is_int(0, (long long)value_of(t, "lurewall_findings_total{rule="
+	    "\"STORED\"}"), "three days later: not in the last hour");
+	free(t);
+	state_close(st);
+	state_config_free(&sc);
 
 	/* The bound: past METRICS_MAX_SERIES, increments are dropped. */
 	metrics_reset();
