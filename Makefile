@@ -28,7 +28,8 @@ initdir ?= $(sysconfdir)/init.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libmagic libzip libarchive liblzma libpcre2-8 yaml-0.1 libcrypto zlib lmdb hiredis
+PKGS = libmagic libzip libarchive liblzma libpcre2-8 yaml-0.1 libcrypto zlib \
+	lmdb hiredis icu-uc icu-i18n
 PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS ?= -lmilter
@@ -90,6 +91,7 @@ LIB_OBJS += milter/hijack.o
 LIB_OBJS += milter/hijack_quote.o
 LIB_OBJS += milter/rules_custom.o
 LIB_OBJS += milter/names.o
+LIB_OBJS += milter/lookalike.o
 LIB_OBJS += milter/yamlutil.o
 LIB_OBJS += milter/config.o
 LIB_OBJS += milter/policy.o
