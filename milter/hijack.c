@@ -16,9 +16,12 @@
  *                              that correspondent's domains.
  *  HDR_INTERNAL_NAME_EXTERNAL  the display name is a staff name and the
  *                              From domain is not internal.
+ *  HDR_LOOKALIKE_DOMAIN        the From or Reply-To domain looks like an
+ *                              internal or a correspondent's domain
+ *                              (lookalike.c: skeleton, IDNA, one edit).
  *  HDR_FOREIGN_REPLY_PREFIX    a subject prefix outside reply_prefixes.
- *  HDR_FAKE_REPLY              a reply prefix, neither In-Reply-To nor
- *                              References.
+ *  HDR_FAKE_REPLY              a reply prefix, no In-Reply-To, no
+ *                              References, no Thread-Index, no list.
  *  BODY_QUOTED_THREAD_FOREIGN  the body quotes a thread whose named
  *                              participants do not include the From
  *                              domain.
@@ -44,6 +47,17 @@
  *    To:/Cc: line names the thread's recipients, and then the sender
  *    must be among the participants.  Senders from an internal domain
  *    are exempt: colleagues forward other people's threads all day.
+ *  - Threads (thread.c): an Outlook conversation (Thread-Index) and
+ *    list traffic (List-Id with List-Post, ezmlm's Mailing-List) are
+ *    threaded like a message
+ *    with In-Reply-To; a Reply-To that is the list's posting address
+ *    (or at its domain) is no mismatch.  A genuine-looking thread (our
+ *    Message-ID in In-Reply-To/References or a Thread-Index, and a quote
+ *    whose attribution names a recipient) keeps
+ *    HDR_FOREIGN_REPLY_PREFIX but it is no strong sign for
+ *    EMOTET_LURE: a real foreign-language reply with an attachment is
+ *    no lure.  A stolen thread looks the same, so the name and quote
+ *    signs still count.
  *  - A pcre2 match or depth limit in a custom rule is SCAN_ERROR.
  *
  * Bounds: the first SUBJECT_PREFIX_BYTES of the subject,
@@ -61,29 +75,43 @@
 #include "lurewall.h"
 #include "hijack.h"
 #include "hijack_int.h"
+#include "lookalike.h"
 #include "mime.h"
 #include "names.h"
 #include "policy.h"
 #include "rules_custom.h"
 #include "analyzer.h"
+#include "thread.h"
 
 #define SUBJECT_PREFIX_BYTES	512
 #define DISPLAY_ADDR_BYTES	4096
 #define TAG_MAX_BYTES		64
 
-/* Every reply and forward prefix we recognise (lowercase ASCII). */
+/*
+ * Every reply and forward prefix we recognise: Latin ones in lowercase
+ * ASCII (compared case-insensitively), others as clients write them.
+ */
 static const struct {
 	const char	*tok;
 	bool		 forward;
 } prefix_tab[] = {
 	{ "re", false }, { "aw", false }, { "sv", false }, { "vs", false },
 	{ "antw", false }, { "r", false }, { "rif", false }, { "odp", false },
+	{ "ynt", false }, { "res", false }, { "atb", false },
+	{ "vá", false }, { "Vá", false }, { "VÁ", false },
+	{ "rép", false }, { "Rép", false }, { "RÉP", false },
+	{ "Ответ", false }, { "ответ", false }, { "ОТВЕТ", false },
+	{ "Отв", false }, { "отв", false }, { "ОТВ", false },
+	{ "ΑΠ", false }, { "Απ", false }, { "απ", false },
+	{ "ΣΧΕΤ", false }, { "Σχετ", false }, { "σχετ", false },
 	{ "返信", false }, { "回复", false }, { "答复", false },
-	{ "回覆", false },
+	{ "回覆", false }, { "답장", false }, { "회신", false },
 	{ "fw", true }, { "fwd", true }, { "wg", true }, { "tr", true },
 	{ "rv", true }, { "i", true }, { "doorst", true }, { "pd", true },
-	{ "enc", true }, { "vl", true },
-	{ "転送", true }, { "转发", true }, { "轉寄", true },
+	{ "enc", true }, { "vl", true }, { "vb", true }, { "továbbítás", true },
+	{ "İLT", true }, { "İlt", true }, { "Пересл", true },
+	{ "пересл", true }, { "ΠΡΘ", true }, { "Πρθ", true },
+	{ "転送", true }, { "转发", true }, { "轉寄", true }, { "전달", true },
 };
 
 /* Expected when the policy sets no reply_prefixes (case-insensitive). */
@@ -93,11 +121,13 @@ static const char *const default_prefixes[] = {
 
 static const char *const strong_signs[] = {
 	"HDR_DISPLAY_NAME_SPOOF", "HDR_INTERNAL_NAME_EXTERNAL",
-	"HDR_FOREIGN_REPLY_PREFIX", "BODY_QUOTED_THREAD_FOREIGN"
+	"HDR_LOOKALIKE_DOMAIN", "HDR_FOREIGN_REPLY_PREFIX",
+	"BODY_QUOTED_THREAD_FOREIGN"
 };
 
 static const char *const payloads[] = {
 	"FILE_EXECUTABLE", "FILE_SCRIPT", "FILE_SHORTCUT",
+	"FILE_HTML_SMUGGLING", "OFFICE_REMOTE_TEMPLATE",
 	"ARCHIVE_PASSWORD_UNKNOWN"
 };
 static const char *const payload_prefixes[] = {
@@ -191,6 +221,15 @@ ascii_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+static bool
+ascii_only(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 /*
  * Which prefix_tab entry starts s?  -1 when none; *tl gets its length.
  * A Latin prefix must be a whole word: "Reminder:" is no "Re".
@@ -199,7 +238,8 @@ static int
 prefix_lookup(const char *s, size_t *tl)
 {
 	char	low[8];
-	size_t	k, n;
+	size_t	k, n, best = 0;
+	int	idx = -1;
 
 	if (ascii_alpha((unsigned char)s[0])) {
 		for (n = 0; ascii_alpha((unsigned char)s[n]); n++) {
@@ -208,23 +248,29 @@ prefix_lookup(const char *s, size_t *tl)
 			low[n] = (char)((unsigned char)s[n] | 0x20);
 		}
 		low[n] = '\0';
-		for (k = 0; k < sizeof(prefix_tab) / sizeof(prefix_tab[0]);
-		    k++)
-			if (strcmp(low, prefix_tab[k].tok) == 0) {
-				*tl = n;
-				return (int)k;
-			}
-		return -1;
-	}
-	for (k = 0; k < sizeof(prefix_tab) / sizeof(prefix_tab[0]); k++) {
-		n = strlen(prefix_tab[k].tok);
-		if (!ascii_alpha((unsigned char)prefix_tab[k].tok[0]) &&
-		    strncmp(s, prefix_tab[k].tok, n) == 0) {
-			*tl = n;
-			return (int)k;
+		/* "Vá": a Latin word that goes on past ASCII. */
+		if ((unsigned char)s[n] < 0x80) {
+			for (k = 0; k < sizeof(prefix_tab) /
+			    sizeof(prefix_tab[0]); k++)
+				if (strcmp(low, prefix_tab[k].tok) == 0) {
+					*tl = n;
+					return (int)k;
+				}
+			return -1;
 		}
 	}
-	return -1;
+	/* The longest token that starts s: "Ответ" before "Отв". */
+	for (k = 0; k < sizeof(prefix_tab) / sizeof(prefix_tab[0]); k++) {
+		n = strlen(prefix_tab[k].tok);
+		if (n > best && !ascii_only(prefix_tab[k].tok) &&
+		    strncmp(s, prefix_tab[k].tok, n) == 0) {
+			best = n;
+			idx = (int)k;
+		}
+	}
+	if (idx >= 0)
+		*tl = best;
+	return idx;
 }
 
 size_t
@@ -326,14 +372,19 @@ display_correspondent(const struct message *msg, const struct policy *p,
 	const struct correspondent	*cr, *bad = NULL;
 	size_t				 i, j;
 	bool				 nomem = false, any, fits;
+	bool				 confusable = false;
+	enum names_match		 m;
 
 	for (i = 0; i < c->n; i++) {
 		any = fits = false;
 		cr = NULL;
 		for (j = 0; j < p->ncorrespondents; j++) {
-			if (!names_person_is(&p->correspondents[j].who, c, i,
-			    &nomem))
+			m = names_person_match(&p->correspondents[j].who, c,
+			    i, &nomem);
+			if (m == NAMES_NO)
 				continue;
+			if (m == NAMES_CONFUSABLE)
+				confusable = true;
 			any = true;
 			cr = &p->correspondents[j];
 			if (domain_listed(msg->from.domain, cr->domains,
@@ -350,9 +401,10 @@ display_correspondent(const struct message *msg, const struct policy *p,
 	if (bad == NULL)
 		return LW_OK;
 	return findings_add(out, "HDR_DISPLAY_NAME_SPOOF", "",
-	    "display name \"%s\" is correspondent %s of %s, sent from %s",
+	    "display name \"%s\" is correspondent %s of %s%s, sent from %s",
 	    msg->from.display, bad->who.n > 0 ? bad->who.names[0] : "?",
-	    bad->ndomains > 0 ? bad->domains[0] : "?", msg->from.addr);
+	    bad->ndomains > 0 ? bad->domains[0] : "?", confusable ?
+	    " (with confusable letters)" : "", msg->from.addr);
 }
 
 /* Every component of the display name is a staff name. */
@@ -362,15 +414,19 @@ display_staff(const struct message *msg, const struct policy *p,
 {
 	const struct person	*first = NULL;
 	size_t			 i, j;
-	bool			 nomem = false, any;
+	bool			 nomem = false, any, confusable = false;
+	enum names_match	 m;
 
 	if (!internal_known(p) || internal(p, msg->from.domain))
 		return LW_OK;
 	for (i = 0; i < c->n; i++) {
 		any = false;
 		for (j = 0; j < p->nstaff && !any; j++)
-			if (names_person_is(&p->staff[j], c, i, &nomem)) {
+			if ((m = names_person_match(&p->staff[j], c, i,
+			    &nomem)) != NAMES_NO) {
 				any = true;
+				if (m == NAMES_CONFUSABLE)
+					confusable = true;
 				if (first == NULL)
 					first = &p->staff[j];
 			}
@@ -382,9 +438,9 @@ display_staff(const struct message *msg, const struct policy *p,
 	if (first == NULL)
 		return LW_OK;
 	return findings_add(out, "HDR_INTERNAL_NAME_EXTERNAL", "",
-	    "display name \"%s\" is staff %s, sent from %s",
+	    "display name \"%s\" is staff %s%s, sent from %s",
 	    msg->from.display, first->n > 0 ? first->names[0] : "?",
-	    msg->from.addr);
+	    confusable ? " (with confusable letters)" : "", msg->from.addr);
 }
 
 static enum lw_err
@@ -410,6 +466,73 @@ display_signs(const struct message *msg, const struct policy *p,
 	}
 	names_cands_free(&c);
 	return e;
+}
+
+/*
+ * A reply that belongs to a thread: In-Reply-To or References, an
+ * Outlook conversation (Thread-Index, often without In-Reply-To), or
+ * list traffic (the list is the thread).
+ */
+static bool
+threaded_msg(const struct message *msg, const struct thread_info *ti)
+{
+	return nonblank(msg->in_reply_to) || nonblank(msg->references) ||
+	    ti->outlook || ti->list;
+}
+
+/* thread_info's test of Message-ID domains: one of ours. */
+static bool
+ours(const char *domain, const void *arg)
+{
+	return internal(arg, domain);
+}
+
+/*
+ * HDR_LOOKALIKE_DOMAIN: the From (or Reply-To) domain looks like one of
+ * ours or a correspondent's without being it (lookalike.c).
+ */
+static enum lw_err
+lookalike_sign(const struct message *msg, const struct policy *p,
+    struct findings *out)
+{
+	const char	*cand[2] = { msg->from.domain, msg->reply_to.domain };
+	char		 why[600];
+	size_t		 c, i, j;
+
+	for (c = 0; c < 2; c++) {
+		if (cand[c] == NULL || internal(p, cand[c]))
+			continue;
+		for (i = 0; i < p->ncorrespondents; i++)
+			if (domain_listed(cand[c], p->correspondents[i].domains,
+			    p->correspondents[i].ndomains))
+				break;
+		if (i < p->ncorrespondents)
+			continue;
+		for (i = 0; i < p->ninternal_domains + p->ndomains; i++) {
+			const char *k = i < p->ninternal_domains ?
+			    p->internal_domains[i] :
+			    p->domains[i - p->ninternal_domains];
+
+			if (k != NULL && lookalike_domain(cand[c], k, why,
+			    sizeof(why)))
+				return findings_add(out, "HDR_LOOKALIKE_DOMAIN",
+				    "", "%s %s: %s, ours", c == 0 ? "From" :
+				    "Reply-To", cand[c], why);
+		}
+		for (i = 0; i < p->ncorrespondents; i++)
+			for (j = 0; j < p->correspondents[i].ndomains; j++) {
+				const char *k = p->correspondents[i].domains[j];
+
+				if (k != NULL && lookalike_domain(cand[c], k,
+				    why, sizeof(why)))
+					return findings_add(out,
+					    "HDR_LOOKALIKE_DOMAIN", "",
+					    "%s %s: %s, a correspondent's",
+					    c == 0 ? "From" : "Reply-To",
+					    cand[c], why);
+			}
+	}
+	return LW_OK;
 }
 
 /* Is this prefix one the policy expects (case-insensitive)? */
@@ -442,7 +565,8 @@ prefix_expected(const struct policy *p, const char *tok, bool *yes)
 
 static enum lw_err
 subject_signs(const struct message *msg, const struct policy *p,
-    const struct quote *q, struct findings *out)
+    const struct quote *q, const struct thread_info *ti,
+    struct findings *out)
 {
 	struct hijack_prefix	 pre[HIJACK_MAX_PREFIXES];
 	char			 foreign[HIJACK_MAX_PREFIXES * 18] = "";
@@ -467,11 +591,12 @@ subject_signs(const struct message *msg, const struct policy *p,
 		strcat(foreign, ":");
 	}
 	if (foreign[0] != '\0' && (e = findings_add(out,
-	    "HDR_FOREIGN_REPLY_PREFIX", "", "subject prefix %s not expected",
-	    foreign)) != LW_OK)
+	    "HDR_FOREIGN_REPLY_PREFIX", "", "subject prefix %s not expected%s",
+	    foreign, thread_genuine(ti) ? " (a genuine-looking thread: no "
+	    "lure sign)" : "")) != LW_OK)
 		return e;
 
-	threaded = nonblank(msg->in_reply_to) || nonblank(msg->references);
+	threaded = threaded_msg(msg, ti);
 	if (reply == NULL || threaded)
 		return LW_OK;
 	if (!pre[0].forward)
@@ -487,7 +612,8 @@ subject_signs(const struct message *msg, const struct policy *p,
 
 static enum lw_err
 quote_sign(const struct message *msg, const struct policy *p,
-    const struct quote *q, struct findings *out)
+    const struct quote *q, const struct thread_info *ti,
+    struct findings *out)
 {
 	char		 list[4 * (DOMAIN_MAX + 2) + 8] = "";
 	const char	*d = msg->from.domain;
@@ -499,7 +625,11 @@ quote_sign(const struct message *msg, const struct policy *p,
 	for (i = 0; i < q->ndom; i++)
 		if (domain_related(d, q->dom[i]))
 			return LW_OK;
-	threaded = nonblank(msg->in_reply_to) || nonblank(msg->references);
+	/* List traffic whose quote names the list: every member is in it. */
+	for (i = 0; ti->list && ti->list_post[0] != '\0' && i < q->ndom; i++)
+		if (domain_related(q->dom[i], strrchr(ti->list_post, '@') + 1))
+			return LW_OK;
+	threaded = threaded_msg(msg, ti);
 	if (!q->recipients && threaded)
 		return LW_OK;
 	for (i = 0; i < q->ndom && i < 4; i++) {
@@ -514,10 +644,14 @@ quote_sign(const struct message *msg, const struct policy *p,
 }
 
 static enum lw_err
-replyto_sign(const struct message *msg, struct findings *out)
+replyto_sign(const struct message *msg, const struct thread_info *ti,
+    struct findings *out)
 {
 	if (msg->reply_to.domain == NULL || msg->from.domain == NULL ||
 	    domain_related(msg->reply_to.domain, msg->from.domain))
+		return LW_OK;
+	/* A list that sets Reply-To to itself. */
+	if (thread_list_address(ti, msg->reply_to.addr))
 		return LW_OK;
 	return findings_add(out, "HDR_REPLYTO_MISMATCH", "",
 	    "Reply-To %s, From %s", msg->reply_to.addr != NULL ?
@@ -526,18 +660,23 @@ replyto_sign(const struct message *msg, struct findings *out)
 
 /* A strong hijack sign in out and a payload among the content findings. */
 static enum lw_err
-emotet(const struct findings *content, struct findings *out)
+emotet(const struct findings *content, bool genuine, struct findings *out)
 {
 	const char	*sign = NULL, *payload = NULL;
 	size_t		 i, j;
 
 	if (content == NULL)
 		return LW_OK;
-	for (i = 0; i < sizeof(strong_signs) / sizeof(strong_signs[0]); i++)
+	for (i = 0; i < sizeof(strong_signs) / sizeof(strong_signs[0]); i++) {
+		/* A genuine-looking thread: its prefix proves nothing. */
+		if (genuine && strcmp(strong_signs[i],
+		    "HDR_FOREIGN_REPLY_PREFIX") == 0)
+			continue;
 		if (findings_has(out, strong_signs[i])) {
 			sign = strong_signs[i];
 			break;
 		}
+	}
 	if (sign == NULL)
 		return LW_OK;
 	for (j = 0; j < content->n && payload == NULL; j++) {
@@ -561,30 +700,36 @@ hijack_scan(struct scan_ctx *ctx, const struct message *msg,
     const struct policy *p, const struct findings *content,
     struct findings *out)
 {
-	struct quote	 q;
-	bool		 trust;
-	enum lw_err	 e;
+	struct quote		 q;
+	struct thread_info	 ti;
+	bool			 trust;
+	enum lw_err		 e;
 
 	if (msg == NULL || p == NULL)
 		return LW_OK;
 	memset(&q, 0, sizeof(q));
+	memset(&ti, 0, sizeof(ti));
 	trust = trusted(p, msg->from.addr);
 	if (!trust) {
 		if ((e = display_signs(msg, p, out)) != LW_OK)
 			goto out;
+		if ((e = lookalike_sign(msg, p, out)) != LW_OK)
+			goto out;
 		if ((e = hijack_quote_scan(ctx, msg->root, &q)) != LW_OK)
 			goto out;
-		if ((e = subject_signs(msg, p, &q, out)) != LW_OK)
+		if ((e = thread_info(ctx, msg, ours, p, &ti)) != LW_OK)
 			goto out;
-		if ((e = quote_sign(msg, p, &q, out)) != LW_OK)
+		if ((e = subject_signs(msg, p, &q, &ti, out)) != LW_OK)
 			goto out;
-		if ((e = replyto_sign(msg, out)) != LW_OK)
+		if ((e = quote_sign(msg, p, &q, &ti, out)) != LW_OK)
+			goto out;
+		if ((e = replyto_sign(msg, &ti, out)) != LW_OK)
 			goto out;
 	}
 	if ((e = rules_custom_scan(ctx, msg, p, out)) != LW_OK)
 		goto out;
 	if (!trust)
-		e = emotet(content, out);
+		e = emotet(content, thread_genuine(&ti), out);
 out:
 	hijack_quote_free(&q);
 	return e;

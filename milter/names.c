@@ -12,13 +12,23 @@
  * most NAMES_MAX_COMPONENTS components.  Invalid UTF-8 is replaced by
  * U+FFFD, so it can never equal a configured name.
  *
- * Ignores: honorifics other than a trailing 様/さん/殿/御中, titles
- * (Mr., Dr.), initials ("H. Sato" is not Hanako Sato), names of three
- * or more Latin words in other orders, and look-alike letters of other
- * scripts (Cyrillic "а" for Latin "a"; NFKC does not map them).
+ * Names as people write them (issue 16): titles before a name (Mr.,
+ * Mrs., Ms., Dr., Prof., Herr, Frau, ...) and a trailing 様/さん/殿/御中
+ * are dropped; so is an annotation that names a company or a domain,
+ * in brackets or after " via ", "|", " / ", " - ", " @ " ("John Smith
+ * (Partner Example Inc.)", "田中裕子 via example.co.jp"); two CJK words
+ * are tried in both orders ("太郎 山田") and spaces never count
+ * ("田中裕子"); letters of other scripts that look like Latin ones
+ * match by the UTS #39 skeleton (lookalike.c, ICU), reported as
+ * NAMES_CONFUSABLE.
+ *
+ * Ignores: annotations that name neither ("John Smith (via Google
+ * Docs)" stays two components), initials ("H. Sato" is not Hanako
+ * Sato), names of three or more words in other orders.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <unicase.h>
 #include <unictype.h>
@@ -26,6 +36,7 @@
 #include <unistr.h>
 
 #include "lurewall.h"
+#include "lookalike.h"
 #include "names.h"
 #include "policy.h"
 
@@ -199,6 +210,15 @@ names_key(const char *name)
 	return trim_key(out, &o);
 }
 
+static bool
+ascii_word(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 /* Only Latin-script letters and name punctuation: "Müller", "O'Neil". */
 static bool
 latin_word(const char *w, size_t len)
@@ -220,6 +240,30 @@ latin_word(const char *w, size_t len)
 	return letter;
 }
 
+/* Only Han, kana and the iteration marks: "山田", "さくら", "々". */
+static bool
+cjk_word(const char *w, size_t len)
+{
+	const uint8_t	*p = (const uint8_t *)w;
+	ucs4_t		 uc;
+	size_t		 i;
+	int		 n;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i += (size_t)n) {
+		if ((n = u8_mbtoucr(&uc, p + i, len - i)) <= 0)
+			return false;
+		if (!((uc >= 0x3040 && uc <= 0x30ff) ||	/* kana */
+		    (uc >= 0x3400 && uc <= 0x9fff) ||	/* Han */
+		    (uc >= 0xf900 && uc <= 0xfaff) ||
+		    uc == 0x3005 || uc == 0x30fc ||	/* 々 ー */
+		    (uc >= 0xac00 && uc <= 0xd7af)))	/* Hangul */
+			return false;
+	}
+	return true;
+}
+
 /* Is s[0..len) only white space (after NFKC: ASCII space and tab)? */
 static bool
 blank(const char *s, size_t len)
@@ -233,8 +277,8 @@ blank(const char *s, size_t len)
 }
 
 /*
- * For a component of exactly two Latin words (separated by spaces or a
- * comma), the keys of both orders.
+ * For a component of exactly two Latin words, or two CJK words
+ * (separated by spaces or a comma), the keys of both orders.
  */
 static enum lw_err
 two_words(const char *s, size_t len, char **a, char **b)
@@ -257,7 +301,9 @@ two_words(const char *s, size_t len, char **a, char **b)
 		w[nw] = s + start;
 		wl[nw++] = i - start;
 	}
-	if (nw != 2 || !latin_word(w[0], wl[0]) || !latin_word(w[1], wl[1]))
+	/* "太郎 山田" for 山田 太郎: CJK names are swapped too. */
+	if (nw != 2 || !((latin_word(w[0], wl[0]) && latin_word(w[1],
+	    wl[1])) || (cjk_word(w[0], wl[0]) && cjk_word(w[1], wl[1]))))
 		return LW_OK;
 	if (lw_asprintf(&t, "%.*s %.*s", (int)wl[0], w[0], (int)wl[1],
 	    w[1]) != LW_OK)
@@ -389,11 +435,154 @@ split(const char *s, struct name_cands *c)
 	return LW_OK;
 }
 
+/* Titles before a name, lowercase ASCII, without the dot. */
+static const char *const titles[] = {
+	"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "frau",
+	"mme", "mlle", "sr", "sra", "sig", "dott",
+};
+
+/* Words that make an annotation a company's name. */
+static const char *const company_words[] = {
+	"inc", "ltd", "llc", "llp", "corp", "co", "gmbh", "ag", "sa", "sas",
+	"sarl", "srl", "spa", "bv", "nv", "oy", "plc", "kk",
+	"k.k", "pte", "pty", "company", "corporation", "limited", "group",
+	"株式会社", "(株)", "有限会社", "合同会社", "会社",
+};
+
+/* Drop "Mr. ", "Dr " ... at the start of s (in place), as often as met. */
+static void
+strip_titles(char *s)
+{
+	size_t	 i, n;
+	bool	 again = true;
+
+	while (again) {
+		again = false;
+		for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+			n = strlen(titles[i]);
+			if (strncasecmp(s, titles[i], n) != 0)
+				continue;
+			if (s[n] == '.')
+				n++;
+			if (s[n] != ' ' && s[n] != '\t')
+				continue;
+			while (s[n] == ' ' || s[n] == '\t')
+				n++;
+			memmove(s, s + n, strlen(s + n) + 1);
+			again = true;
+			break;
+		}
+	}
+}
+
+/* A domain name in t: two labels or more, the last alphabetic. */
+static bool
+has_domain(const char *t, size_t len)
+{
+	size_t	 i, dots, alpha_tail;
+
+	for (i = 0; i < len; i++) {
+		size_t	j = i;
+
+		dots = 0;
+		alpha_tail = 0;
+		while (j < len && ((t[j] >= 'a' && t[j] <= 'z') ||
+		    (t[j] >= 'A' && t[j] <= 'Z') || (t[j] >= '0' &&
+		    t[j] <= '9') || t[j] == '-' || t[j] == '.')) {
+			if (t[j] == '.') {
+				dots++;
+				alpha_tail = 0;
+			} else if ((t[j] | 0x20) >= 'a' && (t[j] | 0x20) <= 'z')
+				alpha_tail++;
+			else
+				alpha_tail = 100;	/* digits: no TLD */
+			j++;
+		}
+		if (dots > 0 && alpha_tail >= 2 && alpha_tail < 100 &&
+		    t[j - 1] != '.')
+			return true;
+		if (j > i)
+			i = j;
+	}
+	return false;
+}
+
+/* An annotation that names a company or a domain, not a person. */
+static bool
+annotation(const char *t, size_t len)
+{
+	size_t	 i, k, n;
+	char	 w[32];
+
+	if (has_domain(t, len))
+		return true;
+	for (i = 0; i < len; ) {
+		while (i < len && (t[i] == ' ' || t[i] == ',' || t[i] == '\t'))
+			i++;
+		for (k = i, n = 0; k < len && t[k] != ' ' && t[k] != ',' &&
+		    t[k] != '\t'; k++)
+			if (n + 1 < sizeof(w))
+				w[n++] = (char)((t[k] >= 'A' && t[k] <= 'Z') ?
+				    t[k] + 32 : t[k]);
+		w[n] = '\0';
+		while (n > 0 && w[n - 1] == '.')
+			w[--n] = '\0';
+		for (size_t j = 0; n > 0 &&
+		    j < sizeof(company_words) / sizeof(company_words[0]); j++)
+			if (strcmp(w, company_words[j]) == 0 ||
+			    (!ascii_word(company_words[j]) &&
+			    strstr(w, company_words[j]) != NULL))
+				return true;
+		i = k;
+	}
+	return false;
+}
+
+/*
+ * Drop the company or domain annotations of a display name (in place):
+ * a bracketed one ("John Smith (Partner Example Inc.)", "田中 裕子
+ * (example.co.jp)") and one after " via ", "|", " / ", " - " or " @ "
+ * ("田中 裕子 | example.co.jp").  Other annotations stay: "John Smith
+ * (via Google Docs)" is not John Smith.
+ */
+static void
+strip_annotations(char *s)
+{
+	static const char *const seps[] = { " via ", "|", " / ", " - ",
+	    " @ ", " – ", " — " };
+	static const char *const br[][2] = { { "(", ")" }, { "[", "]" },
+	    { "【", "】" }, { "〔", "〕" } };
+	char	*o, *cl, *p;
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(br) / sizeof(br[0]); i++) {
+		for (p = s; (o = strstr(p, br[i][0])) != NULL; ) {
+			n = strlen(br[i][0]);
+			if ((cl = strstr(o + n, br[i][1])) == NULL)
+				break;
+			if (!annotation(o + n, (size_t)(cl - o - n))) {
+				p = cl;
+				continue;
+			}
+			cl += strlen(br[i][1]);
+			memmove(o, cl, strlen(cl) + 1);
+			p = o;
+		}
+	}
+	for (i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
+		if ((o = strstr(s, seps[i])) == NULL || o == s)
+			continue;
+		n = strlen(seps[i]);
+		if (annotation(o + n, strlen(o + n)))
+			*o = '\0';
+	}
+}
+
 enum lw_err
 names_cands(const char *display, struct name_cands *c)
 {
 	char		*s;
-	size_t		 len;
+	size_t		 len, i;
 	enum lw_err	 e;
 
 	memset(c, 0, sizeof(*c));
@@ -402,12 +591,23 @@ names_cands(const char *display, struct name_cands *c)
 		return LW_OK;
 	if ((s = names_nfkc(display, len)) == NULL)
 		return LW_ENOMEM;
+	strip_titles(s);
+	strip_annotations(s);
 	if (blank(s, strlen(s))) {
 		free(s);
 		return LW_OK;
 	}
 	e = split(s, c);
 	free(s);
+	/* UTS #39 skeletons: "Јohn" (Cyrillic Je) is John to a reader. */
+	for (i = 0; e == LW_OK && i < c->n; i++) {
+		if (c->key[i] != NULL)
+			c->skel[i][0] = lookalike_skeleton(c->key[i]);
+		if (c->swap[i][0] != NULL)
+			c->skel[i][1] = lookalike_skeleton(c->swap[i][0]);
+		if (c->swap[i][1] != NULL)
+			c->skel[i][2] = lookalike_skeleton(c->swap[i][1]);
+	}
 	if (e != LW_OK)
 		names_cands_free(c);
 	return e;
@@ -422,6 +622,9 @@ names_cands_free(struct name_cands *c)
 		free(c->key[i]);
 		free(c->swap[i][0]);
 		free(c->swap[i][1]);
+		free(c->skel[i][0]);
+		free(c->skel[i][1]);
+		free(c->skel[i][2]);
 	}
 	memset(c, 0, sizeof(*c));
 }
@@ -436,32 +639,55 @@ key_is(const char *k, const struct name_cands *c, size_t i)
 	    (c->swap[i][1] != NULL && strcmp(k, c->swap[i][1]) == 0);
 }
 
+/* The person's key k has component i's skeleton. */
+static bool
+skel_is(const char *k, const struct name_cands *c, size_t i)
+{
+	char	*sk;
+	bool	 hit = false;
+	size_t	 j;
+
+	if (k == NULL || *k == '\0' || (sk = lookalike_skeleton(k)) == NULL)
+		return false;
+	for (j = 0; j < 3 && !hit; j++)
+		hit = c->skel[i][j] != NULL && strcmp(sk, c->skel[i][j]) == 0;
+	free(sk);
+	return hit;
+}
+
+enum names_match
+names_person_match(const struct person *who, const struct name_cands *c,
+    size_t i, bool *nomem)
+{
+	size_t			 j;
+	char			*k;
+	enum names_match	 m = NAMES_NO;
+
+	if (i >= c->n)
+		return NAMES_NO;
+	for (j = 0; j < who->n && m != NAMES_EXACT; j++) {
+		if (who->keys != NULL && who->keys[j] != NULL)
+			k = who->keys[j];
+		else if (who->names == NULL || who->names[j] == NULL)
+			continue;
+		else if ((k = names_key(who->names[j])) == NULL) {
+			*nomem = true;
+			return NAMES_NO;
+		}
+		if (key_is(k, c, i))
+			m = NAMES_EXACT;
+		else if (m == NAMES_NO && skel_is(k, c, i))
+			m = NAMES_CONFUSABLE;
+		/* A key computed here (no precomputed one) is ours. */
+		if (who->keys == NULL || who->keys[j] == NULL)
+			free(k);
+	}
+	return m;
+}
+
 bool
 names_person_is(const struct person *who, const struct name_cands *c,
     size_t i, bool *nomem)
 {
-	size_t	 j;
-	char	*k;
-	bool	 hit;
-
-	if (i >= c->n)
-		return false;
-	for (j = 0; j < who->n; j++) {
-		if (who->keys != NULL && who->keys[j] != NULL) {
-			if (key_is(who->keys[j], c, i))
-				return true;
-			continue;
-		}
-		if (who->names == NULL || who->names[j] == NULL)
-			continue;
-		if ((k = names_key(who->names[j])) == NULL) {
-			*nomem = true;
-			return false;
-		}
-		hit = key_is(k, c, i);
-		free(k);
-		if (hit)
-			return true;
-	}
-	return false;
+	return names_person_match(who, c, i, nomem) != NAMES_NO;
 }

@@ -30,8 +30,18 @@ struct person;
 struct name_cands {
 	size_t	 n;		/* components; 0: cannot be a name */
 	char	*key[NAMES_MAX_COMPONENTS];	/* names_key */
-	char	*swap[NAMES_MAX_COMPONENTS][2];	/* two Latin words:
-						   both orders, or NULL */
+	char	*swap[NAMES_MAX_COMPONENTS][2];	/* two Latin or CJK
+						   words: both orders, or
+						   NULL */
+	char	*skel[NAMES_MAX_COMPONENTS][3];	/* UTS #39 skeletons of
+						   key, swap[0], swap[1] */
+};
+
+enum names_match {
+	NAMES_NO = 0,
+	NAMES_EXACT,		/* the key (or a swap) equals an alias's */
+	NAMES_CONFUSABLE	/* only the skeletons are equal: letters of
+				   another script that look the same */
 };
 
 /*
@@ -58,6 +68,9 @@ void		 names_cands_free(struct name_cands *);
  * failed.
  */
 bool		 names_person_is(const struct person *,
+		    const struct name_cands *c, size_t i, bool *nomem);
+/* The same, telling an exact match from a confusable one. */
+enum names_match names_person_match(const struct person *,
 		    const struct name_cands *c, size_t i, bool *nomem);
 
 #endif /* NAMES_H */

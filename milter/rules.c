@@ -48,6 +48,7 @@ const struct rule_def rules_builtin[] = {
 	{ "OFFICE_MALFORMED", 2, "an Office file that does not parse" },
 	{ "HDR_DISPLAY_NAME_SPOOF", 4, "the display name claims another domain's address or a known correspondent" },
 	{ "HDR_INTERNAL_NAME_EXTERNAL", 4, "a staff name as display name, sent from outside" },
+	{ "HDR_LOOKALIKE_DOMAIN", 5, "the sender's domain looks like ours or a correspondent's" },
 	{ "HDR_FOREIGN_REPLY_PREFIX", 2, "a reply/forward prefix not expected by the policy" },
 	{ "HDR_FAKE_REPLY", 1, "a reply prefix without In-Reply-To or References" },
 	{ "HDR_REPLYTO_MISMATCH", 1, "Reply-To domain differs from From domain" },
