@@ -88,6 +88,7 @@ policy_free(struct policy *p)
 	free(p->correspondents_file);
 	y_strlist_free(p->reply_prefixes, p->nreply_prefixes);
 	y_strlist_free(p->trusted_senders, p->ntrusted_senders);
+	y_strlist_free(p->trusted_template_hosts, p->ntrusted_template_hosts);
 	y_strlist_free(p->macro_senders, p->nmacro_senders);
 	rules_custom_free(p->rules, p->nrules);
 	free(p);
@@ -217,6 +218,10 @@ policy_copy(const struct policy *s, struct policy **out)
 	    &p->trusted_senders) != LW_OK)
 		goto out_policy;
 	p->ntrusted_senders = s->ntrusted_senders;
+	if (strlist_copy(s->trusted_template_hosts, s->ntrusted_template_hosts,
+	    &p->trusted_template_hosts) != LW_OK)
+		goto out_policy;
+	p->ntrusted_template_hosts = s->ntrusted_template_hosts;
 	if (strlist_copy(s->macro_senders, s->nmacro_senders,
 	    &p->macro_senders) != LW_OK)
 		goto out_policy;

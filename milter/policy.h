@@ -107,6 +107,9 @@ struct policy {
 	size_t		  nreply_prefixes;
 	char		**trusted_senders;	/* "user@dom" or "@dom", lowercased */
 	size_t		  ntrusted_senders;
+	char		**trusted_template_hosts;	/* lowercased hosts whose
+						   remote templates are ours */
+	size_t		  ntrusted_template_hosts;
 	char		**macro_senders;
 	size_t		  nmacro_senders;
 	struct custom_rule *rules;	/* rules_custom.h */

@@ -72,6 +72,8 @@ policy_print(const struct policy *p, FILE *f)
 	print_list(f, "macro_senders", p->macro_senders, p->nmacro_senders);
 	print_list(f, "trusted_senders", p->trusted_senders,
 	    p->ntrusted_senders);
+	print_list(f, "trusted_template_hosts", p->trusted_template_hosts,
+	    p->ntrusted_template_hosts);
 	print_list(f, "internal_domains", p->internal_domains,
 	    p->ninternal_domains);
 	print_list(f, "reply_prefixes", p->reply_prefixes,

@@ -40,7 +40,8 @@ static const char *const policy_keys[] = {
 	"domains", "thresholds", "scores", "tag", "reject_text", "quarantine",
 	"macro_senders", "internal_domains", "staff_names",
 	"staff_names_file", "correspondents", "correspondents_file",
-	"reply_prefixes", "trusted_senders", "rules",
+	"reply_prefixes", "trusted_senders", "trusted_template_hosts",
+	"rules",
 	"outbound", "split_password", "language",
 	NULL
 };
@@ -828,6 +829,9 @@ policy_apply(const struct ydoc *d, struct policy *p,
 	    &p->nmacro_senders, lc)) != LW_OK ||
 	    (e = apply_list(d, root, "trusted_senders", 'a',
 	    &p->trusted_senders, &p->ntrusted_senders, lc)) != LW_OK ||
+	    (e = apply_list(d, root, "trusted_template_hosts", 'd',
+	    &p->trusted_template_hosts, &p->ntrusted_template_hosts,
+	    lc)) != LW_OK ||
 	    (e = apply_list(d, root, "internal_domains", 'd',
 	    &p->internal_domains, &p->ninternal_domains, lc)) != LW_OK ||
 	    (e = apply_list(d, root, "reply_prefixes", 's',

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "content.h"
 #include "hijack.h"
@@ -194,15 +195,64 @@ addr_domain(const char *addr)
 	return at != NULL ? at + 1 : "";
 }
 
+/*
+ * An OFFICE_REMOTE_TEMPLATE whose host (the "(host H)" extref.c ends
+ * its detail with) is one of the policy's trusted_template_hosts or a
+ * subdomain of one: the organisation's own template server.
+ */
+static bool
+trusted_template(const struct policy *p, const struct finding *f)
+{
+	const char	*h, *end, *t;
+	size_t		 i, hl, tl;
+
+	if (p->ntrusted_template_hosts == 0 ||
+	    strcmp(f->rule, "OFFICE_REMOTE_TEMPLATE") != 0 ||
+	    (h = strstr(f->detail, "(host ")) == NULL)
+		return false;
+	h += 6;
+	if ((end = strchr(h, ')')) == NULL)
+		return false;
+	hl = (size_t)(end - h);
+	for (i = 0; i < p->ntrusted_template_hosts; i++) {
+		if ((t = p->trusted_template_hosts[i]) == NULL)
+			continue;
+		tl = strlen(t);
+		if ((hl == tl && strncasecmp(h, t, hl) == 0) ||
+		    (hl > tl && h[hl - tl - 1] == '.' &&
+		    strncasecmp(h + hl - tl, t, tl) == 0))
+			return true;
+	}
+	return false;
+}
+
 /* Judge the message under one policy into *v. */
 static enum lw_err
 judge_policy(struct scan_ctx *ctx, const struct message *msg,
     const struct envelope *env, const struct policy *p,
     const struct findings *content, struct verdict *v)
 {
-	struct findings	 all = { 0 }, sig = { 0 };
-	enum lw_err	 e;
+	struct findings	 all = { 0 }, sig = { 0 }, kept = { 0 };
+	enum lw_err	 e = LW_OK;
+	size_t		 i;
 
+	/* This policy's own template servers are no remote templates. */
+	for (i = 0; i < content->n && p->ntrusted_template_hosts > 0; i++)
+		if (trusted_template(p, &content->v[i]))
+			break;
+	if (i < content->n && p->ntrusted_template_hosts > 0) {
+		for (i = 0; i < content->n && e == LW_OK; i++)
+			if (!trusted_template(p, &content->v[i]) &&
+			    (e = findings_add(&kept, content->v[i].rule,
+			    content->v[i].part, "%s", content->v[i].detail)) ==
+			    LW_OK)
+				kept.v[kept.n - 1].score = content->v[i].score;
+		if (e != LW_OK) {
+			findings_free(&kept);
+			return e;
+		}
+		content = &kept;
+	}
 	e = hijack_scan(ctx, msg, p, content, &sig);
 	if (e == LW_OK)
 		log_bounds(ctx, &sig);
@@ -215,6 +265,7 @@ judge_policy(struct scan_ctx *ctx, const struct message *msg,
 		    macro_sender(p, msg, env) ? VERDICT_MACRO_SENDER : 0, v);
 	findings_free(&sig);
 	findings_free(&all);
+	findings_free(&kept);
 	return e;
 }
 
