@@ -26,6 +26,13 @@
  * overlapping-entry bomb) are refused before inflating.  Each limit is
  * one ARCHIVE_LIMIT per message, its detail naming the limit.
  *
+ * Zips that lie: when libzip refuses the zip (a central directory whose
+ * sizes or offsets are wrong, prepended bytes) or fails on one entry,
+ * the entries are read from their local headers as extractors do
+ * (local_read: deflate to the end of its stream, stored data for the
+ * local size or to the next signature), under the same bounds, and
+ * analysed; ARCHIVE_CORRUPT is still recorded.
+ *
  * Ignores: archive comments, extra fields, multi-disk archives (libzip
  * refuses them: ARCHIVE_CORRUPT), compression methods libzip lacks
  * (names checked only).
@@ -38,6 +45,7 @@
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "bytes.h"
 #include "lurewall.h"
@@ -203,6 +211,8 @@ archive_peek(const unsigned char *d, size_t len, uint64_t max_entries,
 struct arc {
 	struct scan_ctx	*ctx;
 	const char	*path;		/* the archive's own path */
+	const unsigned char *data;	/* the zip's bytes */
+	size_t		 len;
 	zip_t		*za;
 	unsigned	 depth;
 	const char	*pw;		/* candidate that opened an entry */
@@ -634,35 +644,232 @@ method_name(uint16_t m)
 	}
 }
 
-/* When libzip cannot open the zip, its local headers still name files. */
-static void
-salvage_names(struct scan_ctx *ctx, const char *base,
-    const unsigned char *d, size_t len)
+/*
+ * Read one entry the way extractors do when the central directory lies
+ * (sizes too small or too large, an offset outside the file): from its
+ * local header at off and the data that is there.  Deflate ends where
+ * its stream ends; stored data runs for the local size when that fits,
+ * else to the next header signature.  Same bounds as read_entry; *used
+ * gets the bytes of input the entry took.  RD_UNSUPPORTED for
+ * encrypted entries and other methods.
+ */
+static enum rd
+local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
+    size_t off, const char *epath, unsigned char **out, size_t *outlen,
+    size_t *used)
 {
-	size_t		 p = 0, nlen, xlen;
-	uint64_t	 cs;
-	unsigned	 count = 0;
-	char		*name, *epath;
+	const struct limits	*lim = ctx->lim;
+	size_t			 start, avail, cs, ocap, n;
+	unsigned		 method, flags;
+	unsigned char		*buf, *nb;
+	const unsigned char	*sig;
+	z_stream		 z;
+	enum rd			 r = RD_OK;
+	int			 zr;
 
-	while (len - p >= 30 && memcmp(d + p, "PK\003\004", 4) == 0 &&
-	    count++ < ctx->lim->archive_entries) {
-		nlen = le16(d + p + 26);
-		xlen = le16(d + p + 28);
-		cs = le32(d + p + 18);
-		if (nlen > len - p - 30)
+	*out = NULL;
+	*outlen = 0;
+	*used = 0;
+	if (off > len || len - off < 30 || memcmp(d + off, "PK\003\004", 4))
+		return RD_CORRUPT;
+	flags = le16(d + off + 6);
+	method = le16(d + off + 8);
+	cs = le32(d + off + 18);
+	start = off + 30;
+	if (le16(d + off + 26) > len - start ||
+	    le16(d + off + 28) > len - start - le16(d + off + 26))
+		return RD_CORRUPT;
+	start += le16(d + off + 26) + le16(d + off + 28);
+	avail = len - start;
+	if ((flags & 1) || (method != 0 && method != 8))
+		return RD_UNSUPPORTED;
+	if (method == 0) {
+		if ((flags & 8) || cs > avail) {
+			/* To the next header: a descriptor, entry or directory. */
+			cs = avail;
+			if ((sig = memmem(d + start, avail, "PK", 2)) != NULL)
+				do {
+					if (avail - (size_t)(sig - (d + start)) >= 4 &&
+					    (sig[2] == 7 || sig[2] == 3 ||
+					    sig[2] == 1) && sig[3] == sig[2] + 1) {
+						cs = (size_t)(sig - (d + start));
+						break;
+					}
+					sig = memmem(sig + 1, avail - (size_t)(sig +
+					    1 - (d + start)), "PK", 2);
+				} while (sig != NULL);
+		}
+		n = cs;
+		if (n > lim->archive_entry_bytes) {
+			archive_limit(ctx, epath, "archive_entry_bytes",
+			    lim->archive_entry_bytes);
+			n = lim->archive_entry_bytes;
+			r = RD_LIMIT;
+		}
+		if (!archive_charge(ctx, n)) {
+			archive_limit(ctx, epath, "archive_total_bytes",
+			    lim->archive_total_bytes);
+			return RD_LIMIT;
+		}
+		if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+			return RD_ENOMEM;
+		memcpy(buf, d + start, n);
+		*out = buf;
+		*outlen = n;
+		*used = start - off + cs;
+		return r == RD_LIMIT ? RD_OK : r;
+	}
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, -15) != Z_OK)
+		return RD_ENOMEM;
+	ocap = ARC_CHUNK;
+	if ((buf = malloc(ocap)) == NULL) {
+		inflateEnd(&z);
+		return RD_ENOMEM;
+	}
+	z.next_in = (Bytef *)(uintptr_t)(d + start);
+	z.avail_in = avail > UINT32_MAX ? UINT32_MAX : (uInt)avail;
+	for (;;) {
+		if (scan_expired(ctx)) {
+			r = RD_TIMEOUT;
 			break;
-		if ((name = lw_strndup((const char *)d + p + 30, nlen)) == NULL)
-			return;
-		if ((epath = archive_join(base, name)) != NULL)
+		}
+		if (z.total_out >= lim->archive_entry_bytes) {
+			archive_limit(ctx, epath, "archive_entry_bytes",
+			    lim->archive_entry_bytes);
+			break;
+		}
+		if (ctx->inflated >= lim->archive_total_bytes) {
+			archive_limit(ctx, epath, "archive_total_bytes",
+			    lim->archive_total_bytes);
+			r = RD_LIMIT;
+			break;
+		}
+		if (z.total_out > ARC_RATIO_FLOOR &&
+		    z.total_out / (z.total_in ? z.total_in : 1) >=
+		    lim->archive_ratio) {
+			archive_limit(ctx, epath, "archive_ratio",
+			    lim->archive_ratio);
+			break;
+		}
+		if (z.total_out == ocap) {
+			n = ocap * 2 > lim->archive_entry_bytes ?
+			    (size_t)lim->archive_entry_bytes : ocap * 2;
+			if ((nb = realloc(buf, n)) == NULL) {
+				r = RD_ENOMEM;
+				break;
+			}
+			buf = nb;
+			ocap = n;
+		}
+		z.next_out = buf + z.total_out;
+		n = ocap - z.total_out;
+		if (n > ARC_CHUNK)
+			n = ARC_CHUNK;
+		if (n > lim->archive_total_bytes - ctx->inflated)
+			n = (size_t)(lim->archive_total_bytes - ctx->inflated);
+		z.avail_out = (uInt)n;
+		zr = inflate(&z, Z_NO_FLUSH);
+		ctx->inflated += n - z.avail_out;
+		if (zr == Z_STREAM_END)
+			break;
+		if (zr != Z_OK) {
+			/* What inflated before the damage is still data. */
+			if (z.total_out == 0)
+				r = RD_CORRUPT;
+			break;
+		}
+	}
+	*used = start - off + z.total_in;
+	*outlen = z.total_out;
+	inflateEnd(&z);
+	if (r != RD_OK && r != RD_LIMIT) {
+		free(buf);
+		*outlen = 0;
+		return r;
+	}
+	*out = buf;
+	return RD_OK;
+}
+
+/* The local header whose name is raw (nlen bytes), or SIZE_MAX. */
+static size_t
+local_find(const unsigned char *d, size_t len, const char *raw,
+    size_t nlen)
+{
+	const unsigned char	*p = d;
+	size_t			 off;
+
+	while ((p = memmem(p, len - (size_t)(p - d), "PK\003\004", 4)) !=
+	    NULL) {
+		off = (size_t)(p - d);
+		if (len - off >= 30 + nlen && le16(p + 26) == nlen &&
+		    memcmp(p + 30, raw, nlen) == 0)
+			return off;
+		p++;
+	}
+	return SIZE_MAX;
+}
+
+/*
+ * When libzip cannot open the zip at all (a directory that lies or
+ * points outside the file, prepended or concatenated data), walk the
+ * local headers as extractors do: every entry is read and analysed; a
+ * name whose data cannot be read still meets the name rules.
+ */
+static enum lw_err
+salvage_entries(struct scan_ctx *ctx, const char *base,
+    const unsigned char *d, size_t len, unsigned depth)
+{
+	const unsigned char	*p = d;
+	size_t			 off, nlen, used, blen;
+	unsigned		 count = 0;
+	unsigned char		*buf;
+	char			*name, *epath;
+	enum lw_err		 e = LW_OK;
+	enum rd			 r;
+
+	while (e == LW_OK && (p = memmem(p, len - (size_t)(p - d),
+	    "PK\003\004", 4)) != NULL) {
+		off = (size_t)(p - d);
+		if (len - off < 30)
+			break;
+		if (count++ >= ctx->lim->archive_entries) {
+			archive_limit(ctx, base, "archive_entries",
+			    ctx->lim->archive_entries);
+			break;
+		}
+		if (scan_expired(ctx))
+			break;
+		nlen = le16(p + 26);
+		if (nlen > len - off - 30) {
+			p++;
+			continue;
+		}
+		if ((name = lw_strndup((const char *)p + 30, nlen)) == NULL)
+			return LW_ENOMEM;
+		if ((epath = archive_join(base, name)) == NULL) {
+			free(name);
+			return LW_ENOMEM;
+		}
+		r = local_read(ctx, d, len, off, epath, &buf, &blen, &used);
+		if (r == RD_OK) {
+			if (*name == '\0' || name[strlen(name) - 1] != '/' ||
+			    blen > 0)
+				e = content_analyze(ctx, epath, name, NULL,
+				    buf, blen, depth + 1);
+			free(buf);
+		} else if (r == RD_ENOMEM)
+			e = LW_ENOMEM;
+		else
 			filetype_check_name(ctx, epath, name);
 		free(epath);
 		free(name);
-		/* Sizes in a data descriptor: we cannot find the next one. */
-		if ((le16(d + p + 6) & 8) != 0 ||
-		    cs > len - p - 30 - nlen || xlen > len - p - 30 - nlen - cs)
+		if (r == RD_LIMIT || r == RD_TIMEOUT)
 			break;
-		p += 30 + nlen + xlen + cs;
+		p += used > 4 ? used : 4;
 	}
+	return e;
 }
 
 static zip_t *
@@ -684,6 +891,33 @@ arc_open(const unsigned char *data, size_t len, char *err, size_t errlen)
 	}
 	zip_error_fini(&ze);
 	return za;
+}
+
+/* An entry libzip failed on, read from its local header instead. */
+static enum lw_err
+read_local(struct arc *a, zip_uint64_t i, const char *epath,
+    const char *name)
+{
+	const char	*raw = zip_get_name(a->za, i, ZIP_FL_ENC_RAW);
+	unsigned char	*buf;
+	size_t		 off, blen, used;
+	enum rd		 r;
+	enum lw_err	 e;
+
+	off = raw != NULL ? local_find(a->data, a->len, raw, strlen(raw)) :
+	    SIZE_MAX;
+	r = off != SIZE_MAX ? local_read(a->ctx, a->data, a->len, off, epath,
+	    &buf, &blen, &used) : RD_CORRUPT;
+	if (r == RD_ENOMEM)
+		return LW_ENOMEM;
+	if (r != RD_OK) {
+		filetype_check_name(a->ctx, epath, name);
+		return LW_OK;
+	}
+	e = content_analyze(a->ctx, epath, name, NULL, buf, blen,
+	    a->depth + 1);
+	free(buf);
+	return e;
 }
 
 static enum lw_err
@@ -761,7 +995,8 @@ walk(struct arc *a)
 		case RD_CORRUPT:
 			arc_corrupt(a, epath, "entry data does not inflate "
 			    "or fails its CRC");
-			filetype_check_name(ctx, epath, name);
+			/* Extractors read it from the local header. */
+			e = read_local(a, i, epath, name);
 			break;
 		case RD_UNSUPPORTED:
 			filetype_check_name(ctx, epath, name);
@@ -830,13 +1065,15 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 	memset(&a, 0, sizeof(a));
 	a.ctx = ctx;
 	a.path = base;
+	a.data = data;
+	a.len = len;
 	a.depth = depth;
 	if ((a.za = arc_open(data, len, err, sizeof(err))) == NULL) {
 		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", base,
 		    "libzip: %s", err);
-		salvage_names(ctx, base, data, len);
+		e = salvage_entries(ctx, base, data, len, depth);
 		free(base);
-		return LW_OK;
+		return e;
 	}
 	e = walk(&a);
 	zip_discard(a.za);

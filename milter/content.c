@@ -36,6 +36,7 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
     unsigned depth)
 {
 	struct ft_result	ft;
+	struct zip_peek		zp;
 	enum lw_err		e;
 
 	if (path == NULL)
@@ -79,6 +80,9 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 	default:
 		if (tnef_sniff(data, len))
 			return tnef_scan(ctx, path, data, len, depth);
+		/* A zip behind other bytes: extractors find its end record. */
+		if (archive_peek(data, len, 0, false, &zp) == LW_OK && zp.eocd)
+			return archive_scan(ctx, path, name, data, len, depth);
 		/* tar, cab, bzip2, xz ...: libmagic has no kind for them. */
 		if (!container_sniff(data, len))
 			return LW_OK;
