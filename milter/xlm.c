@@ -127,6 +127,14 @@ xlm_ftab(struct xlm_signs *s, unsigned iftab)
 	}
 }
 
+void
+xlm_cetab(struct xlm_signs *s, unsigned cetab)
+{
+	/* FORMULA, FORMULA.FILL, FORMULA.ARRAY: macro code writing code. */
+	if (cetab >= 96 && cetab <= 98)
+		s->flags |= XLM_BUILD | XLM_MACRO_ONLY;
+}
+
 enum lw_err
 xlm_report(struct scan_ctx *ctx, const char *path, const char *where,
     const struct xlm_signs *s)

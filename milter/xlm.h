@@ -39,6 +39,8 @@ void		 xlm_formula(struct xlm_signs *, const char *text, size_t len);
 void		 xlm_string(struct xlm_signs *, const char *text, size_t len);
 /* A BIFF8 built-in function number (Ftab) in a formula. */
 void		 xlm_ftab(struct xlm_signs *, unsigned iftab);
+/* A BIFF8 command-equivalent number (Cetab, bit 15 of a ptgFuncVar's). */
+void		 xlm_cetab(struct xlm_signs *, unsigned cetab);
 
 /* OFFICE_XLM_SUSPICIOUS for path when the signs call for it. */
 enum lw_err	 xlm_report(struct scan_ctx *, const char *path,

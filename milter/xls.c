@@ -360,7 +360,11 @@ formula_tokens(struct xlm_signs *xs, const unsigned char *r, size_t n)
 			xlm_ftab(xs, le16(r + k + 1));
 			break;
 		case 0x22: case 0x42: case 0x62:	/* ptgFuncVar */
-			if (k + 3 < n && (le16(r + k + 2) & 0x8000) == 0)
+			if (k + 3 >= n)
+				break;
+			if (le16(r + k + 2) & 0x8000)
+				xlm_cetab(xs, le16(r + k + 2) & 0x7fff);
+			else
 				xlm_ftab(xs, le16(r + k + 2));
 			break;
 		case 0x17:				/* ptgStr */

@@ -382,8 +382,32 @@ t_biff(void)
 	    'c', 0x42, 1, 110, 0 };
 	/* 1 + 2: ptgInt 1, ptgInt 2, ptgAdd */
 	static const unsigned char sum[] = { 0x1e, 1, 0, 0x1e, 2, 0, 0x03 };
+	/* FORMULA(CHAR(..)&...): cetab 96 with bit 15, 8 CHAR (111) calls */
+	unsigned char	 build[64];
 	struct scan_ctx	 ctx;
 	struct ot_buf	 b;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		build[n++] = 0x1e;		/* ptgInt 65 */
+		build[n++] = 65;
+		build[n++] = 0;
+		build[n++] = 0x41;		/* ptgFunc CHAR */
+		build[n++] = 111;
+		build[n++] = 0;
+	}
+	build[n++] = 0x42;			/* ptgFuncVar FORMULA */
+	build[n++] = 2;
+	build[n++] = 96;
+	build[n++] = 0x80;
+	ctx_init(&ctx);
+	biff(&b, build, n);
+	xls_scan(&ctx, "a.xls", b.p, b.n, false);
+	ok(ot_find(&fs, "OFFICE_XLM_SUSPICIOUS", "FORMULA writing code") !=
+	    NULL && ot_find(&fs, "OFFICE_XLM_SUSPICIOUS", "CHAR()") != NULL,
+	    "FORMULA and CHAR() obfuscation in a very hidden macro sheet");
+	ot_dump(&fs);
+	free(b.p);
 
 	ctx_init(&ctx);
 	biff(&b, exec, sizeof(exec));
