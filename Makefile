@@ -113,6 +113,7 @@ LIB_OBJS += milter/outbreak_alert.o
 LIB_OBJS += milter/runtime.o
 LIB_OBJS += milter/disposition.o
 LIB_OBJS += milter/pidfile.o
+LIB_OBJS += milter/outbreak_state.o
 LIB_OBJS += milter/state.o
 LIB_OBJS += milter/state_files.o
 LIB_OBJS += milter/state_lmdb.o

@@ -411,6 +411,7 @@ static struct runtime *
 scan_runtime(struct config *cfg, struct policyset *ps, const char *state)
 {
 	struct quarantine	*q = NULL;
+	struct state		*st = NULL;
 	struct runtime		*rt;
 	char			*odir = NULL;
 	const char		*qdir = cfg->quarantine_dir;
@@ -427,9 +428,16 @@ scan_runtime(struct config *cfg, struct policyset *ps, const char *state)
 		return NULL;
 	if (qdir != NULL && quarantine_open_ro(qdir, &q) != LW_OK)
 		q = NULL;
-	rt = runtime_new(cfg, ps, q, odir, RT_READONLY);
-	if (rt == NULL && q != NULL)
-		quarantine_close(q);
+	/* The configured state, read-only; missing or unreadable: empty. */
+	if (state == NULL && state_open(&cfg->state, true, &st) != LW_OK)
+		st = NULL;
+	rt = runtime_new(cfg, ps, q, odir, RT_READONLY | RT_OWN_STATE);
+	if (rt == NULL) {
+		if (q != NULL)
+			quarantine_close(q);
+		state_close(st);
+	} else
+		rt->state = st;
 	free(odir);
 	return rt;
 }

@@ -1,7 +1,8 @@
 /*
  * cli_outbreak.c: `lurewall outbreak list [--json]` and `lurewall
- * outbreak clear SENDER`, on the breaker's store in the config's
- * outbreak_dir (see outbreak.h).  The daemon reads the store for every
+ * outbreak clear SENDER`, on the breaker's store in the config's state
+ * (state:, see outbreak.h; the old outbreak_dir when the state cannot
+ * be opened, as the daemon does).  The daemon reads the store for every
  * outbound message, so a clear takes effect with the next message; no
  * signal or restart is needed.
  *
@@ -22,6 +23,7 @@
 #include "config.h"
 #include "json.h"
 #include "outbreak.h"
+#include "state.h"
 
 #define OCLI_OK		0
 #define OCLI_NOTFOUND	1
@@ -157,7 +159,9 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 {
 	struct config		*cfg = NULL;
 	struct outbreak_store	*st = NULL;
+	struct state		*state = NULL;
 	char			 err[1024];
+	enum lw_err		 e;
 	size_t			 i;
 	int			 rc;
 
@@ -174,14 +178,29 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 		fprintf(stderr, "lurewall: %s\n", err);
 		return OCLI_USAGE;
 	}
-	if (outbreak_file_open(cfg->outbreak_dir, &st) != LW_OK) {
-		fprintf(stderr, "lurewall: outbreak_dir %s: %s\n",
-		    cfg->outbreak_dir, strerror(errno));
+	/* Where the daemon counts: the state, else (as it does) the files. */
+	if ((e = state_open(&cfg->state, false, &state)) == LW_OK) {
+		if (outbreak_migrate(cfg->outbreak_dir, state, NULL) != LW_OK)
+			fprintf(stderr, "lurewall: copying %s into the state "
+			    "failed\n", cfg->outbreak_dir);
+		e = outbreak_state_open(state, &st);
+	} else {
+		fprintf(stderr, "lurewall: state %s: %s; using outbreak_dir\n",
+		    cfg->state.backend == STATE_REDIS ? "(redis)" :
+		    cfg->state.path, lw_strerror(e));
+		state = NULL;
+		e = outbreak_file_open(cfg->outbreak_dir, &st);
+	}
+	if (e != LW_OK) {
+		fprintf(stderr, "lurewall: outbreak store: %s: %s\n",
+		    lw_strerror(e), strerror(errno));
+		state_close(state);
 		config_free(cfg);
 		return OCLI_USAGE;
 	}
 	rc = verbs[i].run(argc, argv, st);
 	outbreak_close(st);
+	state_close(state);
 	config_free(cfg);
 	return rc;
 }

@@ -53,11 +53,13 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "milter.h"
+#include "outbreak.h"
 #include "pidfile.h"
 #include "policy.h"
 #include "quarantine.h"
 #include "scan.h"
 #include "splitppap.h"
+#include "state.h"
 
 #define IDENT	"lurewall-milter"
 #define MAGIC_POOL_MIN	2
@@ -198,6 +200,38 @@ reload(void)
 	metrics_add(MC_RELOADS, 1);
 	log_info("reloaded %s", config_path);
 	reload_report(RELOAD_OK, config_path);
+}
+
+/*
+ * The state (state.h), once for the daemon's life: a reload keeps it
+ * (state: changes need a restart).  The first start copies the old
+ * outbreak_dir files into it.  When it cannot be opened (a read-only
+ * or full disk, a refused Redis password) the breaker keeps its files
+ * in outbreak_dir, logged: mail goes on.
+ */
+static struct state *
+open_state(const struct config *cfg)
+{
+	struct state	*st;
+	size_t		 moved = 0;
+	enum lw_err	 e;
+
+	if ((e = state_open(&cfg->state, false, &st)) != LW_OK) {
+		log_warnx("state (%s, %s): cannot open: %s%s%s; the outbreak "
+		    "breaker uses %s", state_backend_name(cfg->state.backend),
+		    cfg->state.backend == STATE_REDIS ? "see above" :
+		    cfg->state.path, lw_strerror(e), e == LW_EIO ? ": " : "",
+		    e == LW_EIO ? strerror(errno) : "", cfg->outbreak_dir);
+		return NULL;
+	}
+	if ((e = outbreak_migrate(cfg->outbreak_dir, st, &moved)) != LW_OK)
+		log_warnx("state: copying %s failed (%s); will retry at the "
+		    "next start", cfg->outbreak_dir, lw_strerror(e));
+	else if (moved > 0)
+		log_info("state: %zu outbreak record(s) copied from %s",
+		    moved, cfg->outbreak_dir);
+	log_info("state: %s", state_name(st));
+	return st;
 }
 
 /* The one thread that waits for SIGUSR1. */
@@ -415,6 +449,7 @@ main(int argc, char *argv[])
 	struct policyset	*ps;
 	struct quarantine	*q;
 	struct metrics_http	*mh = NULL;
+	struct state		*st;
 	const char		*cfile = LW_DEFAULT_CONFIG, *sock = NULL;
 	const char		*user = NULL, *pidfile = NULL, *upath;
 	char			 err[1024], *rp;
@@ -579,6 +614,9 @@ main(int argc, char *argv[])
 	if (cfg->metrics_listen != NULL &&
 	    (metrics_listen = strdup(cfg->metrics_listen)) == NULL)
 		fatal("strdup");
+	/* After daemon() and the drop: LMDB's lock and map are this process's. */
+	st = open_state(cfg);
+	milter_set_state(st);
 	if (milter_install(cfg, ps, q) != LW_OK)
 		fatalx("out of memory");
 
@@ -618,6 +656,8 @@ main(int argc, char *argv[])
 	log_info(IDENT " stopping");
 	metrics_http_stop(mh);
 	milter_metrics_flush(true);
+	milter_set_state(NULL);
+	state_close(st);
 	if (pidfile != NULL)
 		remove_pidfile(pidfile);
 	free((char *)pidfile);

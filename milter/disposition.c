@@ -516,7 +516,11 @@ outbound(const struct runtime *rt, const struct disp_input *in,
 		key = outbreak_sender_key(&fenv);
 	}
 	if (key != NULL) {
-		if (readonly(rt) || rt->outbreak_dir == NULL)
+		if (rt->state != NULL)
+			e = readonly(rt) ?
+			    outbreak_state_open_ro(rt->state, &st) :
+			    outbreak_state_open(rt->state, &st);
+		else if (readonly(rt) || rt->outbreak_dir == NULL)
 			e = outbreak_file_open_ro(rt->outbreak_dir, &st);
 		else
 			e = outbreak_file_open(rt->outbreak_dir, &st);
@@ -527,6 +531,7 @@ outbound(const struct runtime *rt, const struct disp_input *in,
 		}
 		if (e != LW_OK) {
 			log_msg(LOG_ERR, env->qid, "outbreak store %s: %s: %s",
+			    rt->state != NULL ? state_name(rt->state) :
 			    rt->outbreak_dir, lw_strerror(e), strerror(errno));
 			to_error(rt, d, "outbreak store failed");
 			*done = true;

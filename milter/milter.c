@@ -82,6 +82,7 @@ struct connctx {
 /* The runtime new messages use: swapped whole on SIGUSR1. */
 static pthread_mutex_t	 rt_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct runtime	*current;
+static struct state	*shared_state;	/* set once before milter_run */
 static char		*conn_spec;
 static bool		 warned_actions;
 
@@ -104,12 +105,19 @@ milter_install(struct config *cfg, struct policyset *ps,
 
 	if ((rt = runtime_new(cfg, ps, q, cfg->outbreak_dir, 0)) == NULL)
 		return LW_ENOMEM;
+	rt->state = shared_state;	/* borrowed: it outlives reloads */
 	pthread_mutex_lock(&rt_lock);
 	old = current;
 	current = rt;
 	pthread_mutex_unlock(&rt_lock);
 	runtime_unref(old);
 	return LW_OK;
+}
+
+void
+milter_set_state(struct state *st)
+{
+	shared_state = st;
 }
 
 void

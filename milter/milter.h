@@ -20,6 +20,7 @@
 struct config;
 struct policyset;
 struct quarantine;
+struct state;
 
 /*
  * Make (cfg, ps, q) the snapshot new messages use; milter takes
@@ -28,6 +29,12 @@ struct quarantine;
  */
 enum lw_err	 milter_install(struct config *cfg, struct policyset *ps,
 		    struct quarantine *q);
+/*
+ * The state (state.h) every message uses, opened once after dropping
+ * privileges; it outlives reloads.  NULL: the outbreak breaker keeps
+ * its file store in outbreak_dir.  The caller keeps ownership.
+ */
+void		 milter_set_state(struct state *);
 /* Drop the current snapshot (at exit, after milter_run returned). */
 void		 milter_uninstall(void);
 

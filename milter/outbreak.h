@@ -10,10 +10,12 @@
  * "tripped": every further message of it is held (or tempfailed) until
  * an admin clears it with `lurewall outbreak clear`.
  *
- * The counters live in a store behind struct outbreak_store_ops, so
- * that several MX/submission hosts can later share one (a database, a
- * key-value server).  The one built in is outbreak_file_open(): a
- * directory of small per-sender files, safe with many milter threads
+ * The counters live in a store behind struct outbreak_store_ops.  The
+ * daemon's is outbreak_state_open() (outbreak_state.c): the records on
+ * the state (state.h: LMDB, or a Redis several hosts share).  The old
+ * one, outbreak_file_open(), stays for migration and as the fallback
+ * when the state cannot be opened: a directory of small per-sender
+ * files, safe with many milter threads
  * (a process mutex) and with several processes (flock(2) on a lock
  * file), written tmp + rename.  The daemon reads the store for every
  * outbound message, so a clear by the CLI takes effect at once.
@@ -34,12 +36,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "lurewall.h"
 
 struct config;
 struct envelope;
+struct state;
 struct outbound_policy;
 struct verdict;
 
@@ -148,6 +152,33 @@ enum lw_err	 outbreak_file_open(const char *dir, struct outbreak_store **);
 enum lw_err	 outbreak_file_open_ro(const char *dir,
 		    struct outbreak_store **);
 void		 outbreak_close(struct outbreak_store *);
+
+/* A record's text form (both stores): buf is NUL-terminated, changed. */
+bool		 outbreak_record_parse(char *buf, struct outbreak_record *);
+void		 outbreak_record_write(FILE *, const struct outbreak_record *);
+bool		 outbreak_record_empty(const struct outbreak_record *);
+
+/*
+ * The store on the state (state.h; the default since issue 17):
+ * "outbreak:HEX" holds one sender's record (HEX: SHA-256 of the key),
+ * expiring OUTBREAK_RETENTION after its last activity unless tripped;
+ * "outbreak-lock:HEX" is the claim a transaction holds (at most
+ * OUTBREAK_LOCK_SECS; a crashed holder's claim expires).  With Redis
+ * every host counts into the same records.  st stays the caller's.
+ */
+#define OUTBREAK_LOCK_SECS	10
+enum lw_err	 outbreak_state_open(struct state *, struct outbreak_store **);
+/* The same for a look only (lurewall scan): no claim, nothing written. */
+enum lw_err	 outbreak_state_open_ro(struct state *,
+		    struct outbreak_store **);
+
+/*
+ * Copy the file store in dir into the state once (the marker
+ * "migrated:outbreak" says it was done); the files stay.  *moved (may be
+ * NULL) counts the records copied.  A missing dir is nothing to do.
+ */
+enum lw_err	 outbreak_migrate(const char *dir, struct state *,
+		    size_t *moved);
 
 /* The breaker */
 

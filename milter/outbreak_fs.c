@@ -175,8 +175,8 @@ record_line(struct outbreak_record *r, char *line)
 }
 
 /* Parse a record file's bytes (NUL-terminated) into r. */
-static bool
-record_parse(char *buf, struct outbreak_record *r)
+bool
+outbreak_record_parse(char *buf, struct outbreak_record *r)
 {
 	char	*line, *next;
 
@@ -193,8 +193,8 @@ record_parse(char *buf, struct outbreak_record *r)
 	return r->sender != NULL;
 }
 
-static void
-record_write(FILE *f, const struct outbreak_record *r)
+void
+outbreak_record_write(FILE *f, const struct outbreak_record *r)
 {
 	size_t	i;
 
@@ -316,7 +316,7 @@ fs_read(const struct fstore *fs, const char *name, struct outbreak_record *r)
 	}
 	close(fd);
 	buf[len] = '\0';
-	if (memchr(buf, '\0', len) != NULL || !record_parse(buf, r)) {
+	if (memchr(buf, '\0', len) != NULL || !outbreak_record_parse(buf, r)) {
 		free(buf);
 		outbreak_record_free(r);
 		return LW_EMALFORMED;
@@ -378,8 +378,8 @@ fs_abort(struct outbreak_store *st)
 	fs_unlock(st->priv);
 }
 
-static bool
-record_empty(const struct outbreak_record *r)
+bool
+outbreak_record_empty(const struct outbreak_record *r)
 {
 	return r->tripped == 0 && r->nlures == 0 && r->nnews == 0 &&
 	    r->nknown == 0 && r->held == 0;
@@ -428,7 +428,7 @@ fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
 		return LW_OK;		/* a look, not a count */
 	snprintf(path, sizeof(path), "%s/%s.rec", fs->dir, fs->hex);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", fs->dir, fs->hex);
-	if (record_empty(r)) {
+	if (outbreak_record_empty(r)) {
 		if (unlink(path) == -1 && errno != ENOENT)
 			goto out;
 		e = LW_OK;
@@ -442,7 +442,7 @@ fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
 		close(fd);
 		goto out_tmp;
 	}
-	record_write(f, r);
+	outbreak_record_write(f, r);
 	/* mtime = last activity: the sweep reads only old-looking files. */
 	ts[0].tv_sec = ts[1].tv_sec = r->last;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;

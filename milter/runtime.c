@@ -65,7 +65,8 @@ runtime_unref(struct runtime *rt)
 		quarantine_close(rt->q);
 	if (rt->ps != NULL)
 		policyset_unref(rt->ps);
-	state_close(rt->state);
+	if (rt->flags & RT_OWN_STATE)
+		state_close(rt->state);
 	config_free(rt->cfg);
 	free(rt->outbreak_dir);
 	free(rt);

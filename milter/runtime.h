@@ -22,6 +22,10 @@ struct state;
 
 /* Look at the state, never change it (lurewall scan). */
 #define RT_READONLY	0x01
+/* runtime_unref closes state (the CLI's); else it is borrowed (the
+ * daemon's, opened once and kept over reloads: LMDB must not be
+ * opened twice in one process). */
+#define RT_OWN_STATE	0x02
 
 struct runtime {
 	struct config		*cfg;		/* NULL in a runtime_view */

@@ -418,8 +418,10 @@ state_lmdb_open(const struct state_config *c, bool readonly,
 	return LW_OK;
 out_env:
 	if (e == LW_EIO) {
-		log_warnx("state %s: cannot open: %s", c->path,
-		    mdb_strerror(rc));
+		/* A read-only look (lurewall scan) treats it as empty. */
+		if (!readonly)
+			log_warnx("state %s: cannot open: %s", c->path,
+			    mdb_strerror(rc));
 		errno = rc > 0 ? rc : EIO;
 	}
 	mdb_env_close(l->env);

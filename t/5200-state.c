@@ -24,65 +24,12 @@
 
 #include "log.h"
 #include "state.h"
+#include "redis_t.h"
 #include "tap.h"
 
 #define NOW		((time_t)1700000000)
 #define THREADS		8
 #define ROUNDS		50
-#define PASSWORD	"s3cret-for-5200"
-
-static int
-free_port(void)
-{
-	struct sockaddr_in	sa;
-	socklen_t		len = sizeof(sa);
-	int			fd, port;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		bail("socket: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
-		bail("bind: %s", strerror(errno));
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static pid_t
-redis_start(const char *dir, int port)
-{
-	char	portbuf[16];
-	pid_t	pid;
-
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	if ((pid = fork()) == -1)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		if (chdir(dir) == -1)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", portbuf,
-		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", "--requirepass", PASSWORD,
-		    "--loglevel", "warning", "--logfile", "redis.log",
-		    (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void
-redis_stop(pid_t pid)
-{
-	int	status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-}
 
 /* Wait until the server answers (open succeeds and a get round-trips). */
 static bool
@@ -524,7 +471,7 @@ main(void)
 
 	/* redis */
 	port = free_port();
-	rpid = redis_start(tmp, port);
+	rpid = redis_start(tmp, port, PASSWORD);
 	state_config_init(&c);
 	c.backend = STATE_REDIS;
 	c.redis.port = (unsigned)port;
@@ -555,7 +502,7 @@ main(void)
 	is_int(LW_EIO, state_add(st, "claim:x", "1", 1, NOW + 5, NOW),
 	    "redis: a claim without the server fails (never a false win)");
 	ok(time(NULL) - t0 <= 5, "redis: failing costs no long timeout");
-	rpid = redis_start(tmp, port);
+	rpid = redis_start(tmp, port, PASSWORD);
 	for (e = LW_EIO, t0 = time(NULL); e == LW_EIO &&
 	    time(NULL) - t0 < 20; usleep(200 * 1000))
 		e = state_put(st, "life", "2", 1, 0, NOW);

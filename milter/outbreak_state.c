@@ -1,0 +1,337 @@
+/*
+ * outbreak_state.c: the outbreak breaker's store on the state
+ * (state.h), so the counts live in the embedded database by default and
+ * on a shared Redis when several hosts send through lurewall: an
+ * infected PC that spreads its lures over two submission hosts trips
+ * the breaker as fast as over one.
+ *
+ * One key per sender, "outbreak:HEX" (HEX: the SHA-256 of the sender
+ * key, so attacker text never names a key), holding the record in the
+ * file store's text form (outbreak_record_write).  A transaction
+ * (begin ... commit or abort) holds the claim "outbreak-lock:HEX"
+ * (state_add; every thread, process and host that shares the state
+ * waits for it), so two messages of one sender never lose a count.  The
+ * claim expires after OUTBREAK_LOCK_SECS of real time, so a crashed
+ * holder blocks nobody for long; a waiter gives up after
+ * LOCK_WAIT_SECS (LW_EIO: the caller's on_error).  A record expires
+ * OUTBREAK_RETENTION after its sender's last message unless tripped:
+ * the state drops quiet senders itself.
+ */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "outbreak.h"
+#include "state.h"
+
+#define LOCK_WAIT_SECS	5
+#define KEY_PREFIX	"outbreak:"
+#define LOCK_PREFIX	"outbreak-lock:"
+#define MIGRATED_KEY	"migrated:outbreak"
+
+struct sstore {
+	struct state	*st;
+	char		 key[sizeof(KEY_PREFIX) + 64];
+	char		 lock[sizeof(LOCK_PREFIX) + 64];
+	bool		 locked;
+	bool		 readonly;	/* no claim, commit writes nothing */
+};
+
+static enum lw_err
+keys_for(struct sstore *ss, const char *sender)
+{
+	unsigned char	md[32];
+	unsigned	mdlen = 0;
+	char		hex[65];
+	size_t		i;
+
+	if (EVP_Digest(sender, strlen(sender), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != 32)
+		return LW_EINTERNAL;
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(ss->key, sizeof(ss->key), KEY_PREFIX "%s", hex);
+	snprintf(ss->lock, sizeof(ss->lock), LOCK_PREFIX "%s", hex);
+	return LW_OK;
+}
+
+/* Parse a stored value into r; false when damaged. */
+static bool
+val_record(const struct state_val *v, struct outbreak_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (memchr(v->data, '\0', v->len) != NULL ||
+	    !outbreak_record_parse((char *)v->data, r)) {
+		outbreak_record_free(r);
+		return false;
+	}
+	return true;
+}
+
+/* Wait for the sender's claim: real time, whatever time the caller uses. */
+static enum lw_err
+lock_take(struct sstore *ss)
+{
+	time_t		 start = time(NULL), now;
+	useconds_t	 pause = 1000;
+	enum lw_err	 e;
+
+	for (;;) {
+		now = time(NULL);
+		e = state_add(ss->st, ss->lock, "1", 1,
+		    now + OUTBREAK_LOCK_SECS, now);
+		if (e == LW_OK) {
+			ss->locked = true;
+			return LW_OK;
+		}
+		if (e != LW_EEXIST)
+			return e;
+		if (now - start >= LOCK_WAIT_SECS) {
+			log_warnx("outbreak store: %s still claimed after %d s",
+			    ss->lock, LOCK_WAIT_SECS);
+			errno = EAGAIN;
+			return LW_EIO;
+		}
+		usleep(pause);
+		if (pause < 50000)
+			pause *= 2;
+	}
+}
+
+static void
+lock_drop(struct sstore *ss)
+{
+	if (!ss->locked)
+		return;
+	(void)state_del(ss->st, ss->lock);
+	ss->locked = false;
+}
+
+static enum lw_err
+ss_begin(struct outbreak_store *os, const char *sender, time_t now,
+    struct outbreak_record *r)
+{
+	struct sstore		*ss = os->priv;
+	struct state_val	 v;
+	enum lw_err		 e;
+
+	memset(r, 0, sizeof(*r));
+	if ((e = keys_for(ss, sender)) != LW_OK ||
+	    (!ss->readonly && (e = lock_take(ss)) != LW_OK))
+		return e;
+	e = state_get(ss->st, ss->key, now, &v);
+	if (e == LW_OK) {
+		if (!val_record(&v, r)) {
+			log_warnx("outbreak store: %s is damaged: starting "
+			    "afresh", ss->key);
+			e = LW_ENOTFOUND;
+		} else if (strcmp(r->sender, sender) != 0) {
+			outbreak_record_free(r);
+			e = LW_ENOTFOUND;	/* a hash collision */
+		}
+		state_val_free(&v);
+	}
+	if (e == LW_ENOTFOUND) {
+		memset(r, 0, sizeof(*r));
+		e = (r->sender = strdup(sender)) == NULL ? LW_ENOMEM : LW_OK;
+		r->last = now;
+	}
+	if (e != LW_OK) {
+		outbreak_record_free(r);
+		lock_drop(ss);
+	}
+	return e;
+}
+
+static void
+ss_abort(struct outbreak_store *os)
+{
+	lock_drop(os->priv);
+}
+
+static enum lw_err
+ss_commit(struct outbreak_store *os, const struct outbreak_record *r,
+    bool durable)
+{
+	struct sstore	*ss = os->priv;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+	time_t		 exp;
+	enum lw_err	 e;
+
+	if (ss->readonly)
+		return LW_OK;
+	if (outbreak_record_empty(r)) {
+		e = state_del(ss->st, ss->key);
+		if (e == LW_ENOTFOUND)
+			e = LW_OK;
+		goto out;
+	}
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		e = LW_ENOMEM;
+		goto out;
+	}
+	outbreak_record_write(f, r);
+	if (fclose(f) != 0) {
+		free(buf);
+		e = LW_ENOMEM;
+		goto out;
+	}
+	/* Every state write is durable; a tripped sender never expires. */
+	exp = r->tripped != 0 ? 0 : r->last + OUTBREAK_RETENTION;
+	e = state_put(ss->st, ss->key, buf, len, exp, r->last);
+	free(buf);
+out:
+	lock_drop(ss);
+	return e;
+}
+
+struct collect {
+	struct outbreak_record	*v;
+	size_t			 n;
+};
+
+static enum lw_err
+collect_one(void *arg, const char *key, const struct state_val *v)
+{
+	struct collect		*c = arg;
+	struct outbreak_record	 r, *nv;
+
+	if (!val_record(v, &r))
+		return LW_OK;		/* damaged: skip */
+	if ((nv = reallocarray(c->v, c->n + 1, sizeof(*nv))) == NULL) {
+		outbreak_record_free(&r);
+		return LW_ENOMEM;
+	}
+	c->v = nv;
+	c->v[c->n++] = r;
+	return LW_OK;
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct outbreak_record	*x = a, *y = b;
+
+	if (x->last != y->last)
+		return x->last < y->last ? 1 : -1;
+	return strcmp(x->sender, y->sender);
+}
+
+static enum lw_err
+ss_list(struct outbreak_store *os, time_t now, struct outbreak_record **vp,
+    size_t *np)
+{
+	struct sstore	*ss = os->priv;
+	struct collect	 c = { NULL, 0 };
+	enum lw_err	 e;
+
+	if ((e = state_each(ss->st, KEY_PREFIX, now, collect_one, &c)) !=
+	    LW_OK) {
+		outbreak_records_free(c.v, c.n);
+		return e;
+	}
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), rec_cmp);
+	*vp = c.v;
+	*np = c.n;
+	return LW_OK;
+}
+
+static void
+ss_close(struct outbreak_store *os)
+{
+	lock_drop(os->priv);
+	free(os->priv);
+	free(os);
+}
+
+static const struct outbreak_store_ops sstore_ops = {
+	"state", ss_begin, ss_commit, ss_abort, ss_list, ss_close
+};
+
+enum lw_err
+outbreak_state_open_ro(struct state *st, struct outbreak_store **out)
+{
+	enum lw_err	e;
+
+	if ((e = outbreak_state_open(st, out)) == LW_OK)
+		((struct sstore *)(*out)->priv)->readonly = true;
+	return e;
+}
+
+enum lw_err
+outbreak_state_open(struct state *st, struct outbreak_store **out)
+{
+	struct outbreak_store	*os;
+	struct sstore		*ss;
+
+	if ((os = calloc(1, sizeof(*os))) == NULL ||
+	    (ss = calloc(1, sizeof(*ss))) == NULL) {
+		free(os);
+		return LW_ENOMEM;
+	}
+	ss->st = st;
+	os->ops = &sstore_ops;
+	os->priv = ss;
+	*out = os;
+	return LW_OK;
+}
+
+enum lw_err
+outbreak_migrate(const char *dir, struct state *st, size_t *moved)
+{
+	struct outbreak_store	*fs, *ss;
+	struct outbreak_record	*v = NULL, r;
+	struct state_val	 mark;
+	time_t			 now = time(NULL);
+	size_t			 n = 0, i, dummy;
+	enum lw_err		 e;
+
+	if (moved == NULL)
+		moved = &dummy;
+	*moved = 0;
+	if ((e = state_get(st, MIGRATED_KEY, now, &mark)) == LW_OK) {
+		state_val_free(&mark);
+		return LW_OK;
+	}
+	if (e != LW_ENOTFOUND)
+		return e;
+	if (access(dir, F_OK) == 0) {
+		if ((e = outbreak_file_open(dir, &fs)) != LW_OK)
+			return e;
+		e = outbreak_list(fs, now, &v, &n);
+		outbreak_close(fs);
+		if (e != LW_OK)
+			return e;
+		if ((e = outbreak_state_open(st, &ss)) != LW_OK) {
+			outbreak_records_free(v, n);
+			return e;
+		}
+		for (i = 0; i < n && e == LW_OK; i++) {
+			/* Keep whatever the state learnt since. */
+			if ((e = ss->ops->begin(ss, v[i].sender, now, &r)) !=
+			    LW_OK)
+				break;
+			if (!outbreak_record_empty(&r)) {
+				ss->ops->abort(ss);
+				outbreak_record_free(&r);
+				continue;
+			}
+			outbreak_record_free(&r);
+			if ((e = ss->ops->commit(ss, &v[i], true)) == LW_OK)
+				(*moved)++;
+		}
+		outbreak_close(ss);
+		outbreak_records_free(v, n);
+		if (e != LW_OK)
+			return e;
+	}
+	return state_put(st, MIGRATED_KEY, dir, strlen(dir), 0, now);
+}

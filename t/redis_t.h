@@ -1,0 +1,77 @@
+/*
+ * redis_t.h: a real redis-server for the C tests: on a free 127.0.0.1
+ * port, in the test's directory, no persistence, stopped by PID.  A
+ * missing redis-server is a failure (contrib/install-deps installs it).
+ */
+#ifndef REDIS_T_H
+#define REDIS_T_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+#define PASSWORD	"s3cret-for-tests"
+
+static inline int
+free_port(void)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	int			fd, port;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		bail("socket: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+		bail("bind: %s", strerror(errno));
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static inline pid_t
+redis_start(const char *dir, int port, const char *password)
+{
+	char	portbuf[16];
+	pid_t	pid;
+
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	if ((pid = fork()) == -1)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (chdir(dir) == -1)
+			_exit(126);
+		execlp("redis-server", "redis-server", "--port", portbuf,
+		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		    "--daemonize", "no", "--requirepass", password,
+		    "--loglevel", "warning", "--logfile", "redis.log",
+		    (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static inline void
+redis_stop(pid_t pid)
+{
+	int	status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+}
+
+#endif /* REDIS_T_H */
