@@ -115,6 +115,7 @@ LIB_OBJS += milter/disposition.o
 LIB_OBJS += milter/pidfile.o
 LIB_OBJS += milter/outbreak_state.o
 LIB_OBJS += milter/state.o
+LIB_OBJS += milter/state_fallback.o
 LIB_OBJS += milter/state_files.o
 LIB_OBJS += milter/state_lmdb.o
 LIB_OBJS += milter/state_redis.o

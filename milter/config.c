@@ -568,7 +568,7 @@ load_state(const struct ydoc *d, const struct ynode *n, const char *dir,
     struct config *c, char *err, size_t errlen)
 {
 	const struct ynode	*v;
-	char			*s = NULL;
+	char			*s = NULL, *parent;
 	enum lw_err		 e;
 
 	if (n != NULL) {
@@ -598,9 +598,23 @@ load_state(const struct ydoc *d, const struct ynode *n, const char *dir,
 		    errlen)) != LW_OK)
 			return e;
 	}
-	/* Default: beside the held messages, owned by the same user. */
-	if (c->state.path == NULL && lw_asprintf(&c->state.path, "%s/%s",
-	    c->quarantine_dir, CONFIG_STATE_SUBDIR) != LW_OK)
+	/*
+	 * Default: beside quarantine_dir, not inside it: LMDB keeps its
+	 * files open for writing, and the quarantine's file system must
+	 * stay free to be remounted read-only under a running daemon.
+	 */
+	if (c->state.path == NULL) {
+		if ((parent = y_dirname(c->quarantine_dir)) == NULL)
+			return LW_ENOMEM;
+		e = lw_asprintf(&c->state.path, "%s%s%s", parent,
+		    strcmp(parent, "/") == 0 ? "" : "/", CONFIG_STATE_SUBDIR);
+		free(parent);
+		if (e != LW_OK)
+			return e;
+	}
+	/* Files root makes (the CLI) go to the quarantine's owner. */
+	free(c->state.owner_of);
+	if ((c->state.owner_of = strdup(c->quarantine_dir)) == NULL)
 		return LW_ENOMEM;
 	return LW_OK;
 }

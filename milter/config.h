@@ -84,7 +84,7 @@ bool		 config_cidr_parse(const char *s, struct lw_cidr *out);
 #define CONFIG_DEFAULT_SUBMIT	"/usr/sbin/sendmail -G -i -f %f -- %r"
 
 #define CONFIG_OUTBREAK_SUBDIR	"outbreak"	/* in quarantine_dir */
-#define CONFIG_STATE_SUBDIR	"state"		/* in quarantine_dir */
+#define CONFIG_STATE_SUBDIR	"state"		/* beside quarantine_dir */
 
 #define LW_DEFAULT_CONFIG	SYSCONFDIR "/lurewall/lurewall.yaml"
 

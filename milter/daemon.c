@@ -216,7 +216,7 @@ open_state(const struct config *cfg)
 	size_t		 moved = 0;
 	enum lw_err	 e;
 
-	if ((e = state_open(&cfg->state, false, &st)) != LW_OK) {
+	if ((e = state_open_daemon(&cfg->state, &st)) != LW_OK) {
 		log_warnx("state (%s, %s): cannot open: %s%s%s; the outbreak "
 		    "breaker uses %s", state_backend_name(cfg->state.backend),
 		    cfg->state.backend == STATE_REDIS ? "see above" :
@@ -596,6 +596,11 @@ main(int argc, char *argv[])
 	    mkdir(cfg->quarantine_dir, 0700) == 0 &&
 	    chown(cfg->quarantine_dir, uid, gid) == -1)
 		fatal("chown %s", cfg->quarantine_dir);
+	/* So does a fresh state directory (lmdb, files; redis's local one). */
+	if (cfg->state.path != NULL && user != NULL && geteuid() == 0 &&
+	    mkdir(cfg->state.path, 0700) == 0 &&
+	    chown(cfg->state.path, uid, gid) == -1)
+		fatal("chown %s", cfg->state.path);
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -173,8 +173,8 @@ enum lw_err	 outbreak_state_open_ro(struct state *,
 		    struct outbreak_store **);
 
 /*
- * Copy the file store in dir into the state once (the marker
- * "migrated:outbreak" says it was done); the files stay.  *moved (may be
+ * Copy the file store in dir into the state once per host (the marker
+ * "migrated:outbreak:HOSTNAME" says it was done); the files stay.  *moved (may be
  * NULL) counts the records copied.  A missing dir is nothing to do.
  */
 enum lw_err	 outbreak_migrate(const char *dir, struct state *,

@@ -32,7 +32,7 @@
 #define LOCK_WAIT_SECS	5
 #define KEY_PREFIX	"outbreak:"
 #define LOCK_PREFIX	"outbreak-lock:"
-#define MIGRATED_KEY	"migrated:outbreak"
+#define MIGRATED_KEY	"migrated:outbreak:"	/* + host name */
 
 struct sstore {
 	struct state	*st;
@@ -290,6 +290,7 @@ outbreak_migrate(const char *dir, struct state *st, size_t *moved)
 	struct outbreak_store	*fs, *ss;
 	struct outbreak_record	*v = NULL, r;
 	struct state_val	 mark;
+	char			 host[256], key[sizeof(MIGRATED_KEY) + 256];
 	time_t			 now = time(NULL);
 	size_t			 n = 0, i, dummy;
 	enum lw_err		 e;
@@ -297,7 +298,12 @@ outbreak_migrate(const char *dir, struct state *st, size_t *moved)
 	if (moved == NULL)
 		moved = &dummy;
 	*moved = 0;
-	if ((e = state_get(st, MIGRATED_KEY, now, &mark)) == LW_OK) {
+	/* Per host: every host sharing a Redis brings its own records. */
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(key, sizeof(key), MIGRATED_KEY "%s", host);
+	if ((e = state_get(st, key, now, &mark)) == LW_OK) {
 		state_val_free(&mark);
 		return LW_OK;
 	}
@@ -333,5 +339,5 @@ outbreak_migrate(const char *dir, struct state *st, size_t *moved)
 		if (e != LW_OK)
 			return e;
 	}
-	return state_put(st, MIGRATED_KEY, dir, strlen(dir), 0, now);
+	return state_put(st, key, dir, strlen(dir), 0, now);
 }

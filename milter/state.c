@@ -26,6 +26,7 @@ void
 state_config_free(struct state_config *c)
 {
 	free(c->path);
+	free(c->owner_of);
 	free(c->redis.host);
 	free(c->redis.socket);
 	free(c->redis.username);
@@ -77,6 +78,36 @@ state_open(const struct state_config *c, bool readonly, struct state **out)
 		return state_files_open(c, readonly, out);
 	}
 	return LW_EINVAL;
+}
+
+enum lw_err
+state_open_daemon(const struct state_config *c, struct state **out)
+{
+	struct state_config	 lc;
+	struct state		*shared, *local;
+	enum lw_err		 e;
+
+	if (c->backend != STATE_REDIS)
+		return state_open(c, false, out);
+	if ((e = state_redis_open(c, false, &shared)) != LW_OK)
+		return e;
+	/* The local one: LMDB in path, whatever the redis block says. */
+	state_config_init(&lc);
+	lc.path = c->path;
+	lc.owner_of = c->owner_of;
+	lc.map_size = c->map_size;
+	if ((e = state_lmdb_open(&lc, false, &local)) != LW_OK) {
+		log_warnx("state %s: no local state for when redis is away "
+		    "(%s): such decisions take on_error", c->path,
+		    lw_strerror(e));
+		*out = shared;
+		return LW_OK;
+	}
+	if ((e = state_fallback_open(shared, local, out)) != LW_OK) {
+		state_close(local);
+		state_close(shared);
+	}
+	return e;
 }
 
 void

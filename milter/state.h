@@ -67,6 +67,7 @@ struct state_redis_config {
 struct state_config {
 	enum state_backend backend;
 	char		*path;		/* lmdb, files: a directory */
+	char		*owner_of;	/* root-made files get its owner */
 	uint64_t	 map_size;	/* lmdb: bytes */
 	struct state_redis_config redis;
 };
@@ -152,6 +153,21 @@ enum lw_err	 state_open(const struct state_config *, bool readonly,
 		    struct state **);
 void		 state_close(struct state *);
 
+/*
+ * The daemon's state: state_open, and for redis a local LMDB state in
+ * path behind it (state_fallback_open), so the host works on alone
+ * while the server is away.  The CLI uses state_open: it shows the
+ * shared state or says it cannot.
+ */
+enum lw_err	 state_open_daemon(const struct state_config *,
+		    struct state **);
+/*
+ * Calls go to primary; those that fail with LW_EIO (unreachable) go to
+ * local, logged once a minute.  Takes ownership of both.
+ */
+enum lw_err	 state_fallback_open(struct state *primary,
+		    struct state *local, struct state **);
+
 /* One backend each; state_open picks. */
 enum lw_err	 state_files_open(const struct state_config *, bool readonly,
 		    struct state **);
@@ -208,6 +224,7 @@ void		 state_val_free(struct state_val *);
 
 /* For the backends: key and value checks, the list encoding. */
 bool		 state_key_ok(const char *key);
+void		 state_give_dir_away(const char *path, const char *owner_of);
 bool		 state_expired(time_t expires, time_t now);
 /* A list value: items as 4-byte big-endian length + bytes. */
 enum lw_err	 state_list_push(const struct state_val *old,

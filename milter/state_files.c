@@ -414,19 +414,11 @@ state_files_open(const struct state_config *c, bool readonly,
 	struct state	*st;
 	struct fstate	*fs;
 	struct stat	 sb;
-	char		*parent, *slash;
 
 	if (c->path == NULL || *c->path == '\0')
 		return LW_EINVAL;
-	if (!readonly && mkdir(c->path, 0700) == 0 && geteuid() == 0 &&
-	    (parent = strdup(c->path)) != NULL) {
-		/* Made by root (the CLI): the owner of the parent's. */
-		if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
-			*slash = '\0';
-		if (stat(parent, &sb) == 0 && sb.st_uid != 0)
-			(void)chown(c->path, sb.st_uid, sb.st_gid);
-		free(parent);
-	}
+	if (!readonly && mkdir(c->path, 0700) == 0)
+		state_give_dir_away(c->path, c->owner_of);
 	if (stat(c->path, &sb) == -1)
 		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
 	if (!S_ISDIR(sb.st_mode)) {

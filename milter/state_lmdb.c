@@ -314,14 +314,24 @@ static const struct state_ops lmdb_ops = {
 	.close = lmdb_close,
 };
 
-/* Made by root (the CLI): give path to the owner of its parent. */
-static void
-give_dir_away(const char *path)
+/*
+ * Made by root (the CLI): give path to the owner of owner_of (the
+ * quarantine directory, the daemon's user's), else of its parent.
+ */
+void
+state_give_dir_away(const char *path, const char *owner_of)
 {
 	struct stat	 sb;
 	char		*parent, *slash;
 
-	if (geteuid() != 0 || (parent = strdup(path)) == NULL)
+	if (geteuid() != 0)
+		return;
+	if (owner_of != NULL && stat(owner_of, &sb) == 0) {
+		if (sb.st_uid != 0)
+			(void)chown(path, sb.st_uid, sb.st_gid);
+		return;
+	}
+	if ((parent = strdup(path)) == NULL)
 		return;
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
 		*slash = '\0';
@@ -368,7 +378,7 @@ state_lmdb_open(const struct state_config *c, bool readonly,
 	if (c->path == NULL || *c->path == '\0')
 		return LW_EINVAL;
 	if (!readonly && mkdir(c->path, 0700) == 0)
-		give_dir_away(c->path);
+		state_give_dir_away(c->path, c->owner_of);
 	if (stat(c->path, &sb) == -1)
 		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
 	if (!S_ISDIR(sb.st_mode)) {

@@ -250,12 +250,13 @@ main(void)
 	    "top level not a map");
 
 	/* state: (issue 17) */
-	e = config_load(put("state1.yaml", "quarantine_dir: /q\n"), &c, err,
-	    sizeof(err));
+	e = config_load(put("state1.yaml", "quarantine_dir: /var/q\n"), &c,
+	    err, sizeof(err));
 	ok(e == LW_OK && c->state.backend == STATE_LMDB &&
-	    strcmp(c->state.path, "/q/state") == 0 &&
+	    strcmp(c->state.path, "/var/state") == 0 &&
+	    strcmp(c->state.owner_of, "/var/q") == 0 &&
 	    c->state.map_size == (uint64_t)1 << 30,
-	    "state: lmdb in quarantine_dir/state, 1G map by default");
+	    "state: lmdb in state beside quarantine_dir, 1G map by default");
 	if (e == LW_OK)
 		config_free(c);
 	e = config_load(put("state2.yaml", "state:\n  backend: redis\n"

@@ -475,8 +475,9 @@ main(void)
 	state_config_init(&c);
 	c.backend = STATE_REDIS;
 	c.redis.port = (unsigned)port;
+	c.redis.username = strdup(REDIS_USER);
 	c.redis.password = strdup(PASSWORD);
-	c.redis.key_prefix = strdup("t5200:");
+	c.redis.key_prefix = strdup("lurewall:t5200:");
 	if (!redis_wait(&c)) {
 		redis_stop(rpid);
 		bail("redis-server did not come up on port %d (is redis-server "
@@ -490,6 +491,19 @@ main(void)
 	    "redis: a wrong password refuses to open");
 	free(c.redis.password);
 	c.redis.password = strdup(PASSWORD);
+
+	/* Keys outside the ACL user's pattern: refused, never a crash. */
+	free(c.redis.key_prefix);
+	c.redis.key_prefix = strdup("other:");
+	if (state_open(&c, false, &st) != LW_OK)
+		bail("redis: open");
+	is_int(LW_EIO, state_put(st, "k", "v", 1, 0, NOW),
+	    "redis: a key the ACL refuses is LW_EIO (logged)");
+	is_int(LW_EIO, state_add(st, "k", "v", 1, NOW + 5, NOW),
+	    "redis: a claim the ACL refuses is no win");
+	state_close(st);
+	free(c.redis.key_prefix);
+	c.redis.key_prefix = strdup("lurewall:t5200:");
 
 	/* The server dies: fail fast; it comes back: so does the state. */
 	if (state_open(&c, false, &st) != LW_OK)

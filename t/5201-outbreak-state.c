@@ -227,6 +227,7 @@ main(void)
 	state_config_init(&c);
 	c.backend = STATE_REDIS;
 	c.redis.port = (unsigned)port;
+	c.redis.username = strdup(REDIS_USER);
 	c.redis.password = strdup(PASSWORD);
 	for (i = 0; i < 100; i++, usleep(100 * 1000))
 		if (state_open(&c, false, &mx1) == LW_OK) {

@@ -1,6 +1,8 @@
 /*
  * redis_t.h: a real redis-server for the C tests: on a free 127.0.0.1
- * port, in the test's directory, no persistence, stopped by PID.  A
+ * port, in the test's directory, no persistence, stopped by PID; the
+ * only user is REDIS_USER, limited to keys lurewall:* without admin or
+ * dangerous commands.  A
  * missing redis-server is a failure (contrib/install-deps installs it).
  */
 #ifndef REDIS_T_H
@@ -20,6 +22,7 @@
 #include "tap.h"
 
 #define PASSWORD	"s3cret-for-tests"
+#define REDIS_USER	"lurewall"
 
 static inline int
 free_port(void)
@@ -44,10 +47,11 @@ free_port(void)
 static inline pid_t
 redis_start(const char *dir, int port, const char *password)
 {
-	char	portbuf[16];
+	char	portbuf[16], pwarg[128];
 	pid_t	pid;
 
 	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	snprintf(pwarg, sizeof(pwarg), ">%s", password);
 	if ((pid = fork()) == -1)
 		bail("fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -55,7 +59,11 @@ redis_start(const char *dir, int port, const char *password)
 			_exit(126);
 		execlp("redis-server", "redis-server", "--port", portbuf,
 		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", "--requirepass", password,
+		    "--daemonize", "no",
+		    /* The ACL user contrib/MULTI-MX documents, nothing more. */
+		    "--user", "default", "off",
+		    "--user", REDIS_USER, "on", pwarg, "~lurewall:*", "+@all",
+		    "-@admin", "-@dangerous",
 		    "--loglevel", "warning", "--logfile", "redis.log",
 		    (char *)NULL);
 		_exit(127);
