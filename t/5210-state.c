@@ -1,5 +1,5 @@
 /*
- * 5200-state: the state interface (state.h), the same checks against
+ * 5210-state: the state interface (state.h), the same checks against
  * every backend: files, lmdb, and redis (a real redis-server this test
  * starts on a free 127.0.0.1 port and stops by PID).  Round trips with
  * binary values, expiry with injected time, claims (add) and takes won
@@ -442,8 +442,8 @@ main(void)
 	time_t			 t0;
 	enum lw_err		 e;
 
-	log_init("5200-state", LOG_MAIL, true);
-	tmp = tap_tmpdir("5200-state");
+	log_init("5210-state", LOG_MAIL, true);
+	tmp = tap_tmpdir("5210-state");
 
 	/* files */
 	state_config_init(&c);
@@ -477,7 +477,7 @@ main(void)
 	c.redis.port = (unsigned)port;
 	c.redis.username = strdup(REDIS_USER);
 	c.redis.password = strdup(PASSWORD);
-	c.redis.key_prefix = strdup("lurewall:t5200:");
+	c.redis.key_prefix = strdup("lurewall:t5210:");
 	if (!redis_wait(&c)) {
 		redis_stop(rpid);
 		bail("redis-server did not come up on port %d (is redis-server "
@@ -503,7 +503,7 @@ main(void)
 	    "redis: a claim the ACL refuses is no win");
 	state_close(st);
 	free(c.redis.key_prefix);
-	c.redis.key_prefix = strdup("lurewall:t5200:");
+	c.redis.key_prefix = strdup("lurewall:t5210:");
 
 	/* The server dies: fail fast; it comes back: so does the state. */
 	if (state_open(&c, false, &st) != LW_OK)

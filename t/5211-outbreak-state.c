@@ -1,5 +1,5 @@
 /*
- * 5201-outbreak-state: the outbreak breaker's store on the state
+ * 5211-outbreak-state: the outbreak breaker's store on the state
  * (outbreak_state.c).  On LMDB: counting, tripping, clearing and
  * listing as with the file store, and concurrent threads lose no
  * count.  On Redis, two "hosts" (two state handles with their own
@@ -208,8 +208,8 @@ main(void)
 	pid_t			 rpid;
 	int			 port, i;
 
-	log_init("5201-outbreak-state", LOG_MAIL, true);
-	tmp = tap_tmpdir("5201-outbreak-state");
+	log_init("5211-outbreak-state", LOG_MAIL, true);
+	tmp = tap_tmpdir("5211-outbreak-state");
 
 	state_config_init(&c);
 	snprintf(dir, sizeof(dir), "%s/lmdb", tmp);
