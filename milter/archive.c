@@ -61,6 +61,7 @@
 #define ARC_RATIO_FLOOR	(1U << 20)
 #define ARC_ENTRY_COST	512
 #define ARC_NAME_MAX	200
+#define ARC_PAD_MIN	(8U << 20)	/* zeros that make ARCHIVE_PADDED */
 
 struct span {
 	uint64_t	start, end;
@@ -220,11 +221,14 @@ struct arc {
 	unsigned	 nenc, nunknown, nopened;
 	uint16_t	 method;	/* encryption method seen */
 	bool		 corrupt;	/* ARCHIVE_CORRUPT recorded */
+	const char	*cut;		/* limit that cut the last entry read */
 };
 
 enum rd {
 	RD_OK,
 	RD_LIMIT,		/* ARCHIVE_LIMIT recorded; stop the archive */
+	RD_CUT,			/* cut by the entry or ratio limit: the part
+				   read is analysed, the archive goes on */
 	RD_TIMEOUT,
 	RD_WRONGPW,		/* no candidate (or this one) opens it */
 	RD_CORRUPT,
@@ -280,6 +284,31 @@ rd_of_error(int code, bool with_pw)
 	}
 }
 
+void
+archive_entry_cut(struct scan_ctx *ctx, const char *epath,
+    const char *limit, uint64_t value, const unsigned char *buf, size_t n)
+{
+	size_t	i, run = 0, best = 0;
+
+	(void)findings_add(ctx->fs, "ARCHIVE_ENTRY_CUT", epath, "%s %llu "
+	    "reached: the first %zu bytes were analysed", limit,
+	    (unsigned long long)value, n);
+	scan_log(ctx, LOG_INFO, "archive entry %s cut at %s %llu", epath,
+	    limit, (unsigned long long)value);
+	for (i = 0; i < n; i++) {
+		if (buf[i] != 0) {
+			run = 0;
+			continue;
+		}
+		if (++run > best)
+			best = run;
+	}
+	if (best >= ARC_PAD_MIN)
+		(void)findings_add(ctx->fs, "ARCHIVE_PADDED", epath, "a run of "
+		    "%zu MiB of zeros (padding to pass size limits)",
+		    best >> 20);
+}
+
 bool
 archive_charge(struct scan_ctx *ctx, uint64_t n)
 {
@@ -312,6 +341,7 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 
 	*out = NULL;
 	*outlen = 0;
+	a->cut = NULL;
 	if (pw != NULL)
 		zf = zip_fopen_index_encrypted(a->za, i, 0, pw);
 	else
@@ -329,9 +359,7 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 			break;
 		}
 		if (used >= lim->archive_entry_bytes) {
-			archive_limit(ctx, epath, "archive_entry_bytes",
-			    lim->archive_entry_bytes);
-			r = RD_LIMIT;
+			a->cut = "archive_entry_bytes";
 			break;
 		}
 		if (ctx->inflated >= lim->archive_total_bytes) {
@@ -342,9 +370,7 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		}
 		if (used > ARC_RATIO_FLOOR && (comp == 0 ||
 		    used / comp >= lim->archive_ratio)) {
-			archive_limit(ctx, epath, "archive_ratio",
-			    lim->archive_ratio);
-			r = RD_LIMIT;
+			a->cut = "archive_ratio";
 			break;
 		}
 		want = ARC_CHUNK;
@@ -388,7 +414,7 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 	}
 	*out = buf;
 	*outlen = used;
-	return RD_OK;
+	return a->cut != NULL ? RD_CUT : RD_OK;
 }
 
 /* Read exactly n raw bytes; false on a short read or an error. */
@@ -663,6 +689,7 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 	unsigned		 method, flags;
 	unsigned char		*buf, *nb;
 	const unsigned char	*sig;
+	const char		*cut = NULL;
 	z_stream		 z;
 	enum rd			 r = RD_OK;
 	int			 zr;
@@ -701,10 +728,8 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 		}
 		n = cs;
 		if (n > lim->archive_entry_bytes) {
-			archive_limit(ctx, epath, "archive_entry_bytes",
-			    lim->archive_entry_bytes);
 			n = lim->archive_entry_bytes;
-			r = RD_LIMIT;
+			r = RD_CUT;
 		}
 		if (!archive_charge(ctx, n)) {
 			archive_limit(ctx, epath, "archive_total_bytes",
@@ -714,10 +739,13 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 		if ((buf = malloc(n > 0 ? n : 1)) == NULL)
 			return RD_ENOMEM;
 		memcpy(buf, d + start, n);
+		if (r == RD_CUT)
+			archive_entry_cut(ctx, epath, "archive_entry_bytes",
+			    lim->archive_entry_bytes, buf, n);
 		*out = buf;
 		*outlen = n;
 		*used = start - off + cs;
-		return r == RD_LIMIT ? RD_OK : r;
+		return RD_OK;
 	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, -15) != Z_OK)
@@ -735,8 +763,7 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 			break;
 		}
 		if (z.total_out >= lim->archive_entry_bytes) {
-			archive_limit(ctx, epath, "archive_entry_bytes",
-			    lim->archive_entry_bytes);
+			cut = "archive_entry_bytes";
 			break;
 		}
 		if (ctx->inflated >= lim->archive_total_bytes) {
@@ -748,8 +775,7 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 		if (z.total_out > ARC_RATIO_FLOOR &&
 		    z.total_out / (z.total_in ? z.total_in : 1) >=
 		    lim->archive_ratio) {
-			archive_limit(ctx, epath, "archive_ratio",
-			    lim->archive_ratio);
+			cut = "archive_ratio";
 			break;
 		}
 		if (z.total_out == ocap) {
@@ -788,6 +814,10 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 		*outlen = 0;
 		return r;
 	}
+	if (cut != NULL)
+		archive_entry_cut(ctx, epath, cut, strcmp(cut,
+		    "archive_ratio") == 0 ? lim->archive_ratio :
+		    lim->archive_entry_bytes, buf, *outlen);
 	*out = buf;
 	return RD_OK;
 }
@@ -983,6 +1013,12 @@ walk(struct arc *a)
 			r = read_entry(a, i, &st, NULL, false, epath, &buf,
 			    &blen);
 		switch (r) {
+		case RD_CUT:
+			archive_entry_cut(ctx, epath, a->cut,
+			    strcmp(a->cut, "archive_ratio") == 0 ?
+			    ctx->lim->archive_ratio :
+			    ctx->lim->archive_entry_bytes, buf, blen);
+			/* FALLTHROUGH */
 		case RD_OK:
 			e = content_analyze(ctx, epath, name, NULL, buf, blen,
 			    a->depth + 1);

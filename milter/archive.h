@@ -58,6 +58,16 @@ enum lw_err	 archive_scan_package(struct scan_ctx *, const char *path,
 void		 archive_limit(struct scan_ctx *, const char *path,
 		    const char *limit, uint64_t value);
 bool		 archive_charge(struct scan_ctx *, uint64_t n);
+/*
+ * An entry cut by archive_entry_bytes or archive_ratio (limit names
+ * which, value its setting): ARCHIVE_ENTRY_CUT, and ARCHIVE_PADDED when
+ * what was read holds a run of 8 MiB of zeros.  The caller analyses
+ * the part read: size limits protect the scanner, findings say what
+ * was seen.
+ */
+void		 archive_entry_cut(struct scan_ctx *, const char *epath,
+		    const char *limit, uint64_t value,
+		    const unsigned char *buf, size_t n);
 char		*archive_join(const char *base, const char *name);
 
 #endif /* ARCHIVE_H */

@@ -158,6 +158,7 @@ struct ct {
 	bool		 raw;		/* a single compressed file */
 	uint64_t	 out;		/* bytes read from this container */
 	unsigned	 nenc, nunknown;
+	const char	*cut;		/* limit that cut the last entry */
 	bool		 hdr_enc;	/* headers encrypted: no names */
 	bool		 corrupt;
 };
@@ -304,8 +305,7 @@ read_data(struct ct *c, struct archive *a, const char *epath,
 			break;
 		}
 		if (used >= lim->archive_entry_bytes) {
-			archive_limit(ctx, epath, "archive_entry_bytes",
-			    lim->archive_entry_bytes);
+			c->cut = "archive_entry_bytes";
 			r = RD_CUT;
 			break;
 		}
@@ -317,8 +317,7 @@ read_data(struct ct *c, struct archive *a, const char *epath,
 		}
 		if (c->out > CT_RATIO_FLOOR &&
 		    c->out / (c->len ? c->len : 1) >= lim->archive_ratio) {
-			archive_limit(ctx, epath, "archive_ratio",
-			    lim->archive_ratio);
+			c->cut = "archive_ratio";
 			r = RD_CUT;
 			break;
 		}
@@ -449,8 +448,13 @@ walk(struct ct *c, struct archive *a)
 		} else
 			r = read_data(c, a, epath, &buf, &blen);
 		switch (r) {
-		case RD_OK:
 		case RD_CUT:
+			archive_entry_cut(ctx, epath, c->cut,
+			    strcmp(c->cut, "archive_ratio") == 0 ?
+			    ctx->lim->archive_ratio :
+			    ctx->lim->archive_entry_bytes, buf, blen);
+			/* FALLTHROUGH */
+		case RD_OK:
 			e = content_analyze(ctx, epath, base_name(name), NULL,
 			    buf, blen, c->depth + 1);
 			free(buf);
@@ -477,7 +481,9 @@ walk(struct ct *c, struct archive *a)
 		}
 		free(epath);
 		free(name);
-		if (e != LW_OK || r == RD_STOP || r == RD_CUT)
+		/* The ratio is the container's: nothing more would fit. */
+		if (e != LW_OK || r == RD_STOP || (r == RD_CUT &&
+		    strcmp(c->cut, "archive_ratio") == 0))
 			break;
 		/* A failed data read leaves libarchive at no header. */
 		if (r == RD_CORRUPT && c->raw)

@@ -80,12 +80,18 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 	default:
 		if (tnef_sniff(data, len))
 			return tnef_scan(ctx, path, data, len, depth);
-		/* A zip behind other bytes: extractors find its end record. */
-		if (archive_peek(data, len, 0, false, &zp) == LW_OK && zp.eocd)
-			return archive_scan(ctx, path, name, data, len, depth);
 		/* tar, cab, bzip2, xz ...: libmagic has no kind for them. */
-		if (!container_sniff(data, len))
+		if (!container_sniff(data, len)) {
+			/*
+			 * A zip behind other bytes: extractors find its end
+			 * record (a container's stored zip is its entry's).
+			 */
+			if (archive_peek(data, len, 0, false, &zp) == LW_OK &&
+			    zp.eocd)
+				return archive_scan(ctx, path, name, data, len,
+				    depth);
 			return LW_OK;
+		}
 		if (depth > 0)
 			(void)findings_add(ctx->fs, "ARCHIVE_NESTED", path,
 			    "%s inside an archive", "container");

@@ -24,6 +24,8 @@ const struct rule_def rules_builtin[] = {
 	{ "ARCHIVE_NESTED", 2, "an archive inside an archive" },
 	{ "ARCHIVE_LIMIT", 10, "an archive hit a depth, entry, size or ratio limit" },
 	{ "ARCHIVE_CORRUPT", 3, "an archive that does not parse" },
+	{ "ARCHIVE_ENTRY_CUT", 1, "an archive entry cut by the entry size or ratio limit; its start was analysed" },
+	{ "ARCHIVE_PADDED", 3, "an archive entry padded with megabytes of zeros" },
 	{ "ARCHIVE_UNSUPPORTED", 5, "a container or encrypted entries in a form not opened here" },
 	{ "FILE_EXECUTABLE", 10, "a PE, ELF, Mach-O or MSI file" },
 	{ "FILE_SCRIPT", 10, "a script Windows runs (js, vbs, wsf, hta, ps1, bat, chm, ...)" },
