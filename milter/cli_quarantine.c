@@ -28,6 +28,7 @@
 #include "cli_quarantine.h"
 #include "cli_qview.h"
 #include "config.h"
+#include "duration.h"
 #include "json.h"
 #include "lurewall.h"
 #include "mime.h"
@@ -49,26 +50,11 @@ static const struct verb	*cur_verb;
 static long long
 parse_duration(const char *s)
 {
-	char		*end;
-	long long	 v, mul;
+	uint64_t	 ms;
 
-	if (s == NULL || *s < '0' || *s > '9')
+	if (!duration_parse(s, 0, (uint64_t)LLONG_MAX / 2, &ms))
 		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	switch (*end) {
-	case 's':	mul = 1; break;
-	case 'm':	mul = 60; break;
-	case 'h':	mul = 3600; break;
-	case 'd':	mul = 86400; break;
-	case 'w':	mul = 7 * 86400; break;
-	default:	return -1;
-	}
-	if (v > LLONG_MAX / mul / 2)
-		return -1;
-	return v * mul;
+	return (long long)(ms / 1000);
 }
 
 /* Does the item carry this rule (in its rules or any finding)? */

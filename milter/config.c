@@ -23,6 +23,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "duration.h"
 #include "outbreak.h"
 #include "yamlutil.h"
 
@@ -479,26 +480,15 @@ load_alert(const struct ydoc *d, const struct ynode *root, const char *dir,
 	return LW_OK;
 }
 
-/* "2s", "500ms" or a bare number of milliseconds. */
+/* "2s", "500ms" or a bare number of milliseconds, up to 10 minutes. */
 static bool
 timeout_parse(const char *s, unsigned *ms)
 {
-	char			*end;
-	unsigned long long	 n;
+	uint64_t	 v;
 
-	if (*s < '0' || *s > '9')
+	if (!duration_parse(s, DURATION_MS, 600000, &v) || v == 0)
 		return false;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || n > 600000)
-		return false;
-	if (strcmp(end, "s") == 0)
-		n *= 1000;
-	else if (*end != '\0' && strcmp(end, "ms") != 0)
-		return false;
-	if (n == 0 || n > 600000)
-		return false;
-	*ms = (unsigned)n;
+	*ms = (unsigned)v;
 	return true;
 }
 

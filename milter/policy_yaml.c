@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "policy.h"
 #include "policy_int.h"
 #include "rules.h"
@@ -432,31 +433,17 @@ static enum lw_err
 get_duration(const struct ydoc *d, const struct ynode *v, const char *path,
     unsigned *out, struct loadctx *lc)
 {
-	unsigned long long	 n = 0, mul = 1;
-	const char		*s;
-	size_t			 i;
+	uint64_t	 ms;
 
-	if (v->kind != YNODE_SCALAR || !v->plain)
+	if (v->kind != YNODE_SCALAR || !v->plain || strlen(v->str) != v->len ||
+	    !duration_parse(v->str, DURATION_SEC, UINT64_MAX, &ms) ||
+	    ms % 1000 != 0)
 		return yerr(d, v, path, lc->err, lc->errlen,
 		    "expected a duration like 600, 90s, 10m, 2h or 1d");
-	s = v->str;
-	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 12; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
-	if (i > 0 && s[i] != '\0' && s[i + 1] == '\0') {
-		switch (s[i]) {
-		case 's': mul = 1; i++; break;
-		case 'm': mul = 60; i++; break;
-		case 'h': mul = 3600; i++; break;
-		case 'd': mul = 86400; i++; break;
-		}
-	}
-	if (i == 0 || s[i] != '\0' || v->len != i)
-		return yerr(d, v, path, lc->err, lc->errlen,
-		    "expected a duration like 600, 90s, 10m, 2h or 1d");
-	if (n == 0 || n > OUTBOUND_WINDOW_MAX / mul)
+	if (ms == 0 || ms / 1000 > OUTBOUND_WINDOW_MAX)
 		return yerr(d, v, path, lc->err, lc->errlen,
 		    "must be 1s to 7d");
-	*out = (unsigned)(n * mul);
+	*out = (unsigned)(ms / 1000);
 	return LW_OK;
 }
 
