@@ -221,14 +221,6 @@ ascii_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool
-ascii_only(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
 
 /*
  * Which prefix_tab entry starts s?  -1 when none; *tl gets its length.
@@ -262,7 +254,7 @@ prefix_lookup(const char *s, size_t *tl)
 	/* The longest token that starts s: "Ответ" before "Отв". */
 	for (k = 0; k < sizeof(prefix_tab) / sizeof(prefix_tab[0]); k++) {
 		n = strlen(prefix_tab[k].tok);
-		if (n > best && !ascii_only(prefix_tab[k].tok) &&
+		if (n > best && !lw_is_ascii(prefix_tab[k].tok) &&
 		    strncmp(s, prefix_tab[k].tok, n) == 0) {
 			best = n;
 			idx = (int)k;

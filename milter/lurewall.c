@@ -262,6 +262,15 @@ lw_strlower(char *s)
 }
 
 bool
+lw_is_ascii(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+bool
 lw_strcaseeq(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)

@@ -210,18 +210,23 @@ names_key(const char *name)
 	return trim_key(out, &o);
 }
 
+/* Han, kana, the iteration marks and Hangul: the letters of CJK names. */
 static bool
-ascii_word(const char *s)
+cjk_char(ucs4_t uc)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
+	return (uc >= 0x3040 && uc <= 0x30ff) ||	/* kana */
+	    (uc >= 0x3400 && uc <= 0x9fff) ||		/* Han */
+	    (uc >= 0xf900 && uc <= 0xfaff) ||
+	    uc == 0x3005 || uc == 0x30fc ||		/* 々 ー */
+	    (uc >= 0xac00 && uc <= 0xd7af);		/* Hangul */
 }
 
-/* Only Latin-script letters and name punctuation: "Müller", "O'Neil". */
+/*
+ * A word of one script: Latin letters and name punctuation ("Müller",
+ * "O'Neil"), or CJK letters only ("山田", "さくら").
+ */
 static bool
-latin_word(const char *w, size_t len)
+script_word(const char *w, size_t len, bool cjk)
 {
 	const uint8_t	*p = (const uint8_t *)w;
 	ucs4_t		 uc;
@@ -232,36 +237,12 @@ latin_word(const char *w, size_t len)
 	for (i = 0; i < len; i += (size_t)n) {
 		if ((n = u8_mbtoucr(&uc, p + i, len - i)) <= 0)
 			return false;
-		if (uc < 0x250 && uc_is_alpha(uc))
+		if (cjk ? cjk_char(uc) : uc < 0x250 && uc_is_alpha(uc))
 			letter = true;
-		else if (uc != '-' && uc != '\'' && uc != '.')
+		else if (cjk || (uc != '-' && uc != '\'' && uc != '.'))
 			return false;
 	}
 	return letter;
-}
-
-/* Only Han, kana and the iteration marks: "山田", "さくら", "々". */
-static bool
-cjk_word(const char *w, size_t len)
-{
-	const uint8_t	*p = (const uint8_t *)w;
-	ucs4_t		 uc;
-	size_t		 i;
-	int		 n;
-
-	if (len == 0)
-		return false;
-	for (i = 0; i < len; i += (size_t)n) {
-		if ((n = u8_mbtoucr(&uc, p + i, len - i)) <= 0)
-			return false;
-		if (!((uc >= 0x3040 && uc <= 0x30ff) ||	/* kana */
-		    (uc >= 0x3400 && uc <= 0x9fff) ||	/* Han */
-		    (uc >= 0xf900 && uc <= 0xfaff) ||
-		    uc == 0x3005 || uc == 0x30fc ||	/* 々 ー */
-		    (uc >= 0xac00 && uc <= 0xd7af)))	/* Hangul */
-			return false;
-	}
-	return true;
 }
 
 /* Is s[0..len) only white space (after NFKC: ASCII space and tab)? */
@@ -302,8 +283,9 @@ two_words(const char *s, size_t len, char **a, char **b)
 		wl[nw++] = i - start;
 	}
 	/* "太郎 山田" for 山田 太郎: CJK names are swapped too. */
-	if (nw != 2 || !((latin_word(w[0], wl[0]) && latin_word(w[1],
-	    wl[1])) || (cjk_word(w[0], wl[0]) && cjk_word(w[1], wl[1]))))
+	if (nw != 2 || !((script_word(w[0], wl[0], false) &&
+	    script_word(w[1], wl[1], false)) || (script_word(w[0], wl[0],
+	    true) && script_word(w[1], wl[1], true))))
 		return LW_OK;
 	if (lw_asprintf(&t, "%.*s %.*s", (int)wl[0], w[0], (int)wl[1],
 	    w[1]) != LW_OK)
@@ -530,7 +512,7 @@ annotation(const char *t, size_t len)
 		for (size_t j = 0; n > 0 &&
 		    j < sizeof(company_words) / sizeof(company_words[0]); j++)
 			if (strcmp(w, company_words[j]) == 0 ||
-			    (!ascii_word(company_words[j]) &&
+			    (!lw_is_ascii(company_words[j]) &&
 			    strstr(w, company_words[j]) != NULL))
 				return true;
 		i = k;

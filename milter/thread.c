@@ -25,6 +25,7 @@
 #include "lurewall.h"
 #include "mime.h"
 #include "analyzer.h"
+#include "hijack_int.h"
 #include "thread.h"
 
 #define THREAD_PARTS		32
@@ -49,49 +50,19 @@ static const char *const from_keys[] = {
 	"寄件者:", "差出人 :", "from :", "de :",
 };
 
+/*
+ * The next address in s[*pos..len), lowercased: hijack_quote.c's
+ * scanner (this file is part of the hijack stage).
+ */
 static bool
-atext(unsigned char c)
+next_addr(const char *s, size_t len, size_t *pos, char *out)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' &&
-	    strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL);
-}
+	char	dom[DOMAIN_MAX + 1];
 
-static bool
-dtext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
-
-/* The next local@domain in s[*pos..len), lowercased into out. */
-static bool
-next_addr(const char *s, size_t len, size_t *pos, char *out, size_t outsz)
-{
-	const char	*at;
-	size_t		 a, l, e, i, o;
-
-	while (*pos < len &&
-	    (at = memchr(s + *pos, '@', len - *pos)) != NULL) {
-		a = (size_t)(at - s);
-		*pos = a + 1;
-		for (l = a; l > 0 && a - l < 64 && atext(s[l - 1]); l--)
-			;
-		for (e = a + 1; e < len && e - a < 254 && dtext(s[e]); e++)
-			;
-		while (e > a + 1 && s[e - 1] == '.')
-			e--;
-		if (l == a || e <= a + 1 || memchr(s + a + 1, '.',
-		    e - a - 1) == NULL || e - l >= outsz)
-			continue;
-		for (i = l, o = 0; i < e; i++)
-			out[o++] = (char)((s[i] >= 'A' && s[i] <= 'Z') ?
-			    s[i] + 32 : s[i]);
-		out[o] = '\0';
-		*pos = e;
-		return true;
-	}
-	return false;
+	if (!hijack_next_addr(s, len, pos, out, dom))
+		return false;
+	lw_strlower(out);
+	return true;
 }
 
 struct rcpts {
@@ -108,8 +79,7 @@ rcpts_add(struct rcpts *r, const char *hdr)
 	if (hdr == NULL)
 		return;
 	len = strlen(hdr);
-	while (r->n < THREAD_RCPTS && next_addr(hdr, len, &pos, a,
-	    sizeof(a)))
+	while (r->n < THREAD_RCPTS && next_addr(hdr, len, &pos, a))
 		if ((r->v[r->n] = strdup(a)) != NULL)
 			r->n++;
 }
@@ -120,7 +90,7 @@ rcpt_named(const struct rcpts *r, const char *line, size_t len)
 	char	 a[THREAD_ADDR_MAX + 1];
 	size_t	 pos = 0, i;
 
-	while (next_addr(line, len, &pos, a, sizeof(a)))
+	while (next_addr(line, len, &pos, a))
 		for (i = 0; i < r->n; i++)
 			if (strcmp(a, r->v[i]) == 0)
 				return true;
@@ -245,14 +215,12 @@ thread_info(struct scan_ctx *ctx, const struct message *msg,
 	lp = mime_header(msg, "List-Post");
 	ti->list = mime_header(msg, "List-Id") != NULL && lp != NULL;
 	if (ti->list && (v = strcasestr(lp, "mailto:")) != NULL)
-		(void)next_addr(v, strlen(v), &pos, ti->list_post,
-		    sizeof(ti->list_post));
+		(void)next_addr(v, strlen(v), &pos, ti->list_post);
 	/* ezmlm and its kin: "Mailing-List: list dev@example.org; ...". */
 	if (!ti->list && (v = mime_header(msg, "Mailing-List")) != NULL &&
 	    strncasecmp(v + strspn(v, " \t"), "list ", 5) == 0) {
 		v += strspn(v, " \t") + 5;
-		ti->list = next_addr(v, strcspn(v, ";"), &pos, ti->list_post,
-		    sizeof(ti->list_post));
+		ti->list = next_addr(v, strcspn(v, ";"), &pos, ti->list_post);
 	}
 	ti->outlook = mime_header(msg, "Thread-Index") != NULL;
 	ti->refs_ours = (msg->in_reply_to != NULL &&

@@ -1,8 +1,9 @@
 /*
  * thread.h: what a message's headers and quote say about the thread it
  * belongs to: a mailing list's, an Outlook conversation, a reply to our
- * own mail.  The hijack signs use it so that genuine replies and list
- * traffic are not taken for fake replies (issue 16).
+ * own mail.  Part of the hijack stage (it shares hijack_quote.c's
+ * address scanner): the hijack signs use it so that genuine replies and
+ * list traffic are not taken for fake replies (issue 16).
  */
 #ifndef THREAD_H
 #define THREAD_H
@@ -14,7 +15,7 @@
 struct message;
 struct scan_ctx;
 
-#define THREAD_ADDR_MAX	320
+#define THREAD_ADDR_MAX	320	/* hijack_int.h's ADDR_MAX */
 
 struct thread_info {
 	bool	 list;		/* List-Id and List-Post: list traffic */
