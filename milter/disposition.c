@@ -827,10 +827,23 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 	return LW_OK;
 }
 
+/* The state drops expired keys at most this often (Redis: itself). */
+#define STATE_SWEEP_SECS	3600
+
 void
 disposition_sweep(const struct runtime *rt, bool full)
 {
+	static time_t	 state_swept;	/* only the sweep thread comes here */
+	time_t		 now = time(NULL);
+	size_t		 n = 0;
+
 	if (rt->q != NULL && !readonly(rt))
-		(void)splitppap_sweep(rt->q, rt->cfg->submit_command,
-		    time(NULL), full, NULL, NULL);
+		(void)splitppap_sweep(rt->q, rt->cfg->submit_command, now,
+		    full, NULL, NULL);
+	if (rt->state != NULL && !readonly(rt) &&
+	    (full || now - state_swept >= STATE_SWEEP_SECS)) {
+		state_swept = now;
+		if (state_sweep(rt->state, now, &n) == LW_OK && n > 0)
+			log_info("state: %zu expired key(s) removed", n);
+	}
 }

@@ -162,7 +162,9 @@ void		 disposition_free(struct disposition *);
 /*
  * Split PPAP's timeout sweep (splitppap_sweep) on the runtime's
  * quarantine: pending items whose wait is over get their on_timeout;
- * full also restores lost pending markers.  The daemon's sweep thread.
+ * full also restores lost pending markers.  Also, at start (full) and
+ * hourly, the state's expired keys (quiet outbreak senders, stale
+ * claims).  The daemon's sweep thread.
  */
 void		 disposition_sweep(const struct runtime *, bool full);
 

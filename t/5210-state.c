@@ -432,7 +432,7 @@ lmdb_full(const char *dir)
 int
 main(void)
 {
-	struct state_config	 c;
+	struct state_config	 c, c2;
 	struct state		*st;
 	struct state_val	 v;
 	const char		*tmp;
@@ -531,6 +531,29 @@ main(void)
 	is_int(LW_EIO, state_get(st, "life", NOW, &v),
 	    "redis: and reads fail until it is there");
 	state_close(st);
+
+	/* The daemon's: the same, with a local LMDB behind it. */
+	snprintf(dir, sizeof(dir), "%s/fallback", tmp);
+	c.path = strdup(dir);
+	ok(state_open_daemon(&c, &st) == LW_OK &&
+	    strcmp(state_name(st), "redis+local") == 0,
+	    "daemon: redis with a local state behind it");
+	ok(state_add(st, "claim:f", "1", 1, NOW + 60, NOW) == LW_OK &&
+	    state_add(st, "claim:f", "1", 1, NOW + 60, NOW) == LW_EEXIST,
+	    "redis away: claims work on the local state, once");
+	ok(state_incr(st, "c:f", 2, 0, NOW, NULL) == LW_OK &&
+	    state_get(st, "c:f", NOW, &v) == LW_OK && v.len == 1 &&
+	    v.data[0] == '2', "redis away: counters count locally");
+	state_val_free(&v);
+	state_close(st);
+	state_config_init(&c2);
+	c2.path = strdup(dir);
+	ok(state_open(&c2, true, &st) == LW_OK &&
+	    state_get(st, "c:f", NOW, &v) == LW_OK,
+	    "the local state is the LMDB in state.path");
+	state_val_free(&v);
+	state_close(st);
+	state_config_free(&c2);
 	state_config_free(&c);
 	return done_testing();
 }
