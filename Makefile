@@ -121,6 +121,8 @@ LIB_OBJS += milter/state_files.o
 LIB_OBJS += milter/state_lmdb.o
 LIB_OBJS += milter/state_redis.o
 LIB_OBJS += milter/metrics.o
+LIB_OBJS += milter/allow.o
+LIB_OBJS += milter/notice.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 
@@ -214,12 +216,13 @@ bench: all $(BENCH_PROG)
 
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
-	    $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)/lurewall/policy.d
+	    $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)/lurewall/policy.d \
+	    $(DESTDIR)$(sysconfdir)/lurewall/notice
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
 	@for f in conf/lurewall.yaml conf/policy.d/*.yaml \
-	    conf/policy.d/*.sample; do \
+	    conf/policy.d/*.sample conf/notice/*.txt; do \
 	    dst=$(DESTDIR)$(sysconfdir)/lurewall/$${f#conf/}; \
 	    if test -e "$$dst"; then echo "keeping existing $$dst"; \
 	    else install -m 0644 "$$f" "$$dst"; fi; done

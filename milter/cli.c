@@ -193,6 +193,10 @@ print_disposition_json(FILE *f, const struct disposition *d)
 	json_string(f, disposition_why_name(d->why));
 	json_key(f, "outbound", 0);
 	fputs(d->outbound ? "true" : "false", f);
+	json_key(f, "observe", 0);
+	fputs(d->observe ? "true" : "false", f);
+	json_key(f, "allowed", 0);
+	json_string(f, d->allowed);
 	json_key(f, "reply", 0);
 	if (d->reply.code != NULL) {
 		snprintf(reply, sizeof(reply), "%s %s %s", d->reply.code,
@@ -243,6 +247,10 @@ print_disposition_text(FILE *f, const struct disposition *d)
 	    disposition_why_name(d->why));
 	if (d->outbound)
 		fputs(" outbound", f);
+	if (d->observe)
+		fputs(" observe", f);
+	if (d->allowed != NULL)
+		fprintf(f, " allowed=%s", d->allowed);
 	if (d->breaker != NULL)
 		fprintf(f, " breaker=%s outbound_action=%s", d->breaker,
 		    d->breaker_action);

@@ -10,7 +10,10 @@
  * prints the message bytes as stored.  The list and show views are
  * cli_qview.c's.  Exit codes: see cli_quarantine.h.
  */
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -32,6 +35,8 @@
 #include "json.h"
 #include "lurewall.h"
 #include "mime.h"
+#include "notice.h"
+#include "policy.h"
 #include "quarantine.h"
 #include "splitppap.h"
 
@@ -45,6 +50,8 @@ struct verb {
 static int	usage(const struct verb *);
 
 static const struct verb	*cur_verb;
+/* The config, when cli_quarantine read it (digest needs the policies). */
+static const struct config	*cur_cfg;
 
 /* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 when malformed. */
 static long long
@@ -184,6 +191,7 @@ struct filter {
 	const char	*rcpt;
 	const char	*from;
 	const char	*rule;
+	bool		 observed;	/* only what observe mode kept */
 };
 
 static bool
@@ -194,6 +202,9 @@ matches(const struct quarantine_item *it, const struct filter *fl)
 	if (fl->since != 0 && it->time < fl->since)
 		return false;
 	if (fl->rule != NULL && !has_rule(it, fl->rule))
+		return false;
+	if (fl->observed && (it->mode == NULL ||
+	    strcmp(it->mode, "observed") != 0))
 		return false;
 	if (fl->from != NULL && !addr_match(it->from, fl->from) &&
 	    !addr_match(it->mail_from, fl->from))
@@ -231,6 +242,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		{ "from",	required_argument, NULL, 'f' },
 		{ "rule",	required_argument, NULL, 'R' },
 		{ "json",	no_argument,	   NULL, 'j' },
+		{ "observed",	no_argument,	   NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct quarantine_item	**v;
@@ -250,6 +262,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		case 'f':	fl.from = optarg; break;
 		case 'R':	fl.rule = optarg; break;
 		case 'j':	json = true; break;
+		case 'O':	fl.observed = true; break;
 		default:	return usage(cur_verb);
 		}
 	}
@@ -316,6 +329,162 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 
 /* ---- release, delete ---- */
 
+/*
+ * Run a hold command (config_hold_argv) for queue id qid; its output
+ * goes to our stderr and is read for Postfix's count ("Released from
+ * hold: 0 messages", "Deleted: 0 messages"): 0 means the MTA no longer
+ * holds that id.  Returns 0 done, 1 nothing held under qid, -1 failed
+ * (err says why).
+ */
+static int
+run_hold(const char *tmpl, const char *qid, char *err, size_t errlen)
+{
+	char		**av, out[4096], *c;
+	size_t		  len = 0;
+	ssize_t		  r;
+	pid_t		  pid;
+	int		  p[2], st, rc = 0;
+
+	if (config_hold_argv(tmpl, qid, &av) != LW_OK || av[0] == NULL ||
+	    av[0][0] != '/') {
+		snprintf(err, errlen, "bad queue id or command");
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		config_argv_free(av);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)dup2(p[1], STDOUT_FILENO);
+		(void)dup2(p[1], STDERR_FILENO);
+		execv(av[0], av);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], out + len, sizeof(out) - 1 - len)) > 0 ||
+	    (r == -1 && errno == EINTR))
+		if (r > 0 && (len += (size_t)r) == sizeof(out) - 1)
+			break;
+	close(p[0]);
+	out[len] = '\0';
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (len > 0)
+		fputs(out, stderr);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(err, errlen, "%s %s", av[0], WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 127 ? "could not run" : "failed");
+		rc = -1;
+	} else if (((c = strstr(out, "Released from hold: ")) != NULL &&
+	    strncmp(c + 20, "0 message", 9) == 0) ||
+	    ((c = strstr(out, "Deleted: ")) != NULL &&
+	    strncmp(c + 9, "0 message", 9) == 0)) {
+		snprintf(err, errlen, "the MTA holds no message %s (released "
+		    "or deleted already?)", qid);
+		rc = 1;
+	}
+	config_argv_free(av);
+	return rc;
+}
+
+/* Sendmail has no delete command: its queue files for qid go. */
+static int
+sendmail_delete(const char *qdir, const char *qid, char *err, size_t errlen)
+{
+	static const char *const sub[] = { "", "/qf", "/df", "/xf" };
+	static const char *const pre[] = { "hf", "qf", "df", "Qf", "xf" };
+	char	 path[PATH_MAX];
+	size_t	 i, j, gone = 0;
+
+	for (i = 0; qid[i] != '\0'; i++)
+		if (!((qid[i] >= '0' && qid[i] <= '9') ||
+		    (qid[i] >= 'A' && qid[i] <= 'Z') ||
+		    (qid[i] >= 'a' && qid[i] <= 'z'))) {
+			snprintf(err, errlen, "bad queue id");
+			return -1;
+		}
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		for (j = 0; j < sizeof(pre) / sizeof(pre[0]); j++) {
+			snprintf(path, sizeof(path), "%s%s/%s%s", qdir, sub[i],
+			    pre[j], qid);
+			if (unlink(path) == 0)
+				gone++;
+			else if (errno != ENOENT && errno != ENOTDIR) {
+				snprintf(err, errlen, "%.300s: %s", path,
+				    strerror(errno));
+				return -1;
+			}
+		}
+	if (gone == 0) {
+		snprintf(err, errlen, "the MTA holds no message %s in %s",
+		    qid, qdir);
+		return 1;
+	}
+	return 0;
+}
+
+/* Delete the MTA's held copy of it: 0 gone (or never there), -1 failed. */
+static int
+hold_delete(const struct quarantine_item *it, char *err, size_t errlen)
+{
+	int	r;
+
+	if (cur_cfg == NULL) {
+		snprintf(err, errlen, "no configuration");
+		return -1;
+	}
+	r = cur_cfg->hold_delete_command != NULL ?
+	    run_hold(cur_cfg->hold_delete_command, it->qid, err, errlen) :
+	    sendmail_delete(cur_cfg->mta_queue_dir, it->qid, err, errlen);
+	return r == -1 ? -1 : 0;
+}
+
+/*
+ * then: hold keeps one message in two places; releasing it delivers the
+ * MTA's copy (which the milter already passed) and records the release
+ * here, never both.  Returns the exit code; *done false when the MTA
+ * no longer held it and the caller may re-inject ours (--force).
+ */
+static int
+release_held(struct quarantine *q, const struct quarantine_item *it,
+    const char *who, bool force, bool *done)
+{
+	char	 err[512], by[320];
+	int	 r;
+
+	*done = false;
+	if (cur_cfg == NULL) {
+		fprintf(stderr, "lurewall: release %s: no configuration\n",
+		    it->id);
+		return QCLI_USAGE;
+	}
+	r = run_hold(cur_cfg->hold_release_command, it->qid, err,
+	    sizeof(err));
+	if (r != 0) {
+		fprintf(stderr, "lurewall: release %s: the MTA's held copy "
+		    "(queue id %s): %s%s\n", it->id, it->qid, err, force ?
+		    "; re-injecting lurewall's copy (--force)" :
+		    "; --force re-injects lurewall's copy");
+		return force ? QCLI_OK : QCLI_NOTFOUND;
+	}
+	/* Deliver it now, not at the MTA's next queue run. */
+	if (cur_cfg->hold_flush_command != NULL &&
+	    run_hold(cur_cfg->hold_flush_command, it->qid, err,
+	    sizeof(err)) == -1)
+		fprintf(stderr, "lurewall: release %s: released; it goes "
+		    "at the MTA's next queue run (%s)\n", it->id, err);
+	snprintf(by, sizeof(by), "%s via the MTA hold queue", who);
+	if (quarantine_record_release(q, it->id, by, it->rcpts,
+	    it->nrcpts) != LW_OK)
+		fprintf(stderr, "lurewall: release %s: released by the MTA, "
+		    "but the release record failed\n", it->id);
+	printf("released %s from the MTA's hold queue (queue id %s)\n",
+	    it->id, it->qid);
+	*done = true;
+	return QCLI_OK;
+}
+
 static int
 cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 {
@@ -347,6 +516,29 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 	}
 	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
+		if (quarantine_id_valid(argv[i]) &&
+		    quarantine_read(q, argv[i], &it) == LW_OK) {
+			int	 r = QCLI_OK;
+			bool	 done = false;
+
+			if (it->mta_hold && it->qid != NULL && !it->released &&
+			    to == NULL)
+				r = release_held(q, it, who, force, &done);
+			else if (it->mta_hold && it->qid != NULL &&
+			    !it->released && hold_delete(it, err,
+			    sizeof(err)) == -1) {
+				/* --to: ours goes, the MTA's must not. */
+				fprintf(stderr, "lurewall: release %s: the "
+				    "MTA's held copy (queue id %s) could not "
+				    "be deleted: %s\n", it->id, it->qid, err);
+				r = QCLI_NOTFOUND;
+			}
+			quarantine_item_free(it);
+			if (done || r != QCLI_OK) {
+				rc = worse(rc, r);
+				continue;
+			}
+		}
 		e = quarantine_release(q, argv[i], to, submit, force, who,
 		    err, sizeof(err));
 		if (e != LW_OK) {
@@ -379,6 +571,27 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 	if ((ch = next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
 		return usage(cur_verb);
 	for (i = optind; i < argc; i++) {
+		struct quarantine_item	*it;
+		char			 err[512];
+
+		/* then: hold: the MTA's copy first, so none stays behind. */
+		if (quarantine_id_valid(argv[i]) &&
+		    quarantine_read(q, argv[i], &it) == LW_OK) {
+			bool bad = it->mta_hold && it->qid != NULL &&
+			    !it->released && hold_delete(it, err,
+			    sizeof(err)) == -1;
+
+			if (bad)
+				fprintf(stderr, "lurewall: delete %s: the "
+				    "MTA's held copy (queue id %s) could not "
+				    "be deleted: %s; kept\n", it->id, it->qid,
+				    err);
+			quarantine_item_free(it);
+			if (bad) {
+				rc = worse(rc, QCLI_NOTFOUND);
+				continue;
+			}
+		}
 		if ((e = quarantine_delete(q, argv[i])) != LW_OK)
 			rc = worse(rc, item_error("delete", argv[i], e, NULL));
 		else
@@ -718,9 +931,175 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
 }
 
+/* One recipient's held items, for the digest. */
+struct digest_rcpt {
+	char			 *rcpt;		/* lowercased */
+	struct notice_item	 *items;
+	size_t			  n;
+};
+
+static struct digest_rcpt *
+digest_find(struct digest_rcpt **v, size_t *n, const char *rcpt)
+{
+	struct digest_rcpt	*nv;
+	size_t			 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcasecmp((*v)[i].rcpt, rcpt) == 0)
+			return &(*v)[i];
+	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL)
+		return NULL;
+	*v = nv;
+	memset(&nv[*n], 0, sizeof(nv[*n]));
+	if ((nv[*n].rcpt = strdup(rcpt)) == NULL)
+		return NULL;
+	return &nv[(*n)++];
+}
+
+/*
+ * One mail per recipient listing what is held for them (not released,
+ * not pending split PPAP) since --since (default 1d), for every
+ * recipient whose policy has notify.digest on, in the policy's
+ * language, from its notify.from.  --rcpt: only that recipient (its
+ * policy need not have digest on).  --dry-run prints the mails.
+ */
+static int
+cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "since",	required_argument, NULL, 's' },
+		{ "rcpt",	required_argument, NULL, 'r' },
+		{ "dry-run",	no_argument,	   NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quarantine_item	**v = NULL;
+	struct policyset	 *ps = NULL;
+	struct digest_rcpt	 *dr = NULL, *d;
+	const struct policy	 *p;
+	const char		 *only = NULL, *dom;
+	char			  err[1024], *msg;
+	time_t			  since = 0, now = time(NULL);
+	size_t			  n = 0, ndr = 0, i, j, len, sent = 0;
+	bool			  dry = false;
+	enum lw_err		  e;
+	int			  ch, rc = QCLI_OK;
+
+	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+		switch (ch) {
+		case 's':
+			if (since_arg(optarg, &since) == -1)
+				return QCLI_USAGE;
+			break;
+		case 'r':	only = optarg; break;
+		case 'n':	dry = true; break;
+		default:	return usage(cur_verb);
+		}
+	}
+	if (optind != argc)
+		return usage(cur_verb);
+	if (since == 0)
+		since = now - 86400;
+	if (cur_cfg == NULL) {
+		fprintf(stderr, "lurewall: digest: no configuration\n");
+		return QCLI_USAGE;
+	}
+	if (policy_load_dir(cur_cfg->policy_dir, &cur_cfg->limits, &ps, err,
+	    sizeof(err)) != LW_OK) {
+		fprintf(stderr, "lurewall: %s\n", err);
+		return QCLI_USAGE;
+	}
+	if ((e = quarantine_list(q, &v, &n)) != LW_OK) {
+		policyset_unref(ps);
+		return open_error(quarantine_dir(q), e);
+	}
+	for (i = 0; i < n; i++) {
+		const struct quarantine_item	*it = v[i];
+
+		if (it->released || it->time < since || (it->state != NULL &&
+		    strcmp(it->state, "pending") == 0))
+			continue;
+		for (j = 0; j < it->nrcpts; j++) {
+			if (only != NULL && strcasecmp(only, it->rcpts[j]) != 0)
+				continue;
+			if ((d = digest_find(&dr, &ndr, it->rcpts[j])) == NULL)
+				goto nomem;
+			if (d->n >= NOTICE_MAX_ITEMS)
+				continue;
+			if (d->n % 16 == 0) {
+				struct notice_item	*ni;
+
+				if ((ni = reallocarray(d->items, d->n + 16,
+				    sizeof(*ni))) == NULL)
+					goto nomem;
+				d->items = ni;
+			}
+			memset(&d->items[d->n], 0, sizeof(d->items[d->n]));
+			d->items[d->n].id = it->id;
+			d->items[d->n].when = it->time;
+			d->items[d->n].sender = it->mail_from;
+			d->items[d->n].from = it->from;
+			d->items[d->n].subject = it->subject;
+			d->items[d->n].rules = it->rules;
+			d->items[d->n].score = it->score;
+			d->n++;
+		}
+	}
+	for (i = 0; i < ndr; i++) {
+		d = &dr[i];
+		dom = strrchr(d->rcpt, '@');
+		p = policyset_for_domain(ps, dom != NULL ? dom + 1 : "");
+		if (p == NULL)
+			p = policyset_default(ps);
+		if (only == NULL && !p->notify.digest)
+			continue;
+		if (p->notify.from == NULL) {
+			fprintf(stderr, "lurewall: digest for %s: policy %s has "
+			    "no notify.from\n", d->rcpt, p->name);
+			rc = QCLI_USAGE;
+			continue;
+		}
+		e = notice_compose(cur_cfg, NOTICE_DIGEST,
+		    policy_lang_names[p->language], p->notify.from, d->rcpt,
+		    d->items, d->n, now, &msg, &len);
+		if (e != LW_OK) {
+			fprintf(stderr, "lurewall: digest for %s: %s\n",
+			    d->rcpt, lw_strerror(e));
+			rc = worse(rc, QCLI_NOTFOUND);
+			continue;
+		}
+		if (dry) {
+			printf("%s\n", msg);
+		} else if (notice_send(cur_cfg, d->rcpt, msg, len, false) !=
+		    LW_OK) {
+			fprintf(stderr, "lurewall: digest for %s: the submit "
+			    "command failed\n", d->rcpt);
+			rc = worse(rc, QCLI_NOTFOUND);
+		} else {
+			printf("digest to %s: %zu item%s\n", d->rcpt, d->n,
+			    d->n == 1 ? "" : "s");
+			sent++;
+		}
+		free(msg);
+	}
+	goto out;
+ nomem:
+	fprintf(stderr, "lurewall: out of memory\n");
+	rc = QCLI_USAGE;
+ out:
+	for (i = 0; i < ndr; i++) {
+		free(dr[i].rcpt);
+		free(dr[i].items);
+	}
+	free(dr);
+	quarantine_items_free(v, n);
+	policyset_unref(ps);
+	(void)sent;
+	return fflush(stdout) == 0 ? rc : QCLI_USAGE;
+}
+
 static const struct verb	verbs[] = {
 	{ "list", cmd_list, "list [--since 2d] [--rcpt ADDR] [--from ADDR] "
-	    "[--rule RULE] [--json]" },
+	    "[--rule RULE] [--observed] [--json]" },
 	{ "show", cmd_show, "show ID [--raw | --headers | --findings | "
 	    "--json]" },
 	{ "release", cmd_release, "release ID... [--to ADDR] [--force]" },
@@ -729,6 +1108,8 @@ static const struct verb	verbs[] = {
 	{ "stats", cmd_stats, "stats [--since 7d] [--json]" },
 	{ "verify", cmd_verify, "verify" },
 	{ "sweep", cmd_sweep, "sweep [--now TIME]" },
+	{ "digest", cmd_digest, "digest [--since 1d] [--rcpt ADDR] "
+	    "[--dry-run]" },
 };
 
 static int
@@ -831,8 +1212,10 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 		free(av);
 		return QCLI_USAGE;
 	}
+	cur_cfg = cfg;
 	rc = cli_quarantine_run(n, av, cfg->quarantine_dir,
 	    cfg->submit_command);
+	cur_cfg = NULL;
 	config_free(cfg);
 	free(av);
 	return rc;

@@ -265,6 +265,11 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 		json_key(f, "reason", 0);
 		json_string(f, it->reason);
 	}
+	json_key(f, "observed", 0);
+	fputs(it->mode != NULL && strcmp(it->mode, "observed") == 0 ?
+	    "true" : "false", f);
+	json_key(f, "mta_hold", 0);
+	fputs(it->mta_hold ? "true" : "false", f);
 	json_key(f, "released", 0);
 	fputs(it->released ? "true" : "false", f);
 	if (it->released) {
@@ -407,6 +412,12 @@ show_meta(const struct quarantine_item *it)
 	free(a);
 	show_line("rules:", it->rules);
 	show_line("state:", item_state(it));
+	if (it->mode != NULL && strcmp(it->mode, "observed") == 0)
+		show_line("mode:", "observed (delivered unchanged; kept to "
+		    "show what enforcement would hold)");
+	if (it->mta_hold)
+		show_line("mta hold:", "the MTA holds the other copy under "
+		    "the queue id; release and delete act on both");
 	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
 		fmt_local(it->expires, ts, sizeof(ts));
 		a = qview_safe(it->on_timeout);

@@ -89,7 +89,10 @@ static const char *const top_keys[] = {
 	"socket", "user", "pidfile", "syslog_facility", "on_error",
 	"quarantine_dir", "policy_dir", "submit_command", "limits",
 	"outbound_daemon_names", "internal_networks", "alert_command",
-	"outbreak_dir", "state", "metrics", NULL
+	"outbreak_dir", "state", "metrics", "authserv_id", "notice_dir",
+	"on_quarantine_command", "mta", "hold_release_command",
+	"hold_delete_command", "hold_flush_command", "mta_queue_dir",
+	NULL
 };
 
 static const char *const state_keys[] = {
@@ -122,6 +125,13 @@ config_free(struct config *c)
 	free(c->outbreak_dir);
 	state_config_free(&c->state);
 	free(c->metrics_listen);
+	free(c->authserv_id);
+	free(c->notice_dir);
+	free(c->on_quarantine_command);
+	free(c->hold_release_command);
+	free(c->hold_delete_command);
+	free(c->hold_flush_command);
+	free(c->mta_queue_dir);
 	free(c);
 }
 
@@ -348,16 +358,13 @@ cidr_match(const struct lw_cidr *n, int af, const unsigned char *a)
 	    (a[full] & (unsigned char)(0xff << (8 - rest))) == n->addr[full];
 }
 
-bool
-config_internal_addr(const struct config *c, const char *addr)
+/* A client address as the MTA writes it -> family and bytes. */
+static bool
+client_addr_parse(const char *addr, int *af, unsigned char a[16])
 {
-	unsigned char	 a[16];
 	char		 buf[INET6_ADDRSTRLEN + 1];
-	size_t		 len, i;
-	int		 af;
+	size_t		 len;
 
-	if (c == NULL || addr == NULL || c->ninternal_networks == 0)
-		return false;
 	if (strncasecmp(addr, "IPv6:", 5) == 0)
 		addr += 5;
 	len = strlen(addr);
@@ -370,15 +377,39 @@ config_internal_addr(const struct config *c, const char *addr)
 	memcpy(buf, addr, len);
 	buf[len] = '\0';
 	if (inet_pton(AF_INET, buf, a) == 1)
-		af = AF_INET;
+		*af = AF_INET;
 	else if (inet_pton(AF_INET6, buf, a) == 1) {
-		af = AF_INET6;
+		*af = AF_INET6;
 		/* ::ffff:a.b.c.d is the IPv4 client a.b.c.d */
 		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)a)) {
 			memmove(a, a + 12, 4);
-			af = AF_INET;
+			*af = AF_INET;
 		}
 	} else
+		return false;
+	return true;
+}
+
+bool
+config_cidr_contains(const struct lw_cidr *n, const char *addr)
+{
+	unsigned char	a[16];
+	int		af;
+
+	return addr != NULL && client_addr_parse(addr, &af, a) &&
+	    cidr_match(n, af, a);
+}
+
+bool
+config_internal_addr(const struct config *c, const char *addr)
+{
+	unsigned char	 a[16];
+	size_t		 i;
+	int		 af;
+
+	if (c == NULL || addr == NULL || c->ninternal_networks == 0)
+		return false;
+	if (!client_addr_parse(addr, &af, a))
 		return false;
 	for (i = 0; i < c->ninternal_networks; i++)
 		if (cidr_match(&c->internal_networks[i], af, a))
@@ -840,9 +871,162 @@ fill_limits(struct fill *f)
 	    f->err, f->errlen);
 }
 
+/* An argv template (no shell): its program absolute or resolved. */
+static enum lw_err
+load_command(struct fill *f, const char *key, char **slot)
+{
+	char		*prog;
+	size_t		 w;
+	enum lw_err	 e;
+
+	if ((e = get_str(f->d, f->root, key, slot, true, f->err,
+	    f->errlen)) != LW_OK || *slot == NULL)
+		return e;
+	w = strspn(*slot, " \t");
+	if ((*slot)[w] == '\0')
+		return yerr(f->d, y_get(f->root, key), key, f->err, f->errlen,
+		    "no program");
+	if ((*slot)[w] == '/')
+		return LW_OK;
+	if ((prog = y_path_resolve(f->dir, *slot + w)) == NULL)
+		return LW_ENOMEM;
+	free(*slot);
+	*slot = prog;
+	return LW_OK;
+}
+
+/* authserv_id, notice_dir, on_quarantine_command (issue 19). */
+static enum lw_err
+fill_notices(struct fill *f)
+{
+	struct config	*c = f->c;
+	enum lw_err	 e, r = LW_OK;
+
+	if ((e = get_str(f->d, f->root, "authserv_id", &c->authserv_id, true,
+	    f->err, f->errlen)) != LW_OK)
+		r = e;
+	else if (c->authserv_id != NULL && (c->authserv_id[0] == '\0' ||
+	    strpbrk(c->authserv_id, " \t;()\r\n") != NULL))
+		r = yerr(f->d, y_get(f->root, "authserv_id"), "authserv_id",
+		    f->err, f->errlen, "one token, as the MTA writes it "
+		    "(e.g. mx.example.co.jp)");
+	if ((e = get_path(f->d, f->root, "notice_dir", f->dir, &c->notice_dir,
+	    false, f->err, f->errlen)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	if (c->notice_dir == NULL && (c->notice_dir = y_path_resolve(f->dir,
+	    CONFIG_DEFAULT_NOTICEDIR)) == NULL)
+		return LW_ENOMEM;
+	if ((e = load_command(f, "on_quarantine_command",
+	    &c->on_quarantine_command)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	return r;
+}
+
+/*
+ * mta: postfix (the default) or sendmail, and what releases, flushes
+ * and deletes the MTA's held copy; the defaults follow mta.
+ */
+static enum lw_err
+fill_mta(struct fill *f)
+{
+	struct config	*c = f->c;
+	char		*s = NULL;
+	enum lw_err	 e, r = LW_OK;
+
+	if ((e = get_str(f->d, f->root, "mta", &s, true, f->err,
+	    f->errlen)) != LW_OK)
+		r = e;
+	else if (s == NULL || strcmp(s, "postfix") == 0)
+		c->mta = MTA_POSTFIX;
+	else if (strcmp(s, "sendmail") == 0)
+		c->mta = MTA_SENDMAIL;
+	else
+		r = yerr(f->d, y_get(f->root, "mta"), "mta", f->err,
+		    f->errlen, "expected postfix or sendmail");
+	free(s);
+	if ((e = load_command(f, "hold_release_command",
+	    &c->hold_release_command)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	if ((e = load_command(f, "hold_delete_command",
+	    &c->hold_delete_command)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	if ((e = load_command(f, "hold_flush_command",
+	    &c->hold_flush_command)) != LW_OK && r != LW_ENOMEM)
+		r = e;
+	if ((e = get_path(f->d, f->root, "mta_queue_dir", f->dir,
+	    &c->mta_queue_dir, false, f->err, f->errlen)) != LW_OK &&
+	    r != LW_ENOMEM)
+		r = e;
+	if (c->hold_release_command == NULL &&
+	    (c->hold_release_command = strdup(c->mta == MTA_POSTFIX ?
+	    CONFIG_PF_HOLD_RELEASE : CONFIG_SM_HOLD_RELEASE)) == NULL)
+		return LW_ENOMEM;
+	if (c->hold_flush_command == NULL &&
+	    (c->hold_flush_command = strdup(c->mta == MTA_POSTFIX ?
+	    CONFIG_PF_HOLD_FLUSH : CONFIG_SM_HOLD_FLUSH)) == NULL)
+		return LW_ENOMEM;
+	if (c->hold_delete_command == NULL && c->mta == MTA_POSTFIX &&
+	    (c->hold_delete_command = strdup(CONFIG_PF_HOLD_DELETE)) == NULL)
+		return LW_ENOMEM;
+	if (c->mta_queue_dir == NULL &&
+	    (c->mta_queue_dir = strdup(CONFIG_SM_QUEUE_DIR)) == NULL)
+		return LW_ENOMEM;
+	return r;
+}
+
+enum lw_err
+config_hold_argv(const char *t, const char *qid, char ***argvp)
+{
+	const char	*p, *w;
+	char		**argv, *a;
+	size_t		  words = 0, n = 0, len, i, k;
+
+	if (qid == NULL || *qid == '\0' || strlen(qid) > 64)
+		return LW_EINVAL;
+	for (i = 0; qid[i] != '\0'; i++)
+		if (!((qid[i] >= '0' && qid[i] <= '9') ||
+		    (qid[i] >= 'A' && qid[i] <= 'Z') ||
+		    (qid[i] >= 'a' && qid[i] <= 'z')))
+			return LW_EINVAL;
+	for (p = t; *p != '\0'; p += strcspn(p, " \t")) {
+		p += strspn(p, " \t");
+		if (*p != '\0')
+			words++;
+	}
+	if ((argv = calloc(words + 1, sizeof(*argv))) == NULL)
+		return LW_ENOMEM;
+	for (p = t; *p != '\0'; p = w + len) {
+		w = p + strspn(p, " \t");
+		if ((len = strcspn(w, " \t")) == 0)
+			break;
+		/* Each %q grows the word by at most 64 bytes. */
+		if ((a = malloc(len * 65 + 1)) == NULL) {
+			config_argv_free(argv);
+			return LW_ENOMEM;
+		}
+		for (i = k = 0; i < len; i++) {
+			if (w[i] == '%' && i + 1 < len && w[i + 1] == 'q') {
+				memcpy(a + k, qid, strlen(qid));
+				k += strlen(qid);
+				i++;
+			} else if (w[i] == '%' && i + 1 < len &&
+			    w[i + 1] == '%') {
+				a[k++] = '%';
+				i++;
+			} else
+				a[k++] = w[i];
+		}
+		a[k] = '\0';
+		argv[n++] = a;
+	}
+	*argvp = argv;
+	return LW_OK;
+}
+
 static enum lw_err (*const fillers[])(struct fill *) = {
 	fill_socket, fill_paths, fill_facility, fill_on_error, fill_submit,
-	fill_outbound, fill_state, fill_metrics, fill_limits,
+	fill_outbound, fill_state, fill_metrics, fill_notices, fill_mta,
+	fill_limits,
 };
 
 static enum lw_err
@@ -964,6 +1148,14 @@ config_print(const struct config *c, FILE *f)
 	fputs("]\n", f);
 	print_kv(f, "alert_command", c->alert_command);
 	print_kv(f, "outbreak_dir", c->outbreak_dir);
+	print_kv(f, "authserv_id", c->authserv_id);
+	print_kv(f, "notice_dir", c->notice_dir);
+	print_kv(f, "on_quarantine_command", c->on_quarantine_command);
+	print_kv(f, "mta", c->mta == MTA_POSTFIX ? "postfix" : "sendmail");
+	print_kv(f, "hold_release_command", c->hold_release_command);
+	print_kv(f, "hold_flush_command", c->hold_flush_command);
+	print_kv(f, "hold_delete_command", c->hold_delete_command);
+	print_kv(f, "mta_queue_dir", c->mta_queue_dir);
 	fprintf(f, "state:\n  backend: %s\n",
 	    state_backend_name(c->state.backend));
 	fputs("  ", f);

@@ -23,6 +23,11 @@ enum on_error {
 	ONERR_ACCEPT
 };
 
+enum config_mta {
+	MTA_POSTFIX = 0,
+	MTA_SENDMAIL
+};
+
 struct config {
 	char		*file;		/* absolute path it was read from */
 	char		*socket;	/* unix:/path or inet:PORT@HOST */
@@ -48,6 +53,15 @@ struct config {
 	struct state_config state;
 	/* Issue 20: metrics.listen, "HOST:PORT" of /metrics; NULL: off. */
 	char		 *metrics_listen;
+	char		 *authserv_id;	/* our MTA's Authentication-Results */
+	char		 *notice_dir;	/* notice and digest templates */
+	char		 *on_quarantine_command;	/* argv template */
+	/* The MTA's hold queue (quarantine.then: hold): one copy. */
+	enum config_mta	  mta;
+	char		 *hold_release_command;	/* argv template, %q */
+	char		 *hold_delete_command;	/* NULL: Sendmail's files */
+	char		 *hold_flush_command;	/* deliver it now */
+	char		 *mta_queue_dir;	/* Sendmail's queue */
 };
 
 /* Load path; on error LW_EINVAL and err "FILE:LINE:COL: KEY: message". */
@@ -66,6 +80,13 @@ void		 config_print(const struct config *, FILE *);
 enum lw_err	 config_submit_argv(const char *tmpl, const char *sender,
 		    char *const *rcpts, size_t nrcpts, char ***argv);
 void		 config_argv_free(char **);
+/*
+ * Expand a hold command template for MTA queue id qid: split on blanks,
+ * %q (anywhere in a word) becomes qid, %% a %.  qid must be letters and
+ * digits only (LW_EINVAL otherwise).
+ */
+enum lw_err	 config_hold_argv(const char *tmpl, const char *qid,
+		    char ***argv);
 
 /*
  * True when addr (a textual IPv4 or IPv6 address as in {client_addr},
@@ -74,6 +95,8 @@ void		 config_argv_free(char **);
  * its IPv4 address.
  */
 bool		 config_internal_addr(const struct config *, const char *addr);
+/* True when the client address addr (as above) lies in network n. */
+bool		 config_cidr_contains(const struct lw_cidr *n, const char *addr);
 /* Parse "ADDR/BITS" or "ADDR" (a host) into *out; false if malformed. */
 bool		 config_cidr_parse(const char *s, struct lw_cidr *out);
 
@@ -81,6 +104,13 @@ bool		 config_cidr_parse(const char *s, struct lw_cidr *out);
 #define CONFIG_DEFAULT_SOCKET	"unix:/var/spool/postfix/lurewall/lurewall.sock"
 #define CONFIG_DEFAULT_QDIR	"/var/lib/lurewall/quarantine"
 #define CONFIG_DEFAULT_POLICYDIR "policy.d"
+#define CONFIG_DEFAULT_NOTICEDIR "notice"
+#define CONFIG_PF_HOLD_RELEASE	"/usr/sbin/postsuper -H %q"
+#define CONFIG_PF_HOLD_DELETE	"/usr/sbin/postsuper -d %q"
+#define CONFIG_PF_HOLD_FLUSH	"/usr/sbin/postqueue -i %q"
+#define CONFIG_SM_HOLD_RELEASE	"/usr/sbin/sendmail -Q -qQ -qI%q"
+#define CONFIG_SM_HOLD_FLUSH	"/usr/sbin/sendmail -qI%q"
+#define CONFIG_SM_QUEUE_DIR	"/var/spool/mqueue"
 #define CONFIG_DEFAULT_SUBMIT	"/usr/sbin/sendmail -G -i -f %f -- %r"
 
 #define CONFIG_OUTBREAK_SUBDIR	"outbreak"	/* in quarantine_dir */

@@ -75,7 +75,7 @@ static char	*metrics_listen;	/* what the endpoint listens on */
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: " IDENT " [-fnvV] [-c file] [-p socket] "
+	fprintf(stderr, "usage: " IDENT " [-fnOvV] [-c file] [-p socket] "
 	    "[-P pidfile] [-u user[:group]]\n");
 	exit(1);
 }
@@ -460,7 +460,7 @@ main(int argc, char *argv[])
 	sigset_t		 set;
 	pthread_t		 tid;
 
-	while ((ch = getopt(argc, argv, "c:fhnp:P:u:vV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fhnOp:P:u:vV")) != -1) {
 		switch (ch) {
 		case 'c':
 			cfile = optarg;
@@ -470,6 +470,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'O':
+			milter_observe();
 			break;
 		case 'p':
 			sock = optarg;

@@ -2,14 +2,27 @@
  * disposition.c: one place decides (see disposition.h).
  *
  * disposition_decide() reads top to bottom as the message goes:
- *   1. a verified X-Lurewall-Released: accept, not scanned again;
- *   2. the scan, once (outbound mail under its sender's policy);
+ *   1. a verified X-Lurewall-Released, or a verified X-Lurewall-Notice
+ *      (a notice we wrote): accept, not scanned again;
+ *   2. the scan, once (outbound mail under its sender's policy); an
+ *      allow: entry of its policy that matches makes the rules it
+ *      names stop counting (logged allowed=NAME);
  *   3. outbound: the breaker counts it; a lure, or a tripped sender's
  *      mail, is stored and discarded or answered 451 4.7.1;
  *   4. inbound: split PPAP holds it pending, or its passwords open
  *      held items (a lure among them tags this mail);
  *   5. the policy verdict's action: accept, tag, quarantine then
- *      discard/reject/hold, reject.
+ *      discard/reject/hold, reject; a stored item's notices and
+ *      on_quarantine_command;
+ *   6. observe mode (the policy's mode: observe, or -O): whatever 5
+ *      said, the message is delivered unchanged but for
+ *      X-Lurewall-Result: would-ACTION and X-Lurewall-Rules; what would
+ *      be quarantined is stored, marked observed; split PPAP holds
+ *      nothing.
+ * One copy: with quarantine.then: hold the item records that the MTA
+ * holds the other copy (lurewall quarantine release/delete act on
+ * both); a split PPAP item is never also held by the MTA (lurewall
+ * releases it itself).
  * Every internal error on the way becomes the config's on_error.
  *
  * Bounds: what the scan and the stores bound; header values we build
@@ -28,9 +41,11 @@
 
 #include "config.h"
 #include "disposition.h"
+#include "allow.h"
 #include "log.h"
 #include "mime.h"
 #include "outbound.h"
+#include "notice.h"
 #include "outbreak.h"
 #include "policy.h"
 #include "quarantine.h"
@@ -83,6 +98,7 @@ static const char *const why_names[] = {
 	[DWHY_OUTBOUND_LURE] = "outbound-lure",
 	[DWHY_BREAKER] = "breaker",
 	[DWHY_ERROR] = "error",
+	[DWHY_NOTICE] = "notice",
 };
 
 const char *
@@ -176,6 +192,21 @@ extra(struct disposition *d, const char *fmt, ...)
 		return LW_ENOMEM;
 	free(d->log_extra);
 	d->log_extra = s;
+	return LW_OK;
+}
+
+/* Append to the log line's details. */
+static enum lw_err
+extra_add(struct disposition *d, const char *s)
+{
+	char	*n;
+
+	if (d->log_extra == NULL || *d->log_extra == '\0')
+		return extra(d, "%s", s);
+	if (lw_asprintf(&n, "%s %s", d->log_extra, s) != LW_OK)
+		return LW_ENOMEM;
+	free(d->log_extra);
+	d->log_extra = n;
 	return LW_OK;
 }
 
@@ -433,15 +464,19 @@ hold_reason(const struct verdict *v)
  */
 static enum lw_err
 store(const struct runtime *rt, const struct disp_input *in,
-    struct disposition *d)
+    struct disposition *d, bool mta_hold)
 {
-	enum lw_err	e;
+	struct quarantine_extra	x;
+	enum lw_err		e;
 
 	d->store.would = true;
 	if (readonly(rt))
 		return LW_OK;
-	e = quarantine_store(rt->q, in->raw, in->len, in->env, &d->res,
-	    d->store.id);
+	memset(&x, 0, sizeof(x));
+	x.mode = d->observe ? "observed" : NULL;
+	x.mta_hold = mta_hold && !d->observe;
+	e = quarantine_store_extra(rt->q, in->raw, in->len, in->env, &d->res,
+	    &x, in->now, d->store.id);
 	if (e != LW_OK) {
 		d->store.id[0] = '\0';
 		log_msg(LOG_ERR, in->env->qid, "quarantine store failed: "
@@ -472,7 +507,7 @@ outbound_quarantine(const struct runtime *rt, const struct disp_input *in,
 			return LW_ENOMEM;
 		return extra(d, "then=hold %s", why);
 	}
-	if ((e = store(rt, in, d)) != LW_OK) {
+	if ((e = store(rt, in, d, false)) != LW_OK) {
 		d->action = DISP_TEMPFAIL;
 		disposition_reply(DREPLY_TEMPFAIL, &d->reply);
 		return extra(d, "then=tempfail error=\"quarantine store: %s\" "
@@ -635,13 +670,13 @@ split_ppap(const struct runtime *rt, const struct disp_input *in,
 	d->store.would = true;
 	memcpy(d->store.id, sp.id, sizeof(sp.id));
 	d->store.expires = sp.expires;
-	/* reject would make the sender resend the zip: discard too. */
-	if (v->policy != NULL && v->policy->quarantine_then == QTHEN_HOLD) {
-		d->action = DISP_PENDING_HOLD;
-		if ((d->hold_reason = hold_reason(v)) == NULL)
-			return LW_ENOMEM;
-	} else
-		d->action = DISP_PENDING_DISCARD;
+	/*
+	 * reject would make the sender resend the zip: discard, also with
+	 * then: hold, so that the one copy is ours (split PPAP releases it
+	 * itself once its password comes).
+	 */
+	(void)v;
+	d->action = DISP_PENDING_DISCARD;
 	if (gmtime_r(&sp.expires, &tm) == NULL ||
 	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(ts, sizeof(ts), "%lld", (long long)sp.expires);
@@ -736,14 +771,14 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 				return LW_ENOMEM;
 			return extra(d, "then=hold");
 		}
-		if ((e = store(rt, in, d)) != LW_OK) {
+		then = p != NULL ? p->quarantine_then : QTHEN_DISCARD;
+		if ((e = store(rt, in, d, then == QTHEN_HOLD)) != LW_OK) {
 			d->action = DISP_TEMPFAIL;
 			disposition_reply(DREPLY_TEMPFAIL, &d->reply);
 			d->log_prio = LOG_ERR;
 			return extra(d, "then=tempfail error=\"quarantine "
 			    "store: %s\"", lw_strerror(e));
 		}
-		then = p != NULL ? p->quarantine_then : QTHEN_DISCARD;
 		if ((e = extra(d, "then=%s quarantine_id=%s", then_name(then),
 		    *d->store.id != '\0' ? d->store.id : "-")) != LW_OK)
 			return e;
@@ -764,6 +799,241 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 		break;
 	}
 	return e;
+}
+
+/* ---- 1b. our own notices ---- */
+
+static void
+own_notice(struct disposition *d)
+{
+	d->why = DWHY_NOTICE;
+	d->action = DISP_ACCEPT;
+	d->log_prio = LOG_INFO;
+	d->log_action = "accept";
+	if (extra(d, "notice=yes") != LW_OK)
+		d->log_extra = NULL;
+}
+
+/* ---- 2b. allow: ---- */
+
+/*
+ * An allow: entry of the verdict's policy that matches: its rules stop
+ * counting (score 0, still listed among the findings) and the verdict
+ * is judged again on what is left.
+ */
+static enum lw_err
+allow(const struct runtime *rt, const struct disp_input *in,
+    struct disposition *d)
+{
+	struct verdict			*v = d->res.verdict;
+	const struct policy		*p = v->policy;
+	const struct allow_entry	*e;
+	struct allow_input		 ai;
+	struct findings			 kept;
+	struct verdict			 nv;
+	size_t				 i;
+	enum lw_err			 r;
+
+	if (p == NULL || p->allow.n == 0)
+		return LW_OK;
+	memset(&ai, 0, sizeof(ai));
+	ai.client_addr = in->env->client_addr;
+	ai.auth_authen = in->env->auth_authen;
+	ai.mail_from = in->env->mail_from;
+	ai.from_addr = d->res.msg != NULL ? d->res.msg->from.addr : NULL;
+	ai.authserv_id = rt->cfg->authserv_id;
+	ai.raw = in->raw;
+	ai.len = in->len;
+	if ((e = allow_match(&p->allow, &ai)) == NULL)
+		return LW_OK;
+	d->allowed = e->name;
+	memset(&kept, 0, sizeof(kept));
+	for (i = 0; i < v->findings.n; i++) {
+		const struct finding	*f = &v->findings.v[i];
+
+		if (allow_skips(e, f->rule))
+			continue;
+		if ((r = findings_add(&kept, f->rule, f->part, "%s",
+		    f->detail)) != LW_OK) {
+			findings_free(&kept);
+			return r;
+		}
+	}
+	r = verdict_judge(&kept, p, 0, &nv);
+	findings_free(&kept);
+	if (r != LW_OK)
+		return r;
+	/* Never more severe than before (a macro partner's tag stays). */
+	if (verdict_severity(nv.action) > verdict_severity(v->action))
+		nv.action = v->action;
+	verdict_free(v);
+	*v = nv;
+	return LW_OK;
+}
+
+/* ---- 5b. notices and the admin's hook ---- */
+
+static char *
+join_rcpts(const struct envelope *env)
+{
+	char	*s = NULL, *n;
+	size_t	 i;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		if (lw_asprintf(&n, "%s%s%s", s != NULL ? s : "",
+		    s != NULL ? ", " : "", env->rcpts[i]) != LW_OK) {
+			free(s);
+			return NULL;
+		}
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static void
+send_one(const struct runtime *rt, enum notice_kind kind,
+    const struct policy *p, const char *to, const struct notice_item *it,
+    time_t now, const char *qid)
+{
+	char	*msg;
+	size_t	 len;
+
+	if (notice_compose(rt->cfg, kind, policy_lang_names[p->language],
+	    p->notify.from, to, it, 1, now, &msg, &len) != LW_OK) {
+		log_msg(LOG_WARNING, qid, "notice to %s: cannot compose", to);
+		return;
+	}
+	if (notice_send(rt->cfg, to, msg, len, true) == LW_OK)
+		log_msg(LOG_INFO, qid, "notice sent to %s", to);
+	free(msg);
+}
+
+/*
+ * A message was quarantined (not in observe mode): tell the admin and
+ * the recipients whose policies ask for it, and run the hook.  The
+ * notices are detached processes; nothing here changes the reply.
+ */
+static void
+notify(const struct runtime *rt, const struct disp_input *in,
+    struct disposition *d)
+{
+	const struct verdict	*v = d->res.verdict;
+	const struct envelope	*env = in->env;
+	const struct policy	*p = v->policy, *rp;
+	struct notice_item	 it;
+	const char		*dom, *then;
+	char			*rcpts;
+	size_t			 i;
+
+	if (readonly(rt) || d->observe || *d->store.id == '\0' ||
+	    (d->action != DISP_QUARANTINE_DISCARD &&
+	    d->action != DISP_QUARANTINE_REJECT &&
+	    d->action != DISP_QUARANTINE_HOLD))
+		return;
+	rcpts = join_rcpts(env);
+	memset(&it, 0, sizeof(it));
+	it.id = d->store.id;
+	it.when = in->now;
+	it.sender = env->mail_from != NULL ? env->mail_from : "";
+	it.from = d->res.msg != NULL ? d->res.msg->from.addr : NULL;
+	it.subject = d->res.msg != NULL ? d->res.msg->subject : NULL;
+	it.rules = v->rules;
+	it.score = v->score;
+	it.rcpts = rcpts != NULL ? rcpts : "";
+	if (p != NULL && p->notify.admin != NULL)
+		send_one(rt, NOTICE_ADMIN, p, p->notify.admin, &it, in->now,
+		    env->qid);
+	/* Outbound: the recipients are outside; only the admin hears. */
+	for (i = 0; !d->outbound && i < env->nrcpts; i++) {
+		dom = strrchr(env->rcpts[i], '@');
+		rp = policyset_for_domain(rt->ps, dom != NULL ? dom + 1 : "");
+		if (rp == NULL)
+			rp = policyset_default(rt->ps);
+		if (rp->notify.recipients && !rp->notify.digest &&
+		    rp->notify.from != NULL)
+			send_one(rt, NOTICE_RCPT, rp, env->rcpts[i], &it,
+			    in->now, env->qid);
+	}
+	then = d->action == DISP_QUARANTINE_REJECT ? "reject" :
+	    d->action == DISP_QUARANTINE_HOLD ? "hold" : "discard";
+	notice_hook(rt->cfg->on_quarantine_command, &it, then, env->qid,
+	    env->rcpts, env->nrcpts);
+	free(rcpts);
+}
+
+/* ---- 6. observe mode, and the header on accepted mail ---- */
+
+/*
+ * Deliver unchanged: no reply, no hold, no new Subject; the headers say
+ * what enforcement would have done.  An internal error stays on_error.
+ */
+static enum lw_err
+observe(struct disposition *d)
+{
+	const struct verdict	*v = d->res.verdict;
+	const char		*would;
+	char			*rules;
+	size_t			 i;
+
+	switch (d->action) {
+	case DISP_ACCEPT:
+		return LW_OK;
+	case DISP_TEMPFAIL:
+		if (d->why == DWHY_ERROR)
+			return LW_OK;
+		would = "tempfail";
+		break;
+	case DISP_TAG:
+		would = "tag";
+		break;
+	case DISP_REJECT:
+		would = "reject";
+		break;
+	default:
+		would = "quarantine";
+		break;
+	}
+	for (i = 0; i < d->nhdrs; i++)
+		free(d->hdrs[i].value);
+	d->nhdrs = 0;
+	free(d->subject);
+	free(d->hold_reason);
+	d->subject = d->hold_reason = NULL;
+	d->subject_add = false;
+	memset(&d->reply, 0, sizeof(d->reply));
+	d->action = DISP_ACCEPT;
+	d->hdrs[0].name = LW_HDR_RESULT;
+	if (lw_asprintf(&d->hdrs[0].value, "would-%s score=%d", would,
+	    v->score) != LW_OK)
+		return LW_ENOMEM;
+	d->nhdrs = 1;
+	rules = lw_sanitize(v->rules != NULL && *v->rules != '\0' ?
+	    v->rules : "-", v->rules != NULL && *v->rules != '\0' ?
+	    strlen(v->rules) : 1, RULES_HDR_MAX);
+	if (rules == NULL)
+		return LW_ENOMEM;
+	d->hdrs[1].name = LW_HDR_RULES;
+	d->hdrs[1].value = rules;
+	d->nhdrs = 2;
+	return extra_add(d, "mode=observe delivered=yes");
+}
+
+/* tag.always_header: accepted mail says it was scanned. */
+static enum lw_err
+always_header(struct disposition *d)
+{
+	const struct verdict	*v = d->res.verdict;
+
+	if (d->action != DISP_ACCEPT || d->why != DWHY_VERDICT ||
+	    d->nhdrs > 0 || v->policy == NULL || !v->policy->always_header)
+		return LW_OK;
+	d->hdrs[0].name = LW_HDR_RESULT;
+	if (lw_asprintf(&d->hdrs[0].value, "accept score=%d", v->score) !=
+	    LW_OK)
+		return LW_ENOMEM;
+	d->nhdrs = 1;
+	return LW_OK;
 }
 
 /* ---- the one function ---- */
@@ -787,6 +1057,12 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 		released(rt, &in, d);
 		return LW_OK;
 	}
+	/* Our own notice: it carries nothing of the lure. */
+	if (in.notice != NULL && in.message_id != NULL &&
+	    notice_verify(rt->cfg, in.notice, in.message_id, in.now)) {
+		own_notice(d);
+		return LW_OK;
+	}
 
 	/* 2. The scan: once; mail our users send under their policy. */
 	d->outbound = in.outbound ||
@@ -800,21 +1076,53 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 		return LW_OK;
 	}
 	v = d->res.verdict;
+	d->observe = (rt->flags & RT_OBSERVE) != 0 ||
+	    (v->policy != NULL && v->policy->mode == MODE_OBSERVE);
+	if ((e = allow(rt, &in, d)) != LW_OK) {
+		to_error(rt, d, lw_strerror(e));
+		return LW_OK;
+	}
+	v = d->res.verdict;
 	d->verdict = verdict_action_name(v->action);
 	d->policy = v->policy != NULL ? v->policy->name : NULL;
 
 	/* 3. Outbound: the breaker; 4. inbound: split PPAP. */
 	if (d->outbound)
 		e = outbound(rt, &in, d, &done);
-	else {
+	else if (!d->observe) {
 		e = split_ppap(rt, &in, d, &done);
 		/* A held lure this mail opened changed its verdict. */
 		d->verdict = verdict_action_name(v->action);
 	}
 
-	/* 5. The policy verdict's action. */
+	/* 5. The policy verdict's action; notices of what was stored. */
 	if (e == LW_OK && !done)
 		e = verdict_action(rt, &in, d);
+	if (e == LW_OK && d->why != DWHY_ERROR)
+		notify(rt, &in, d);
+	/* 6. Observe mode; the header on accepted mail. */
+	if (e == LW_OK && d->observe)
+		e = observe(d);
+	if (e == LW_OK && d->why != DWHY_ERROR)
+		e = always_header(d);
+	if (e == LW_OK && d->allowed != NULL && d->why != DWHY_ERROR) {
+		char	*a;
+
+		if ((a = lw_sanitize(d->allowed, strlen(d->allowed), 80)) ==
+		    NULL)
+			e = LW_ENOMEM;
+		else {
+			char	*s;
+
+			if (lw_asprintf(&s, "allowed=%s", a) != LW_OK)
+				e = LW_ENOMEM;
+			else {
+				e = extra_add(d, s);
+				free(s);
+			}
+			free(a);
+		}
+	}
 	if (e != LW_OK) {
 		to_error(rt, d, lw_strerror(e));
 		return LW_OK;

@@ -53,7 +53,8 @@ enum disp_why {
 	DWHY_PENDING,		/* split PPAP holds it for its password */
 	DWHY_OUTBOUND_LURE,	/* outbound and lure-like: never sent */
 	DWHY_BREAKER,		/* the sender's breaker is tripped */
-	DWHY_ERROR		/* internal error: on_error */
+	DWHY_ERROR,		/* internal error: on_error */
+	DWHY_NOTICE		/* our own notice (X-Lurewall-Notice) */
 };
 
 /* The SMTP replies, one table (disposition.c): reply_of(). */
@@ -88,6 +89,7 @@ struct disp_input {
 	const char		*date;
 	char *const		*released;	/* X-Lurewall-Released values */
 	size_t			 nreleased;
+	const char		*notice;	/* first X-Lurewall-Notice */
 	time_t			 now;		/* 0: time(NULL) */
 	bool			 outbound;	/* outbound whatever the
 						   envelope says (lurewall
@@ -102,6 +104,11 @@ struct disposition {
 						   name; NULL when no scan */
 	const char		*policy;	/* its policy's name */
 	bool			 outbound;	/* judged as outbound mail */
+	bool			 observe;	/* observe mode: delivered as
+						   is, X-Lurewall-Result says
+						   what would have happened */
+	const char		*allowed;	/* the allow: entry that
+						   matched (its name) */
 
 	/* The reply, for reject and tempfail. */
 	struct disp_reply_text	 reply;

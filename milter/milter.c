@@ -44,6 +44,7 @@
 
 #define LW_HDR_PREFIX		"X-Lurewall-"
 #define LW_HDR_RELEASED		"X-Lurewall-Released"
+#define LW_HDR_NOTICE		"X-Lurewall-Notice"
 #define RELEASED_MAX		8	/* released headers we try to verify */
 #define LOG_FIELD_MAX		256	/* bytes of attacker text per log field */
 #define LOG_RCPTS_MAX		20	/* recipients named in a verdict line */
@@ -61,6 +62,7 @@ struct msgctx {
 	char		*subject;	/* first Subject value, as received */
 	char		*message_id;
 	char		*date;
+	char		*notice;	/* first X-Lurewall-Notice value */
 	struct lwhdr	*lw;		/* X-Lurewall-* names to strip */
 	size_t		 nlw;
 	char		*released[RELEASED_MAX];	/* their values, in order */
@@ -97,13 +99,23 @@ rt_get(void)
 	return rt;
 }
 
+/* RT_OBSERVE from lurewall-milter -O, for every snapshot. */
+static unsigned	rt_flags;
+
+void
+milter_observe(void)
+{
+	rt_flags |= RT_OBSERVE;
+}
+
 enum lw_err
 milter_install(struct config *cfg, struct policyset *ps,
     struct quarantine *q)
 {
 	struct runtime	*rt, *old;
 
-	if ((rt = runtime_new(cfg, ps, q, cfg->outbreak_dir, 0)) == NULL)
+	if ((rt = runtime_new(cfg, ps, q, cfg->outbreak_dir, rt_flags)) ==
+	    NULL)
 		return LW_ENOMEM;
 	rt->state = shared_state;	/* borrowed: it outlives reloads */
 	pthread_mutex_lock(&rt_lock);
@@ -221,6 +233,7 @@ msg_free(struct connctx *c)
 	free(m->subject);
 	free(m->message_id);
 	free(m->date);
+	free(m->notice);
 	for (i = 0; i < m->nlw; i++)
 		free(m->lw[i].name);
 	free(m->lw);
@@ -532,6 +545,9 @@ note_lw_header(struct msgctx *m, const char *name, const char *value)
 			return LW_ENOMEM;
 		m->nreleased++;
 	}
+	if (strcasecmp(name, LW_HDR_NOTICE) == 0 && m->notice == NULL &&
+	    (m->notice = strdup(value)) == NULL)
+		return LW_ENOMEM;
 	for (i = 0; i < m->nlw; i++)
 		if (strcasecmp(m->lw[i].name, name) == 0) {
 			m->lw[i].n++;
@@ -761,6 +777,7 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 	in.date = m->date;
 	in.released = m->released;
 	in.nreleased = m->nreleased;
+	in.notice = m->notice;
 	if (disposition_decide(m->rt, &in, &d) != LW_OK)
 		return on_error(ctx, m, "out of memory");
 	m->outbound = d.outbound;

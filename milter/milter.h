@@ -35,6 +35,8 @@ enum lw_err	 milter_install(struct config *cfg, struct policyset *ps,
  * its file store in outbreak_dir.  The caller keeps ownership.
  */
 void		 milter_set_state(struct state *);
+/* Observe mode for every policy (-O): call before milter_install. */
+void		 milter_observe(void);
 /* Drop the current snapshot (at exit, after milter_run returned). */
 void		 milter_uninstall(void);
 

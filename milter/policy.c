@@ -91,6 +91,9 @@ policy_free(struct policy *p)
 	y_strlist_free(p->trusted_template_hosts, p->ntrusted_template_hosts);
 	y_strlist_free(p->macro_senders, p->nmacro_senders);
 	rules_custom_free(p->rules, p->nrules);
+	allow_free(&p->allow);
+	free(p->notify.admin);
+	free(p->notify.from);
 	free(p);
 }
 
@@ -185,6 +188,16 @@ policy_copy(const struct policy *s, struct policy **out)
 	p->split_on_timeout = s->split_on_timeout;
 	p->outbound = s->outbound;
 	p->language = s->language;
+	p->always_header = s->always_header;
+	p->mode = s->mode;
+	p->notify.recipients = s->notify.recipients;
+	p->notify.digest = s->notify.digest;
+	if (allow_copy(&s->allow, &p->allow) != LW_OK ||
+	    (s->notify.admin != NULL &&
+	    (p->notify.admin = strdup(s->notify.admin)) == NULL) ||
+	    (s->notify.from != NULL &&
+	    (p->notify.from = strdup(s->notify.from)) == NULL))
+		goto out_policy;
 	for (i = 0; i < LANG_N; i++)
 		if (s->prefixes[i] != NULL &&
 		    (p->prefixes[i] = strdup(s->prefixes[i])) == NULL)

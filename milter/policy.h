@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "allow.h"
 #include "lurewall.h"
 
 struct custom_rule;	/* rules_custom.h */
@@ -75,6 +76,20 @@ enum policy_lang {
 };
 extern const char *const policy_lang_names[LANG_N];	/* "en", "ja" */
 
+/* mode: enforce, or observe (decide and log, deliver unchanged). */
+enum policy_mode {
+	MODE_ENFORCE = 0,
+	MODE_OBSERVE
+};
+
+/* notify: who hears of a quarantined message. */
+struct notify_policy {
+	bool		 recipients;	/* a notice per message to them */
+	bool		 digest;	/* ... or only `quarantine digest` */
+	char		*admin;		/* an address told of each, or NULL */
+	char		*from;		/* From: of notices and digests */
+};
+
 struct policy {
 	char		 *name;		/* file name without .yaml */
 	char		 *file;		/* path it came from */
@@ -92,6 +107,10 @@ struct policy {
 	char		 *prefixes[LANG_N];	/* tag.subject_prefix by language */
 	char		 *subject_prefix;	/* prefixes[language]: UTF-8 or NULL */
 	bool		  tag_headers;		/* add X-Lurewall-* headers */
+	bool		  always_header;	/* X-Lurewall-Result on accept */
+	enum policy_mode  mode;
+	struct allow_list allow;
+	struct notify_policy notify;
 	char		 *reject_text;		/* ASCII, no CR/LF */
 	enum quarantine_then quarantine_then;
 

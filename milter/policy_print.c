@@ -54,14 +54,25 @@ policy_print(const struct policy *p, FILE *f)
 	for (i = 0; i < p->nscores; i++)
 		fprintf(f, "  %s: %d\n", p->scores[i].rule,
 		    p->scores[i].score);
-	fprintf(f, "language: %s\ntag:\n  subject_prefix:\n",
+	fprintf(f, "mode: %s\n", p->mode == MODE_OBSERVE ? "observe" :
+	    "enforce");
+	allow_print(f, &p->allow);
+	fprintf(f, "notify:\n  recipients: %s\n  digest: %s\n  admin: ",
+	    p->notify.recipients ? "true" : "false",
+	    p->notify.digest ? "true" : "false");
+	y_print_str(f, p->notify.admin);
+	fputs("\n  from: ", f);
+	y_print_str(f, p->notify.from);
+	fprintf(f, "\nlanguage: %s\ntag:\n  subject_prefix:\n",
 	    policy_lang_names[p->language]);
 	for (i = 0; i < LANG_N; i++) {
 		fprintf(f, "    %s: ", policy_lang_names[i]);
 		y_print_str(f, p->prefixes[i]);
 		fputc('\n', f);
 	}
-	fprintf(f, "  headers: %s\n", p->tag_headers ? "true" : "false");
+	fprintf(f, "  headers: %s\n  always_header: %s\n",
+	    p->tag_headers ? "true" : "false",
+	    p->always_header ? "true" : "false");
 	fputs("reject_text: ", f);
 	y_print_str(f, p->reject_text);
 	fprintf(f, "\nquarantine:\n  then: %s\n",

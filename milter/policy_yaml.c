@@ -43,7 +43,7 @@ static const char *const policy_keys[] = {
 	"staff_names_file", "correspondents", "correspondents_file",
 	"reply_prefixes", "trusted_senders", "trusted_template_hosts",
 	"rules",
-	"outbound", "split_password", "language",
+	"outbound", "split_password", "language", "mode", "allow", "notify",
 	NULL
 };
 
@@ -195,7 +195,7 @@ apply_tag(const struct ydoc *d, const struct ynode *n, struct policy *p,
     struct loadctx *lc)
 {
 	static const char *const keys[] = { "subject_prefix", "headers",
-	    NULL };
+	    "always_header", NULL };
 	const struct ynode	*v, *l;
 	char			*s, path[64];
 	size_t			 i;
@@ -232,9 +232,99 @@ apply_tag(const struct ydoc *d, const struct ynode *n, struct policy *p,
 		}
 		free(s);
 	}
+	if ((v = y_get(n, "always_header")) != NULL &&
+	    (e = y_bool(d, v, "tag.always_header", &p->always_header,
+	    lc->err, lc->errlen)) != LW_OK)
+		return e;
 	if ((v = y_get(n, "headers")) != NULL)
 		return y_bool(d, v, "tag.headers", &p->tag_headers, lc->err,
 		    lc->errlen);
+	return LW_OK;
+}
+
+static enum lw_err
+apply_mode(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    struct loadctx *lc)
+{
+	char		*s;
+	enum lw_err	 e;
+
+	if ((e = y_string(d, n, "mode", &s, lc->err, lc->errlen)) != LW_OK)
+		return e;
+	if (strcmp(s, "enforce") == 0)
+		p->mode = MODE_ENFORCE;
+	else if (strcmp(s, "observe") == 0)
+		p->mode = MODE_OBSERVE;
+	else
+		e = yerr(d, n, "mode", lc->err, lc->errlen,
+		    "expected enforce or observe");
+	free(s);
+	return e;
+}
+
+/* An address for notify.admin / notify.from: user@domain, or ~. */
+static enum lw_err
+get_notify_addr(const struct ydoc *d, const struct ynode *v, const char *path,
+    char **out, struct loadctx *lc)
+{
+	char		*s = NULL, *at;
+	size_t		 i;
+	enum lw_err	 e;
+
+	if (!y_isnull(v)) {
+		if ((e = y_string(d, v, path, &s, lc->err, lc->errlen)) !=
+		    LW_OK)
+			return e;
+		at = strrchr(s, '@');
+		for (i = 0; s[i] != '\0'; i++)
+			if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f ||
+			    strchr("<>\"(),;:\\", s[i]) != NULL)
+				break;
+		if (at == NULL || at == s || at[1] == '\0' ||
+		    s[i] != '\0') {
+			free(s);
+			return yerr(d, v, path, lc->err, lc->errlen,
+			    "expected user@domain");
+		}
+	}
+	free(*out);
+	*out = s;
+	return LW_OK;
+}
+
+/* notify: who hears of a quarantined message (issue 19). */
+static enum lw_err
+apply_notify(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    struct loadctx *lc)
+{
+	static const char *const keys[] = { "recipients", "digest", "admin",
+	    "from", NULL };
+	const struct ynode	*v;
+	enum lw_err		 e;
+
+	if ((e = y_map(d, n, "notify", keys, lc->err, lc->errlen)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "recipients")) != NULL &&
+	    (e = y_bool(d, v, "notify.recipients", &p->notify.recipients,
+	    lc->err, lc->errlen)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "digest")) != NULL &&
+	    (e = y_bool(d, v, "notify.digest", &p->notify.digest, lc->err,
+	    lc->errlen)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "admin")) != NULL &&
+	    (e = get_notify_addr(d, v, "notify.admin", &p->notify.admin,
+	    lc)) != LW_OK)
+		return e;
+	if ((v = y_get(n, "from")) != NULL &&
+	    (e = get_notify_addr(d, v, "notify.from", &p->notify.from,
+	    lc)) != LW_OK)
+		return e;
+	if ((p->notify.recipients || p->notify.digest ||
+	    p->notify.admin != NULL) && p->notify.from == NULL)
+		return yerr(d, n, "notify.from", lc->err, lc->errlen,
+		    "missing: notices need a From: address "
+		    "(e.g. postmaster@your.domain)");
 	return LW_OK;
 }
 
@@ -791,6 +881,15 @@ policy_apply(const struct ydoc *d, struct policy *p,
 	}
 	if ((n = y_get(root, "thresholds")) != NULL &&
 	    (e = apply_thresholds(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "mode")) != NULL &&
+	    (e = apply_mode(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "notify")) != NULL &&
+	    (e = apply_notify(d, n, p, lc)) != LW_OK)
+		return e;
+	if ((n = y_get(root, "allow")) != NULL &&
+	    (e = allow_parse(d, n, &p->allow, lc->err, lc->errlen)) != LW_OK)
 		return e;
 	if ((n = y_get(root, "language")) != NULL &&
 	    (e = apply_language(d, n, p, lc)) != LW_OK)

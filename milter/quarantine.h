@@ -128,6 +128,15 @@ struct quarantine_item {
 	char		*reason;
 	char		*message_id;
 	char		*result;
+
+	/*
+	 * mode: "observed" when kept by observe mode (the message was
+	 * delivered); mta_hold: true when the MTA holds the other copy
+	 * under qid (quarantine.then: hold), which release and delete
+	 * must release or delete too.
+	 */
+	char		*mode;
+	bool		 mta_hold;
 };
 
 /*
@@ -141,6 +150,8 @@ struct quarantine_extra {
 	const char	*reason;
 	const char	*message_id;
 	const char	*result;
+	const char	*mode;		/* "observed" or NULL */
+	bool		 mta_hold;	/* the MTA holds a copy (qid) */
 };
 
 enum lw_err	 quarantine_store_extra(struct quarantine *,
@@ -208,6 +219,14 @@ enum lw_err	 quarantine_delete(struct quarantine *, const char *id);
 enum lw_err	 quarantine_release(struct quarantine *, const char *id,
 		    const char *to, const char *submit, bool force,
 		    const char *who, char *err, size_t errlen);
+
+/*
+ * Record a release that happened elsewhere (the MTA delivered its held
+ * copy): the release record as quarantine_release writes it, nothing
+ * submitted.
+ */
+enum lw_err	 quarantine_record_release(struct quarantine *, const char *id,
+		    const char *who, char *const *to, size_t nto);
 
 /* The X-Lurewall-Released value for id and this Message-ID and Date. */
 enum lw_err	 quarantine_release_header(struct quarantine *,

@@ -127,6 +127,9 @@ quarantine_meta_extra(struct sbuf *sb, const struct quarantine_extra *x)
 	quarantine_meta_field(sb, "reason", x->reason);
 	quarantine_meta_field(sb, "message_id", x->message_id);
 	quarantine_meta_field(sb, "result", x->result);
+	quarantine_meta_field(sb, "mode", x->mode);
+	if (x->mta_hold)
+		quarantine_meta_printf(sb, "mta_hold yes\n");
 }
 
 /* The verdict's lines: score, action, rules, findings. */
@@ -410,6 +413,12 @@ meta_line(struct quarantine_item *it, const char *key, size_t klen,
 		e = set_once(&it->message_id, val);
 	else if (KEY("result"))
 		e = set_once(&it->result, val);
+	else if (KEY("mode"))
+		e = set_once(&it->mode, val);
+	else if (KEY("mta_hold")) {
+		it->mta_hold = strcmp(val, "yes") == 0;
+		free(val);
+	}
 	else if (KEY("expires")) {
 		if (it->expires != 0 || !parse_ll(val, 1, INT64_MAX, &n))
 			e = LW_EMALFORMED;
@@ -526,6 +535,7 @@ quarantine_item_free(struct quarantine_item *it)
 	free(it->on_timeout);
 	free(it->reason);
 	free(it->message_id);
+	free(it->mode);
 	free(it->result);
 	free(it);
 }

@@ -330,6 +330,22 @@ record_release(struct quarantine *q, const char *id,
 }
 
 enum lw_err
+quarantine_record_release(struct quarantine *q, const char *id,
+    const char *who, char *const *to, size_t nto)
+{
+	struct quarantine_item	*it;
+	enum lw_err		 e;
+
+	if (!quarantine_id_valid(id))
+		return LW_EINVAL;
+	if ((e = quarantine_read(q, id, &it)) != LW_OK)
+		return e;
+	e = record_release(q, id, it, who, to, nto, time(NULL));
+	quarantine_item_free(it);
+	return e;
+}
+
+enum lw_err
 quarantine_release(struct quarantine *q, const char *id, const char *to,
     const char *submitcmd, bool force, const char *who, char *err,
     size_t errlen)

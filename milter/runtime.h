@@ -26,6 +26,8 @@ struct state;
  * daemon's, opened once and kept over reloads: LMDB must not be
  * opened twice in one process). */
 #define RT_OWN_STATE	0x02
+/* Observe every policy (lurewall-milter -O): decide, deliver unchanged. */
+#define RT_OBSERVE	0x04
 
 struct runtime {
 	struct config		*cfg;		/* NULL in a runtime_view */

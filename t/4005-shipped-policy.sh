@@ -33,7 +33,8 @@ nested() {	# nested FILE MAP KEY
 	    END { exit !found }' "$1"
 }
 for mk in thresholds:tag thresholds:quarantine thresholds:reject \
-    tag:subject_prefix tag:headers quarantine:then \
+    tag:subject_prefix tag:headers tag:always_header quarantine:then \
+    notify:recipients notify:digest notify:admin notify:from \
     split_password:wait split_password:on_timeout outbound:window \
     outbound:max_lures outbound:max_new_rcpts outbound:action; do
 	for f in "$DEF" "$SAM"; do

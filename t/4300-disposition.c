@@ -356,9 +356,9 @@ main(void)
 	disposition_free(&d);
 	decide_file(rt, "benign-02a-ppap-aes-xlsx.eml",
 	    "other@torihiki.example.ne.jp", "sato@hold.example", NULL, &d);
-	is_str("pending-hold", disposition_action_name(d.action),
-	    "then hold: pending in the MTA's hold queue");
-	ok(d.hold_reason != NULL, "with a hold reason");
+	is_str("pending-discard", disposition_action_name(d.action),
+	    "then hold: still one copy, lurewall's (issue 19)");
+	ok(d.hold_reason == NULL, "not in the MTA's hold queue too");
 	disposition_free(&d);
 
 	/* the password mail: read-only says so, changes nothing */

@@ -32,6 +32,12 @@ inst
 ok $? "make install DESTDIR PREFIX=/usr"
 [ $? -eq 0 ] || diag "$(tail -20 "$T/install.out")"
 want="etc/lurewall/lurewall.yaml
+etc/lurewall/notice/admin.en.txt
+etc/lurewall/notice/admin.ja.txt
+etc/lurewall/notice/digest.en.txt
+etc/lurewall/notice/digest.ja.txt
+etc/lurewall/notice/notice.en.txt
+etc/lurewall/notice/notice.ja.txt
 etc/lurewall/policy.d/default.yaml
 etc/lurewall/policy.d/example.co.jp.yaml.sample
 usr/sbin/lurewall
@@ -64,6 +70,7 @@ like 'lurewall\(8\)' "$(sed -n '/^\.Sh SEE ALSO/,/^\.Sh/p' \
 # the admin edits the config; a second install keeps the edit
 printf '# local change\n' >>"$D/etc/lurewall/lurewall.yaml"
 printf '# local policy\n' >>"$D/etc/lurewall/policy.d/default.yaml"
+printf 'local text\n' >>"$D/etc/lurewall/notice/notice.ja.txt"
 rm "$D/usr/sbin/lurewall"
 inst
 ok $? "second make install"
@@ -71,6 +78,8 @@ like '# local change' "$(tail -1 "$D/etc/lurewall/lurewall.yaml")" \
     "the edited lurewall.yaml stays"
 like '# local policy' "$(tail -1 "$D/etc/lurewall/policy.d/default.yaml")" \
     "the edited default.yaml stays"
+like 'local text' "$(tail -1 "$D/etc/lurewall/notice/notice.ja.txt")" \
+    "an edited notice template stays"
 like 'keeping existing .*/etc/lurewall/lurewall.yaml' "$(cat "$T/install.out")" \
     "make install says it keeps it"
 ok $([ -x "$D/usr/sbin/lurewall" ]; echo $?) "the programs are installed again"
