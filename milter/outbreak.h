@@ -162,11 +162,9 @@ bool		 outbreak_record_empty(const struct outbreak_record *);
  * The store on the state (state.h; the default since issue 17):
  * "outbreak:HEX" holds one sender's record (HEX: SHA-256 of the key),
  * expiring OUTBREAK_RETENTION after its last activity unless tripped;
- * "outbreak-lock:HEX" is the claim a transaction holds (at most
- * OUTBREAK_LOCK_SECS; a crashed holder's claim expires).  With Redis
- * every host counts into the same records.  st stays the caller's.
+ * a transaction holds state_lock on that key.  With Redis every host
+ * counts into the same records.  st stays the caller's.
  */
-#define OUTBREAK_LOCK_SECS	10
 enum lw_err	 outbreak_state_open(struct state *, struct outbreak_store **);
 /* The same for a look only (lurewall scan): no claim, nothing written. */
 enum lw_err	 outbreak_state_open_ro(struct state *,

@@ -8,11 +8,12 @@
  * One key per sender, "outbreak:HEX" (HEX: the SHA-256 of the sender
  * key, so attacker text never names a key), holding the record in the
  * file store's text form (outbreak_record_write).  A transaction
- * (begin ... commit or abort) holds the claim "outbreak-lock:HEX"
- * (state_add; every thread, process and host that shares the state
- * waits for it), so two messages of one sender never lose a count.  The
- * claim expires after OUTBREAK_LOCK_SECS of real time, so a crashed
- * holder blocks nobody for long; a waiter gives up after
+ * (begin ... commit or abort) holds state_lock on that key (every
+ * thread, process and host that shares the state waits for it), so two
+ * messages of one sender never lose a count: LMDB and files lock a
+ * file (nothing written, no fsync), Redis adds the claim
+ * "lock:outbreak:HEX", which expires after STATE_LOCK_TTL seconds so
+ * a crashed holder blocks nobody for long.  A waiter gives up after
  * LOCK_WAIT_SECS (LW_EIO: the caller's on_error).  A record expires
  * OUTBREAK_RETENTION after its sender's last message unless tripped:
  * the state drops quiet senders itself.
@@ -31,13 +32,11 @@
 
 #define LOCK_WAIT_SECS	5
 #define KEY_PREFIX	"outbreak:"
-#define LOCK_PREFIX	"outbreak-lock:"
 #define MIGRATED_KEY	"migrated:outbreak:"	/* + host name */
 
 struct sstore {
 	struct state	*st;
 	char		 key[sizeof(KEY_PREFIX) + 64];
-	char		 lock[sizeof(LOCK_PREFIX) + 64];
 	bool		 locked;
 	bool		 readonly;	/* no claim, commit writes nothing */
 };
@@ -56,7 +55,6 @@ keys_for(struct sstore *ss, const char *sender)
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	snprintf(ss->key, sizeof(ss->key), KEY_PREFIX "%s", hex);
-	snprintf(ss->lock, sizeof(ss->lock), LOCK_PREFIX "%s", hex);
 	return LW_OK;
 }
 
@@ -73,34 +71,14 @@ val_record(const struct state_val *v, struct outbreak_record *r)
 	return true;
 }
 
-/* Wait for the sender's claim: real time, whatever time the caller uses. */
 static enum lw_err
 lock_take(struct sstore *ss)
 {
-	time_t		 start = time(NULL), now;
-	useconds_t	 pause = 1000;
-	enum lw_err	 e;
+	enum lw_err	e;
 
-	for (;;) {
-		now = time(NULL);
-		e = state_add(ss->st, ss->lock, "1", 1,
-		    now + OUTBREAK_LOCK_SECS, now);
-		if (e == LW_OK) {
-			ss->locked = true;
-			return LW_OK;
-		}
-		if (e != LW_EEXIST)
-			return e;
-		if (now - start >= LOCK_WAIT_SECS) {
-			log_warnx("outbreak store: %s still claimed after %d s",
-			    ss->lock, LOCK_WAIT_SECS);
-			errno = EAGAIN;
-			return LW_EIO;
-		}
-		usleep(pause);
-		if (pause < 50000)
-			pause *= 2;
-	}
+	if ((e = state_lock(ss->st, ss->key, LOCK_WAIT_SECS)) == LW_OK)
+		ss->locked = true;
+	return e;
 }
 
 static void
@@ -108,7 +86,7 @@ lock_drop(struct sstore *ss)
 {
 	if (!ss->locked)
 		return;
-	(void)state_del(ss->st, ss->lock);
+	state_unlock(ss->st, ss->key);
 	ss->locked = false;
 }
 

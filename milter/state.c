@@ -4,10 +4,14 @@
  * The backends live in state_lmdb.c, state_redis.c and state_files.c;
  * see state.h for what every call promises.
  */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "state.h"
@@ -489,6 +493,126 @@ state_sweep(struct state *st, time_t now, size_t *removed)
 	if (st->readonly)
 		return LW_EINVAL;
 	return st->ops->sweep(st, now, removed != NULL ? removed : &dummy);
+}
+
+/* ---- locks ---- */
+
+#define LOCK_KEY_PREFIX	"lock:"
+
+enum lw_err
+state_lock(struct state *st, const char *key, unsigned wait_secs)
+{
+	char		 lk[STATE_KEY_MAX + 8];
+	time_t		 start = time(NULL), now;
+	useconds_t	 pause = 1000;
+	enum lw_err	 e;
+
+	if (!state_key_ok(key))
+		return LW_EINVAL;
+	if (st->ops->lock != NULL)
+		return st->ops->lock(st, key, wait_secs);
+	if (snprintf(lk, sizeof(lk), LOCK_KEY_PREFIX "%s", key) >
+	    STATE_KEY_MAX)
+		return LW_EINVAL;
+	/* Real time: a lock's expiry has nothing to do with injected now. */
+	for (;;) {
+		now = time(NULL);
+		e = state_add(st, lk, "1", 1, now + STATE_LOCK_TTL, now);
+		if (e != LW_EEXIST)
+			return e;
+		if (now - start >= (time_t)wait_secs) {
+			log_warnx("state: %s still held after %u s", lk,
+			    wait_secs);
+			errno = EAGAIN;
+			return LW_EIO;
+		}
+		usleep(pause);
+		if (pause < 50000)
+			pause *= 2;
+	}
+}
+
+void
+state_unlock(struct state *st, const char *key)
+{
+	char	lk[STATE_KEY_MAX + 8];
+
+	if (st->ops->unlock != NULL) {
+		st->ops->unlock(st, key);
+		return;
+	}
+	if (snprintf(lk, sizeof(lk), LOCK_KEY_PREFIX "%s", key) <=
+	    STATE_KEY_MAX)
+		(void)state_del(st, lk);
+}
+
+enum lw_err
+state_dirlock_init(struct state_dirlock *l, const char *dir, uid_t uid,
+    gid_t gid)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->uid = uid;
+	l->gid = gid;
+	if (lw_asprintf(&l->path, "%s/lock", dir) != LW_OK)
+		return LW_ENOMEM;
+	pthread_mutex_init(&l->mu, NULL);
+	return LW_OK;
+}
+
+void
+state_dirlock_free(struct state_dirlock *l)
+{
+	if (l->path == NULL)
+		return;
+	pthread_mutex_destroy(&l->mu);
+	free(l->path);
+	l->path = NULL;
+}
+
+/* Threads of one process exclude each other by the mutex, processes by flock. */
+enum lw_err
+state_dirlock_take(struct state_dirlock *l, unsigned wait_secs)
+{
+	time_t		 start = time(NULL);
+	useconds_t	 pause = 1000;
+	int		 fd;
+
+	pthread_mutex_lock(&l->mu);
+	if ((fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_warn("state: %s", l->path);
+		pthread_mutex_unlock(&l->mu);
+		return LW_EIO;
+	}
+	if (geteuid() == 0 && l->uid != 0)
+		(void)fchown(fd, l->uid, l->gid);
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    time(NULL) - start >= (time_t)wait_secs) {
+			if (errno == EWOULDBLOCK)
+				errno = EAGAIN;
+			log_warn("state: %s", l->path);
+			close(fd);
+			pthread_mutex_unlock(&l->mu);
+			return LW_EIO;
+		}
+		usleep(pause);
+		if (pause < 50000)
+			pause *= 2;
+	}
+	l->fd = fd;
+	return LW_OK;
+}
+
+void
+state_dirlock_drop(struct state_dirlock *l)
+{
+	if (l->fd < 0)
+		return;
+	close(l->fd);			/* drops the flock */
+	l->fd = -1;
+	pthread_mutex_unlock(&l->mu);
 }
 
 /* ---- the list encoding (lmdb and files) ---- */

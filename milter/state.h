@@ -31,6 +31,9 @@
 #ifndef STATE_H
 #define STATE_H
 
+#include <sys/types.h>
+
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +132,10 @@ struct state_ops {
 			    struct state_val *);
 	enum lw_err	(*sweep)(struct state *, time_t now, size_t *removed);
 	void		(*close)(struct state *);
+	/* Optional (NULL: a claim key "lock:KEY" and polling). */
+	enum lw_err	(*lock)(struct state *, const char *key,
+			    unsigned wait_secs);
+	void		(*unlock)(struct state *, const char *key);
 };
 
 struct state {
@@ -216,6 +223,19 @@ enum lw_err	 state_push(struct state *, const char *key, const void *val,
 		    size_t len, size_t max_items, time_t expires, time_t now);
 enum lw_err	 state_pop(struct state *, const char *key, time_t now,
 		    struct state_val *);
+/*
+ * Hold key's lock against every thread, process (and, with Redis,
+ * host) sharing the state, waiting at most wait_secs (then LW_EIO with
+ * errno EAGAIN).  lmdb and files: a process mutex and flock(2) on the
+ * directory's "lock" file, one lock for all keys (no fsync, nothing
+ * written); redis: the claim "lock:KEY" (state_add), which expires
+ * after STATE_LOCK_TTL seconds so a crashed holder blocks nobody long.
+ * One lock per thread at a time.
+ */
+#define STATE_LOCK_TTL		10
+enum lw_err	 state_lock(struct state *, const char *key,
+		    unsigned wait_secs);
+void		 state_unlock(struct state *, const char *key);
 /* Remove expired keys (Redis expires them itself). */
 enum lw_err	 state_sweep(struct state *, time_t now, size_t *removed);
 const char	*state_name(const struct state *);
@@ -225,6 +245,19 @@ void		 state_val_free(struct state_val *);
 /* For the backends: key and value checks, the list encoding. */
 bool		 state_key_ok(const char *key);
 void		 state_give_dir_away(const char *path, const char *owner_of);
+/* The lmdb and files lock: mutex + flock on DIR/lock, as state_lock. */
+struct state_dirlock {
+	pthread_mutex_t	 mu;
+	int		 fd;		/* >= 0 while held */
+	char		*path;		/* DIR/lock */
+	uid_t		 uid;		/* root-made lock file goes to them */
+	gid_t		 gid;
+};
+enum lw_err	 state_dirlock_init(struct state_dirlock *, const char *dir,
+		    uid_t, gid_t);
+void		 state_dirlock_free(struct state_dirlock *);
+enum lw_err	 state_dirlock_take(struct state_dirlock *, unsigned wait_secs);
+void		 state_dirlock_drop(struct state_dirlock *);
 bool		 state_expired(time_t expires, time_t now);
 /* A list value: items as 4-byte big-endian length + bytes. */
 enum lw_err	 state_list_push(const struct state_val *old,

@@ -43,6 +43,7 @@ struct fstate {
 	gid_t		 gid;
 	pthread_mutex_t	 mu;
 	int		 lockfd;	/* >= 0 while locked */
+	struct state_dirlock klock;	/* state_lock: DIR/klock */
 };
 
 static void
@@ -387,10 +388,29 @@ fs_sweep(struct state *st, time_t now, size_t *removed)
 	return LW_OK;
 }
 
+static enum lw_err
+fs_lockop(struct state *st, const char *key, unsigned wait_secs)
+{
+	struct fstate	*fs = st->priv;
+
+	return state_dirlock_take(&fs->klock, wait_secs);
+}
+
+static void
+fs_unlockop(struct state *st, const char *key)
+{
+	struct fstate	*fs = st->priv;
+
+	state_dirlock_drop(&fs->klock);
+}
+
 static void
 fs_close(struct state *st)
 {
 	struct fstate	*fs = st->priv;
+
+	state_dirlock_drop(&fs->klock);
+	state_dirlock_free(&fs->klock);
 
 	pthread_mutex_destroy(&fs->mu);
 	free(fs->dir);
@@ -405,6 +425,8 @@ static const struct state_ops files_ops = {
 	.each = fs_each,
 	.sweep = fs_sweep,
 	.close = fs_close,
+	.lock = fs_lockop,
+	.unlock = fs_unlockop,
 };
 
 enum lw_err
@@ -414,6 +436,7 @@ state_files_open(const struct state_config *c, bool readonly,
 	struct state	*st;
 	struct fstate	*fs;
 	struct stat	 sb;
+	char		*kpath = NULL;
 
 	if (c->path == NULL || *c->path == '\0')
 		return LW_EINVAL;
@@ -439,6 +462,19 @@ state_files_open(const struct state_config *c, bool readonly,
 	fs->gid = sb.st_gid;
 	fs->lockfd = -1;
 	pthread_mutex_init(&fs->mu, NULL);
+	/* Not DIR/lock: that one guards each write, inside a state_lock. */
+	if (state_dirlock_init(&fs->klock, c->path, sb.st_uid, sb.st_gid) !=
+	    LW_OK ||
+	    lw_asprintf(&kpath, "%s/klock", c->path) != LW_OK) {
+		state_dirlock_free(&fs->klock);
+		pthread_mutex_destroy(&fs->mu);
+		free(fs->dir);
+		free(fs);
+		free(st);
+		return LW_ENOMEM;
+	}
+	free(fs->klock.path);
+	fs->klock.path = kpath;
 	st->ops = &files_ops;
 	st->priv = fs;
 	st->readonly = readonly;

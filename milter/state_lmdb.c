@@ -42,6 +42,7 @@
 #define HDR	8
 
 struct lmdb {
+	struct state_dirlock lock;
 	MDB_env		*env;
 	MDB_dbi		 dbi;
 	char		*path;
@@ -293,11 +294,29 @@ lmdb_sweep(struct state *st, time_t now, size_t *removed)
 	return LW_OK;
 }
 
+static enum lw_err
+lmdb_lock(struct state *st, const char *key, unsigned wait_secs)
+{
+	struct lmdb	*l = st->priv;
+
+	return state_dirlock_take(&l->lock, wait_secs);
+}
+
+static void
+lmdb_unlock(struct state *st, const char *key)
+{
+	struct lmdb	*l = st->priv;
+
+	state_dirlock_drop(&l->lock);
+}
+
 static void
 lmdb_close(struct state *st)
 {
 	struct lmdb	*l = st->priv;
 
+	state_dirlock_drop(&l->lock);
+	state_dirlock_free(&l->lock);
 	mdb_env_close(l->env);
 	pthread_mutex_destroy(&l->mu);
 	free(l->path);
@@ -312,6 +331,8 @@ static const struct state_ops lmdb_ops = {
 	.each = lmdb_each,
 	.sweep = lmdb_sweep,
 	.close = lmdb_close,
+	.lock = lmdb_lock,
+	.unlock = lmdb_unlock,
 };
 
 /*
@@ -371,7 +392,11 @@ state_lmdb_open(const struct state_config *c, bool readonly,
 	struct lmdb	*l;
 	struct stat	 sb;
 	MDB_txn		*txn;
-	unsigned	 flags = MDB_NOTLS;
+	/*
+	 * NOMETASYNC: one fsync per commit, not two; a system crash may
+	 * undo the last commit but never breaks the database.
+	 */
+	unsigned	 flags = MDB_NOTLS | MDB_NOMETASYNC;
 	int		 rc, dead;
 	enum lw_err	 e = LW_EIO;
 
@@ -421,6 +446,12 @@ state_lmdb_open(const struct state_config *c, bool readonly,
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto out_env;
+	if (state_dirlock_init(&l->lock, c->path, sb.st_uid, sb.st_gid) !=
+	    LW_OK) {
+		e = LW_ENOMEM;
+		rc = ENOMEM;
+		goto out_env;
+	}
 	st->ops = &lmdb_ops;
 	st->priv = l;
 	st->readonly = readonly;
