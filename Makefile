@@ -152,7 +152,7 @@ TEST_HELPERS = t/tap.o
 -include t/fuzz/fuzz.mak
 
 .PHONY: all check check-run test run install clean distclean deps \
-	configure-if-needed bench fuzz
+	configure-if-needed bench bench-state fuzz
 
 all: $(PROGRAMS)
 
@@ -214,6 +214,14 @@ $(BENCH_PROG): bench/lwbench.c $(LIB) config.mak.stamp
 bench: all $(BENCH_PROG)
 	sh bench/bench.sh $(BENCH_OPTS)
 
+# The state's cost per outbound message on each backend (README).
+bench/statebench: bench/statebench.c $(LIB) config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/statebench.c \
+	    $(LIB) $(ALL_LIBS)
+
+bench-state: bench/statebench
+	bench/statebench bench/out/state 1000
+
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
 	    $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)/lurewall/policy.d \
@@ -250,7 +258,7 @@ install: all
 
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
-	    $(BENCH_PROG) config.mak.stamp
+	    $(BENCH_PROG) bench/statebench config.mak.stamp
 	$(RM) milter/*.d t/*.d t/fuzz/*.o t/fuzz/*.d bench/*.d
 	$(RM) -r t/tmp
 
