@@ -78,6 +78,7 @@ LIB_OBJS += milter/onenote.o
 LIB_OBJS += milter/embedded.o
 LIB_OBJS += milter/sevenz.o
 LIB_OBJS += milter/tnef.o
+LIB_OBJS += milter/officecrypt.o
 LIB_OBJS += milter/office.o
 LIB_OBJS += milter/cfb.o
 LIB_OBJS += milter/ovba.o

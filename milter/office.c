@@ -21,6 +21,7 @@
 #include "lurewall.h"
 #include "cfb.h"
 #include "embedded.h"
+#include "officecrypt.h"
 #include "office.h"
 #include "ooxml.h"
 #include "ovba.h"
@@ -71,8 +72,13 @@ office_scan_ole(struct scan_ctx *ctx, const char *part,
 		goto out;
 	if (cfb_find(&c, "EncryptionInfo") >= 0 &&
 	    cfb_find(&c, "EncryptedPackage") >= 0) {
+		bool opened;
+
+		if ((e = officecrypt_scan(ctx, part, &c, depth, &opened)) !=
+		    LW_OK || opened)
+			goto out;
 		e = findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
-		    "password-protected OOXML package");
+		    "password-protected OOXML package (no password worked)");
 		goto out;
 	}
 	if ((e = ovba_scan(ctx, part, &c)) != LW_OK)
