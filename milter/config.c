@@ -51,36 +51,49 @@ static const struct {
 enum limit_type {
 	LT_SIZE,	/* uint64_t, k/M/G suffixes */
 	LT_UINT,	/* unsigned */
-	LT_U32		/* uint32_t */
+	LT_U32,		/* uint32_t */
+	LT_MSEC		/* unsigned milliseconds, written as a duration */
 };
 
-/* One entry per field of struct limits, named as the field. */
+/*
+ * One entry per field of struct limits.  Keys carry no max_ prefix (a
+ * limit is a maximum); old is the name a key had before, still read for
+ * one release with a warning naming the new key.  scan_timeout_ms, the
+ * old name of scan_timeout, was a bare count of milliseconds.
+ */
 static const struct {
 	const char	*name;
+	const char	*old;
 	size_t		 off;
 	enum limit_type	 type;
 	uint64_t	 min;
 	uint64_t	 max;
 } limit_keys[] = {
-#define L(f, t, lo, hi)	{ #f, offsetof(struct limits, f), t, lo, hi }
-	L(max_message_bytes, LT_SIZE, 1024, 1ULL << 40),
-	L(memory_body_bytes, LT_SIZE, 0, 1ULL << 40),
-	L(max_header_bytes, LT_SIZE, 998, 1ULL << 30),
-	L(max_headers, LT_UINT, 1, 1000000),
-	L(mime_depth, LT_UINT, 1, 1000),
-	L(mime_parts, LT_UINT, 1, 1000000),
-	L(archive_depth, LT_UINT, 0, 100),
-	L(archive_entries, LT_UINT, 1, 10000000),
-	L(archive_total_bytes, LT_SIZE, 1, 1ULL << 40),
-	L(archive_entry_bytes, LT_SIZE, 1, 1ULL << 40),
-	L(archive_ratio, LT_UINT, 1, 1000000),
-	L(password_candidates, LT_UINT, 0, 100000),
-	L(ole_sectors, LT_UINT, 1, 1U << 30),
-	L(office_stream_bytes, LT_SIZE, 1, 1ULL << 40),
-	L(vba_modules, LT_UINT, 1, 1000000),
-	L(pcre2_match_limit, LT_U32, 1, UINT32_MAX),
-	L(pcre2_depth_limit, LT_U32, 1, UINT32_MAX),
-	L(scan_timeout_ms, LT_UINT, 1, 24U * 3600 * 1000),
+#define L(k, o, f, t, lo, hi)	{ #k, o, offsetof(struct limits, f), t, lo, hi }
+	L(message_bytes, "max_message_bytes", max_message_bytes, LT_SIZE, 1024,
+	    1ULL << 40),
+	L(memory_body_bytes, NULL, memory_body_bytes, LT_SIZE, 0, 1ULL << 40),
+	L(header_bytes, "max_header_bytes", max_header_bytes, LT_SIZE, 998,
+	    1ULL << 30),
+	L(headers, "max_headers", max_headers, LT_UINT, 1, 1000000),
+	L(mime_depth, NULL, mime_depth, LT_UINT, 1, 1000),
+	L(mime_parts, NULL, mime_parts, LT_UINT, 1, 1000000),
+	L(archive_depth, NULL, archive_depth, LT_UINT, 0, 100),
+	L(archive_entries, NULL, archive_entries, LT_UINT, 1, 10000000),
+	L(archive_total_bytes, NULL, archive_total_bytes, LT_SIZE, 1,
+	    1ULL << 40),
+	L(archive_entry_bytes, NULL, archive_entry_bytes, LT_SIZE, 1,
+	    1ULL << 40),
+	L(archive_ratio, NULL, archive_ratio, LT_UINT, 1, 1000000),
+	L(password_candidates, NULL, password_candidates, LT_UINT, 0, 100000),
+	L(ole_sectors, NULL, ole_sectors, LT_UINT, 1, 1U << 30),
+	L(office_stream_bytes, NULL, office_stream_bytes, LT_SIZE, 1,
+	    1ULL << 40),
+	L(vba_modules, NULL, vba_modules, LT_UINT, 1, 1000000),
+	L(pcre2_match_limit, NULL, pcre2_match_limit, LT_U32, 1, UINT32_MAX),
+	L(pcre2_depth_limit, NULL, pcre2_depth_limit, LT_U32, 1, UINT32_MAX),
+	L(scan_timeout, "scan_timeout_ms", scan_timeout_ms, LT_MSEC, 1,
+	    24ULL * 3600 * 1000),
 #undef L
 };
 #define NLIMITS	(sizeof(limit_keys) / sizeof(limit_keys[0]))
@@ -261,24 +274,44 @@ static enum lw_err
 load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
     char *err, size_t errlen)
 {
-	const char	*keys[NLIMITS + 1];
+	const char	*keys[2 * NLIMITS + 1], *name;
 	const struct ynode *v;
-	char		 path[128];
+	char		 path[128], newpath[128];
 	uint64_t	 u;
 	long long	 ll;
-	size_t		 i;
+	size_t		 i, k = 0;
 	enum lw_err	 e, r;
+	bool		 old;
 
-	for (i = 0; i < NLIMITS; i++)
-		keys[i] = limit_keys[i].name;
-	keys[NLIMITS] = NULL;
+	for (i = 0; i < NLIMITS; i++) {
+		keys[k++] = limit_keys[i].name;
+		if (limit_keys[i].old != NULL)
+			keys[k++] = limit_keys[i].old;
+	}
+	keys[k] = NULL;
 	if ((r = y_map(d, n, "limits", keys, err, errlen)) != LW_OK &&
 	    (r != LW_EINVAL || n->kind != YNODE_MAP))
 		return r;
 	for (i = 0; i < NLIMITS; i++) {
-		if ((v = y_get(n, limit_keys[i].name)) == NULL)
+		name = limit_keys[i].name;
+		snprintf(newpath, sizeof(newpath), "limits.%s", name);
+		old = false;
+		if ((v = y_get(n, name)) == NULL && limit_keys[i].old != NULL &&
+		    (v = y_get(n, limit_keys[i].old)) != NULL) {
+			name = limit_keys[i].old;
+			old = true;
+		} else if (v != NULL && limit_keys[i].old != NULL &&
+		    y_get(n, limit_keys[i].old) != NULL) {
+			r = yerr(d, y_get(n, limit_keys[i].old), newpath, err,
+			    errlen, "given twice, also as %s",
+			    limit_keys[i].old);
 			continue;
-		snprintf(path, sizeof(path), "limits.%s", limit_keys[i].name);
+		}
+		if (v == NULL)
+			continue;
+		snprintf(path, sizeof(path), "limits.%s", name);
+		if (old)
+			ywarn_renamed(d, v, path, newpath);
 		if (limit_keys[i].type == LT_SIZE) {
 			if ((e = y_size(d, v, path, limit_keys[i].min,
 			    limit_keys[i].max, &u, err, errlen)) != LW_OK) {
@@ -286,6 +319,20 @@ load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
 				continue;
 			}
 			*(uint64_t *)((char *)l + limit_keys[i].off) = u;
+			continue;
+		}
+		if (limit_keys[i].type == LT_MSEC && !old) {
+			if (v->kind != YNODE_SCALAR || !v->plain ||
+			    strlen(v->str) != v->len ||
+			    !duration_parse(v->str, 0, limit_keys[i].max, &u) ||
+			    u < limit_keys[i].min) {
+				r = yerr(d, v, path, err, errlen,
+				    "expected a duration like 500ms, 30s, 2m "
+				    "or 1h, at most 24h");
+				continue;
+			}
+			*(unsigned *)((char *)l + limit_keys[i].off) =
+			    (unsigned)u;
 			continue;
 		}
 		if ((e = y_int(d, v, path, (long long)limit_keys[i].min,
@@ -1118,6 +1165,7 @@ void
 config_print(const struct config *c, FILE *f)
 {
 	size_t		i;
+	unsigned	ms;
 	const char	*base = (const char *)&c->limits;
 
 	fprintf(f, "# %s\n", c->file);
@@ -1190,6 +1238,13 @@ config_print(const struct config *c, FILE *f)
 		case LT_UINT:
 			fprintf(f, "%u\n",
 			    *(const unsigned *)(base + limit_keys[i].off));
+			break;
+		case LT_MSEC:
+			ms = *(const unsigned *)(base + limit_keys[i].off);
+			if (ms % 1000 == 0)
+				fprintf(f, "%us\n", ms / 1000);
+			else
+				fprintf(f, "%ums\n", ms);
 			break;
 		case LT_U32:
 			fprintf(f, "%" PRIu32 "\n",

@@ -601,7 +601,7 @@ outbound(const struct runtime *rt, const struct disp_input *in,
 	    "sender=<%s>", rule, skey != NULL ? skey : "") != LW_OK)
 		why = NULL;
 	if (lure || (ob.state != OB_FLOWING &&
-	    p->outbound.action == OUTBOUND_HOLD)) {
+	    p->outbound.action == OUTBOUND_QUARANTINE)) {
 		d->why = ob.state != OB_FLOWING ? DWHY_BREAKER :
 		    DWHY_OUTBOUND_LURE;
 		*done = true;

@@ -14,7 +14,7 @@
  * a policy or decides.  An internal error means the config's on_error
  * (disposition_error).
  *
- * Bounds: the message copy is capped by limits.max_message_bytes
+ * Bounds: the message copy is capped by limits.message_bytes
  * (msgbuf), everything else we keep per message is a small copy of a
  * header the MTA already bounded.  Message state is freed at eom and
  * abort, connection state at close (which may come with no context).
@@ -577,7 +577,7 @@ note_limit(struct msgctx *m)
 	if (m->limit_logged)
 		return;
 	m->limit_logged = true;
-	log_msg(LOG_NOTICE, qid_of(m), "message exceeds max_message_bytes "
+	log_msg(LOG_NOTICE, qid_of(m), "message exceeds message_bytes "
 	    "(%zu): scanning the first %zu bytes", m->mb.max, m->mb.len);
 }
 

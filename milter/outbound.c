@@ -45,5 +45,5 @@ outbound_why_name(enum outbound_why w)
 const char *
 outbound_action_name(const struct outbound_policy *o)
 {
-	return o->action == OUTBOUND_TEMPFAIL ? "tempfail" : "hold";
+	return o->action == OUTBOUND_TEMPFAIL ? "tempfail" : "quarantine";
 }

@@ -25,7 +25,7 @@ enum outbound_why outbound_direction(const struct config *,
 		    const struct envelope *);
 const char	*outbound_why_name(enum outbound_why);
 /*
- * The policy's outbound.action as written in the policy file ("hold",
+ * The policy's outbound.action as written in the policy file ("quarantine",
  * "tempfail"): the word the breaker's log lines and alerts use.
  */
 const char	*outbound_action_name(const struct outbound_policy *);

@@ -237,7 +237,7 @@ const char	*outbreak_alert_check(const char *tmpl);
 struct outbreak_alert {
 	const char	*sender;
 	const char	*reason;
-	const char	*action;	/* "hold" or "tempfail" */
+	const char	*action;	/* "quarantine" or "tempfail" */
 	unsigned	 lures;
 	unsigned	 new_rcpts;
 	unsigned	 window;

@@ -363,7 +363,7 @@ policy_builtin(struct policy **out)
 	p->outbound.window = 600;
 	p->outbound.max_lures = 3;
 	p->outbound.max_new_rcpts = 200;
-	p->outbound.action = OUTBOUND_HOLD;
+	p->outbound.action = OUTBOUND_QUARANTINE;
 	if ((p->reject_text = strdup(DEFAULT_REJECT_TEXT)) == NULL)
 		goto out_policy;
 	if ((p->scores = calloc(rules_nbuiltin, sizeof(*p->scores))) == NULL)

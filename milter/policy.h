@@ -57,7 +57,7 @@ enum split_timeout {
  * users send.  A count of 0 switches that counter off.
  */
 enum outbound_action {
-	OUTBOUND_HOLD = 0,	/* store in the quarantine, then discard */
+	OUTBOUND_QUARANTINE = 0,	/* store in the quarantine, then discard */
 	OUTBOUND_TEMPFAIL	/* 451: the sender's MTA keeps it queued */
 };
 

@@ -119,7 +119,7 @@ policy_print(const struct policy *p, FILE *f)
 	fprintf(f, "outbound:\n  window: %u\n  max_lures: %u\n"
 	    "  max_new_rcpts: %u\n  action: %s\n", p->outbound.window,
 	    p->outbound.max_lures, p->outbound.max_new_rcpts,
-	    p->outbound.action == OUTBOUND_TEMPFAIL ? "tempfail" : "hold");
+	    p->outbound.action == OUTBOUND_TEMPFAIL ? "tempfail" : "quarantine");
 	fputs(p->nrules ? "rules:\n" : "rules: []\n", f);
 	for (i = 0; i < p->nrules; i++) {
 		fprintf(f, "  - name: %s\n    where: ", p->rules[i].name);

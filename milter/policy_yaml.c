@@ -572,13 +572,21 @@ apply_outbound(const struct ydoc *d, const struct ynode *n,
 	if ((e = y_string(d, v, "outbound.action", &s, lc->err,
 	    lc->errlen)) != LW_OK)
 		return e;
-	if (strcmp(s, "hold") == 0)
-		p->outbound.action = OUTBOUND_HOLD;
-	else if (strcmp(s, "tempfail") == 0)
+	/*
+	 * "hold" was this action's name until quarantine.then: hold (the
+	 * MTA's hold queue) made it mean two things; read for one release.
+	 */
+	if (strcmp(s, "quarantine") == 0)
+		p->outbound.action = OUTBOUND_QUARANTINE;
+	else if (strcmp(s, "hold") == 0) {
+		ywarn_renamed(d, v, "outbound.action: hold",
+		    "outbound.action: quarantine");
+		p->outbound.action = OUTBOUND_QUARANTINE;
+	} else if (strcmp(s, "tempfail") == 0)
 		p->outbound.action = OUTBOUND_TEMPFAIL;
 	else
 		e = yerr(d, v, "outbound.action", lc->err, lc->errlen,
-		    "expected hold or tempfail");
+		    "expected quarantine or tempfail");
 	free(s);
 	return e;
 }

@@ -23,6 +23,7 @@
 
 #include <yaml.h>
 
+#include "log.h"
 #include "yamlutil.h"
 
 static void
@@ -524,6 +525,15 @@ yerr(const struct ydoc *d, const struct ynode *n, const char *path,
 	vsnprintf(err + off + r, errlen - off - r, fmt, ap);
 	va_end(ap);
 	return LW_EINVAL;
+}
+
+void
+ywarn_renamed(const struct ydoc *d, const struct ynode *n,
+    const char *old_path, const char *new_path)
+{
+	log_warnx("%s:%lu:%lu: %s: deprecated, use %s (the old name is "
+	    "read for one more release)", d->file, n != NULL ? n->line : 1,
+	    n != NULL ? n->col : 1, old_path, new_path);
 }
 
 const char *

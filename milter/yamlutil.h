@@ -75,6 +75,14 @@ enum lw_err	 yerr(const struct ydoc *, const struct ynode *n,
 		    const char *fmt, ...)
 		    __attribute__((format(printf, 6, 7)));
 
+/*
+ * A key under its old name: log a warning in yerr's form, naming the
+ * new key ("FILE:LINE:COL: limits.max_headers: deprecated, use
+ * limits.headers"); the old name keeps working for one release.
+ */
+void		 ywarn_renamed(const struct ydoc *, const struct ynode *n,
+		    const char *old_path, const char *new_path);
+
 /* A plain ~, null, Null, NULL or empty scalar. */
 bool		 y_isnull(const struct ynode *);
 

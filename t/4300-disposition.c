@@ -217,7 +217,7 @@ main(void)
 	    "quarantine: {then: discard}\n"
 	    "split_password: {wait: 30m}\n"
 	    "outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, "
-	    "action: hold}\n"
+	    "action: quarantine}\n"
 	    "rules:\n"
 	    "  - {name: TEST_TAG, where: subject, pattern: tagme, score: 6}\n"
 	    "  - {name: TEST_Q, where: subject, pattern: quarme, score: 12}\n"
@@ -420,7 +420,7 @@ main(void)
 	is_str("quarantine-discard", disposition_action_name(d.action),
 	    "stored and discarded");
 	is_str("flowing", d.breaker, "the breaker still flows");
-	is_str("hold", d.breaker_action, "the configured action");
+	is_str("quarantine", d.breaker_action, "the configured action");
 	disposition_free(&d);
 
 	/* the breaker: tripped now, then held */
@@ -429,7 +429,7 @@ main(void)
 	is_str("tripped", d.breaker, "max_lures 1: this lure trips it");
 	is_str("breaker", disposition_why_name(d.why), "the breaker decides");
 	ok(d.log_extra != NULL && strstr(d.log_extra,
-	    "outbound_action=hold") != NULL, "its log line names the action");
+	    "outbound_action=quarantine") != NULL, "its log line names the action");
 	disposition_free(&d);
 	decide_text(rt, "lunch", "x@partner.example", "eve", "eve@one.example",
 	    &d);

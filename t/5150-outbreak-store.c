@@ -93,10 +93,10 @@ work(void *arg)
 int
 main(void)
 {
-	struct outbound_policy	 pol = { 600, 3, 200, OUTBOUND_HOLD };
-	struct outbound_policy	 np = { 600, 0, 5, OUTBOUND_HOLD };
-	struct outbound_policy	 off = { 600, 0, 0, OUTBOUND_HOLD };
-	struct outbound_policy	 big = { 600, 0, 100000, OUTBOUND_HOLD };
+	struct outbound_policy	 pol = { 600, 3, 200, OUTBOUND_QUARANTINE };
+	struct outbound_policy	 np = { 600, 0, 5, OUTBOUND_QUARANTINE };
+	struct outbound_policy	 off = { 600, 0, 0, OUTBOUND_QUARANTINE };
+	struct outbound_policy	 big = { 600, 0, 100000, OUTBOUND_QUARANTINE };
 	struct outbreak_result	 r;
 	struct outbreak_record	 rec;
 	struct outbreak_store	*st;

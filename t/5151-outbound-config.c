@@ -224,7 +224,7 @@ main(void)
 	memset(&al, 0, sizeof(al));
 	al.sender = hostile;
 	al.reason = "lures";
-	al.action = "hold";
+	al.action = "quarantine";
 	al.lures = 3;
 	al.new_rcpts = 17;
 	al.window = 600;
@@ -238,7 +238,7 @@ main(void)
 	is_str("3", argv[3], "%%l lures");
 	is_str("17", argv[4], "%%n new recipients");
 	is_str("600", argv[5], "%%w window");
-	is_str("hold", argv[6], "%%a action");
+	is_str("quarantine", argv[6], "%%a action");
 	is_str("1700000000", argv[7], "%%t trip time");
 	is_str("%", argv[8], "%%%% a percent sign");
 	ok(argv[9] == NULL, "nothing more");
@@ -304,7 +304,7 @@ main(void)
 	is_int(600, p->outbound.window, "default window 10m");
 	is_int(3, p->outbound.max_lures, "default max_lures 3");
 	is_int(200, p->outbound.max_new_rcpts, "default max_new_rcpts 200");
-	is_int(OUTBOUND_HOLD, p->outbound.action, "default action hold");
+	is_int(OUTBOUND_QUARANTINE, p->outbound.action, "default action quarantine");
 	policyset_unref(ps);
 	ps = pol("outbound: {window: 2h, max_lures: 5}\n",
 	    "domains: [corp.example]\noutbound: {action: tempfail, "
@@ -334,7 +334,7 @@ main(void)
 	    "quoted window");
 	pol_bad("outbound: {max_lures: -1}\n", "outbound.max_lures",
 	    "negative max_lures");
-	pol_bad("outbound: {action: bounce}\n", "expected hold or tempfail",
+	pol_bad("outbound: {action: bounce}\n", "expected quarantine or tempfail",
 	    "bad action");
 	pol_bad("outbound: {windw: 10m}\n", "windw", "unknown nested key");
 	return done_testing();

@@ -37,7 +37,7 @@ cat > "$T/policy.d/default.yaml" <<'EOF'
 thresholds: {tag: 5, quarantine: 10, reject: 50}
 split_password: {wait: 30m}
 quarantine: {then: discard}
-outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: hold}
+outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: quarantine}
 EOF
 cat > "$T/policy.d/slow.yaml" <<'EOF'
 domains: [slow.example]
@@ -136,7 +136,7 @@ out=$(SCAN --json --client-addr 192.0.2.1 --from alice@example.com \
 is false "$(field outbound "$out")" "another client address is inbound"
 out=$(SCAN --json --outbound --from eve@one.example "$LURE")
 is tripped "$(field breaker "$out")" "the lure that reaches max_lures trips the breaker"
-is hold "$(field breaker_action "$out")" "the configured action is named"
+is quarantine "$(field breaker_action "$out")" "the configured action is named"
 
 # --- a tripped sender in the state (a record as the daemon writes it)
 mkdir -p "$Q/outbreak"
@@ -153,7 +153,7 @@ before=$(snapshot)
 out=$(SCAN --json --outbound --from mallory@example.com "$T/clean.eml")
 is held "$(field breaker "$out")" "a tripped sender's clean mail is held"
 is breaker "$(field why "$out")" "by the breaker"
-is quarantine-discard "$(field action "$out")" "action hold: stored and discarded"
+is quarantine-discard "$(field action "$out")" "action quarantine: stored and discarded"
 is accept "$(top action "$out")" "while the policy verdict stays accept"
 out=$(SCAN --json --outbound --from carol@slow.example "$T/clean.eml")
 is tempfail "$(field action "$out")" "action tempfail: 451"

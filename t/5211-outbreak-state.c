@@ -99,8 +99,8 @@ work(void *arg)
 static void
 one_host(struct state *st, const char *b)
 {
-	struct outbound_policy	 pol = { 600, 3, 0, OUTBOUND_HOLD };
-	struct outbound_policy	 wide = { 600, 0, 1000000, OUTBOUND_HOLD };
+	struct outbound_policy	 pol = { 600, 3, 0, OUTBOUND_QUARANTINE };
+	struct outbound_policy	 wide = { 600, 0, 1000000, OUTBOUND_QUARANTINE };
 	struct outbreak_result	 r;
 	struct outbreak_record	 rec;
 	struct worker		 w[4];
@@ -153,7 +153,7 @@ one_host(struct state *st, const char *b)
 static void
 migrate(const char *tmp)
 {
-	struct outbound_policy	 pol = { 600, 2, 0, OUTBOUND_HOLD };
+	struct outbound_policy	 pol = { 600, 2, 0, OUTBOUND_QUARANTINE };
 	struct outbreak_store	*fs;
 	struct outbreak_result	 r;
 	struct outbreak_record	 rec;
@@ -198,7 +198,7 @@ migrate(const char *tmp)
 int
 main(void)
 {
-	struct outbound_policy	 pol = { 600, 3, 0, OUTBOUND_HOLD };
+	struct outbound_policy	 pol = { 600, 3, 0, OUTBOUND_QUARANTINE };
 	struct state_config	 c;
 	struct state		*mx1, *mx2;
 	struct outbreak_result	 r;

@@ -11,7 +11,7 @@ BOUND=120
 T=$(tmpdir 6001-milter)
 lw_trap
 LW_CONF_EXTRA='limits:
-  max_message_bytes: 200000
+  message_bytes: 200000
   memory_body_bytes: 4096'
 lw_conf "$T"
 milter_start "$T" "unix:$T/milter.sock"
@@ -198,7 +198,7 @@ tagged(conn, "TEST_BODY")
 mt.disconnect(conn)
 EOF
 
-run oversize "a message past max_message_bytes: no crash, scanned as MIME_LIMIT" <<'EOF'
+run oversize "a message past message_bytes: no crash, scanned as MIME_LIMIT" <<'EOF'
 local conn = start("HUGE1")
 local line = string.rep("x", 1000) .. "\r\n"
 check(mt.header(conn, "Subject", " huge") == nil, "header")
@@ -217,7 +217,7 @@ like 'qid=TAG1: from=<sender@example.org> rcpts=user@example.com size=[0-9]+ sco
 like 'qid=REJ1: .*action=reject' "$log" "reject logged with its qid"
 like 'qid=FORGED1: removed 2 incoming X-Lurewall-Result' "$log" \
     "forged fields logged"
-like 'qid=HUGE1: message exceeds max_message_bytes' "$log" "oversize logged"
+like 'qid=HUGE1: message exceeds message_bytes' "$log" "oversize logged"
 is 11 "$(grep -c 'scan_ms=' "$MILTER_LOG")" \
     "exactly one verdict line per finished message"
 

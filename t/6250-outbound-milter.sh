@@ -30,7 +30,7 @@ internal_networks: [10.9.0.0/16, \"2001:db8:9::/48\"]
 alert_command: $T/alert.sh %s %r %l %n %a"
 lw_conf "$T" 'thresholds: {tag: 5, quarantine: 10, reject: 50}
 quarantine: {then: hold}
-outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: hold}'
+outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: quarantine}'
 cat >"$T/conf/policy.d/slow.yaml" <<'EOF'
 domains: [tempfail.example]
 outbound: {action: tempfail}
@@ -168,7 +168,7 @@ EOF
 like 'qid=HL3: outbreak: sender=<x"; \$\(touch .*pwned\) .y. ;> tripped the breaker: reason=lures lures=3' \
     "$(log)" "LOG_CRIT line names the sender and the reason"
 wait_for 10 test -f "$W/alert.out"
-printf '%s\nlures\n3\n3\nhold\n' "$HOSTILE" >"$T/alert.want"
+printf '%s\nlures\n3\n3\nquarantine\n' "$HOSTILE" >"$T/alert.want"
 cmp -s "$T/alert.want" "$W/alert.out"
 ok $? "alert_command got sender, reason, counts, action as literal arguments"
 ok $([ ! -e "$W/pwned" ]; echo $?) "no shell interpreted the login"

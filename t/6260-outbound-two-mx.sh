@@ -43,7 +43,7 @@ redis_start
 
 POLICY='thresholds: {tag: 5, quarantine: 10, reject: 50}
 quarantine: {then: hold}
-outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: hold}'
+outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: quarantine}'
 for h in mx1 mx2; do
 	LW_CONF_EXTRA="outbound_daemon_names: [ORIGINATING]
 state:

@@ -55,12 +55,12 @@ def zeros_zip(size):
                        len(lh) + len(data), 0)
     return lh + data + cd + eocd
 
-# max_message_bytes: 1024; the message is ~40 KiB.
-msg("max_message_bytes", body="x" * 70 + "\r\n" * 1 + ("y" * 76 + "\r\n") * 500)
-# max_header_bytes: 998; one 64 KiB header field.
-msg("max_header_bytes", headers=["X-Long: " + "z" * 65536])
-# max_headers: 10; 5000 header fields.
-msg("max_headers", headers=["X-H%d: v" % i for i in range(5000)])
+# message_bytes: 1024; the message is ~40 KiB.
+msg("message_bytes", body="x" * 70 + "\r\n" * 1 + ("y" * 76 + "\r\n") * 500)
+# header_bytes: 998; one 64 KiB header field.
+msg("header_bytes", headers=["X-Long: " + "z" * 65536])
+# headers: 10; 5000 header fields.
+msg("headers", headers=["X-H%d: v" % i for i in range(5000)])
 # mime_depth: 3; 200 nested multiparts.
 depth = 200
 s = ("From: a@example.com\r\nTo: b@example.co.jp\r\nSubject: deep\r\n"
@@ -105,6 +105,6 @@ for n in ("ole_sectors", "office_stream_bytes", "vba_modules"):
 # ^(?:a|b)*$ on a subject of 3000 a's and a "!".
 for n in ("pcre2_match_limit", "pcre2_depth_limit"):
     msg(n, subject="a" * 3000 + "!")
-# scan_timeout_ms: 1; 20000 entries (archive_entries lifted): a long scan.
-msg("scan_timeout_ms", attach=("slow.zip",
+# scan_timeout: 1; 20000 entries (archive_entries lifted): a long scan.
+msg("scan_timeout", attach=("slow.zip",
     zipof([("s%05d.txt" % i, b"abc") for i in range(20000)])))

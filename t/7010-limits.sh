@@ -5,7 +5,7 @@
 # the finding that names the limit on stdout and its log line on stderr,
 # in bounded memory: under `ulimit -v` in the plain build, under ASan's
 # hard_rss_limit_mb in the sanitizer build (ASan cannot start under
-# ulimit -v).  scan_timeout_ms: a zip of 20000 entries (a scan of some
+# ulimit -v).  scan_timeout: a zip of 20000 entries (a scan of some
 # 25 s with the default budget) ends with SCAN_TIMEOUT within seconds.
 # memory_body_bytes is the milter's (body spilled to a temp file), tested
 # by t/6000-msgbuf and t/6001-milter; the list at the end makes sure no
@@ -63,11 +63,11 @@ limit() {
 }
 tested=memory_body_bytes
 
-limit max_message_bytes 1024 'MIME_LIMIT .*exceeds max_message_bytes 1024' \
-    'MIME_LIMIT .*exceeds max_message_bytes 1024'
-limit max_header_bytes 998 'MIME_LIMIT .*header field over 998 bytes' \
+limit message_bytes 1024 'MIME_LIMIT .*exceeds message_bytes 1024' \
+    'MIME_LIMIT .*exceeds message_bytes 1024'
+limit header_bytes 998 'MIME_LIMIT .*header field over 998 bytes' \
     'MIME_LIMIT .*header field over 998 bytes'
-limit max_headers 10 'MIME_LIMIT .*more than 10 header fields' \
+limit headers 10 'MIME_LIMIT .*more than 10 header fields' \
     'MIME_LIMIT .*more than 10 header fields'
 limit mime_depth 3 'MIME_LIMIT .*nesting deeper than 3' \
     'MIME_LIMIT .*nesting deeper than 3'
@@ -98,7 +98,7 @@ limit pcre2_depth_limit 50 'SCAN_ERROR .*SLOW_RULE.*depth limit' \
     'SCAN_ERROR .*SLOW_RULE.*depth limit'
 # Without the limits the rule runs to its end (no match: the subject
 # ends in "!").
-conf scan_timeout_ms 30000 && mv "$d/scan_timeout_ms.yaml" "$d/nolimit.yaml"
+conf scan_timeout 30s && mv "$d/scan_timeout.yaml" "$d/nolimit.yaml"
 scan "$d/nolimit.yaml" "$d/pcre2_match_limit.eml"
 unlike 'SCAN_ERROR|SLOW_RULE' "$(cat "$d/out")" "pcre2: default limits let the rule finish"
 
@@ -126,13 +126,13 @@ limit password_candidates 1 \
     'ARCHIVE_PASSWORD_UNKNOWN .*not opened \(1 password candidates tried\)' \
     'ARCHIVE_PASSWORD_UNKNOWN .*1 password candidates tried'
 
-# scan_timeout_ms: 1 ms for 20000 entries.
-limit scan_timeout_ms 1 'SCAN_TIMEOUT .*scan budget of 1 ms spent' \
+# scan_timeout: 1 ms for 20000 entries.
+limit scan_timeout 1ms 'SCAN_TIMEOUT .*scan budget of 1 ms spent' \
     'scan budget of 1 ms spent' 'archive_entries: 100000'
 ms=$(sed -n 's/.* (\([0-9]*\) ms)$/\1/p' "$d/out" | head -1)
-[ "${ms:-999999}" -lt 10000 ]; ok $? "scan_timeout_ms: the scan stopped early (${ms:-?} ms)"
+[ "${ms:-999999}" -lt 10000 ]; ok $? "scan_timeout: the scan stopped early (${ms:-?} ms)"
 like '^[^ ].*: (tag|quarantine|reject) ' "$(cat "$d/out")" \
-    "scan_timeout_ms: the policy's action applies"
+    "scan_timeout: the policy's action applies"
 
 # Every limit the config knows is tested here.
 bounded "$LUREWALL" check-config -c "$d/nolimit.yaml" > "$d/cc" 2>&1 ||

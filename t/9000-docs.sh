@@ -178,18 +178,37 @@ awk '/^struct limits \{/ { on = 1; next } on && /^};/ { exit }
 	print w[n] }' "$SRC/lurewall.h" > "$T/limits"
 ok $([ "$(wc -l < "$T/limits")" -ge 15 ]; echo $?) \
     "read $(wc -l < "$T/limits" | tr -d ' ') fields of struct limits"
+# A field's key: L(key, old-name, field, ...) in config.c.  Sizes are
+# documented as 64M, durations (scan_timeout) as 30s and kept in ms.
+ms_value() {
+	case $1 in
+	*ms) echo "${1%ms}" ;;
+	*s) echo $(( ${1%s} * 1000 )) ;;
+	*m) echo $(( ${1%m} * 60000 )) ;;
+	*h) echo $(( ${1%h} * 3600000 )) ;;
+	*) echo x ;;
+	esac
+}
 while read -r f; do
-	grep -q "L($f," "$SRC/config.c"
-	ok $? "config.c reads limits.$f"
+	k=$(sed -n "s/^[ \t]*L(\([a-z0-9_]*\), [^,]*, $f, .*/\1/p" \
+	    "$SRC/config.c")
+	[ -n "$k" ]
+	ok $? "config.c reads limits.$f as limits.${k:-?}"
 	code=$(sed -n "s/^[ \t]*l->$f = \([0-9]*\)U\{0,1\}L\{0,2\}\( << \([0-9]*\)\)\{0,1\};/\1 \3/p" \
 	    "$SRC/lurewall.c")
 	set -- $code
 	want=$(( ${1:-0} << ${2:-0} ))
-	doc=$(sed -n "s/^\.It Ic $f : Ar [a-z]* Pq default \([0-9]*[kMG]\{0,1\}\)$/\1/p" \
+	doc=$(sed -n "s/^\.It Ic $k : Ar [a-z]* Pq default \([0-9]*[kMG]\{0,1\}\)$/\1/p" \
 	    "$YML")
-	ok $([ -n "$code" ] && [ -n "$doc" ] &&
-	    [ "$(size_value "$doc")" = "$want" ]; echo $?) \
-	    "lurewall.yaml(5): limits.$f, default $doc = $want"
+	got=$(size_value "$doc")
+	if [ -z "$doc" ]; then
+		doc=$(sed -n "s/^\.It Ic $k : Ar duration Pq default \([0-9]*m\{0,1\}[smh]\)$/\1/p" \
+		    "$YML")
+		got=$(ms_value "$doc")
+	fi
+	ok $([ -n "$code" ] && [ -n "$k" ] && [ -n "$doc" ] &&
+	    [ "$got" = "$want" ]; echo $?) \
+	    "lurewall.yaml(5): limits.$k, default $doc = $want"
 done < "$T/limits"
 
 # --- lurewall-milter options
