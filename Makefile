@@ -59,6 +59,7 @@ DEPFLAGS = -MMD -MP
 # The engine: every stage that does not know libmilter.
 LIB_OBJS =
 LIB_OBJS += milter/lurewall.o
+LIB_OBJS += milter/util.o
 LIB_OBJS += milter/json.o
 LIB_OBJS += milter/log.o
 LIB_OBJS += milter/rules.o

@@ -24,20 +24,11 @@
 #include "json.h"
 #include "outbreak.h"
 #include "state.h"
+#include "util.h"
 
 #define OCLI_OK		0
 #define OCLI_NOTFOUND	1
 #define OCLI_USAGE	2
-
-static void
-iso_time(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
 
 static int
 cmd_list(int argc, char **argv, struct outbreak_store *st)
@@ -73,7 +64,7 @@ cmd_list(int argc, char **argv, struct outbreak_store *st)
 	for (i = 0; i < n; i++) {
 		if (v[i].tripped == 0)
 			continue;
-		iso_time(v[i].tripped, when, sizeof(when));
+		lw_time_fmt(when, sizeof(when), LW_TIME_LOCAL, v[i].tripped);
 		if (json) {
 			fputc('{', stdout);
 			json_key(stdout, "sender", 1);

@@ -28,6 +28,7 @@
 #include "lurewall.h"
 #include "mime.h"
 #include "quarantine.h"
+#include "util.h"
 
 #define FIELD_MAX	1024	/* bytes of attacker text we print */
 
@@ -120,26 +121,6 @@ term_width(void)
 }
 
 static void
-fmt_local(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
-
-static void
-fmt_utc(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
-
-static void
 print_rules_json(FILE *f, const struct quarantine_item *it)
 {
 	const char	*p, *c;
@@ -199,7 +180,7 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	fputc('{', f);
 	json_key(f, "id", 1);
 	json_string(f, it->id);
-	fmt_utc(it->time, ts, sizeof(ts));
+	lw_time_fmt(ts, sizeof(ts), LW_TIME_UTC, it->time);
 	json_key(f, "time", 0);
 	json_string(f, ts);
 	json_key(f, "epoch", 0);
@@ -257,7 +238,7 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	json_string(f, item_state(it));
 	json_key(f, "expires", 0);
 	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
-		fmt_utc(it->expires, ts, sizeof(ts));
+		lw_time_fmt(ts, sizeof(ts), LW_TIME_UTC, it->expires);
 		json_string(f, ts);
 	} else
 		fputs("null", f);
@@ -273,7 +254,7 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	json_key(f, "released", 0);
 	fputs(it->released ? "true" : "false", f);
 	if (it->released) {
-		fmt_utc(it->released_time, ts, sizeof(ts));
+		lw_time_fmt(ts, sizeof(ts), LW_TIME_UTC, it->released_time);
 		json_key(f, "released_time", 0);
 		json_string(f, ts);
 		json_key(f, "released_by", 0);
@@ -379,7 +360,7 @@ show_meta(const struct quarantine_item *it)
 	size_t	i;
 
 	show_line("id:", it->id);
-	fmt_local(it->time, ts, sizeof(ts));
+	lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE, it->time);
 	show_line("time:", ts);
 	show_line("queue id:", it->qid);
 	a = qview_safe(it->client_name);
@@ -419,7 +400,7 @@ show_meta(const struct quarantine_item *it)
 		show_line("mta hold:", "the MTA holds the other copy under "
 		    "the queue id; release and delete act on both");
 	if (it->expires != 0 && strcmp(item_state(it), "pending") == 0) {
-		fmt_local(it->expires, ts, sizeof(ts));
+		lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE, it->expires);
 		a = qview_safe(it->on_timeout);
 		printf("%-12s %s (then %s)\n", "expires:", ts, a);
 		free(a);
@@ -429,7 +410,7 @@ show_meta(const struct quarantine_item *it)
 	printf("%-12s %llu bytes\n", "size:", (unsigned long long)it->size);
 	show_line("sha256:", it->sha256);
 	if (it->released) {
-		fmt_local(it->released_time, ts, sizeof(ts));
+		lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE, it->released_time);
 		a = qview_safe(it->released_by);
 		printf("%-12s %s by %s to", "released:", ts, a);
 		free(a);
@@ -497,7 +478,8 @@ qview_list(struct quarantine_item **v, size_t n, bool json)
 			char *t;
 
 			/* Split PPAP: waiting for its password mail. */
-			fmt_local(v[i]->expires, ts, sizeof(ts));
+			lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE,
+			    v[i]->expires);
 			if (lw_asprintf(&t, "[pending until %s] %s", ts,
 			    subj[i]) != LW_OK)
 				exit(QCLI_USAGE);
@@ -521,7 +503,7 @@ qview_list(struct quarantine_item **v, size_t n, bool json)
 		printf("%*s SUBJECT\n", (int)wscore, "SCORE");
 	}
 	for (i = 0; i < n; i++) {
-		fmt_local(v[i]->time, ts, sizeof(ts));
+		lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE, v[i]->time);
 		pad(stdout, ts, 16 + 1);
 		pad(stdout, v[i]->id, wid + 1);
 		pad(stdout, from[i], wfrom + 1);

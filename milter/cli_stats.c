@@ -28,6 +28,7 @@
 #include "config.h"
 #include "json.h"
 #include "metrics.h"
+#include "util.h"
 
 #define STATS_MAX_BYTES	(8 << 20)
 #define STATS_TIMEOUT	10
@@ -312,13 +313,10 @@ static void
 print_window(FILE *f, const struct stats *st, long long asked, time_t now)
 {
 	char		buf[64];
-	struct tm	tm;
 	time_t		t;
 
 	t = asked > 0 ? now - (time_t)st->window : (time_t)st->start;
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M %Z", &tm) == 0)
-		snprintf(buf, sizeof(buf), "%lld", (long long)t);
+	lw_time_fmt(buf, sizeof(buf), LW_TIME_MINUTE_ZONE, t);
 	if (asked == 0)
 		fprintf(f, "since the daemon started, %s\n", buf);
 	else if (st->window + 60 < (double)asked)
@@ -387,13 +385,11 @@ static void
 print_json(FILE *f, struct stats *st, long long asked)
 {
 	char		 buf[64];
-	struct tm	 tm;
 	time_t		 t, now = time(NULL);
 	size_t		 i;
 
 	t = asked > 0 ? now - (time_t)st->window : (time_t)st->start;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (!lw_time_fmt(buf, sizeof(buf), LW_TIME_UTC, t))
 		buf[0] = '\0';
 	fputc('{', f);
 	json_key(f, "since", 1);

@@ -278,25 +278,6 @@ lw_strcaseeq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
-enum lw_err
-lw_write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 w;
-
-	while (len > 0) {
-		w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return LW_EIO;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return LW_OK;
-}
-
 size_t
 lw_utf8_cut(const char *s, size_t len)
 {

@@ -114,8 +114,6 @@ enum lw_err	 lw_asprintf(char **, const char *, ...)
 void		 lw_strlower(char *);			/* ASCII only */
 bool		 lw_strcaseeq(const char *, const char *);	/* ASCII */
 bool		 lw_is_ascii(const char *);	/* no byte >= 0x80 */
-/* Write all of buf to fd (EINTR retried); LW_EIO with errno set. */
-enum lw_err	 lw_write_all(int fd, const void *buf, size_t len);
 /* len cut back so that s[0..len) ends on a UTF-8 character boundary. */
 size_t		 lw_utf8_cut(const char *s, size_t len);
 /*

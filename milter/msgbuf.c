@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "msgbuf.h"
+#include "util.h"
 
 static const unsigned char	empty[1];
 

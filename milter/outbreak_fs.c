@@ -35,6 +35,7 @@
 #include "log.h"
 #include "outbreak.h"
 #include "outbreak_int.h"
+#include "util.h"
 
 #define RECORD_MAGIC	"lurewall-outbreak 1"
 #define SWEEP_EVERY	3600		/* seconds between daemon sweeps */
@@ -283,39 +284,18 @@ static enum lw_err
 fs_read(const struct fstore *fs, const char *name, struct outbreak_record *r)
 {
 	char		 path[PATH_MAX], *buf;
-	struct stat	 st;
-	ssize_t		 got;
-	size_t		 len = 0;
-	int		 fd;
+	size_t		 len;
+	enum lw_err	 e;
 
 	snprintf(path, sizeof(path), "%s/%s", fs->dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return LW_EIO;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > OUTBREAK_RECORD_MAX) {
-		close(fd);
+	e = lw_read_file(AT_FDCWD, path, true, OUTBREAK_RECORD_MAX, &buf,
+	    &len);
+	if (e == LW_ENOTFOUND && errno != ENOENT)
+		return LW_EIO;		/* ENOTDIR: the store is damaged */
+	if (e == LW_ELIMIT)
 		return LW_EMALFORMED;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return LW_ENOMEM;
-	}
-	while (len < (size_t)st.st_size &&
-	    (got = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
-		if (got == -1) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			close(fd);
-			return LW_EIO;
-		}
-		len += (size_t)got;
-	}
-	close(fd);
-	buf[len] = '\0';
+	if (e != LW_OK)
+		return e;
 	if (memchr(buf, '\0', len) != NULL || !outbreak_record_parse(buf, r)) {
 		free(buf);
 		outbreak_record_free(r);

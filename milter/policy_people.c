@@ -21,6 +21,7 @@
 #include "names.h"
 #include "policy.h"
 #include "policy_int.h"
+#include "util.h"
 #include "yamlutil.h"
 
 #define NAMES_MAX_BYTES		(16 << 20)	/* a staff/correspondents file */
@@ -115,45 +116,27 @@ names_file(const char *path, const char *key, bool corr,
     struct person **staffp, size_t *nstaffp,
     struct correspondent **corrp, size_t *ncorrp, struct loadctx *lc)
 {
-	struct stat	 st;
 	char		*buf = NULL, *line, *next, *f, *fnext, **dv;
 	size_t		 len = 0, lineno = 0, nlen;
-	ssize_t		 r;
-	int		 fd;
 	bool		 empty;
 	enum lw_err	 e = LW_OK;
 	struct person	 who, *sv;
 	struct correspondent c, *cv;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
+	e = lw_read_file(AT_FDCWD, path, false, NAMES_MAX_BYTES, &buf, &len);
+	if (e == LW_ENOTFOUND || e == LW_EIO) {
 		snprintf(lc->err, lc->errlen, "%s:1:1: %s: %s", path, key,
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return LW_EIO;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > NAMES_MAX_BYTES) {
-		close(fd);
+	if (e == LW_EMALFORMED || e == LW_ELIMIT) {
 		snprintf(lc->err, lc->errlen, "%s:1:1: %s: %s", path, key,
-		    S_ISREG(st.st_mode) ? "file too large" :
-		    "not a regular file");
+		    e == LW_ELIMIT ? "file too large" : "not a regular file");
 		return LW_EINVAL;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return LW_ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		r = read(fd, buf + len, (size_t)st.st_size - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += r;
-	}
-	close(fd);
-	buf[len] = '\0';
+	if (e != LW_OK)
+		return e;
+	e = LW_OK;
 	if (memchr(buf, '\0', len) != NULL) {
 		free(buf);
 		snprintf(lc->err, lc->errlen, "%s:1:1: %s: NUL bytes are not "

@@ -42,6 +42,7 @@
 #include "lurewall.h"
 #include "quarantine.h"
 #include "quarantine_int.h"
+#include "util.h"
 #include "scan.h"
 
 #define QUARANTINE_STALE_SECS	60		/* tmp/ entries older: dead */
@@ -142,79 +143,6 @@ out:
 	return e;
 }
 
-/* Read a whole file (at most max bytes) relative to dfd. */
-static enum lw_err
-read_file(int dfd, const char *path, size_t max, char **out, size_t *outlen)
-{
-	struct stat	 st;
-	char		*buf = NULL, *nb;
-	size_t		 len = 0, cap;
-	ssize_t		 r;
-	int		 fd, saved;
-
-	*out = NULL;
-	*outlen = 0;
-	fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1)
-		return errno == ENOENT || errno == ENOTDIR ? LW_ENOTFOUND :
-		    LW_EIO;
-	if (fstat(fd, &st) == -1)
-		goto out_io;
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return LW_EMALFORMED;
-	}
-	/* The size only sizes the first buffer; we read to the real end. */
-	cap = st.st_size > 0 && (uint64_t)st.st_size < max ?
-	    (size_t)st.st_size + 1 : 4096;
-	if ((buf = malloc(cap)) == NULL) {
-		close(fd);
-		return LW_ENOMEM;
-	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			if (cap > max) {
-				free(buf);
-				close(fd);
-				return LW_ELIMIT;
-			}
-			cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				close(fd);
-				return LW_ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out_io;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len > max) {
-		free(buf);
-		close(fd);
-		return LW_ELIMIT;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*outlen = len;
-	return LW_OK;
-
-out_io:
-	saved = errno;
-	free(buf);
-	close(fd);
-	errno = saved;
-	return LW_EIO;
-}
-
 static enum lw_err
 make_dir(int dfd, const char *name)
 {
@@ -232,7 +160,7 @@ load_secret(struct quarantine *q)
 	enum lw_err	 e;
 	unsigned	 tag;
 
-	e = read_file(q->dirfd, "secret", 4096, &buf, &len);
+	e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len);
 	if (e == LW_ENOTFOUND) {
 		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd) ||
 		    getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
@@ -254,7 +182,7 @@ load_secret(struct quarantine *q)
 		if (fsync(q->dirfd) == -1)
 			return LW_EIO;
 		OPENSSL_cleanse(rnd, sizeof(rnd));
-		e = read_file(q->dirfd, "secret", 4096, &buf, &len);
+		e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len);
 	}
 	if (e != LW_OK)
 		return e;
@@ -347,7 +275,7 @@ quarantine_open_ro(const char *dir, struct quarantine **out)
 	    O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		goto out_close;
 	/* The key the daemon made; without it nothing verifies. */
-	if ((e = read_file(q->dirfd, "secret", 4096, &buf, &len)) != LW_OK)
+	if ((e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len)) != LW_OK)
 		goto out_close;
 	if (len != QUARANTINE_SECRET_LEN) {
 		OPENSSL_cleanse(buf, len);
@@ -533,7 +461,7 @@ quarantine_read(struct quarantine *q, const char *id,
 	if (!quarantine_id_valid(id))
 		return LW_EINVAL;
 	snprintf(path, sizeof(path), "%s/meta", id);
-	e = read_file(q->newfd, path, QUARANTINE_META_MAX, &buf, &len);
+	e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, &buf, &len);
 	if (e == LW_ELIMIT)
 		return LW_EMALFORMED;
 	if (e != LW_OK)
@@ -547,7 +475,7 @@ quarantine_read(struct quarantine *q, const char *id,
 		return LW_EMALFORMED;
 	}
 	snprintf(path, sizeof(path), "%s/released", id);
-	e = read_file(q->newfd, path, QUARANTINE_META_MAX, &buf, &len);
+	e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, &buf, &len);
 	if (e == LW_OK) {
 		e = quarantine_released_parse(buf, len, it);
 		free(buf);
@@ -577,7 +505,7 @@ quarantine_message(struct quarantine *q, const char *id,
 	if (!quarantine_id_valid(id))
 		return LW_EINVAL;
 	snprintf(path, sizeof(path), "%s/message", id);
-	return read_file(q->newfd, path, SIZE_MAX - 1, (char **)raw, len);
+	return lw_read_file(q->newfd, path, true, SIZE_MAX - 1, (char **)raw, len);
 }
 
 void
@@ -711,7 +639,7 @@ quarantine_update(struct quarantine *q, const char *id,
 	if (!quarantine_id_valid(id))
 		return LW_EINVAL;
 	snprintf(path, sizeof(path), "%s/meta", id);
-	if ((e = read_file(q->newfd, path, QUARANTINE_META_MAX, &buf,
+	if ((e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, &buf,
 	    &len)) != LW_OK)
 		return e == LW_ELIMIT ? LW_EMALFORMED : e;
 	/* Keep every line but those we replace; message_id stays. */

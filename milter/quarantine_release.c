@@ -28,6 +28,7 @@
 #include "bytes.h"
 #include "config.h"
 #include "lurewall.h"
+#include "util.h"
 #include "quarantine.h"
 #include "quarantine_int.h"
 
@@ -90,7 +91,6 @@ quarantine_release_header(struct quarantine *q, const char *id,
 {
 	unsigned char	mac[32];
 	char		hex[65], ts[32];
-	struct tm	tm;
 	size_t		i;
 
 	*hdrval = NULL;
@@ -100,8 +100,7 @@ quarantine_release_header(struct quarantine *q, const char *id,
 		return LW_ENOMEM;
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (!lw_time_fmt(ts, sizeof(ts), LW_TIME_UTC, now))
 		return LW_EINVAL;
 	return lw_asprintf(hdrval, "%s; %s; %s", id, ts, hex);
 }

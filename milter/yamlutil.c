@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "util.h"
 #include "yamlutil.h"
 
 static void
@@ -438,67 +439,31 @@ enum lw_err
 ydoc_load(const char *path, size_t maxbytes, struct ydoc **out,
     char *err, size_t errlen)
 {
-	struct stat	 st;
 	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 r;
-	int		 fd, saved;
+	size_t		 len;
 	enum lw_err	 e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		goto out_errno;
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		goto out_errno;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	e = lw_read_file(AT_FDCWD, path, false, maxbytes, &buf, &len);
+	switch (e) {
+	case LW_OK:
+		break;
+	case LW_EMALFORMED:
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return LW_EINVAL;
-	}
-	if ((uintmax_t)st.st_size > maxbytes) {
-		close(fd);
+	case LW_ELIMIT:
 		snprintf(err, errlen, "%s: larger than %zu bytes", path,
 		    maxbytes);
 		return LW_EINVAL;
+	case LW_ENOTFOUND:
+	case LW_EIO:
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return LW_EIO;
+	default:
+		return e;
 	}
-	/* The file may grow while we read: never past maxbytes. */
-	if ((buf = malloc(maxbytes + 1)) == NULL) {
-		close(fd);
-		return LW_ENOMEM;
-	}
-	for (;;) {
-		r = read(fd, buf + len, maxbytes + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			saved = errno;
-			free(buf);
-			close(fd);
-			errno = saved;
-			goto out_errno;
-		}
-		if (r == 0)
-			break;
-		len += r;
-		if (len > maxbytes) {
-			free(buf);
-			close(fd);
-			snprintf(err, errlen, "%s: larger than %zu bytes",
-			    path, maxbytes);
-			return LW_EINVAL;
-		}
-	}
-	close(fd);
 	e = ydoc_parse(path, buf, len, out, err, errlen);
 	free(buf);
 	return e;
-
- out_errno:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	return LW_EIO;
 }
 
 enum lw_err
