@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "state.h"
+#include "util.h"
 
 #define MAGIC		"lurewall-state 1\n"
 #define NAME_LEN	(64 + 3)	/* HEX.st */
@@ -116,41 +117,24 @@ fs_read(const struct fstate *fs, const char *name, time_t now, char *key,
     struct state_val *v)
 {
 	char		 path[PATH_MAX], *buf = NULL, *p, *end;
-	struct stat	 sb;
-	ssize_t		 got;
-	size_t		 len = 0, klen;
+	size_t		 len, klen;
 	long long	 t;
-	int		 fd;
-	enum lw_err	 e = LW_EMALFORMED;
+	enum lw_err	 e;
 
 	memset(v, 0, sizeof(*v));
 	if (snprintf(path, sizeof(path), "%s/%s", fs->dir, name) >=
 	    (int)sizeof(path))
 		return LW_EINVAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
-	if (fstat(fd, &sb) == -1) {
-		e = LW_EIO;
-		goto out;
+	switch ((e = lw_read_file(AT_FDCWD, path, true,
+	    (size_t)STATE_VALUE_MAX + 1024, &buf, &len))) {
+	case LW_OK:
+		break;
+	case LW_ELIMIT:
+		return LW_EMALFORMED;
+	default:
+		return e;
 	}
-	if (!S_ISREG(sb.st_mode) ||
-	    (uint64_t)sb.st_size > (uint64_t)STATE_VALUE_MAX + 1024)
-		goto out;
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		e = LW_ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)sb.st_size &&
-	    (got = read(fd, buf + len, (size_t)sb.st_size - len)) != 0) {
-		if (got == -1) {
-			if (errno == EINTR)
-				continue;
-			e = LW_EIO;
-			goto out;
-		}
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
+	e = LW_EMALFORMED;
 	if (len < sizeof(MAGIC) - 1 || memcmp(buf, MAGIC,
 	    sizeof(MAGIC) - 1) != 0)
 		goto out;
@@ -188,7 +172,6 @@ fs_read(const struct fstate *fs, const char *name, time_t now, char *key,
 	e = LW_OK;
 out:
 	free(buf);
-	close(fd);
 	return e;
 }
 
