@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_exit.h"
 #include "cli_outbreak.h"
 #include "cli_quarantine.h"
 #include "cli_stats.h"
@@ -33,8 +34,6 @@
 #include "scan.h"
 #include "verdict.h"
 
-#define EXIT_FLAGGED	1
-#define EXIT_TROUBLE	2
 #define NOTED_RELEASED_MAX	8	/* as many as the milter verifies */
 
 static const char	*config_arg;	/* -c before the verb */
@@ -519,20 +518,20 @@ cmd_scan(int argc, char **argv)
 		default:
 			usage_scan();
 			envelope_free(&env);
-			return EXIT_TROUBLE;
+			return CLI_TROUBLE;
 		}
 	}
 	if (optind >= argc) {
 		usage_scan();
 		envelope_free(&env);
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	/* Quiet unless -v: the daemon's log lines are not our output. */
 	if (log_getverbose() == 0)
 		log_setmaxprio(LOG_ERR);
 	if (load_all(config_path(cpath), &cfg, &ps) != 0) {
 		envelope_free(&env);
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	if ((rt = scan_runtime(cfg, ps, state)) == NULL) {
 		policyset_unref(ps);
@@ -541,7 +540,7 @@ cmd_scan(int argc, char **argv)
 	}
 	if (filetype_init(1) != LW_OK) {
 		fprintf(stderr, "lurewall: cannot load libmagic\n");
-		rc = EXIT_TROUBLE;
+		rc = CLI_TROUBLE;
 		goto out;
 	}
 	for (i = optind; i < argc; i++) {
@@ -554,7 +553,7 @@ cmd_scan(int argc, char **argv)
 
 		if (read_message(argv[i], cfg->limits.max_message_bytes, &raw,
 		    &len, &total) != 0) {
-			rc = EXIT_TROUBLE;
+			rc = CLI_TROUBLE;
 			continue;
 		}
 		env.truncated = total > len;
@@ -562,7 +561,7 @@ cmd_scan(int argc, char **argv)
 		if (note_headers(raw, len, &h) != LW_OK) {
 			free(raw);
 			fprintf(stderr, "lurewall: out of memory\n");
-			rc = EXIT_TROUBLE;
+			rc = CLI_TROUBLE;
 			continue;
 		}
 		memset(&in, 0, sizeof(in));
@@ -582,12 +581,12 @@ cmd_scan(int argc, char **argv)
 		if (d.why == DWHY_ERROR) {
 			fprintf(stderr, "lurewall: %s: scan failed: %s\n",
 			    argv[i], d.error);
-			rc = EXIT_TROUBLE;
+			rc = CLI_TROUBLE;
 		} else {
 			print_result(stdout, argv[i], &d, json);
 			if (d.verdict != NULL &&
 			    strcmp(d.verdict, "accept") != 0 && rc == 0)
-				rc = EXIT_FLAGGED;
+				rc = CLI_NO;
 		}
 		disposition_free(&d);
 	}
@@ -596,12 +595,12 @@ out:
 	runtime_unref(rt);
 	envelope_free(&env);
 	if (fflush(stdout) != 0)
-		rc = EXIT_TROUBLE;
+		rc = CLI_TROUBLE;
 	return rc;
 nomem:
 	envelope_free(&env);
 	fprintf(stderr, "lurewall: out of memory\n");
-	return EXIT_TROUBLE;
+	return CLI_TROUBLE;
 }
 
 static int
@@ -622,12 +621,12 @@ cmd_check_config(int argc, char **argv)
 		default:
 			fprintf(stderr,
 			    "usage: lurewall check-config [-c FILE]\n");
-			return EXIT_TROUBLE;
+			return CLI_TROUBLE;
 		}
 	}
 	path = config_path(cpath);
 	if (load_all(path, &cfg, &ps) != 0)
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	/*
 	 * A Redis that refuses our password or database is a config error
 	 * (logged naming the key); one that is down is not: the daemon
@@ -639,7 +638,7 @@ cmd_check_config(int argc, char **argv)
 		    "line above)\n", path);
 		policyset_unref(ps);
 		config_free(cfg);
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	state_close(st);
 	printf("# %s: ok\n", path);
@@ -648,7 +647,7 @@ cmd_check_config(int argc, char **argv)
 	policyset_print(ps, stdout);
 	policyset_unref(ps);
 	config_free(cfg);
-	return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+	return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
 }
 
 static int
@@ -657,7 +656,7 @@ cmd_quarantine(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr, "usage: lurewall quarantine "
 		    "list|show|release|delete|purge|stats|verify ...\n");
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	return cli_quarantine(argc - 1, argv + 1, config_path(NULL));
 }
@@ -668,7 +667,7 @@ cmd_outbreak(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr, "usage: lurewall outbreak list [--json] | "
 		    "clear SENDER\n");
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	return cli_outbreak(argc - 1, argv + 1, config_path(NULL));
 }
@@ -715,17 +714,17 @@ cmd_reload(int argc, char **argv)
 			if (errno != 0 || *end != '\0' || secs < 1 ||
 			    secs > 3600) {
 				usage_reload();
-				return EXIT_TROUBLE;
+				return CLI_TROUBLE;
 			}
 			break;
 		default:
 			usage_reload();
-			return EXIT_TROUBLE;
+			return CLI_TROUBLE;
 		}
 	}
 	if (optind != argc) {
 		usage_reload();
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	if (pidfile == NULL) {
 		/* Only the pidfile: the daemon judges the rest itself. */
@@ -734,18 +733,18 @@ cmd_reload(int argc, char **argv)
 			fprintf(stderr, "lurewall: %s\n", err);
 			fprintf(stderr, "lurewall: not reloading: the "
 			    "configuration does not load\n");
-			return 1;
+			return CLI_NO;
 		}
 		if (cfg->pidfile != NULL && (pf = strdup(cfg->pidfile)) ==
 		    NULL) {
 			config_free(cfg);
 			fprintf(stderr, "lurewall: out of memory\n");
-			return EXIT_TROUBLE;
+			return CLI_TROUBLE;
 		}
 		config_free(cfg);
 		pidfile = pf != NULL ? pf : LW_DEFAULT_PIDFILE;
 	}
-	rc = EXIT_TROUBLE;
+	rc = CLI_TROUBLE;
 	if ((e = pidfile_read(pidfile, &pid)) != LW_OK) {
 		fprintf(stderr, "lurewall: pidfile %s: %s\n", pidfile,
 		    e == LW_ENOTFOUND ? "not found (is lurewall-milter "
@@ -821,7 +820,8 @@ static const struct verb {
 	    "\t\t[--json] FILE..." },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
 	{ "quarantine", cmd_quarantine,
-	    "quarantine list|show|release|delete|purge|stats|verify ..." },
+	    "quarantine list|show|release|delete|purge|stats|verify|"
+	    "sweep|digest ..." },
 	{ "outbreak", cmd_outbreak, "outbreak list [--json] | clear SENDER" },
 	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]" },
 	{ "stats", cmd_stats, "stats [--json] [--since DURATION|today]" },
@@ -846,7 +846,7 @@ static void
 usage(void)
 {
 	print_usage(stderr);
-	exit(EXIT_TROUBLE);
+	exit(CLI_TROUBLE);
 }
 
 /* `lurewall help [COMMAND]`, --help, -h: usage on stdout, exit 0. */
@@ -857,16 +857,16 @@ cmd_help(int argc, char **argv)
 
 	if (argc < 2) {
 		print_usage(stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+		return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
 	}
 	for (i = 0; i < NVERBS; i++)
 		if (strcmp(argv[1], verbs[i].name) == 0) {
 			printf("usage: lurewall %s\n", verbs[i].usage);
-			return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+			return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
 		}
 	fprintf(stderr, "lurewall: help: unknown command %s\n", argv[1]);
 	print_usage(stderr);
-	return EXIT_TROUBLE;
+	return CLI_TROUBLE;
 }
 
 /*
@@ -912,7 +912,7 @@ main(int argc, char **argv)
 	 */
 	if (setenv("TZ", ":/etc/localtime", 0) == -1) {
 		fprintf(stderr, "lurewall: setenv TZ: %s\n", strerror(errno));
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	tzset();
 	static const struct option longopts[] = {

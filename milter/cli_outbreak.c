@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_exit.h"
 #include "cli_outbreak.h"
 #include "config.h"
 #include "json.h"
@@ -26,9 +27,6 @@
 #include "state.h"
 #include "util.h"
 
-#define OCLI_OK		0
-#define OCLI_NOTFOUND	1
-#define OCLI_USAGE	2
 
 static int
 cmd_list(int argc, char **argv, struct outbreak_store *st)
@@ -48,18 +46,18 @@ cmd_list(int argc, char **argv, struct outbreak_store *st)
 		if (ch != 'j') {
 			fprintf(stderr, "usage: lurewall outbreak list "
 			    "[--json]\n");
-			return OCLI_USAGE;
+			return CLI_TROUBLE;
 		}
 		json = true;
 	}
 	if (optind != argc) {
 		fprintf(stderr, "usage: lurewall outbreak list [--json]\n");
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	if (outbreak_list(st, time(NULL), &v, &n) != LW_OK) {
 		fprintf(stderr, "lurewall: outbreak list: %s\n",
 		    strerror(errno));
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	for (i = 0; i < n; i++) {
 		if (v[i].tripped == 0)
@@ -98,7 +96,7 @@ cmd_list(int argc, char **argv, struct outbreak_store *st)
 	if (!json && shown == 0)
 		printf("no sender is tripped: outbound mail flows\n");
 	outbreak_records_free(v, n);
-	return fflush(stdout) == 0 ? OCLI_OK : OCLI_USAGE;
+	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 
 static int
@@ -110,26 +108,26 @@ cmd_clear(int argc, char **argv, struct outbreak_store *st)
 
 	if (argc != 2 || *argv[1] == '\0') {
 		fprintf(stderr, "usage: lurewall outbreak clear SENDER\n");
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	/* Keys are stored lowercased, as outbreak_sender_key makes them. */
 	if ((key = strndup(argv[1], OUTBREAK_SENDER_MAX)) == NULL) {
 		fprintf(stderr, "lurewall: out of memory\n");
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	lw_strlower(key);
 	s = lw_sanitize(key, strlen(key), 200);
 	if (outbreak_clear(st, key, time(NULL), &found) != LW_OK) {
 		fprintf(stderr, "lurewall: outbreak clear: %s\n",
 		    strerror(errno));
-		rc = OCLI_USAGE;
+		rc = CLI_TROUBLE;
 	} else if (!found) {
 		fprintf(stderr, "lurewall: %s: not tripped\n",
 		    s != NULL ? s : "?");
-		rc = OCLI_NOTFOUND;
+		rc = CLI_NO;
 	} else {
 		printf("cleared %s\n", s != NULL ? s : "?");
-		rc = OCLI_OK;
+		rc = CLI_OK;
 	}
 	free(s);
 	free(key);
@@ -163,11 +161,11 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 			fprintf(stderr, "%s lurewall outbreak %s\n",
 			    i ? "      " : "usage:", verbs[i].usage);
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lurewall: %s\n", err);
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	/* Where the daemon counts: the state, else (as it does) the files. */
 	if ((e = state_open(&cfg->state, false, &state)) == LW_OK) {
@@ -187,7 +185,7 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 		    lw_strerror(e), strerror(errno));
 		state_close(state);
 		config_free(cfg);
-		return OCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	rc = verbs[i].run(argc, argv, st);
 	outbreak_close(st);

@@ -144,8 +144,8 @@ open_error(const char *what, enum lw_err e)
 {
 	fprintf(stderr, "lurewall: %s: %s\n", what,
 	    e == LW_EIO ? strerror(errno) : lw_strerror(e));
-	return e == LW_ENOTFOUND ? QCLI_NOTFOUND : e == LW_EMALFORMED ?
-	    QCLI_DAMAGED : QCLI_USAGE;
+	return e == LW_ENOTFOUND ? CLI_NO : e == LW_EMALFORMED ?
+	    CLI_DAMAGED : CLI_TROUBLE;
 }
 
 /* Map an lw_err about one id to an exit code and a message. */
@@ -165,13 +165,13 @@ item_error(const char *verb, const char *id, enum lw_err e,
 	switch (e) {
 	case LW_ENOTFOUND:
 	case LW_EEXIST:
-		return QCLI_NOTFOUND;
+		return CLI_NO;
 	case LW_EINVAL:
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	case LW_EMALFORMED:
-		return QCLI_DAMAGED;
+		return CLI_DAMAGED;
 	default:
-		return QCLI_NOTFOUND;
+		return CLI_NO;
 	}
 }
 
@@ -256,7 +256,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		switch (ch) {
 		case 's':
 			if (since_arg(optarg, &fl.since) == -1)
-				return QCLI_USAGE;
+				return CLI_TROUBLE;
 			break;
 		case 'r':	fl.rcpt = optarg; break;
 		case 'f':	fl.from = optarg; break;
@@ -279,7 +279,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 	n = k;
 	qview_list(v, n, json);
 	quarantine_items_free(v, n);
-	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 
 static int
@@ -324,7 +324,7 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 	qview_show(it, raw, len, mode);
 	free(raw);
 	quarantine_item_free(it);
-	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 
 /* ---- release, delete ---- */
@@ -457,7 +457,7 @@ release_held(struct quarantine *q, const struct quarantine_item *it,
 	if (cur_cfg == NULL) {
 		fprintf(stderr, "lurewall: release %s: no configuration\n",
 		    it->id);
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	r = run_hold(cur_cfg->hold_release_command, it->qid, err,
 	    sizeof(err));
@@ -466,7 +466,7 @@ release_held(struct quarantine *q, const struct quarantine_item *it,
 		    "(queue id %s): %s%s\n", it->id, it->qid, err, force ?
 		    "; re-injecting lurewall's copy (--force)" :
 		    "; --force re-injects lurewall's copy");
-		return force ? QCLI_OK : QCLI_NOTFOUND;
+		return force ? CLI_OK : CLI_NO;
 	}
 	/* Deliver it now, not at the MTA's next queue run. */
 	if (cur_cfg->hold_flush_command != NULL &&
@@ -482,7 +482,7 @@ release_held(struct quarantine *q, const struct quarantine_item *it,
 	printf("released %s from the MTA's hold queue (queue id %s)\n",
 	    it->id, it->qid);
 	*done = true;
-	return QCLI_OK;
+	return CLI_OK;
 }
 
 static int
@@ -498,7 +498,7 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 	char			 who[256], err[512];
 	bool			 force = false;
 	enum lw_err		 e;
-	int			 ch, rc = QCLI_OK, i;
+	int			 ch, rc = CLI_OK, i;
 
 	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
@@ -512,13 +512,13 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 	if (to != NULL && (*to == '\0' || *to == '-' ||
 	    strpbrk(to, " \t\r\n<>") != NULL)) {
 		fprintf(stderr, "lurewall: release: bad --to address\n");
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
 		if (quarantine_id_valid(argv[i]) &&
 		    quarantine_read(q, argv[i], &it) == LW_OK) {
-			int	 r = QCLI_OK;
+			int	 r = CLI_OK;
 			bool	 done = false;
 
 			if (it->mta_hold && it->qid != NULL && !it->released &&
@@ -531,10 +531,10 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 				fprintf(stderr, "lurewall: release %s: the "
 				    "MTA's held copy (queue id %s) could not "
 				    "be deleted: %s\n", it->id, it->qid, err);
-				r = QCLI_NOTFOUND;
+				r = CLI_NO;
 			}
 			quarantine_item_free(it);
-			if (done || r != QCLI_OK) {
+			if (done || r != CLI_OK) {
 				rc = worse(rc, r);
 				continue;
 			}
@@ -566,7 +566,7 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 {
 	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
 	enum lw_err			 e;
-	int				 ch, rc = QCLI_OK, i;
+	int				 ch, rc = CLI_OK, i;
 
 	if ((ch = next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
 		return usage(cur_verb);
@@ -588,7 +588,7 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 				    err);
 			quarantine_item_free(it);
 			if (bad) {
-				rc = worse(rc, QCLI_NOTFOUND);
+				rc = worse(rc, CLI_NO);
 				continue;
 			}
 		}
@@ -613,13 +613,13 @@ cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
 	size_t			  n, i, done = 0;
 	bool			  dry = false, have = false;
 	enum lw_err		  e;
-	int			  ch, rc = QCLI_OK;
+	int			  ch, rc = CLI_OK;
 
 	while ((ch = next_opt(argc, argv, "c:n", opts)) != -1) {
 		switch (ch) {
 		case 'o':
 			if (since_arg(optarg, &before) == -1)
-				return QCLI_USAGE;
+				return CLI_TROUBLE;
 			have = true;
 			break;
 		case 'n':	dry = true; break;
@@ -796,7 +796,7 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 		switch (ch) {
 		case 's':
 			if (since_arg(optarg, &fl.since) == -1)
-				return QCLI_USAGE;
+				return CLI_TROUBLE;
 			break;
 		case 'j':	json = true; break;
 		default:	return usage(cur_verb);
@@ -817,7 +817,7 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 		if (count_add(&days, &nd, day) == -1 ||
 		    count_rules(&rules, &nr, v[i]) == -1) {
 			fprintf(stderr, "lurewall: out of memory\n");
-			exit(QCLI_USAGE);
+			exit(CLI_TROUBLE);
 		}
 	}
 	quarantine_items_free(v, n);
@@ -846,7 +846,7 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 		free(days[i].key);
 	free(rules);
 	free(days);
-	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 
 /* ---- verify ---- */
@@ -868,8 +868,8 @@ cmd_verify(struct quarantine *q, const char *submit, int argc, char **argv)
 	    items, items == 1 ? "" : "s", damaged, cleaned,
 	    cleaned == 1 ? "y" : "ies");
 	if (fflush(stdout) != 0)
-		return QCLI_USAGE;
-	return damaged > 0 ? QCLI_DAMAGED : QCLI_OK;
+		return CLI_TROUBLE;
+	return damaged > 0 ? CLI_DAMAGED : CLI_OK;
 }
 
 /* ---- sweep ---- */
@@ -915,7 +915,7 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 			if (now_arg(optarg, &now) == -1) {
 				fprintf(stderr, "lurewall: bad --now '%s' "
 				    "(seconds since 1970, or +30m)\n", optarg);
-				return QCLI_USAGE;
+				return CLI_TROUBLE;
 			}
 			break;
 		default:
@@ -928,7 +928,7 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 	    &acted)) != LW_OK)
 		return open_error(quarantine_dir(q), e);
 	printf("%zu pending item%s timed out\n", acted, acted == 1 ? "" : "s");
-	return fflush(stdout) == 0 ? QCLI_OK : QCLI_USAGE;
+	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 
 /* One recipient's held items, for the digest. */
@@ -982,13 +982,13 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 	size_t			  n = 0, ndr = 0, i, j, len, sent = 0;
 	bool			  dry = false;
 	enum lw_err		  e;
-	int			  ch, rc = QCLI_OK;
+	int			  ch, rc = CLI_OK;
 
 	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			if (since_arg(optarg, &since) == -1)
-				return QCLI_USAGE;
+				return CLI_TROUBLE;
 			break;
 		case 'r':	only = optarg; break;
 		case 'n':	dry = true; break;
@@ -1001,12 +1001,12 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 		since = now - 86400;
 	if (cur_cfg == NULL) {
 		fprintf(stderr, "lurewall: digest: no configuration\n");
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	if (policy_load_dir(cur_cfg->policy_dir, &cur_cfg->limits, &ps, err,
 	    sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lurewall: %s\n", err);
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK) {
 		policyset_unref(ps);
@@ -1055,7 +1055,7 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 		if (p->notify.from == NULL) {
 			fprintf(stderr, "lurewall: digest for %s: policy %s has "
 			    "no notify.from\n", d->rcpt, p->name);
-			rc = QCLI_USAGE;
+			rc = CLI_TROUBLE;
 			continue;
 		}
 		e = notice_compose(cur_cfg, NOTICE_DIGEST,
@@ -1064,7 +1064,7 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 		if (e != LW_OK) {
 			fprintf(stderr, "lurewall: digest for %s: %s\n",
 			    d->rcpt, lw_strerror(e));
-			rc = worse(rc, QCLI_NOTFOUND);
+			rc = worse(rc, CLI_NO);
 			continue;
 		}
 		if (dry) {
@@ -1073,7 +1073,7 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 		    LW_OK) {
 			fprintf(stderr, "lurewall: digest for %s: the submit "
 			    "command failed\n", d->rcpt);
-			rc = worse(rc, QCLI_NOTFOUND);
+			rc = worse(rc, CLI_NO);
 		} else {
 			printf("digest to %s: %zu item%s\n", d->rcpt, d->n,
 			    d->n == 1 ? "" : "s");
@@ -1084,7 +1084,7 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 	goto out;
  nomem:
 	fprintf(stderr, "lurewall: out of memory\n");
-	rc = QCLI_USAGE;
+	rc = CLI_TROUBLE;
  out:
 	for (i = 0; i < ndr; i++) {
 		free(dr[i].rcpt);
@@ -1094,7 +1094,7 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 	quarantine_items_free(v, n);
 	policyset_unref(ps);
 	(void)sent;
-	return fflush(stdout) == 0 ? rc : QCLI_USAGE;
+	return fflush(stdout) == 0 ? rc : CLI_TROUBLE;
 }
 
 static const struct verb	verbs[] = {
@@ -1120,12 +1120,12 @@ usage(const struct verb *vb)
 	if (vb != NULL) {
 		fprintf(stderr, "usage: lurewall quarantine [-c FILE] %s\n",
 		    vb->usage);
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(stderr, "%s lurewall quarantine [-c FILE] %s\n",
 		    i == 0 ? "usage:" : "      ", verbs[i].usage);
-	return QCLI_USAGE;
+	return CLI_TROUBLE;
 }
 
 int
@@ -1151,18 +1151,18 @@ cli_quarantine_run(int argc, char **argv, const char *qdir,
 	}
 	if (qdir == NULL || *qdir == '\0') {
 		fprintf(stderr, "lurewall: no quarantine_dir configured\n");
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	/* The milter creates the store; a typo here must not make one. */
 	if (stat(qdir, &st) == -1) {
 		fprintf(stderr, "lurewall: quarantine directory %s: %s\n",
 		    qdir, strerror(errno));
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "lurewall: quarantine directory %s: not a "
 		    "directory\n", qdir);
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	if ((e = quarantine_open(qdir, &q)) != LW_OK)
 		return open_error(qdir, e);
@@ -1183,7 +1183,7 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 
 	/* Take -c FILE from anywhere before "--"; the verbs ignore it. */
 	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	for (i = 0; i < argc; i++) {
 		if (i > 0 && strcmp(argv[i], "--") == 0) {
 			for (; i < argc; i++)
@@ -1195,7 +1195,7 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 			if (i + 1 == argc) {
 				free(av);
 				fprintf(stderr, "lurewall: -c needs a file\n");
-				return QCLI_USAGE;
+				return CLI_TROUBLE;
 			}
 			path = argv[++i];
 		} else if (i > 0 && strncmp(argv[i], "--config=", 9) == 0)
@@ -1210,7 +1210,7 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 	if (config_load(path, &cfg, err, sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lurewall: %s\n", err);
 		free(av);
-		return QCLI_USAGE;
+		return CLI_TROUBLE;
 	}
 	cur_cfg = cfg;
 	rc = cli_quarantine_run(n, av, cfg->quarantine_dir,

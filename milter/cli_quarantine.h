@@ -11,10 +11,7 @@
 #ifndef CLI_QUARANTINE_H
 #define CLI_QUARANTINE_H
 
-#define QCLI_OK		0
-#define QCLI_NOTFOUND	1
-#define QCLI_USAGE	2
-#define QCLI_DAMAGED	3
+#include "cli_exit.h"	/* CLI_OK, CLI_NO, CLI_TROUBLE, CLI_DAMAGED */
 
 int	cli_quarantine(int argc, char **argv, const char *config_path);
 

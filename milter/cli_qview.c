@@ -42,7 +42,7 @@ qview_safe(const char *s)
 	    FIELD_MAX);
 	if (r == NULL) {
 		fprintf(stderr, "lurewall: out of memory\n");
-		exit(QCLI_USAGE);
+		exit(CLI_TROUBLE);
 	}
 	return r;
 }
@@ -335,7 +335,7 @@ show_headers(const unsigned char *raw, size_t len)
 			break;
 		/* Folded lines keep their leading blank; tabs become ' '. */
 		if ((line = lw_sanitize(p, n, 65536)) == NULL)
-			exit(QCLI_USAGE);
+			exit(CLI_TROUBLE);
 		puts(line);
 		free(line);
 		if (nl == NULL)
@@ -442,7 +442,7 @@ qview_list(struct quarantine_item **v, size_t n, bool json)
 	subj = calloc(n + 1, sizeof(*subj));
 	if (from == NULL || rcpt == NULL || subj == NULL) {
 		fprintf(stderr, "lurewall: out of memory\n");
-		exit(QCLI_USAGE);
+		exit(CLI_TROUBLE);
 	}
 	/*
 	 * time id from rcpt score subject: the addresses give way (down to
@@ -467,7 +467,7 @@ qview_list(struct quarantine_item **v, size_t n, bool json)
 			fit(s, cap - 4);
 			if (lw_asprintf(&t, "%s +%zu", s,
 			    v[i]->nrcpts - 1) != LW_OK)
-				exit(QCLI_USAGE);
+				exit(CLI_TROUBLE);
 			free(s);
 			rcpt[i] = t;
 		} else
@@ -482,7 +482,7 @@ qview_list(struct quarantine_item **v, size_t n, bool json)
 			    v[i]->expires);
 			if (lw_asprintf(&t, "[pending until %s] %s", ts,
 			    subj[i]) != LW_OK)
-				exit(QCLI_USAGE);
+				exit(CLI_TROUBLE);
 			free(subj[i]);
 			subj[i] = t;
 		}

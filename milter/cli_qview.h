@@ -1,7 +1,7 @@
 /*
  * cli_qview.h: rendering of quarantine items for `lurewall quarantine
  * list` and `show` (cli_qview.c).  Output goes to stdout; on ENOMEM the
- * process exits with QCLI_USAGE, as the CLI does.
+ * process exits with CLI_TROUBLE, as the CLI does.
  */
 #ifndef CLI_QVIEW_H
 #define CLI_QVIEW_H

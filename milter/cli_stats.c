@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <getopt.h>
 
+#include "cli_exit.h"
 #include "cli_stats.h"
 #include "config.h"
 #include "json.h"
@@ -34,7 +35,6 @@
 #define STATS_TIMEOUT	10
 #define STATS_TOP	10	/* rules in the text report */
 #define STATS_MAX_RULES	1024
-#define EXIT_TROUBLE	2
 
 static const char *const actions[] = { "accept", "tag", "quarantine",
     "pending", "reject", "tempfail" };
@@ -512,33 +512,33 @@ cli_stats(int argc, char **argv, const char *config_path)
 				fprintf(stderr, "lurewall: --since %s: expected "
 				    "today or a duration up to 7d (90s, 30m, "
 				    "1h, 2d, 1w)\n", optarg);
-				return EXIT_TROUBLE;
+				return CLI_TROUBLE;
 			}
 			break;
 		default:
 			cli_stats_usage(stderr);
-			return EXIT_TROUBLE;
+			return CLI_TROUBLE;
 		}
 	}
 	if (optind != argc) {
 		cli_stats_usage(stderr);
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lurewall: %s\n", err);
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	if (cfg->metrics_listen == NULL) {
 		fprintf(stderr, "lurewall: %s: metrics.listen is not set: "
 		    "the daemon keeps no endpoint to ask (see "
 		    "lurewall.yaml(5))\n", cfg->file);
 		config_free(cfg);
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	}
 	body = fetch(cfg->metrics_listen, since);
 	config_free(cfg);
 	if (body == NULL)
-		return EXIT_TROUBLE;
+		return CLI_TROUBLE;
 	memset(&st, 0, sizeof(st));
 	for (line = body; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -552,5 +552,5 @@ cli_stats(int argc, char **argv, const char *config_path)
 	else
 		print_text(stdout, &st, since);
 	free(st.rules);
-	return fflush(stdout) == 0 ? 0 : EXIT_TROUBLE;
+	return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
 }

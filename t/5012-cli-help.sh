@@ -28,6 +28,25 @@ is "$out" "$(bounded "$LUREWALL" stats --help)" "stats --help"
 bounded "$LUREWALL" help nosuch >/dev/null 2>&1
 is 2 $? "help for an unknown command exits 2"
 
+# Every verb of quarantine and outbreak (as their own usage lists them)
+# is in the top-level usage, sweep included; an unknown verb exits 2.
+top=$(bounded "$LUREWALL" help)
+sub=$(bounded "$LUREWALL" quarantine nosuch -c "$C" 2>&1); rc=$?
+is 2 $rc "quarantine with an unknown verb exits 2"
+qverbs=$(printf '%s\n' "$sub" |
+    sed -n 's/^.*lurewall quarantine \[-c FILE\] \([a-z]*\).*/\1/p')
+ok $([ "$(echo $qverbs | wc -w)" -ge 9 ]; echo $?) "quarantine lists its verbs: $(echo $qverbs)"
+qline=$(printf '%s\n' "$top" | grep 'lurewall quarantine ')
+for v in $qverbs; do
+	like "[ |]$v[ |]" "$qline" "help lists quarantine $v"
+done
+sub=$(bounded "$LUREWALL" outbreak nosuch -c "$C" 2>&1); rc=$?
+is 2 $rc "outbreak with an unknown verb exits 2"
+oline=$(printf '%s\n' "$top" | grep 'lurewall outbreak ')
+for v in $(printf '%s\n' "$sub" | sed -n 's/^.*lurewall outbreak \([a-z]*\).*/\1/p'); do
+	like "[ |]$v[ |]" "$oline" "help lists outbreak $v"
+done
+
 # -c after the command, for every command that reads the config: the
 # broken file is named, so it was read.
 for cmd in "check-config" "outbreak list" "quarantine list" "stats" \
