@@ -81,11 +81,13 @@ limit archive_total_bytes 1M \
     'ARCHIVE_LIMIT .*archive_total_bytes 1048576 reached' \
     'archive .*archive_total_bytes 1048576 reached'
 # 512 MiB of zeros in one entry: past VM_MB unless the limit holds.
+# A cut entry is analysed on its start: ARCHIVE_ENTRY_CUT (a27c782).
 limit archive_entry_bytes 1M \
-    'ARCHIVE_LIMIT .*archive_entry_bytes 1048576 reached' \
-    'archive .*archive_entry_bytes 1048576 reached' 'archive_ratio: 1000000'
-limit archive_ratio 10 'ARCHIVE_LIMIT .*archive_ratio 10 reached' \
-    'archive .*archive_ratio 10 reached'
+    'ARCHIVE_ENTRY_CUT .*archive_entry_bytes 1048576 reached' \
+    'archive entry .* cut at archive_entry_bytes 1048576' \
+    'archive_ratio: 1000000'
+limit archive_ratio 10 'ARCHIVE_ENTRY_CUT .*archive_ratio 10 reached' \
+    'archive entry .* cut at archive_ratio 10'
 limit ole_sectors 8 'OFFICE_MALFORMED .*sectors, limit 8' \
     'OFFICE_MALFORMED .*sectors, limit 8'
 limit office_stream_bytes 1k 'OFFICE_MALFORMED .*1024 bytes' \
