@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "argv.h"
 #include "config.h"
 #include "duration.h"
 #include "outbreak.h"
@@ -1266,74 +1267,23 @@ config_argv_free(char **argv)
 	free(argv);
 }
 
-/* One template word with %f and %% expanded. */
-static char *
-expand_word(const char *w, size_t len, const char *sender)
+/* submit_command's placeholders: %f, the envelope sender. */
+static bool
+submit_placeholder(void *arg, char c, char *num, const char **val)
 {
-	size_t	 i, n = 0, slen = strlen(sender);
-	char	*out, *o;
-
-	for (i = 0; i < len; i++)
-		if (w[i] == '%' && i + 1 < len && w[i + 1] == 'f')
-			n += slen;
-		else
-			n++;
-	if ((out = malloc(n + 1)) == NULL)
-		return NULL;
-	for (o = out, i = 0; i < len; i++) {
-		if (w[i] == '%' && i + 1 < len && (w[i + 1] == 'f' ||
-		    w[i + 1] == '%')) {
-			if (w[++i] == 'f') {
-				memcpy(o, sender, slen);
-				o += slen;
-			} else
-				*o++ = '%';
-		} else
-			*o++ = w[i];
-	}
-	*o = '\0';
-	return out;
+	if (c != 'f')
+		return false;
+	*val = arg;
+	return true;
 }
 
 enum lw_err
 config_submit_argv(const char *t, const char *sender,
     char *const *rcpts, size_t nrcpts, char ***argvp)
 {
-	const char	*p;
-	char		**argv;
-	size_t		 words = 0, n = 0, len, i;
+	static char *const	none[1] = { NULL };
 
-	if (sender == NULL)
-		sender = "";
-	for (p = t; *p != '\0'; ) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		words++;
-		p += strcspn(p, " \t");
-	}
-	if (nrcpts > SIZE_MAX / sizeof(char *) - words - 1)
-		return LW_ENOMEM;
-	if ((argv = calloc(words + nrcpts + 1, sizeof(*argv))) == NULL)
-		return LW_ENOMEM;
-	for (p = t; *p != '\0'; p += len) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		len = strcspn(p, " \t");
-		if (len == 2 && p[0] == '%' && p[1] == 'r') {
-			for (i = 0; i < nrcpts; i++)
-				if ((argv[n++] = strdup(rcpts[i])) == NULL)
-					goto out_argv;
-			continue;
-		}
-		if ((argv[n++] = expand_word(p, len, sender)) == NULL)
-			goto out_argv;
-	}
-	*argvp = argv;
-	return LW_OK;
-
- out_argv:
-	config_argv_free(argv);
-	return LW_ENOMEM;
+	return argv_expand(t, submit_placeholder,
+	    (void *)(uintptr_t)(sender != NULL ? sender : ""),
+	    rcpts != NULL ? rcpts : none, rcpts != NULL ? nrcpts : 0, argvp);
 }

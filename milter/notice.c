@@ -28,6 +28,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "argv.h"
 #include "config.h"
 #include "log.h"
 #include "notice.h"
@@ -37,44 +38,6 @@
 #define NOTICE_FIELD_MAX	200
 #define NOTICE_TIMEOUT		60
 #define NOTICE_KEY_LEN		32
-
-static void sbuf_addf(struct sbuf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sbuf_init(struct sbuf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-sbuf_addf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	sbuf_add(b, s, (size_t)n);
-	free(s);
-}
-
-/* The string (malloc'd; "" when nothing was added), NULL on ENOMEM. */
-static char *
-sbuf_take(struct sbuf *b)
-{
-	if (b->oom) {
-		free(b->p);
-		return NULL;
-	}
-	return b->p != NULL ? b->p : strdup("");
-}
 
 static const char *const kind_files[] = { "notice", "admin", "digest" };
 
@@ -527,71 +490,44 @@ notice_send(const struct config *cfg, const char *to, const char *msg,
 	return LW_OK;
 }
 
-/* One word of the hook template with its placeholders filled. */
-static char *
-hook_word(const char *w, size_t len, const struct notice_item *it,
-    const char *action, const char *qid)
-{
-	struct sbuf	 b;
-	char		 num[24];
-	const char	*v;
-	size_t		 i;
+struct hook_arg {
+	const struct notice_item *it;
+	const char	*action;
+	const char	*qid;
+};
 
-	sbuf_init(&b);
-	for (i = 0; i < len; i++) {
-		if (w[i] != '%' || i + 1 == len) {
-			sbuf_add(&b, w + i, 1);
-			continue;
-		}
-		v = NULL;
-		switch (w[++i]) {
-		case 'i': v = it->id; break;
-		case 'q': v = qid; break;
-		case 's': snprintf(num, sizeof(num), "%d", it->score);
-			v = num; break;
-		case 'R': v = it->rules; break;
-		case 'f': v = it->sender; break;
-		case 'F': v = it->from; break;
-		case 'a': v = action; break;
-		case '%': v = "%"; break;
-		default: sbuf_add(&b, w + i - 1, 2); continue;
-		}
-		if (v != NULL)
-			sbuf_add(&b, v, strlen(v));
+/* on_quarantine_command's placeholders; %r, the recipients, is a word. */
+static bool
+hook_placeholder(void *arg, char c, char *num, const char **val)
+{
+	const struct hook_arg	*h = arg;
+
+	switch (c) {
+	case 'i': *val = h->it->id; break;
+	case 'q': *val = h->qid; break;
+	case 's': snprintf(num, 32, "%d", h->it->score); *val = num; break;
+	case 'R': *val = h->it->rules; break;
+	case 'f': *val = h->it->sender; break;
+	case 'F': *val = h->it->from; break;
+	case 'a': *val = h->action; break;
+	default: return false;
 	}
-	return sbuf_take(&b);
+	return true;
 }
 
 void
 notice_hook(const char *t, const struct notice_item *it, const char *action,
     const char *qid, char *const *rcpts, size_t nrcpts)
 {
-	const char	*p, *w;
-	char		**argv;
-	size_t		  words = 0, n = 0, len, i;
+	static char *const	 none[1] = { NULL };
+	struct hook_arg		 h = { it, action, qid };
+	char			**argv = NULL;
 
 	if (t == NULL)
 		return;
-	for (p = t; *p != '\0'; p += strcspn(p, " \t")) {
-		p += strspn(p, " \t");
-		if (*p != '\0')
-			words++;
-	}
-	if ((argv = calloc(words + nrcpts + 1, sizeof(*argv))) == NULL)
+	if (argv_expand(t, hook_placeholder, &h, rcpts != NULL ? rcpts : none,
+	    rcpts != NULL ? nrcpts : 0, &argv) != LW_OK)
 		goto nomem;
-	for (p = t; *p != '\0'; p = w + len) {
-		w = p + strspn(p, " \t");
-		if ((len = strcspn(w, " \t")) == 0)
-			break;
-		if (len == 2 && strncmp(w, "%r", 2) == 0) {
-			for (i = 0; i < nrcpts; i++)
-				if ((argv[n++] = strdup(rcpts[i])) == NULL)
-					goto nomem;
-			continue;
-		}
-		if ((argv[n++] = hook_word(w, len, it, action, qid)) == NULL)
-			goto nomem;
-	}
 	if (argv[0] == NULL || argv[0][0] != '/')
 		log_warnx("on_quarantine_command: not an absolute program");
 	else if (run(argv, "", 0, true) != 0)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "config.h"
 #include "log.h"
 #include "outbreak.h"
@@ -50,78 +51,32 @@ outbreak_alert_check(const char *t)
 	return NULL;
 }
 
-/* One template word with its placeholders replaced. */
-static char *
-alert_word(const char *w, size_t len, const struct outbreak_alert *a)
+/* alert_command's placeholders (outbreak_alert_check allows no other). */
+static bool
+alert_placeholder(void *arg, char c, char *num, const char **val)
 {
-	char		 num[32], *out = NULL, *n;
-	const char	*val;
-	size_t		 i;
+	const struct outbreak_alert	*a = arg;
 
-	if ((out = strdup("")) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		val = num;
-		if (w[i] != '%' || i + 1 >= len) {
-			num[0] = w[i];
-			num[1] = '\0';
-		} else {
-			switch (w[++i]) {
-			case 's': val = a->sender; break;
-			case 'r': val = a->reason; break;
-			case 'a': val = a->action; break;
-			case 'l': snprintf(num, sizeof(num), "%u", a->lures);
-				break;
-			case 'n': snprintf(num, sizeof(num), "%u",
-				    a->new_rcpts);
-				break;
-			case 'w': snprintf(num, sizeof(num), "%u", a->window);
-				break;
-			case 't': snprintf(num, sizeof(num), "%lld",
-				    (long long)a->tripped);
-				break;
-			default: num[0] = w[i]; num[1] = '\0'; break;
-			}
-		}
-		if (lw_asprintf(&n, "%s%s", out, val != NULL ? val : "") !=
-		    LW_OK) {
-			free(out);
-			return NULL;
-		}
-		free(out);
-		out = n;
+	switch (c) {
+	case 's': *val = a->sender; return true;
+	case 'r': *val = a->reason; return true;
+	case 'a': *val = a->action; return true;
+	case 'l': snprintf(num, 32, "%u", a->lures); break;
+	case 'n': snprintf(num, 32, "%u", a->new_rcpts); break;
+	case 'w': snprintf(num, 32, "%u", a->window); break;
+	case 't': snprintf(num, 32, "%lld", (long long)a->tripped); break;
+	default: return false;
 	}
-	return out;
+	*val = num;
+	return true;
 }
 
 enum lw_err
 outbreak_alert_argv(const char *t, const struct outbreak_alert *a,
     char ***argvp)
 {
-	const char	*p;
-	char		**argv;
-	size_t		  words = 0, n = 0, len;
-
-	for (p = t; *p != '\0'; p += strcspn(p, " \t")) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		words++;
-	}
-	if ((argv = calloc(words + 1, sizeof(*argv))) == NULL)
-		return LW_ENOMEM;
-	for (p = t; *p != '\0'; p += len) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		len = strcspn(p, " \t");
-		if ((argv[n++] = alert_word(p, len, a)) == NULL) {
-			config_argv_free(argv);
-			return LW_ENOMEM;
-		}
-	}
-	*argvp = argv;
-	return LW_OK;
+	return argv_expand(t, alert_placeholder, (void *)(uintptr_t)a, NULL,
+	    0, argvp);
 }
 
 /*

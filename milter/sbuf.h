@@ -10,8 +10,10 @@
 #ifndef SBUF_H
 #define SBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +111,44 @@ sbuf_finish(struct sbuf *b)
 		return false;
 	b->p[b->len] = '\0';
 	return true;
+}
+
+static inline void
+sbuf_init(struct sbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+static inline void sbuf_addf(struct sbuf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void
+sbuf_addf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	sbuf_add(b, s, (size_t)n);
+	free(s);
+}
+
+/* The string (malloc'd; "" when nothing was added), NULL on ENOMEM. */
+static inline char *
+sbuf_take(struct sbuf *b)
+{
+	if (b->oom) {
+		free(b->p);
+		return NULL;
+	}
+	return b->p != NULL ? b->p : strdup("");
 }
 
 static inline void
