@@ -1022,12 +1022,20 @@ fill_mta(struct fill *f)
 	return r;
 }
 
+/* The MTA's hold commands: %q, the queue id. */
+static bool
+hold_placeholder(void *arg, char c, char *num, const char **val)
+{
+	if (c != 'q')
+		return false;
+	*val = arg;
+	return true;
+}
+
 enum lw_err
 config_hold_argv(const char *t, const char *qid, char ***argvp)
 {
-	const char	*p, *w;
-	char		**argv, *a;
-	size_t		  words = 0, n = 0, len, i, k;
+	size_t	i;
 
 	if (qid == NULL || *qid == '\0' || strlen(qid) > 64)
 		return LW_EINVAL;
@@ -1036,39 +1044,8 @@ config_hold_argv(const char *t, const char *qid, char ***argvp)
 		    (qid[i] >= 'A' && qid[i] <= 'Z') ||
 		    (qid[i] >= 'a' && qid[i] <= 'z')))
 			return LW_EINVAL;
-	for (p = t; *p != '\0'; p += strcspn(p, " \t")) {
-		p += strspn(p, " \t");
-		if (*p != '\0')
-			words++;
-	}
-	if ((argv = calloc(words + 1, sizeof(*argv))) == NULL)
-		return LW_ENOMEM;
-	for (p = t; *p != '\0'; p = w + len) {
-		w = p + strspn(p, " \t");
-		if ((len = strcspn(w, " \t")) == 0)
-			break;
-		/* Each %q grows the word by at most 64 bytes. */
-		if ((a = malloc(len * 65 + 1)) == NULL) {
-			config_argv_free(argv);
-			return LW_ENOMEM;
-		}
-		for (i = k = 0; i < len; i++) {
-			if (w[i] == '%' && i + 1 < len && w[i + 1] == 'q') {
-				memcpy(a + k, qid, strlen(qid));
-				k += strlen(qid);
-				i++;
-			} else if (w[i] == '%' && i + 1 < len &&
-			    w[i + 1] == '%') {
-				a[k++] = '%';
-				i++;
-			} else
-				a[k++] = w[i];
-		}
-		a[k] = '\0';
-		argv[n++] = a;
-	}
-	*argvp = argv;
-	return LW_OK;
+	return argv_expand(t, hold_placeholder, (void *)(uintptr_t)qid, NULL,
+	    0, argvp);
 }
 
 static enum lw_err (*const fillers[])(struct fill *) = {
