@@ -97,6 +97,7 @@ LIB_OBJS += milter/lookalike.o
 LIB_OBJS += milter/thread.o
 LIB_OBJS += milter/duration.o
 LIB_OBJS += milter/argv.o
+LIB_OBJS += milter/spawn.o
 LIB_OBJS += milter/yamlutil.o
 LIB_OBJS += milter/config.o
 LIB_OBJS += milter/policy.o

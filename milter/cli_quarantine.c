@@ -39,6 +39,7 @@
 #include "policy.h"
 #include "quarantine.h"
 #include "splitppap.h"
+#include "spawn.h"
 
 struct verb {
 	const char	*name;
@@ -355,12 +356,8 @@ run_hold(const char *tmpl, const char *qid, char *err, size_t errlen)
 		config_argv_free(av);
 		return -1;
 	}
-	if (pid == 0) {
-		(void)dup2(p[1], STDOUT_FILENO);
-		(void)dup2(p[1], STDERR_FILENO);
-		execv(av[0], av);
-		_exit(127);
-	}
+	if (pid == 0)
+		spawn_exec(av, SPAWN_KEEP, p[1], p[1]);
 	close(p[1]);
 	while ((r = read(p[0], out + len, sizeof(out) - 1 - len)) > 0 ||
 	    (r == -1 && errno == EINTR))

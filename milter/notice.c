@@ -33,6 +33,7 @@
 #include "log.h"
 #include "notice.h"
 #include "sbuf.h"
+#include "spawn.h"
 
 #define NOTICE_TEMPLATE_MAX	65536
 #define NOTICE_FIELD_MAX	200
@@ -391,78 +392,6 @@ notice_compose(const struct config *cfg, enum notice_kind kind,
 	return LW_OK;
 }
 
-/*
- * Run argv with data on its standard input.  Between fork and exec
- * only async-signal-safe calls (the milter is multithreaded).
- * detach: the first child starts a waiter and exits at once; the
- * waiter feeds the input and bounds the command in time.
- */
-static int
-run(char **argv, const char *data, size_t len, bool detach)
-{
-	struct timespec	 tick = { 0, 100 * 1000 * 1000 };
-	sigset_t	 none;
-	pid_t		 first, cmd;
-	ssize_t		 w;
-	size_t		 off;
-	int		 st, i, pfd[2], fd;
-
-	sigemptyset(&none);
-	if ((first = fork()) == -1)
-		return -1;
-	if (first == 0) {
-		if (detach) {
-			(void)setsid();
-			if ((cmd = fork()) != 0)
-				_exit(cmd == -1 ? 1 : 0);
-		}
-		if (pipe(pfd) == -1)
-			_exit(1);
-		if ((cmd = fork()) == -1)
-			_exit(1);
-		if (cmd == 0) {
-			struct sigaction	sa;
-
-			memset(&sa, 0, sizeof(sa));
-			sa.sa_handler = SIG_DFL;
-			(void)sigaction(SIGPIPE, &sa, NULL);
-			(void)sigprocmask(SIG_SETMASK, &none, NULL);
-			(void)dup2(pfd[0], STDIN_FILENO);
-			if ((fd = open("/dev/null", O_WRONLY)) != -1) {
-				(void)dup2(fd, STDOUT_FILENO);
-				(void)close(fd);
-			}
-			(void)close_range(3, ~0U, 0);
-			execv(argv[0], argv);
-			_exit(127);
-		}
-		(void)close(pfd[0]);
-		{
-			struct sigaction	sa;
-
-			memset(&sa, 0, sizeof(sa));
-			sa.sa_handler = SIG_IGN;
-			(void)sigaction(SIGPIPE, &sa, NULL);
-		}
-		for (off = 0; off < len; off += (size_t)w)
-			if ((w = write(pfd[1], data + off, len - off)) <= 0)
-				break;
-		(void)close(pfd[1]);
-		for (i = 0; i < NOTICE_TIMEOUT * 10; i++) {
-			if (waitpid(cmd, &st, WNOHANG) == cmd)
-				_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
-			(void)nanosleep(&tick, NULL);
-		}
-		(void)kill(cmd, SIGKILL);
-		(void)waitpid(cmd, &st, 0);
-		_exit(2);
-	}
-	while (waitpid(first, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 enum lw_err
 notice_send(const struct config *cfg, const char *to, const char *msg,
     size_t len, bool detach)
@@ -480,7 +409,7 @@ notice_send(const struct config *cfg, const char *to, const char *msg,
 		config_argv_free(argv);
 		return LW_EINVAL;
 	}
-	rc = run(argv, msg, len, detach);
+	rc = spawn_run(argv, msg, len, detach, NOTICE_TIMEOUT);
 	config_argv_free(argv);
 	if (rc != 0) {
 		log_warnx("notice to %s: submit command %s (status %d)", to,
@@ -530,7 +459,7 @@ notice_hook(const char *t, const struct notice_item *it, const char *action,
 		goto nomem;
 	if (argv[0] == NULL || argv[0][0] != '/')
 		log_warnx("on_quarantine_command: not an absolute program");
-	else if (run(argv, "", 0, true) != 0)
+	else if (spawn_run(argv, "", 0, true, NOTICE_TIMEOUT) != 0)
 		log_warnx("on_quarantine_command: could not start %s",
 		    argv[0]);
 	config_argv_free(argv);

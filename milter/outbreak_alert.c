@@ -23,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "outbreak.h"
+#include "spawn.h"
 
 #define LOG_SENDER_MAX	200
 
@@ -79,63 +80,6 @@ outbreak_alert_argv(const char *t, const struct outbreak_alert *a,
 	    0, argvp);
 }
 
-/*
- * Run argv detached.  Between fork and exec only async-signal-safe
- * calls: the milter is multithreaded.  The middle process is the
- * waiter that bounds the command in time; we reap only the first
- * child, which exits at once.
- */
-static void
-alert_spawn(char **argv)
-{
-	struct timespec	 tick = { 0, 100 * 1000 * 1000 };
-	sigset_t	 none;
-	pid_t		 first, waiter, cmd;
-	int		 st, i, fd;
-
-	sigemptyset(&none);
-	if ((first = fork()) == -1) {
-		log_warn("alert_command: fork");
-		return;
-	}
-	if (first == 0) {
-		(void)setsid();
-		if ((waiter = fork()) != 0)
-			_exit(waiter == -1 ? 1 : 0);
-		if ((cmd = fork()) == -1)
-			_exit(1);
-		if (cmd == 0) {
-			struct sigaction	sa;
-
-			(void)setpgid(0, 0);
-			memset(&sa, 0, sizeof(sa));
-			sa.sa_handler = SIG_DFL;
-			(void)sigaction(SIGPIPE, &sa, NULL);
-			(void)sigprocmask(SIG_SETMASK, &none, NULL);
-			if ((fd = open("/dev/null", O_RDONLY)) != -1 &&
-			    fd != STDIN_FILENO) {
-				(void)dup2(fd, STDIN_FILENO);
-				(void)close(fd);
-			}
-			(void)close_range(3, ~0U, 0);
-			execv(argv[0], argv);
-			_exit(127);
-		}
-		(void)setpgid(cmd, cmd);
-		for (i = 0; i < OUTBREAK_ALERT_TIMEOUT * 10; i++) {
-			if (waitpid(cmd, &st, WNOHANG) == cmd)
-				_exit(0);
-			(void)nanosleep(&tick, NULL);
-		}
-		(void)kill(-cmd, SIGKILL);
-		(void)kill(cmd, SIGKILL);
-		(void)waitpid(cmd, &st, 0);
-		_exit(2);
-	}
-	while (waitpid(first, &st, 0) == -1 && errno == EINTR)
-		;
-}
-
 void
 outbreak_alert(const struct config *cfg, const char *qid,
     const struct outbreak_alert *a)
@@ -154,6 +98,7 @@ outbreak_alert(const struct config *cfg, const char *qid,
 		log_warnx("alert_command: out of memory");
 		return;
 	}
-	alert_spawn(argv);
+	if (spawn_run(argv, "", 0, true, OUTBREAK_ALERT_TIMEOUT) == -1)
+		log_warn("alert_command: fork");
 	config_argv_free(argv);
 }

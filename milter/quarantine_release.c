@@ -31,6 +31,7 @@
 #include "util.h"
 #include "quarantine.h"
 #include "quarantine_int.h"
+#include "spawn.h"
 
 /* Copy s without CR/LF and without leading/trailing blanks. */
 static char *
@@ -267,12 +268,8 @@ submit(char **av, const char *hdrs, const unsigned char *raw, size_t len,
 		close(p[1]);
 		return LW_EIO;
 	}
-	if (pid == 0) {
-		if (dup2(p[0], STDIN_FILENO) == -1)
-			_exit(127);
-		execv(av[0], av);
-		_exit(127);
-	}
+	if (pid == 0)
+		spawn_exec(av, p[0], SPAWN_KEEP, SPAWN_KEEP);
 	close(p[0]);
 	/* A command that dies early must not kill us with SIGPIPE. */
 	memset(&ign, 0, sizeof(ign));
