@@ -100,6 +100,7 @@ LIB_OBJS += milter/argv.o
 LIB_OBJS += milter/spawn.o
 LIB_OBJS += milter/yamlutil.o
 LIB_OBJS += milter/config.o
+LIB_OBJS += milter/config_net.o
 LIB_OBJS += milter/policy.o
 LIB_OBJS += milter/policy_yaml.o
 LIB_OBJS += milter/policy_people.o
@@ -139,6 +140,7 @@ CLI_OBJS =
 CLI_OBJS += milter/cli.o
 CLI_OBJS += milter/cli_quarantine.o
 CLI_OBJS += milter/cli_qview.o
+CLI_OBJS += milter/cli_qdigest.o
 CLI_OBJS += milter/cli_outbreak.o
 CLI_OBJS += milter/cli_stats.o
 

@@ -29,6 +29,7 @@
 #include <uniwidth.h>
 
 #include "cli_quarantine.h"
+#include "cli_quarantine_int.h"
 #include "cli_qview.h"
 #include "config.h"
 #include "duration.h"
@@ -53,6 +54,18 @@ static int	usage(const struct verb *);
 static const struct verb	*cur_verb;
 /* The config, when cli_quarantine read it (digest needs the policies). */
 static const struct config	*cur_cfg;
+
+int
+qcli_usage(void)
+{
+	return usage(cur_verb);
+}
+
+const struct config *
+qcli_config(void)
+{
+	return cur_cfg;
+}
 
 /* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 when malformed. */
 static long long
@@ -125,8 +138,8 @@ whoami(char *buf, size_t len)
  * Reset getopt for a verb's own options.  Every verb also takes -c
  * (already used by cli_quarantine) and -h.
  */
-static int
-next_opt(int argc, char **argv, const char *shortopts,
+int
+qcli_next_opt(int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {
 	int	ch;
@@ -140,8 +153,8 @@ next_opt(int argc, char **argv, const char *shortopts,
 	return -1;
 }
 
-static int
-open_error(const char *what, enum lw_err e)
+int
+qcli_open_error(const char *what, enum lw_err e)
 {
 	fprintf(stderr, "lurewall: %s: %s\n", what,
 	    e == LW_EIO ? strerror(errno) : lw_strerror(e));
@@ -176,8 +189,8 @@ item_error(const char *verb, const char *id, enum lw_err e,
 	}
 }
 
-static int
-worse(int a, int b)
+int
+qcli_worse(int a, int b)
 {
 	/* usage beats damage beats not-found beats ok */
 	static const int rank[] = { 0, 1, 3, 2 };
@@ -220,8 +233,8 @@ matches(const struct quarantine_item *it, const struct filter *fl)
 	return true;
 }
 
-static int
-since_arg(const char *arg, time_t *since)
+int
+qcli_since_arg(const char *arg, time_t *since)
 {
 	long long	d;
 
@@ -253,10 +266,10 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err		  e;
 	int			  ch;
 
-	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
 		case 's':
-			if (since_arg(optarg, &fl.since) == -1)
+			if (qcli_since_arg(optarg, &fl.since) == -1)
 				return CLI_TROUBLE;
 			break;
 		case 'r':	fl.rcpt = optarg; break;
@@ -270,7 +283,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 	if (optind != argc)
 		return usage(cur_verb);
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
-		return open_error(quarantine_dir(q), e);
+		return qcli_open_error(quarantine_dir(q), e);
 	for (i = k = 0; i < n; i++) {
 		if (matches(v[i], &fl))
 			v[k++] = v[i];
@@ -299,7 +312,7 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err		 e;
 	int			 ch, mode = 0;
 
-	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
 		case 'r':
 		case 'H':
@@ -497,7 +510,7 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err		 e;
 	int			 ch, rc = CLI_OK, i;
 
-	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
 		case 't':	to = optarg; break;
 		case 'f':	force = true; break;
@@ -532,14 +545,14 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 			}
 			quarantine_item_free(it);
 			if (done || r != CLI_OK) {
-				rc = worse(rc, r);
+				rc = qcli_worse(rc, r);
 				continue;
 			}
 		}
 		e = quarantine_release(q, argv[i], to, submit, force, who,
 		    err, sizeof(err));
 		if (e != LW_OK) {
-			rc = worse(rc, item_error("release", argv[i], e, err));
+			rc = qcli_worse(rc, item_error("release", argv[i], e, err));
 			continue;
 		}
 		if (quarantine_read(q, argv[i], &it) == LW_OK) {
@@ -552,7 +565,7 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 		} else
 			printf("released %s\n", argv[i]);
 		if (*err != '\0')	/* sent, but not recorded */
-			rc = worse(rc, item_error("release", argv[i], LW_EIO,
+			rc = qcli_worse(rc, item_error("release", argv[i], LW_EIO,
 			    err));
 	}
 	return rc;
@@ -565,7 +578,7 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err			 e;
 	int				 ch, rc = CLI_OK, i;
 
-	if ((ch = next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
+	if ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
 		return usage(cur_verb);
 	for (i = optind; i < argc; i++) {
 		struct quarantine_item	*it;
@@ -585,12 +598,12 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 				    err);
 			quarantine_item_free(it);
 			if (bad) {
-				rc = worse(rc, CLI_NO);
+				rc = qcli_worse(rc, CLI_NO);
 				continue;
 			}
 		}
 		if ((e = quarantine_delete(q, argv[i])) != LW_OK)
-			rc = worse(rc, item_error("delete", argv[i], e, NULL));
+			rc = qcli_worse(rc, item_error("delete", argv[i], e, NULL));
 		else
 			printf("deleted %s\n", argv[i]);
 	}
@@ -612,10 +625,10 @@ cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err		  e;
 	int			  ch, rc = CLI_OK;
 
-	while ((ch = next_opt(argc, argv, "c:n", opts)) != -1) {
+	while ((ch = qcli_next_opt(argc, argv, "c:n", opts)) != -1) {
 		switch (ch) {
 		case 'o':
-			if (since_arg(optarg, &before) == -1)
+			if (qcli_since_arg(optarg, &before) == -1)
 				return CLI_TROUBLE;
 			have = true;
 			break;
@@ -626,7 +639,7 @@ cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
 	if (!have || optind != argc)
 		return usage(cur_verb);
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
-		return open_error(quarantine_dir(q), e);
+		return qcli_open_error(quarantine_dir(q), e);
 	for (i = 0; i < n; i++) {
 		if (v[i]->time >= before)
 			continue;
@@ -636,7 +649,7 @@ cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
 		} else if ((e = quarantine_delete(q, v[i]->id)) == LW_OK)
 			done++;
 		else if (e != LW_ENOTFOUND)	/* gone meanwhile: fine */
-			rc = worse(rc, item_error("purge", v[i]->id, e, NULL));
+			rc = qcli_worse(rc, item_error("purge", v[i]->id, e, NULL));
 	}
 	printf("%s %zu item%s\n", dry ? "would purge" : "purged", done,
 	    done == 1 ? "" : "s");
@@ -789,10 +802,10 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err		  e;
 	int			  ch;
 
-	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
 		case 's':
-			if (since_arg(optarg, &fl.since) == -1)
+			if (qcli_since_arg(optarg, &fl.since) == -1)
 				return CLI_TROUBLE;
 			break;
 		case 'j':	json = true; break;
@@ -802,7 +815,7 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 	if (optind != argc)
 		return usage(cur_verb);
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
-		return open_error(quarantine_dir(q), e);
+		return qcli_open_error(quarantine_dir(q), e);
 	for (i = 0; i < n; i++) {
 		if (!matches(v[i], &fl))
 			continue;
@@ -856,11 +869,11 @@ cmd_verify(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err			 e;
 	int				 ch;
 
-	if ((ch = next_opt(argc, argv, "c:", opts)) != -1 || optind != argc)
+	if ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1 || optind != argc)
 		return usage(cur_verb);
 	if ((e = quarantine_verify(q, stdout, &items, &damaged,
 	    &cleaned)) != LW_OK)
-		return open_error(quarantine_dir(q), e);
+		return qcli_open_error(quarantine_dir(q), e);
 	printf("%zu item%s, %zu damaged, %zu stale temporary entr%s removed\n",
 	    items, items == 1 ? "" : "s", damaged, cleaned,
 	    cleaned == 1 ? "y" : "ies");
@@ -906,7 +919,7 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 	enum lw_err			 e;
 	int				 ch;
 
-	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
+	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
 		case 'n':
 			if (now_arg(optarg, &now) == -1) {
@@ -923,175 +936,9 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 		return usage(cur_verb);
 	if ((e = splitppap_sweep(q, submit, now, true, stdout,
 	    &acted)) != LW_OK)
-		return open_error(quarantine_dir(q), e);
+		return qcli_open_error(quarantine_dir(q), e);
 	printf("%zu pending item%s timed out\n", acted, acted == 1 ? "" : "s");
 	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
-}
-
-/* One recipient's held items, for the digest. */
-struct digest_rcpt {
-	char			 *rcpt;		/* lowercased */
-	struct notice_item	 *items;
-	size_t			  n;
-};
-
-static struct digest_rcpt *
-digest_find(struct digest_rcpt **v, size_t *n, const char *rcpt)
-{
-	struct digest_rcpt	*nv;
-	size_t			 i;
-
-	for (i = 0; i < *n; i++)
-		if (strcasecmp((*v)[i].rcpt, rcpt) == 0)
-			return &(*v)[i];
-	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL)
-		return NULL;
-	*v = nv;
-	memset(&nv[*n], 0, sizeof(nv[*n]));
-	if ((nv[*n].rcpt = strdup(rcpt)) == NULL)
-		return NULL;
-	return &nv[(*n)++];
-}
-
-/*
- * One mail per recipient listing what is held for them (not released,
- * not pending split PPAP) since --since (default 1d), for every
- * recipient whose policy has notify.digest on, in the policy's
- * language, from its notify.from.  --rcpt: only that recipient (its
- * policy need not have digest on).  --dry-run prints the mails.
- */
-static int
-cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
-{
-	static const struct option	 opts[] = {
-		{ "since",	required_argument, NULL, 's' },
-		{ "rcpt",	required_argument, NULL, 'r' },
-		{ "dry-run",	no_argument,	   NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct quarantine_item	**v = NULL;
-	struct policyset	 *ps = NULL;
-	struct digest_rcpt	 *dr = NULL, *d;
-	const struct policy	 *p;
-	const char		 *only = NULL, *dom;
-	char			  err[1024], *msg;
-	time_t			  since = 0, now = time(NULL);
-	size_t			  n = 0, ndr = 0, i, j, len, sent = 0;
-	bool			  dry = false;
-	enum lw_err		  e;
-	int			  ch, rc = CLI_OK;
-
-	while ((ch = next_opt(argc, argv, "c:", opts)) != -1) {
-		switch (ch) {
-		case 's':
-			if (since_arg(optarg, &since) == -1)
-				return CLI_TROUBLE;
-			break;
-		case 'r':	only = optarg; break;
-		case 'n':	dry = true; break;
-		default:	return usage(cur_verb);
-		}
-	}
-	if (optind != argc)
-		return usage(cur_verb);
-	if (since == 0)
-		since = now - 86400;
-	if (cur_cfg == NULL) {
-		fprintf(stderr, "lurewall: digest: no configuration\n");
-		return CLI_TROUBLE;
-	}
-	if (policy_load_dir(cur_cfg->policy_dir, &cur_cfg->limits, &ps, err,
-	    sizeof(err)) != LW_OK) {
-		fprintf(stderr, "lurewall: %s\n", err);
-		return CLI_TROUBLE;
-	}
-	if ((e = quarantine_list(q, &v, &n)) != LW_OK) {
-		policyset_unref(ps);
-		return open_error(quarantine_dir(q), e);
-	}
-	for (i = 0; i < n; i++) {
-		const struct quarantine_item	*it = v[i];
-
-		if (it->released || it->time < since || (it->state != NULL &&
-		    strcmp(it->state, "pending") == 0))
-			continue;
-		for (j = 0; j < it->nrcpts; j++) {
-			if (only != NULL && strcasecmp(only, it->rcpts[j]) != 0)
-				continue;
-			if ((d = digest_find(&dr, &ndr, it->rcpts[j])) == NULL)
-				goto nomem;
-			if (d->n >= NOTICE_MAX_ITEMS)
-				continue;
-			if (d->n % 16 == 0) {
-				struct notice_item	*ni;
-
-				if ((ni = reallocarray(d->items, d->n + 16,
-				    sizeof(*ni))) == NULL)
-					goto nomem;
-				d->items = ni;
-			}
-			memset(&d->items[d->n], 0, sizeof(d->items[d->n]));
-			d->items[d->n].id = it->id;
-			d->items[d->n].when = it->time;
-			d->items[d->n].sender = it->mail_from;
-			d->items[d->n].from = it->from;
-			d->items[d->n].subject = it->subject;
-			d->items[d->n].rules = it->rules;
-			d->items[d->n].score = it->score;
-			d->n++;
-		}
-	}
-	for (i = 0; i < ndr; i++) {
-		d = &dr[i];
-		dom = strrchr(d->rcpt, '@');
-		p = policyset_for_domain(ps, dom != NULL ? dom + 1 : "");
-		if (p == NULL)
-			p = policyset_default(ps);
-		if (only == NULL && !p->notify.digest)
-			continue;
-		if (p->notify.from == NULL) {
-			fprintf(stderr, "lurewall: digest for %s: policy %s has "
-			    "no notify.from\n", d->rcpt, p->name);
-			rc = CLI_TROUBLE;
-			continue;
-		}
-		e = notice_compose(cur_cfg, NOTICE_DIGEST,
-		    policy_lang_names[p->language], p->notify.from, d->rcpt,
-		    d->items, d->n, now, &msg, &len);
-		if (e != LW_OK) {
-			fprintf(stderr, "lurewall: digest for %s: %s\n",
-			    d->rcpt, lw_strerror(e));
-			rc = worse(rc, CLI_NO);
-			continue;
-		}
-		if (dry) {
-			printf("%s\n", msg);
-		} else if (notice_send(cur_cfg, d->rcpt, msg, len, false) !=
-		    LW_OK) {
-			fprintf(stderr, "lurewall: digest for %s: the submit "
-			    "command failed\n", d->rcpt);
-			rc = worse(rc, CLI_NO);
-		} else {
-			printf("digest to %s: %zu item%s\n", d->rcpt, d->n,
-			    d->n == 1 ? "" : "s");
-			sent++;
-		}
-		free(msg);
-	}
-	goto out;
- nomem:
-	fprintf(stderr, "lurewall: out of memory\n");
-	rc = CLI_TROUBLE;
- out:
-	for (i = 0; i < ndr; i++) {
-		free(dr[i].rcpt);
-		free(dr[i].items);
-	}
-	free(dr);
-	quarantine_items_free(v, n);
-	policyset_unref(ps);
-	(void)sent;
-	return fflush(stdout) == 0 ? rc : CLI_TROUBLE;
 }
 
 static const struct verb	verbs[] = {
@@ -1162,7 +1009,7 @@ cli_quarantine_run(int argc, char **argv, const char *qdir,
 		return CLI_TROUBLE;
 	}
 	if ((e = quarantine_open(qdir, &q)) != LW_OK)
-		return open_error(qdir, e);
+		return qcli_open_error(qdir, e);
 	optind = 0;	/* GNU: fully reset for this argv */
 	opterr = 1;
 	rc = cur_verb->fn(q, submit, argc, argv);

@@ -1,0 +1,34 @@
+/*
+ * cli_quarantine_int.h: private to cli_quarantine.c and cli_qdigest.c:
+ * the verbs' shared option parsing, error reporting and the config the
+ * command was run with.
+ */
+#ifndef CLI_QUARANTINE_INT_H
+#define CLI_QUARANTINE_INT_H
+
+#include <getopt.h>
+#include <time.h>
+
+#include "lurewall.h"
+
+struct config;
+struct quarantine;
+
+/* getopt_long for the current verb (-c and -h taken care of). */
+int	qcli_next_opt(int argc, char **argv, const char *shortopts,
+	    const struct option *longopts);
+/* A store error on stderr; its exit code (CLI_NO, CLI_DAMAGED, ...). */
+int	qcli_open_error(const char *what, enum lw_err e);
+/* The more serious of two exit codes. */
+int	qcli_worse(int a, int b);
+/* --since 2d -> *since; -1 (said on stderr) when malformed. */
+int	qcli_since_arg(const char *arg, time_t *since);
+/* The current verb's usage on stderr; CLI_TROUBLE. */
+int	qcli_usage(void);
+/* The config `lurewall quarantine` read (NULL when run without one). */
+const struct config *qcli_config(void);
+
+int	cmd_digest(struct quarantine *, const char *submit, int argc,
+	    char **argv);
+
+#endif /* CLI_QUARANTINE_INT_H */
