@@ -896,17 +896,25 @@ send_one(const struct runtime *rt, enum notice_kind kind,
     const struct policy *p, const char *to, const struct notice_item *it,
     time_t now, const char *qid)
 {
-	char	*msg;
-	size_t	 len;
+	char		*msg, *sto;
+	size_t		 len, i;
 
+	/* The address goes into To: and the log: no control characters. */
+	for (i = 0; to[i] != '\0'; i++)
+		if ((unsigned char)to[i] < 0x20 || to[i] == 0x7f)
+			return;
+	if ((sto = lw_sanitize(to, strlen(to), LOG_FIELD_MAX)) == NULL)
+		return;
 	if (notice_compose(rt->cfg, kind, policy_lang_names[p->language],
 	    p->notify.from, to, it, 1, now, &msg, &len) != LW_OK) {
-		log_msg(LOG_WARNING, qid, "notice to %s: cannot compose", to);
+		log_msg(LOG_WARNING, qid, "notice to %s: cannot compose", sto);
+		free(sto);
 		return;
 	}
 	if (notice_send(rt->cfg, to, msg, len, true) == LW_OK)
-		log_msg(LOG_INFO, qid, "notice sent to %s", to);
+		log_msg(LOG_INFO, qid, "notice sent to %s", sto);
 	free(msg);
+	free(sto);
 }
 
 /*
