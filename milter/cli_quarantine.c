@@ -434,6 +434,35 @@ sendmail_delete(const char *qdir, const char *qid, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Whether Sendmail still holds qid: its quarantined control file (hf,
+ * in the queue directory or its qf/ subdirectory) is there.  sendmail
+ * -Q says nothing when no quarantined item matches, so this is how a
+ * release learns that a colleague released or deleted the copy first.
+ * Returns 1 held, 0 not held, -1 cannot tell (err says why).
+ */
+static int
+sendmail_held(const char *qdir, const char *qid, char *err, size_t errlen)
+{
+	static const char *const sub[] = { "", "/qf" };
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s/hf%s", qdir, sub[i], qid);
+		if (stat(path, &st) == 0)
+			return 1;
+		if (errno != ENOENT && errno != ENOTDIR) {
+			snprintf(err, errlen, "%.300s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(err, errlen, "the MTA holds no message %s in %s", qid, qdir);
+	return 0;
+}
+
 /* Delete the MTA's held copy of it: 0 gone (or never there), -1 failed. */
 static int
 hold_delete(const struct quarantine_item *it, char *err, size_t errlen)
@@ -469,8 +498,24 @@ release_held(struct quarantine *q, const struct quarantine_item *it,
 		    it->id);
 		return CLI_TROUBLE;
 	}
-	r = run_hold(cur_cfg->hold_release_command, it->qid, err,
-	    sizeof(err));
+	if (cur_cfg->mta == MTA_SENDMAIL) {
+		/* -Q is silent when nothing matches: look, release, look */
+		r = sendmail_held(cur_cfg->mta_queue_dir, it->qid, err,
+		    sizeof(err));
+		if (r == 1)
+			r = run_hold(cur_cfg->hold_release_command, it->qid,
+			    err, sizeof(err));
+		else if (r == 0)
+			r = 1;		/* not held: err says so */
+		if (r == 0 && sendmail_held(cur_cfg->mta_queue_dir, it->qid,
+		    err, sizeof(err)) != 0) {
+			snprintf(err, sizeof(err), "still held after %s",
+			    cur_cfg->hold_release_command);
+			r = -1;
+		}
+	} else
+		r = run_hold(cur_cfg->hold_release_command, it->qid, err,
+		    sizeof(err));
 	if (r != 0) {
 		fprintf(stderr, "lurewall: release %s: the MTA's held copy "
 		    "(queue id %s): %s%s\n", it->id, it->qid, err, force ?
