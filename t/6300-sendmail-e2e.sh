@@ -8,9 +8,14 @@
 # discarded (default policy) or stored and held in Sendmail's
 # quarantine queue (`mailq -qQ`, policy of hold.example); a reject
 # answers 550 5.7.1 with the policy's text; `lurewall quarantine
-# release` goes through Sendmail's submission program (submit.cf) and
-# the MTA's milter recognises it once; a forged X-Lurewall-Released is
-# stripped and buys nothing; with the milter stopped, F=T answers 451.
+# release` of a discarded lure goes through Sendmail's submission
+# program (submit.cf) and the MTA's milter recognises it once; a forged
+# X-Lurewall-Released is stripped and buys nothing.  One copy of held
+# mail (mta: sendmail, lurewall's default commands): release releases
+# Sendmail's held copy (-Q -qQ -qI<qid>, then -qI<qid>) and records it,
+# delivered once; delete removes its queue files; a copy a colleague
+# released first is refused, not sent twice.  With the milter stopped,
+# F=T answers 451.
 # Runs in its own UTS namespace as mx.lurewall.test (see sm_uts).
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
@@ -41,6 +46,24 @@ sub=$(sed -n 's|^submit_command: /usr/sbin/sendmail |submit_command: SM |p' \
 like '^submit_command: SM ' "$sub" \
     "the sample submit_command is /usr/sbin/sendmail (Sendmail's submit.cf)"
 printf '%s\n' "$sub" | sed "s|SM|$SM_SUBMIT|" >>"$T/conf/lurewall.yaml"
+# mta: sendmail and its hold commands as lurewall defaults them, with
+# our Sendmail and its configuration for /usr/sbin/sendmail, our queue
+# directory for /var/spool/mqueue
+echo "mta: sendmail" >>"$T/conf/lurewall.yaml"
+SMC="$SM_BIN -C $SM_DIR/etc/sendmail.cf"
+eff=$(bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" check-config 2>&1)
+like '^hold_release_command: "/usr/sbin/sendmail -Q -qQ -qI%q"$' \
+    "$(printf '%s\n' "$eff" | grep '^hold_release_command:')" \
+    "mta: sendmail releases with sendmail -Q -qQ -qI<queue id>"
+like '^hold_delete_command: ~$' \
+    "$(printf '%s\n' "$eff" | grep '^hold_delete_command:')" \
+    "and has no delete command (the queue files go)"
+printf '%s\n' "$eff" | sed -n \
+    -e 's|^\(hold_[a-z]*_command\): "/usr/sbin/sendmail \(.*\)"$|\1: '"$SMC"' \2|p' \
+    -e 's|^mta_queue_dir: "/var/spool/mqueue"$|mta_queue_dir: '"$SM_DIR/mqueue"'|p' \
+    >>"$T/conf/lurewall.yaml"
+is 3 "$(grep -c "^hold_.*$SMC\|^mta_queue_dir: $SM_DIR" "$T/conf/lurewall.yaml")" \
+    "release, flush and queue directory set for our Sendmail"
 QL() { bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" quarantine "$@"; }
 LOG() { cat "$MILTER_LOG"; }
 
@@ -179,6 +202,62 @@ is 0 "$(ls "$SM_DIR/clientmqueue" | grep -c '^[dq]f')" \
 QL release "$did" >/dev/null 2>&1
 is 1 $? "a second release is refused"
 
+# --- then: hold keeps one copy: lurewall's release and delete act on
+# Sendmail's held copy (by the queue id it recorded)
+hid=$(LOG | sed -n "s/.*qid=$hqid: .*quarantine_id=\([^ ]*\).*/\1/p" | head -1)
+like '"mta_hold": *true' "$(QL show --json "$hid" 2>&1)" \
+    "the held item records that Sendmail holds the other copy"
+like "\"qid\": *\"$hqid\"" "$(QL show --json "$hid" 2>&1)" \
+    "under Sendmail's queue id"
+out=$(QL release "$hid" 2>&1); rc=$?
+is 0 "$rc" "release of the held lure exits 0"
+like "from the MTA's hold queue \\(queue id $hqid\\)" "$out" \
+    "it released Sendmail's held copy"
+f=$(sink_await hold1)
+ok $([ -n "$f" ]; echo $?) "the held lure reached the sink"
+unlike 'X-Lurewall-Released' "$(cat $f 2>/dev/null)" \
+    "as Sendmail's copy, not re-injected"
+is "" "$(ls "$SM_DIR/mqueue" | grep "$hqid")" "Sendmail holds it no more"
+unlike "^$hqid" "$(sm_mailq -qQ 2>&1)" "mailq -qQ no longer lists it"
+like '"released": *true' "$(QL show --json "$hid" 2>&1)" \
+    "lurewall's item is released"
+QL release "$hid" >/dev/null 2>&1
+is 1 $? "a second release is refused"
+sleep 1
+is 1 "$(grep -l 'Message-ID: <hold1@partner.example>' $(sink_files) | wc -l)" \
+    "one copy delivered, no more"
+
+hold_lure() {	# hold_lure N: send hold lure N; print its quarantine id
+	mail "$T/hold$1.eml" "quarme statement $1" "hold$1"
+	sm_send billing@partner.example bob@hold.example "$T/hold$1.eml" \
+	    >"$T/swaks-hold$1" 2>&1
+	_q=$(qid_of "$T/swaks-hold$1")
+	[ -n "$_q" ] && [ -f "$SM_DIR/mqueue/hf$_q" ] || return 1
+	LOG | sed -n "s/.*qid=$_q: .*quarantine_id=\([^ ]*\).*/\1/p" | head -1
+}
+hid2=$(hold_lure 2)
+ok $? "a second held lure ($hid2)"
+hqid2=$(qid_of "$T/swaks-hold2")
+out=$(QL delete "$hid2" 2>&1); rc=$?
+is 0 "$rc" "delete exits 0"; [ "$rc" -eq 0 ] || diag "$out"
+is "" "$(ls "$SM_DIR/mqueue" | grep "$hqid2")" \
+    "Sendmail's held copy is gone too (its hf and df files)"
+QL show "$hid2" >/dev/null 2>&1
+is 1 $? "and lurewall's"
+
+hid3=$(hold_lure 3)
+hqid3=$(qid_of "$T/swaks-hold3")
+bounded "$SM_BIN" -C "$SM_DIR/etc/sendmail.cf" -qQ -qI"$hqid3" -Q	# a colleague
+bounded "$SM_BIN" -C "$SM_DIR/etc/sendmail.cf" -qI"$hqid3"
+ok $([ -n "$(sink_await hold3)" ]; echo $?) \
+    "a colleague released lure 3 in Sendmail behind lurewall's back"
+out=$(QL release "$hid3" 2>&1); rc=$?
+is 1 "$rc" "then lurewall's release exits 1"
+like 'holds no message' "$out" "saying that Sendmail holds it no more"
+sleep 1
+is 1 "$(grep -l 'Message-ID: <hold3@partner.example>' $(sink_files) | wc -l)" \
+    "no second copy"
+
 unlike 'ERROR: AddressSanitizer|runtime error' "$(LOG)" \
     "no sanitizer report in the milter log"
 
@@ -191,6 +270,5 @@ sm_send billing@partner.example alice@example.com "$T/down.eml" \
 ok $([ $? -ne 0 ]; echo $?) "with the milter down the mail is refused"
 like '<\*\* *451 4\.3\.2 ' "$(cat "$T/swaks-down")" "451 4.3.2 (F=T)"
 ok $([ -z "$(sink_msg down1)" ]; echo $?) "and not delivered unscanned"
-is "hf$hqid" "$(ls "$SM_DIR/mqueue" | grep '^[qh]f')" \
-    "nor queued by Sendmail (its queue holds the held lure only)"
+is "" "$(ls "$SM_DIR/mqueue" | grep '^qf')" "nor queued by Sendmail"
 done_testing
