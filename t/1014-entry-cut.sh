@@ -17,6 +17,19 @@ mkdir -p "$d/policy.d"
 cp "$LW_TOP/conf/policy.d/default.yaml" "$d/policy.d/"
 printf 'policy_dir: policy.d\nquarantine_dir: quarantine\n' > "$d/lurewall.yaml"
 
+# Memory bound: `ulimit -v` for a plain build; ASan reserves terabytes
+# of address space, so a sanitizer build gets hard_rss_limit_mb instead.
+LIMIT_MB=900
+memlimited() {
+	if [ "${LW_SANITIZE:-0}" = 1 ] || nm "$LUREWALL" 2>/dev/null |
+	    grep -q __asan_init; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=$LIMIT_MB \
+		    bounded "$@"
+	else
+		( ulimit -v $((LIMIT_MB * 1024)); bounded "$@" )
+	fi
+}
+
 mail() {
 	python3 - "$@" <<'PY'
 import sys, base64
@@ -31,8 +44,8 @@ PY
 }
 scan() {
 	mail "$1" > "$d/m.eml" || bail "mail"
-	( ulimit -v $((900 * 1024)); bounded "$LUREWALL" scan \
-	    -c "$d/lurewall.yaml" --json "$d/m.eml" 2> "$d/err" ) | python3 -c '
+	memlimited "$LUREWALL" scan -c "$d/lurewall.yaml" --json "$d/m.eml" \
+	    2> "$d/err" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 print(r["action"], r["score"], " ".join(f["rule"] + "@" + f["part"]
