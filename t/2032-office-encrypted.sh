@@ -20,10 +20,12 @@ mkdir -p "$d/policy.d"
 cp "$LW_TOP/conf/policy.d/default.yaml" "$d/policy.d/"
 printf 'policy_dir: policy.d\nquarantine_dir: quarantine\n' > "$d/lurewall.yaml"
 
-# encrypt SRC PASSWORD OUT [SPIN]: agile encryption (SHA-512, AES-256)
+# encrypt SRC PASSWORD OUT [SPIN]: agile encryption (SHA-512, AES-256;
+# spinCount 1000 by default, so that a loaded machine stays inside the
+# key derivation budget)
 encrypt() {
 	rm -rf "$d/ole" && mkdir -p "$d/ole"
-	$PY - "$1" "$2" "$d/ole" "${4:-10000}" <<'PY' || return 1
+	$PY - "$1" "$2" "$d/ole" "${4:-1000}" <<'PY' || return 1
 import os, sys, hashlib, struct, base64
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 src, pw, outdir, spin = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
