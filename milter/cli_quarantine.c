@@ -189,6 +189,53 @@ item_error(const char *verb, const char *id, enum lw_err e,
 	}
 }
 
+/*
+ * The id arg stands for: an item's whole id, else the one item whose
+ * id, or whose random part (the short id `list` shows), starts with
+ * arg (at least 4 characters), as git takes a commit's prefix.
+ * LW_ENOTFOUND when none, LW_EEXIST when several (the message says
+ * which); out holds the id.
+ */
+static enum lw_err
+resolve_id(struct quarantine *q, const char *verb, const char *arg,
+    char *out, size_t outlen)
+{
+	struct quarantine_item	**v, *it;
+	size_t			  n, i, len = strlen(arg), found = 0;
+	enum lw_err		  e;
+	char			 *sid;
+
+	snprintf(out, outlen, "%s", arg);
+	/* A whole id, or not an id at all: the verb judges it. */
+	if (!quarantine_id_valid(arg) || len < 4)
+		return LW_OK;
+	if ((e = quarantine_read(q, arg, &it)) != LW_ENOTFOUND) {
+		if (e == LW_OK)
+			quarantine_item_free(it);
+		return LW_OK;
+	}
+	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (strncmp(v[i]->id, arg, len) != 0 &&
+		    strncmp(qview_short(v[i]->id), arg, len) != 0)
+			continue;
+		if (found++ == 0)
+			snprintf(out, outlen, "%s", v[i]->id);
+	}
+	quarantine_items_free(v, n);
+	if (found == 1)
+		return LW_OK;
+	sid = qview_safe(arg);
+	if (found > 1)
+		fprintf(stderr, "lurewall: %s %s: ambiguous: %zu items start "
+		    "so; give more of the id\n", verb, sid, found);
+	else
+		fprintf(stderr, "lurewall: %s %s: not found\n", verb, sid);
+	free(sid);
+	return found > 1 ? LW_EEXIST : LW_ENOTFOUND;
+}
+
 int
 qcli_worse(int a, int b)
 {
@@ -257,11 +304,12 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		{ "rule",	required_argument, NULL, 'R' },
 		{ "json",	no_argument,	   NULL, 'j' },
 		{ "observed",	no_argument,	   NULL, 'O' },
+		{ "wide",	no_argument,	   NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct quarantine_item	**v;
 	struct filter		  fl = { 0 };
-	bool			  json = false;
+	int			  mode = QVIEW_TABLE;
 	size_t			  n, i, k;
 	enum lw_err		  e;
 	int			  ch;
@@ -275,7 +323,8 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		case 'r':	fl.rcpt = optarg; break;
 		case 'f':	fl.from = optarg; break;
 		case 'R':	fl.rule = optarg; break;
-		case 'j':	json = true; break;
+		case 'j':	mode = QVIEW_JSON; break;
+		case 'w':	mode = QVIEW_WIDE; break;
 		case 'O':	fl.observed = true; break;
 		default:	return usage(cur_verb);
 		}
@@ -291,7 +340,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 			quarantine_item_free(v[i]);
 	}
 	n = k;
-	qview_list(v, n, json);
+	qview_list(v, n, mode);
 	quarantine_items_free(v, n);
 	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
@@ -310,6 +359,7 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 	unsigned char		*raw = NULL;
 	size_t			 len = 0;
 	enum lw_err		 e;
+	char			 id[QUARANTINE_ID_MAX];
 	int			 ch, mode = 0;
 
 	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
@@ -328,12 +378,15 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage(cur_verb);
-	if ((e = quarantine_read(q, argv[optind], &it)) != LW_OK)
-		return item_error("show", argv[optind], e, NULL);
+	if ((e = resolve_id(q, "show", argv[optind], id, sizeof(id))) !=
+	    LW_OK)
+		return e == LW_EEXIST ? CLI_TROUBLE : CLI_NO;
+	if ((e = quarantine_read(q, id, &it)) != LW_OK)
+		return item_error("show", id, e, NULL);
 	if (mode != 'f' && mode != 'j' &&
 	    (e = quarantine_message(q, it->id, &raw, &len)) != LW_OK) {
 		quarantine_item_free(it);
-		return item_error("show", argv[optind], e, NULL);
+		return item_error("show", id, e, NULL);
 	}
 	qview_show(it, raw, len, mode);
 	free(raw);
@@ -550,7 +603,7 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 	};
 	struct quarantine_item	*it;
 	const char		*to = NULL;
-	char			 who[256], err[512];
+	char			 who[256], err[512], id[QUARANTINE_ID_MAX];
 	bool			 force = false;
 	enum lw_err		 e;
 	int			 ch, rc = CLI_OK, i;
@@ -571,8 +624,14 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 	}
 	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
-		if (quarantine_id_valid(argv[i]) &&
-		    quarantine_read(q, argv[i], &it) == LW_OK) {
+		if ((e = resolve_id(q, "release", argv[i], id,
+		    sizeof(id))) != LW_OK) {
+			rc = qcli_worse(rc, e == LW_EEXIST ? CLI_TROUBLE :
+			    CLI_NO);
+			continue;
+		}
+		if (quarantine_id_valid(id) &&
+		    quarantine_read(q, id, &it) == LW_OK) {
 			int	 r = CLI_OK;
 			bool	 done = false;
 
@@ -594,13 +653,13 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 				continue;
 			}
 		}
-		e = quarantine_release(q, argv[i], to, submit, force, who,
+		e = quarantine_release(q, id, to, submit, force, who,
 		    err, sizeof(err));
 		if (e != LW_OK) {
-			rc = qcli_worse(rc, item_error("release", argv[i], e, err));
+			rc = qcli_worse(rc, item_error("release", id, e, err));
 			continue;
 		}
-		if (quarantine_read(q, argv[i], &it) == LW_OK) {
+		if (quarantine_read(q, id, &it) == LW_OK) {
 			char *s = qview_safe(it->nreleased_to ? it->released_to[0] :
 			    NULL);
 			printf("released %s to %s%s\n", it->id, s,
@@ -608,9 +667,9 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 			free(s);
 			quarantine_item_free(it);
 		} else
-			printf("released %s\n", argv[i]);
+			printf("released %s\n", id);
 		if (*err != '\0')	/* sent, but not recorded */
-			rc = qcli_worse(rc, item_error("release", argv[i], LW_EIO,
+			rc = qcli_worse(rc, item_error("release", id, LW_EIO,
 			    err));
 	}
 	return rc;
@@ -620,6 +679,7 @@ static int
 cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 {
 	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
+	char				 id[QUARANTINE_ID_MAX];
 	enum lw_err			 e;
 	int				 ch, rc = CLI_OK, i;
 
@@ -629,9 +689,15 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 		struct quarantine_item	*it;
 		char			 err[512];
 
+		if ((e = resolve_id(q, "delete", argv[i], id, sizeof(id))) !=
+		    LW_OK) {
+			rc = qcli_worse(rc, e == LW_EEXIST ? CLI_TROUBLE :
+			    CLI_NO);
+			continue;
+		}
 		/* then: hold: the MTA's copy first, so none stays behind. */
-		if (quarantine_id_valid(argv[i]) &&
-		    quarantine_read(q, argv[i], &it) == LW_OK) {
+		if (quarantine_id_valid(id) &&
+		    quarantine_read(q, id, &it) == LW_OK) {
 			bool bad = it->mta_hold && it->qid != NULL &&
 			    !it->released && hold_delete(it, err,
 			    sizeof(err)) == -1;
@@ -647,10 +713,10 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 				continue;
 			}
 		}
-		if ((e = quarantine_delete(q, argv[i])) != LW_OK)
-			rc = qcli_worse(rc, item_error("delete", argv[i], e, NULL));
+		if ((e = quarantine_delete(q, id)) != LW_OK)
+			rc = qcli_worse(rc, item_error("delete", id, e, NULL));
 		else
-			printf("deleted %s\n", argv[i]);
+			printf("deleted %s\n", id);
 	}
 	return rc;
 }
@@ -988,7 +1054,7 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 
 static const struct verb	verbs[] = {
 	{ "list", cmd_list, "list [--since 2d] [--rcpt ADDR] [--from ADDR] "
-	    "[--rule RULE] [--observed] [--json]" },
+	    "[--rule RULE] [--observed] [--wide | --json]" },
 	{ "show", cmd_show, "show ID [--raw | --headers | --findings | "
 	    "--json]" },
 	{ "release", cmd_release, "release ID... [--to ADDR] [--force]" },

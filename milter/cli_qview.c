@@ -273,7 +273,6 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	fputs("}\n", f);
 }
 
-#define COL_ADDR	26	/* widest from / rcpt column */
 
 struct tree_out {
 	FILE	*f;
@@ -425,99 +424,295 @@ show_meta(const struct quarantine_item *it)
 		show_line("released:", "no");
 }
 
-void
-qview_list(struct quarantine_item **v, size_t n, bool json)
+/*
+ * Five columns of local time, as ls and mail clients do: "06:26"
+ * today, "12-03" this year, "2025" before; the zone is the header.
+ */
+static void
+fmt_short(time_t t, char *buf, size_t len)
 {
-	size_t	  i, wfrom = 4, wrcpt = 4, wscore = 5, wid = 2;
-	size_t	  width, used, cap;
-	char	**from, **rcpt, **subj, ts[32], sc[16];
+	struct tm	tm, now;
+	time_t		n = time(NULL);
+	size_t		r;
 
-	if (json) {
+	if (localtime_r(&t, &tm) == NULL || localtime_r(&n, &now) == NULL) {
+		snprintf(buf, len, "%lld", (long long)t);
+		return;
+	}
+	if (tm.tm_year != now.tm_year)
+		r = strftime(buf, len, "%Y", &tm);
+	else if (tm.tm_yday != now.tm_yday)
+		r = strftime(buf, len, "%m-%d", &tm);
+	else
+		r = strftime(buf, len, "%H:%M", &tm);
+	if (r == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+/* Cut s to max columns from the left ("...ner.example"). */
+static void
+fit_left(char *s, size_t max)
+{
+	size_t	len = strlen(s), i = 0;
+
+	if (cols(s) <= max)
+		return;
+	if (max <= 3) {
+		s[0] = '\0';
+		return;
+	}
+	/* Whole characters off the front until the rest fits. */
+	while (i < len && cols(s + i) > max - 3) {
+		i++;
+		while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+	}
+	memmove(s + 3, s + i, len - i + 1);
+	memcpy(s, "...", 3);
+}
+
+/*
+ * The shortest prefix length of the ids' random part (after the '-')
+ * that tells every listed item apart, at least QVIEW_SHORT_MIN, as git
+ * abbreviates commits; show, release and delete take it back.
+ */
+static size_t
+short_len(struct quarantine_item **v, size_t n)
+{
+	const char	*a, *b;
+	size_t		 len = QVIEW_SHORT_MIN, i, j, k;
+
+	for (i = 0; i < n; i++) {
+		a = qview_short(v[i]->id);
+		for (j = i + 1; j < n; j++) {
+			b = qview_short(v[j]->id);
+			for (k = 0; a[k] != '\0' && a[k] == b[k]; k++)
+				;
+			if (k + 1 > len)
+				len = k + 1;
+		}
+	}
+	return len;
+}
+
+const char *
+qview_short(const char *id)
+{
+	const char	*dash = strrchr(id, '-');
+
+	return dash != NULL && dash[1] != '\0' ? dash + 1 : id;
+}
+
+/*
+ * "Display Name @domain" (the name is the main clue for a hijack, the
+ * domain says who really sent it), cut to max columns: the name gives
+ * way first, then the domain from the left.
+ */
+static char *
+from_cell(const struct quarantine_item *it, size_t max)
+{
+	const char	*addr = it->from != NULL ? it->from : it->mail_from;
+	const char	*at = addr != NULL ? strrchr(addr, '@') : NULL;
+	char		*name, *dom, *out;
+	size_t		 dw, nw;
+
+	if (addr != NULL && *addr == '\0')
+		addr = "<>";
+	dom = qview_safe(at != NULL ? at : addr);
+	if (it->from_display != NULL && *it->from_display != '\0')
+		name = qview_safe(it->from_display);
+	else if (at != NULL && at > addr) {
+		/* No display name: the local part stands in for it. */
+		if ((out = lw_strndup(addr, (size_t)(at - addr))) == NULL) {
+			fprintf(stderr, "lurewall: out of memory\n");
+			exit(CLI_TROUBLE);
+		}
+		name = qview_safe(out);
+		free(out);
+	} else
+		name = NULL;
+	/* The name keeps 8 columns at least; the domain gives way left. */
+	nw = name != NULL ? (cols(name) < 8 ? cols(name) : 8) + 1 : 0;
+	if (cols(dom) + nw > max)
+		fit_left(dom, max > nw ? max - nw : 0);
+	dw = cols(dom);
+	nw = name != NULL && max > dw ? max - dw : 0;
+	if (name != NULL && nw >= 4) {
+		fit(name, nw - 1);
+		if (lw_asprintf(&out, "%s %s", name, dom) != LW_OK) {
+			fprintf(stderr, "lurewall: out of memory\n");
+			exit(CLI_TROUBLE);
+		}
+	} else if ((out = strdup(dom)) == NULL) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		exit(CLI_TROUBLE);
+	}
+	free(name);
+	free(dom);
+	return out;
+}
+
+/* The rules by score, as many as fit in max columns, then "+N". */
+static char *
+rules_cell(const struct quarantine_item *it, size_t max)
+{
+	char		*all = qview_safe(it->rules != NULL && *it->rules !=
+			    '\0' ? it->rules : "-"), *p, more[16];
+	size_t		 n = 1, shown = 0, cut = 0, i;
+
+	for (p = all; *p != '\0'; p++)
+		n += *p == ',';
+	if (strlen(all) <= max)
+		return all;
+	/* Keep whole rules while the rest count still fits. */
+	for (i = 0; all[i] != '\0'; i++) {
+		if (all[i] != ',')
+			continue;
+		snprintf(more, sizeof(more), "+%zu", n - shown - 1);
+		if (i + strlen(more) > max)
+			break;
+		shown++;
+		cut = i;
+	}
+	if (shown == 0) {
+		snprintf(more, sizeof(more), "+%zu", n - 1);
+		fit(all, max > strlen(more) ? max - strlen(more) : 3);
+		cut = strlen(all);
+	}
+	snprintf(more, sizeof(more), "+%zu", n - (shown ? shown : 1));
+	all[cut] = '\0';
+	if (lw_asprintf(&p, "%s%s", all, more) != LW_OK) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		exit(CLI_TROUBLE);
+	}
+	free(all);
+	return p;
+}
+
+static void
+zone_now(char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		t = time(NULL);
+
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, len, "%Z",
+	    &tm) == 0)
+		snprintf(buf, len, "local");
+}
+
+/* The list's state: an observe-mode copy says so before anything. */
+static const char *
+list_state(const struct quarantine_item *it)
+{
+	if (it->mode != NULL && strcmp(it->mode, "observed") == 0)
+		return "observed";
+	return item_state(it);
+}
+
+/* --wide: everything, one item a line, nothing cut. */
+static void
+list_wide(struct quarantine_item **v, size_t n)
+{
+	char	ts[48], *from, *name, *rcpt, *rules, *subj;
+	size_t	i;
+
+	if (n > 0)
+		printf("ID  TIME  FROM  RCPT  SCORE  STATE  RULES  SUBJECT\n");
+	for (i = 0; i < n; i++) {
+		lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE_ZONE, v[i]->time);
+		from = qview_safe(v[i]->from != NULL ? v[i]->from :
+		    v[i]->mail_from != NULL && *v[i]->mail_from == '\0' ?
+		    "<>" : v[i]->mail_from);
+		name = v[i]->from_display != NULL ?
+		    qview_safe(v[i]->from_display) : NULL;
+		rcpt = qview_safe(v[i]->nrcpts ? v[i]->rcpts[0] : NULL);
+		rules = qview_safe(v[i]->rules != NULL && *v[i]->rules !=
+		    '\0' ? v[i]->rules : "-");
+		subj = qview_safe(v[i]->subject);
+		printf("%s  %s  %s%s%s%s  %s", v[i]->id, ts,
+		    name != NULL ? "\"" : "", name != NULL ? name : "",
+		    name != NULL ? "\" " : "", from, rcpt);
+		if (v[i]->nrcpts > 1)
+			printf(" +%zu", v[i]->nrcpts - 1);
+		printf("  %d  %s  %s  %s\n", v[i]->score, list_state(v[i]),
+		    rules, subj);
+		free(from);
+		free(name);
+		free(rcpt);
+		free(rules);
+		free(subj);
+	}
+}
+
+void
+qview_list(struct quarantine_item **v, size_t n, int mode)
+{
+	size_t	  i, idw, width, rest, wfrom, wrules, wsubj, wstate;
+	char	  ts[32], zone[32], hdr[48], *from, *rules, *subj, *t;
+
+	if (mode == QVIEW_JSON) {
 		for (i = 0; i < n; i++)
 			print_item_json(stdout, v[i]);
 		return;
 	}
-	from = calloc(n + 1, sizeof(*from));
-	rcpt = calloc(n + 1, sizeof(*rcpt));
-	subj = calloc(n + 1, sizeof(*subj));
-	if (from == NULL || rcpt == NULL || subj == NULL) {
-		fprintf(stderr, "lurewall: out of memory\n");
-		exit(CLI_TROUBLE);
+	if (mode == QVIEW_WIDE) {
+		list_wide(v, n);
+		return;
 	}
 	/*
-	 * time id from rcpt score subject: the addresses give way (down to
-	 * 10 columns) so that at least 20 are left for the subject.
+	 * ID DATE FROM SCORE STATE RULES SUBJECT, fitted to the terminal
+	 * (80 columns at least): of what the fixed columns leave, FROM
+	 * takes half and RULES a quarter, the subject the rest.
 	 */
 	width = term_width();
-	for (i = 0; i < n; i++)
-		if (strlen(v[i]->id) > wid)
-			wid = strlen(v[i]->id);
-	used = 16 + 1 + wid + 1 + wscore + 1 + 2;
-	cap = width > used + 20 + 20 ? (width - used - 20) / 2 : 10;
-	if (cap > COL_ADDR)
-		cap = COL_ADDR;
+	if (width < 80)
+		width = 80;
+	idw = short_len(v, n);
+	for (i = 0, wstate = 5; i < n; i++)
+		if (strlen(list_state(v[i])) > wstate)
+			wstate = strlen(list_state(v[i]));
+	rest = width - (idw + 1 + 5 + 1 + 5 + 1 + wstate + 1);
+	wfrom = rest / 2 < 26 ? 26 : rest / 2 > 40 ? 40 : rest / 2;
+	wrules = rest / 4 < 12 ? 12 : rest / 4 > 40 ? 40 : rest / 4;
+	wsubj = rest - wfrom - 1 - wrules - 1;
+	if (n > 0) {
+		zone_now(zone, sizeof(zone));
+		pad(stdout, "ID", idw + 1);
+		snprintf(hdr, sizeof(hdr), "%.5s", zone);
+		pad(stdout, hdr, 5 + 1);
+		pad(stdout, "FROM", wfrom + 1);
+		printf("%5s ", "SCORE");
+		pad(stdout, "STATE", wstate + 1);
+		pad(stdout, "RULES", wrules + 1);
+		puts("SUBJECT");
+	}
 	for (i = 0; i < n; i++) {
-		from[i] = qview_safe(v[i]->from != NULL ? v[i]->from :
-		    v[i]->mail_from != NULL && *v[i]->mail_from == '\0' ?
-		    "<>" : v[i]->mail_from);
-		fit(from[i], cap);
-		if (v[i]->nrcpts > 1) {
-			char *t, *s = qview_safe(v[i]->rcpts[0]);
-
-			fit(s, cap - 4);
-			if (lw_asprintf(&t, "%s +%zu", s,
-			    v[i]->nrcpts - 1) != LW_OK)
-				exit(CLI_TROUBLE);
-			free(s);
-			rcpt[i] = t;
-		} else
-			rcpt[i] = qview_safe(v[i]->nrcpts ? v[i]->rcpts[0] : NULL);
-		fit(rcpt[i], cap);
-		subj[i] = qview_safe(v[i]->subject);
-		if (strcmp(item_state(v[i]), "pending") == 0) {
-			char *t;
-
+		printf("%-*.*s ", (int)idw, (int)idw, qview_short(v[i]->id));
+		fmt_short(v[i]->time, ts, sizeof(ts));
+		pad(stdout, ts, 5 + 1);
+		from = from_cell(v[i], wfrom);
+		pad(stdout, from, wfrom + 1);
+		printf("%5d ", v[i]->score);
+		pad(stdout, list_state(v[i]), wstate + 1);
+		rules = rules_cell(v[i], wrules);
+		pad(stdout, rules, wrules + 1);
+		subj = qview_safe(v[i]->subject);
+		if (strcmp(list_state(v[i]), "pending") == 0) {
 			/* Split PPAP: waiting for its password mail. */
 			lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE,
 			    v[i]->expires);
 			if (lw_asprintf(&t, "[pending until %s] %s", ts,
-			    subj[i]) != LW_OK)
+			    subj) != LW_OK)
 				exit(CLI_TROUBLE);
-			free(subj[i]);
-			subj[i] = t;
+			free(subj);
+			subj = t;
 		}
-		if (cols(from[i]) > wfrom)
-			wfrom = cols(from[i]);
-		if (cols(rcpt[i]) > wrcpt)
-			wrcpt = cols(rcpt[i]);
-		snprintf(sc, sizeof(sc), "%d", v[i]->score);
-		if (strlen(sc) > wscore)
-			wscore = strlen(sc);
+		fit(subj, wsubj);
+		puts(subj);
+		free(from);
+		free(rules);
+		free(subj);
 	}
-	used = 16 + 1 + wid + 1 + wfrom + 1 + wrcpt + 1 + wscore + 1;
-	if (n > 0) {
-		pad(stdout, "TIME", 16 + 1);
-		pad(stdout, "ID", wid + 1);
-		pad(stdout, "FROM", wfrom + 1);
-		pad(stdout, "RCPT", wrcpt + 1);
-		printf("%*s SUBJECT\n", (int)wscore, "SCORE");
-	}
-	for (i = 0; i < n; i++) {
-		lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE, v[i]->time);
-		pad(stdout, ts, 16 + 1);
-		pad(stdout, v[i]->id, wid + 1);
-		pad(stdout, from[i], wfrom + 1);
-		pad(stdout, rcpt[i], wrcpt + 1);
-		printf("%*d ", (int)wscore, v[i]->score);
-		fit(subj[i], width > used + 3 ? width - used : 3);
-		puts(subj[i]);
-		free(from[i]);
-		free(rcpt[i]);
-		free(subj[i]);
-	}
-	free(from);
-	free(rcpt);
-	free(subj);
 }
 
 void

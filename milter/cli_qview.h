@@ -14,8 +14,20 @@ struct quarantine_item;
 /* Sanitized copy for the terminal; "-" for NULL.  Malloc'd. */
 char	*qview_safe(const char *);
 
-/* The list: a table fitted to the terminal, or one JSON line each. */
-void	 qview_list(struct quarantine_item **v, size_t n, bool json);
+/*
+ * The list: QVIEW_TABLE a table fitted to the terminal (80 columns at
+ * least: short id, date, From name and domain, score, state, rules,
+ * subject), QVIEW_WIDE everything on one line an item, QVIEW_JSON one
+ * JSON line each.
+ */
+#define QVIEW_TABLE	0
+#define QVIEW_WIDE	1
+#define QVIEW_JSON	2
+#define QVIEW_SHORT_MIN	6	/* characters of a short id at least */
+void	 qview_list(struct quarantine_item **v, size_t n, int mode);
+
+/* The part of an id a short id is a prefix of (its random part). */
+const char *qview_short(const char *id);
 
 /*
  * One item: mode 'r' the raw message, 'H' its headers, 'f' the

@@ -34,10 +34,20 @@ print(max([sum(2 if u.east_asian_width(c) in "WF" else 1 for c in l.rstrip("\n")
 out=$(QL list); rc=$?
 is 0 "$rc" "list exits 0"
 is 4 "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" "header and three items"
-order=$(printf '%s\n' "$out" | awk 'NR > 1 { print $3 }' | tr '\n' ' ')
-is "$recent $mid $old " "$order" "newest first"
-like "billing@partner.example +alice@example.com \+1 +17 " \
-    "$(COLUMNS=200 QL list)" "from, first rcpt (+1 more) and score in columns"
+order=$(QL list --wide | awk 'NR > 1 { print $1 }' | tr '\n' ' ')
+is "$recent $mid $old " "$order" "newest first (--wide: full ids)"
+like '"Partner Billing" billing@partner\.example  alice@example\.com \+1  17  held  OFFICE_VBA_AUTOEXEC,ARCHIVE_ENCRYPTED  ' \
+    "$(QL list --wide)" "--wide: from, first rcpt (+1 more), score, state, rules"
+# The 80-column table: short id, date, From name and domain, score,
+# state, top rules, subject.
+short=$(printf '%s' "${recent##*-}" | cut -c1-6)
+line=$(COLUMNS=80 QL list | grep "^$short ")
+like "^$short [0-9:-]{5} Partner\\.\\.\\. @partner\\.example +17 held +OFFICE_V[^ ]*\\+1 +請求書" \
+    "$line" "80 columns: short id, date, display name and domain, score, state, top rule"
+like "^$short [0-9:-]{5} Partner Billing @partner\\.example +17 held +OFFICE_VBA_AUTOEXEC\\+1 " \
+    "$(COLUMNS=120 QL list | grep "^$short ")" "120 columns: more of each"
+like '^ID +[A-Z+0-9-]+ +FROM +SCORE STATE +RULES +SUBJECT$' \
+    "$(COLUMNS=80 QL list | head -1)" "the header names the time zone"
 esc=$(printf '\033')
 unlike "$esc" "$out" "no escape byte from a hostile subject reaches the terminal"
 
@@ -46,7 +56,7 @@ for c in 80 100 140; do
 	w=$(COLUMNS=$c QL list | maxwidth)
 	ok $([ "$w" -le "$c" ]; echo $?) "COLUMNS=$c: lines fit ($w)"
 done
-line=$(COLUMNS=140 QL list | grep "$recent")
+line=$(COLUMNS=140 QL list | grep "^$short ")
 like '請求書のご送付 請求書.*\.\.\.$' "$line" "long Japanese subject cut with ..."
 w=$(printf '%s\n' "$line" | maxwidth)
 ok $([ "$w" -ge 139 ] && [ "$w" -le 140 ]; echo $?) \
@@ -115,6 +125,23 @@ QL show --raw --headers "$recent" > /dev/null 2>&1
 is 2 "$?" "two modes at once: usage"
 QL show "$recent" -c "$T/lurewall.yaml" > /dev/null
 is 0 "$?" "-c after the verb works"
+like 'from: +"Partner Billing"' "$(QL show "$short")" \
+    "show takes the short id from list"
+like 'from: +"Partner Billing"' "$(QL show "${recent%%T*}T" 2>&1)" \
+    "or a unique prefix of the full id"
+QL show "${recent%%-*}" > /dev/null 2>&1
+is 0 "$?" "a prefix up to the time is unique here"
+QL show 2026 > "$T/out" 2> "$T/err"
+rc=$?
+if [ "$(QL list --wide | awk 'NR > 1 && /^2026/' | wc -l)" -gt 1 ]; then
+	is 2 $rc "a prefix of several ids: usage error"
+	like "ambiguous: [0-9]+ items" "$(cat "$T/err")" "and says so"
+else
+	is 1 $rc "a prefix of no id: not found"
+	like "not found" "$(cat "$T/err")" "and says so"
+fi
+QL show ffffffff0 > /dev/null 2>&1
+is 1 "$?" "a prefix nothing starts with: not found"
 
 # --- stats
 out=$(QL stats)
