@@ -128,6 +128,7 @@ LIB_OBJS += milter/state_redis.o
 LIB_OBJS += milter/metrics.o
 LIB_OBJS += milter/allow.o
 LIB_OBJS += milter/notice.o
+LIB_OBJS += milter/confdiff.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 
@@ -235,9 +236,13 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
+	@# The admin's files are never overwritten; .sample files are
+	@# documentation and always follow the release.
 	@for f in conf/lurewall.yaml conf/policy.d/*.yaml \
 	    conf/policy.d/*.sample conf/notice/*.txt; do \
 	    dst=$(DESTDIR)$(sysconfdir)/lurewall/$${f#conf/}; \
+	    case $$f in *.sample) install -m 0644 "$$f" "$$dst"; \
+	        continue ;; esac; \
 	    if test -e "$$dst"; then echo "keeping existing $$dst"; \
 	    else install -m 0644 "$$f" "$$dst"; fi; done
 	@init='$(INIT)'; \

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confdiff.h"
 #include "config.h"
 #include "filetype.h"
 #include "log.h"
@@ -57,6 +58,7 @@
 #include "pidfile.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "runtime.h"
 #include "scan.h"
 #include "splitppap.h"
 #include "state.h"
@@ -165,7 +167,8 @@ reload(void)
 	struct config		*cfg;
 	struct policyset	*ps;
 	struct quarantine	*q;
-	char			 err[1024];
+	struct runtime		*old;
+	char			 err[1024], *changes = NULL;
 
 	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
 		reload_failed(err);
@@ -187,7 +190,13 @@ reload(void)
 		log_warnx("reload: metrics.listen changed to %s; it takes "
 		    "effect at the next start",
 		    cfg->metrics_listen != NULL ? cfg->metrics_listen : "~");
+	/* What changed, said before the old snapshot may go. */
+	if ((old = milter_runtime()) != NULL) {
+		changes = confdiff(old->cfg, old->ps, cfg, ps);
+		runtime_unref(old);
+	}
 	if (milter_install(cfg, ps, q) != LW_OK) {
+		free(changes);
 		log_warnx("reload failed: out of memory");
 		reload_report(RELOAD_FAILED, "out of memory");
 		metrics_add(MC_RELOAD_FAILURES, 1);
@@ -198,8 +207,12 @@ reload(void)
 		return;
 	}
 	metrics_add(MC_RELOADS, 1);
-	log_info("reloaded %s", config_path);
-	reload_report(RELOAD_OK, config_path);
+	log_info("reloaded %s: %s", config_path,
+	    changes != NULL ? changes : "(changes unknown: out of memory)");
+	snprintf(err, sizeof(err), "%s: %s", config_path,
+	    changes != NULL ? changes : "?");
+	free(changes);
+	reload_report(RELOAD_OK, err);
 }
 
 /*

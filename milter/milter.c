@@ -144,6 +144,12 @@ milter_uninstall(void)
 	runtime_unref(old);
 }
 
+struct runtime *
+milter_runtime(void)
+{
+	return rt_get();
+}
+
 enum lw_err
 milter_metrics_render(FILE *f, time_t now, time_t since)
 {

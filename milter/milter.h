@@ -18,6 +18,7 @@
 #include "lurewall.h"
 
 struct config;
+struct runtime;
 struct policyset;
 struct quarantine;
 struct state;
@@ -53,6 +54,9 @@ enum lw_err	 milter_open(const char *socket, int debug, char *err,
  * sweep thread.
  */
 void		 milter_sweep(bool full);
+/* The current snapshot, one reference (runtime_unref); NULL: none. */
+struct runtime	*milter_runtime(void);
+
 /*
  * The metrics (metrics.h) with the current snapshot's state: the text
  * for the /metrics endpoint, and the flush of finished minutes (the

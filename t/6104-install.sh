@@ -71,6 +71,7 @@ like 'lurewall\(8\)' "$(sed -n '/^\.Sh SEE ALSO/,/^\.Sh/p' \
 printf '# local change\n' >>"$D/etc/lurewall/lurewall.yaml"
 printf '# local policy\n' >>"$D/etc/lurewall/policy.d/default.yaml"
 printf 'local text\n' >>"$D/etc/lurewall/notice/notice.ja.txt"
+printf '# stale sample\n' >>"$D/etc/lurewall/policy.d/example.co.jp.yaml.sample"
 rm "$D/usr/sbin/lurewall"
 inst
 ok $? "second make install"
@@ -82,6 +83,9 @@ like 'local text' "$(tail -1 "$D/etc/lurewall/notice/notice.ja.txt")" \
     "an edited notice template stays"
 like 'keeping existing .*/etc/lurewall/lurewall.yaml' "$(cat "$T/install.out")" \
     "make install says it keeps it"
+is "" "$(cmp "$LW_TOP/conf/policy.d/example.co.jp.yaml.sample" \
+    "$D/etc/lurewall/policy.d/example.co.jp.yaml.sample" 2>&1)" \
+    "a .sample file is documentation: make install updates it"
 ok $([ -x "$D/usr/sbin/lurewall" ]; echo $?) "the programs are installed again"
 
 is "" "$(outside)" "nothing written outside DESTDIR"

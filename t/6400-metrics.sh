@@ -163,6 +163,8 @@ is 2 $? "stats --since 1y: usage error"
 kill -USR1 "$MILTER_PID"
 wait_for 10 grep -q "reloaded" "$MILTER_LOG"
 ok $? "reloaded"
+like 'reloaded .*lurewall\.yaml: nothing changed' "$(cat "$MILTER_LOG")" \
+    "the reload says nothing changed"
 cp "$C" "$T/good.yaml"
 echo "bogus_key: 1" >>"$C"
 kill -USR1 "$MILTER_PID"
