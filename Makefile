@@ -72,6 +72,7 @@ LIB_OBJS += milter/filetype.o
 LIB_OBJS += milter/html_behaviour.o
 LIB_OBJS += milter/content.o
 LIB_OBJS += milter/pwcand.o
+LIB_OBJS += milter/pbkdf2.o
 LIB_OBJS += milter/archive.o
 LIB_OBJS += milter/container.o
 LIB_OBJS += milter/transport.o

@@ -54,6 +54,7 @@
 #include "filetype.h"
 #include "log.h"
 #include "metrics.h"
+#include "pbkdf2.h"
 #include "pwcand.h"
 #include "analyzer.h"
 
@@ -433,9 +434,9 @@ read_raw(zip_file_t *zf, unsigned char *p, size_t n)
 }
 
 /*
- * WinZip AES: derive the keys (PBKDF2-HMAC-SHA1, 1000 rounds), compare
- * the 2-byte verifier, then the HMAC-SHA1 of the encrypted data with the
- * 10-byte code after it.  Done here rather than by libzip because
+ * WinZip AES: derive the 2-byte verifier (PBKDF2-HMAC-SHA1, 1000
+ * rounds; its block only), compare it, derive the keys, then compare
+ * the HMAC-SHA1 of the encrypted data with the 10-byte code after it.  Done here rather than by libzip because
  * libzip before 1.8 compares AE-2's zero CRC and fails every AE-2
  * entry, and so cannot tell a wrong password from a right one; the
  * HMAC can.  Reads at most the entry's compressed size, in chunks.
@@ -444,9 +445,10 @@ static enum rd
 aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *pw)
 {
-	unsigned char	 hdr[18], dk[66], mac[EVP_MAX_MD_SIZE], code[10];
+	unsigned char	 hdr[18], dk[4 * PBKDF2_SHA1_BLOCK], code[10];
+	unsigned char	 mac[EVP_MAX_MD_SIZE], blk[PBKDF2_SHA1_BLOCK];
 	unsigned char	*buf = NULL;
-	size_t		 salt, key, maclen, want;
+	size_t		 salt, key, maclen, want, vb, b;
 	uint64_t	 left;
 	zip_file_t	*zf;
 	EVP_MAC		*m = NULL;
@@ -475,13 +477,29 @@ aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		r = RD_CORRUPT;
 		goto out_zf;
 	}
-	if (PKCS5_PBKDF2_HMAC_SHA1(pw, (int)strlen(pw), hdr, (int)salt, 1000,
-	    (int)(2 * key + 2), dk) != 1) {
+	/*
+	 * The verifier is bytes 2*key..2*key+1 of the derived key, inside
+	 * one PBKDF2 block (the 2nd, 3rd or 4th for AES-128/192/256):
+	 * derive that block alone, and the whole key only for a candidate
+	 * that matches (one wrong one in 65,536).
+	 */
+	vb = 2 * key / PBKDF2_SHA1_BLOCK;
+	if (!pbkdf2_sha1_block(pw, strlen(pw), hdr, salt, 1000,
+	    (uint32_t)vb + 1, blk)) {
 		r = RD_ENOMEM;
 		goto out_zf;
 	}
-	if (memcmp(dk + 2 * key, hdr + salt, 2) != 0)
+	if (memcmp(blk + 2 * key - vb * PBKDF2_SHA1_BLOCK, hdr + salt,
+	    2) != 0)
 		goto out_zf;
+	/* The verifier's block is the last the keys need. */
+	memcpy(dk + vb * PBKDF2_SHA1_BLOCK, blk, PBKDF2_SHA1_BLOCK);
+	for (b = 0; b < vb; b++)
+		if (!pbkdf2_sha1_block(pw, strlen(pw), hdr, salt, 1000,
+		    (uint32_t)b + 1, dk + b * PBKDF2_SHA1_BLOCK)) {
+			r = RD_ENOMEM;
+			goto out_zf;
+		}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)(uintptr_t)"SHA1", 0);
 	params[1] = OSSL_PARAM_construct_end();

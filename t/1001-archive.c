@@ -256,6 +256,27 @@ t_aes(void)
 	    strstr(detail(&r, "ARCHIVE_ENCRYPTED"), "aes-128") != NULL,
 	    "stored AES-128 opened");
 	run_free(&r);
+
+	/* AES-192: its verifier sits in PBKDF2's 3rd block. */
+	sh("7z a -tzip -mem=AES192 -pabc123 aes192.zip setup.exe");
+	run_init(&r);
+	run_pw(&r, "abc12");
+	run_pw(&r, "abc123");
+	run_file(&r, "aes192.zip");
+	ok(has(&r, "FILE_EXECUTABLE", "2/aes192.zip/setup.exe") &&
+	    has(&r, "ARCHIVE_PASSWORD_IN_MESSAGE", NULL) &&
+	    !has(&r, "ARCHIVE_PASSWORD_UNKNOWN", NULL) &&
+	    strstr(detail(&r, "ARCHIVE_ENCRYPTED"), "aes-192") != NULL,
+	    "AES-192 opened with the second candidate: %s",
+	    detail(&r, "ARCHIVE_PASSWORD_IN_MESSAGE"));
+	run_free(&r);
+	run_init(&r);
+	run_pw(&r, "abc1234");
+	run_file(&r, "aes192.zip");
+	ok(has(&r, "ARCHIVE_PASSWORD_UNKNOWN", NULL) &&
+	    !has(&r, "ARCHIVE_PASSWORD_IN_MESSAGE", NULL),
+	    "AES-192: a wrong password opens nothing");
+	run_free(&r);
 	{
 		unsigned char	*d;
 		size_t		 len;
