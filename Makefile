@@ -74,6 +74,7 @@ LIB_OBJS += milter/content.o
 LIB_OBJS += milter/pwcand.o
 LIB_OBJS += milter/pbkdf2.o
 LIB_OBJS += milter/archive.o
+LIB_OBJS += milter/archive_peek.o
 LIB_OBJS += milter/container.o
 LIB_OBJS += milter/transport.o
 LIB_OBJS += milter/onenote.o
