@@ -4,7 +4,8 @@
 # rejected mail; the endpoint is read with curl and checked with
 # python3-prometheus-client's text parser (Debian's, under
 # /usr/bin/python3); the counters survive a reload, a failed reload is
-# counted; stats answers in text and JSON, for a window too.
+# counted; stats answers in text and JSON, for a window too, and the
+# window survives a restart (minutes kept in the state).
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 BOUND=60
@@ -184,6 +185,18 @@ out=$(bounded "$LUREWALL" stats -c "$C" 2>&1)
 rc=$?
 is 2 $rc "stats without a running daemon exits 2"
 like 'cannot reach' "$out" "and says why"
+
+# A window survives a restart: the daemon stored its minutes in the
+# state when it stopped, and a new daemon answers --since from there.
+milter_start "$T" "unix:$T/milter.sock"
+wait_for 10 port_open "$PORT"
+ok $? "the restarted daemon listens again"
+out=$(bounded "$LUREWALL" stats -c "$C" --since 1h)
+like 'messages +5 ' "$out" "after a restart, stats --since 1h: still 5 messages"
+bounded curl -sS -o "$T/m3.txt" "$URL"
+check "$T/m3.txt" 'lurewall_scan_seconds_count{} == 0'
+ok $? "while the since-start counters begin again at 0"
+milter_stop
 
 # Off by default: no endpoint, and stats says so.
 T2=$(tmpdir 6400-metrics-off)
