@@ -344,7 +344,7 @@ aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		r = RD_ENOMEM;
 		goto out_zf;
 	}
-	if (memcmp(blk + 2 * key - vb * PBKDF2_SHA1_BLOCK, hdr + salt,
+	if (memcmp(blk + (2 * key - vb * PBKDF2_SHA1_BLOCK), hdr + salt,
 	    2) != 0)
 		goto out_zf;
 	/* The verifier's block is the last the keys need. */
