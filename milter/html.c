@@ -297,7 +297,7 @@ skip_element(const char *s, size_t left, const char *name)
 		    strncasecmp(s + i + 1, name, n) == 0 &&
 		    !is_alnum((unsigned char)s[i + 1 + n]))
 			depth++;
-		else if (s[i] == '<' && s[i + 1] == '/' && i + 2 + n <= left &&
+		else if (s[i] == '<' && i + 2 + n <= left && s[i + 1] == '/' &&
 		    strncasecmp(s + i + 2, name, n) == 0 && --depth == 0)
 			return i + tag_end(s + i, left - i);
 		i++;
