@@ -438,6 +438,8 @@ scan_runtime(struct config *cfg, struct policyset *ps, const char *state)
 	/* The configured state, read-only; missing or unreadable: empty. */
 	if (state == NULL && state_open(&cfg->state, true, &st) != LW_OK)
 		st = NULL;
+	if (q != NULL && st != NULL)
+		quarantine_set_state(q, st, cfg->state.host_name, 0);
 	rt = runtime_new(cfg, ps, q, odir, RT_READONLY | RT_OWN_STATE);
 	if (rt == NULL) {
 		if (q != NULL)

@@ -41,6 +41,7 @@
 #include "quarantine.h"
 #include "splitppap.h"
 #include "spawn.h"
+#include "state.h"
 
 struct verb {
 	const char	*name;
@@ -1088,6 +1089,7 @@ cli_quarantine_run(int argc, char **argv, const char *qdir,
     const char *submit)
 {
 	struct quarantine	*q;
+	struct state		*state = NULL;
 	struct stat		 st;
 	enum lw_err		 e;
 	size_t			 i;
@@ -1121,10 +1123,27 @@ cli_quarantine_run(int argc, char **argv, const char *qdir,
 	}
 	if ((e = quarantine_open(qdir, &q)) != LW_OK)
 		return qcli_open_error(qdir, e);
+	/*
+	 * The daemon's state: a release counts its release-once marker
+	 * there, the sweep finds pending split-PPAP items there.
+	 */
+	if (cur_cfg != NULL) {
+		if ((e = state_open(&cur_cfg->state, false, &state)) == LW_OK)
+			quarantine_set_state(q, state,
+			    cur_cfg->state.host_name,
+			    cur_cfg->state.redis.pending_bytes);
+		else if (strcmp(cur_verb->name, "release") == 0 ||
+		    strcmp(cur_verb->name, "sweep") == 0)
+			fprintf(stderr, "lurewall: state %s: %s; going on "
+			    "without it\n", cur_cfg->state.backend ==
+			    STATE_REDIS ? "(redis)" : cur_cfg->state.path,
+			    lw_strerror(e));
+	}
 	optind = 0;	/* GNU: fully reset for this argv */
 	opterr = 1;
 	rc = cur_verb->fn(q, submit, argc, argv);
 	quarantine_close(q);
+	state_close(state);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "argv.h"
 #include "config.h"
@@ -110,12 +111,12 @@ static const char *const top_keys[] = {
 };
 
 static const char *const state_keys[] = {
-	"backend", "path", "map_size", "redis", NULL
+	"backend", "path", "map_size", "host_name", "redis", NULL
 };
 
 static const char *const redis_keys[] = {
 	"host", "port", "socket", "db", "username", "password",
-	"password_file", "key_prefix", "timeout", NULL
+	"password_file", "key_prefix", "timeout", "pending_bytes", NULL
 };
 
 static const char *const metrics_keys[] = { "listen", NULL };
@@ -495,6 +496,14 @@ load_redis(const struct ydoc *d, const struct ynode *n, const char *dir,
 			return e;
 		r->db = (unsigned)ll;
 	}
+	if ((v = y_get(n, "pending_bytes")) != NULL) {
+		uint64_t	pb;
+
+		if ((e = y_size(d, v, "state.redis.pending_bytes", 0,
+		    STATE_VALUE_MAX, &pb, err, errlen)) != LW_OK)
+			return e;
+		r->pending_bytes = (size_t)pb;
+	}
 	if ((v = y_get(n, "timeout")) != NULL) {
 		if ((e = y_string(d, v, "state.redis.timeout", &s, err,
 		    errlen)) != LW_OK)
@@ -548,6 +557,14 @@ load_state(const struct ydoc *d, const struct ynode *n, const char *dir,
 		    (e = y_size(d, v, "state.map_size", 1 << 20, 1ULL << 40,
 		    &c->state.map_size, err, errlen)) != LW_OK)
 			return e;
+		if ((e = get_str(d, n, "host_name", &c->state.host_name,
+		    false, err, errlen)) != LW_OK)
+			return e;
+		if (c->state.host_name != NULL &&
+		    !state_host_ok(c->state.host_name))
+			return yerr(d, y_get(n, "host_name"), "state.host_name",
+			    err, errlen, "expected 1 to 63 letters, digits, "
+			    "'.', '-' or '_'");
 		if ((v = y_get(n, "redis")) != NULL &&
 		    (e = load_redis(d, v, dir, &c->state.redis, err,
 		    errlen)) != LW_OK)
@@ -566,6 +583,21 @@ load_state(const struct ydoc *d, const struct ynode *n, const char *dir,
 		free(parent);
 		if (e != LW_OK)
 			return e;
+	}
+	/* This host in shared keys: its name, cut to what a key takes. */
+	if (c->state.host_name == NULL) {
+		char	host[256];
+
+		if (gethostname(host, sizeof(host)) == -1)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		host[strspn(host, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")] = '\0';
+		host[STATE_HOST_MAX] = '\0';
+		if (host[0] == '\0')
+			snprintf(host, sizeof(host), "localhost");
+		if ((c->state.host_name = strdup(host)) == NULL)
+			return LW_ENOMEM;
 	}
 	/* Files root makes (the CLI) go to the quarantine's owner. */
 	free(c->state.owner_of);
@@ -1073,6 +1105,8 @@ config_print(const struct config *c, FILE *f)
 	fputs("  ", f);
 	print_kv(f, "path", c->state.path);
 	fprintf(f, "  map_size: %" PRIu64 "\n", c->state.map_size);
+	fputs("  ", f);
+	print_kv(f, "host_name", c->state.host_name);
 	fputs("  redis:\n    ", f);
 	print_kv(f, "host", c->state.redis.host != NULL ?
 	    c->state.redis.host : "127.0.0.1");
@@ -1088,6 +1122,7 @@ config_print(const struct config *c, FILE *f)
 	print_kv(f, "key_prefix", c->state.redis.key_prefix != NULL ?
 	    c->state.redis.key_prefix : STATE_REDIS_PREFIX);
 	fprintf(f, "    timeout: %ums\n", c->state.redis.timeout_ms);
+	fprintf(f, "    pending_bytes: %zu\n", c->state.redis.pending_bytes);
 	fprintf(f, "metrics:\n  listen: ");
 	y_print_str(f, c->metrics_listen);
 	fputc('\n', f);

@@ -108,6 +108,9 @@ load_all(const char *path, struct config **cfgp, struct policyset **psp,
 	return LW_OK;
 }
 
+/* The state, once open: every quarantine of a reload keeps in it. */
+static struct state	*daemon_state;
+
 static enum lw_err
 open_quarantine(const struct config *cfg, struct quarantine **qp,
     char *err, size_t errlen)
@@ -120,6 +123,9 @@ open_quarantine(const struct config *cfg, struct quarantine **qp,
 	if ((e = quarantine_open(cfg->quarantine_dir, qp)) != LW_OK)
 		snprintf(err, errlen, "quarantine %s: %s: %s",
 		    cfg->quarantine_dir, lw_strerror(e), strerror(errno));
+	else
+		quarantine_set_state(*qp, daemon_state, cfg->state.host_name,
+		    cfg->state.redis.pending_bytes);
 	return e;
 }
 
@@ -638,6 +644,10 @@ main(int argc, char *argv[])
 	/* After daemon() and the drop: LMDB's lock and map are this process's. */
 	st = open_state(cfg);
 	milter_set_state(st);
+	daemon_state = st;
+	if (q != NULL)
+		quarantine_set_state(q, st, cfg->state.host_name,
+		    cfg->state.redis.pending_bytes);
 	if (milter_install(cfg, ps, q) != LW_OK)
 		fatalx("out of memory");
 
@@ -678,6 +688,7 @@ main(int argc, char *argv[])
 	metrics_http_stop(mh);
 	milter_metrics_flush(true);
 	milter_set_state(NULL);
+	daemon_state = NULL;
 	state_close(st);
 	if (pidfile != NULL)
 		remove_pidfile(pidfile);

@@ -2,8 +2,9 @@
  * disposition.c: one place decides (see disposition.h).
  *
  * disposition_decide() reads top to bottom as the message goes:
- *   1. a verified X-Lurewall-Released, or a verified X-Lurewall-Notice
- *      (a notice we wrote): accept, not scanned again;
+ *   1. a verified X-Lurewall-Released on its first pass (a copy that
+ *      passed before is scanned: released=replayed), or a verified
+ *      X-Lurewall-Notice (a notice we wrote): accept, not scanned;
  *   2. the scan, once (outbound mail under its sender's policy); an
  *      allow: entry of its policy that matches makes the rules it
  *      names stop counting (logged allowed=NAME);
@@ -393,16 +394,22 @@ out:
 /* ---- 1. release recognition ---- */
 
 /*
- * 1-based index among the X-Lurewall-Released fields of one that
- * verifies against this message's Message-ID and Date; 0 if none.
+ * 1-based index among the X-Lurewall-Released fields of one that is a
+ * copy we released and passes for the first time (the release-once
+ * marker, or its HMAC: quarantine_release_seen); 0 if none.  *result:
+ * the X-Lurewall-Result its release stored.  *replay: one was a copy
+ * that passed before (it is scanned).
  */
 static size_t
-released_index(const struct runtime *rt, const struct disp_input *in)
+released_index(const struct runtime *rt, const struct disp_input *in,
+    char **result, bool *replay)
 {
-	char	*mid, *date, *val;
-	size_t	 i, found = 0;
-	bool	 good;
+	enum quarantine_seen	 seen;
+	char			*mid, *date, *val;
+	size_t			 i, found = 0;
 
+	*result = NULL;
+	*replay = false;
 	if (rt->q == NULL || in->nreleased == 0 || in->message_id == NULL ||
 	    in->date == NULL)
 		return 0;
@@ -411,9 +418,12 @@ released_index(const struct runtime *rt, const struct disp_input *in)
 	for (i = 0; mid != NULL && date != NULL && i < in->nreleased; i++) {
 		if ((val = trimmed(in->released[i])) == NULL)
 			break;
-		good = quarantine_release_verify(rt->q, val, mid, date);
+		seen = quarantine_release_seen(rt->q, val, mid, date, in->now,
+		    !readonly(rt), result);
 		free(val);
-		if (good) {
+		if (seen == QSEEN_REPLAY)
+			*replay = true;
+		if (seen == QSEEN_RELEASED) {
 			found = i + 1;
 			break;
 		}
@@ -425,18 +435,13 @@ released_index(const struct runtime *rt, const struct disp_input *in)
 
 /* Released by an admin: its X-Lurewall-Result again (we strip it). */
 static void
-released(const struct runtime *rt, const struct disp_input *in,
-    struct disposition *d)
+released(struct disposition *d, char *result)
 {
-	char	*r;
-
 	d->why = DWHY_RELEASED;
 	d->action = DISP_ACCEPT;
-	r = splitppap_release_result(rt->q, in->released[d->keep_released -
-	    1]);
-	if (r != NULL) {
+	if (result != NULL) {
 		d->hdrs[0].name = LW_HDR_RESULT;
-		d->hdrs[0].value = r;
+		d->hdrs[0].value = result;
 		d->nhdrs = 1;
 	}
 	d->log_prio = LOG_INFO;
@@ -1053,16 +1058,18 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 	struct disp_input	 in = *in0;
 	struct scan_opts	 opts;
 	const struct verdict	*v;
-	bool			 done = false;
+	char			*result;
+	bool			 done = false, replay;
 	enum lw_err		 e;
 
 	memset(d, 0, sizeof(*d));
 	if (in.now == 0)
 		in.now = time(NULL);
 
-	/* 1. Released by an admin: scanned before, not again. */
-	if ((d->keep_released = released_index(rt, &in)) > 0) {
-		released(rt, &in, d);
+	/* 1. Released by an admin: scanned before, not again; once. */
+	if ((d->keep_released = released_index(rt, &in, &result,
+	    &replay)) > 0) {
+		released(d, result);
 		return LW_OK;
 	}
 	/* Our own notice: it carries nothing of the lure. */
@@ -1113,6 +1120,9 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 		e = observe(d);
 	if (e == LW_OK && d->why != DWHY_ERROR)
 		e = always_header(d);
+	/* A released copy that passed before: scanned, and said so. */
+	if (e == LW_OK && replay && d->why != DWHY_ERROR)
+		e = extra_add(d, "released=replayed");
 	if (e == LW_OK && d->allowed != NULL && d->why != DWHY_ERROR) {
 		char	*a;
 

@@ -42,6 +42,7 @@
 #include "lurewall.h"
 #include "quarantine.h"
 #include "quarantine_int.h"
+#include "state.h"
 #include "util.h"
 #include "scan.h"
 
@@ -297,6 +298,34 @@ out_close:
 }
 
 void
+quarantine_set_state(struct quarantine *q, struct state *st,
+    const char *host, size_t share_bytes)
+{
+	q->st = st;
+	snprintf(q->host, sizeof(q->host), "%s", host != NULL &&
+	    state_host_ok(host) ? host : "localhost");
+	q->share_bytes = share_bytes;
+}
+
+struct state *
+quarantine_state(const struct quarantine *q)
+{
+	return q != NULL ? q->st : NULL;
+}
+
+const char *
+quarantine_host(const struct quarantine *q)
+{
+	return q != NULL && q->host[0] != '\0' ? q->host : "localhost";
+}
+
+size_t
+quarantine_share_bytes(const struct quarantine *q)
+{
+	return q != NULL ? q->share_bytes : 0;
+}
+
+void
 quarantine_close(struct quarantine *q)
 {
 	if (q == NULL)
@@ -492,6 +521,22 @@ quarantine_read(struct quarantine *q, const char *id,
 	}
 	*out = it;
 	return LW_OK;
+}
+
+enum lw_err
+quarantine_meta_text(struct quarantine *q, const char *id, char **buf,
+    size_t *len)
+{
+	char		path[NAME_MAX + 32];
+	enum lw_err	e;
+
+	*buf = NULL;
+	*len = 0;
+	if (!quarantine_id_valid(id))
+		return LW_EINVAL;
+	snprintf(path, sizeof(path), "%s/meta", id);
+	e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, buf, len);
+	return e == LW_ELIMIT ? LW_EMALFORMED : e;
 }
 
 enum lw_err

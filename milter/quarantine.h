@@ -30,6 +30,7 @@
 struct envelope;
 struct scan_result;
 struct quarantine;
+struct state;
 
 #define QUARANTINE_ID_MAX	64
 
@@ -43,6 +44,20 @@ enum lw_err	 quarantine_open(const char *dir, struct quarantine **);
  */
 enum lw_err	 quarantine_open_ro(const char *dir, struct quarantine **);
 void		 quarantine_close(struct quarantine *);
+
+/*
+ * The state (state.h) the store keeps what outlives a message in:
+ * release-once markers and split PPAP's pending items and claims.  st
+ * is borrowed (NULL: none; releases are then recognised by their HMAC
+ * alone, and split PPAP holds nothing); host names this host in shared
+ * keys; share_bytes bounds a pending message put on a shared state for
+ * other hosts to open (0: none).
+ */
+void		 quarantine_set_state(struct quarantine *, struct state *,
+		    const char *host, size_t share_bytes);
+struct state	*quarantine_state(const struct quarantine *);
+const char	*quarantine_host(const struct quarantine *);
+size_t		 quarantine_share_bytes(const struct quarantine *);
 
 /*
  * Store one message; id receives the new item's id.  Returns LW_OK only
@@ -71,6 +86,29 @@ enum lw_err	 quarantine_store_at(struct quarantine *,
 bool		 quarantine_release_verify(struct quarantine *,
 		    const char *hdrval, const char *message_id,
 		    const char *date);
+
+/*
+ * Recognise a copy we released, once.  Every release counts one
+ * release-once marker up on the state (key "released:" + the SHA-256
+ * of the item id, the MAC, Message-ID and Date; RELEASE_MARK_TTL), so
+ * any host sharing the state knows the copy: QSEEN_RELEASED, and with
+ * consume the marker counts down.  A marker counted down to 0 means
+ * the copy passed before: QSEEN_REPLAY (scan it).  Without a marker
+ * (no state, a state that fails, a release older than markers) the
+ * HMAC decides as quarantine_release_verify.  *result (may be NULL)
+ * receives the X-Lurewall-Result value the release stored (malloc'd)
+ * or NULL.
+ */
+#define RELEASE_MARK_TTL	(30 * 86400)
+enum quarantine_seen {
+	QSEEN_NO = 0,
+	QSEEN_RELEASED,
+	QSEEN_REPLAY
+};
+enum quarantine_seen quarantine_release_seen(struct quarantine *,
+		    const char *hdrval, const char *message_id,
+		    const char *date, time_t now, bool consume,
+		    char **result);
 
 /* True when id is a safe item id (no path characters). */
 bool		 quarantine_id_valid(const char *id);
@@ -187,6 +225,10 @@ enum lw_err	 quarantine_read(struct quarantine *, const char *id,
 		    struct quarantine_item **);
 void		 quarantine_item_free(struct quarantine_item *);
 
+/* The item's metadata file as stored (quarantine_meta_parse reads it). */
+enum lw_err	 quarantine_meta_text(struct quarantine *, const char *id,
+		    char **buf, size_t *len);
+
 /* The stored message bytes (malloc'd; NUL-terminated beyond len). */
 enum lw_err	 quarantine_message(struct quarantine *, const char *id,
 		    unsigned char **raw, size_t *len);
@@ -219,6 +261,19 @@ enum lw_err	 quarantine_delete(struct quarantine *, const char *id);
 enum lw_err	 quarantine_release(struct quarantine *, const char *id,
 		    const char *to, const char *submit, bool force,
 		    const char *who, char *err, size_t errlen);
+
+/*
+ * Submit raw as the release of item id, as quarantine_release does
+ * (X-Lurewall-Released, a missing Message-ID or Date, X-Lurewall-Result
+ * when result is set; the release-once marker counted up first), with
+ * envelope sender mail_from and recipients rcpts, and nothing recorded
+ * in the store: split PPAP releases another host's item with it.
+ */
+enum lw_err	 quarantine_submit(struct quarantine *, const char *id,
+		    const unsigned char *raw, size_t len,
+		    const char *mail_from, char *const *rcpts, size_t nrcpts,
+		    const char *result, const char *submit, char *err,
+		    size_t errlen);
 
 /*
  * Record a release that happened elsewhere (the MTA delivered its held

@@ -14,6 +14,7 @@
 #include "sbuf.h"
 
 struct envelope;
+struct state;
 struct quarantine_extra;
 struct quarantine_item;
 struct scan_result;
@@ -33,6 +34,10 @@ struct quarantine {
 	gid_t		 gid;
 	bool		 chown;		/* we are root, dir is not ours */
 	unsigned char	 secret[QUARANTINE_SECRET_LEN];
+	/* quarantine_set_state: borrowed, NULL when there is none. */
+	struct state	*st;
+	char		 host[64];
+	size_t		 share_bytes;
 };
 
 /* quarantine.c */

@@ -7,7 +7,9 @@
  * store's secret) prepended, to the submission command (execv, no
  * shell; the program must be absolute), then records who released it
  * to whom.  quarantine_release_verify() is how the milter knows the
- * message it sees again is one we released.
+ * message it sees again is one we released; quarantine_release_seen()
+ * knows it once, on every host sharing the state: a release counts a
+ * marker up before the copy leaves, its first pass counts it down.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +30,14 @@
 #include "bytes.h"
 #include "config.h"
 #include "lurewall.h"
+#include "log.h"
 #include "util.h"
 #include "quarantine.h"
 #include "quarantine_int.h"
 #include "spawn.h"
+#include "state.h"
+
+#define MARK_PREFIX	"released:"
 
 /* Copy s without CR/LF and without leading/trailing blanks. */
 static char *
@@ -106,44 +112,219 @@ quarantine_release_header(struct quarantine *q, const char *id,
 	return lw_asprintf(hdrval, "%s; %s; %s", id, ts, hex);
 }
 
+/*
+ * Split "ID; TIME; HEX" (v is changed): the id and the MAC are the
+ * first and last fields.  False when it is not that shape.
+ */
+static bool
+parse_hdr(char *v, char **idp, char **hexp, unsigned char got[32])
+{
+	char	*id, *semi, *hex, *end;
+	size_t	 i;
+	int	 h, l;
+
+	id = v;
+	if ((semi = strchr(v, ';')) == NULL)
+		return false;
+	*semi = '\0';
+	for (end = semi; end > id && (end[-1] == ' ' || end[-1] == '\t');)
+		*--end = '\0';
+	if ((hex = strrchr(semi + 1, ';')) == NULL)
+		return false;
+	hex += 1 + strspn(hex + 1, " \t");
+	if (!quarantine_id_valid(id) || strlen(hex) != 64)
+		return false;
+	for (i = 0; i < 32; i++) {
+		if ((h = hexval((unsigned char)hex[2 * i])) < 0 ||
+		    (l = hexval((unsigned char)hex[2 * i + 1])) < 0)
+			return false;
+		got[i] = (unsigned char)(h << 4 | l);
+	}
+	*idp = id;
+	*hexp = hex;
+	return true;
+}
+
 bool
 quarantine_release_verify(struct quarantine *q, const char *hdrval,
     const char *message_id, const char *date)
 {
 	unsigned char	 mac[32], got[32];
-	char		*v, *id, *semi, *hex, *end;
+	char		*v, *id, *hex;
 	bool		 ok = false;
-	size_t		 i;
-	int		 h, l;
 
 	if (q == NULL || hdrval == NULL || (v = canon(hdrval)) == NULL)
 		return false;
-	/* "ID; TIME; HEX": the id and the MAC are the first and last. */
-	id = v;
-	if ((semi = strchr(v, ';')) == NULL)
-		goto out;
-	*semi = '\0';
-	for (end = semi; end > id && (end[-1] == ' ' || end[-1] == '\t');)
-		*--end = '\0';
-	if ((hex = strrchr(semi + 1, ';')) == NULL)
-		goto out;
-	hex += 1 + strspn(hex + 1, " \t");
-	if (!quarantine_id_valid(id) || strlen(hex) != 64)
-		goto out;
-	for (i = 0; i < 32; i++) {
-		if ((h = hexval((unsigned char)hex[2 * i])) < 0 ||
-		    (l = hexval((unsigned char)hex[2 * i + 1])) < 0)
-			goto out;
-		got[i] = (unsigned char)(h << 4 | l);
-	}
-	if (!release_mac(q, id, message_id, date, mac))
-		goto out;
-	ok = CRYPTO_memcmp(mac, got, sizeof(mac)) == 0;
-out:
+	if (parse_hdr(v, &id, &hex, got) &&
+	    release_mac(q, id, message_id, date, mac))
+		ok = CRYPTO_memcmp(mac, got, sizeof(mac)) == 0;
 	free(v);
 	return ok;
 }
 
+/* ---- release-once markers ---- */
+
+/*
+ * "released:" and the SHA-256 of id, the MAC's hex, Message-ID and
+ * Date: a copy with another Message-ID or Date never finds the marker.
+ */
+static bool
+mark_key(const char *id, const char *hex, const char *msgid,
+    const char *date, char key[sizeof(MARK_PREFIX) + 64])
+{
+	unsigned char	 md[32];
+	unsigned	 mdlen = 0;
+	struct sbuf	 sb = { 0 };
+	char		*cm, *cd;
+	size_t		 i;
+	bool		 ok;
+
+	cm = canon(msgid);
+	cd = canon(date);
+	sbuf_adds(&sb, id);
+	sbuf_add(&sb, "\n", 1);
+	sbuf_adds(&sb, hex);
+	sbuf_add(&sb, "\n", 1);
+	sbuf_adds(&sb, cm != NULL ? cm : "");
+	sbuf_add(&sb, "\n", 1);
+	sbuf_adds(&sb, cd != NULL ? cd : "");
+	ok = cm != NULL && cd != NULL && !sb.oom &&
+	    EVP_Digest(sb.p, sb.len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == 32;
+	free(cm);
+	free(cd);
+	free(sb.p);
+	if (!ok)
+		return false;
+	memcpy(key, MARK_PREFIX, sizeof(MARK_PREFIX) - 1);
+	for (i = 0; i < 32; i++)
+		snprintf(key + sizeof(MARK_PREFIX) - 1 + 2 * i, 3, "%02x",
+		    md[i]);
+	return true;
+}
+
+/* One marker step: +1 (a release), -1 (one that failed), 0 (a pass). */
+struct mark_op {
+	int		 delta;
+	const char	*result;	/* +1: what the release adds */
+	time_t		 expires;	/* +1: of a new marker */
+	bool		 consume;	/* 0: count down */
+	enum quarantine_seen seen;	/* 0: what the marker said */
+	char		*result_out;	/* 0: the stored result */
+};
+
+/* The value: "COUNT\n" and the stored X-Lurewall-Result, if any. */
+static enum lw_err
+mark_fn(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct mark_op	*op = arg;
+	const char	*res = NULL, *nl;
+	long long	 n = 0;
+	char		*buf;
+
+	*what = STATE_KEEP;
+	if (old != NULL) {
+		n = strtoll((const char *)old->data, NULL, 10);
+		if ((nl = memchr(old->data, '\n', old->len)) != NULL &&
+		    nl[1] != '\0')
+			res = nl + 1;
+	}
+	if (op->delta == 0) {
+		op->seen = old == NULL ? QSEEN_NO : n > 0 ? QSEEN_RELEASED :
+		    QSEEN_REPLAY;
+		free(op->result_out);
+		op->result_out = NULL;
+		if (res != NULL && (op->result_out = strdup(res)) == NULL)
+			return LW_ENOMEM;
+		if (n <= 0 || !op->consume)
+			return LW_OK;
+		n--;
+	} else if (op->delta > 0) {
+		n++;
+		res = op->result;
+	} else if (old == NULL || n <= 0)
+		return LW_OK;
+	else
+		n--;
+	if (lw_asprintf(&buf, "%lld\n%s", n, res != NULL ? res : "") !=
+	    LW_OK)
+		return LW_ENOMEM;
+	out->data = (unsigned char *)buf;
+	out->len = strlen(buf);
+	out->expires = old != NULL ? old->expires : op->expires;
+	*what = STATE_WRITE;
+	return LW_OK;
+}
+
+static enum lw_err
+mark(struct quarantine *q, const char *key, int delta, const char *result,
+    time_t now)
+{
+	struct mark_op	op;
+
+	memset(&op, 0, sizeof(op));
+	op.delta = delta;
+	op.result = result;
+	op.expires = now + RELEASE_MARK_TTL;
+	return state_update(q->st, key, now, mark_fn, &op);
+}
+
+/* The result the local item stored (a release made before markers). */
+static char *
+item_result(struct quarantine *q, const char *id)
+{
+	struct quarantine_item	*it;
+	char			*r = NULL;
+
+	if (quarantine_read(q, id, &it) == LW_OK) {
+		if (it->result != NULL)
+			r = strdup(it->result);
+		quarantine_item_free(it);
+	}
+	return r;
+}
+
+enum quarantine_seen
+quarantine_release_seen(struct quarantine *q, const char *hdrval,
+    const char *message_id, const char *date, time_t now, bool consume,
+    char **result)
+{
+	unsigned char		 got[32], mac[32];
+	char			 key[sizeof(MARK_PREFIX) + 64], *v, *id, *hex;
+	struct mark_op		 op;
+	enum quarantine_seen	 seen = QSEEN_NO;
+
+	if (result != NULL)
+		*result = NULL;
+	if (q == NULL || hdrval == NULL || (v = canon(hdrval)) == NULL)
+		return QSEEN_NO;
+	if (!parse_hdr(v, &id, &hex, got))
+		goto out;
+	memset(&op, 0, sizeof(op));
+	op.consume = consume;
+	if (q->st != NULL && mark_key(id, hex, message_id, date, key) &&
+	    state_update(q->st, key, now, mark_fn, &op) == LW_OK &&
+	    op.seen != QSEEN_NO) {
+		seen = op.seen;
+		if (result != NULL && seen == QSEEN_RELEASED)
+			*result = op.result_out;
+		else
+			free(op.result_out);
+		goto out;
+	}
+	free(op.result_out);
+	/* No marker: the HMAC, as before markers. */
+	if (release_mac(q, id, message_id, date, mac) &&
+	    CRYPTO_memcmp(mac, got, sizeof(mac)) == 0) {
+		seen = QSEEN_RELEASED;
+		if (result != NULL)
+			*result = item_result(q, id);
+	}
+out:
+	free(v);
+	return seen;
+}
 /*
  * The unfolded value of the first header called name in the header
  * block of raw, or NULL.  Only for our own release: the stored message
@@ -341,69 +522,25 @@ quarantine_record_release(struct quarantine *q, const char *id,
 	return e;
 }
 
-enum lw_err
-quarantine_release(struct quarantine *q, const char *id, const char *to,
-    const char *submitcmd, bool force, const char *who, char *err,
+/*
+ * Build the release headers, count the marker up, submit; the marker
+ * counts down again when the submission failed.
+ */
+static enum lw_err
+submit_copy(struct quarantine *q, const char *id, const unsigned char *raw,
+    size_t len, const char *mail_from, char *const *rcpts, size_t nto,
+    const char *result, const char *submitcmd, time_t now, char *err,
     size_t errlen)
 {
-	struct quarantine_item	 *it = NULL;
-	struct sbuf		  hdrs = { 0 };
-	unsigned char		 *raw = NULL, *nl;
-	size_t			  len, nto, i;
-	char			**av = NULL, *msgid, *date;
-	char			 *hv = NULL, gen[256], host[128];
-	char			 *const *rcpts;
-	char			 *onerc[1];
-	const char		 *eol, *cmd;
-	bool			  add_msgid = false, add_date = false;
-	time_t			  now = time(NULL);
-	enum lw_err		  e;
+	struct sbuf	  hdrs = { 0 };
+	const unsigned char *nl;
+	char		**av = NULL, *msgid, *date, *hv = NULL, *hex;
+	char		  gen[256], host[128];
+	char		  key[sizeof(MARK_PREFIX) + 64];
+	const char	 *eol, *cmd;
+	bool		  add_msgid = false, add_date = false, marked = false;
+	enum lw_err	  e;
 
-	errf(err, errlen, "%s", "");
-	if (!quarantine_id_valid(id)) {
-		errf(err, errlen, "invalid id");
-		return LW_EINVAL;
-	}
-	if ((e = quarantine_read(q, id, &it)) != LW_OK) {
-		errf(err, errlen, "%s", lw_strerror(e));
-		return e;
-	}
-	msgid = date = NULL;
-	if (it->released && !force) {
-		errf(err, errlen, "already released (use --force)");
-		e = LW_EEXIST;
-		goto out;
-	}
-	if (to != NULL) {
-		onerc[0] = (char *)to;
-		rcpts = onerc;
-		nto = 1;
-	} else {
-		rcpts = it->rcpts;
-		nto = it->nrcpts;
-	}
-	if (nto == 0) {
-		errf(err, errlen, "no recipients stored (use --to)");
-		e = LW_EINVAL;
-		goto out;
-	}
-	/* A word starting with '-' would be an option to the command. */
-	for (i = 0; i < nto; i++)
-		if (rcpts[i][0] == '-' || rcpts[i][0] == '\0') {
-			errf(err, errlen, "refusing recipient that starts "
-			    "with '-' or is empty");
-			e = LW_EINVAL;
-			goto out;
-		}
-	if (it->mail_from != NULL && it->mail_from[0] == '-') {
-		errf(err, errlen, "refusing sender that starts with '-'");
-		e = LW_EINVAL;
-		goto out;
-	}
-	if ((e = quarantine_message(q, id, &raw, &len)) != LW_OK) {
-		errf(err, errlen, "message: %s", lw_strerror(e));
-		goto out;
-	}
 	/* Keep the message's own line ending for the lines we add. */
 	nl = memchr(raw, '\n', len);
 	eol = nl != NULL && nl > raw && nl[-1] == '\r' ? "\r\n" : "\n";
@@ -448,9 +585,11 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 		sbuf_adds(&hdrs, eol);
 	}
 	/* A delayed scan's result (split PPAP); we wrote it, one line. */
-	if (it->result != NULL && strpbrk(it->result, "\r\n") == NULL) {
+	if (result != NULL && strpbrk(result, "\r\n") != NULL)
+		result = NULL;
+	if (result != NULL) {
 		sbuf_adds(&hdrs, "X-Lurewall-Result: ");
-		sbuf_adds(&hdrs, it->result);
+		sbuf_adds(&hdrs, result);
 		sbuf_adds(&hdrs, eol);
 	}
 	if (hdrs.oom) {
@@ -459,25 +598,138 @@ quarantine_release(struct quarantine *q, const char *id, const char *to,
 	}
 	cmd = submitcmd != NULL && *submitcmd != '\0' ? submitcmd :
 	    CONFIG_DEFAULT_SUBMIT;
-	av = submit_argv(cmd, it->mail_from != NULL ? it->mail_from : "",
-	    rcpts, nto);
+	av = submit_argv(cmd, mail_from != NULL ? mail_from : "", rcpts, nto);
 	if (av == NULL) {
 		errf(err, errlen, "bad submit command (needs an absolute "
 		    "path and %%r): %s", cmd);
 		e = LW_EINVAL;
 		goto out;
 	}
-	if ((e = submit(av, hdrs.p, raw, len, err, errlen)) != LW_OK)
-		goto out;
-	if ((e = record_release(q, id, it, who, rcpts, nto, now)) != LW_OK)
-		errf(err, errlen, "released, but recording it failed: %s",
-		    e == LW_EIO ? strerror(errno) : lw_strerror(e));
+	/*
+	 * The marker before the copy leaves: the MTA may hand it back to a
+	 * milter before the command exits.  A state that fails costs only
+	 * the once: the HMAC still recognises the copy.
+	 */
+	hex = strrchr(hv, ' ');
+	if (q->st != NULL && hex != NULL &&
+	    mark_key(id, hex + 1, msgid, date, key)) {
+		if ((e = mark(q, key, 1, result, now)) == LW_OK)
+			marked = true;
+		else
+			log_warnx("release %s: no release-once marker (%s): "
+			    "its copy is recognised by its HMAC only", id,
+			    lw_strerror(e));
+	}
+	if ((e = submit(av, hdrs.p, raw, len, err, errlen)) != LW_OK &&
+	    marked)
+		(void)mark(q, key, -1, NULL, now);
 out:
 	config_argv_free(av);
 	free(hv);
 	free(msgid);
 	free(date);
 	free(hdrs.p);
+	return e;
+}
+
+/* Words that would be options to the submit command are refused. */
+static enum lw_err
+check_envelope(const char *mail_from, char *const *rcpts, size_t nrcpts,
+    char *err, size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < nrcpts; i++)
+		if (rcpts[i][0] == '-' || rcpts[i][0] == '\0') {
+			errf(err, errlen, "refusing recipient that starts "
+			    "with '-' or is empty");
+			return LW_EINVAL;
+		}
+	if (mail_from != NULL && mail_from[0] == '-') {
+		errf(err, errlen, "refusing sender that starts with '-'");
+		return LW_EINVAL;
+	}
+	return LW_OK;
+}
+
+enum lw_err
+quarantine_submit(struct quarantine *q, const char *id,
+    const unsigned char *raw, size_t len, const char *mail_from,
+    char *const *rcpts, size_t nrcpts, const char *result,
+    const char *submitcmd, char *err, size_t errlen)
+{
+	enum lw_err	e;
+
+	errf(err, errlen, "%s", "");
+	if (!quarantine_id_valid(id)) {
+		errf(err, errlen, "invalid id");
+		return LW_EINVAL;
+	}
+	if (nrcpts == 0) {
+		errf(err, errlen, "no recipients");
+		return LW_EINVAL;
+	}
+	if ((e = check_envelope(mail_from, rcpts, nrcpts, err, errlen)) !=
+	    LW_OK)
+		return e;
+	return submit_copy(q, id, raw, len, mail_from, rcpts, nrcpts, result,
+	    submitcmd, time(NULL), err, errlen);
+}
+
+enum lw_err
+quarantine_release(struct quarantine *q, const char *id, const char *to,
+    const char *submitcmd, bool force, const char *who, char *err,
+    size_t errlen)
+{
+	struct quarantine_item	 *it = NULL;
+	unsigned char		 *raw = NULL;
+	size_t			  len, nto;
+	char			 *const *rcpts;
+	char			 *onerc[1];
+	time_t			  now = time(NULL);
+	enum lw_err		  e;
+
+	errf(err, errlen, "%s", "");
+	if (!quarantine_id_valid(id)) {
+		errf(err, errlen, "invalid id");
+		return LW_EINVAL;
+	}
+	if ((e = quarantine_read(q, id, &it)) != LW_OK) {
+		errf(err, errlen, "%s", lw_strerror(e));
+		return e;
+	}
+	if (it->released && !force) {
+		errf(err, errlen, "already released (use --force)");
+		e = LW_EEXIST;
+		goto out;
+	}
+	if (to != NULL) {
+		onerc[0] = (char *)to;
+		rcpts = onerc;
+		nto = 1;
+	} else {
+		rcpts = it->rcpts;
+		nto = it->nrcpts;
+	}
+	if (nto == 0) {
+		errf(err, errlen, "no recipients stored (use --to)");
+		e = LW_EINVAL;
+		goto out;
+	}
+	if ((e = check_envelope(it->mail_from, rcpts, nto, err, errlen)) !=
+	    LW_OK)
+		goto out;
+	if ((e = quarantine_message(q, id, &raw, &len)) != LW_OK) {
+		errf(err, errlen, "message: %s", lw_strerror(e));
+		goto out;
+	}
+	if ((e = submit_copy(q, id, raw, len, it->mail_from, rcpts, nto,
+	    it->result, submitcmd, now, err, errlen)) != LW_OK)
+		goto out;
+	if ((e = record_release(q, id, it, who, rcpts, nto, now)) != LW_OK)
+		errf(err, errlen, "released, but recording it failed: %s",
+		    e == LW_EIO ? strerror(errno) : lw_strerror(e));
+out:
 	free(raw);
 	quarantine_item_free(it);
 	return e;

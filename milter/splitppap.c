@@ -771,26 +771,3 @@ splitppap_sweep(struct quarantine *q, const char *submit, time_t now,
 		*acted = n;
 	return LW_OK;
 }
-
-char *
-splitppap_release_result(struct quarantine *q, const char *hdr)
-{
-	struct quarantine_item	*it;
-	const char		*p;
-	char			*id, *r = NULL;
-	size_t			 n;
-
-	if (q == NULL || hdr == NULL)
-		return NULL;
-	p = hdr + strspn(hdr, " \t\r\n");
-	n = strcspn(p, "; \t\r\n");
-	if ((id = lw_strndup(p, n)) == NULL)
-		return NULL;
-	if (quarantine_read(q, id, &it) == LW_OK) {
-		if (it->result != NULL)
-			r = strdup(it->result);
-		quarantine_item_free(it);
-	}
-	free(id);
-	return r;
-}

@@ -91,13 +91,6 @@ enum lw_err	 splitppap_sweep(struct quarantine *, const char *submit,
 		    time_t now, bool full, FILE *report, size_t *acted);
 
 /*
- * The X-Lurewall-Result value stored with the item a verified
- * X-Lurewall-Released value names, or NULL (malloc'd).
- */
-char		*splitppap_release_result(struct quarantine *,
-		    const char *released_hdr);
-
-/*
  * The daemon's sweep thread sleeps here: until max_secs have passed or
  * the earliest expiry that splitppap_eom and splitppap_sweep noted.
  */

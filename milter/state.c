@@ -24,6 +24,7 @@ state_config_init(struct state_config *c)
 	c->map_size = STATE_MAP_SIZE_DEFAULT;
 	c->redis.port = 6379;
 	c->redis.timeout_ms = STATE_REDIS_TIMEOUT_MS;
+	c->redis.pending_bytes = STATE_SHARE_DEFAULT;
 }
 
 void
@@ -31,6 +32,7 @@ state_config_free(struct state_config *c)
 {
 	free(c->path);
 	free(c->owner_of);
+	free(c->host_name);
 	free(c->redis.host);
 	free(c->redis.socket);
 	free(c->redis.username);
@@ -145,6 +147,23 @@ state_key_ok(const char *key)
 		return false;
 	len = strlen(key);
 	return len > 0 && len <= STATE_KEY_MAX;
+}
+
+bool
+state_host_ok(const char *s)
+{
+	size_t	n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > STATE_HOST_MAX)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_") == n;
+}
+
+bool
+state_shared(const struct state *st)
+{
+	return st != NULL && st->shared;
 }
 
 bool

@@ -48,6 +48,8 @@
 #define STATE_MAP_SIZE_DEFAULT	((uint64_t)1 << 30)	/* 1 GiB */
 #define STATE_REDIS_PREFIX	"lurewall:"
 #define STATE_REDIS_TIMEOUT_MS	2000
+#define STATE_HOST_MAX		63		/* bytes of host_name */
+#define STATE_SHARE_DEFAULT	((size_t)10 << 20)	/* pending_bytes */
 
 enum state_backend {
 	STATE_LMDB = 0,
@@ -65,6 +67,11 @@ struct state_redis_config {
 	char		*password_file;
 	char		*key_prefix;	/* default "lurewall:" */
 	unsigned	 timeout_ms;	/* connect and command; default 2000 */
+	/*
+	 * The most bytes of one pending split-PPAP message put on the
+	 * server, so that another host can open it; 0: none.
+	 */
+	size_t		 pending_bytes;
 };
 
 struct state_config {
@@ -72,6 +79,7 @@ struct state_config {
 	char		*path;		/* lmdb, files: a directory */
 	char		*owner_of;	/* root-made files get its owner */
 	uint64_t	 map_size;	/* lmdb: bytes */
+	char		*host_name;	/* this host in shared keys */
 	struct state_redis_config redis;
 };
 
@@ -142,6 +150,7 @@ struct state {
 	const struct state_ops *ops;
 	void		*priv;
 	bool		 readonly;
+	bool		 shared;	/* other hosts see it (redis) */
 };
 
 /* Defaults for every field (backend lmdb, path NULL). */
@@ -241,6 +250,14 @@ enum lw_err	 state_sweep(struct state *, time_t now, size_t *removed);
 const char	*state_name(const struct state *);
 
 void		 state_val_free(struct state_val *);
+
+/*
+ * True when s is a usable host_name: 1..STATE_HOST_MAX letters, digits,
+ * '.', '-' or '_' (it becomes part of keys: "pending:HOST:ID").
+ */
+bool		 state_host_ok(const char *s);
+/* True when other hosts share st (redis, with or without fallback). */
+bool		 state_shared(const struct state *st);
 
 /* For the backends: key and value checks, the list encoding. */
 bool		 state_key_ok(const char *key);

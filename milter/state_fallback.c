@@ -184,6 +184,7 @@ state_fallback_open(struct state *primary, struct state *local,
 	st->ops = &fallback_ops;
 	st->priv = f;
 	st->readonly = primary->readonly || local->readonly;
+	st->shared = primary->shared;
 	*out = st;
 	return LW_OK;
 }

@@ -1171,6 +1171,7 @@ state_redis_open(const struct state_config *c, bool readonly,
 	st->ops = &redis_ops;
 	st->priv = r;
 	st->readonly = readonly;
+	st->shared = true;
 
 	/* One connection now: a wrong password is a start-up error. */
 	if ((ctx = dial(r)) != NULL) {

@@ -255,14 +255,18 @@ main(void)
 	ok(e == LW_OK && c->state.backend == STATE_LMDB &&
 	    strcmp(c->state.path, "/var/state") == 0 &&
 	    strcmp(c->state.owner_of, "/var/q") == 0 &&
-	    c->state.map_size == (uint64_t)1 << 30,
-	    "state: lmdb in state beside quarantine_dir, 1G map by default");
+	    c->state.map_size == (uint64_t)1 << 30 &&
+	    state_host_ok(c->state.host_name) &&
+	    c->state.redis.pending_bytes == STATE_SHARE_DEFAULT,
+	    "state: lmdb in state beside quarantine_dir, 1G map, this "
+	    "host's name, 10M shared pending bytes by default");
 	if (e == LW_OK)
 		config_free(c);
 	e = config_load(put("state2.yaml", "state:\n  backend: redis\n"
 	    "  map_size: 64M\n  redis:\n    host: 10.0.0.5\n    port: 6380\n"
 	    "    db: 2\n    username: lw\n    password: pw\n"
-	    "    key_prefix: \"mx:\"\n    timeout: 500ms\n"), &c, err,
+	    "    key_prefix: \"mx:\"\n    timeout: 500ms\n"
+	    "    pending_bytes: 2M\n  host_name: mx-2.example\n"), &c, err,
 	    sizeof(err));
 	ok(e == LW_OK && c->state.backend == STATE_REDIS &&
 	    c->state.map_size == 64 << 20 &&
@@ -271,7 +275,10 @@ main(void)
 	    strcmp(c->state.redis.username, "lw") == 0 &&
 	    strcmp(c->state.redis.password, "pw") == 0 &&
 	    strcmp(c->state.redis.key_prefix, "mx:") == 0 &&
-	    c->state.redis.timeout_ms == 500, "state.redis: every key read");
+	    c->state.redis.timeout_ms == 500 &&
+	    c->state.redis.pending_bytes == 2 << 20 &&
+	    strcmp(c->state.host_name, "mx-2.example") == 0,
+	    "state.redis: every key read");
 	if (e == LW_OK)
 		config_free(c);
 	bad("state:\n  backend: sqlite\n", ":2:12: state.backend: expected "
@@ -280,6 +287,8 @@ main(void)
 	    "state.redis.timeout: expected a duration", "bad redis timeout");
 	bad("state:\n  redis:\n    pasword: x\n", ":3:5: state.redis: "
 	    "unknown key \"pasword\"", "misspelt redis key");
+	bad("state:\n  host_name: \"mx 1\"\n", ":2:14: state.host_name: "
+	    "expected 1 to 63 letters", "a host_name with a blank");
 	bad("state:\n  redis:\n    username: lw\n", ":3:15: "
 	    "state.redis.username: a username needs a password",
 	    "username without password");

@@ -296,7 +296,9 @@ main(void)
 	if (quarantine_release_header(q, id, "<x@y>", "Mon, 1 Jan 2024",
 	    T0, &hv) != LW_OK)
 		bail("release header");
-	r = splitppap_release_result(q, hv);
+	r = NULL;
+	(void)quarantine_release_seen(q, hv, "<x@y>", "Mon, 1 Jan 2024", T0,
+	    false, &r);
 	ok(r != NULL && strstr(r, "delayed-scan=password-mail") != NULL,
 	    "release result: %s", r != NULL ? r : "(null)");
 	free(r);
