@@ -131,6 +131,7 @@ LIB_OBJS += milter/metrics.o
 LIB_OBJS += milter/allow.o
 LIB_OBJS += milter/notice.o
 LIB_OBJS += milter/confdiff.o
+LIB_OBJS += milter/mailbox.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
 
