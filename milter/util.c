@@ -1,10 +1,12 @@
 /*
  * util.c: the one copy of each small I/O and time helper (util.h).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,108 @@ lw_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)w;
 	}
 	return LW_OK;
+}
+
+/* A file root just made in a directory it does not own: the owner's. */
+static void
+give_away(int fd, uid_t uid, gid_t gid)
+{
+	if (geteuid() == 0 && uid != 0)
+		(void)fchown(fd, uid, gid);
+}
+
+enum lw_err
+lw_lock_file(const char *path, uid_t uid, gid_t gid, unsigned wait_secs,
+    int *fdp)
+{
+	time_t		 start = time(NULL);
+	useconds_t	 pause = 1000;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		return LW_EIO;
+	give_away(fd, uid, gid);
+	while (flock(fd, wait_secs == LW_WAIT_FOREVER ? LOCK_EX :
+	    LOCK_EX | LOCK_NB) == -1) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    (wait_secs != LW_WAIT_FOREVER &&
+		    time(NULL) - start >= (time_t)wait_secs)) {
+			saved = errno == EWOULDBLOCK ? EAGAIN : errno;
+			close(fd);
+			errno = saved;
+			return LW_EIO;
+		}
+		if (errno == EINTR || wait_secs == LW_WAIT_FOREVER)
+			continue;
+		usleep(pause);
+		if (pause < 50000)
+			pause *= 2;
+	}
+	*fdp = fd;
+	return LW_OK;
+}
+
+enum lw_err
+lw_sha256_hex(const void *p, size_t len, char hex[65])
+{
+	unsigned char	md[32];
+	unsigned	mdlen = 0;
+	size_t		i;
+
+	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return LW_EINTERNAL;
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return LW_OK;
+}
+
+enum lw_err
+lw_fsync_dir(const char *dir)
+{
+	int	dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return LW_EIO;
+	if (fsync(dfd) == -1) {
+		close(dfd);
+		return LW_EIO;
+	}
+	close(dfd);
+	return LW_OK;
+}
+
+enum lw_err
+lw_replace_file(const char *dir, const char *tmp, const char *path,
+    uid_t uid, gid_t gid, bool durable,
+    bool (*fill)(FILE *, const void *), const void *arg)
+{
+	FILE	*f;
+	int	 fd;
+
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return LW_EIO;
+	give_away(fd, uid, gid);
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		goto out_tmp;
+	}
+	if (!fill(f, arg) || fflush(f) != 0 || ferror(f) ||
+	    (durable && fsync(fd) == -1)) {
+		fclose(f);
+		goto out_tmp;
+	}
+	if (fclose(f) != 0)
+		goto out_tmp;
+	/* The rename publishes the whole file; the fsync makes it stay. */
+	if (rename(tmp, path) == -1)
+		goto out_tmp;
+	return durable ? lw_fsync_dir(dir) : LW_OK;
+out_tmp:
+	(void)unlink(tmp);
+	return LW_EIO;
 }
 
 bool

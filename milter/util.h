@@ -6,8 +6,11 @@
 #ifndef UTIL_H
 #define UTIL_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "lurewall.h"
@@ -27,6 +30,35 @@ enum lw_err	 lw_read_file(int dfd, const char *path, bool nofollow,
 
 /* Write all of buf to fd (EINTR retried); LW_EIO with errno set. */
 enum lw_err	 lw_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * The small-file stores (state_files.c, outbreak_fs.c) share these.
+ * Files root creates in a directory it does not own go to the
+ * directory's owner (uid, gid; uid 0: left alone), so the daemon's
+ * user can always open them later.
+ */
+#define LW_WAIT_FOREVER	(~0u)
+/*
+ * Open (creating 0600) the lock file path and take flock(2) on it:
+ * wait_secs LW_WAIT_FOREVER blocks, else poll for at most wait_secs
+ * (then LW_EIO, errno EAGAIN).  Close *fdp to drop the lock.  LW_EIO
+ * with errno set; the caller logs.
+ */
+enum lw_err	 lw_lock_file(const char *path, uid_t uid, gid_t gid,
+		    unsigned wait_secs, int *fdp);
+/*
+ * Replace path by a new file: fill writes it to tmp (0600, returning
+ * false on failure), then fflush, fsync when durable, rename over path,
+ * and, when durable, fsync of dir: a crash leaves the old file or the
+ * new, never half of one.  LW_EIO (tmp removed) on failure.
+ */
+enum lw_err	 lw_replace_file(const char *dir, const char *tmp,
+		    const char *path, uid_t uid, gid_t gid, bool durable,
+		    bool (*fill)(FILE *, const void *), const void *arg);
+/* The SHA-256 of len bytes at p in lower-case hex; LW_EINTERNAL. */
+enum lw_err	 lw_sha256_hex(const void *p, size_t len, char hex[65]);
+/* fsync(2) the directory dir: a rename in it stays.  LW_EIO. */
+enum lw_err	 lw_fsync_dir(const char *dir);
 
 /* The time formats lurewall prints, each in one place. */
 enum lw_timefmt {
