@@ -4,10 +4,9 @@
  * The backends live in state_lmdb.c, state_redis.c and state_files.c;
  * see state.h for what every call promises.
  */
-#include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "log.h"
 #include "state.h"
+#include "util.h"
 
 void
 state_config_init(struct state_config *c)
@@ -119,8 +119,82 @@ state_open_daemon(const struct state_config *c, struct state **out)
 void
 state_close(struct state *st)
 {
-	if (st != NULL)
-		st->ops->close(st);
+	if (st == NULL)
+		return;
+	if (st->dirlock != NULL) {
+		state_dirlock_drop(st->dirlock);
+		state_dirlock_free(st->dirlock);
+	}
+	st->ops->close(st);
+}
+
+enum lw_err
+state_new(const struct state_ops *ops, size_t privsize, bool readonly,
+    struct state **out)
+{
+	struct state	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->priv = calloc(1, privsize)) == NULL) {
+		free(st);
+		return LW_ENOMEM;
+	}
+	st->ops = ops;
+	st->readonly = readonly;
+	*out = st;
+	return LW_OK;
+}
+
+void
+state_free(struct state *st)
+{
+	free(st->priv);
+	free(st);
+}
+
+/*
+ * Made by root (the CLI): give path to the owner of owner_of (the
+ * quarantine directory, the daemon's user's), else of its parent.
+ */
+void
+state_give_dir_away(const char *path, const char *owner_of)
+{
+	struct stat	 sb;
+	char		*parent, *slash;
+
+	if (geteuid() != 0)
+		return;
+	if (owner_of != NULL && stat(owner_of, &sb) == 0) {
+		if (sb.st_uid != 0)
+			(void)chown(path, sb.st_uid, sb.st_gid);
+		return;
+	}
+	if ((parent = strdup(path)) == NULL)
+		return;
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
+		*slash = '\0';
+	else if (slash == NULL)
+		strcpy(parent, ".");
+	if (stat(parent, &sb) == 0 && sb.st_uid != 0)
+		(void)chown(path, sb.st_uid, sb.st_gid);
+	free(parent);
+}
+
+enum lw_err
+state_dir_prepare(const char *path, const char *owner_of, bool readonly,
+    struct stat *sb)
+{
+	if (path == NULL || *path == '\0')
+		return LW_EINVAL;
+	if (!readonly && mkdir(path, 0700) == 0)
+		state_give_dir_away(path, owner_of);
+	if (stat(path, sb) == -1)
+		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	if (!S_ISDIR(sb->st_mode)) {
+		errno = ENOTDIR;
+		return LW_EIO;
+	}
+	return LW_OK;
 }
 
 const char *
@@ -528,8 +602,8 @@ state_lock(struct state *st, const char *key, unsigned wait_secs)
 
 	if (!state_key_ok(key))
 		return LW_EINVAL;
-	if (st->ops->lock != NULL)
-		return st->ops->lock(st, key, wait_secs);
+	if (st->dirlock != NULL)
+		return state_dirlock_take(st->dirlock, wait_secs);
 	if (snprintf(lk, sizeof(lk), LOCK_KEY_PREFIX "%s", key) >
 	    STATE_KEY_MAX)
 		return LW_EINVAL;
@@ -556,8 +630,8 @@ state_unlock(struct state *st, const char *key)
 {
 	char	lk[STATE_KEY_MAX + 8];
 
-	if (st->ops->unlock != NULL) {
-		st->ops->unlock(st, key);
+	if (st->dirlock != NULL) {
+		state_dirlock_drop(st->dirlock);
 		return;
 	}
 	if (snprintf(lk, sizeof(lk), LOCK_KEY_PREFIX "%s", key) <=
@@ -593,34 +667,13 @@ state_dirlock_free(struct state_dirlock *l)
 enum lw_err
 state_dirlock_take(struct state_dirlock *l, unsigned wait_secs)
 {
-	time_t		 start = time(NULL);
-	useconds_t	 pause = 1000;
-	int		 fd;
-
 	pthread_mutex_lock(&l->mu);
-	if ((fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1) {
+	if (lw_lock_file(l->path, l->uid, l->gid, wait_secs, &l->fd) !=
+	    LW_OK) {
 		log_warn("state: %s", l->path);
 		pthread_mutex_unlock(&l->mu);
 		return LW_EIO;
 	}
-	if (geteuid() == 0 && l->uid != 0)
-		(void)fchown(fd, l->uid, l->gid);
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    time(NULL) - start >= (time_t)wait_secs) {
-			if (errno == EWOULDBLOCK)
-				errno = EAGAIN;
-			log_warn("state: %s", l->path);
-			close(fd);
-			pthread_mutex_unlock(&l->mu);
-			return LW_EIO;
-		}
-		usleep(pause);
-		if (pause < 50000)
-			pause *= 2;
-	}
-	l->fd = fd;
 	return LW_OK;
 }
 

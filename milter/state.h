@@ -140,10 +140,6 @@ struct state_ops {
 			    struct state_val *);
 	enum lw_err	(*sweep)(struct state *, time_t now, size_t *removed);
 	void		(*close)(struct state *);
-	/* Optional (NULL: a claim key "lock:KEY" and polling). */
-	enum lw_err	(*lock)(struct state *, const char *key,
-			    unsigned wait_secs);
-	void		(*unlock)(struct state *, const char *key);
 };
 
 struct state {
@@ -151,6 +147,11 @@ struct state {
 	void		*priv;
 	bool		 readonly;
 	bool		 shared;	/* other hosts see it (redis) */
+	/*
+	 * lmdb, files: state_lock takes this (in priv; state_close frees
+	 * it); NULL: a claim key "lock:KEY" and polling (redis).
+	 */
+	struct state_dirlock *dirlock;
 };
 
 /* Defaults for every field (backend lmdb, path NULL). */
@@ -262,6 +263,23 @@ bool		 state_shared(const struct state *st);
 /* For the backends: key and value checks, the list encoding. */
 bool		 state_key_ok(const char *key);
 void		 state_give_dir_away(const char *path, const char *owner_of);
+/*
+ * A backend's open: a struct state on ops with a zeroed private part
+ * of privsize bytes in st->priv.  state_free frees both (a backend's
+ * close frees what its priv points to first).
+ */
+enum lw_err	 state_new(const struct state_ops *, size_t privsize,
+		    bool readonly, struct state **);
+void		 state_free(struct state *);
+/*
+ * The directory of a backend on disk (lmdb, files; the outbreak file
+ * store): made 0700 unless readonly (given away when root makes it, see
+ * state_give_dir_away), then it must be one.  LW_EINVAL for no path,
+ * LW_ENOTFOUND when absent, else LW_EIO (errno).  Its stat in *sb.
+ */
+struct stat;
+enum lw_err	 state_dir_prepare(const char *path, const char *owner_of,
+		    bool readonly, struct stat *sb);
 /* The lmdb and files lock: mutex + flock on DIR/lock, as state_lock. */
 struct state_dirlock {
 	pthread_mutex_t	 mu;

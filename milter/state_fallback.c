@@ -146,8 +146,7 @@ fb_close(struct state *st)
 	state_close(f->primary);
 	state_close(f->local);
 	pthread_mutex_destroy(&f->mu);
-	free(f);
-	free(st);
+	state_free(st);
 }
 
 static const struct state_ops fallback_ops = {
@@ -173,17 +172,13 @@ state_fallback_open(struct state *primary, struct state *local,
 	struct state	*st;
 	struct fallback	*f;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (f = calloc(1, sizeof(*f))) == NULL) {
-		free(st);
+	if (state_new(&fallback_ops, sizeof(*f), primary->readonly ||
+	    local->readonly, &st) != LW_OK)
 		return LW_ENOMEM;
-	}
+	f = st->priv;
 	f->primary = primary;
 	f->local = local;
 	pthread_mutex_init(&f->mu, NULL);
-	st->ops = &fallback_ops;
-	st->priv = f;
-	st->readonly = primary->readonly || local->readonly;
 	st->shared = primary->shared;
 	*out = st;
 	return LW_OK;

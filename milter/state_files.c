@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,30 +41,15 @@ struct fstate {
 	char		*dir;
 	uid_t		 uid;		/* the directory's owner */
 	gid_t		 gid;
-	pthread_mutex_t	 mu;
-	int		 lockfd;	/* >= 0 while locked */
+	struct state_dirlock wlock;	/* each change: DIR/lock */
 	struct state_dirlock klock;	/* state_lock: DIR/klock */
 };
-
-static void
-give_away(const struct fstate *fs, int fd)
-{
-	if (geteuid() == 0 && fs->uid != 0)
-		(void)fchown(fd, fs->uid, fs->gid);
-}
 
 static enum lw_err
 key_name(const char *key, char name[NAME_LEN + 1])
 {
-	unsigned char	md[32];
-	unsigned	mdlen = 0;
-	size_t		i;
-
-	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) !=
-	    1 || mdlen != 32)
+	if (lw_sha256_hex(key, strlen(key), name) != LW_OK)
 		return LW_EINTERNAL;
-	for (i = 0; i < 32; i++)
-		snprintf(name + 2 * i, 3, "%02x", md[i]);
 	memcpy(name + 64, ".st", 4);
 	return LW_OK;
 }
@@ -73,38 +57,13 @@ key_name(const char *key, char name[NAME_LEN + 1])
 static enum lw_err
 fs_lock(struct fstate *fs)
 {
-	char	path[PATH_MAX];
-	int	fd;
-
-	pthread_mutex_lock(&fs->mu);
-	if (snprintf(path, sizeof(path), "%s/lock", fs->dir) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		goto fail;
-	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1)
-		goto fail;
-	give_away(fs, fd);
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR) {
-			close(fd);
-			goto fail;
-		}
-	fs->lockfd = fd;
-	return LW_OK;
-fail:
-	log_warn("state %s: lock", fs->dir);
-	pthread_mutex_unlock(&fs->mu);
-	return LW_EIO;
+	return state_dirlock_take(&fs->wlock, LW_WAIT_FOREVER);
 }
 
 static void
 fs_unlock(struct fstate *fs)
 {
-	close(fs->lockfd);		/* drops the flock */
-	fs->lockfd = -1;
-	pthread_mutex_unlock(&fs->mu);
+	state_dirlock_drop(&fs->wlock);
 }
 
 /*
@@ -194,56 +153,34 @@ fs_get(struct state *st, const char *key, time_t now, struct state_val *v)
 	return e;
 }
 
-static enum lw_err
-fs_fsync_dir(const struct fstate *fs)
-{
-	int	dfd;
+struct fs_entry {
+	const char		*key;
+	const struct state_val	*v;
+};
 
-	if ((dfd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return LW_EIO;
-	if (fsync(dfd) == -1) {
-		close(dfd);
-		return LW_EIO;
-	}
-	close(dfd);
-	return LW_OK;
+static bool
+fs_fill(FILE *f, const void *arg)
+{
+	const struct fs_entry	*en = arg;
+
+	fprintf(f, "%sexpires %lld\nkey %zu\n%s\n", MAGIC,
+	    (long long)en->v->expires, strlen(en->key), en->key);
+	if (en->v->len > 0)
+		fwrite(en->v->data, 1, en->v->len, f);
+	return true;
 }
 
 static enum lw_err
 fs_write(struct fstate *fs, const char *name, const char *key,
     const struct state_val *v)
 {
+	struct fs_entry	 en = { key, v };
 	char		 tmp[PATH_MAX], path[PATH_MAX];
-	FILE		*f;
-	int		 fd;
 
 	snprintf(path, sizeof(path), "%s/%s", fs->dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/%.64s.tmp", fs->dir, name);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		return LW_EIO;
-	give_away(fs, fd);
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		goto out_tmp;
-	}
-	fprintf(f, "%sexpires %lld\nkey %zu\n%s\n", MAGIC,
-	    (long long)v->expires, strlen(key), key);
-	if (v->len > 0)
-		fwrite(v->data, 1, v->len, f);
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) == -1) {
-		fclose(f);
-		goto out_tmp;
-	}
-	if (fclose(f) != 0)
-		goto out_tmp;
-	/* The rename publishes the whole file; the fsync makes it stay. */
-	if (rename(tmp, path) == -1)
-		goto out_tmp;
-	return fs_fsync_dir(fs);
-out_tmp:
-	(void)unlink(tmp);
-	return LW_EIO;
+	return lw_replace_file(fs->dir, tmp, path, fs->uid, fs->gid, true,
+	    fs_fill, &en);
 }
 
 static enum lw_err
@@ -371,34 +308,15 @@ fs_sweep(struct state *st, time_t now, size_t *removed)
 	return LW_OK;
 }
 
-static enum lw_err
-fs_lockop(struct state *st, const char *key, unsigned wait_secs)
-{
-	struct fstate	*fs = st->priv;
-
-	return state_dirlock_take(&fs->klock, wait_secs);
-}
-
-static void
-fs_unlockop(struct state *st, const char *key)
-{
-	struct fstate	*fs = st->priv;
-
-	state_dirlock_drop(&fs->klock);
-}
-
 static void
 fs_close(struct state *st)
 {
 	struct fstate	*fs = st->priv;
 
-	state_dirlock_drop(&fs->klock);
-	state_dirlock_free(&fs->klock);
-
-	pthread_mutex_destroy(&fs->mu);
+	state_dirlock_drop(&fs->wlock);
+	state_dirlock_free(&fs->wlock);
 	free(fs->dir);
-	free(fs);
-	free(st);
+	state_free(st);
 }
 
 static const struct state_ops files_ops = {
@@ -408,8 +326,6 @@ static const struct state_ops files_ops = {
 	.each = fs_each,
 	.sweep = fs_sweep,
 	.close = fs_close,
-	.lock = fs_lockop,
-	.unlock = fs_unlockop,
 };
 
 enum lw_err
@@ -420,47 +336,32 @@ state_files_open(const struct state_config *c, bool readonly,
 	struct fstate	*fs;
 	struct stat	 sb;
 	char		*kpath = NULL;
+	enum lw_err	 e;
 
-	if (c->path == NULL || *c->path == '\0')
-		return LW_EINVAL;
-	if (!readonly && mkdir(c->path, 0700) == 0)
-		state_give_dir_away(c->path, c->owner_of);
-	if (stat(c->path, &sb) == -1)
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
-	if (!S_ISDIR(sb.st_mode)) {
-		errno = ENOTDIR;
-		return LW_EIO;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (fs = calloc(1, sizeof(*fs))) == NULL) {
-		free(st);
+	if ((e = state_dir_prepare(c->path, c->owner_of, readonly, &sb)) !=
+	    LW_OK)
+		return e;
+	if (state_new(&files_ops, sizeof(*fs), readonly, &st) != LW_OK)
 		return LW_ENOMEM;
-	}
-	if ((fs->dir = strdup(c->path)) == NULL) {
-		free(fs);
-		free(st);
-		return LW_ENOMEM;
-	}
+	fs = st->priv;
 	fs->uid = sb.st_uid;
 	fs->gid = sb.st_gid;
-	fs->lockfd = -1;
-	pthread_mutex_init(&fs->mu, NULL);
 	/* Not DIR/lock: that one guards each write, inside a state_lock. */
-	if (state_dirlock_init(&fs->klock, c->path, sb.st_uid, sb.st_gid) !=
+	if ((fs->dir = strdup(c->path)) == NULL ||
+	    state_dirlock_init(&fs->wlock, c->path, sb.st_uid, sb.st_gid) !=
+	    LW_OK ||
+	    state_dirlock_init(&fs->klock, c->path, sb.st_uid, sb.st_gid) !=
 	    LW_OK ||
 	    lw_asprintf(&kpath, "%s/klock", c->path) != LW_OK) {
 		state_dirlock_free(&fs->klock);
-		pthread_mutex_destroy(&fs->mu);
+		state_dirlock_free(&fs->wlock);
 		free(fs->dir);
-		free(fs);
-		free(st);
+		state_free(st);
 		return LW_ENOMEM;
 	}
 	free(fs->klock.path);
 	fs->klock.path = kpath;
-	st->ops = &files_ops;
-	st->priv = fs;
-	st->readonly = readonly;
+	st->dirlock = &fs->klock;
 	*out = st;
 	return LW_OK;
 }

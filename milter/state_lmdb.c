@@ -294,34 +294,15 @@ lmdb_sweep(struct state *st, time_t now, size_t *removed)
 	return LW_OK;
 }
 
-static enum lw_err
-lmdb_lock(struct state *st, const char *key, unsigned wait_secs)
-{
-	struct lmdb	*l = st->priv;
-
-	return state_dirlock_take(&l->lock, wait_secs);
-}
-
-static void
-lmdb_unlock(struct state *st, const char *key)
-{
-	struct lmdb	*l = st->priv;
-
-	state_dirlock_drop(&l->lock);
-}
-
 static void
 lmdb_close(struct state *st)
 {
 	struct lmdb	*l = st->priv;
 
-	state_dirlock_drop(&l->lock);
-	state_dirlock_free(&l->lock);
 	mdb_env_close(l->env);
 	pthread_mutex_destroy(&l->mu);
 	free(l->path);
-	free(l);
-	free(st);
+	state_free(st);
 }
 
 static const struct state_ops lmdb_ops = {
@@ -331,37 +312,7 @@ static const struct state_ops lmdb_ops = {
 	.each = lmdb_each,
 	.sweep = lmdb_sweep,
 	.close = lmdb_close,
-	.lock = lmdb_lock,
-	.unlock = lmdb_unlock,
 };
-
-/*
- * Made by root (the CLI): give path to the owner of owner_of (the
- * quarantine directory, the daemon's user's), else of its parent.
- */
-void
-state_give_dir_away(const char *path, const char *owner_of)
-{
-	struct stat	 sb;
-	char		*parent, *slash;
-
-	if (geteuid() != 0)
-		return;
-	if (owner_of != NULL && stat(owner_of, &sb) == 0) {
-		if (sb.st_uid != 0)
-			(void)chown(path, sb.st_uid, sb.st_gid);
-		return;
-	}
-	if ((parent = strdup(path)) == NULL)
-		return;
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
-		*slash = '\0';
-	else if (slash == NULL)
-		strcpy(parent, ".");
-	if (stat(parent, &sb) == 0 && sb.st_uid != 0)
-		(void)chown(path, sb.st_uid, sb.st_gid);
-	free(parent);
-}
 
 /* Files root just made in a directory it does not own go to the owner. */
 static void
@@ -400,21 +351,13 @@ state_lmdb_open(const struct state_config *c, bool readonly,
 	int		 rc, dead;
 	enum lw_err	 e = LW_EIO;
 
-	if (c->path == NULL || *c->path == '\0')
-		return LW_EINVAL;
-	if (!readonly && mkdir(c->path, 0700) == 0)
-		state_give_dir_away(c->path, c->owner_of);
-	if (stat(c->path, &sb) == -1)
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
-	if (!S_ISDIR(sb.st_mode)) {
-		errno = ENOTDIR;
-		return LW_EIO;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (l = calloc(1, sizeof(*l))) == NULL) {
-		free(st);
+	if ((e = state_dir_prepare(c->path, c->owner_of, readonly, &sb)) !=
+	    LW_OK)
+		return e;
+	e = LW_EIO;
+	if (state_new(&lmdb_ops, sizeof(*l), readonly, &st) != LW_OK)
 		return LW_ENOMEM;
-	}
+	l = st->priv;
 	if ((l->path = strdup(c->path)) == NULL) {
 		e = LW_ENOMEM;
 		goto out_free;
@@ -452,9 +395,7 @@ state_lmdb_open(const struct state_config *c, bool readonly,
 		rc = ENOMEM;
 		goto out_env;
 	}
-	st->ops = &lmdb_ops;
-	st->priv = l;
-	st->readonly = readonly;
+	st->dirlock = &l->lock;
 	*out = st;
 	return LW_OK;
 out_env:
@@ -470,7 +411,6 @@ out_mutex:
 	pthread_mutex_destroy(&l->mu);
 out_free:
 	free(l->path);
-	free(l);
-	free(st);
+	state_free(st);
 	return e;
 }
