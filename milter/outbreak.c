@@ -96,7 +96,7 @@ outbreak_records_free(struct outbreak_record *v, size_t n)
 	free(v);
 }
 
-enum lw_err
+static enum lw_err
 outbreak_sha256(const char *s, unsigned char md[32])
 {
 	unsigned int	len = 32;
@@ -173,8 +173,7 @@ known_prune(struct outbreak_record *r, time_t since)
 static enum lw_err
 known_note(struct outbreak_record *r, uint64_t h, time_t now, bool *isnew)
 {
-	struct outbreak_known	*nv;
-	size_t			 i, old = 0;
+	size_t	i, old = 0;
 
 	*isnew = false;
 	for (i = 0; i < r->nknown; i++)
@@ -191,11 +190,21 @@ known_note(struct outbreak_record *r, uint64_t h, time_t now, bool *isnew)
 		r->known[old].seen = now;
 		return LW_OK;
 	}
+	return outbreak_known_append(r, h, now);
+}
+
+enum lw_err
+outbreak_known_append(struct outbreak_record *r, uint64_t h, time_t t)
+{
+	struct outbreak_known	*nv;
+
+	if (r->nknown >= OUTBREAK_KNOWN_MAX)
+		return LW_OK;
 	if ((nv = reallocarray(r->known, r->nknown + 1, sizeof(*nv))) == NULL)
 		return LW_ENOMEM;
 	r->known = nv;
 	nv[r->nknown].hash = h;
-	nv[r->nknown].seen = now;
+	nv[r->nknown].seen = t;
 	r->nknown++;
 	return LW_OK;
 }
@@ -205,6 +214,47 @@ outbreak_close(struct outbreak_store *st)
 {
 	if (st != NULL)
 		st->ops->close(st);
+}
+
+enum lw_err
+outbreak_store_new(const struct outbreak_store_ops *ops, size_t privsize,
+    struct outbreak_store **out)
+{
+	struct outbreak_store	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->priv = calloc(1, privsize)) == NULL) {
+		free(st);
+		return LW_ENOMEM;
+	}
+	st->ops = ops;
+	*out = st;
+	return LW_OK;
+}
+
+void
+outbreak_store_free(struct outbreak_store *st)
+{
+	free(st->priv);
+	free(st);
+}
+
+enum lw_err
+outbreak_record_begin(struct outbreak_record *r, const char *sender,
+    time_t now, enum lw_err e)
+{
+	if (e == LW_OK && strcmp(r->sender, sender) != 0) {
+		outbreak_record_free(r);
+		e = LW_ENOTFOUND;	/* a hash collision */
+	}
+	if (e == LW_ENOTFOUND) {
+		memset(r, 0, sizeof(*r));
+		e = (r->sender = strdup(sender)) == NULL ? LW_ENOMEM : LW_OK;
+		r->last = now;
+	}
+	if (e != LW_OK)
+		outbreak_record_free(r);
+	return e;
 }
 
 /* The breaker */
@@ -317,11 +367,26 @@ outbreak_clear(struct outbreak_store *st, const char *sender, time_t now,
 	return e;
 }
 
+/* Most recently active first, then by sender: one order for every store. */
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct outbreak_record	*x = a, *y = b;
+
+	if (x->last != y->last)
+		return x->last < y->last ? 1 : -1;
+	return strcmp(x->sender, y->sender);
+}
+
 enum lw_err
 outbreak_list(struct outbreak_store *st, time_t now,
     struct outbreak_record **v, size_t *n)
 {
+	enum lw_err	e;
+
 	*v = NULL;
 	*n = 0;
-	return st->ops->list(st, now, v, n);
+	if ((e = st->ops->list(st, now, v, n)) == LW_OK && *n > 1)
+		qsort(*v, *n, sizeof(**v), rec_cmp);
+	return e;
 }

@@ -113,7 +113,7 @@ struct outbreak_store;
  * empty record with rec->sender set when there is none).  Exactly one
  * of commit (write rec, which is durable when rec->tripped changed, and
  * unlock) or abort (unlock, write nothing) follows.  list returns every
- * record (newest activity first), dropping expired ones, without taking
+ * record (in any order: outbreak_list sorts), dropping expired ones, without taking
  * the lock for long.  close frees the handle.  Every call returns LW_OK
  * or an internal error (LW_EIO with errno, LW_ENOMEM); a damaged record
  * reads as an empty one (logged), so one bad file cannot stop mail.
@@ -153,10 +153,25 @@ enum lw_err	 outbreak_file_open_ro(const char *dir,
 		    struct outbreak_store **);
 void		 outbreak_close(struct outbreak_store *);
 
-/* A record's text form (both stores): buf is NUL-terminated, changed. */
-bool		 outbreak_record_parse(char *buf, struct outbreak_record *);
+/*
+ * A record's text form (both stores): len bytes at buf, NUL-terminated
+ * beyond them, changed.  False (r freed) when they are not a record.
+ */
+bool		 outbreak_record_parse(char *buf, size_t len,
+		    struct outbreak_record *);
 void		 outbreak_record_write(FILE *, const struct outbreak_record *);
 bool		 outbreak_record_empty(const struct outbreak_record *);
+/*
+ * For a store's begin: e is how reading sender's record into r went.
+ * None (LW_ENOTFOUND) or another sender's (a hash collision) gives an
+ * empty record for sender, last active now; on an error r is freed.
+ */
+enum lw_err	 outbreak_record_begin(struct outbreak_record *,
+		    const char *sender, time_t now, enum lw_err e);
+/* A store handle on ops with a zeroed private part; and its undoing. */
+enum lw_err	 outbreak_store_new(const struct outbreak_store_ops *,
+		    size_t privsize, struct outbreak_store **);
+void		 outbreak_store_free(struct outbreak_store *);
 
 /*
  * The store on the state (state.h; the default since issue 17):

@@ -35,21 +35,30 @@
 #include "log.h"
 #include "outbreak.h"
 #include "outbreak_int.h"
+#include "state.h"
 #include "util.h"
 
 #define RECORD_MAGIC	"lurewall-outbreak 1"
 #define SWEEP_EVERY	3600		/* seconds between daemon sweeps */
 
+/* A decimal number of at most max, starting with a digit. */
 static bool
-parse_time(const char *s, char **end, time_t *t)
+parse_num(const char *s, char **end, unsigned long long max,
+    unsigned long long *v)
 {
-	long long	v;
-
 	if (*s < '0' || *s > '9')
 		return false;
 	errno = 0;
-	v = strtoll(s, end, 10);
-	if (errno != 0 || v < 0)
+	*v = strtoull(s, end, 10);
+	return errno == 0 && *v <= max;
+}
+
+static bool
+parse_time(const char *s, char **end, time_t *t)
+{
+	unsigned long long	v;
+
+	if (!parse_num(s, end, LLONG_MAX, &v))
 		return false;
 	*t = (time_t)v;
 	return true;
@@ -58,13 +67,9 @@ parse_time(const char *s, char **end, time_t *t)
 static bool
 parse_uint(const char *s, char **end, unsigned *u)
 {
-	unsigned long	v;
+	unsigned long long	v;
 
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, end, 10);
-	if (errno != 0 || v > UINT_MAX)
+	if (!parse_num(s, end, UINT_MAX, &v))
 		return false;
 	*u = (unsigned)v;
 	return true;
@@ -104,23 +109,6 @@ key_encode(FILE *f, const char *s)
 			fprintf(f, "%%%02X", (unsigned char)*s);
 		else
 			fputc(*s, f);
-}
-
-/* Reading a record: no search, the file holds each hash once. */
-static enum lw_err
-known_append(struct outbreak_record *r, uint64_t h, time_t t)
-{
-	struct outbreak_known	*nv;
-
-	if (r->nknown >= OUTBREAK_KNOWN_MAX)
-		return LW_OK;
-	if ((nv = reallocarray(r->known, r->nknown + 1, sizeof(*nv))) == NULL)
-		return LW_ENOMEM;
-	r->known = nv;
-	nv[r->nknown].hash = h;
-	nv[r->nknown].seen = t;
-	r->nknown++;
-	return LW_OK;
 }
 
 /* One line of a record; false when it is not one we write. */
@@ -170,14 +158,13 @@ record_line(struct outbreak_record *r, char *line)
 		if (errno != 0 || end != sp + 16 ||
 		    !parse_time(sp + 17, &end, &t) || *end != '\0')
 			return false;
-		return known_append(r, h, t) == LW_OK;
+		return outbreak_known_append(r, h, t) == LW_OK;
 	}
 	return false;
 }
 
-/* Parse a record file's bytes (NUL-terminated) into r. */
-bool
-outbreak_record_parse(char *buf, struct outbreak_record *r)
+static bool
+record_lines(char *buf, struct outbreak_record *r)
 {
 	char	*line, *next;
 
@@ -192,6 +179,17 @@ outbreak_record_parse(char *buf, struct outbreak_record *r)
 			return false;
 	}
 	return r->sender != NULL;
+}
+
+bool
+outbreak_record_parse(char *buf, size_t len, struct outbreak_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (memchr(buf, '\0', len) != NULL || !record_lines(buf, r)) {
+		outbreak_record_free(r);
+		return false;
+	}
+	return true;
 }
 
 void
@@ -233,14 +231,6 @@ struct fstore {
 static pthread_mutex_t	 fstore_mutex = PTHREAD_MUTEX_INITIALIZER;
 static time_t		 fstore_swept;
 
-/* Files root makes (the CLI) belong to the directory's owner. */
-static void
-give_away(const struct fstore *fs, int fd)
-{
-	if (geteuid() == 0 && fs->uid != 0)
-		(void)fchown(fd, fs->uid, fs->gid);
-}
-
 static enum lw_err
 fs_lock(struct fstore *fs)
 {
@@ -253,15 +243,9 @@ fs_lock(struct fstore *fs)
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1)
+	if (lw_lock_file(path, fs->uid, fs->gid, LW_WAIT_FOREVER, &fd) !=
+	    LW_OK)
 		goto fail;
-	give_away(fs, fd);
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR) {
-			close(fd);
-			goto fail;
-		}
 	fs->lockfd = fd;
 	return LW_OK;
 fail:
@@ -296,13 +280,9 @@ fs_read(const struct fstore *fs, const char *name, struct outbreak_record *r)
 		return LW_EMALFORMED;
 	if (e != LW_OK)
 		return e;
-	if (memchr(buf, '\0', len) != NULL || !outbreak_record_parse(buf, r)) {
-		free(buf);
-		outbreak_record_free(r);
-		return LW_EMALFORMED;
-	}
+	e = outbreak_record_parse(buf, len, r) ? LW_OK : LW_EMALFORMED;
 	free(buf);
-	return LW_OK;
+	return e;
 }
 
 static enum lw_err
@@ -310,16 +290,12 @@ fs_begin(struct outbreak_store *st, const char *sender, time_t now,
     struct outbreak_record *r)
 {
 	struct fstore	*fs = st->priv;
-	unsigned char	 md[32];
 	char		 name[80];
-	size_t		 i;
 	enum lw_err	 e;
 
 	memset(r, 0, sizeof(*r));
-	if (outbreak_sha256(sender, md) != LW_OK)
+	if (lw_sha256_hex(sender, strlen(sender), fs->hex) != LW_OK)
 		return LW_EINTERNAL;
-	for (i = 0; i < 32; i++)
-		snprintf(fs->hex + 2 * i, 3, "%02x", md[i]);
 	if (!fs->readonly && (e = fs_lock(fs)) != LW_OK)
 		return e;
 	snprintf(name, sizeof(name), "%s.rec", fs->hex);
@@ -340,15 +316,8 @@ fs_begin(struct outbreak_store *st, const char *sender, time_t now,
 		    fs->dir, name);
 		e = LW_ENOTFOUND;
 	}
-	if (e == LW_ENOTFOUND) {
-		memset(r, 0, sizeof(*r));
-		e = (r->sender = strdup(sender)) == NULL ? LW_ENOMEM : LW_OK;
-		r->last = now;
-	}
-	if (e != LW_OK) {
-		outbreak_record_free(r);
+	if ((e = outbreak_record_begin(r, sender, now, e)) != LW_OK)
 		fs_unlock(fs);
-	}
 	return e;
 }
 
@@ -393,15 +362,25 @@ fs_sweep(struct fstore *fs, time_t now)
 	closedir(d);
 }
 
+/* mtime = last activity: the sweep reads only old-looking files. */
+static bool
+fs_fill(FILE *f, const void *arg)
+{
+	const struct outbreak_record	*r = arg;
+	struct timespec			 ts[2];
+
+	outbreak_record_write(f, r);
+	ts[0].tv_sec = ts[1].tv_sec = r->last;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	return fflush(f) == 0 && futimens(fileno(f), ts) == 0;
+}
+
 static enum lw_err
 fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
     bool durable)
 {
 	struct fstore	*fs = st->priv;
 	char		 tmp[PATH_MAX], path[PATH_MAX];
-	struct timespec	 ts[2];
-	FILE		*f;
-	int		 fd, dfd;
 	enum lw_err	 e = LW_EIO;
 
 	if (fs->readonly)
@@ -409,63 +388,16 @@ fs_commit(struct outbreak_store *st, const struct outbreak_record *r,
 	snprintf(path, sizeof(path), "%s/%s.rec", fs->dir, fs->hex);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", fs->dir, fs->hex);
 	if (outbreak_record_empty(r)) {
-		if (unlink(path) == -1 && errno != ENOENT)
-			goto out;
-		e = LW_OK;
-		goto out;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		goto out;
-	give_away(fs, fd);
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		goto out_tmp;
-	}
-	outbreak_record_write(f, r);
-	/* mtime = last activity: the sweep reads only old-looking files. */
-	ts[0].tv_sec = ts[1].tv_sec = r->last;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (fflush(f) != 0 || ferror(f) || futimens(fd, ts) == -1 ||
-	    (durable && fsync(fd) == -1)) {
-		fclose(f);
-		goto out_tmp;
-	}
-	if (fclose(f) != 0)
-		goto out_tmp;
-	if (rename(tmp, path) == -1)
-		goto out_tmp;
-	if (durable) {
-		if ((dfd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-		    -1)
-			goto out;
-		if (fsync(dfd) == -1) {
-			close(dfd);
-			goto out;
-		}
-		close(dfd);
-	}
-	e = LW_OK;
-	if (r->last - fstore_swept >= SWEEP_EVERY) {
+		if (unlink(path) == 0 || errno == ENOENT)
+			e = LW_OK;
+	} else if ((e = lw_replace_file(fs->dir, tmp, path, fs->uid, fs->gid,
+	    durable, fs_fill, r)) == LW_OK &&
+	    r->last - fstore_swept >= SWEEP_EVERY) {
 		fstore_swept = r->last;
 		fs_sweep(fs, r->last);
 	}
-	goto out;
-out_tmp:
-	(void)unlink(tmp);
-out:
 	fs_unlock(fs);
 	return e;
-}
-
-static int
-rec_cmp(const void *a, const void *b)
-{
-	const struct outbreak_record	*x = a, *y = b;
-
-	if (x->last != y->last)
-		return x->last < y->last ? 1 : -1;
-	return strcmp(x->sender, y->sender);
 }
 
 static enum lw_err
@@ -516,8 +448,6 @@ fs_list(struct outbreak_store *st, time_t now, struct outbreak_record **vp,
 		outbreak_records_free(v, n);
 		return e;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), rec_cmp);
 	*vp = v;
 	*np = n;
 	return LW_OK;
@@ -530,77 +460,53 @@ fs_close(struct outbreak_store *st)
 
 	fs_unlock(fs);
 	free(fs->dir);
-	free(fs);
-	free(st);
+	outbreak_store_free(st);
 }
 
 static const struct outbreak_store_ops fstore_ops = {
 	"file", fs_begin, fs_commit, fs_abort, fs_list, fs_close
 };
 
-enum lw_err
-outbreak_file_open(const char *dir, struct outbreak_store **out)
+/* dir NULL: a read-only store that reads as empty. */
+static enum lw_err
+fs_new(const char *dir, bool readonly, struct outbreak_store **out)
 {
 	struct outbreak_store	*st;
 	struct fstore		*fs;
-	struct stat		 sb;
-	char			*parent, *slash;
 
-	if (mkdir(dir, 0700) == 0 && geteuid() == 0 &&
-	    (parent = strdup(dir)) != NULL) {
-		/* Made by root (the CLI): the owner of the parent's. */
-		if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
-			*slash = '\0';
-		if (stat(parent, &sb) == 0 && sb.st_uid != 0)
-			(void)chown(dir, sb.st_uid, sb.st_gid);
-		free(parent);
-	}
-	if (stat(dir, &sb) == -1)
-		return LW_EIO;
-	if (!S_ISDIR(sb.st_mode)) {
-		errno = ENOTDIR;
-		return LW_EIO;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (fs = calloc(1, sizeof(*fs))) == NULL) {
-		free(st);
+	if (outbreak_store_new(&fstore_ops, sizeof(*fs), &st) != LW_OK)
 		return LW_ENOMEM;
-	}
-	if ((fs->dir = strdup(dir)) == NULL) {
-		free(fs);
-		free(st);
+	fs = st->priv;
+	if (dir != NULL && (fs->dir = strdup(dir)) == NULL) {
+		outbreak_store_free(st);
 		return LW_ENOMEM;
 	}
 	fs->lockfd = -1;
+	fs->readonly = readonly;
+	*out = st;
+	return LW_OK;
+}
+
+enum lw_err
+outbreak_file_open(const char *dir, struct outbreak_store **out)
+{
+	struct fstore	*fs;
+	struct stat	 sb;
+	enum lw_err	 e;
+
+	/* Made by root (the CLI): the owner of the parent's. */
+	if ((e = state_dir_prepare(dir, NULL, false, &sb)) != LW_OK)
+		return e == LW_ENOMEM ? e : LW_EIO;
+	if ((e = fs_new(dir, false, out)) != LW_OK)
+		return e;
+	fs = (*out)->priv;
 	fs->uid = sb.st_uid;
 	fs->gid = sb.st_gid;
-	st->ops = &fstore_ops;
-	st->priv = fs;
-	*out = st;
 	return LW_OK;
 }
 
 enum lw_err
 outbreak_file_open_ro(const char *dir, struct outbreak_store **out)
 {
-	struct outbreak_store	*st;
-	struct fstore		*fs;
-
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (fs = calloc(1, sizeof(*fs))) == NULL) {
-		free(st);
-		return LW_ENOMEM;
-	}
-	if (dir != NULL && (fs->dir = strdup(dir)) == NULL) {
-		free(fs);
-		free(st);
-		return LW_ENOMEM;
-	}
-	fs->lockfd = -1;
-	fs->readonly = true;
-	st->ops = &fstore_ops;
-	st->priv = fs;
-	*out = st;
-	return LW_OK;
+	return fs_new(dir, true, out);
 }
-

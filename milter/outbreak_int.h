@@ -6,14 +6,17 @@
 #define OUTBREAK_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "lurewall.h"
 
 struct outbreak_event;
+struct outbreak_record;
 
-/* SHA-256 of the string s. */
-enum lw_err	 outbreak_sha256(const char *s, unsigned char md[32]);
+/* Add a known recipient (hash h, last mailed at t), up to the bound. */
+enum lw_err	 outbreak_known_append(struct outbreak_record *, uint64_t h,
+		    time_t t);
 /*
  * Append an event (time t, count) to a window list; past
  * OUTBREAK_EVENTS_MAX the oldest is forgotten.

@@ -19,7 +19,6 @@
  * the state drops quiet senders itself.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "log.h"
 #include "outbreak.h"
 #include "state.h"
+#include "util.h"
 
 #define LOCK_WAIT_SECS	5
 #define KEY_PREFIX	"outbreak:"
@@ -44,16 +44,10 @@ struct sstore {
 static enum lw_err
 keys_for(struct sstore *ss, const char *sender)
 {
-	unsigned char	md[32];
-	unsigned	mdlen = 0;
-	char		hex[65];
-	size_t		i;
+	char	hex[65];
 
-	if (EVP_Digest(sender, strlen(sender), md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != 32)
+	if (lw_sha256_hex(sender, strlen(sender), hex) != LW_OK)
 		return LW_EINTERNAL;
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	snprintf(ss->key, sizeof(ss->key), KEY_PREFIX "%s", hex);
 	return LW_OK;
 }
@@ -62,13 +56,7 @@ keys_for(struct sstore *ss, const char *sender)
 static bool
 val_record(const struct state_val *v, struct outbreak_record *r)
 {
-	memset(r, 0, sizeof(*r));
-	if (memchr(v->data, '\0', v->len) != NULL ||
-	    !outbreak_record_parse((char *)v->data, r)) {
-		outbreak_record_free(r);
-		return false;
-	}
-	return true;
+	return outbreak_record_parse((char *)v->data, v->len, r);
 }
 
 static enum lw_err
@@ -108,21 +96,11 @@ ss_begin(struct outbreak_store *os, const char *sender, time_t now,
 			log_warnx("outbreak store: %s is damaged: starting "
 			    "afresh", ss->key);
 			e = LW_ENOTFOUND;
-		} else if (strcmp(r->sender, sender) != 0) {
-			outbreak_record_free(r);
-			e = LW_ENOTFOUND;	/* a hash collision */
 		}
 		state_val_free(&v);
 	}
-	if (e == LW_ENOTFOUND) {
-		memset(r, 0, sizeof(*r));
-		e = (r->sender = strdup(sender)) == NULL ? LW_ENOMEM : LW_OK;
-		r->last = now;
-	}
-	if (e != LW_OK) {
-		outbreak_record_free(r);
+	if ((e = outbreak_record_begin(r, sender, now, e)) != LW_OK)
 		lock_drop(ss);
-	}
 	return e;
 }
 
@@ -192,16 +170,6 @@ collect_one(void *arg, const char *key, const struct state_val *v)
 	return LW_OK;
 }
 
-static int
-rec_cmp(const void *a, const void *b)
-{
-	const struct outbreak_record	*x = a, *y = b;
-
-	if (x->last != y->last)
-		return x->last < y->last ? 1 : -1;
-	return strcmp(x->sender, y->sender);
-}
-
 static enum lw_err
 ss_list(struct outbreak_store *os, time_t now, struct outbreak_record **vp,
     size_t *np)
@@ -215,8 +183,6 @@ ss_list(struct outbreak_store *os, time_t now, struct outbreak_record **vp,
 		outbreak_records_free(c.v, c.n);
 		return e;
 	}
-	if (c.n > 1)
-		qsort(c.v, c.n, sizeof(*c.v), rec_cmp);
 	*vp = c.v;
 	*np = c.n;
 	return LW_OK;
@@ -226,8 +192,7 @@ static void
 ss_close(struct outbreak_store *os)
 {
 	lock_drop(os->priv);
-	free(os->priv);
-	free(os);
+	outbreak_store_free(os);
 }
 
 static const struct outbreak_store_ops sstore_ops = {
@@ -248,16 +213,11 @@ enum lw_err
 outbreak_state_open(struct state *st, struct outbreak_store **out)
 {
 	struct outbreak_store	*os;
-	struct sstore		*ss;
 
-	if ((os = calloc(1, sizeof(*os))) == NULL ||
-	    (ss = calloc(1, sizeof(*ss))) == NULL) {
-		free(os);
+	if (outbreak_store_new(&sstore_ops, sizeof(struct sstore), &os) !=
+	    LW_OK)
 		return LW_ENOMEM;
-	}
-	ss->st = st;
-	os->ops = &sstore_ops;
-	os->priv = ss;
+	((struct sstore *)os->priv)->st = st;
 	*out = os;
 	return LW_OK;
 }
