@@ -421,30 +421,9 @@ state_get(struct state *st, const char *key, time_t now,
 	return st->ops->get(st, key, now, v);
 }
 
-enum lw_err
-state_put(struct state *st, const char *key, const void *val, size_t len,
-    time_t expires, time_t now)
-{
-	enum lw_err	e;
-
-	if ((e = check(st, key, true)) != LW_OK)
-		return e;
-	if (len > STATE_VALUE_MAX)
-		return LW_ELIMIT;
-	if (state_expired(expires, now)) {
-		e = do_del(st, key);
-		return e == LW_ENOTFOUND ? LW_OK : e;
-	}
-	if (st->ops->put == NULL) {
-		struct gen g = { .val = val, .len = len, .expires = expires };
-
-		return gen_run(st, key, now, gen_put, &g);
-	}
-	return st->ops->put(st, key, val, len, expires, now);
-}
-
-enum lw_err
-state_add(struct state *st, const char *key, const void *val, size_t len,
+/* What every write checks: key, read-only, value size, a live expiry. */
+static enum lw_err
+check_write(const struct state *st, const char *key, size_t len,
     time_t expires, time_t now)
 {
 	enum lw_err	e;
@@ -455,13 +434,70 @@ state_add(struct state *st, const char *key, const void *val, size_t len,
 		return LW_ELIMIT;
 	if (state_expired(expires, now))
 		return LW_EINVAL;
-	if (st->ops->add == NULL) {
-		struct gen g = { .val = val, .len = len, .expires = expires,
-		    .must_be_absent = true };
+	return LW_OK;
+}
 
+/* put, or add (the claim: only when absent). */
+static enum lw_err
+do_store(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now, bool add)
+{
+	enum lw_err	(*op)(struct state *, const char *, const void *,
+			    size_t, time_t, time_t);
+	struct gen	g = { .val = val, .len = len, .expires = expires,
+			    .must_be_absent = add };
+
+	op = add ? st->ops->add : st->ops->put;
+	if (op == NULL)
 		return gen_run(st, key, now, gen_put, &g);
+	return op(st, key, val, len, expires, now);
+}
+
+/* take (the whole value), or pop (a list's oldest item). */
+static enum lw_err
+do_take(struct state *st, const char *key, time_t now, struct state_val *v,
+    bool pop)
+{
+	enum lw_err	(*op)(struct state *, const char *, time_t,
+			    struct state_val *);
+	struct gen	g = { .taken = v };
+	enum lw_err	e;
+
+	memset(v, 0, sizeof(*v));
+	if ((e = check(st, key, true)) != LW_OK)
+		return e;
+	op = pop ? st->ops->pop : st->ops->take;
+	if (op != NULL)
+		return op(st, key, now, v);
+	if ((e = gen_run(st, key, now, pop ? gen_pop : gen_del, &g)) != LW_OK)
+		state_val_free(v);
+	return e;
+}
+
+enum lw_err
+state_put(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now)
+{
+	enum lw_err	e;
+
+	if ((e = check_write(st, key, len, 0, now)) != LW_OK)
+		return e;
+	if (state_expired(expires, now)) {
+		e = do_del(st, key);
+		return e == LW_ENOTFOUND ? LW_OK : e;
 	}
-	return st->ops->add(st, key, val, len, expires, now);
+	return do_store(st, key, val, len, expires, now, false);
+}
+
+enum lw_err
+state_add(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now)
+{
+	enum lw_err	e;
+
+	if ((e = check_write(st, key, len, expires, now)) != LW_OK)
+		return e;
+	return do_store(st, key, val, len, expires, now, true);
 }
 
 enum lw_err
@@ -478,42 +514,25 @@ enum lw_err
 state_take(struct state *st, const char *key, time_t now,
     struct state_val *v)
 {
-	enum lw_err	e;
-
-	memset(v, 0, sizeof(*v));
-	if ((e = check(st, key, true)) != LW_OK)
-		return e;
-	if (st->ops->take == NULL) {
-		struct gen g = { .taken = v };
-
-		if ((e = gen_run(st, key, now, gen_del, &g)) != LW_OK)
-			state_val_free(v);
-		return e;
-	}
-	return st->ops->take(st, key, now, v);
+	return do_take(st, key, now, v, false);
 }
 
 enum lw_err
 state_incr(struct state *st, const char *key, int64_t delta,
     time_t expires, time_t now, int64_t *out)
 {
+	struct gen	g = { .delta = delta, .expires = expires };
 	int64_t		dummy;
 	enum lw_err	e;
 
-	if ((e = check(st, key, true)) != LW_OK)
+	if ((e = check_write(st, key, 0, expires, now)) != LW_OK)
 		return e;
-	if (state_expired(expires, now))
-		return LW_EINVAL;
-	if (st->ops->incr == NULL) {
-		struct gen g = { .delta = delta, .expires = expires };
-
-		if ((e = gen_run(st, key, now, gen_incr, &g)) == LW_OK &&
-		    out != NULL)
-			*out = g.result;
-		return e;
-	}
-	return st->ops->incr(st, key, delta, expires, now,
-	    out != NULL ? out : &dummy);
+	if (st->ops->incr != NULL)
+		return st->ops->incr(st, key, delta, expires, now,
+		    out != NULL ? out : &dummy);
+	if ((e = gen_run(st, key, now, gen_incr, &g)) == LW_OK && out != NULL)
+		*out = g.result;
+	return e;
 }
 
 enum lw_err
@@ -540,42 +559,25 @@ enum lw_err
 state_push(struct state *st, const char *key, const void *val, size_t len,
     size_t max_items, time_t expires, time_t now)
 {
+	struct gen	g = { .val = val, .len = len, .expires = expires };
 	enum lw_err	e;
 
-	if ((e = check(st, key, true)) != LW_OK)
+	if ((e = check_write(st, key, len, expires, now)) != LW_OK)
 		return e;
-	if (len > STATE_VALUE_MAX)
-		return LW_ELIMIT;
-	if (state_expired(expires, now))
-		return LW_EINVAL;
 	if (max_items == 0 || max_items > STATE_LIST_MAX)
 		max_items = STATE_LIST_MAX;
-	if (st->ops->push == NULL) {
-		struct gen g = { .val = val, .len = len, .expires = expires,
-		    .max_items = max_items };
-
-		return gen_run(st, key, now, gen_push, &g);
-	}
-	return st->ops->push(st, key, val, len, max_items, expires, now);
+	if (st->ops->push != NULL)
+		return st->ops->push(st, key, val, len, max_items, expires,
+		    now);
+	g.max_items = max_items;
+	return gen_run(st, key, now, gen_push, &g);
 }
 
 enum lw_err
 state_pop(struct state *st, const char *key, time_t now,
     struct state_val *v)
 {
-	enum lw_err	e;
-
-	memset(v, 0, sizeof(*v));
-	if ((e = check(st, key, true)) != LW_OK)
-		return e;
-	if (st->ops->pop == NULL) {
-		struct gen g = { .taken = v };
-
-		if ((e = gen_run(st, key, now, gen_pop, &g)) != LW_OK)
-			state_val_free(v);
-		return e;
-	}
-	return st->ops->pop(st, key, now, v);
+	return do_take(st, key, now, v, true);
 }
 
 enum lw_err
