@@ -13,12 +13,14 @@
  * case (addresses are lowercased before hashing).
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "envelope.h"
+#include "log.h"
 #include "outbreak.h"
 #include "outbreak_int.h"
 #include "policy.h"
@@ -220,29 +222,34 @@ enum lw_err
 outbreak_store_new(const struct outbreak_store_ops *ops, size_t privsize,
     struct outbreak_store **out)
 {
-	struct outbreak_store	*st;
+	/* One block: the handle, then (aligned) the store's own part. */
+	size_t			 hsize = (sizeof(struct outbreak_store) +
+	    _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+	unsigned char		*p;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->priv = calloc(1, privsize)) == NULL) {
-		free(st);
+	if ((p = calloc(1, hsize + privsize)) == NULL)
 		return LW_ENOMEM;
-	}
-	st->ops = ops;
-	*out = st;
+	*out = (struct outbreak_store *)p;
+	(*out)->ops = ops;
+	(*out)->priv = p + hsize;
 	return LW_OK;
 }
 
 void
 outbreak_store_free(struct outbreak_store *st)
 {
-	free(st->priv);
 	free(st);
 }
 
 enum lw_err
 outbreak_record_begin(struct outbreak_record *r, const char *sender,
-    time_t now, enum lw_err e)
+    time_t now, enum lw_err e, const char *store, const char *name)
 {
+	if (e == LW_EMALFORMED) {
+		log_warnx("outbreak store %s: %s is damaged: starting afresh",
+		    store, name);
+		e = LW_ENOTFOUND;
+	}
 	if (e == LW_OK && strcmp(r->sender, sender) != 0) {
 		outbreak_record_free(r);
 		e = LW_ENOTFOUND;	/* a hash collision */

@@ -163,11 +163,13 @@ void		 outbreak_record_write(FILE *, const struct outbreak_record *);
 bool		 outbreak_record_empty(const struct outbreak_record *);
 /*
  * For a store's begin: e is how reading sender's record into r went.
- * None (LW_ENOTFOUND) or another sender's (a hash collision) gives an
- * empty record for sender, last active now; on an error r is freed.
+ * None (LW_ENOTFOUND), a damaged one (LW_EMALFORMED: logged, naming
+ * store and name) or another sender's (a hash collision) gives an empty
+ * record for sender, last active now; on an error r is freed.
  */
 enum lw_err	 outbreak_record_begin(struct outbreak_record *,
-		    const char *sender, time_t now, enum lw_err e);
+		    const char *sender, time_t now, enum lw_err e,
+		    const char *store, const char *name);
 /* A store handle on ops with a zeroed private part; and its undoing. */
 enum lw_err	 outbreak_store_new(const struct outbreak_store_ops *,
 		    size_t privsize, struct outbreak_store **);

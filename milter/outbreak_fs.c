@@ -41,24 +41,16 @@
 #define RECORD_MAGIC	"lurewall-outbreak 1"
 #define SWEEP_EVERY	3600		/* seconds between daemon sweeps */
 
-/* A decimal number of at most max, starting with a digit. */
-static bool
-parse_num(const char *s, char **end, unsigned long long max,
-    unsigned long long *v)
-{
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*v = strtoull(s, end, 10);
-	return errno == 0 && *v <= max;
-}
-
 static bool
 parse_time(const char *s, char **end, time_t *t)
 {
-	unsigned long long	v;
+	long long	v;
 
-	if (!parse_num(s, end, LLONG_MAX, &v))
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, end, 10);
+	if (errno != 0 || v < 0)
 		return false;
 	*t = (time_t)v;
 	return true;
@@ -67,11 +59,11 @@ parse_time(const char *s, char **end, time_t *t)
 static bool
 parse_uint(const char *s, char **end, unsigned *u)
 {
-	unsigned long long	v;
+	time_t	t;
 
-	if (!parse_num(s, end, UINT_MAX, &v))
+	if (!parse_time(s, end, &t) || t > UINT_MAX)
 		return false;
-	*u = (unsigned)v;
+	*u = (unsigned)t;
 	return true;
 }
 
@@ -311,12 +303,8 @@ fs_begin(struct outbreak_store *st, const char *sender, time_t now,
 		outbreak_record_free(r);
 		e = LW_ENOTFOUND;
 	}
-	if (e == LW_EMALFORMED) {
-		log_warnx("outbreak store %s: %s is damaged: starting afresh",
-		    fs->dir, name);
-		e = LW_ENOTFOUND;
-	}
-	if ((e = outbreak_record_begin(r, sender, now, e)) != LW_OK)
+	if ((e = outbreak_record_begin(r, sender, now, e, fs->dir, name)) !=
+	    LW_OK)
 		fs_unlock(fs);
 	return e;
 }

@@ -90,16 +90,13 @@ ss_begin(struct outbreak_store *os, const char *sender, time_t now,
 	if ((e = keys_for(ss, sender)) != LW_OK ||
 	    (!ss->readonly && (e = lock_take(ss)) != LW_OK))
 		return e;
-	e = state_get(ss->st, ss->key, now, &v);
-	if (e == LW_OK) {
-		if (!val_record(&v, r)) {
-			log_warnx("outbreak store: %s is damaged: starting "
-			    "afresh", ss->key);
-			e = LW_ENOTFOUND;
-		}
+	if ((e = state_get(ss->st, ss->key, now, &v)) == LW_OK) {
+		if (!val_record(&v, r))
+			e = LW_EMALFORMED;
 		state_val_free(&v);
 	}
-	if ((e = outbreak_record_begin(r, sender, now, e)) != LW_OK)
+	if ((e = outbreak_record_begin(r, sender, now, e,
+	    state_name(ss->st), ss->key)) != LW_OK)
 		lock_drop(ss);
 	return e;
 }
