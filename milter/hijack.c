@@ -147,22 +147,9 @@ nonblank(const char *s)
 
 /* Same organisation: equal, or one a subdomain of the other. */
 static bool
-subdomain_of(const char *d, const char *parent)
-{
-	size_t	dl = strlen(d), pl = strlen(parent);
-
-	if (pl == 0)
-		return false;
-	if (dl == pl)
-		return lw_strcaseeq(d, parent);
-	return dl > pl && d[dl - pl - 1] == '.' &&
-	    lw_strcaseeq(d + dl - pl, parent);
-}
-
-static bool
 domain_related(const char *a, const char *b)
 {
-	return subdomain_of(a, b) || subdomain_of(b, a);
+	return lw_domain_below(a, b) || lw_domain_below(b, a);
 }
 
 static bool
@@ -171,7 +158,7 @@ domain_listed(const char *d, char *const *list, size_t n)
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		if (list[i] != NULL && subdomain_of(d, list[i]))
+		if (list[i] != NULL && lw_domain_below(d, list[i]))
 			return true;
 	return false;
 }

@@ -278,6 +278,19 @@ lw_strcaseeq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+bool
+lw_domain_below(const char *d, const char *parent)
+{
+	size_t	dl = strlen(d), pl = strlen(parent);
+
+	if (pl == 0)
+		return false;
+	if (dl == pl)
+		return lw_strcaseeq(d, parent);
+	return dl > pl && d[dl - pl - 1] == '.' &&
+	    lw_strcaseeq(d + dl - pl, parent);
+}
+
 size_t
 lw_utf8_cut(const char *s, size_t len)
 {

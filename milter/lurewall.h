@@ -113,6 +113,8 @@ enum lw_err	 lw_asprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 lw_strlower(char *);			/* ASCII only */
 bool		 lw_strcaseeq(const char *, const char *);	/* ASCII */
+/* d is parent or a subdomain of it (ASCII case-insensitive). */
+bool		 lw_domain_below(const char *d, const char *parent);
 bool		 lw_is_ascii(const char *);	/* no byte >= 0x80 */
 /* len cut back so that s[0..len) ends on a UTF-8 character boundary. */
 size_t		 lw_utf8_cut(const char *s, size_t len);

@@ -547,6 +547,34 @@ state_update(struct state *st, const char *key, time_t now,
 }
 
 enum lw_err
+state_many_step(void *arg, const struct state_val *old,
+    struct state_val *out, enum state_verdict *what)
+{
+	struct state_many	*m = arg;
+
+	return m->fn(m->arg, m->i, old, out, what);
+}
+
+enum lw_err
+state_update_many(struct state *st, const char *const *keys, size_t n,
+    time_t now, state_update_many_fn fn, void *arg)
+{
+	struct state_many	 m = { fn, arg, 0 };
+	enum lw_err		 e;
+
+	for (m.i = 0; m.i < n; m.i++)
+		if ((e = check(st, keys[m.i], true)) != LW_OK)
+			return e;
+	if (st->ops->update_many != NULL)
+		return st->ops->update_many(st, keys, n, now, fn, arg);
+	for (m.i = 0; m.i < n; m.i++)
+		if ((e = st->ops->update(st, keys[m.i], now, state_many_step,
+		    &m)) != LW_OK)
+			return e;
+	return LW_OK;
+}
+
+enum lw_err
 state_each(struct state *st, const char *prefix, time_t now,
     state_each_fn fn, void *arg)
 {

@@ -107,6 +107,11 @@ enum state_verdict {
 typedef enum lw_err (*state_update_fn)(void *arg, const struct state_val *old,
     struct state_val *out, enum state_verdict *what);
 
+/* state_update_many's step: i is the index of the key in keys. */
+typedef enum lw_err (*state_update_many_fn)(void *arg, size_t i,
+    const struct state_val *old, struct state_val *out,
+    enum state_verdict *what);
+
 /* Called once per live key under a prefix; a non-LW_OK return stops. */
 typedef enum lw_err (*state_each_fn)(void *arg, const char *key,
     const struct state_val *);
@@ -131,6 +136,10 @@ struct state_ops {
 			    int64_t *out);
 	enum lw_err	(*update)(struct state *, const char *key, time_t now,
 			    state_update_fn, void *arg);
+	/* Optional (NULL: one state_update per key). */
+	enum lw_err	(*update_many)(struct state *,
+			    const char *const *keys, size_t n, time_t now,
+			    state_update_many_fn, void *arg);
 	enum lw_err	(*each)(struct state *, const char *prefix,
 			    time_t now, state_each_fn, void *arg);
 	enum lw_err	(*push)(struct state *, const char *key,
@@ -221,6 +230,14 @@ enum lw_err	 state_incr(struct state *, const char *key, int64_t delta,
 /* Atomic read-modify-write of one key (see state_update_fn). */
 enum lw_err	 state_update(struct state *, const char *key, time_t now,
 		    state_update_fn, void *arg);
+/*
+ * A read-modify-write of several keys, fn called with each key's index
+ * in keys: LMDB runs them in one transaction (one commit for all, all
+ * or nothing); the other backends key by key (each atomic alone).  The
+ * learner writes a message's dozen records this way.
+ */
+enum lw_err	 state_update_many(struct state *, const char *const *keys,
+		    size_t n, time_t now, state_update_many_fn, void *arg);
 /* Every live key starting with prefix, in no promised order. */
 enum lw_err	 state_each(struct state *, const char *prefix, time_t now,
 		    state_each_fn, void *arg);
@@ -259,6 +276,15 @@ void		 state_val_free(struct state_val *);
 bool		 state_host_ok(const char *s);
 /* True when other hosts share st (redis, with or without fallback). */
 bool		 state_shared(const struct state *st);
+
+/* For the backends: state_update_many's step as a state_update_fn. */
+struct state_many {
+	state_update_many_fn	 fn;
+	void			*arg;
+	size_t			 i;
+};
+enum lw_err	 state_many_step(void *arg, const struct state_val *old,
+		    struct state_val *out, enum state_verdict *what);
 
 /* For the backends: key and value checks, the list encoding. */
 bool		 state_key_ok(const char *key);

@@ -137,14 +137,16 @@ lmdb_get(struct state *st, const char *key, time_t now, struct state_val *v)
 	return e;
 }
 
+/*
+ * One read-modify-write step inside the write transaction txn; on an
+ * error the caller aborts txn.
+ */
 static enum lw_err
-lmdb_update(struct state *st, const char *key, time_t now,
+txn_update_one(struct lmdb *l, MDB_txn *txn, const char *key, time_t now,
     state_update_fn fn, void *arg)
 {
-	struct lmdb		*l = st->priv;
 	struct state_val	 old, nv;
 	enum state_verdict	 what = STATE_KEEP;
-	MDB_txn			*txn;
 	MDB_val			 k, d;
 	enum lw_err		 e;
 	bool			 have = false;
@@ -152,8 +154,6 @@ lmdb_update(struct state *st, const char *key, time_t now,
 	int64_t			 t;
 
 	memset(&nv, 0, sizeof(nv));
-	if ((rc = txn_begin(l, 0, &txn)) != 0)
-		return lmdb_fail(l, "write", rc);
 	k.mv_data = (void *)(uintptr_t)key;
 	k.mv_size = strlen(key);
 	rc = mdb_get(txn, l->dbi, &k, &d);
@@ -162,38 +162,32 @@ lmdb_update(struct state *st, const char *key, time_t now,
 		if (e == LW_OK)
 			have = true;
 		else if (e != LW_ENOTFOUND)
-			goto out_abort;
-	} else if (rc != MDB_NOTFOUND) {
-		e = lmdb_fail(l, "read", rc);
-		goto out_abort;
-	}
+			return e;
+	} else if (rc != MDB_NOTFOUND)
+		return lmdb_fail(l, "read", rc);
 	e = fn(arg, have ? &old : NULL, &nv, &what);
 	if (have)
 		state_val_free(&old);
 	if (e != LW_OK)
-		goto out_abort;
+		goto out;
 	switch (what) {
 	case STATE_KEEP:
-		state_val_free(&nv);
-		mdb_txn_abort(txn);
-		return LW_OK;
+		break;
 	case STATE_DELETE:
 		rc = mdb_del(txn, l->dbi, &k, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND) {
+		if (rc != 0 && rc != MDB_NOTFOUND)
 			e = lmdb_fail(l, "delete", rc);
-			goto out_abort;
-		}
 		break;
 	case STATE_WRITE:
 		if (nv.len > STATE_VALUE_MAX) {
 			e = LW_ELIMIT;
-			goto out_abort;
+			break;
 		}
 		/* Reserve the room, then fill it: one copy. */
 		d.mv_size = HDR + nv.len;
 		if ((rc = mdb_put(txn, l->dbi, &k, &d, MDB_RESERVE)) != 0) {
 			e = lmdb_fail(l, "write", rc);
-			goto out_abort;
+			break;
 		}
 		t = (int64_t)nv.expires;
 		memcpy(d.mv_data, &t, HDR);
@@ -201,14 +195,61 @@ lmdb_update(struct state *st, const char *key, time_t now,
 			memcpy((char *)d.mv_data + HDR, nv.data, nv.len);
 		break;
 	}
+out:
 	state_val_free(&nv);
+	return e;
+}
+
+/*
+ * Every key's step in one write transaction: one commit (one fsync)
+ * for them all, and all or none of them written.
+ */
+static enum lw_err
+lmdb_update_many(struct state *st, const char *const *keys, size_t n,
+    time_t now, state_update_many_fn fn, void *arg)
+{
+	struct lmdb		*l = st->priv;
+	struct state_many	 m = { fn, arg, 0 };
+	MDB_txn			*txn;
+	enum lw_err		 e = LW_OK;
+	int			 rc;
+
+	if ((rc = txn_begin(l, 0, &txn)) != 0)
+		return lmdb_fail(l, "write", rc);
+	for (m.i = 0; m.i < n && e == LW_OK; m.i++)
+		e = txn_update_one(l, txn, keys[m.i], now, state_many_step,
+		    &m);
+	if (e != LW_OK) {
+		mdb_txn_abort(txn);
+		return e;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return lmdb_fail(l, "commit", rc);
 	return LW_OK;
-out_abort:
-	state_val_free(&nv);
-	mdb_txn_abort(txn);
-	return e;
+}
+
+/* state_update as a batch of one. */
+struct single {
+	state_update_fn	 fn;
+	void		*arg;
+};
+
+static enum lw_err
+single_step(void *arg, size_t i, const struct state_val *old,
+    struct state_val *out, enum state_verdict *what)
+{
+	struct single	*one = arg;
+
+	return one->fn(one->arg, old, out, what);
+}
+
+static enum lw_err
+lmdb_update(struct state *st, const char *key, time_t now,
+    state_update_fn fn, void *arg)
+{
+	struct single	one = { fn, arg };
+
+	return lmdb_update_many(st, &key, 1, now, single_step, &one);
 }
 
 static enum lw_err
@@ -309,6 +350,7 @@ static const struct state_ops lmdb_ops = {
 	.name = "lmdb",
 	.get = lmdb_get,
 	.update = lmdb_update,
+	.update_many = lmdb_update_many,
 	.each = lmdb_each,
 	.sweep = lmdb_sweep,
 	.close = lmdb_close,

@@ -1,0 +1,804 @@
+/*
+ * learn_find.c: what the learner knows (learn.h): the lookups the
+ * rules make (names, threads, participants, domains, maturity) and the
+ * admin's view (stats, each, forget), and the eviction past a cap.
+ *
+ * Lookups read a handful of keys; stats, each, forget and eviction
+ * walk the organisation's keys (state_each), collecting first and
+ * writing after, so no write runs inside a backend's walk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn_int.h"
+#include "log.h"
+#include "mime.h"
+#include "names.h"
+
+#define DAY		86400
+#define FIND_IDS_MAX	21	/* In-Reply-To and the last 20 References */
+
+void
+learn_matches_free(struct learn_match *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].addr);
+	free(v);
+}
+
+/* Read the record of letter/text and check it is that text's. */
+static enum lw_err
+read_text(struct learn *l, const char *org, char letter, const char *text,
+    time_t now, struct lrec *lr)
+{
+	char		key[LEARN_KEY_BYTES];
+	enum lw_err	e;
+
+	if ((e = learn_key(org, letter, text, key)) != LW_OK ||
+	    (e = learn_read(l, key, now, lr)) != LW_OK)
+		return e;
+	if (strcmp(lr->r.key, text) != 0) {	/* a hash collision */
+		learn_rec_free(lr);
+		return LW_ENOTFOUND;
+	}
+	lr->letter = letter;
+	lr->r.kind = learn_letter_kind(letter);
+	learn_org_key(org, lr->r.org);
+	return LW_OK;
+}
+
+struct mset {
+	struct learn_match	*v;
+	size_t			 n;
+};
+
+static void
+mset_free(struct mset *s)
+{
+	learn_matches_free(s->v, s->n);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* Add the people of one name index record to s. */
+static enum lw_err
+mset_add_rec(struct mset *s, const struct lrec *lr, bool confusable)
+{
+	struct learn_match	*nv;
+	const char		*t;
+	size_t			 i, j;
+
+	for (i = 0; i < lr->r.nitems; i++) {
+		t = lr->r.items[i].text;
+		if ((t[0] != L_ACCOUNT && t[0] != L_CORR) || t[1] != ' ')
+			continue;
+		for (j = 0; j < s->n; j++)
+			if (strcmp(s->v[j].addr, t + 2) == 0)
+				break;
+		if (j < s->n) {
+			if (!confusable)
+				s->v[j].confusable = false;
+			if (lr->r.items[i].count > s->v[j].count)
+				s->v[j].count = lr->r.items[i].count;
+			continue;
+		}
+		if ((nv = reallocarray(s->v, s->n + 1, sizeof(*nv))) == NULL)
+			return LW_ENOMEM;
+		s->v = nv;
+		memset(&nv[j], 0, sizeof(nv[j]));
+		if ((nv[j].addr = strdup(t + 2)) == NULL)
+			return LW_ENOMEM;
+		nv[j].domain = nv[j].addr + (learn_addr_domain(nv[j].addr) -
+		    nv[j].addr);
+		nv[j].kind = t[0] == L_ACCOUNT ? LEARN_ACCOUNT :
+		    LEARN_CORRESPONDENT;
+		nv[j].count = lr->r.items[i].count;
+		nv[j].confusable = confusable;
+		s->n++;
+	}
+	return LW_OK;
+}
+
+/* The people of component i of c: its keys, then its skeletons. */
+static enum lw_err
+component_people(struct learn *l, const char *org,
+    const struct name_cands *c, size_t i, time_t now, struct mset *s)
+{
+	const char	*exact[3] = { c->key[i], c->swap[i][0], c->swap[i][1] };
+	struct lrec	 lr;
+	size_t		 k;
+	enum lw_err	 e;
+
+	for (k = 0; k < 6; k++) {
+		const char *t = k < 3 ? exact[k] : c->skel[i][k - 3];
+
+		if (t == NULL || *t == '\0')
+			continue;
+		e = read_text(l, org, k < 3 ? L_NAME : L_SKEL, t, now, &lr);
+		if (e == LW_ENOTFOUND)
+			continue;
+		if (e != LW_OK)
+			return e;
+		e = mset_add_rec(s, &lr, k >= 3);
+		learn_rec_free(&lr);
+		if (e != LW_OK)
+			return e;
+	}
+	return LW_OK;
+}
+
+static int
+match_cmp(const void *a, const void *b)
+{
+	const struct learn_match	*x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->addr, y->addr);
+}
+
+enum lw_err
+learn_names(struct learn *l, const char *org, const char *display,
+    time_t now, struct learn_match **v, size_t *n)
+{
+	struct name_cands	 c;
+	struct mset		 all = { NULL, 0 }, one = { NULL, 0 };
+	size_t			 i, j, k, keep;
+	enum lw_err		 e;
+
+	*v = NULL;
+	*n = 0;
+	if (display == NULL || *display == '\0' ||
+	    strchr(display, '@') != NULL)
+		return LW_OK;
+	if ((e = names_cands(display, &c)) != LW_OK)
+		return e;
+	for (i = 0; i < c.n; i++) {
+		if ((e = component_people(l, org, &c, i, now,
+		    i == 0 ? &all : &one)) != LW_OK)
+			goto out;
+		if (i == 0)
+			continue;
+		/* Every component a name of the same person. */
+		for (j = keep = 0; j < all.n; j++) {
+			for (k = 0; k < one.n; k++)
+				if (strcmp(one.v[k].addr, all.v[j].addr) == 0)
+					break;
+			if (k == one.n) {
+				free(all.v[j].addr);
+				continue;
+			}
+			if (one.v[k].confusable)
+				all.v[j].confusable = true;
+			all.v[keep++] = all.v[j];
+		}
+		all.n = keep;
+		mset_free(&one);
+	}
+	if (all.n > 1)
+		qsort(all.v, all.n, sizeof(*all.v), match_cmp);
+	while (all.n > LEARN_NAME_ADDRS_MAX)
+		free(all.v[--all.n].addr);
+	*v = all.v;
+	*n = all.n;
+	all.v = NULL;
+	all.n = 0;
+out:
+	mset_free(&all);
+	mset_free(&one);
+	names_cands_free(&c);
+	return e;
+}
+
+/* The one subject-index thread sent by author, or how many there are. */
+static enum lw_err
+subject_thread(struct learn *l, const char *org, const struct message *msg,
+    const char *author, time_t now, char tid[LEARN_HASH_HEX + 1],
+    size_t *hits)
+{
+	struct lrec	 lr;
+	char		 subj[LEARN_HASH_HEX + 1], acct[LEARN_HASH_HEX + 1];
+	char		*norm, *a;
+	const char	*t;
+	size_t		 i;
+	enum lw_err	 e;
+
+	*hits = 0;
+	if ((a = learn_addr_norm(author)) == NULL)
+		return LW_OK;
+	if ((norm = learn_subject_norm(msg->subject)) == NULL) {
+		free(a);
+		return LW_ENOMEM;
+	}
+	e = *norm == '\0' ? LW_ENOTFOUND : learn_hash(norm, strlen(norm),
+	    subj);
+	free(norm);
+	if (e == LW_OK)
+		e = learn_hash(a, strlen(a), acct);
+	free(a);
+	if (e == LW_OK)
+		e = read_text(l, org, L_SUBJECT, subj, now, &lr);
+	if (e != LW_OK)
+		return e == LW_ENOTFOUND ? LW_OK : e;
+	for (i = 0; i < lr.r.nitems; i++) {
+		t = lr.r.items[i].text;
+		if (strlen(t) != 2 * LEARN_HASH_HEX + 1 ||
+		    strcmp(t + LEARN_HASH_HEX + 1, acct) != 0)
+			continue;
+		if ((*hits)++ == 0) {
+			memcpy(tid, t, LEARN_HASH_HEX);
+			tid[LEARN_HASH_HEX] = '\0';
+		}
+	}
+	/* Some were forgotten: one left proves no single thread. */
+	if (lr.many && *hits == 1)
+		*hits = 2;
+	learn_rec_free(&lr);
+	return LW_OK;
+}
+
+enum lw_err
+learn_thread_find(struct learn *l, const char *org,
+    const struct message *msg, const char *author, time_t now,
+    struct learn_record *out, enum learn_how *how)
+{
+	char		ids[FIND_IDS_MAX][LEARN_HASH_HEX + 1];
+	char		tid[LEARN_HASH_HEX + 1];
+	struct lrec	lr;
+	size_t		n, i, hits;
+	enum lw_err	e;
+
+	memset(out, 0, sizeof(*out));
+	*how = LEARN_NO_THREAD;
+	n = learn_ids(msg->in_reply_to, ids, 1);
+	n += learn_ids(msg->references, ids + n, FIND_IDS_MAX - n);
+	for (i = 0; i < n; i++) {
+		e = read_text(l, org, L_THREAD, ids[i], now, &lr);
+		if (e == LW_ENOTFOUND)
+			continue;
+		if (e != LW_OK)
+			return e;
+		*out = lr.r;
+		*how = LEARN_BY_REF;
+		return LW_OK;
+	}
+	if (author == NULL)
+		return LW_OK;
+	if ((e = subject_thread(l, org, msg, author, now, tid, &hits)) !=
+	    LW_OK || hits == 0)
+		return e;
+	if (hits > 1) {
+		*how = LEARN_AMBIGUOUS;
+		return LW_OK;
+	}
+	e = read_text(l, org, L_THREAD, tid, now, &lr);
+	if (e == LW_OK) {
+		*out = lr.r;
+		*how = LEARN_BY_SUBJECT;
+	}
+	return e == LW_ENOTFOUND ? LW_OK : e;
+}
+
+static bool
+in_thread(const struct learn_record *t, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < t->nitems; i++)
+		if (learn_related(domain, t->items[i].text))
+			return true;
+	return false;
+}
+
+/* A person of name known at domain and at one of t's domains. */
+static enum lw_err
+name_bridges(struct learn *l, const char *org, const struct learn_record *t,
+    const char *name, const char *domain, time_t now, bool *yes)
+{
+	struct learn_match	*v;
+	size_t			 n, i;
+	bool			 here = false, there = false;
+	enum lw_err		 e;
+
+	if ((e = learn_names(l, org, name, now, &v, &n)) != LW_OK)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (v[i].confusable || v[i].kind != LEARN_CORRESPONDENT)
+			continue;
+		if (learn_related(v[i].domain, domain))
+			here = true;
+		if (in_thread(t, v[i].domain))
+			there = true;
+	}
+	learn_matches_free(v, n);
+	*yes = here && there;
+	return LW_OK;
+}
+
+enum lw_err
+learn_participant(struct learn *l, const char *org,
+    const struct learn_record *t, const char *addr, const char *display,
+    time_t now, bool *yes)
+{
+	struct lrec	 lr;
+	const char	*domain;
+	char		*a;
+	size_t		 i;
+	enum lw_err	 e = LW_OK;
+
+	*yes = false;
+	if ((a = learn_addr_norm(addr)) == NULL)
+		return LW_OK;
+	domain = learn_addr_domain(a);
+	if (in_thread(t, domain)) {
+		*yes = true;
+		goto out;
+	}
+	if (display != NULL && (e = name_bridges(l, org, t, display, domain,
+	    now, yes)) != LW_OK)
+		goto out;
+	/* The names we wrote to this very address. */
+	if (*yes || (e = read_text(l, org, L_CORR, a, now, &lr)) != LW_OK) {
+		if (e == LW_ENOTFOUND)
+			e = LW_OK;
+		goto out;
+	}
+	for (i = 0; i < lr.r.nitems && !*yes && e == LW_OK; i++)
+		e = name_bridges(l, org, t, lr.r.items[i].text, domain, now,
+		    yes);
+	learn_rec_free(&lr);
+out:
+	free(a);
+	return e;
+}
+
+enum lw_err
+learn_get(struct learn *l, const char *org, enum learn_kind kind,
+    const char *key, time_t now, struct learn_record *out)
+{
+	struct lrec	 lr;
+	char		*k, *p;
+	enum lw_err	 e;
+
+	memset(out, 0, sizeof(*out));
+	if (kind >= LEARN_KINDS || key == NULL || (k = strdup(key)) == NULL)
+		return kind >= LEARN_KINDS || key == NULL ? LW_EINVAL :
+		    LW_ENOMEM;
+	for (p = k; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p | 0x20);
+	e = read_text(l, org, learn_kind_letter(kind), k, now, &lr);
+	free(k);
+	if (e == LW_OK)
+		*out = lr.r;
+	return e;
+}
+
+enum lw_err
+learn_domain_known(struct learn *l, const char *org, const char *domain,
+    time_t now, bool *known)
+{
+	struct learn_record	 r;
+	const char		*d;
+	enum lw_err		 e;
+
+	*known = false;
+	/* The domain, then its parents while they keep a dot. */
+	for (d = domain; d != NULL && strchr(d, '.') != NULL;
+	    d = strchr(d, '.') + 1) {
+		e = learn_get(l, org, LEARN_DOMAIN, d, now, &r);
+		if (e == LW_OK) {
+			learn_record_free(&r);
+			*known = true;
+			return LW_OK;
+		}
+		if (e != LW_ENOTFOUND)
+			return e;
+	}
+	return LW_OK;
+}
+
+static bool
+meta_mature(const struct learn *l, const struct lrec *m, time_t now)
+{
+	if (m->r.out == 0)
+		return false;
+	return m->r.out >= l->c.mature_messages ||
+	    now - m->r.first >= (time_t)l->c.mature_days * DAY;
+}
+
+enum lw_err
+learn_mature(struct learn *l, const char *org, time_t now, bool *mature)
+{
+	struct lrec	m;
+	enum lw_err	e;
+
+	*mature = false;
+	if ((e = read_text(l, org, L_META, "", now, &m)) != LW_OK)
+		return e == LW_ENOTFOUND ? LW_OK : e;
+	*mature = meta_mature(l, &m, now);
+	learn_rec_free(&m);
+	return LW_OK;
+}
+
+/* A walk over learn keys: each record with its letter and org. */
+struct walk {
+	struct learn	*l;
+	time_t		 now;
+	enum lw_err	 (*fn)(struct walk *, const char *key, struct lrec *);
+	void		*arg;
+	char		 only;		/* a letter, or 0: all */
+	/* collected keys */
+	char		**keys;
+	size_t		 nkeys;
+};
+
+static enum lw_err
+walk_one(void *arg, const char *key, const struct state_val *v)
+{
+	struct walk	*w = arg;
+	struct lrec	 lr;
+	char		 org[LEARN_ORG_MAX + 1], letter;
+	enum lw_err	 e;
+
+	if (!learn_key_parse(key, org, &letter) || letter == '#' ||
+	    (w->only != '\0' && letter != w->only))
+		return LW_OK;
+	if (!learn_rec_parse(v, &lr))
+		return LW_OK;		/* damaged: skipped */
+	lr.letter = letter;
+	lr.r.kind = learn_letter_kind(letter);
+	memcpy(lr.r.org, org, sizeof(org));
+	e = w->fn(w, key, &lr);
+	learn_rec_free(&lr);
+	return e;
+}
+
+static enum lw_err
+walk(struct walk *w, const char *org, char letter)
+{
+	char	prefix[LEARN_KEY_BYTES];
+
+	w->only = letter;
+	learn_prefix(org, letter, prefix);
+	return state_each(w->l->st, prefix, w->now, walk_one, w);
+}
+
+static enum lw_err
+walk_keep(struct walk *w, const char *key)
+{
+	char	**nv;
+
+	if ((nv = reallocarray(w->keys, w->nkeys + 1, sizeof(*nv))) == NULL)
+		return LW_ENOMEM;
+	w->keys = nv;
+	if ((nv[w->nkeys] = strdup(key)) == NULL)
+		return LW_ENOMEM;
+	w->nkeys++;
+	return LW_OK;
+}
+
+static void
+walk_free(struct walk *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nkeys; i++)
+		free(w->keys[i]);
+	free(w->keys);
+	w->keys = NULL;
+	w->nkeys = 0;
+}
+
+static enum lw_err
+stats_one(struct walk *w, const char *key, struct lrec *lr)
+{
+	struct learn_stats	*s = w->arg;
+
+	if (lr->letter == L_META) {
+		s->messages += lr->r.out;
+		s->replies += lr->r.in;
+		if (lr->r.out > 0 && (s->first == 0 || lr->r.first < s->first))
+			s->first = lr->r.first;
+		if (lr->r.last > s->last)
+			s->last = lr->r.last;
+		if (meta_mature(w->l, lr, w->now))
+			s->mature = true;
+	} else if (lr->r.kind < LEARN_KINDS)
+		s->n[lr->r.kind]++;
+	return LW_OK;
+}
+
+enum lw_err
+learn_stats(struct learn *l, const char *org, time_t now,
+    struct learn_stats *s)
+{
+	struct walk	w = { l, now, stats_one, s, 0, NULL, 0 };
+
+	memset(s, 0, sizeof(*s));
+	return walk(&w, org, '\0');
+}
+
+struct each_arg {
+	learn_each_fn	 fn;
+	void		*arg;
+};
+
+static enum lw_err
+each_one(struct walk *w, const char *key, struct lrec *lr)
+{
+	struct each_arg	*a = w->arg;
+
+	if (lr->r.kind >= LEARN_KINDS)
+		return LW_OK;
+	return a->fn(a->arg, &lr->r);
+}
+
+enum lw_err
+learn_each(struct learn *l, const char *org, enum learn_kind kind,
+    time_t now, learn_each_fn fn, void *arg)
+{
+	struct each_arg	a = { fn, arg };
+	struct walk	w = { l, now, each_one, &a, 0, NULL, 0 };
+
+	return walk(&w, org, kind < LEARN_KINDS ? learn_kind_letter(kind) :
+	    '\0');
+}
+
+/* What forget and evict remove: an address, a domain, or a set. */
+struct gone {
+	const char	*addr;		/* this address */
+	const char	*domain;	/* every address and domain at or
+					   below it */
+	char		**set;		/* sorted addresses */
+	size_t		 nset;
+};
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+gone_addr(const char *a, const struct gone *g)
+{
+	if (g->addr != NULL && strcmp(a, g->addr) == 0)
+		return true;
+	if (g->domain != NULL && strchr(a, '@') != NULL &&
+	    learn_subdomain(learn_addr_domain(a), g->domain))
+		return true;
+	return g->nset > 0 && bsearch(&a, g->set, g->nset, sizeof(*g->set),
+	    str_cmp) != NULL;
+}
+
+/* A name index item "a ADDR" / "c ADDR" of a gone address. */
+static bool
+gone_item(const char *text, const void *arg)
+{
+	return text[0] != '\0' && text[1] == ' ' && gone_addr(text + 2, arg);
+}
+
+static bool
+gone_dom(const char *text, const void *arg)
+{
+	const struct gone	*g = arg;
+
+	return g->domain != NULL && learn_subdomain(text, g->domain);
+}
+
+/* Which records a forget or eviction touches. */
+static enum lw_err
+gone_pick(struct walk *w, const char *key, struct lrec *lr)
+{
+	const struct gone	*g = w->arg;
+	size_t			 i;
+	bool			 hit = false;
+
+	switch (lr->letter) {
+	case L_ACCOUNT:
+	case L_CORR:
+		hit = gone_addr(lr->r.key, g);
+		break;
+	case L_DOMAIN:
+		hit = g->domain != NULL && learn_subdomain(lr->r.key,
+		    g->domain);
+		break;
+	case L_NAME:
+	case L_SKEL:
+		for (i = 0; i < lr->r.nitems && !hit; i++)
+			hit = gone_item(lr->r.items[i].text, g);
+		break;
+	case L_THREAD:
+		for (i = 0; i < lr->r.nitems && !hit; i++)
+			hit = gone_dom(lr->r.items[i].text, g);
+		break;
+	}
+	return hit ? walk_keep(w, key) : LW_OK;
+}
+
+struct drop_arg {
+	const struct gone	*g;
+	char			 letter;
+};
+
+static enum lw_err
+drop_one(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	struct drop_arg	*d = arg;
+	struct lrec	 lr;
+	size_t		 n;
+	enum lw_err	 e;
+
+	*what = STATE_DELETE;
+	if (old == NULL || d->letter == L_ACCOUNT || d->letter == L_CORR ||
+	    d->letter == L_DOMAIN || !learn_rec_parse(old, &lr)) {
+		*what = old == NULL ? STATE_KEEP : STATE_DELETE;
+		return LW_OK;
+	}
+	n = learn_item_drop(&lr, d->letter == L_THREAD ? gone_dom : gone_item,
+	    d->g);
+	if (lr.r.nitems == 0) {
+		learn_rec_free(&lr);
+		return LW_OK;
+	}
+	*what = n > 0 ? STATE_WRITE : STATE_KEEP;
+	e = *what == STATE_WRITE ? learn_rec_write(&lr, out) : LW_OK;
+	out->expires = old->expires;
+	learn_rec_free(&lr);
+	return e;
+}
+
+/* Remove what g names from every record of org (walk collected). */
+static enum lw_err
+gone_apply(struct learn *l, const char *org, const struct gone *g,
+    char letters, time_t now, size_t *changed)
+{
+	struct walk	w = { l, now, gone_pick, (void *)g, 0, NULL, 0 };
+	struct drop_arg	d = { g, 0 };
+	char		o[LEARN_ORG_MAX + 1];
+	size_t		i;
+	enum lw_err	e;
+
+	e = walk(&w, org, letters);
+	for (i = 0; i < w.nkeys && e == LW_OK; i++) {
+		if (!learn_key_parse(w.keys[i], o, &d.letter))
+			continue;
+		e = state_update(l->st, w.keys[i], now, drop_one, &d);
+	}
+	if (e == LW_OK && changed != NULL)
+		*changed += w.nkeys;
+	walk_free(&w);
+	return e;
+}
+
+enum lw_err
+learn_forget(struct learn *l, const char *org, const char *what,
+    time_t now, size_t *removed)
+{
+	struct gone	 g = { NULL, NULL, NULL, 0 };
+	char		*w, *p;
+	size_t		 dummy = 0;
+	enum lw_err	 e;
+
+	if (removed == NULL)
+		removed = &dummy;
+	*removed = 0;
+	if (l->readonly)
+		return LW_EINVAL;
+	if (what == NULL || *what == '\0' || (w = strdup(what)) == NULL)
+		return what == NULL || *what == '\0' ? LW_EINVAL : LW_ENOMEM;
+	for (p = w; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p | 0x20);
+	if (*w == '@')
+		memmove(w, w + 1, strlen(w));
+	if (strchr(w, '@') != NULL)
+		g.addr = w;
+	else
+		g.domain = w;
+	e = gone_apply(l, org, &g, '\0', now, removed);
+	if (e == LW_OK)
+		log_info("learn: forgot %s (%zu records)", w, *removed);
+	free(w);
+	return e;
+}
+
+/* Eviction: the records of one letter with their last time. */
+struct aged {
+	char	*key;
+	char	*text;
+	time_t	 last;
+};
+
+struct aged_set {
+	struct aged	*v;
+	size_t		 n;
+};
+
+static enum lw_err
+aged_one(struct walk *w, const char *key, struct lrec *lr)
+{
+	struct aged_set	*s = w->arg;
+	struct aged	*nv;
+
+	if ((nv = reallocarray(s->v, s->n + 1, sizeof(*nv))) == NULL)
+		return LW_ENOMEM;
+	s->v = nv;
+	nv[s->n].last = lr->r.last;
+	nv[s->n].key = strdup(key);
+	nv[s->n].text = strdup(lr->r.key);
+	s->n++;
+	return nv[s->n - 1].key == NULL || nv[s->n - 1].text == NULL ?
+	    LW_ENOMEM : LW_OK;
+}
+
+static int
+aged_cmp(const void *a, const void *b)
+{
+	const struct aged	*x = a, *y = b;
+
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+enum lw_err
+learn_evict(struct learn *l, const char *org, char letter, uint64_t cap,
+    time_t now)
+{
+	struct aged_set	 s = { NULL, 0 };
+	struct walk	 w = { l, now, aged_one, &s, 0, NULL, 0 };
+	struct gone	 g = { NULL, NULL, NULL, 0 };
+	char		 ckey[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1];
+	int64_t		 cur;
+	size_t		 i, drop = 0;
+	enum lw_err	 e;
+
+	if ((e = walk(&w, org, letter)) != LW_OK)
+		goto out;
+	if (s.n > cap) {
+		qsort(s.v, s.n, sizeof(*s.v), aged_cmp);
+		drop = s.n - (size_t)(cap - cap / 10);
+		if ((g.set = calloc(drop, sizeof(*g.set))) == NULL) {
+			e = LW_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < drop && e == LW_OK; i++) {
+			e = state_del(l->st, s.v[i].key);
+			if (e == LW_ENOTFOUND)
+				e = LW_OK;
+			g.set[g.nset++] = s.v[i].text;
+		}
+		qsort(g.set, g.nset, sizeof(*g.set), str_cmp);
+		/* Their names go with them. */
+		if (e == LW_OK && (letter == L_ACCOUNT || letter == L_CORR) &&
+		    (e = gone_apply(l, org, &g, L_NAME, now, NULL)) == LW_OK)
+			e = gone_apply(l, org, &g, L_SKEL, now, NULL);
+		learn_org_key(org, o);
+		log_info("learn: %s: %zu %s records over the cap of %llu: "
+		    "the %zu least recently seen removed", o, s.n,
+		    learn_kind_name(learn_letter_kind(letter)),
+		    (unsigned long long)cap, drop);
+	}
+	/* The count is what is left (expired records no longer count). */
+	learn_prefix(org, letter, ckey);
+	ckey[strlen(ckey) - 2] = '#';
+	ckey[strlen(ckey) - 1] = letter;
+	if (e == LW_OK && (e = state_incr(l->st, ckey, 0, 0, now, &cur)) ==
+	    LW_OK)
+		e = state_incr(l->st, ckey, (int64_t)(s.n - drop) - cur, 0,
+		    now, NULL);
+out:
+	free(g.set);
+	for (i = 0; i < s.n; i++) {
+		free(s.v[i].key);
+		free(s.v[i].text);
+	}
+	free(s.v);
+	return e;
+}

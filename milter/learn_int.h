@@ -1,0 +1,110 @@
+/*
+ * learn_int.h: what learn.c (writing), learn_find.c (lookups, admin
+ * view) and learn_rec.c (keys and the record's text form) share.  No
+ * other stage includes it.
+ */
+#ifndef LEARN_INT_H
+#define LEARN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "learn.h"
+#include "state.h"
+
+#define LEARN_PREFIX		"learn:"
+#define LEARN_KEY_BYTES		(sizeof(LEARN_PREFIX) + LEARN_ORG_MAX + \
+				    LEARN_HASH_HEX + 8)
+#define LEARN_RECORD_MAX	(256u << 10)	/* bytes of one value read */
+
+/*
+ * The letter of each record kind in a key: the four of enum learn_kind
+ * and the indexes behind them.
+ */
+#define L_ACCOUNT	'a'
+#define L_CORR		'c'
+#define L_DOMAIN	'd'
+#define L_THREAD	't'
+#define L_NAME		'n'	/* names_key -> "a ADDR" / "c ADDR" items */
+#define L_SKEL		'x'	/* skeleton of a names_key -> the same */
+#define L_SUBJECT	'j'	/* subject hash -> "TID ACCOUNT" items */
+#define L_META		'm'	/* one per org: out = messages, in =
+				   replies, first, last */
+
+struct learn {
+	struct state		*st;
+	struct learn_config	 c;
+	bool			 readonly;
+};
+
+/* A record of any letter; kind and org are set by the reader. */
+struct lrec {
+	char			 letter;
+	struct learn_record	 r;
+	bool			 many;	/* L_SUBJECT: items were dropped */
+};
+
+/* The organisation's name as it stands in keys ("default" for NULL). */
+void		 learn_org_key(const char *org, char out[LEARN_ORG_MAX + 1]);
+/* 128 bits of SHA-256 of len bytes, as LEARN_HASH_HEX hex digits. */
+enum lw_err	 learn_hash(const void *p, size_t len,
+		    char hex[LEARN_HASH_HEX + 1]);
+/* "learn:ORG:L:HEX" for text (hashed); L_META: "learn:ORG:m". */
+enum lw_err	 learn_key(const char *org, char letter, const char *text,
+		    char key[LEARN_KEY_BYTES]);
+/* "learn:ORG:L:" (org NULL: "learn:"; letter 0: "learn:ORG:"). */
+void		 learn_prefix(const char *org, char letter,
+		    char out[LEARN_KEY_BYTES]);
+/* The org and letter a key names; false when it is no learn key. */
+bool		 learn_key_parse(const char *key, char org[LEARN_ORG_MAX + 1],
+		    char *letter);
+enum learn_kind	 learn_letter_kind(char letter);	/* LEARN_KINDS: index */
+char		 learn_kind_letter(enum learn_kind);
+
+/* A value into *lr (zeroed first); false when damaged. */
+bool		 learn_rec_parse(const struct state_val *v, struct lrec *lr);
+/* lr as text, malloc'd into out->data. */
+enum lw_err	 learn_rec_write(const struct lrec *lr, struct state_val *out);
+void		 learn_rec_free(struct lrec *lr);
+/*
+ * Count one more of text (count add, seen now) in lr's items, most
+ * recent first, keeping at most max: the least recently seen go (for
+ * L_SUBJECT, lr->many records that one went).
+ */
+enum lw_err	 learn_item_touch(struct lrec *lr, const char *text,
+		    uint64_t add, time_t now, size_t max);
+/* Remove the items pred says; how many went. */
+size_t		 learn_item_drop(struct lrec *lr,
+		    bool (*pred)(const char *text, const void *arg),
+		    const void *arg);
+
+/* d equal to parent or below it (ASCII case-insensitive). */
+bool		 learn_subdomain(const char *d, const char *parent);
+bool		 learn_related(const char *a, const char *b);
+/* The lowercased address, or NULL (no '@', too long, ENOMEM). */
+char		*learn_addr_norm(const char *addr);
+/* The domain of a normalised address (after the last '@'). */
+const char	*learn_addr_domain(const char *addr);
+
+/*
+ * The Message-IDs in a header value (In-Reply-To, References), last
+ * first, at most max, each hashed; returns how many.
+ */
+size_t		 learn_ids(const char *value, char (*hex)[LEARN_HASH_HEX + 1],
+		    size_t max);
+
+/* Read one record; LW_ENOTFOUND when absent or damaged. */
+enum lw_err	 learn_read(struct learn *, const char *key, time_t now,
+		    struct lrec *out);
+
+/*
+ * More than cap records of letter in org: the least recently seen go
+ * until a tenth under cap is left, their names with them; the count
+ * "learn:ORG:#L" is set to what is left.  Logged.
+ */
+enum lw_err	 learn_evict(struct learn *, const char *org, char letter,
+		    uint64_t cap, time_t now);
+
+#endif /* LEARN_INT_H */

@@ -1,0 +1,457 @@
+/*
+ * learn_rec.c: the learner's keys and the text form of its records.
+ *
+ * A key is "learn:ORG:L:HEX": ORG the organisation (a policy name,
+ * [A-Za-z0-9._-] kept, anything else '_', at most LEARN_ORG_MAX
+ * bytes), L the record's letter (learn_int.h), HEX 128 bits of the
+ * SHA-256 of the address, domain, name key or Message-ID, so attacker
+ * text never names a key.  A value is lines, each a letter, a space and
+ * its field:
+ *
+ *   k TEXT          what the key hashes (address, domain, name key;
+ *                   a thread: the hex id itself)
+ *   f T / l T       first and last seen (Unix seconds)
+ *   o N / i N       outbound messages, inbound replies
+ *   s HEX / a HEX   thread: subject hash, sending account hash
+ *   m               subject index: entries were dropped
+ *   e N T TEXT      an item: count, last seen, text to the line's end
+ *
+ * Unknown lines are skipped (a newer lurewall may add some); a value
+ * without a k line, or over LEARN_RECORD_MAX, is damaged and reads as
+ * absent.  Item text never holds a newline (stored as a space).
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn_int.h"
+#include "util.h"
+
+static const char kind_letters[LEARN_KINDS] = {
+	L_ACCOUNT, L_CORR, L_DOMAIN, L_THREAD
+};
+
+void
+learn_org_key(const char *org, char out[LEARN_ORG_MAX + 1])
+{
+	size_t	i;
+
+	if (org == NULL || *org == '\0')
+		org = "default";
+	for (i = 0; org[i] != '\0' && i < LEARN_ORG_MAX; i++)
+		out[i] = isalnum((unsigned char)org[i]) || org[i] == '.' ||
+		    org[i] == '-' || org[i] == '_' ? org[i] : '_';
+	out[i] = '\0';
+}
+
+enum lw_err
+learn_hash(const void *p, size_t len, char hex[LEARN_HASH_HEX + 1])
+{
+	char		full[65];
+	enum lw_err	e;
+
+	if ((e = lw_sha256_hex(p, len, full)) != LW_OK)
+		return e;
+	memcpy(hex, full, LEARN_HASH_HEX);
+	hex[LEARN_HASH_HEX] = '\0';
+	return LW_OK;
+}
+
+enum lw_err
+learn_key(const char *org, char letter, const char *text,
+    char key[LEARN_KEY_BYTES])
+{
+	char		o[LEARN_ORG_MAX + 1], hex[LEARN_HASH_HEX + 1];
+	enum lw_err	e;
+
+	learn_org_key(org, o);
+	if (letter == L_META) {
+		snprintf(key, LEARN_KEY_BYTES, LEARN_PREFIX "%s:m", o);
+		return LW_OK;
+	}
+	/* A thread's text is a hash already. */
+	if (letter == L_THREAD && strlen(text) == LEARN_HASH_HEX)
+		snprintf(hex, sizeof(hex), "%s", text);
+	else if ((e = learn_hash(text, strlen(text), hex)) != LW_OK)
+		return e;
+	snprintf(key, LEARN_KEY_BYTES, LEARN_PREFIX "%s:%c:%s", o, letter,
+	    hex);
+	return LW_OK;
+}
+
+void
+learn_prefix(const char *org, char letter, char out[LEARN_KEY_BYTES])
+{
+	char	o[LEARN_ORG_MAX + 1];
+
+	if (org == NULL) {
+		snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX);
+		return;
+	}
+	learn_org_key(org, o);
+	if (letter == '\0')
+		snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX "%s:", o);
+	else
+		snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX "%s:%c:", o,
+		    letter);
+}
+
+bool
+learn_key_parse(const char *key, char org[LEARN_ORG_MAX + 1], char *letter)
+{
+	const char	*p, *colon;
+	size_t		 n;
+
+	if (strncmp(key, LEARN_PREFIX, strlen(LEARN_PREFIX)) != 0)
+		return false;
+	p = key + strlen(LEARN_PREFIX);
+	if ((colon = strchr(p, ':')) == NULL ||
+	    (n = (size_t)(colon - p)) == 0 || n > LEARN_ORG_MAX)
+		return false;
+	memcpy(org, p, n);
+	org[n] = '\0';
+	*letter = colon[1];
+	return *letter != '\0' && (colon[2] == ':' || (colon[2] == '\0' &&
+	    *letter == L_META));
+}
+
+enum learn_kind
+learn_letter_kind(char letter)
+{
+	size_t	i;
+
+	for (i = 0; i < LEARN_KINDS; i++)
+		if (kind_letters[i] == letter)
+			return (enum learn_kind)i;
+	return LEARN_KINDS;
+}
+
+char
+learn_kind_letter(enum learn_kind k)
+{
+	return k < LEARN_KINDS ? kind_letters[k] : '\0';
+}
+
+const char *
+learn_kind_name(enum learn_kind k)
+{
+	switch (k) {
+	case LEARN_ACCOUNT:		return "account";
+	case LEARN_CORRESPONDENT:	return "correspondent";
+	case LEARN_DOMAIN:		return "domain";
+	case LEARN_THREAD:		return "thread";
+	case LEARN_KINDS:		break;
+	}
+	return "?";
+}
+
+void
+learn_record_free(struct learn_record *r)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nitems; i++)
+		free(r->items[i].text);
+	free(r->items);
+	free(r->key);
+	r->items = NULL;
+	r->nitems = 0;
+	r->key = NULL;
+}
+
+void
+learn_rec_free(struct lrec *lr)
+{
+	learn_record_free(&lr->r);
+}
+
+static bool
+parse_u64(const char *s, uint64_t *out, const char **end)
+{
+	char			*e;
+	unsigned long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	v = strtoull(s, &e, 10);
+	*out = v;
+	if (end != NULL)
+		*end = e;
+	return true;
+}
+
+static bool
+parse_item(struct lrec *lr, const char *s)
+{
+	struct learn_item	*nv;
+	uint64_t		 count, last;
+	const char		*p;
+
+	if (!parse_u64(s, &count, &p) || *p++ != ' ' ||
+	    !parse_u64(p, &last, &p) || *p++ != ' ')
+		return false;
+	if ((nv = reallocarray(lr->r.items, lr->r.nitems + 1,
+	    sizeof(*nv))) == NULL)
+		return false;
+	lr->r.items = nv;
+	if ((nv[lr->r.nitems].text = strdup(p)) == NULL)
+		return false;
+	nv[lr->r.nitems].count = count;
+	nv[lr->r.nitems].last = (time_t)last;
+	lr->r.nitems++;
+	return true;
+}
+
+static bool
+parse_line(struct lrec *lr, const char *s)
+{
+	uint64_t	v;
+
+	if (s[0] == 'm' && s[1] == '\0') {
+		lr->many = true;
+		return true;
+	}
+	if (s[0] == '\0' || s[1] != ' ')
+		return true;
+	switch (s[0]) {
+	case 'k':
+		free(lr->r.key);
+		return (lr->r.key = strdup(s + 2)) != NULL;
+	case 'f':
+	case 'l':
+	case 'o':
+	case 'i':
+		if (!parse_u64(s + 2, &v, NULL))
+			return false;
+		if (s[0] == 'f')
+			lr->r.first = (time_t)v;
+		else if (s[0] == 'l')
+			lr->r.last = (time_t)v;
+		else if (s[0] == 'o')
+			lr->r.out = v;
+		else
+			lr->r.in = v;
+		return true;
+	case 's':
+		snprintf(lr->r.subject, sizeof(lr->r.subject), "%s", s + 2);
+		return true;
+	case 'a':
+		snprintf(lr->r.account, sizeof(lr->r.account), "%s", s + 2);
+		return true;
+	case 'e':
+		return parse_item(lr, s + 2);
+	}
+	return true;
+}
+
+bool
+learn_rec_parse(const struct state_val *v, struct lrec *lr)
+{
+	char	*buf, *line, *nl;
+	bool	 good = true;
+
+	memset(lr, 0, sizeof(*lr));
+	if (v->len > LEARN_RECORD_MAX || memchr(v->data, '\0', v->len) !=
+	    NULL || (buf = strndup((const char *)v->data, v->len)) == NULL)
+		return false;
+	for (line = buf; good && line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		good = parse_line(lr, line);
+	}
+	free(buf);
+	if (!good || lr->r.key == NULL) {
+		learn_rec_free(lr);
+		return false;
+	}
+	return true;
+}
+
+enum lw_err
+learn_rec_write(const struct lrec *lr, struct state_val *out)
+{
+	char		*buf = NULL, *t;
+	size_t		 len = 0, i;
+	FILE		*f;
+
+	memset(out, 0, sizeof(*out));
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return LW_ENOMEM;
+	fprintf(f, "k %s\nf %lld\nl %lld\no %" PRIu64 "\ni %" PRIu64 "\n",
+	    lr->r.key != NULL ? lr->r.key : "", (long long)lr->r.first,
+	    (long long)lr->r.last, lr->r.out, lr->r.in);
+	if (lr->r.subject[0] != '\0')
+		fprintf(f, "s %s\n", lr->r.subject);
+	if (lr->r.account[0] != '\0')
+		fprintf(f, "a %s\n", lr->r.account);
+	if (lr->many)
+		fputs("m\n", f);
+	for (i = 0; i < lr->r.nitems; i++) {
+		fprintf(f, "e %" PRIu64 " %lld ", lr->r.items[i].count,
+		    (long long)lr->r.items[i].last);
+		for (t = lr->r.items[i].text; *t != '\0'; t++)
+			fputc(*t == '\n' || *t == '\r' ? ' ' : *t, f);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return LW_ENOMEM;
+	}
+	out->data = (unsigned char *)buf;
+	out->len = len;
+	return LW_OK;
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct learn_item	*x = a, *y = b;
+
+	if (x->last != y->last)
+		return x->last > y->last ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->text, y->text);
+}
+
+enum lw_err
+learn_item_touch(struct lrec *lr, const char *text, uint64_t add,
+    time_t now, size_t max)
+{
+	struct learn_item	*nv;
+	size_t			 i;
+
+	for (i = 0; i < lr->r.nitems; i++)
+		if (strcmp(lr->r.items[i].text, text) == 0)
+			break;
+	if (i == lr->r.nitems) {
+		if ((nv = reallocarray(lr->r.items, lr->r.nitems + 1,
+		    sizeof(*nv))) == NULL)
+			return LW_ENOMEM;
+		lr->r.items = nv;
+		if ((nv[i].text = strdup(text)) == NULL)
+			return LW_ENOMEM;
+		nv[i].count = 0;
+		lr->r.nitems++;
+	}
+	lr->r.items[i].count += add;
+	if (now > lr->r.items[i].last)
+		lr->r.items[i].last = now;
+	qsort(lr->r.items, lr->r.nitems, sizeof(*lr->r.items), item_cmp);
+	while (lr->r.nitems > max) {
+		free(lr->r.items[--lr->r.nitems].text);
+		lr->many = true;
+	}
+	return LW_OK;
+}
+
+size_t
+learn_item_drop(struct lrec *lr, bool (*pred)(const char *, const void *),
+    const void *arg)
+{
+	size_t	i, j, gone = 0;
+
+	for (i = j = 0; i < lr->r.nitems; i++) {
+		if (pred(lr->r.items[i].text, arg)) {
+			free(lr->r.items[i].text);
+			gone++;
+		} else
+			lr->r.items[j++] = lr->r.items[i];
+	}
+	lr->r.nitems = j;
+	return gone;
+}
+
+bool
+learn_subdomain(const char *d, const char *parent)
+{
+	return lw_domain_below(d, parent);
+}
+
+bool
+learn_related(const char *a, const char *b)
+{
+	return learn_subdomain(a, b) || learn_subdomain(b, a);
+}
+
+char *
+learn_addr_norm(const char *addr)
+{
+	const char	*at;
+	char		*s, *p;
+	size_t		 len;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL ||
+	    at == addr || at[1] == '\0' || (len = strlen(addr)) > 320)
+		return NULL;
+	if ((s = strdup(addr)) == NULL)
+		return NULL;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>') {
+			free(s);
+			return NULL;
+		}
+		*p = (char)tolower((unsigned char)*p);
+	}
+	return s;
+}
+
+const char *
+learn_addr_domain(const char *addr)
+{
+	const char	*at = strrchr(addr, '@');
+
+	return at != NULL ? at + 1 : addr;
+}
+
+size_t
+learn_ids(const char *value, char (*hex)[LEARN_HASH_HEX + 1], size_t max)
+{
+	const char	*lt[64], *gt[64], *p;
+	size_t		 n = 0, i, out = 0;
+
+	if (value == NULL)
+		return 0;
+	/* Keep the last 64 ids: the newest are at the end. */
+	for (p = value; (p = strchr(p, '<')) != NULL; ) {
+		const char *close = strchr(p, '>');
+
+		if (close == NULL)
+			break;
+		if (close - p > 1 && close - p < 1000) {
+			if (n == 64) {
+				memmove(lt, lt + 1, sizeof(lt[0]) * 63);
+				memmove(gt, gt + 1, sizeof(gt[0]) * 63);
+				n--;
+			}
+			lt[n] = p + 1;
+			gt[n] = close;
+			n++;
+		}
+		p = close + 1;
+	}
+	for (i = n; i > 0 && out < max; i--)
+		if (learn_hash(lt[i - 1], (size_t)(gt[i - 1] - lt[i - 1]),
+		    hex[out]) == LW_OK)
+			out++;
+	return out;
+}
+
+enum lw_err
+learn_read(struct learn *l, const char *key, time_t now, struct lrec *out)
+{
+	struct state_val	v;
+	enum lw_err		e;
+	bool			good;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = state_get(l->st, key, now, &v)) != LW_OK)
+		return e;
+	good = learn_rec_parse(&v, out);
+	state_val_free(&v);
+	return good ? LW_OK : LW_ENOTFOUND;
+}

@@ -1,0 +1,380 @@
+/*
+ * 5300-learn: the learner's store (learn.c, learn_find.c, learn_rec.c)
+ * on LMDB and on the files backend: what one outbound message teaches
+ * (account names, correspondents, domains, threads), name lookups in
+ * either order and with confusables, threads by reference and by
+ * subject + author (and no match when several threads share both),
+ * participants (a partner's second known domain counts), maturity,
+ * inbound replies, expiry, caps with the least recently seen evicted,
+ * forget, each, stats and a read-only look.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn.h"
+#include "mime.h"
+#include "state.h"
+#include "tap.h"
+
+#define NOW	((time_t)1780000000)
+#define DAY	86400
+
+static struct message *
+msg_of(const char *raw)
+{
+	struct limits	 lim;
+	struct findings	 fs = { 0 };
+	struct message	*m;
+
+	limits_default(&lim);
+	if (mime_parse((const unsigned char *)raw, strlen(raw), &lim, &fs,
+	    &m) != LW_OK)
+		bail("mime_parse");
+	findings_free(&fs);
+	return m;
+}
+
+static enum lw_err
+send_mail(struct learn *l, const char *from, const char *to,
+    const char *cc, const char *mid, const char *irt, const char *subject,
+    time_t now)
+{
+	char		 raw[4096];
+	struct message	*m;
+	enum lw_err	 e;
+
+	snprintf(raw, sizeof(raw), "From: %s\r\nTo: %s\r\n%s%s%s"
+	    "Message-ID: <%s>\r\n%s%s%sSubject: %s\r\n\r\nbody\r\n",
+	    from, to, cc != NULL ? "Cc: " : "", cc != NULL ? cc : "",
+	    cc != NULL ? "\r\n" : "", mid, irt != NULL ? "In-Reply-To: <" :
+	    "", irt != NULL ? irt : "", irt != NULL ? ">\r\n" : "", subject);
+	m = msg_of(raw);
+	e = learn_outbound(l, "example", m, NULL, now);
+	mime_free(m);
+	return e;
+}
+
+/* Who the display name is: "addr[~]" joined by commas. */
+static const char *
+who(struct learn *l, const char *display, time_t now)
+{
+	static char		 buf[1024];
+	struct learn_match	*v;
+	size_t			 n, i;
+
+	if (learn_names(l, "example", display, now, &v, &n) != LW_OK)
+		bail("learn_names");
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(buf, ",");
+		strcat(buf, v[i].addr);
+		if (v[i].confusable)
+			strcat(buf, "~");
+	}
+	learn_matches_free(v, n);
+	return buf;
+}
+
+static enum learn_how
+thread_of(struct learn *l, const char *irt, const char *subject,
+    const char *author, time_t now, struct learn_record *t)
+{
+	char		 raw[1024];
+	struct message	*m;
+	enum learn_how	 how;
+
+	snprintf(raw, sizeof(raw), "From: x@y.example\r\n%s%s%s"
+	    "Subject: %s\r\n\r\nb\r\n", irt != NULL ? "In-Reply-To: <" : "",
+	    irt != NULL ? irt : "", irt != NULL ? ">\r\n" : "", subject);
+	m = msg_of(raw);
+	if (learn_thread_find(l, "example", m, author, now, t, &how) != LW_OK)
+		bail("learn_thread_find");
+	mime_free(m);
+	return how;
+}
+
+static bool
+participant(struct learn *l, const struct learn_record *t,
+    const char *addr, const char *display, time_t now)
+{
+	bool	yes;
+
+	if (learn_participant(l, "example", t, addr, display, now, &yes) !=
+	    LW_OK)
+		bail("learn_participant");
+	return yes;
+}
+
+static bool
+has_item(const struct learn_record *r, const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nitems; i++)
+		if (strcmp(r->items[i].text, text) == 0)
+			return true;
+	return false;
+}
+
+static size_t	each_n[LEARN_KINDS + 1];
+
+static enum lw_err
+count_each(void *arg, const struct learn_record *r)
+{
+	each_n[r->kind]++;
+	return LW_OK;
+}
+
+static struct state *
+open_state(enum state_backend b, const char *name, bool ro)
+{
+	struct state_config	 c;
+	struct state		*st;
+
+	state_config_init(&c);
+	c.backend = b;
+	if ((c.path = strdup(name)) == NULL)
+		bail("oom");
+	if (state_open(&c, ro, &st) != LW_OK)
+		bail("state_open %s", name);
+	state_config_free(&c);
+	return st;
+}
+
+static void
+basics(enum state_backend b, const char *dir)
+{
+	const char		*bn = state_backend_name(b);
+	struct state		*st = open_state(b, dir, false), *ro;
+	struct learn_config	 c;
+	struct learn		*l, *rl;
+	struct learn_record	 r, t;
+	struct learn_stats	 s;
+	struct message		*m;
+	bool			 yes;
+	size_t			 removed;
+	enum lw_err		 e;
+
+	learn_config_init(&c);
+	c.mature_messages = 4;
+	if (learn_open(st, &c, &l) != LW_OK)
+		bail("learn_open");
+	ok(learn_mature(l, "example", NOW, &yes) == LW_OK && !yes,
+	    "%s: an empty store is not mature", bn);
+	is_int(LW_OK, send_mail(l, "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= "
+	    "<Yamada@ours.example>", "Sato Hanako <hanako@partner.example>",
+	    "Suzuki Ichiro <suzuki@ours.example>", "m1@ours.example", NULL,
+	    "=?UTF-8?B?6KaL56mN5pu444Gu5Lu2?=", NOW), "%s: learn one", bn);
+
+	ok(learn_get(l, "example", LEARN_ACCOUNT, "yamada@ours.example",
+	    NOW, &r) == LW_OK && has_item(&r, "山田 太郎") && r.out == 1,
+	    "%s: the account and its display name", bn);
+	learn_record_free(&r);
+	ok(learn_get(l, "example", LEARN_CORRESPONDENT,
+	    "Hanako@Partner.example", NOW, &r) == LW_OK &&
+	    has_item(&r, "Sato Hanako"), "%s: the correspondent, its name",
+	    bn);
+	learn_record_free(&r);
+	is_int(LW_ENOTFOUND, learn_get(l, "example", LEARN_CORRESPONDENT,
+	    "suzuki@ours.example", NOW, &r), "%s: a colleague is no "
+	    "correspondent", bn);
+	is_str("hanako@partner.example", who(l, "Hanako Sato", NOW),
+	    "%s: a name in the other order", bn);
+	is_str("hanako@partner.example", who(l, "\"ＳＡＴＯ  Hanako様\"", NOW),
+	    "%s: full width, case, quotes, honorific", bn);
+	is_str("hanako@partner.example~", who(l, "Ѕato Hanako", NOW),
+	    "%s: a Cyrillic S is a confusable match", bn);
+	is_str("", who(l, "Sato Hanako (via DocuSign)", NOW),
+	    "%s: a name plus a note that is no name is nobody", bn);
+	is_str("yamada@ours.example", who(l, "山田太郎", NOW),
+	    "%s: a staff name", bn);
+	is_str("", who(l, "Sato", NOW), "%s: part of a name is nobody", bn);
+	is_str("", who(l, "suzuki@ours.example", NOW),
+	    "%s: an address is no name", bn);
+
+	ok(thread_of(l, "m1@ours.example", "x", NULL, NOW, &t) ==
+	    LEARN_BY_REF && has_item(&t, "partner.example") &&
+	    has_item(&t, "ours.example"), "%s: a thread by In-Reply-To", bn);
+	ok(participant(l, &t, "hanako@partner.example", NULL, NOW) &&
+	    participant(l, &t, "other@mail.partner.example", NULL, NOW),
+	    "%s: the partner's domain (and below it) takes part", bn);
+	ok(!participant(l, &t, "hanako@evil.example", "Sato Hanako", NOW),
+	    "%s: a stranger with the partner's name does not", bn);
+	/* The partner's second domain. */
+	is_int(LW_OK, send_mail(l, "Yamada <yamada@ours.example>",
+	    "Hanako Sato <hanako@partner-group.example>", NULL,
+	    "m2@ours.example", NULL, "Other", NOW + 60), "%s: learn two", bn);
+	ok(participant(l, &t, "hanako@partner-group.example", "Sato Hanako",
+	    NOW) && participant(l, &t, "hanako@partner-group.example", NULL,
+	    NOW), "%s: the partner from her second known domain takes part",
+	    bn);
+	learn_record_free(&t);
+	is_int(LEARN_NO_THREAD, thread_of(l, "nope@x", "x", NULL, NOW, &t),
+	    "%s: an unknown id is no thread", bn);
+
+	/* Subject and quoted author. */
+	ok(thread_of(l, NULL, "RE: AW: 見積書の件", "YAMADA@ours.example",
+	    NOW, &t) == LEARN_BY_SUBJECT && has_item(&t, "partner.example"),
+	    "%s: subject + author name one thread", bn);
+	learn_record_free(&t);
+	is_int(LEARN_NO_THREAD, thread_of(l, NULL, "Re: 見積書の件",
+	    "suzuki@ours.example", NOW, &t), "%s: not by another author", bn);
+	send_mail(l, "Yamada <yamada@ours.example>", "x@third.example", NULL,
+	    "m3@ours.example", NULL, "見積書の件", NOW + 120);
+	is_int(LEARN_AMBIGUOUS, thread_of(l, NULL, "Re: 見積書の件",
+	    "yamada@ours.example", NOW, &t), "%s: two threads share it: "
+	    "ambiguous", bn);
+	is_int(LEARN_BY_REF, thread_of(l, "m1@ours.example", "Re: 見積書の件",
+	    "yamada@ours.example", NOW, &t), "%s: a reference still names "
+	    "the thread", bn);
+	learn_record_free(&t);
+
+	ok(learn_domain_known(l, "example", "mail.partner.example", NOW,
+	    &yes) == LW_OK && yes, "%s: a subdomain of a known domain", bn);
+	ok(learn_domain_known(l, "example", "evil.example", NOW, &yes) ==
+	    LW_OK && !yes, "%s: an unknown domain", bn);
+	ok(learn_mature(l, "example", NOW, &yes) == LW_OK && !yes,
+	    "%s: three messages are not mature (min 4)", bn);
+	ok(learn_mature(l, "example", NOW + 15 * DAY, &yes) == LW_OK && yes,
+	    "%s: fifteen days are", bn);
+
+	/* An inbound reply: its Cc's domain joins the thread. */
+	m = msg_of("From: Sato Hanako <hanako@partner.example>\r\n"
+	    "To: yamada@ours.example\r\nCc: newguy@fourth.example\r\n"
+	    "In-Reply-To: <m1@ours.example>\r\nSubject: Re: x\r\n\r\nb\r\n");
+	is_int(LW_OK, learn_inbound_reply(l, "example", m, NOW + 200),
+	    "%s: learn a reply", bn);
+	mime_free(m);
+	ok(thread_of(l, "m1@ours.example", "x", NULL, NOW + 300, &t) ==
+	    LEARN_BY_REF && has_item(&t, "fourth.example") && t.in == 1,
+	    "%s: the reply's Cc takes part now", bn);
+	learn_record_free(&t);
+	m = msg_of("From: a@b.example\r\nIn-Reply-To: <zz@b.example>\r\n"
+	    "Subject: x\r\n\r\nb\r\n");
+	is_int(LW_ENOTFOUND, learn_inbound_reply(l, "example", m, NOW),
+	    "%s: a reply to no thread of ours teaches nothing", bn);
+	mime_free(m);
+
+	e = learn_stats(l, "example", NOW + 300, &s);
+	ok(e == LW_OK &&
+	    s.messages == 3 && s.replies == 1 && s.n[LEARN_ACCOUNT] == 1 &&
+	    s.n[LEARN_CORRESPONDENT] == 3 && s.n[LEARN_THREAD] == 3,
+	    "%s: stats (%llu messages, %zu correspondents, %zu threads)", bn,
+	    (unsigned long long)s.messages, s.n[LEARN_CORRESPONDENT],
+	    s.n[LEARN_THREAD]);
+	memset(each_n, 0, sizeof(each_n));
+	ok(learn_each(l, NULL, LEARN_KINDS, NOW + 300, count_each, NULL) ==
+	    LW_OK && each_n[LEARN_CORRESPONDENT] == 3 &&
+	    each_n[LEARN_DOMAIN] == s.n[LEARN_DOMAIN],
+	    "%s: each walks the same records", bn);
+
+	/* Expiry. */
+	is_int(LEARN_NO_THREAD, thread_of(l, "m1@ours.example", "x", NULL,
+	    NOW + 400 + 180 * DAY, &t), "%s: a thread expires after 180 "
+	    "days", bn);
+	ok(learn_get(l, "example", LEARN_CORRESPONDENT,
+	    "hanako@partner.example", NOW + 400 + 180 * DAY, &r) == LW_OK,
+	    "%s: a correspondent does not", bn);
+	learn_record_free(&r);
+
+	/* Forget. */
+	e = learn_forget(l, "example", "Hanako@partner.example", NOW,
+	    &removed);
+	ok(e == LW_OK && removed >= 2, "%s: forget an address (%zu "
+	    "records)", bn, removed);
+	is_str("hanako@partner-group.example", who(l, "Hanako Sato", NOW),
+	    "%s: its names are gone, the other address's stay", bn);
+	ok(learn_forget(l, NULL, "partner-group.example", NOW, &removed) ==
+	    LW_OK && learn_get(l, "example", LEARN_DOMAIN,
+	    "partner-group.example", NOW, &r) == LW_ENOTFOUND,
+	    "%s: forget a domain", bn);
+	is_str("", who(l, "Hanako Sato", NOW), "%s: nobody of that name "
+	    "left", bn);
+	ok(thread_of(l, "m2@ours.example", "x", NULL, NOW, &t) ==
+	    LEARN_BY_REF && !has_item(&t, "partner-group.example") &&
+	    has_item(&t, "ours.example"), "%s: and no thread names it", bn);
+	learn_record_free(&t);
+
+	learn_close(l);
+	state_close(st);
+
+	/* A read-only look (LMDB: after the writer closed). */
+	if (b == STATE_LMDB) {
+		ro = open_state(b, dir, true);
+		if (learn_open(ro, &c, &rl) != LW_OK)
+			bail("learn_open ro");
+		is_int(LW_EINVAL, send_mail(rl, "a@ours.example",
+		    "b@x.example", NULL, "m9@ours.example", NULL, "s", NOW),
+		    "%s: read-only: no learning", bn);
+		is_str("yamada@ours.example", who(rl, "山田 太郎", NOW),
+		    "%s: read-only: lookups work", bn);
+		learn_close(rl);
+		state_close(ro);
+	}
+
+}
+
+static void
+caps(const char *dir)
+{
+	struct state		*st = open_state(STATE_LMDB, dir, false);
+	struct learn_config	 c;
+	struct learn		*l;
+	struct learn_stats	 s;
+	struct learn_record	 r;
+	char			 to[128], mid[64];
+	int			 i;
+	enum lw_err		 e;
+
+	learn_config_init(&c);
+	c.max_correspondents = 10;
+	c.max_threads = 20;
+	if (learn_open(st, &c, &l) != LW_OK)
+		bail("learn_open");
+	for (i = 0; i < 30; i++) {
+		snprintf(to, sizeof(to), "Person Number%d <p%d@d%d.example>",
+		    i, i, i);
+		snprintf(mid, sizeof(mid), "c%d@ours.example", i);
+		if (send_mail(l, "boss@ours.example", to, NULL, mid, NULL,
+		    "cap", NOW + i * 60) != LW_OK)
+			bail("send %d", i);
+	}
+	e = learn_stats(l, "example", NOW + 3600, &s);
+	ok(e == LW_OK && s.n[LEARN_CORRESPONDENT] <= 10 && s.n[LEARN_CORRESPONDENT] >= 9 &&
+	    s.n[LEARN_DOMAIN] <= 10 && s.n[LEARN_THREAD] <= 20,
+	    "caps: %zu correspondents, %zu domains, %zu threads",
+	    s.n[LEARN_CORRESPONDENT], s.n[LEARN_DOMAIN], s.n[LEARN_THREAD]);
+	ok(learn_get(l, "example", LEARN_CORRESPONDENT, "p29@d29.example",
+	    NOW + 3600, &r) == LW_OK, "caps: the newest stays");
+	learn_record_free(&r);
+	is_int(LW_ENOTFOUND, learn_get(l, "example", LEARN_CORRESPONDENT,
+	    "p0@d0.example", NOW + 3600, &r), "caps: the oldest went");
+	is_str("", who(l, "Person Number0", NOW + 3600),
+	    "caps: and its name with it");
+	is_str("p29@d29.example", who(l, "Person Number29", NOW + 3600),
+	    "caps: the newest's name stays");
+	ok(learn_stats(l, "other", NOW, &s) == LW_OK && s.messages == 0 &&
+	    s.n[LEARN_CORRESPONDENT] == 0, "caps: another organisation "
+	    "learned nothing");
+	learn_close(l);
+	state_close(st);
+}
+
+int
+main(void)
+{
+	char	*norm;
+
+	norm = learn_subject_norm("RE: AW:  [EXT]  Hello \t  World ");
+	is_str("hello world", norm, "subject: prefixes, tags, case, space");
+	free(norm);
+	norm = learn_subject_norm("【外部】Ｒｅ：見積書の件");
+	is_str("見積書の件", norm, "subject: a full-width prefix after a tag");
+	free(norm);
+	basics(STATE_LMDB, tap_tmpdir("5300-lmdb"));
+	basics(STATE_FILES, tap_tmpdir("5300-files"));
+	caps(tap_tmpdir("5300-caps"));
+	return done_testing();
+}
