@@ -29,11 +29,30 @@ struct scan_ctx {
 	const struct message	*msg;
 	const char		*qid;		/* for log lines; may be NULL */
 	uint64_t		 inflated;	/* archive bytes inflated so far */
-	uint64_t		 kdf_ms;	/* key derivation time spent (7z
-						   AES): bounded per message */
+	uint64_t		 kdf_ms;	/* key derivation time spent
+						   (7z, zip AES, encrypted
+						   Office): LW_KDF_* */
 	uint64_t		 deadline_ms;	/* lw_now_ms() value; 0 = none */
 	bool			 timed_out;	/* SCAN_TIMEOUT recorded */
 };
+
+/*
+ * Password key derivation (7z AES, WinZip AES, encrypted Office) is
+ * the one place a message can burn CPU on purpose: every candidate of
+ * every archive and document is charged to one budget, at most
+ * LW_KDF_FILE_MS for one archive or document and LW_KDF_MESSAGE_MS
+ * for the whole message, counted in the scanning thread's CPU time
+ * (lw_cpu_ms): a loaded machine slows the scan, not the answer.
+ */
+#define LW_KDF_FILE_MS		250
+#define LW_KDF_MESSAGE_MS	500
+
+/*
+ * Milliseconds of key derivation one archive or document that has
+ * already spent file_ms may still spend (0: stop, and log how many
+ * candidates were left untried).
+ */
+uint64_t	 scan_kdf_left(const struct scan_ctx *, uint64_t file_ms);
 
 /*
  * True once the per-message wall-clock budget is spent; the first call

@@ -15,7 +15,9 @@
  * one.  So a wrong password that happens to pass the 1-byte (ZipCrypto)
  * or 2-byte (AES) header check is still refused.  The right password is tried
  * first on the other entries.  Entries that stay closed have their
- * names checked (names are not encrypted).
+ * names checked (names are not encrypted).  A WinZip AES candidate's
+ * key derivation is charged to the message's budget (LW_KDF_*, shared
+ * with 7z and encrypted Office); candidates it leaves out are logged.
  *
  * Bounds, all enforced while inflating: limits.archive_depth,
  * archive_entries (checked on the directory before libzip allocates
@@ -76,6 +78,8 @@ struct arc {
 	size_t		 pw_idx;
 	unsigned	 nenc, nunknown, nopened;
 	uint16_t	 method;	/* encryption method seen */
+	uint64_t	 kdf_ms;	/* WinZip AES key derivation */
+	unsigned	 kdf_skipped;	/* candidates the budget left out */
 	bool		 corrupt;	/* ARCHIVE_CORRUPT recorded */
 	const char	*cut;		/* limit that cut the last entry read */
 };
@@ -407,16 +411,20 @@ static enum rd
 try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *pw, const char *epath, unsigned char **out, size_t *outlen)
 {
-	enum rd	r;
+	uint64_t	 t0;
+	enum rd		 r;
 
 	metrics_add(MC_PASSWORD_TRIES, 1);
 	if (!is_aes(st->encryption_method))
 		r = read_entry(a, i, st, pw, false, epath, out, outlen);
-	else if ((r = aes_verify(a, i, st, pw)) == RD_OK) {
+	else {
+		t0 = lw_cpu_ms();
+		r = aes_verify(a, i, st, pw);
+		a->kdf_ms += lw_cpu_ms() - t0;
+		a->ctx->kdf_ms += lw_cpu_ms() - t0;
 		/* The HMAC passed: a zero CRC is AE-2's, not an error. */
-		r = read_entry(a, i, st, pw, st->crc == 0, epath, out,
-		    outlen);
-		if (r == RD_WRONGPW)
+		if (r == RD_OK && (r = read_entry(a, i, st, pw, st->crc == 0,
+		    epath, out, outlen)) == RD_WRONGPW)
 			r = RD_CORRUPT;
 	}
 	if (r == RD_OK)
@@ -443,6 +451,12 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 			continue;
 		if (scan_expired(a->ctx))
 			return RD_TIMEOUT;
+		/* WinZip AES derives a key per candidate: LW_KDF_*. */
+		if (is_aes(st->encryption_method) &&
+		    scan_kdf_left(a->ctx, a->kdf_ms) == 0) {
+			a->kdf_skipped += (unsigned)(pw->n - k);
+			return RD_WRONGPW;
+		}
 		r = try_password(a, i, st, pw->v[k], epath, out, outlen);
 		if (r == RD_WRONGPW)
 			continue;
@@ -1003,6 +1017,10 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 			free(mask);
 		}
 	}
+	if (a.kdf_skipped > 0)
+		scan_log(ctx, LOG_INFO, "archive %s: key derivation budget "
+		    "spent, %u password candidates not tried", base,
+		    a.kdf_skipped);
 	if (e == LW_OK && a.nunknown > 0)
 		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN", base,
 		    "%u of %u encrypted entries not opened (%zu password"

@@ -308,6 +308,16 @@ lw_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t
+lw_cpu_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return lw_now_ms();
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /*
  * Optimal string alignment distance (insert, delete, substitute, swap
  * two neighbours), ASCII case folded; names longer than 63 bytes are

@@ -129,5 +129,7 @@ const char	*lw_suggest(const char *word, const char *const *cands,
 		    size_t n, size_t stride, bool *case_only);
 /* Monotonic clock in milliseconds. */
 uint64_t	 lw_now_ms(void);
+/* CPU time of the calling thread: what a key derivation really costs. */
+uint64_t	 lw_cpu_ms(void);
 
 #endif /* LUREWALL_H */

@@ -5,7 +5,7 @@
  * package or RTF.  Compound files are opened with cfb.c; then VBA
  * projects (ovba.c), the Workbook stream (xls.c) and the streams of a
  * password-protected OOXML package (EncryptionInfo and
- * EncryptedPackage: OFFICE_ENCRYPTED) are looked at.  OOXML goes to
+ * EncryptedPackage: officecrypt.c) are looked at.  OOXML goes to
  * ooxml.c, RTF to rtf.c.
  *
  * Returns LW_OK with findings added; a file that does not parse or hits
@@ -72,13 +72,7 @@ office_scan_ole(struct scan_ctx *ctx, const char *part,
 		goto out;
 	if (cfb_find(&c, "EncryptionInfo") >= 0 &&
 	    cfb_find(&c, "EncryptedPackage") >= 0) {
-		bool opened;
-
-		if ((e = officecrypt_scan(ctx, part, &c, depth, &opened)) !=
-		    LW_OK || opened)
-			goto out;
-		e = findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
-		    "password-protected OOXML package (no password worked)");
+		e = officecrypt_scan(ctx, part, &c, depth);
 		goto out;
 	}
 	if ((e = ovba_scan(ctx, part, &c)) != LW_OK)

@@ -1,27 +1,41 @@
 /*
- * officecrypt.c: password-protected OOXML documents (ECMA-376 agile
- * encryption: an OLE2 file with EncryptionInfo and EncryptedPackage
- * streams), decrypted with the default password "VelvetSweatshop"
- * first (Excel opens such a workbook without asking) and then with the
- * message's password candidates.  The decrypted package goes back
- * through content_analyze() one level deeper, part path
- * "<part>/EncryptedPackage", so its macros are found.
+ * officecrypt.c: password-protected OOXML documents (ECMA-376 document
+ * encryption, MS-OFFCRYPTO 2.3.4: an OLE2 file with EncryptionInfo and
+ * EncryptedPackage streams), decrypted with the default password
+ * "VelvetSweatshop" first (Excel opens such a workbook without asking)
+ * and then with the message's password candidates.  The decrypted
+ * package goes back through content_analyze() one level deeper, part
+ * path "<part>/EncryptedPackage", so its macros are found.
  *
  * Agile encryption (version 4.4): the XML descriptor gives the hash
  * (SHA-1/256/384/512), spinCount, salts, key sizes and the encrypted
- * verifier and key.  The password hash is H(salt, UTF-16LE password)
- * rehashed spinCount times with a 32-bit counter; a candidate is right
- * when the decrypted verifier hash matches.  spinCount above
- * 10,000,000 (the spec's maximum) is OFFICE_MALFORMED.  Every
- * candidate's derivation is charged to ctx->kdf_ms, the message's key
- * derivation budget shared with 7z (OC_KDF_MESSAGE_MS), and a
- * derivation that would outlast it stops in the middle; candidates
- * left untried are logged.  The package is decrypted in 4096-byte
- * segments (AES-CBC, per-segment IV) up to limits.office_stream_bytes.
+ * verifier and key; the package is AES-CBC in 4096-byte segments, each
+ * with its IV from the key data salt and the segment index.  Standard
+ * encryption (versions 2.2, 3.2, 4.2 with fCryptoAPI and fAES): a
+ * binary EncryptionHeader (AES-128/192/256, SHA-1) and verifier; the
+ * spun hash goes through the 0x36/0x5c derivation and the package is
+ * AES-ECB.  Both spin the password hash: H(salt, UTF-16LE password)
+ * rehashed with a 32-bit counter, spinCount times (agile, read from
+ * the file) or 50,000 times (standard).  A candidate is right when the
+ * decrypted verifier hash matches; only then is the package read.
  *
- * Ignores: standard (version 3.2/4.2) and RC4 CryptoAPI encryption
- * (left as OFFICE_ENCRYPTED), data integrity HMACs.
+ * Bounds: every candidate's derivation is charged to ctx->kdf_ms, the
+ * message's key derivation budget shared with 7z and zip AES
+ * (LW_KDF_FILE_MS per document, LW_KDF_MESSAGE_MS per message); a
+ * derivation that would outlast it stops in the middle, and candidates
+ * left untried are logged.  spinCount above 10,000,000 (the spec's
+ * maximum) is OFFICE_MALFORMED; above OC_SANE_SPIN (ten times what
+ * Office writes) no candidate can finish inside the budget, so none is
+ * tried: OFFICE_ENCRYPTED, logged.  The package is decrypted up to
+ * limits.office_stream_bytes.
+ *
+ * OFFICE_ENCRYPTED is recorded here when no password works or the
+ * scheme is one we do not decrypt (extensible encryption, RC4
+ * standard encryption).  Ignores: data integrity HMACs, certificate
+ * key encryptors.  officecrypt_scan_key is the fuzzing entry: the key
+ * is given and no derivation runs.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +51,14 @@
 #include "log.h"
 #include "pwcand.h"
 
-#define OC_MAX_SPIN		10000000U
-#define OC_KDF_MESSAGE_MS	500
+#define OC_MAX_SPIN		10000000U	/* MS-OFFCRYPTO 2.3.4.10 */
+#define OC_SANE_SPIN		1000000U
+#define OC_STD_SPIN		50000U
 #define OC_SEGMENT		4096
+#define OC_STD_CRYPTOAPI	0x04		/* EncryptionHeader.Flags */
+#define OC_STD_AES		0x20
+
+enum oc_scheme { OC_AGILE, OC_STANDARD };
 
 struct oc_params {
 	const EVP_MD	*md;
@@ -48,9 +67,10 @@ struct oc_params {
 	size_t		 nsalt;
 };
 
-struct agile {
-	struct oc_params key_data;	/* keyData: the package */
-	struct oc_params enc_key;	/* p:encryptedKey: the password */
+struct ocinfo {
+	enum oc_scheme	 scheme;
+	struct oc_params key_data;	/* agile keyData: the package */
+	struct oc_params enc_key;	/* the password's (standard: both) */
 	uint32_t	 spin;
 	unsigned char	 vin[64], vhash[80], ekey[80];
 	size_t		 nvin, nvhash, nekey;
@@ -138,16 +158,16 @@ params(const char *el, struct oc_params *p)
 }
 
 static bool
-agile_parse(const unsigned char *d, size_t len, struct agile *a)
+agile_parse(const unsigned char *d, size_t len, struct ocinfo *a)
 {
 	char		*xml, *kd, *ek, v[256];
 	bool		 ok = false;
 
-	if (len < 8 || le16(d) != 4 || le16(d + 2) != 4 || len > 65536)
+	if (len > 65536)
 		return false;
 	if ((xml = lw_strndup((const char *)d + 8, len - 8)) == NULL)
 		return false;
-	memset(a, 0, sizeof(*a));
+	a->scheme = OC_AGILE;
 	if ((kd = strstr(xml, "<keyData")) == NULL ||
 	    (ek = strstr(xml, "encryptedKey ")) == NULL ||
 	    !params(kd, &a->key_data) || !params(ek, &a->enc_key))
@@ -167,25 +187,100 @@ out:
 	return ok;
 }
 
-static const EVP_CIPHER *
-aes_cbc(unsigned bits)
+/*
+ * Standard encryption: Version, Flags, HeaderSize, the EncryptionHeader
+ * (Flags, SizeExtra, AlgID, AlgIDHash, KeySize, ProviderType, two
+ * reserved words, CSP name) and the EncryptionVerifier (SaltSize 16,
+ * salt, encrypted verifier, VerifierHashSize 20, its 32 encrypted
+ * bytes).  Only AES with SHA-1 is standard encryption for OOXML.
+ */
+static bool
+standard_parse(const unsigned char *d, size_t len, struct ocinfo *a)
 {
-	return bits == 128 ? EVP_aes_128_cbc() : bits == 192 ?
-	    EVP_aes_192_cbc() : EVP_aes_256_cbc();
+	struct oc_params	*p = &a->enc_key;
+	size_t			 hs, v;
+	uint32_t		 bits;
+
+	if (len < 12)
+		return false;
+	hs = le32(d + 8);
+	if ((le32(d + 4) & (OC_STD_CRYPTOAPI | OC_STD_AES)) !=
+	    (OC_STD_CRYPTOAPI | OC_STD_AES) || hs < 32 || hs > len - 12)
+		return false;
+	switch (le32(d + 12 + 8)) {		/* AlgID */
+	case 0:
+	case 0x660e:
+		bits = 128;
+		break;
+	case 0x660f:
+		bits = 192;
+		break;
+	case 0x6610:
+		bits = 256;
+		break;
+	default:
+		return false;
+	}
+	if (le32(d + 12 + 16) != bits ||
+	    (le32(d + 12 + 12) != 0 && le32(d + 12 + 12) != 0x8004))
+		return false;
+	v = 12 + hs;
+	if (len - v < 4 + 16 + 16 + 4 + 32 || le32(d + v) != 16 ||
+	    le32(d + v + 36) != 20)
+		return false;
+	a->scheme = OC_STANDARD;
+	p->md = EVP_sha1();
+	p->hashsize = 20;
+	p->keybits = bits;
+	p->blocksize = 16;
+	memcpy(p->salt, d + v + 4, 16);
+	p->nsalt = 16;
+	a->key_data = *p;
+	a->spin = OC_STD_SPIN;
+	memcpy(a->vin, d + v + 20, 16);
+	a->nvin = 16;
+	memcpy(a->vhash, d + v + 40, 32);
+	a->nvhash = 32;
+	return true;
 }
 
+/* The EncryptionInfo stream: agile or standard, else false. */
 static bool
-cbc_decrypt(unsigned bits, const unsigned char *key, const unsigned char *iv,
+info_parse(const unsigned char *d, size_t len, struct ocinfo *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (len < 8)
+		return false;
+	if (le16(d) == 4 && le16(d + 2) == 4)
+		return agile_parse(d, len, a);
+	if (le16(d) >= 2 && le16(d) <= 4 && le16(d + 2) == 2)
+		return standard_parse(d, len, a);
+	return false;
+}
+
+static const EVP_CIPHER *
+aes(unsigned bits, bool cbc)
+{
+	if (cbc)
+		return bits == 128 ? EVP_aes_128_cbc() : bits == 192 ?
+		    EVP_aes_192_cbc() : EVP_aes_256_cbc();
+	return bits == 128 ? EVP_aes_128_ecb() : bits == 192 ?
+	    EVP_aes_192_ecb() : EVP_aes_256_ecb();
+}
+
+/* AES-CBC with iv, or AES-ECB when iv is NULL; n a multiple of 16. */
+static bool
+aes_decrypt(unsigned bits, const unsigned char *key, const unsigned char *iv,
     const unsigned char *in, size_t n, unsigned char *out)
 {
 	EVP_CIPHER_CTX	*cx;
 	int		 ol = 0, fl = 0;
 	bool		 ok;
 
-	if ((cx = EVP_CIPHER_CTX_new()) == NULL)
+	if (n > INT_MAX || (cx = EVP_CIPHER_CTX_new()) == NULL)
 		return false;
-	ok = EVP_DecryptInit_ex(cx, aes_cbc(bits), NULL, key, iv) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+	ok = EVP_DecryptInit_ex(cx, aes(bits, iv != NULL), NULL, key, iv) ==
+	    1 && EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
 	    EVP_DecryptUpdate(cx, out, &ol, in, (int)n) == 1 &&
 	    EVP_DecryptFinal_ex(cx, out + ol, &fl) == 1;
 	EVP_CIPHER_CTX_free(cx);
@@ -210,7 +305,49 @@ hash2(const EVP_MD *md, const void *a, size_t na, const void *b, size_t nb,
 	return ok;
 }
 
-/* The key for one block key from the spun password hash. */
+/*
+ * The spun password hash into h (p->hashsize bytes): H0 = H(salt,
+ * UTF-16LE password), Hn = H(n - 1 as 32-bit LE, Hn-1).  The loop is
+ * the whole cost of a candidate; it gives up at deadline (*late).
+ */
+static bool
+spin_hash(const struct oc_params *p, uint32_t spin, const char *pw,
+    uint64_t deadline, bool *late, unsigned char *h)
+{
+	unsigned char	 u16[512], b[4 + EVP_MAX_MD_SIZE];
+	EVP_MD_CTX	*m;
+	uint32_t	 i;
+	bool		 ok = false;
+
+	*late = false;
+	if (!hash2(p->md, p->salt, p->nsalt, u16,
+	    pwcand_utf16le(pw, u16, sizeof(u16)), b + 4))
+		return false;
+	if ((m = EVP_MD_CTX_new()) == NULL)
+		return false;
+	for (i = 0; i < spin; i++) {
+		/* A spinCount of millions must not outlast the budget. */
+		if ((i & 0xfff) == 0xfff && lw_cpu_ms() >= deadline) {
+			*late = true;
+			goto out;
+		}
+		b[0] = (unsigned char)i;
+		b[1] = (unsigned char)(i >> 8);
+		b[2] = (unsigned char)(i >> 16);
+		b[3] = (unsigned char)(i >> 24);
+		if (EVP_DigestInit_ex(m, p->md, NULL) != 1 ||
+		    EVP_DigestUpdate(m, b, 4 + p->hashsize) != 1 ||
+		    EVP_DigestFinal_ex(m, b + 4, NULL) != 1)
+			goto out;
+	}
+	memcpy(h, b + 4, p->hashsize);
+	ok = true;
+out:
+	EVP_MD_CTX_free(m);
+	return ok;
+}
+
+/* Agile: the key for one block key from the spun password hash. */
 static bool
 block_key(const struct oc_params *p, const unsigned char *h,
     const unsigned char bk[8], unsigned char *key)
@@ -229,13 +366,10 @@ block_key(const struct oc_params *p, const unsigned char *h,
 	return true;
 }
 
-/*
- * Try one password; on success *secret holds the package key.  The
- * spin loop is the cost: one digest per round.
- */
+/* Agile: check the verifier, then decrypt the package key. */
 static bool
-try_password(const struct agile *a, const char *pw, uint64_t deadline,
-    bool *late, unsigned char *secret)
+agile_open(const struct ocinfo *a, const unsigned char *h,
+    unsigned char *secret)
 {
 	static const unsigned char bk_vin[8] = {
 		0xfe, 0xa7, 0xd2, 0x76, 0x3b, 0x4b, 0x9e, 0x79 };
@@ -244,56 +378,71 @@ try_password(const struct agile *a, const char *pw, uint64_t deadline,
 	static const unsigned char bk_key[8] = {
 		0x14, 0x6e, 0x0b, 0xe7, 0xab, 0xac, 0xd0, 0xd6 };
 	const struct oc_params	*p = &a->enc_key;
-	unsigned char		 u16[512], h[EVP_MAX_MD_SIZE + 4];
 	unsigned char		 k[32], vin[64], vh[80], hv[EVP_MAX_MD_SIZE];
-	size_t			 pl = 0, i;
-	EVP_MD_CTX		*m;
-	bool			 ok = false;
 
-	for (i = 0; pw[i] != '\0' && pl < sizeof(u16) - 2; i++) {
-		u16[pl++] = (unsigned char)pw[i];
-		u16[pl++] = 0;
-	}
-	if (!hash2(p->md, p->salt, p->nsalt, u16, pl, h + 4))
-		return false;
-	if ((m = EVP_MD_CTX_new()) == NULL)
-		return false;
-	*late = false;
-	for (i = 0; i < a->spin; i++) {
-		/* A spinCount of millions must not outlast the budget. */
-		if ((i & 0xfff) == 0xfff && lw_now_ms() >= deadline) {
-			*late = true;
-			goto out;
-		}
-		h[0] = (unsigned char)i;
-		h[1] = (unsigned char)(i >> 8);
-		h[2] = (unsigned char)(i >> 16);
-		h[3] = (unsigned char)(i >> 24);
-		if (EVP_DigestInit_ex(m, p->md, NULL) != 1 ||
-		    EVP_DigestUpdate(m, h, 4 + p->hashsize) != 1 ||
-		    EVP_DigestFinal_ex(m, h + 4, NULL) != 1)
-			goto out;
-	}
-	if (!block_key(p, h + 4, bk_vin, k) ||
-	    !cbc_decrypt(p->keybits, k, p->salt, a->vin, a->nvin, vin) ||
+	if (!block_key(p, h, bk_vin, k) ||
+	    !aes_decrypt(p->keybits, k, p->salt, a->vin, a->nvin, vin) ||
 	    !hash2(p->md, vin, p->nsalt < a->nvin ? p->nsalt : a->nvin, "", 0,
 	    hv) ||
-	    !block_key(p, h + 4, bk_vhash, k) ||
-	    !cbc_decrypt(p->keybits, k, p->salt, a->vhash, a->nvhash, vh) ||
+	    !block_key(p, h, bk_vhash, k) ||
+	    !aes_decrypt(p->keybits, k, p->salt, a->vhash, a->nvhash, vh) ||
 	    a->nvhash < p->hashsize || memcmp(hv, vh, p->hashsize) != 0)
-		goto out;
-	if (!block_key(p, h + 4, bk_key, k) || a->nekey * 8 < p->keybits ||
-	    !cbc_decrypt(p->keybits, k, p->salt, a->ekey, a->nekey, vh))
-		goto out;
+		return false;
+	if (!block_key(p, h, bk_key, k) || a->nekey * 8 < p->keybits ||
+	    !aes_decrypt(p->keybits, k, p->salt, a->ekey, a->nekey, vh))
+		return false;
 	memcpy(secret, vh, a->key_data.keybits / 8);
-	ok = true;
-out:
-	EVP_MD_CTX_free(m);
-	return ok;
+	return true;
 }
 
+/*
+ * Standard (MS-OFFCRYPTO 2.3.4.7): Hfinal = SHA-1(H, block 0); the key
+ * is the start of SHA-1(0x36 pad ^ Hfinal) || SHA-1(0x5c pad ^ Hfinal);
+ * right when SHA-1 of the decrypted verifier is its decrypted hash.
+ */
+static bool
+standard_open(const struct ocinfo *a, const unsigned char *h,
+    unsigned char *secret)
+{
+	static const unsigned char zero[4];
+	unsigned char	 hf[EVP_MAX_MD_SIZE], pad[64], x[2 * EVP_MAX_MD_SIZE];
+	unsigned char	 v[16], vh[32], hv[EVP_MAX_MD_SIZE];
+	unsigned	 bits = a->enc_key.keybits, i;
+
+	if (!hash2(EVP_sha1(), h, 20, zero, 4, hf))
+		return false;
+	memset(pad, 0x36, sizeof(pad));
+	for (i = 0; i < 20; i++)
+		pad[i] ^= hf[i];
+	if (!hash2(EVP_sha1(), pad, sizeof(pad), "", 0, x))
+		return false;
+	memset(pad, 0x5c, sizeof(pad));
+	for (i = 0; i < 20; i++)
+		pad[i] ^= hf[i];
+	if (!hash2(EVP_sha1(), pad, sizeof(pad), "", 0, x + 20))
+		return false;
+	memcpy(secret, x, bits / 8);
+	return aes_decrypt(bits, secret, NULL, a->vin, 16, v) &&
+	    aes_decrypt(bits, secret, NULL, a->vhash, 32, vh) &&
+	    hash2(EVP_sha1(), v, 16, "", 0, hv) && memcmp(hv, vh, 20) == 0;
+}
+
+/* One password; on success *secret holds the package key. */
+static bool
+try_password(const struct ocinfo *a, const char *pw, uint64_t deadline,
+    bool *late, unsigned char *secret)
+{
+	unsigned char	 h[EVP_MAX_MD_SIZE];
+
+	if (!spin_hash(&a->enc_key, a->spin, pw, deadline, late, h))
+		return false;
+	return a->scheme == OC_AGILE ? agile_open(a, h, secret) :
+	    standard_open(a, h, secret);
+}
+
+/* The package decrypted with the package key; LW_EMALFORMED if not. */
 static enum lw_err
-decrypt_package(struct scan_ctx *ctx, const struct agile *a,
+decrypt_package(struct scan_ctx *ctx, const struct ocinfo *a,
     const unsigned char *secret, const unsigned char *d, size_t len,
     unsigned char **out, size_t *outlen)
 {
@@ -301,86 +450,76 @@ decrypt_package(struct scan_ctx *ctx, const struct agile *a,
 	unsigned char		 iv[EVP_MAX_MD_SIZE], blk[4];
 	unsigned char		*buf;
 	uint64_t		 size;
-	size_t			 i, off, n;
+	size_t			 i, off, n, seg;
 
 	*out = NULL;
 	*outlen = 0;
-	if (len < 8)
+	if (len < 8 + 16)
 		return LW_EMALFORMED;
 	size = le64(d);
 	d += 8;
 	len -= 8;
-	if (size > len || size > ctx->lim->office_stream_bytes)
-		size = len < ctx->lim->office_stream_bytes ? len :
-		    ctx->lim->office_stream_bytes;
-	n = (size_t)size;
+	len -= len % 16;
+	if (len > ctx->lim->office_stream_bytes)
+		len = (size_t)ctx->lim->office_stream_bytes & ~(size_t)15;
+	/* What is there decides, not the size the stream claims. */
+	n = size < len ? (size_t)size : len;
 	if ((buf = malloc(len + 16)) == NULL)
 		return LW_ENOMEM;
-	for (i = 0, off = 0; off < len && off < n; i++, off += OC_SEGMENT) {
-		size_t seg = len - off < OC_SEGMENT ? len - off : OC_SEGMENT;
-
-		seg -= seg % 16;
-		if (seg == 0)
-			break;
+	if (a->scheme == OC_STANDARD) {
+		off = n + (16 - n % 16) % 16;
+		if (!aes_decrypt(p->keybits, secret, NULL, d, off, buf))
+			goto bad;
+	}
+	for (i = 0, off = 0; a->scheme == OC_AGILE && off < n;
+	    i++, off += seg) {
+		seg = len - off < OC_SEGMENT ? len - off : OC_SEGMENT;
 		blk[0] = (unsigned char)i;
 		blk[1] = (unsigned char)(i >> 8);
 		blk[2] = (unsigned char)(i >> 16);
 		blk[3] = (unsigned char)(i >> 24);
 		if (!hash2(p->md, p->salt, p->nsalt, blk, 4, iv) ||
-		    !cbc_decrypt(p->keybits, secret, iv, d + off, seg,
-		    buf + off)) {
-			free(buf);
-			return LW_EMALFORMED;
-		}
+		    !aes_decrypt(p->keybits, secret, iv, d + off, seg,
+		    buf + off))
+			goto bad;
 	}
 	*out = buf;
-	*outlen = n < off ? n : off;
+	*outlen = n;
 	return LW_OK;
+bad:
+	free(buf);
+	return LW_EMALFORMED;
 }
 
-enum lw_err
-officecrypt_scan(struct scan_ctx *ctx, const char *part, struct cfb *c,
-    unsigned depth, bool *opened)
+/*
+ * VelvetSweatshop, then every candidate, while the budget lasts.
+ * Returns the index of the one that worked (0: the default) or -1.
+ */
+static long
+find_password(struct scan_ctx *ctx, const char *part, const struct ocinfo *a,
+    unsigned char *secret)
 {
 	const struct pwcands	*pw = ctx->pw;
-	struct agile		 a;
-	unsigned char		*info = NULL, *pkg = NULL, *plain = NULL;
-	unsigned char		 secret[32];
-	size_t			 ninfo, npkg, nplain, k, ncand;
-	const char		*cand, *which = NULL;
-	char			*path;
-	uint64_t		 t0;
+	size_t			 k, ncand;
+	uint64_t		 t0, dt, file_ms = 0, left;
 	unsigned		 skipped = 0;
-	enum lw_err		 e;
-	int			 ii, ip;
 	bool			 late = false;
+	long			 which = -1;
 
-	*opened = false;
-	if ((ii = cfb_find(c, "EncryptionInfo")) < 0 ||
-	    (ip = cfb_find(c, "EncryptedPackage")) < 0)
-		return LW_OK;
-	if ((e = cfb_read(c, ii, &info, &ninfo)) != LW_OK)
-		return e == LW_ENOMEM ? e : LW_OK;
-	if (!agile_parse(info, ninfo, &a)) {
-		free(info);
-		return LW_OK;
-	}
-	free(info);
-	if (a.spin > OC_MAX_SPIN)
-		return findings_add(ctx->fs, "OFFICE_MALFORMED", part,
-		    "encryption spinCount %u above %u", a.spin, OC_MAX_SPIN);
 	ncand = 1 + (pw != NULL ? pw->n : 0);
-	for (k = 0; k < ncand && which == NULL; k++) {
-		cand = k == 0 ? "VelvetSweatshop" : pw->v[k - 1];
-		if (ctx->kdf_ms >= OC_KDF_MESSAGE_MS || scan_expired(ctx)) {
+	for (k = 0; k < ncand && which < 0; k++) {
+		if ((left = scan_kdf_left(ctx, file_ms)) == 0 ||
+		    scan_expired(ctx)) {
 			skipped = (unsigned)(ncand - k);
 			break;
 		}
-		t0 = lw_now_ms();
-		if (try_password(&a, cand, t0 + OC_KDF_MESSAGE_MS - ctx->kdf_ms,
-		    &late, secret))
-			which = cand;
-		ctx->kdf_ms += lw_now_ms() - t0;
+		t0 = lw_cpu_ms();
+		if (try_password(a, k == 0 ? "VelvetSweatshop" : pw->v[k - 1],
+		    t0 + left, &late, secret))
+			which = (long)k;
+		dt = lw_cpu_ms() - t0;
+		file_ms += dt;
+		ctx->kdf_ms += dt;
 		if (late) {
 			skipped = (unsigned)(ncand - k);
 			break;
@@ -390,20 +529,50 @@ officecrypt_scan(struct scan_ctx *ctx, const char *part, struct cfb *c,
 		scan_log(ctx, LOG_INFO, "encrypted document %s: key derivation"
 		    " budget spent, %u password candidates not tried", part,
 		    skipped);
-	if (which == NULL)
+	return which;
+}
+
+/*
+ * A stream copied out; *p stays NULL when it is missing or does not
+ * read (OFFICE_MALFORMED then).  Only LW_ENOMEM is returned.
+ */
+static enum lw_err
+stream(struct scan_ctx *ctx, const char *part, struct cfb *c,
+    const char *name, unsigned char **p, size_t *n)
+{
+	enum lw_err	 e;
+	int		 i;
+
+	*p = NULL;
+	*n = 0;
+	if ((i = cfb_find(c, name)) < 0 || (e = cfb_read(c, i, p, n)) ==
+	    LW_OK)
 		return LW_OK;
-	if ((e = cfb_read(c, ip, &pkg, &npkg)) != LW_OK)
-		return e == LW_ENOMEM ? e : LW_OK;
-	e = decrypt_package(ctx, &a, secret, pkg, npkg, &plain, &nplain);
+	*p = NULL;
+	return e == LW_ENOMEM ? e : findings_add(ctx->fs, "OFFICE_MALFORMED",
+	    part, "%s: %s", name, c->why);
+}
+
+/* The package with the key found: decrypted and analysed. */
+static enum lw_err
+open_package(struct scan_ctx *ctx, const char *part, struct cfb *c,
+    unsigned depth, const struct ocinfo *a, const unsigned char *secret)
+{
+	unsigned char	*pkg, *plain = NULL;
+	size_t		 npkg, nplain;
+	char		*path;
+	enum lw_err	 e;
+
+	if ((e = stream(ctx, part, c, "EncryptedPackage", &pkg, &npkg)) !=
+	    LW_OK || pkg == NULL)
+		return e;
+	e = decrypt_package(ctx, a, secret, pkg, npkg, &plain, &nplain);
 	free(pkg);
 	if (e == LW_EMALFORMED)
 		return findings_add(ctx->fs, "OFFICE_MALFORMED", part,
 		    "encrypted package does not decrypt");
 	if (e != LW_OK)
 		return e;
-	*opened = true;
-	scan_log(ctx, LOG_INFO, "encrypted document %s opened with %s", part,
-	    k == 1 ? "the default password" : "a password candidate");
 	if ((path = archive_join(part, "EncryptedPackage")) == NULL) {
 		free(plain);
 		return LW_ENOMEM;
@@ -412,4 +581,81 @@ officecrypt_scan(struct scan_ctx *ctx, const char *part, struct cfb *c,
 	free(path);
 	free(plain);
 	return e;
+}
+
+/* The EncryptionInfo stream, parsed (*ok), or a finding says why not. */
+static enum lw_err
+read_info(struct scan_ctx *ctx, const char *part, struct cfb *c,
+    struct ocinfo *a, bool *ok)
+{
+	unsigned char	*info;
+	size_t		 ninfo;
+	enum lw_err	 e;
+
+	*ok = false;
+	if ((e = stream(ctx, part, c, "EncryptionInfo", &info, &ninfo)) !=
+	    LW_OK || info == NULL)
+		return e;
+	*ok = info_parse(info, ninfo, a);
+	if (!*ok)
+		e = findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "password-protected OOXML package (encryption version "
+		    "%u.%u, not decrypted)", ninfo >= 4 ? le16(info) : 0,
+		    ninfo >= 4 ? le16(info + 2) : 0);
+	free(info);
+	return e;
+}
+
+enum lw_err
+officecrypt_scan(struct scan_ctx *ctx, const char *part, struct cfb *c,
+    unsigned depth)
+{
+	struct ocinfo	 a;
+	unsigned char	 secret[32];
+	const char	*scheme;
+	enum lw_err	 e;
+	long		 which;
+	bool		 ok;
+
+	if ((e = read_info(ctx, part, c, &a, &ok)) != LW_OK || !ok)
+		return e;
+	scheme = a.scheme == OC_AGILE ? "agile" : "standard";
+	if (a.spin > OC_MAX_SPIN)
+		return findings_add(ctx->fs, "OFFICE_MALFORMED", part,
+		    "encryption spinCount %u above %u", a.spin, OC_MAX_SPIN);
+	if (a.spin > OC_SANE_SPIN) {
+		scan_log(ctx, LOG_INFO, "encrypted document %s: spinCount %u "
+		    "above %u, password candidates not tried", part, a.spin,
+		    OC_SANE_SPIN);
+		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "password-protected OOXML package (%s encryption, "
+		    "spinCount %u above %u: no password tried)", scheme,
+		    a.spin, OC_SANE_SPIN);
+	}
+	if ((which = find_password(ctx, part, &a, secret)) < 0)
+		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "password-protected OOXML package (%s encryption, no "
+		    "password worked)", scheme);
+	scan_log(ctx, LOG_INFO, "encrypted document %s (%s encryption) "
+	    "opened with %s", part, scheme, which == 0 ?
+	    "the default password" : "a password candidate");
+	return open_package(ctx, part, c, depth, &a, secret);
+}
+
+enum lw_err
+officecrypt_scan_key(struct scan_ctx *ctx, const char *part, struct cfb *c,
+    unsigned depth, const unsigned char key[OFFICECRYPT_KEY])
+{
+	struct ocinfo	 a;
+	unsigned char	 secret[32];
+	enum lw_err	 e;
+	bool		 ok;
+
+	if ((e = read_info(ctx, part, c, &a, &ok)) != LW_OK || !ok)
+		return e;
+	/* key stands for the spun hash: the verifier code runs too. */
+	(void)(a.scheme == OC_AGILE ? agile_open(&a, key, secret) :
+	    standard_open(&a, key, secret));
+	memcpy(secret, key, sizeof(secret));
+	return open_package(ctx, part, c, depth, &a, secret);
 }

@@ -1,23 +1,34 @@
 /*
- * officecrypt.h: password-protected OOXML (ECMA-376 agile encryption)
- * decrypted with "VelvetSweatshop" and the message's password
- * candidates; the plain package goes through content_analyze().
- * Private to the office stage.
+ * officecrypt.h: password-protected OOXML (ECMA-376 agile and standard
+ * encryption) decrypted with "VelvetSweatshop" and the message's
+ * password candidates; the plain package goes through
+ * content_analyze().  Private to the office stage.
  */
 #ifndef OFFICECRYPT_H
 #define OFFICECRYPT_H
 
 #include "lurewall.h"
 
+#define OFFICECRYPT_KEY	64	/* fuzzing: a spun hash, its start a key */
+
 struct cfb;
 struct scan_ctx;
 
 /*
- * *opened tells whether a password worked (the caller records
- * OFFICE_ENCRYPTED only when none did).  Only internal errors are
- * returned.
+ * A compound file with EncryptionInfo and EncryptedPackage streams.
+ * Records OFFICE_ENCRYPTED itself when no password works or the scheme
+ * is not one we decrypt.  Only internal errors are returned.
  */
 enum lw_err	 officecrypt_scan(struct scan_ctx *, const char *part,
-		    struct cfb *, unsigned depth, bool *opened);
+		    struct cfb *, unsigned depth);
+
+/*
+ * Fuzzing: the same with key standing for the derived secrets (no key
+ * derivation, no verifier decides): the package is decrypted with the
+ * key's first 32 bytes and analysed whatever comes out.
+ */
+enum lw_err	 officecrypt_scan_key(struct scan_ctx *, const char *part,
+		    struct cfb *, unsigned depth,
+		    const unsigned char key[OFFICECRYPT_KEY]);
 
 #endif /* OFFICECRYPT_H */

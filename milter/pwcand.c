@@ -608,6 +608,18 @@ pwcand_collect(struct pwcands *out, const struct message *msg,
 	return merge(&col, out);
 }
 
+size_t
+pwcand_utf16le(const char *pw, unsigned char *out, size_t max)
+{
+	size_t	 n = 0;
+
+	for (; *pw != '\0' && max - n >= 2; pw++) {
+		out[n++] = (unsigned char)*pw;
+		out[n++] = 0;
+	}
+	return n;
+}
+
 char *
 pwcand_mask(const char *s)
 {

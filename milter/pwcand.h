@@ -31,6 +31,12 @@ enum lw_err	 pwcand_from_text(struct pwcands *, const char *utf8,
 enum lw_err	 pwcand_add(struct pwcands *, const char *s, size_t n,
 		    bool keyword, unsigned max);
 void		 pwcand_free(struct pwcands *);
+/*
+ * A candidate as the UTF-16LE bytes Office and 7-Zip hash (candidates
+ * are ASCII: one code unit per byte), at most max bytes; returns the
+ * number written.
+ */
+size_t		 pwcand_utf16le(const char *, unsigned char *out, size_t max);
 /* "8462" -> "8**2" for logs: first and last char kept. */
 char		*pwcand_mask(const char *);
 

@@ -45,7 +45,7 @@ const struct rule_def rules_builtin[] = {
 	{ "OFFICE_XLM_SUSPICIOUS", 4, "Excel 4.0 formulas call EXEC, CALL, REGISTER or a download, or build code" },
 	{ "OFFICE_MACRO_RENAMED", 5, "a macro document under a macro-free extension" },
 	{ "OFFICE_REMOTE_TEMPLATE", 10, "a document fetches a template, object, frame or chunk from elsewhere on open" },
-	{ "OFFICE_ENCRYPTED", 3, "an encrypted Office document" },
+	{ "OFFICE_ENCRYPTED", 5, "an encrypted Office document no password opened" },
 	{ "OFFICE_RTF_OBJECT", 4, "an RTF document with an embedded object" },
 	{ "OFFICE_MALFORMED", 2, "an Office file that does not parse" },
 	{ "HDR_DISPLAY_NAME_SPOOF", 4, "the display name claims another domain's address or a known correspondent" },

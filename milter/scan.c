@@ -75,6 +75,17 @@ scan_expired(struct scan_ctx *ctx)
 	return true;
 }
 
+uint64_t
+scan_kdf_left(const struct scan_ctx *ctx, uint64_t file_ms)
+{
+	uint64_t	 m, f;
+
+	m = ctx->kdf_ms < LW_KDF_MESSAGE_MS ? LW_KDF_MESSAGE_MS - ctx->kdf_ms :
+	    0;
+	f = file_ms < LW_KDF_FILE_MS ? LW_KDF_FILE_MS - file_ms : 0;
+	return m < f ? m : f;
+}
+
 void
 scan_log(const struct scan_ctx *ctx, int prio, const char *fmt, ...)
 {

@@ -17,8 +17,8 @@
  * hashing; above 24 is refused, as 7-Zip does (corrupt).  7z has no
  * password verifier: a candidate is right only when the folder decodes
  * and its CRC32 (the folder's, else every file's) matches.  Every
- * derivation is charged to ctx->kdf_ms: at most SZ_KDF_ARCHIVE_MS per
- * archive and SZ_KDF_MESSAGE_MS per message; candidates left untried
+ * derivation is charged to ctx->kdf_ms: at most LW_KDF_FILE_MS per
+ * archive and LW_KDF_MESSAGE_MS per message; candidates left untried
  * are counted and logged.  The derived key of the right candidate is
  * kept for the archive's other folders.
  *
@@ -51,8 +51,6 @@
 
 #define SZ_MAX_CODERS		4
 #define SZ_MAX_FOLDERS		256
-#define SZ_KDF_ARCHIVE_MS	250
-#define SZ_KDF_MESSAGE_MS	500
 #define SZ_MAX_CYCLES		24
 
 enum {
@@ -816,16 +814,15 @@ open_folder(struct sz *z, const struct folder *f, const struct streams *s,
 	for (k = 0; pw != NULL && k < pw->n; k++) {
 		if (scan_expired(z->ctx))
 			return DEC_BAD;
-		if (z->kdf_ms >= SZ_KDF_ARCHIVE_MS ||
-		    z->ctx->kdf_ms >= SZ_KDF_MESSAGE_MS) {
+		if (scan_kdf_left(z->ctx, z->kdf_ms) == 0) {
 			z->res->skipped += (unsigned)(pw->n - k);
 			break;
 		}
-		t0 = lw_now_ms();
+		t0 = lw_cpu_ms();
 		if (!derive_key(z->ctx, pw->v[k], cycles, salt, nsalt, z->key))
 			return DEC_ENOMEM;
-		z->kdf_ms += lw_now_ms() - t0;
-		z->ctx->kdf_ms += lw_now_ms() - t0;
+		z->kdf_ms += lw_cpu_ms() - t0;
+		z->ctx->kdf_ms += lw_cpu_ms() - t0;
 		r = folder_decode(f, z->d, z->key, max, out);
 		if (r == DEC_UNSUPPORTED || r == DEC_ENOMEM)
 			return r;

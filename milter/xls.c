@@ -6,10 +6,11 @@
  * sheet (OFFICE_XLM; hidden and very hidden are noted); a NAME that is
  * the built-in Auto_Open (1) or Auto_Close (2), or a user name starting
  * with "auto_open" in any case (Excel runs Auto_Open1 too), gives
- * OFFICE_XLM_AUTOEXEC.  FILEPASS means encryption (OFFICE_ENCRYPTED).
+ * OFFICE_XLM_AUTOEXEC.  FILEPASS means encryption.
  * RC4 (MD5-based, MS-OFFCRYPTO 2.3.6) and CryptoAPI RC4 (SHA-1, 2.3.5)
  * workbooks are tried with Excel's default password "VelvetSweatshop":
- * when the verifier matches, the records after FILEPASS are decrypted
+ * when the verifier matches (logged; no OFFICE_ENCRYPTED, which means
+ * a workbook stays closed), the records after FILEPASS are decrypted
  * (the key changes every 1024 bytes of the stream, keyed by absolute
  * position; record headers, BOF, FILEPASS and a few others stay plain)
  * and walked again.
@@ -36,6 +37,7 @@
 #include "lurewall.h"
 #include "cfb.h"
 #include "analyzer.h"
+#include "log.h"
 #include "xls.h"
 #include "xlm.h"
 
@@ -491,10 +493,9 @@ xls_scan(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 	if (!try_default_password(wb + pos + 4, rlen, &k, &what))
 		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
 		    "encrypted workbook (%s), password unknown", what);
-	if ((e = findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
-	    "encrypted workbook (%s) with the default password "
-	    XLS_DEFAULT_PASSWORD ", decrypted", what)) != LW_OK)
-		return e;
+	/* Opened: not OFFICE_ENCRYPTED, what it holds is judged. */
+	scan_log(ctx, LOG_INFO, "encrypted workbook %s (%s) opened with the "
+	    "default password", part, what);
 	if ((plain = decrypt_stream(wb, len, pos + 4 + rlen, &k)) == NULL)
 		return LW_ENOMEM;
 	e = walk(ctx, part, plain, len, false,

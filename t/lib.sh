@@ -30,6 +30,18 @@ diag() { echo "# $*"; }
 done_testing() { echo "1..$_tap_n"; [ "$_tap_fail" -eq 0 ]; }
 bail() { echo "Bail out! $*"; exit 255; }
 bounded() { timeout -k 5 "${BOUND:-60}" "$@"; }
+# memlimited CMD...: bounded, in at most ${LIMIT_MB:-900} MiB: `ulimit -v`
+# for a plain build; ASan reserves terabytes of address space, so a
+# sanitizer build gets hard_rss_limit_mb instead.
+memlimited() {
+	if [ "${LW_SANITIZE:-0}" = 1 ] || nm "$LUREWALL" 2>/dev/null |
+	    grep -q __asan_init; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=${LIMIT_MB:-900} \
+		    bounded "$@"
+	else
+		( ulimit -v $((${LIMIT_MB:-900} * 1024)); bounded "$@" )
+	fi
+}
 tmpdir() {	# fresh t/tmp/NAME
 	d=$LW_TOP/t/tmp/$1; rm -rf "$d"; mkdir -p "$d"; echo "$d"
 }

@@ -9,39 +9,21 @@
 #define FUZZ_CONTENT_H
 
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "lurewall.h"
 #include "content.h"
-#include "pwcand.h"
-#include "analyzer.h"
+#include "fuzz_ctx.h"
 
 static int
 fuzz_content(const uint8_t *data, size_t len, const char *name)
 {
 	static char		*pw[] = { "8462", "abc123", "infected", "a" };
 	static bool		 kw[] = { true, true, false, false };
-	struct limits		 lim;
-	struct findings		 fs;
-	struct pwcands		 pc;
-	struct scan_ctx		 ctx;
+	struct fuzz_env		 f;
+	struct scan_ctx		*ctx;
 
-	limits_default(&lim);
-	/* Keep one run fast; the limits themselves are what we test. */
-	lim.archive_total_bytes = 16U << 20;
-	memset(&fs, 0, sizeof(fs));
-	memset(&pc, 0, sizeof(pc));
-	pc.v = pw;
-	pc.keyword = kw;
-	pc.n = pc.cap = sizeof(pw) / sizeof(pw[0]);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.lim = &lim;
-	ctx.fs = &fs;
-	ctx.pw = &pc;
-	ctx.qid = "FUZZ";
-	(void)content_analyze(&ctx, "1", name, NULL, data, len, 0);
-	findings_free(&fs);
+	ctx = fuzz_ctx(&f, pw, kw, sizeof(pw) / sizeof(pw[0]));
+	(void)content_analyze(ctx, "1", name, NULL, data, len, 0);
+	findings_free(&f.fs);
 	return 0;
 }
 

@@ -1,0 +1,36 @@
+/*
+ * fuzz_officecrypt.c: libFuzzer target for officecrypt.c.  The first
+ * OFFICECRYPT_KEY (64) bytes stand for the derived secrets (the key
+ * derivation is skipped: it would spend the time budget, not find
+ * bugs): the verifier code runs with them as the spun hash and the
+ * package is decrypted with their first 32 bytes.  The rest is a
+ * compound file whose EncryptionInfo (agile XML or standard binary)
+ * is parsed and whose EncryptedPackage goes through content_analyze
+ * with the default limits.
+ */
+#include <stdint.h>
+
+#include "cfb.h"
+#include "fuzz_ctx.h"
+#include "officecrypt.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct fuzz_env	 f;
+	struct scan_ctx	*ctx;
+	struct cfb	 c;
+
+	if (len < OFFICECRYPT_KEY)
+		return 0;
+	ctx = fuzz_ctx(&f, NULL, NULL, 0);
+	/* cfb_close undoes a failed cfb_open too. */
+	if (cfb_open(&c, data + OFFICECRYPT_KEY, len - OFFICECRYPT_KEY,
+	    &f.lim) == LW_OK)
+		(void)officecrypt_scan_key(ctx, "1/a.docm", &c, 0, data);
+	cfb_close(&c);
+	findings_free(&f.fs);
+	return 0;
+}
