@@ -59,6 +59,13 @@ struct stats {
 	double		 split_pending, split_released, split_expired;
 	double		 trips;
 	double		 reloads, reload_failures;
+	double		 qitems, qbytes;	/* gauges; -1: not given */
+	struct {
+		char	 name[METRICS_LABEL_MAX];
+		bool	 up;
+	}		 backends[4];		/* lurewall_state_up */
+	size_t		 nbackends;
+	double		 state_errors;
 	struct rulecount *rules;
 	size_t		 nrules;
 };
@@ -257,7 +264,21 @@ sample(struct stats *st, const char *name, const char *labels, double v)
 			st->reloads = v;
 		else
 			st->reload_failures = v;
-	} else if (strcmp(name, "lurewall_window_seconds") == 0)
+	} else if (strcmp(name, "lurewall_quarantine_items") == 0)
+		st->qitems = v;
+	else if (strcmp(name, "lurewall_quarantine_bytes") == 0)
+		st->qbytes = v;
+	else if (strcmp(name, "lurewall_state_up") == 0) {
+		if (st->nbackends < sizeof(st->backends) /
+		    sizeof(st->backends[0]) &&
+		    metrics_label(labels, "backend", a, sizeof(a))) {
+			snprintf(st->backends[st->nbackends].name,
+			    sizeof(st->backends[0].name), "%s", a);
+			st->backends[st->nbackends++].up = v > 0;
+		}
+	} else if (strcmp(name, "lurewall_state_errors_total") == 0)
+		st->state_errors += v;
+	else if (strcmp(name, "lurewall_window_seconds") == 0)
 		st->window = v;
 	else if (strcmp(name, "lurewall_start_time_seconds") == 0)
 		st->start = v;
@@ -367,6 +388,18 @@ print_text(FILE *f, struct stats *st, long long asked)
 	    "%.0f expired\n", st->split_pending, st->split_released,
 	    st->split_expired);
 	fprintf(f, "outbreak trips  %10.0f\n", st->trips);
+	/* Gauges: values of now, only in a report since the start. */
+	if (st->qitems >= 0)
+		fprintf(f, "quarantine now  %10.0f items, %.1f MiB\n",
+		    st->qitems, (st->qbytes > 0 ? st->qbytes : 0) / 1048576.0);
+	if (st->nbackends > 0 || st->state_errors > 0) {
+		fputs("state          ", f);
+		for (i = 0; i < st->nbackends; i++)
+			fprintf(f, "%s %s %s", i ? "," : "",
+			    st->backends[i].name, st->backends[i].up ? "up" :
+			    "DOWN");
+		fprintf(f, "; %.0f error(s)\n", st->state_errors);
+	}
 }
 
 static void
@@ -435,7 +468,24 @@ print_json(FILE *f, struct stats *st, long long asked)
 	json_num(f, "expired", st->split_expired, 0);
 	fputc('}', f);
 	json_num(f, "outbreak_trips", st->trips, 0);
-	fputs("}\n", f);
+	if (st->qitems >= 0) {
+		json_key(f, "quarantine", 0);
+		fputc('{', f);
+		json_num(f, "items", st->qitems, 1);
+		json_num(f, "bytes", st->qbytes, 0);
+		fputc('}', f);
+	}
+	json_key(f, "state", 0);
+	fputc('{', f);
+	json_key(f, "up", 1);
+	fputc('{', f);
+	for (i = 0; i < st->nbackends; i++) {
+		json_key(f, st->backends[i].name, i == 0);
+		fputs(st->backends[i].up ? "true" : "false", f);
+	}
+	fputc('}', f);
+	json_num(f, "errors", st->state_errors, 0);
+	fputs("}}\n", f);
 }
 
 /* "1h", "30m", "2d", "1w", "90s" or "today" (since local midnight). */
@@ -540,6 +590,7 @@ cli_stats(int argc, char **argv, const char *config_path)
 	if (body == NULL)
 		return CLI_TROUBLE;
 	memset(&st, 0, sizeof(st));
+	st.qitems = st.qbytes = -1;
 	for (line = body; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +22,6 @@
 
 #define NSLOTS		(2 * METRICS_MAX_SERIES)	/* hash slots */
 #define METRICS_STATE_PREFIX	"metrics:"	/* state keys */
-#define MAX_GAUGES	8
 
 /* A family: the HELP and TYPE lines its series are grouped under. */
 enum family {
@@ -36,6 +34,7 @@ enum family {
 	F_SPLIT,
 	F_TRIPS,
 	F_ERRORS,
+	F_STATE_ERRORS,
 	F_RELOADS,
 	F_DROPPED,
 	F__COUNT
@@ -64,6 +63,8 @@ static const struct {
 	    "Senders the outbound breaker tripped for." },
 	[F_ERRORS] = { "lurewall_errors_total", "counter",
 	    "Messages left without a verdict (on_error), by kind." },
+	[F_STATE_ERRORS] = { "lurewall_state_errors_total", "counter",
+	    "Failed calls of a state backend, by backend and kind." },
 	[F_RELOADS] = { "lurewall_reloads_total", "counter",
 	    "Configuration reloads, by result." },
 	[F_DROPPED] = { "lurewall_metrics_dropped_total", "counter",
@@ -122,10 +123,10 @@ struct minute {
 };
 
 struct gauge {
-	const char	*name;
+	const char	*name;		/* the family; static strings */
 	const char	*help;
-	double		(*fn)(void *);
-	void		*arg;
+	char		 labels[2 * METRICS_LABEL_MAX];
+	double		 v;
 };
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
@@ -135,7 +136,7 @@ static int32_t		 slots[NSLOTS];	/* series index + 1; 0 empty */
 static struct minute	*ring;		/* METRICS_MINUTES, lazily */
 static int64_t		 start_minute;
 static time_t		 start_time;
-static struct gauge	 gauges[MAX_GAUGES];
+static struct gauge	 gauges[METRICS_MAX_GAUGES];
 static size_t		 ngauges;
 static uint64_t		 dropped;
 static unsigned		 generation;	/* metrics_reset calls */
@@ -374,16 +375,40 @@ metrics_add(enum metrics_counter c, uint64_t n)
 }
 
 void
-metrics_gauge(const char *name, const char *help, double (*fn)(void *),
-    void *arg)
+metrics_state_error(const char *backend, const char *kind)
 {
+	char	key[2 * METRICS_LABEL_MAX + 64];
+	char	b[METRICS_LABEL_MAX], k[METRICS_LABEL_MAX];
+
+	label_escape(b, sizeof(b), backend);
+	label_escape(k, sizeof(k), kind);
+	snprintf(key, sizeof(key), "lurewall_state_errors_total{"
+	    "backend=\"%s\",kind=\"%s\"}", b, k);
 	pthread_mutex_lock(&lock);
-	if (ngauges < MAX_GAUGES) {
-		gauges[ngauges].name = name;
-		gauges[ngauges].help = help;
-		gauges[ngauges].fn = fn;
-		gauges[ngauges].arg = arg;
-		ngauges++;
+	bump(F_STATE_ERRORS, key, 1, minute_now());
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_gauge_set(const char *name, const char *help, const char *labels,
+    double v)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < ngauges; i++)
+		if (strcmp(gauges[i].name, name) == 0 &&
+		    strcmp(gauges[i].labels, labels) == 0)
+			break;
+	if (i < METRICS_MAX_GAUGES) {
+		if (i == ngauges) {
+			gauges[i].name = name;
+			gauges[i].help = help;
+			snprintf(gauges[i].labels, sizeof(gauges[i].labels),
+			    "%s", labels);
+			ngauges++;
+		}
+		gauges[i].v = v;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -546,8 +571,7 @@ metrics_render(FILE *f, time_t now, time_t since, struct state *st)
 	struct window		 w = { NULL };
 	struct stored_walk	 sw;
 	int64_t			 first, from;
-	size_t			 i;
-	double			 g;
+	size_t			 i, j;
 	enum family		 fam;
 
 	pthread_mutex_lock(&lock);
@@ -601,13 +625,23 @@ metrics_render(FILE *f, time_t now, time_t since, struct state *st)
 		    "daemon started.\n# TYPE lurewall_start_time_seconds "
 		    "gauge\nlurewall_start_time_seconds %lld\n",
 		    (long long)start_time);
+		/* A family's HELP and TYPE once, before its first series. */
 		for (i = 0; i < ngauges; i++) {
-			g = gauges[i].fn(gauges[i].arg);
-			if (g < 0 || isnan(g))
+			for (j = 0; j < i; j++)
+				if (strcmp(gauges[j].name, gauges[i].name) == 0)
+					break;
+			if (j < i)
 				continue;
-			fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n",
-			    gauges[i].name, gauges[i].help, gauges[i].name,
-			    gauges[i].name, g);
+			fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n",
+			    gauges[i].name, gauges[i].help, gauges[i].name);
+			for (j = i; j < ngauges; j++)
+				if (strcmp(gauges[j].name, gauges[i].name) == 0)
+					fprintf(f, "%s%s%s%s %.17g\n",
+					    gauges[j].name,
+					    *gauges[j].labels ? "{" : "",
+					    gauges[j].labels,
+					    *gauges[j].labels ? "}" : "",
+					    gauges[j].v);
 		}
 	}
 	pthread_mutex_unlock(&lock);

@@ -66,12 +66,21 @@ void		 metrics_error(const char *kind);
 void		 metrics_add(enum metrics_counter, uint64_t n);
 
 /*
- * A gauge read at render time (quarantine size, state backend health):
- * fn returns its value or a negative number when it has none.  At most
- * a handful; registered by the daemon once.
+ * A failed call of a state backend ("lmdb", "redis", "files"): kind is
+ * "io" (unreachable or an I/O error), "limit" (full), "nomem",
+ * "malformed"...  state.c calls it.
  */
-void		 metrics_gauge(const char *name, const char *help,
-		    double (*fn)(void *), void *arg);
+void		 metrics_state_error(const char *backend, const char *kind);
+
+/*
+ * Set a gauge, a value of now rather than a count (quarantine size,
+ * state backend health): name its family, labels "" or as in a series
+ * key (backend="redis").  The daemon sets them before each render; at
+ * most METRICS_MAX_GAUGES series, later ones are dropped.
+ */
+#define METRICS_MAX_GAUGES	16
+void		 metrics_gauge_set(const char *name, const char *help,
+		    const char *labels, double value);
 
 struct state;
 

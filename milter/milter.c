@@ -156,6 +156,9 @@ milter_metrics_render(FILE *f, time_t now, time_t since)
 	struct runtime	*rt = rt_get();
 	enum lw_err	 e;
 
+	/* Gauges are values of now: a window (since > 0) has none. */
+	if (since == 0)
+		runtime_gauges(rt, now);
 	e = metrics_render(f, now, since, rt != NULL ? rt->state : NULL);
 	runtime_unref(rt);
 	return e;

@@ -636,6 +636,31 @@ quarantine_list(struct quarantine *q, struct quarantine_item ***items,
 }
 
 enum lw_err
+quarantine_size(struct quarantine *q, uint64_t *items, uint64_t *bytes)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 path[NAME_MAX + 16];
+	DIR		*d;
+
+	*items = *bytes = 0;
+	if ((d = open_sub(q, "new")) == NULL)
+		return LW_EIO;
+	while ((de = readdir(d)) != NULL) {
+		if (!quarantine_id_valid(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/message", de->d_name);
+		/* Deleted meanwhile: not counted. */
+		if (fstatat(q->newfd, path, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		(*items)++;
+		*bytes += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+	return LW_OK;
+}
+
+enum lw_err
 quarantine_delete(struct quarantine *q, const char *id)
 {
 	char		tmpname[NAME_MAX + 32];

@@ -22,6 +22,7 @@
 #ifndef QUARANTINE_H
 #define QUARANTINE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -241,6 +242,13 @@ enum lw_err	 quarantine_message(struct quarantine *, const char *id,
 enum lw_err	 quarantine_list(struct quarantine *,
 		    struct quarantine_item ***items, size_t *n);
 void		 quarantine_items_free(struct quarantine_item **, size_t);
+
+/*
+ * How much the store holds: its items and the bytes of their messages
+ * (for the metrics; one stat per item, no metadata read).
+ */
+enum lw_err	 quarantine_size(struct quarantine *, uint64_t *items,
+		    uint64_t *bytes);
 
 /* Remove an item (atomically invisible first, then its files). */
 enum lw_err	 quarantine_delete(struct quarantine *, const char *id);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "policy.h"
 #include "quarantine.h"
 #include "runtime.h"
@@ -87,4 +88,32 @@ runtime_view(struct runtime *rt, const struct limits *lim,
 	/* The view never changes or frees the set: no reference taken. */
 	rt->ps = (struct policyset *)(uintptr_t)ps;
 	return rt;
+}
+
+static void
+state_up(void *arg, const char *backend, bool up)
+{
+	char	labels[METRICS_LABEL_MAX + 16];
+
+	(void)arg;
+	snprintf(labels, sizeof(labels), "backend=\"%s\"", backend);
+	metrics_gauge_set("lurewall_state_up", "Whether a state backend "
+	    "answers (1) or not (0).", labels, up ? 1 : 0);
+}
+
+void
+runtime_gauges(struct runtime *rt, time_t now)
+{
+	uint64_t	items, bytes;
+
+	if (rt == NULL)
+		return;
+	if (rt->q != NULL && quarantine_size(rt->q, &items, &bytes) == LW_OK) {
+		metrics_gauge_set("lurewall_quarantine_items", "Items in the "
+		    "quarantine store.", "", (double)items);
+		metrics_gauge_set("lurewall_quarantine_bytes", "Bytes of the "
+		    "messages in the quarantine store.", "", (double)bytes);
+	}
+	if (rt->state != NULL)
+		state_health(rt->state, now, state_up, NULL);
 }

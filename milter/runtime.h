@@ -65,4 +65,11 @@ const struct limits *runtime_limits(const struct runtime *rt);
 const struct runtime *runtime_view(struct runtime *rt,
 		    const struct limits *lim, const struct policyset *ps);
 
+/*
+ * Set the gauges a scrape shows (metrics.h): the quarantine's items and
+ * bytes, and whether each state backend answers.  Called by the
+ * metrics endpoint before each render; rt may be NULL (no gauges).
+ */
+void		 runtime_gauges(struct runtime *rt, time_t now);
+
 #endif /* RUNTIME_H */

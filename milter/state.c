@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "state.h"
 #include "util.h"
 
@@ -261,6 +262,64 @@ check(const struct state *st, const char *key, bool write)
 
 
 /*
+ * What a backend answered, for the metrics: a failure that is not an
+ * answer (unreachable, full, out of memory, damaged) is counted as
+ * lurewall_state_errors_total{backend, kind}.  A state made of others
+ * (ops->health set: the fallback) is not tallied; its parts are.
+ */
+static enum lw_err
+tally(struct state *st, enum lw_err e)
+{
+	const char	*kind;
+
+	switch (e) {
+	case LW_EIO:
+		kind = "io";
+		break;
+	case LW_ELIMIT:
+		kind = "limit";
+		break;
+	case LW_ENOMEM:
+		kind = "nomem";
+		break;
+	case LW_EMALFORMED:
+		kind = "malformed";
+		break;
+	case LW_ETIMEOUT:
+		kind = "timeout";
+		break;
+	case LW_EINTERNAL:
+		kind = "internal";
+		break;
+	default:
+		return e;
+	}
+	if (st->ops->health == NULL)
+		metrics_state_error(st->ops->name, kind);
+	return e;
+}
+
+void
+state_health(struct state *st, time_t now, state_health_fn fn, void *arg)
+{
+	struct state_val	v;
+	enum lw_err		e;
+
+	if (st->ops->health != NULL) {
+		st->ops->health(st, now, fn, arg);
+		return;
+	}
+	/*
+	 * Any answer but "unreachable" (LW_EIO) means it is up.  Not
+	 * tallied: a scrape of a server that is away is not an error more.
+	 */
+	memset(&v, 0, sizeof(v));
+	e = st->ops->get(st, STATE_HEALTH_KEY, now, &v);
+	state_val_free(&v);
+	fn(arg, st->ops->name, e != LW_EIO);
+}
+
+/*
  * ---- the simple operations on top of update ----
  *
  * A backend that can lock one key for a read-modify-write (lmdb: a
@@ -395,7 +454,7 @@ static enum lw_err
 gen_run(struct state *st, const char *key, time_t now, state_update_fn fn,
     struct gen *g)
 {
-	return st->ops->update(st, key, now, fn, g);
+	return tally(st, st->ops->update(st, key, now, fn, g));
 }
 
 static enum lw_err
@@ -404,7 +463,7 @@ do_del(struct state *st, const char *key)
 	struct gen	g = { .taken = NULL };
 
 	if (st->ops->del != NULL)
-		return st->ops->del(st, key);
+		return tally(st, st->ops->del(st, key));
 	/* now = 0: an expired key is still there to remove. */
 	return gen_run(st, key, 0, gen_del, &g);
 }
@@ -418,7 +477,7 @@ state_get(struct state *st, const char *key, time_t now,
 	memset(v, 0, sizeof(*v));
 	if ((e = check(st, key, false)) != LW_OK)
 		return e;
-	return st->ops->get(st, key, now, v);
+	return tally(st, st->ops->get(st, key, now, v));
 }
 
 /* What every write checks: key, read-only, value size, a live expiry. */
@@ -450,7 +509,7 @@ do_store(struct state *st, const char *key, const void *val, size_t len,
 	op = add ? st->ops->add : st->ops->put;
 	if (op == NULL)
 		return gen_run(st, key, now, gen_put, &g);
-	return op(st, key, val, len, expires, now);
+	return tally(st, op(st, key, val, len, expires, now));
 }
 
 /* take (the whole value), or pop (a list's oldest item). */
@@ -468,7 +527,7 @@ do_take(struct state *st, const char *key, time_t now, struct state_val *v,
 		return e;
 	op = pop ? st->ops->pop : st->ops->take;
 	if (op != NULL)
-		return op(st, key, now, v);
+		return tally(st, op(st, key, now, v));
 	if ((e = gen_run(st, key, now, pop ? gen_pop : gen_del, &g)) != LW_OK)
 		state_val_free(v);
 	return e;
@@ -528,8 +587,8 @@ state_incr(struct state *st, const char *key, int64_t delta,
 	if ((e = check_write(st, key, 0, expires, now)) != LW_OK)
 		return e;
 	if (st->ops->incr != NULL)
-		return st->ops->incr(st, key, delta, expires, now,
-		    out != NULL ? out : &dummy);
+		return tally(st, st->ops->incr(st, key, delta, expires,
+		    now, out != NULL ? out : &dummy));
 	if ((e = gen_run(st, key, now, gen_incr, &g)) == LW_OK && out != NULL)
 		*out = g.result;
 	return e;
@@ -543,7 +602,7 @@ state_update(struct state *st, const char *key, time_t now,
 
 	if ((e = check(st, key, true)) != LW_OK)
 		return e;
-	return st->ops->update(st, key, now, fn, arg);
+	return tally(st, st->ops->update(st, key, now, fn, arg));
 }
 
 enum lw_err
@@ -566,11 +625,12 @@ state_update_many(struct state *st, const char *const *keys, size_t n,
 		if ((e = check(st, keys[m.i], true)) != LW_OK)
 			return e;
 	if (st->ops->update_many != NULL)
-		return st->ops->update_many(st, keys, n, now, fn, arg);
+		return tally(st, st->ops->update_many(st, keys, n, now, fn,
+		    arg));
 	for (m.i = 0; m.i < n; m.i++)
 		if ((e = st->ops->update(st, keys[m.i], now, state_many_step,
 		    &m)) != LW_OK)
-			return e;
+			return tally(st, e);
 	return LW_OK;
 }
 
@@ -580,7 +640,7 @@ state_each(struct state *st, const char *prefix, time_t now,
 {
 	if (prefix == NULL || strlen(prefix) > STATE_KEY_MAX)
 		return LW_EINVAL;
-	return st->ops->each(st, prefix, now, fn, arg);
+	return tally(st, st->ops->each(st, prefix, now, fn, arg));
 }
 
 enum lw_err
@@ -595,8 +655,8 @@ state_push(struct state *st, const char *key, const void *val, size_t len,
 	if (max_items == 0 || max_items > STATE_LIST_MAX)
 		max_items = STATE_LIST_MAX;
 	if (st->ops->push != NULL)
-		return st->ops->push(st, key, val, len, max_items, expires,
-		    now);
+		return tally(st, st->ops->push(st, key, val, len,
+		    max_items, expires, now));
 	g.max_items = max_items;
 	return gen_run(st, key, now, gen_push, &g);
 }
@@ -615,7 +675,8 @@ state_sweep(struct state *st, time_t now, size_t *removed)
 
 	if (st->readonly)
 		return LW_EINVAL;
-	return st->ops->sweep(st, now, removed != NULL ? removed : &dummy);
+	return tally(st, st->ops->sweep(st, now, removed != NULL ? removed :
+	    &dummy));
 }
 
 /* ---- locks ---- */

@@ -112,6 +112,9 @@ typedef enum lw_err (*state_update_many_fn)(void *arg, size_t i,
     const struct state_val *old, struct state_val *out,
     enum state_verdict *what);
 
+/* One backend's health: up is false when it cannot be reached. */
+typedef void (*state_health_fn)(void *arg, const char *backend, bool up);
+
 /* Called once per live key under a prefix; a non-LW_OK return stops. */
 typedef enum lw_err (*state_each_fn)(void *arg, const char *key,
     const struct state_val *);
@@ -149,6 +152,12 @@ struct state_ops {
 			    struct state_val *);
 	enum lw_err	(*sweep)(struct state *, time_t now, size_t *removed);
 	void		(*close)(struct state *);
+	/*
+	 * Only a state made of others (the fallback): reports each part's
+	 * health.  Its own calls are not counted as errors; its parts' are.
+	 */
+	void		(*health)(struct state *, time_t now,
+			    state_health_fn, void *arg);
 };
 
 struct state {
@@ -263,6 +272,16 @@ enum lw_err	 state_pop(struct state *, const char *key, time_t now,
 enum lw_err	 state_lock(struct state *, const char *key,
 		    unsigned wait_secs);
 void		 state_unlock(struct state *, const char *key);
+/*
+ * Ask each backend of st whether it answers (a read of
+ * STATE_HEALTH_KEY) and tell fn: one call for lmdb or files, two for
+ * redis with its local fallback ("redis", then "lmdb").  Failed calls
+ * of every state are counted in the metrics
+ * (lurewall_state_errors_total{backend, kind}, metrics.h).
+ */
+#define STATE_HEALTH_KEY	"health:probe"
+void		 state_health(struct state *, time_t now, state_health_fn,
+		    void *arg);
 /* Remove expired keys (Redis expires them itself). */
 enum lw_err	 state_sweep(struct state *, time_t now, size_t *removed);
 const char	*state_name(const struct state *);

@@ -139,6 +139,15 @@ fb_sweep(struct state *st, time_t now, size_t *removed)
 }
 
 static void
+fb_health(struct state *st, time_t now, state_health_fn fn, void *arg)
+{
+	struct fallback	*f = st->priv;
+
+	state_health(f->primary, now, fn, arg);
+	state_health(f->local, now, fn, arg);
+}
+
+static void
 fb_close(struct state *st)
 {
 	struct fallback	*f = st->priv;
@@ -163,6 +172,7 @@ static const struct state_ops fallback_ops = {
 	.pop = fb_pop,
 	.sweep = fb_sweep,
 	.close = fb_close,
+	.health = fb_health,
 };
 
 enum lw_err

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "state.h"
 #include "redis_t.h"
 #include "tap.h"
@@ -396,15 +397,47 @@ all_checks(const struct state_config *c, const char *b, bool local)
 	processes(c, b);
 }
 
+/* What state_health said: "redis down, lmdb up". */
+struct health {
+	char	said[128];
+};
+
+static void
+health_cb(void *arg, const char *backend, bool up)
+{
+	struct health	*h = arg;
+	size_t		 n = strlen(h->said);
+
+	snprintf(h->said + n, sizeof(h->said) - n, "%s%s %s", n ? ", " : "",
+	    backend, up ? "up" : "down");
+}
+
+/* The metrics as text (metrics_render since the start). */
+static char *
+metrics_text(void)
+{
+	char	*t = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&t, &len)) == NULL)
+		bail("open_memstream");
+	if (metrics_render(f, time(NULL), 0, NULL) != LW_OK)
+		bail("metrics_render");
+	fclose(f);
+	return t;
+}
+
 static void
 lmdb_full(const char *dir)
 {
 	struct state_config	 c;
 	struct state		*st;
 	struct state_val	 v;
-	char			 key[32], *big;
+	char			 key[32], *big, *t;
 	enum lw_err		 e = LW_OK;
 	int			 i;
+	struct health		 hs;
 
 	state_config_init(&c);
 	c.path = strdup(dir);
@@ -413,11 +446,19 @@ lmdb_full(const char *dir)
 		bail("oom");
 	if (state_open(&c, false, &st) != LW_OK)
 		bail("lmdb-small: open");
+	metrics_reset();
 	for (i = 0; i < 1000 && e == LW_OK; i++) {
 		snprintf(key, sizeof(key), "fill:%d", i);
 		e = state_put(st, key, big, 16384, 0, NOW);
 	}
 	is_int(LW_ELIMIT, e, "lmdb: a full map is a limit (after %d)", i);
+	t = metrics_text();
+	ok(strstr(t, "\nlurewall_state_errors_total{backend=\"lmdb\","
+	    "kind=\"limit\"} 1\n") != NULL, "lmdb: the full map is counted");
+	free(t);
+	memset(&hs, 0, sizeof(hs));
+	state_health(st, NOW, health_cb, &hs);
+	is_str("lmdb up", hs.said, "health: a full lmdb still answers");
 	ok(state_get(st, "fill:0", NOW, &v) == LW_OK && v.len == 16384,
 	    "lmdb: a full map still reads");
 	state_val_free(&v);
@@ -441,6 +482,8 @@ main(void)
 	int			 port;
 	time_t			 t0;
 	enum lw_err		 e;
+	struct health		 hs;
+	char			*t;
 
 	log_init("5210-state", LOG_MAIL, true);
 	tmp = tap_tmpdir("5210-state");
@@ -509,6 +552,9 @@ main(void)
 	if (state_open(&c, false, &st) != LW_OK)
 		bail("redis: open");
 	ok(state_put(st, "life", "1", 1, 0, NOW) == LW_OK, "redis: alive");
+	memset(&hs, 0, sizeof(hs));
+	state_health(st, NOW, health_cb, &hs);
+	is_str("redis up", hs.said, "health: redis answers");
 	redis_stop(rpid);
 	t0 = time(NULL);
 	e = state_get(st, "life", NOW, &v);
@@ -545,6 +591,20 @@ main(void)
 	    state_get(st, "c:f", NOW, &v) == LW_OK && v.len == 1 &&
 	    v.data[0] == '2', "redis away: counters count locally");
 	state_val_free(&v);
+	memset(&hs, 0, sizeof(hs));
+	state_health(st, NOW, health_cb, &hs);
+	is_str("redis down, lmdb up", hs.said, "health: redis away, the "
+	    "local state answers");
+	metrics_reset();
+	(void)state_get(st, "c:f", NOW, &v);
+	state_val_free(&v);
+	t = metrics_text();
+	ok(strstr(t, "\nlurewall_state_errors_total{backend=\"redis\","
+	    "kind=\"io\"} 1\n") != NULL, "the failed redis call is counted");
+	ok(strstr(t, "backend=\"lmdb\"") == NULL &&
+	    strstr(t, "backend=\"redis+local\"") == NULL, "the local state "
+	    "that answered and the wrapper are not");
+	free(t);
 	state_close(st);
 	state_config_init(&c2);
 	c2.path = strdup(dir);

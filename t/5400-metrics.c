@@ -223,6 +223,42 @@ main(void)
 	    "earlier series kept");
 	free(t);
 
+	/* Gauges: set, reset, one HELP per family, none in a window. */
+	metrics_reset();
+	metrics_gauge_set("lurewall_state_up", "Up.", "backend=\"redis\"", 1);
+	metrics_gauge_set("lurewall_state_up", "Up.", "backend=\"lmdb\"", 1);
+	metrics_gauge_set("lurewall_quarantine_items", "Items.", "", 7);
+	metrics_gauge_set("lurewall_state_up", "Up.", "backend=\"redis\"", 0);
+	metrics_state_error("redis", "io");
+	metrics_state_error("redis", "io");
+	t = render(now, 0);
+	ok(value_of(t, "lurewall_state_up{backend=\"redis\"}") == 0 &&
+	    value_of(t, "lurewall_state_up{backend=\"lmdb\"}") == 1,
+	    "a labelled gauge holds its last value");
+	is_int(7, (long long)value_of(t, "lurewall_quarantine_items"),
+	    "an unlabelled gauge");
+	ok(strstr(t, "# TYPE lurewall_state_up gauge\n") != NULL &&
+	    strstr(strstr(t, "# TYPE lurewall_state_up gauge\n") + 1,
+	    "# TYPE lurewall_state_up") == NULL, "one TYPE line per family");
+	is_int(2, (long long)value_of(t, "lurewall_state_errors_total{"
+	    "backend=\"redis\",kind=\"io\"}"), "state errors counted");
+	free(t);
+	t = render(now, 3600);
+	ok(value_of(t, "lurewall_quarantine_items") < 0,
+	    "a window has no gauges");
+	is_int(2, (long long)value_of(t, "lurewall_state_errors_total{"
+	    "backend=\"redis\",kind=\"io\"}"), "but the errors of its minutes");
+	free(t);
+	for (i = 0; i < METRICS_MAX_GAUGES + 4; i++) {
+		snprintf(buf, sizeof(buf), "n=\"%d\"", i);
+		metrics_gauge_set("lurewall_many", "Many.", buf, i);
+	}
+	t = render(now, 0);
+	ok(value_of(t, "lurewall_many{n=\"0\"}") == 0 &&
+	    value_of(t, "lurewall_many{n=\"15\"}") < 0,
+	    "gauges past the bound are dropped");
+	free(t);
+
 	/* The parser `lurewall stats` reads the text with. */
 	all = metrics_parse_line(line, &name, &labels, &v);
 	ok(all && strcmp(name, "a_total") == 0 && v == 3.5,

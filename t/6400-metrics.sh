@@ -112,8 +112,13 @@ check "$T/m1.txt" \
     'lurewall_scan_seconds_bucket{le=+Inf} == 5' \
     'lurewall_scan_seconds_sum{} >= 0' \
     'lurewall_scanned_bytes_total{} > 0' \
-    'lurewall_start_time_seconds{} > 1600000000'
-ok $? "the parser reads the counts of the five messages"
+    'lurewall_start_time_seconds{} > 1600000000' \
+    'type lurewall_quarantine_items gauge' \
+    'type lurewall_state_up gauge' \
+    'lurewall_quarantine_items{} == 1' \
+    'lurewall_quarantine_bytes{} > 50' \
+    'lurewall_state_up{backend=lmdb} == 1'
+ok $? "the parser reads the counts of the five messages, and the gauges"
 
 bounded curl -sS -o /dev/null -w '%{http_code}' "$URL?since=3600" >"$T/code"
 is 200 "$(cat "$T/code")" "?since=3600 answers"
@@ -138,6 +143,8 @@ like 'messages +5 +\(inbound 5, outbound 0\)' "$out" "stats: 5 messages"
 like 'quarantine +1 +held' "$out" "stats: one held"
 like 'TEST_(TAG|QUAR|REJECT) +1' "$out" "stats: top rules"
 like 'scan time +5 scans, mean' "$out" "stats: scan time"
+like 'quarantine now +1 items' "$out" "stats: the quarantine holds one item"
+like 'state +lmdb up; 0 error' "$out" "stats: the state answers"
 like 'since the daemon started, [0-9-]+ [0-9:]+ [A-Z+0-9-]+' "$out" \
     "stats: start in local time with the zone"
 bounded "$LUREWALL" -c "$C" stats --json >"$T/s.json"
@@ -151,6 +158,8 @@ assert d["messages"]["by_action"]["accept"] == 2, d
 assert {r["rule"] for r in d["rules"]} == {"TEST_TAG", "TEST_QUAR", "TEST_REJECT"}, d
 assert d["scan_seconds"]["count"] == 5, d
 assert d["since"].endswith("Z"), d
+assert d["quarantine"]["items"] == 1 and d["quarantine"]["bytes"] > 50, d
+assert d["state"]["up"] == {"lmdb": True} and d["state"]["errors"] == 0, d
 EOF
 ok $? "stats --json: totals, rules, scan count, UTC since"
 out=$(bounded "$LUREWALL" stats -c "$C" --since 1h)
