@@ -73,16 +73,27 @@ sed -e "s|/usr/sbin/lurewall|$R/usr/sbin/lurewall|g" \
     -e 's/^USER=lurewall$/USER=nobody/' "$I" >"$T/init"
 chmod +x "$T/init"
 P=$R/run/lurewall-milter/lurewall-milter.pid
+# The daemon opens its socket as root, then detaches, writes its
+# pidfile and drops to the user: each is a moment of its own, so each
+# is waited for (under load they come seconds apart).
+# running_new OLD: the pidfile names a live process other than OLD.
+running_new() {
+	_p=$(cat "$P" 2>/dev/null)
+	[ -n "$_p" ] && [ "$_p" != "$1" ] && kill -0 "$_p" && ! gone "$_p"
+}
+# euid PID: its effective uid; uid_is PID UID
+euid() { awk '/^Uid:/ { print $3 }' "/proc/$1/status" 2>/dev/null; }
+uid_is() { [ "$(euid "$1")" = "$2" ]; }
 out=$(bounded "$T/init" start 2>&1)
 ok $? "init script: start"
 [ $? -eq 0 ] || diag "$out"
-wait_for 10 unix_open "$R/spool/lurewall/lurewall.sock"
+wait_for 30 unix_open "$R/spool/lurewall/lurewall.sock"
 ok $? "the milter listens on the socket"
+wait_for 30 running_new none
+ok $? "its pidfile names a running process"
 MILTER_PID=$(cat "$P" 2>/dev/null)
-ok $([ -n "$MILTER_PID" ] && kill -0 "$MILTER_PID"; echo $?) \
-    "its pidfile names a running process"
-is 65534 "$(awk '/^Uid:/ { print $3 }' "/proc/$MILTER_PID/status" 2>&1)" \
-    "it runs as the user"
+wait_for 30 uid_is "$MILTER_PID" 65534
+is 65534 "$(euid "$MILTER_PID")" "it runs as the user"
 is "drwxr-x--- nobody postfix" "$(stat -c '%A %U %G' "$R/spool/lurewall")" \
     "socket directory 0750 for the group postfix"
 out=$(bounded "$T/init" status 2>&1)
@@ -110,16 +121,19 @@ cp "$T/default.good" "$POL"
 out=$(bounded "$T/init" restart 2>&1)
 ok $? "restart"
 [ $? -eq 0 ] || diag "$out"
-wait_for 10 unix_open "$R/spool/lurewall/lurewall.sock"
+wait_for 30 running_new "$MILTER_PID"
+ok $? "a new daemon runs"
 new=$(cat "$P" 2>/dev/null)
-ok $([ -n "$new" ] && [ "$new" != "$MILTER_PID" ] && kill -0 "$new"; echo $?) \
-    "a new daemon runs"
-ok $(gone "$MILTER_PID"; echo $?) "the old one is gone"
+wait_for 30 unix_open "$R/spool/lurewall/lurewall.sock"
+ok $? "and listens"
+wait_for 30 gone "$MILTER_PID"
+ok $? "the old one is gone"
 MILTER_PID=$new
 
 out=$(bounded "$T/init" stop 2>&1)
 ok $? "stop"
-ok $(gone "$MILTER_PID"; echo $?) "the daemon is gone"
+wait_for 30 gone "$MILTER_PID"
+ok $? "the daemon is gone"
 ok $([ ! -e "$P" ]; echo $?) "and its pidfile"
 MILTER_PID=
 bounded "$T/init" status >/dev/null 2>&1

@@ -170,6 +170,19 @@ sink_wait() {
 	wait_for "${2:-30}" sh -c "[ \$(find '$SINK_DIR' -type f | wc -l) -ge $1 ]"
 }
 
+# sink_count REGEX: how many messages at the sink have a line matching
+# REGEX (0 when none; never reads standard input).  smtp-sink writes a
+# file as the message comes in: wait for the line, not for the file.
+sink_count() {
+	find "$SINK_DIR" -type f -exec grep -lE -- "$1" {} + 2>/dev/null |
+	    wc -l
+}
+
+# sink_has REGEX [N]: at least N (1) messages match; for wait_for.
+sink_has() {
+	[ "$(sink_count "$1")" -ge "${2:-1}" ]
+}
+
 # sink_grep PATTERN: the sink file(s) holding a line matching PATTERN.
 sink_grep() {
 	grep -rlE -- "$1" "$SINK_DIR" 2>/dev/null
@@ -279,6 +292,13 @@ pf_stop() {
 # Postfix's queue as JSON, one message a line (postqueue -j).
 pf_queue_json() {
 	postqueue -c "$PF_DIR/etc" -j 2>/dev/null
+}
+
+# pf_idle: Postfix's queue (maildrop included) is empty: nothing more
+# is on its way.  A check that a second copy never came waits for this,
+# not for a fixed time.
+pf_idle() {
+	[ -z "$(pf_queue_json)" ]
 }
 
 # pf_flush: ask Postfix to deliver what is deferred, now.
