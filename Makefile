@@ -150,6 +150,7 @@ CLI_OBJS += milter/cli_qview.o
 CLI_OBJS += milter/cli_qdigest.o
 CLI_OBJS += milter/cli_outbreak.o
 CLI_OBJS += milter/cli_stats.o
+CLI_OBJS += milter/cli_verb.o
 
 LIB = milter/liblurewall.a
 PROGRAMS = lurewall-milter lurewall

@@ -1,9 +1,11 @@
 /*
- * cli.c: `lurewall`, the admin's command-line tool.  One table of verbs:
- * scan (the daemon's engine, offline), check-config, quarantine ...,
- * outbreak list|clear, version.  Exit codes: scan 0 accept, 1 tag/quarantine/reject,
- * 2 error; other verbs 0 ok, 2 usage or config error (quarantine verbs
- * document their own in lurewall(8)).
+ * cli.c: `lurewall`, the admin's command-line tool.  The top of the one
+ * verb table (cli_verb.h): scan (the daemon's engine, offline),
+ * check-config, the groups quarantine ... and outbreak list|clear
+ * (their verbs in cli_quarantine.c and cli_outbreak.c), reload, stats,
+ * version, help.  Exit codes (cli_exit.h): scan 0 accept, 1
+ * tag/quarantine/reject, 2 error; other verbs 0 ok, 2 usage or config
+ * error (quarantine verbs document their own in lurewall(8)).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,7 @@
 #include "cli_outbreak.h"
 #include "cli_quarantine.h"
 #include "cli_stats.h"
+#include "cli_verb.h"
 #include "config.h"
 #include "disposition.h"
 #include "state.h"
@@ -451,17 +454,8 @@ scan_runtime(struct config *cfg, struct policyset *ps, const char *state)
 	return rt;
 }
 
-static void
-usage_scan(void)
-{
-	fprintf(stderr, "usage: lurewall scan [-c FILE] [--rcpt ADDR]... "
-	    "[--from ADDR] [--outbound] [--auth-user USER]\n"
-	    "\t[--client-addr ADDR] [--state DIR|none] [--json] "
-	    "FILE... | -\n");
-}
-
 static int
-cmd_scan(int argc, char **argv)
+cmd_scan(int argc, char **argv, void *ctx)
 {
 	static const struct option longopts[] = {
 		{ "rcpt", required_argument, NULL, 'r' },
@@ -518,15 +512,13 @@ cmd_scan(int argc, char **argv)
 			json = true;
 			break;
 		default:
-			usage_scan();
 			envelope_free(&env);
-			return CLI_TROUBLE;
+			return cli_usage();
 		}
 	}
 	if (optind >= argc) {
-		usage_scan();
 		envelope_free(&env);
-		return CLI_TROUBLE;
+		return cli_usage();
 	}
 	/* Quiet unless -v: the daemon's log lines are not our output. */
 	if (log_getverbose() == 0)
@@ -606,7 +598,7 @@ nomem:
 }
 
 static int
-cmd_check_config(int argc, char **argv)
+cmd_check_config(int argc, char **argv, void *ctx)
 {
 	struct config		*cfg = NULL;
 	struct policyset	*ps = NULL;
@@ -621,9 +613,7 @@ cmd_check_config(int argc, char **argv)
 			cpath = optarg;
 			break;
 		default:
-			fprintf(stderr,
-			    "usage: lurewall check-config [-c FILE]\n");
-			return CLI_TROUBLE;
+			return cli_usage();
 		}
 	}
 	path = config_path(cpath);
@@ -653,32 +643,15 @@ cmd_check_config(int argc, char **argv)
 }
 
 static int
-cmd_quarantine(int argc, char **argv)
+cmd_quarantine(int argc, char **argv, void *ctx)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: lurewall quarantine "
-		    "list|show|release|delete|purge|stats|verify ...\n");
-		return CLI_TROUBLE;
-	}
 	return cli_quarantine(argc - 1, argv + 1, config_path(NULL));
 }
 
 static int
-cmd_outbreak(int argc, char **argv)
+cmd_outbreak(int argc, char **argv, void *ctx)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: lurewall outbreak list [--json] | "
-		    "clear SENDER\n");
-		return CLI_TROUBLE;
-	}
 	return cli_outbreak(argc - 1, argv + 1, config_path(NULL));
-}
-
-static void
-usage_reload(void)
-{
-	fprintf(stderr, "usage: lurewall reload [-c FILE] [-P PIDFILE] "
-	    "[-t SECONDS]\n");
 }
 
 /*
@@ -690,7 +663,7 @@ usage_reload(void)
  * else the default one.
  */
 static int
-cmd_reload(int argc, char **argv)
+cmd_reload(int argc, char **argv, void *ctx)
 {
 	struct reload_status	 before, now;
 	struct config		*cfg = NULL;
@@ -714,20 +687,15 @@ cmd_reload(int argc, char **argv)
 			errno = 0;
 			secs = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || secs < 1 ||
-			    secs > 3600) {
-				usage_reload();
-				return CLI_TROUBLE;
-			}
+			    secs > 3600)
+				return cli_usage();
 			break;
 		default:
-			usage_reload();
-			return CLI_TROUBLE;
+			return cli_usage();
 		}
 	}
-	if (optind != argc) {
-		usage_reload();
-		return CLI_TROUBLE;
-	}
+	if (optind != argc)
+		return cli_usage();
 	if (pidfile == NULL) {
 		/* Only the pidfile: the daemon judges the rest itself. */
 		if (config_load(config_path(cpath), &cfg, err,
@@ -797,78 +765,54 @@ out:
 }
 
 static int
-cmd_stats(int argc, char **argv)
+cmd_stats(int argc, char **argv, void *ctx)
 {
 	return cli_stats(argc, argv, config_path(NULL));
 }
 
 static int
-cmd_version(int argc, char **argv)
+cmd_version(int argc, char **argv, void *ctx)
 {
 	printf("lurewall %s\n", LW_VERSION);
 	return 0;
 }
 
-static int	cmd_help(int, char **);
+static int	cmd_help(int, char **, void *);
 
-static const struct verb {
-	const char	*name;
-	int		(*run)(int, char **);
-	const char	*usage;
-} verbs[] = {
+static const struct cli_verb verbs[] = {
 	{ "scan", cmd_scan,
 	    "scan [-c FILE] [--rcpt ADDR]... [--from ADDR] [--outbound]\n"
 	    "\t\t[--auth-user USER] [--client-addr ADDR] [--state DIR|none]\n"
-	    "\t\t[--json] FILE..." },
-	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
-	{ "quarantine", cmd_quarantine,
-	    "quarantine list|show|release|delete|purge|stats|verify|"
-	    "sweep|digest ..." },
-	{ "outbreak", cmd_outbreak, "outbreak list [--json] | clear SENDER" },
-	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]" },
-	{ "stats", cmd_stats, "stats [--json] [--since DURATION|today]" },
-	{ "version", cmd_version, "version" },
-	{ "help", cmd_help, "help [COMMAND]" },
+	    "\t\t[--json] FILE...", NULL },
+	{ "check-config", cmd_check_config, "check-config [-c FILE]", NULL },
+	{ "quarantine", cmd_quarantine, "quarantine [-c FILE]",
+	    cli_quarantine_verbs },
+	{ "outbreak", cmd_outbreak, "outbreak", cli_outbreak_verbs },
+	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]",
+	    NULL },
+	{ "stats", cmd_stats, "stats [--json] [--since DURATION|today]",
+	    NULL },
+	{ "version", cmd_version, "version", NULL },
+	{ "help", cmd_help, "help [COMMAND [VERB]]", NULL },
+	{ NULL, NULL, NULL, NULL }
 };
-#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
-
-static void
-print_usage(FILE *f)
-{
-	size_t	i;
-
-	fprintf(f, "usage: lurewall [-v] [-c FILE] COMMAND ...\n");
-	for (i = 0; i < NVERBS; i++)
-		fprintf(f, "       lurewall %s\n", verbs[i].usage);
-	fprintf(f, "-c FILE may also follow the command.  "
-	    "See lurewall(8).\n");
-}
 
 static void
 usage(void)
 {
-	print_usage(stderr);
+	cli_usage_print(stderr, verbs, NULL);
 	exit(CLI_TROUBLE);
 }
 
-/* `lurewall help [COMMAND]`, --help, -h: usage on stdout, exit 0. */
+/* `lurewall help [COMMAND [VERB]]`, --help, -h: usage on stdout, 0. */
 static int
-cmd_help(int argc, char **argv)
+cmd_help(int argc, char **argv, void *ctx)
 {
-	size_t	i;
-
 	if (argc < 2) {
-		print_usage(stdout);
-		return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
+		cli_usage_print(stdout, verbs, NULL);
+		return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 	}
-	for (i = 0; i < NVERBS; i++)
-		if (strcmp(argv[1], verbs[i].name) == 0) {
-			printf("usage: lurewall %s\n", verbs[i].usage);
-			return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
-		}
-	fprintf(stderr, "lurewall: help: unknown command %s\n", argv[1]);
-	print_usage(stderr);
-	return CLI_TROUBLE;
+	return cli_help(verbs, argc - 1, argv + 1);
 }
 
 /*
@@ -904,8 +848,8 @@ take_config(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	size_t	i;
-	int	ch;
+	const struct cli_verb	*v;
+	int			 ch;
 
 	log_init("lurewall", LOG_MAIL, true);
 	/*
@@ -931,12 +875,12 @@ main(int argc, char **argv)
 			config_arg = optarg;
 			break;
 		case 'h':
-			return cmd_help(0, NULL);
+			return cmd_help(0, NULL, NULL);
 		case 'v':
 			log_setverbose(log_getverbose() + 1);
 			break;
 		case 'V':
-			return cmd_version(0, NULL);
+			return cmd_version(0, NULL, NULL);
 		default:
 			usage();
 		}
@@ -945,18 +889,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
-	for (i = 0; i < NVERBS; i++) {
-		if (strcmp(argv[0], verbs[i].name) != 0)
-			continue;
-		argc = take_config(argc, argv);
-		/* COMMAND --help / -h: that command's usage. */
-		if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)) {
-			argv[1] = argv[0];
-			return cmd_help(2, argv);
-		}
-		return verbs[i].run(argc, argv);
-	}
-	fprintf(stderr, "lurewall: unknown command %s\n", argv[0]);
-	usage();
+	if ((v = cli_verb_find(verbs, NULL, argc, argv)) == NULL)
+		return CLI_TROUBLE;
+	argc = take_config(argc, argv);
+	return cli_verb_run(v, NULL, argc, argv, NULL);
 }

@@ -29,12 +29,13 @@
 
 
 static int
-cmd_list(int argc, char **argv, struct outbreak_store *st)
+cmd_list(int argc, char **argv, void *ctx)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct outbreak_store	*st = ctx;
 	struct outbreak_record	*v;
 	char			 when[64], *s;
 	size_t			 n, i, shown = 0;
@@ -43,17 +44,12 @@ cmd_list(int argc, char **argv, struct outbreak_store *st)
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'j') {
-			fprintf(stderr, "usage: lurewall outbreak list "
-			    "[--json]\n");
-			return CLI_TROUBLE;
-		}
+		if (ch != 'j')
+			return cli_usage();
 		json = true;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: lurewall outbreak list [--json]\n");
-		return CLI_TROUBLE;
-	}
+	if (optind != argc)
+		return cli_usage();
 	if (outbreak_list(st, time(NULL), &v, &n) != LW_OK) {
 		fprintf(stderr, "lurewall: outbreak list: %s\n",
 		    strerror(errno));
@@ -100,16 +96,15 @@ cmd_list(int argc, char **argv, struct outbreak_store *st)
 }
 
 static int
-cmd_clear(int argc, char **argv, struct outbreak_store *st)
+cmd_clear(int argc, char **argv, void *ctx)
 {
+	struct outbreak_store*st = ctx;
 	char	*key, *s;
 	bool	 found = false;
 	int	 rc;
 
-	if (argc != 2 || *argv[1] == '\0') {
-		fprintf(stderr, "usage: lurewall outbreak clear SENDER\n");
-		return CLI_TROUBLE;
-	}
+	if (argc != 2 || *argv[1] == '\0')
+		return cli_usage();
 	/* Keys are stored lowercased, as outbreak_sender_key makes them. */
 	if ((key = strndup(argv[1], OUTBREAK_SENDER_MAX)) == NULL) {
 		fprintf(stderr, "lurewall: out of memory\n");
@@ -134,35 +129,25 @@ cmd_clear(int argc, char **argv, struct outbreak_store *st)
 	return rc;
 }
 
-static const struct verb {
-	const char	*name;
-	int		(*run)(int, char **, struct outbreak_store *);
-	const char	*usage;
-} verbs[] = {
-	{ "list", cmd_list, "list [--json]" },
-	{ "clear", cmd_clear, "clear SENDER" },
+const struct cli_verb	cli_outbreak_verbs[] = {
+	{ "list", cmd_list, "list [--json]", NULL },
+	{ "clear", cmd_clear, "clear SENDER", NULL },
+	{ NULL, NULL, NULL, NULL }
 };
 
 int
 cli_outbreak(int argc, char **argv, const char *config_path)
 {
+	const struct cli_verb	*group = cli_verb_current(), *v;
 	struct config		*cfg = NULL;
 	struct outbreak_store	*st = NULL;
 	struct state		*state = NULL;
 	char			 err[1024];
 	enum lw_err		 e;
-	size_t			 i;
 	int			 rc;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[0], verbs[i].name) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0])) {
-		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-			fprintf(stderr, "%s lurewall outbreak %s\n",
-			    i ? "      " : "usage:", verbs[i].usage);
+	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL)
 		return CLI_TROUBLE;
-	}
 	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lurewall: %s\n", err);
 		return CLI_TROUBLE;
@@ -187,7 +172,7 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 		config_free(cfg);
 		return CLI_TROUBLE;
 	}
-	rc = verbs[i].run(argc, argv, st);
+	rc = cli_verb_run(v, group, argc, argv, st);
 	outbreak_close(st);
 	state_close(state);
 	config_free(cfg);

@@ -14,6 +14,7 @@
 
 #include "cli_quarantine.h"
 #include "cli_quarantine_int.h"
+#include "cli_verb.h"
 #include "config.h"
 #include "lurewall.h"
 #include "notice.h"
@@ -53,7 +54,7 @@ digest_find(struct digest_rcpt **v, size_t *n, const char *rcpt)
  * policy need not have digest on).  --dry-run prints the mails.
  */
 int
-cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_digest(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "since",	required_argument, NULL, 's' },
@@ -61,6 +62,7 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 		{ "dry-run",	no_argument,	   NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v = NULL;
 	struct policyset	 *ps = NULL;
 	struct digest_rcpt	 *dr = NULL, *d;
@@ -82,11 +84,11 @@ cmd_digest(struct quarantine *q, const char *submit, int argc, char **argv)
 			break;
 		case 'r':	only = optarg; break;
 		case 'n':	dry = true; break;
-		default:	return qcli_usage();
+		default:	return cli_usage();
 		}
 	}
 	if (optind != argc)
-		return qcli_usage();
+		return cli_usage();
 	if (since == 0)
 		since = now - 86400;
 	if (cfg == NULL) {

@@ -31,6 +31,7 @@
 #include "cli_quarantine.h"
 #include "cli_quarantine_int.h"
 #include "cli_qview.h"
+#include "cli_verb.h"
 #include "config.h"
 #include "duration.h"
 #include "json.h"
@@ -43,24 +44,8 @@
 #include "spawn.h"
 #include "state.h"
 
-struct verb {
-	const char	*name;
-	int		(*fn)(struct quarantine *, const char *submit,
-			    int argc, char **argv);
-	const char	*usage;
-};
-
-static int	usage(const struct verb *);
-
-static const struct verb	*cur_verb;
-/* The config, when cli_quarantine read it (digest needs the policies). */
+/* The config cli_quarantine read (digest needs the policies). */
 static const struct config	*cur_cfg;
-
-int
-qcli_usage(void)
-{
-	return usage(cur_verb);
-}
 
 const struct config *
 qcli_config(void)
@@ -296,7 +281,7 @@ qcli_since_arg(const char *arg, time_t *since)
 }
 
 static int
-cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_list(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "since",	required_argument, NULL, 's' },
@@ -308,6 +293,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		{ "wide",	no_argument,	   NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v;
 	struct filter		  fl = { 0 };
 	int			  mode = QVIEW_TABLE;
@@ -327,11 +313,11 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 		case 'j':	mode = QVIEW_JSON; break;
 		case 'w':	mode = QVIEW_WIDE; break;
 		case 'O':	fl.observed = true; break;
-		default:	return usage(cur_verb);
+		default:	return cli_usage();
 		}
 	}
 	if (optind != argc)
-		return usage(cur_verb);
+		return cli_usage();
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
 	for (i = k = 0; i < n; i++) {
@@ -347,7 +333,7 @@ cmd_list(struct quarantine *q, const char *submit, int argc, char **argv)
 }
 
 static int
-cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_show(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "raw",	no_argument,	NULL, 'r' },
@@ -356,6 +342,7 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 		{ "json",	no_argument,	NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct quarantine	*q = ctx;
 	struct quarantine_item	*it;
 	unsigned char		*raw = NULL;
 	size_t			 len = 0;
@@ -370,15 +357,15 @@ cmd_show(struct quarantine *q, const char *submit, int argc, char **argv)
 		case 'f':
 		case 'j':
 			if (mode != 0 && mode != ch)
-				return usage(cur_verb);
+				return cli_usage();
 			mode = ch;
 			break;
 		default:
-			return usage(cur_verb);
+			return cli_usage();
 		}
 	}
 	if (argc - optind != 1)
-		return usage(cur_verb);
+		return cli_usage();
 	if ((e = resolve_id(q, "show", argv[optind], id, sizeof(id))) !=
 	    LW_OK)
 		return e == LW_EEXIST ? CLI_TROUBLE : CLI_NO;
@@ -595,13 +582,15 @@ release_held(struct quarantine *q, const struct quarantine_item *it,
 }
 
 static int
-cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_release(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "to",		required_argument, NULL, 't' },
 		{ "force",	no_argument,	   NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char		*submit = qcli_config()->submit_command;
+	struct quarantine	*q = ctx;
 	struct quarantine_item	*it;
 	const char		*to = NULL;
 	char			 who[256], err[512], id[QUARANTINE_ID_MAX];
@@ -613,11 +602,11 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 		switch (ch) {
 		case 't':	to = optarg; break;
 		case 'f':	force = true; break;
-		default:	return usage(cur_verb);
+		default:	return cli_usage();
 		}
 	}
 	if (optind == argc)
-		return usage(cur_verb);
+		return cli_usage();
 	if (to != NULL && (*to == '\0' || *to == '-' ||
 	    strpbrk(to, " \t\r\n<>") != NULL)) {
 		fprintf(stderr, "lurewall: release: bad --to address\n");
@@ -677,15 +666,16 @@ cmd_release(struct quarantine *q, const char *submit, int argc, char **argv)
 }
 
 static int
-cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_delete(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
+	struct quarantine		*q = ctx;
 	char				 id[QUARANTINE_ID_MAX];
 	enum lw_err			 e;
 	int				 ch, rc = CLI_OK, i;
 
 	if ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
-		return usage(cur_verb);
+		return cli_usage();
 	for (i = optind; i < argc; i++) {
 		struct quarantine_item	*it;
 		char			 err[512];
@@ -723,13 +713,14 @@ cmd_delete(struct quarantine *q, const char *submit, int argc, char **argv)
 }
 
 static int
-cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_purge(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "older-than",	required_argument, NULL, 'o' },
 		{ "dry-run",	no_argument,	   NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v;
 	time_t			  before = 0;
 	size_t			  n, i, done = 0;
@@ -745,11 +736,11 @@ cmd_purge(struct quarantine *q, const char *submit, int argc, char **argv)
 			have = true;
 			break;
 		case 'n':	dry = true; break;
-		default:	return usage(cur_verb);
+		default:	return cli_usage();
 		}
 	}
 	if (!have || optind != argc)
-		return usage(cur_verb);
+		return cli_usage();
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
 	for (i = 0; i < n; i++) {
@@ -897,13 +888,14 @@ print_counts(const char *title, struct count *v, size_t n, bool json,
 }
 
 static int
-cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_stats(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "since",	required_argument, NULL, 's' },
 		{ "json",	no_argument,	   NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v;
 	struct count		 *rules = NULL, *days = NULL;
 	struct filter		  fl = { 0 };
@@ -921,11 +913,11 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 				return CLI_TROUBLE;
 			break;
 		case 'j':	json = true; break;
-		default:	return usage(cur_verb);
+		default:	return cli_usage();
 		}
 	}
 	if (optind != argc)
-		return usage(cur_verb);
+		return cli_usage();
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
 	for (i = 0; i < n; i++) {
@@ -974,15 +966,16 @@ cmd_stats(struct quarantine *q, const char *submit, int argc, char **argv)
 /* ---- verify ---- */
 
 static int
-cmd_verify(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_verify(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
+	struct quarantine		*q = ctx;
 	size_t				 items, damaged, cleaned;
 	enum lw_err			 e;
 	int				 ch;
 
 	if ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1 || optind != argc)
-		return usage(cur_verb);
+		return cli_usage();
 	if ((e = quarantine_verify(q, stdout, &items, &damaged,
 	    &cleaned)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
@@ -1020,12 +1013,14 @@ now_arg(const char *arg, time_t *now)
 }
 
 static int
-cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
+cmd_sweep(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "now",	required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char			*submit = qcli_config()->submit_command;
+	struct quarantine		*q = ctx;
 	time_t				 now = time(NULL);
 	size_t				 acted;
 	enum lw_err			 e;
@@ -1041,11 +1036,11 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 			}
 			break;
 		default:
-			return usage(cur_verb);
+			return cli_usage();
 		}
 	}
 	if (optind != argc)
-		return usage(cur_verb);
+		return cli_usage();
 	if ((e = splitppap_sweep(q, submit, now, true, stdout,
 	    &acted)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
@@ -1053,59 +1048,33 @@ cmd_sweep(struct quarantine *q, const char *submit, int argc, char **argv)
 	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 
-static const struct verb	verbs[] = {
+const struct cli_verb	cli_quarantine_verbs[] = {
 	{ "list", cmd_list, "list [--since 2d] [--rcpt ADDR] [--from ADDR] "
-	    "[--rule RULE] [--observed] [--wide | --json]" },
+	    "[--rule RULE] [--observed] [--wide | --json]", NULL },
 	{ "show", cmd_show, "show ID [--raw | --headers | --findings | "
-	    "--json]" },
-	{ "release", cmd_release, "release ID... [--to ADDR] [--force]" },
-	{ "delete", cmd_delete, "delete ID..." },
-	{ "purge", cmd_purge, "purge --older-than 30d [--dry-run]" },
-	{ "stats", cmd_stats, "stats [--since 7d] [--json]" },
-	{ "verify", cmd_verify, "verify" },
-	{ "sweep", cmd_sweep, "sweep [--now TIME]" },
+	    "--json]", NULL },
+	{ "release", cmd_release, "release ID... [--to ADDR] [--force]",
+	    NULL },
+	{ "delete", cmd_delete, "delete ID...", NULL },
+	{ "purge", cmd_purge, "purge --older-than 30d [--dry-run]", NULL },
+	{ "stats", cmd_stats, "stats [--since 7d] [--json]", NULL },
+	{ "verify", cmd_verify, "verify", NULL },
+	{ "sweep", cmd_sweep, "sweep [--now TIME]", NULL },
 	{ "digest", cmd_digest, "digest [--since 1d] [--rcpt ADDR] "
-	    "[--dry-run]" },
+	    "[--dry-run]", NULL },
+	{ NULL, NULL, NULL, NULL }
 };
 
+/* Open the store of qdir and run verb v of `lurewall quarantine`. */
 static int
-usage(const struct verb *vb)
-{
-	size_t	i;
-
-	if (vb != NULL) {
-		fprintf(stderr, "usage: lurewall quarantine [-c FILE] %s\n",
-		    vb->usage);
-		return CLI_TROUBLE;
-	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(stderr, "%s lurewall quarantine [-c FILE] %s\n",
-		    i == 0 ? "usage:" : "      ", verbs[i].usage);
-	return CLI_TROUBLE;
-}
-
-int
-cli_quarantine_run(int argc, char **argv, const char *qdir,
-    const char *submit)
+run_verb(const struct cli_verb *v, const struct cli_verb *group, int argc,
+    char **argv, const char *qdir)
 {
 	struct quarantine	*q;
-	struct state		*state = NULL;
 	struct stat		 st;
 	enum lw_err		 e;
-	size_t			 i;
 	int			 rc;
 
-	cur_verb = NULL;
-	if (argc < 1)
-		return usage(NULL);
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[0], verbs[i].name) == 0)
-			cur_verb = &verbs[i];
-	if (cur_verb == NULL) {
-		fprintf(stderr, "lurewall: quarantine: unknown verb '%s'\n",
-		    argv[0]);
-		return usage(NULL);
-	}
 	if (qdir == NULL || *qdir == '\0') {
 		fprintf(stderr, "lurewall: no quarantine_dir configured\n");
 		return CLI_TROUBLE;
@@ -1123,37 +1092,21 @@ cli_quarantine_run(int argc, char **argv, const char *qdir,
 	}
 	if ((e = quarantine_open(qdir, &q)) != LW_OK)
 		return qcli_open_error(qdir, e);
-	/*
-	 * The daemon's state: a release counts its release-once marker
-	 * there, the sweep finds pending split-PPAP items there.
-	 */
-	if (cur_cfg != NULL) {
-		if ((e = state_open(&cur_cfg->state, false, &state)) == LW_OK)
-			quarantine_set_state(q, state,
-			    cur_cfg->state.host_name,
-			    cur_cfg->state.redis.pending_bytes);
-		else if (strcmp(cur_verb->name, "release") == 0 ||
-		    strcmp(cur_verb->name, "sweep") == 0)
-			fprintf(stderr, "lurewall: state %s: %s; going on "
-			    "without it\n", cur_cfg->state.backend ==
-			    STATE_REDIS ? "(redis)" : cur_cfg->state.path,
-			    lw_strerror(e));
-	}
 	optind = 0;	/* GNU: fully reset for this argv */
 	opterr = 1;
-	rc = cur_verb->fn(q, submit, argc, argv);
+	rc = cli_verb_run(v, group, argc, argv, q);
 	quarantine_close(q);
-	state_close(state);
 	return rc;
 }
 
 int
 cli_quarantine(int argc, char **argv, const char *config_path)
 {
-	struct config	*cfg;
-	char		 err[1024], **av;
-	const char	*path = config_path;
-	int		 i, n = 0, rc;
+	const struct cli_verb	*group = cli_verb_current(), *v;
+	struct config		*cfg;
+	char			 err[1024], **av;
+	const char		*path = config_path;
+	int			 i, n = 0, rc;
 
 	/* Take -c FILE from anywhere before "--"; the verbs ignore it. */
 	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
@@ -1179,6 +1132,10 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 		else
 			av[n++] = argv[i];
 	}
+	if ((v = cli_verb_find(group->group, group, n, av)) == NULL) {
+		free(av);
+		return CLI_TROUBLE;
+	}
 	if (path == NULL)
 		path = LW_DEFAULT_CONFIG;
 	if (config_load(path, &cfg, err, sizeof(err)) != LW_OK) {
@@ -1187,8 +1144,7 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 		return CLI_TROUBLE;
 	}
 	cur_cfg = cfg;
-	rc = cli_quarantine_run(n, av, cfg->quarantine_dir,
-	    cfg->submit_command);
+	rc = run_verb(v, group, n, av, cfg->quarantine_dir);
 	cur_cfg = NULL;
 	config_free(cfg);
 	free(av);

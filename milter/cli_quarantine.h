@@ -1,7 +1,8 @@
 /*
- * cli_quarantine.h: `lurewall quarantine VERB ...`.  argv[0] is the
- * verb; config_path may be NULL (default config).  Returns the exit
- * code:
+ * cli_quarantine.h: `lurewall quarantine VERB ...`, run as the current
+ * verb (cli_verb.h) of the top-level table, whose group is
+ * cli_quarantine_verbs.  argv[0] is the verb; config_path may be NULL
+ * (default config).  Returns the exit code:
  *	0	ok
  *	1	an item was not found, a release was refused (already
  *		released) or its submission failed
@@ -12,14 +13,10 @@
 #define CLI_QUARANTINE_H
 
 #include "cli_exit.h"	/* CLI_OK, CLI_NO, CLI_TROUBLE, CLI_DAMAGED */
+#include "cli_verb.h"
+
+extern const struct cli_verb	cli_quarantine_verbs[];
 
 int	cli_quarantine(int argc, char **argv, const char *config_path);
-
-/*
- * The same once the config is read: the store in qdir, releases through
- * submit (NULL: CONFIG_DEFAULT_SUBMIT).  argv[0] is the verb.
- */
-int	cli_quarantine_run(int argc, char **argv, const char *qdir,
-	    const char *submit);
 
 #endif /* CLI_QUARANTINE_H */

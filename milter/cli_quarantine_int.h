@@ -23,12 +23,10 @@ int	qcli_open_error(const char *what, enum lw_err e);
 int	qcli_worse(int a, int b);
 /* --since 2d -> *since; -1 (said on stderr) when malformed. */
 int	qcli_since_arg(const char *arg, time_t *since);
-/* The current verb's usage on stderr; CLI_TROUBLE. */
-int	qcli_usage(void);
-/* The config `lurewall quarantine` read (NULL when run without one). */
+/* The config `lurewall quarantine` read. */
 const struct config *qcli_config(void);
 
-int	cmd_digest(struct quarantine *, const char *submit, int argc,
-	    char **argv);
+/* ctx: the struct quarantine. */
+int	cmd_digest(int argc, char **argv, void *ctx);
 
 #endif /* CLI_QUARANTINE_INT_H */

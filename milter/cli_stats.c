@@ -26,6 +26,7 @@
 
 #include "cli_exit.h"
 #include "cli_stats.h"
+#include "cli_verb.h"
 #include "config.h"
 #include "json.h"
 #include "metrics.h"
@@ -525,13 +526,6 @@ since_seconds(const char *s)
 	return v * mul;
 }
 
-void
-cli_stats_usage(FILE *f)
-{
-	fprintf(f, "usage: lurewall stats [-c FILE] [--json] "
-	    "[--since DURATION|today]\n");
-}
-
 int
 cli_stats(int argc, char **argv, const char *config_path)
 {
@@ -566,14 +560,11 @@ cli_stats(int argc, char **argv, const char *config_path)
 			}
 			break;
 		default:
-			cli_stats_usage(stderr);
-			return CLI_TROUBLE;
+			return cli_usage();
 		}
 	}
-	if (optind != argc) {
-		cli_stats_usage(stderr);
-		return CLI_TROUBLE;
-	}
+	if (optind != argc)
+		return cli_usage();
 	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
 		fprintf(stderr, "lurewall: %s\n", err);
 		return CLI_TROUBLE;

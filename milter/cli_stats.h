@@ -9,6 +9,5 @@
 
 /* argv[0] is "stats"; exit 0, or 2 on usage, config or endpoint error. */
 int	cli_stats(int argc, char **argv, const char *config_path);
-void	cli_stats_usage(FILE *);
 
 #endif /* CLI_STATS_H */

@@ -22,7 +22,7 @@
 #                code's default.
 #   options      the getopt string of milter/daemon.c, each letter an
 #                ".It Fl X" of lurewall-milter(8).
-#   verbs        the verbs[] tables of milter/cli.c, milter/cli_outbreak.c and
+#   verbs        the verb tables (struct cli_verb) of milter/cli.c, milter/cli_outbreak.c and
 #                milter/cli_quarantine.c ({ "verb", cmd_...), each an
 #                ".It Cm VERB" of lurewall(8), and every long option of
 #                their struct option tables as "Fl -NAME".
