@@ -133,16 +133,23 @@ open_quarantine(const struct config *cfg, struct quarantine **qp,
  * The outcome of a reload, for `lurewall reload`: the record beside
  * the pidfile, its generation one higher.
  */
+/* The reload record as it now stands, for `lurewall reload` to read. */
+static enum lw_err
+status_write(enum reload_result r, const char *msg)
+{
+	status.result = r;
+	status.when = (long long)time(NULL);
+	snprintf(status.msg, sizeof(status.msg), "%s", msg);
+	return pidfile_status_write(status_fd, &status);
+}
+
 static void
 reload_report(enum reload_result r, const char *msg)
 {
 	if (status_fd == -1)
 		return;
 	status.gen++;
-	status.result = r;
-	status.when = (long long)time(NULL);
-	snprintf(status.msg, sizeof(status.msg), "%s", msg);
-	if (pidfile_status_write(status_fd, &status) != LW_OK)
+	if (status_write(r, msg) != LW_OK)
 		log_warn("reload status %s", status_path);
 }
 
@@ -440,10 +447,7 @@ write_pidfile(const char *path, bool drop, uid_t uid, gid_t gid)
 		fatal("reload status %s", status_path);
 	status.pid = (long)getpid();
 	status.gen = 0;
-	status.result = RELOAD_START;
-	status.when = (long long)time(NULL);
-	snprintf(status.msg, sizeof(status.msg), "%s", config_path);
-	if (pidfile_status_write(status_fd, &status) != LW_OK)
+	if (status_write(RELOAD_START, config_path) != LW_OK)
 		fatal("reload status %s", status_path);
 }
 
