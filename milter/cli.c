@@ -304,16 +304,8 @@ print_result(FILE *f, const char *file, const struct disposition *d,
 		for (i = 0; i < nf; i++) {
 			const struct finding	*fd = &v->findings.v[i];
 
-			fprintf(f, "%s{", i ? "," : "");
-			json_key(f, "rule", 1);
-			json_string(f, fd->rule);
-			json_key(f, "score", 0);
-			fprintf(f, "%d", fd->score);
-			json_key(f, "part", 0);
-			json_string(f, fd->part);
-			json_key(f, "detail", 0);
-			json_string(f, fd->detail);
-			fputc('}', f);
+			json_finding(f, i == 0, fd->rule, fd->score, fd->part,
+			    fd->detail);
 		}
 		fputc(']', f);
 		json_key(f, "parts", 0);

@@ -200,13 +200,7 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	json_key(f, "from_name", 0);
 	json_string(f, it->from_display);
 	json_key(f, "rcpts", 0);
-	fputc('[', f);
-	for (i = 0; i < it->nrcpts; i++) {
-		if (i > 0)
-			fputc(',', f);
-		json_string(f, it->rcpts[i]);
-	}
-	fputc(']', f);
+	json_strings(f, it->rcpts, it->nrcpts);
 	json_key(f, "subject", 0);
 	json_string(f, it->subject);
 	json_key(f, "score", 0);
@@ -217,18 +211,10 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	print_rules_json(f, it);
 	json_key(f, "findings", 0);
 	fputc('[', f);
-	for (i = 0; i < it->nfindings; i++) {
-		fprintf(f, "%s{", i ? "," : "");
-		json_key(f, "rule", 1);
-		json_string(f, it->findings[i].rule);
-		json_key(f, "score", 0);
-		fprintf(f, "%d", it->findings[i].score);
-		json_key(f, "part", 0);
-		json_string(f, it->findings[i].part);
-		json_key(f, "detail", 0);
-		json_string(f, it->findings[i].detail);
-		fputc('}', f);
-	}
+	for (i = 0; i < it->nfindings; i++)
+		json_finding(f, i == 0, it->findings[i].rule,
+		    it->findings[i].score, it->findings[i].part,
+		    it->findings[i].detail);
 	fputc(']', f);
 	json_key(f, "size", 0);
 	fprintf(f, "%llu", (unsigned long long)it->size);
@@ -260,13 +246,7 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 		json_key(f, "released_by", 0);
 		json_string(f, it->released_by);
 		json_key(f, "released_to", 0);
-		fputc('[', f);
-		for (i = 0; i < it->nreleased_to; i++) {
-			if (i > 0)
-				fputc(',', f);
-			json_string(f, it->released_to[i]);
-		}
-		fputc(']', f);
+		json_strings(f, it->released_to, it->nreleased_to);
 		json_key(f, "release_count", 0);
 		fprintf(f, "%u", it->release_count);
 	}

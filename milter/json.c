@@ -43,3 +43,33 @@ json_key(FILE *f, const char *key, int first)
 	json_string(f, key);
 	fputc(':', f);
 }
+
+void
+json_finding(FILE *f, int first, const char *rule, int score,
+    const char *part, const char *detail)
+{
+	fprintf(f, "%s{", first ? "" : ",");
+	json_key(f, "rule", 1);
+	json_string(f, rule);
+	json_key(f, "score", 0);
+	fprintf(f, "%d", score);
+	json_key(f, "part", 0);
+	json_string(f, part);
+	json_key(f, "detail", 0);
+	json_string(f, detail);
+	fputc('}', f);
+}
+
+void
+json_strings(FILE *f, char *const *v, size_t n)
+{
+	size_t	i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputc(',', f);
+		json_string(f, v[i]);
+	}
+	fputc(']', f);
+}

@@ -12,5 +12,14 @@
 void	json_string(FILE *, const char *s);
 /* Write "key": (with a leading comma unless first). */
 void	json_key(FILE *, const char *key, int first);
+/*
+ * Write one finding as {"rule":..,"score":..,"part":..,"detail":..}
+ * (with a leading comma unless first): scan's and the quarantine's
+ * findings read alike.
+ */
+void	json_finding(FILE *, int first, const char *rule, int score,
+	    const char *part, const char *detail);
+/* Write the n strings of v as a JSON array. */
+void	json_strings(FILE *, char *const *v, size_t n);
 
 #endif /* JSON_H */
