@@ -51,6 +51,7 @@
 #include "policy.h"
 #include "quarantine.h"
 #include "runtime.h"
+#include "sbuf.h"
 #include "splitppap.h"
 #include "verdict.h"
 
@@ -182,14 +183,15 @@ extra(struct disposition *d, const char *fmt, ...)
 static enum lw_err
 extra(struct disposition *d, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*s;
-	int	 r;
+	struct sbuf	 b;
+	va_list		 ap;
+	char		*s;
 
+	sbuf_init(&b);
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	sbuf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (r < 0)
+	if ((s = sbuf_take(&b)) == NULL)
 		return LW_ENOMEM;
 	free(d->log_extra);
 	d->log_extra = s;

@@ -119,6 +119,23 @@ sbuf_init(struct sbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+static inline void sbuf_vaddf(struct sbuf *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
+static inline void
+sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap)
+{
+	char	*s;
+	int	 n;
+
+	if ((n = vasprintf(&s, fmt, ap)) < 0) {
+		b->oom = true;
+		return;
+	}
+	sbuf_add(b, s, (size_t)n);
+	free(s);
+}
+
 static inline void sbuf_addf(struct sbuf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -126,18 +143,10 @@ static inline void
 sbuf_addf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
-	int	 n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	sbuf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	sbuf_add(b, s, (size_t)n);
-	free(s);
 }
 
 /* The string (malloc'd; "" when nothing was added), NULL on ENOMEM. */
