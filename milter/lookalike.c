@@ -62,6 +62,17 @@ lower_ascii(char *s)
 			*s += 'a' - 'A';
 }
 
+/* ICU opened (once), the length of s; -1 when over max bytes. */
+static int32_t
+icu_len(const char *s, size_t max)
+{
+	size_t	len;
+
+	pthread_once(&once, open_icu);
+	len = strnlen(s, max + 1);
+	return len > max ? -1 : (int32_t)len;
+}
+
 char *
 lookalike_skeleton(const char *s)
 {
@@ -69,9 +80,7 @@ lookalike_skeleton(const char *s)
 	char		*out;
 	int32_t		 n, len;
 
-	pthread_once(&once, open_icu);
-	len = (int32_t)strnlen(s, LOOK_TEXT_MAX + 1);
-	if (checker == NULL || len > LOOK_TEXT_MAX)
+	if ((len = icu_len(s, LOOK_TEXT_MAX)) < 0 || checker == NULL)
 		return NULL;
 	n = uspoof_getSkeletonUTF8(checker, 0, s, len, NULL, 0, &ec);
 	if (ec != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(ec))
@@ -96,9 +105,7 @@ lookalike_idna_decode(const char *d)
 	char		*out;
 	int32_t		 n, len;
 
-	pthread_once(&once, open_icu);
-	len = (int32_t)strnlen(d, LOOK_DOMAIN_MAX + 1);
-	if (idna == NULL || len > LOOK_DOMAIN_MAX)
+	if ((len = icu_len(d, LOOK_DOMAIN_MAX)) < 0 || idna == NULL)
 		return NULL;
 	/* UTF-8 out is at most 4 bytes per code point of the input. */
 	if ((out = malloc((size_t)len * 4 + 1)) == NULL)
