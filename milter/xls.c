@@ -15,6 +15,10 @@
  * position; record headers, BOF, FILEPASS and a few others stay plain)
  * and walked again.
  *
+ * A BIFF8 record longer than 8,224 bytes (MS-XLS 2.1.4; Excel splits
+ * longer data into CONTINUE records) is no record Excel wrote:
+ * OFFICE_MALFORMED, once per stream, and the walk goes on.
+ *
  * Bounds: the walk visits each byte once, polls scan_expired every
  * 4096 records; decryption works on a copy the size of the stream (the
  * stream itself is bounded by limits.office_stream_bytes).
@@ -53,6 +57,7 @@
 #define BIFF_RRDINFO		0x0196
 #define BIFF_RRDHEAD		0x0138
 #define RC4_BLOCK		1024
+#define BIFF8_RECORD_MAX	8224	/* MS-XLS 2.1.4: longer goes to CONTINUE */
 
 /*
  * RC4 lives in OpenSSL's legacy provider.  It is loaded into a library
@@ -396,6 +401,7 @@ walk(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 	size_t		 pos, rlen, nrec = 0;
 	unsigned	 type, flags, cch;
 	char		*name;
+	bool		 long_seen = false;
 	enum lw_err	 e = LW_OK;
 
 	for (pos = 0; len - pos >= 4; pos += 4 + rlen) {
@@ -409,6 +415,14 @@ walk(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 			    note);
 		if (++nrec % 4096 == 0 && scan_expired(ctx))
 			return LW_OK;
+		if (!biff5 && rlen > BIFF8_RECORD_MAX && !long_seen) {
+			long_seen = true;
+			if ((e = findings_add(ctx->fs, "OFFICE_MALFORMED", part,
+			    "workbook: record %#x at %zu is %zu bytes, over "
+			    "BIFF8's %u%s", type, pos, rlen, BIFF8_RECORD_MAX,
+			    note)) != LW_OK)
+				return e;
+		}
 		if (type == BIFF_BOF && rlen >= 4)
 			in_macro = !biff5 && le16(b + 2) == BOF_MACRO_SHEET;
 		else if (type == BIFF_FORMULA && in_macro && rlen > 22)

@@ -3,8 +3,9 @@
  * 16), each with its benign counterpart: which targets fetch from
  * another host (extref_remote), .rels parts and Word field codes, RTF
  * templates and linked objects; HTML/SVG/script behaviour; Excel 4.0
- * formula signs as text and in a BIFF8 macro sheet; an OOXML macro sheet
- * whose formulas call EXEC.
+ * formula signs as text and in a BIFF8 macro sheet; a BIFF8 record over
+ * 8,224 bytes (OFFICE_MALFORMED); an OOXML macro sheet whose formulas
+ * call EXEC.
  */
 #include <unistd.h>
 
@@ -428,6 +429,53 @@ t_biff(void)
 	free(b.p);
 }
 
+/*
+ * A BIFF8 record is at most 8,224 bytes: one longer is OFFICE_MALFORMED
+ * (no record Excel wrote), and what follows it is still walked.
+ */
+static void
+t_biff_long(void)
+{
+	static const unsigned char bofg[16] = { 0x00, 0x06, 0x05, 0x00 };
+	unsigned char	 bs[16] = { 0, 0, 0, 0, 0x02, 0x01, 6, 0,
+	    'M', 'a', 'c', 'r', 'o', '1' };
+	static unsigned char big[8300];
+	struct scan_ctx	 ctx;
+	struct ot_buf	 b;
+	size_t		 n;
+
+	for (n = 8224; n <= 8225; n++) {
+		ctx_init(&ctx);
+		memset(&b, 0, sizeof(b));
+		rec(&b, 0x0809, bofg, sizeof(bofg));
+		rec(&b, 0x00fc, big, n);		/* SST */
+		rec(&b, 0x0085, bs, 14);
+		rec(&b, 0x000a, "", 0);
+		is_int(LW_OK, xls_scan(&ctx, "a.xls", b.p, b.n, false),
+		    "BIFF8 with a long record scans");
+		if (n == 8224)
+			ok(ot_find(&fs, "OFFICE_MALFORMED", NULL) == NULL,
+			    "an 8,224-byte record is BIFF8's maximum: fine");
+		else
+			ok(ot_find(&fs, "OFFICE_MALFORMED", "over BIFF8") !=
+			    NULL, "an 8,225-byte record: OFFICE_MALFORMED");
+		ok(ot_find(&fs, "OFFICE_XLM", "very hidden") != NULL,
+		    "the records after it are walked (%zu)", n);
+		ot_dump(&fs);
+		free(b.p);
+	}
+	/* BIFF5 records are not held to BIFF8's maximum here. */
+	ctx_init(&ctx);
+	memset(&b, 0, sizeof(b));
+	rec(&b, 0x0809, bofg, sizeof(bofg));
+	rec(&b, 0x00fc, big, 8225);
+	rec(&b, 0x000a, "", 0);
+	xls_scan(&ctx, "a.xls", b.p, b.n, true);
+	ok(ot_find(&fs, "OFFICE_MALFORMED", NULL) == NULL,
+	    "the BIFF8 maximum is not applied to BIFF5");
+	free(b.p);
+}
+
 static void
 t_ooxml_macrosheet(void)
 {
@@ -463,6 +511,7 @@ main(void)
 	t_html();
 	t_xlm();
 	t_biff();
+	t_biff_long();
 	t_ooxml_macrosheet();
 	findings_free(&fs);
 	return done_testing();
