@@ -778,6 +778,8 @@ salvage_entries(struct scan_ctx *ctx, const char *base,
 			free(buf);
 		} else if (r == RD_ENOMEM)
 			e = LW_ENOMEM;
+		else if (r == RD_CORRUPT || r == RD_UNSUPPORTED)
+			filetype_check_unreadable(ctx, epath, name, NULL, 0);
 		else
 			filetype_check_name(ctx, epath, name);
 		free(epath);
@@ -828,7 +830,10 @@ read_local(struct arc *a, zip_uint64_t i, const char *epath,
 	if (r == RD_ENOMEM)
 		return LW_ENOMEM;
 	if (r != RD_OK) {
-		filetype_check_name(a->ctx, epath, name);
+		if (r == RD_CORRUPT || r == RD_UNSUPPORTED)
+			filetype_check_unreadable(a->ctx, epath, name, NULL, 0);
+		else
+			filetype_check_name(a->ctx, epath, name);
 		return LW_OK;
 	}
 	e = content_analyze(a->ctx, epath, name, NULL, buf, blen,
@@ -922,7 +927,7 @@ walk(struct arc *a)
 			e = read_local(a, i, epath, name);
 			break;
 		case RD_UNSUPPORTED:
-			filetype_check_name(ctx, epath, name);
+			filetype_check_unreadable(ctx, epath, name, NULL, 0);
 			break;
 		case RD_ENOMEM:
 			e = LW_ENOMEM;

@@ -284,7 +284,8 @@ enum rd {
 
 /*
  * Read the current entry's data into a fresh buffer, never trusting a
- * declared size.  RD_CUT leaves the part read in *out.
+ * declared size.  RD_CUT and RD_CORRUPT leave the part read in *out
+ * (may be NULL).
  */
 static enum rd
 read_data(struct ct *c, struct archive *a, const char *epath,
@@ -351,7 +352,7 @@ read_data(struct ct *c, struct archive *a, const char *epath,
 		c->out += (uint64_t)n;
 		ctx->inflated += (uint64_t)n;
 	}
-	if (r == RD_OK || r == RD_CUT) {
+	if (r == RD_OK || r == RD_CUT || r == RD_CORRUPT) {
 		*out = buf;
 		*outlen = used;
 	} else
@@ -387,7 +388,7 @@ walk(struct ct *c, struct archive *a)
 {
 	struct scan_ctx		*ctx = c->ctx;
 	struct archive_entry	*ae;
-	unsigned char		*buf;
+	unsigned char		*buf = NULL;
 	size_t			 blen;
 	unsigned		 count = 0;
 	char			*name, *epath;
@@ -468,9 +469,14 @@ walk(struct ct *c, struct archive *a)
 			if (archive_read_has_encrypted_entries(a) > 0) {
 				c->nenc++;
 				c->nunknown++;
-			} else
+				filetype_check_name(ctx, epath,
+				    base_name(name));
+			} else {
 				ct_corrupt(c, epath, "entry data", a);
-			filetype_check_name(ctx, epath, base_name(name));
+				filetype_check_unreadable(ctx, epath,
+				    base_name(name), buf, blen);
+			}
+			free(buf);
 			break;
 		case RD_STOP:
 			filetype_check_name(ctx, epath, base_name(name));

@@ -996,6 +996,41 @@ filetype_check_name(struct scan_ctx *ctx, const char *path,
 	check_name(ctx, path, name, &ni, done);
 }
 
+/*
+ * An entry no reader could open: the name rules, and ARCHIVE_ENTRY_
+ * UNREADABLE when its name says Office or its first bytes (what came
+ * out before the failure, may be none) say Office or an executable.
+ * Extractors are more lenient than we are: what we cannot read, the
+ * user may still open, so it scores as its kind would.
+ */
+void
+filetype_check_unreadable(struct scan_ctx *ctx, const char *path,
+    const char *name, const unsigned char *head, size_t n)
+{
+	const struct ext_rule	*er;
+	struct name_info	 ni;
+	const char		*why = NULL;
+
+	filetype_check_name(ctx, path, name);
+	if (name != NULL) {
+		name_parse(name, &ni);
+		er = ext_lookup(ni.ext);
+		if (er != NULL && er->rule == NULL && er->fam == FAM_OFFICE)
+			why = "its name says Office";
+	}
+	if (why == NULL && head != NULL && n >= 8) {
+		if (memcmp(head, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0 ||
+		    memcmp(head, "{\\rtf", 5) == 0)
+			why = "its first bytes say Office";
+		else if (memcmp(head, "MZ", 2) == 0 ||
+		    memcmp(head, "\x7f" "ELF", 4) == 0)
+			why = "its first bytes say executable";
+	}
+	if (why != NULL)
+		(void)findings_add(ctx->fs, "ARCHIVE_ENTRY_UNREADABLE", path,
+		    "cannot be read here, but %s", why);
+}
+
 static enum ft_family
 family_of_kind(enum ft_kind k)
 {

@@ -72,5 +72,13 @@ void		 filetype_check(struct scan_ctx *, const char *path,
 /* FILE_* rules by name only (entries of an archive we cannot open). */
 void		 filetype_check_name(struct scan_ctx *, const char *path,
 		    const char *name);
+/*
+ * An archive entry whose data cannot be read (corrupt, unsupported
+ * method): the name rules, plus ARCHIVE_ENTRY_UNREADABLE when its name
+ * or its first bytes (head, n: what was read before the failure; NULL
+ * when none) say Office or an executable.
+ */
+void		 filetype_check_unreadable(struct scan_ctx *, const char *path,
+		    const char *name, const unsigned char *head, size_t n);
 
 #endif /* FILETYPE_H */

@@ -25,6 +25,7 @@ const struct rule_def rules_builtin[] = {
 	{ "ARCHIVE_LIMIT", 10, "an archive hit a depth, entry, size or ratio limit" },
 	{ "ARCHIVE_CORRUPT", 3, "an archive that does not parse" },
 	{ "ARCHIVE_ENTRY_CUT", 1, "an archive entry cut by the entry size or ratio limit; its start was analysed" },
+	{ "ARCHIVE_ENTRY_UNREADABLE", 10, "an archive entry that cannot be read whose name or first bytes say Office or executable" },
 	{ "ARCHIVE_PADDED", 3, "an archive entry padded with megabytes of zeros" },
 	{ "ARCHIVE_UNSUPPORTED", 5, "a container or encrypted entries in a form not opened here" },
 	{ "FILE_EXECUTABLE", 10, "a PE, ELF, Mach-O or MSI file" },

@@ -3,7 +3,9 @@
 # from a real macro .xls.  libzip refuses them, Info-ZIP and 7-Zip
 # extract them: lurewall reads them from the local headers as those do,
 # so each variant is quarantined for the macro inside, and the same
-# lies around a clean .xlsx are not.
+# lies around a clean .xlsx are not.  An entry nobody can read scores
+# as its name says: an unreadable invoice.xls is quarantined
+# (ARCHIVE_ENTRY_UNREADABLE), an unreadable PDF is not.
 . "${LW_TOP:-.}/t/lib.sh"
 BOUND=60
 d=$(tmpdir 1013-lying-zips)
@@ -23,6 +25,8 @@ data = open(src, "rb").read()
 crc = zlib.crc32(data)
 stored = kind in ("stored-cd-large",)
 comp = data if stored else zlib.compress(data, 9)[2:-4]
+if kind == "unreadable":
+    comp = b"\xff" * 600   # no deflate stream: nobody reads it
 method = 0 if stored else 8
 n = name.encode()
 lh = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, method, 0, 0, crc,
@@ -86,6 +90,18 @@ done
 out=$(scan "$d/cat.zip")
 like "^quarantine .*OFFICE_VBA@2/invoice.zip/invoice.xls" "$out" \
     "concatenated zips: the first zip's macro .xls is found"
+
+# An entry that cannot be read at all scores as what its name says:
+# an unreadable invoice.xls is quarantined, an unreadable PDF is not.
+lie unreadable "$F/SimpleMacro.xls" invoice.xls "$d/unreadable.zip" || bail "unreadable"
+out=$(scan "$d/unreadable.zip")
+like "^quarantine .*ARCHIVE_ENTRY_UNREADABLE@2/invoice.zip/invoice.xls" "$out" \
+    "an unreadable invoice.xls entry: quarantined by its name"
+lie unreadable "$F/SimpleMacro.xls" statement.pdf "$d/unreadable-pdf.zip" || bail "unreadable"
+out=$(scan "$d/unreadable-pdf.zip")
+like "^accept .*ARCHIVE_CORRUPT@2/invoice.zip/statement.pdf" "$out" \
+    "an unreadable statement.pdf entry: ARCHIVE_CORRUPT, accepted"
+unlike "ARCHIVE_ENTRY_UNREADABLE" "$out" "a PDF name says nothing more"
 
 rm -rf "$d"
 done_testing

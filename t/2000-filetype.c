@@ -72,21 +72,61 @@ rules_for(const char *name, const char *declared, const void *d, size_t len)
 	return out;
 }
 
+/* The rules a run found, joined; its findings are freed. */
+static char *
+rules_joined(struct run *r)
+{
+	static char	out[512];
+	size_t		i;
+
+	out[0] = '\0';
+	for (i = 0; i < r->fs.n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+		    i ? "," : "", r->fs.v[i].rule);
+	findings_free(&r->fs);
+	return out;
+}
+
 static char *
 rules_name(const char *name)
 {
-	static char	out[512];
 	struct run	r;
-	size_t		i;
 
 	run_init(&r);
 	filetype_check_name(&r.ctx, "1", name);
-	out[0] = '\0';
-	for (i = 0; i < r.fs.n; i++)
-		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
-		    i ? "," : "", r.fs.v[i].rule);
-	findings_free(&r.fs);
-	return out;
+	return rules_joined(&r);
+}
+
+/* Rules for an archive entry that cannot be read (name, first bytes). */
+static char *
+rules_unreadable(const char *name, const void *head, size_t n)
+{
+	struct run	r;
+
+	run_init(&r);
+	filetype_check_unreadable(&r.ctx, "1", name, head, n);
+	return rules_joined(&r);
+}
+
+static void
+t_unreadable(void)
+{
+	static const char ole[] = "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0";
+
+	is_str("ARCHIVE_ENTRY_UNREADABLE", rules_unreadable("invoice.xls",
+	    NULL, 0), "unreadable invoice.xls: scored as Office by name");
+	is_str("ARCHIVE_ENTRY_UNREADABLE", rules_unreadable("a/Order.DOC",
+	    NULL, 0), "unreadable Order.DOC: by name, any case");
+	is_str("", rules_unreadable("invoice.pdf", NULL, 0),
+	    "unreadable invoice.pdf: nothing more than the name says");
+	is_str("", rules_unreadable("photo.jpg", "\xff\xd8\xff\xe0\0\0\0\0",
+	    8), "unreadable photo.jpg starting as a JPEG: nothing");
+	is_str("ARCHIVE_ENTRY_UNREADABLE", rules_unreadable("scan.bin", ole,
+	    10), "unreadable scan.bin starting as OLE2: by its first bytes");
+	is_str("ARCHIVE_ENTRY_UNREADABLE", rules_unreadable("scan",
+	    "MZ\x90\0\3\0\0\0", 8), "unreadable file starting MZ");
+	is_str("FILE_SCRIPT", rules_unreadable("run.js", NULL, 0),
+	    "unreadable run.js: FILE_SCRIPT by name, no second finding");
 }
 
 static void
@@ -297,6 +337,7 @@ main(void)
 	t_corpus_files();
 	t_rules();
 	t_launchers();
+	t_unreadable();
 	t_threads();
 	filetype_fini();
 	return done_testing();
