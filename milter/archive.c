@@ -170,6 +170,15 @@ archive_entry_cut(struct scan_ctx *ctx, const char *epath,
 }
 
 bool
+archive_too_deep(struct scan_ctx *ctx, const char *path, unsigned depth)
+{
+	if (depth < ctx->lim->archive_depth)
+		return false;
+	archive_limit(ctx, path, "archive_depth", ctx->lim->archive_depth);
+	return true;
+}
+
+bool
 archive_charge(struct scan_ctx *ctx, uint64_t n)
 {
 	if (n > ctx->lim->archive_total_bytes - ctx->inflated ||
@@ -968,8 +977,7 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 
 	if ((base = archive_base(path, name, depth)) == NULL)
 		return LW_ENOMEM;
-	if (depth >= ctx->lim->archive_depth) {
-		archive_limit(ctx, base, "archive_depth", ctx->lim->archive_depth);
+	if (archive_too_deep(ctx, base, depth)) {
 		free(base);
 		return LW_OK;
 	}

@@ -59,6 +59,12 @@ void		 archive_limit(struct scan_ctx *, const char *path,
 		    const char *limit, uint64_t value);
 bool		 archive_charge(struct scan_ctx *, uint64_t n);
 /*
+ * A container met at depth (0: attached) is opened only below
+ * limits.archive_depth: true, with ARCHIVE_LIMIT recorded, when not.
+ */
+bool		 archive_too_deep(struct scan_ctx *, const char *path,
+		    unsigned depth);
+/*
  * An entry cut by archive_entry_bytes or archive_ratio (limit names
  * which, value its setting): ARCHIVE_ENTRY_CUT, and ARCHIVE_PADDED when
  * what was read holds a run of 8 MiB of zeros.  The caller analyses

@@ -575,11 +575,8 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 
 	if (path == NULL)
 		path = "";
-	if (depth >= ctx->lim->archive_depth) {
-		archive_limit(ctx, path, "archive_depth",
-		    ctx->lim->archive_depth);
+	if (archive_too_deep(ctx, path, depth))
 		return LW_OK;
-	}
 	memset(&c, 0, sizeof(c));
 	c.ctx = ctx;
 	c.path = path;

@@ -125,11 +125,8 @@ onenote_scan(struct scan_ctx *ctx, const char *path,
 
 	if (path == NULL)
 		path = "";
-	if (depth >= ctx->lim->archive_depth) {
-		archive_limit(ctx, path, "archive_depth",
-		    ctx->lim->archive_depth);
+	if (archive_too_deep(ctx, path, depth))
 		return LW_OK;
-	}
 	if ((e = check_names(ctx, path, d, len)) != LW_OK)
 		return e;
 	while (pos < len && (h = memmem(d + pos, len - pos, fdso_header,

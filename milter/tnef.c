@@ -93,11 +93,8 @@ tnef_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 
 	if (path == NULL)
 		path = "";
-	if (depth >= ctx->lim->archive_depth) {
-		archive_limit(ctx, path, "archive_depth",
-		    ctx->lim->archive_depth);
+	if (archive_too_deep(ctx, path, depth))
 		return LW_OK;
-	}
 	memset(&a, 0, sizeof(a));
 	while (p < len && e == LW_OK) {
 		if (len - p < 9) {
