@@ -19,18 +19,8 @@ mkdir -p "$d/policy.d"
 cp "$LW_TOP/conf/policy.d/default.yaml" "$d/policy.d/"
 printf 'policy_dir: policy.d\nquarantine_dir: quarantine\n' > "$d/lurewall.yaml"
 
-# Memory bound: `ulimit -v` for a plain build; ASan reserves terabytes
-# of address space, so a sanitizer build gets hard_rss_limit_mb instead.
+# Memory bound: memlimited (t/lib.sh) at LIMIT_MB.
 LIMIT_MB=900
-memlimited() {
-	if [ "${LW_SANITIZE:-0}" = 1 ] || nm "$LUREWALL" 2>/dev/null |
-	    grep -q __asan_init; then
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=$LIMIT_MB \
-		    bounded "$@"
-	else
-		( ulimit -v $((LIMIT_MB * 1024)); bounded "$@" )
-	fi
-}
 
 # mail FILE NAME [BODY]: a message with FILE attached as NAME
 mail() {

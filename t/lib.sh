@@ -45,3 +45,16 @@ memlimited() {
 tmpdir() {	# fresh t/tmp/NAME
 	d=$LW_TOP/t/tmp/$1; rm -rf "$d"; mkdir -p "$d"; echo "$d"
 }
+
+# memlimited CMD...: run CMD bounded in time and in memory (LIMIT_MB,
+# default 900): `ulimit -v` for a plain build; ASan reserves terabytes
+# of address space, so a sanitizer build gets hard_rss_limit_mb instead.
+memlimited() {
+	if [ "${LW_SANITIZE:-0}" = 1 ] || nm "$LUREWALL" 2>/dev/null |
+	    grep -q __asan_init; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=${LIMIT_MB:-900} \
+		    bounded "$@"
+	else
+		( ulimit -v $((${LIMIT_MB:-900} * 1024)); bounded "$@" )
+	fi
+}
