@@ -76,6 +76,7 @@ LIB_OBJS += milter/pbkdf2.o
 LIB_OBJS += milter/archive.o
 LIB_OBJS += milter/archive_peek.o
 LIB_OBJS += milter/container.o
+LIB_OBJS += milter/fatimg.o
 LIB_OBJS += milter/transport.o
 LIB_OBJS += milter/onenote.o
 LIB_OBJS += milter/embedded.o

@@ -10,8 +10,9 @@
  *
  * ARCHIVE_NESTED: a zip, RAR, 7z, gzip, tar, cab, bzip2 or xz file
  * found at depth > 0 (that is, inside an archive or a document).  Zips
- * go to archive.c (libzip), every other container and disk image to
- * container.c (libarchive): each entry comes back here one level down.
+ * go to archive.c (libzip), FAT disk images to fatimg.c, every other
+ * container and disk image to container.c (libarchive): each entry
+ * comes back here one level down.
  *
  * Bounds: depth is checked by archive_scan (limits.archive_depth); the
  * per-message time budget is polled here once per file.
@@ -22,6 +23,7 @@
 #include "archive.h"
 #include "container.h"
 #include "content.h"
+#include "fatimg.h"
 #include "filetype.h"
 #include "office.h"
 #include "onenote.h"
@@ -60,6 +62,8 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 		return container_scan(ctx, path, name, data, len, depth);
 	case FT_DISK_IMAGE:
 		/* FILE_DISK_IMAGE stays; what it holds is analysed too. */
+		if (fatimg_sniff(data, len))
+			return fatimg_scan(ctx, path, data, len, depth);
 		return container_scan(ctx, path, name, data, len, depth);
 	case FT_OOXML:
 		if ((e = archive_scan_package(ctx, path, name, data, len,

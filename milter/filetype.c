@@ -5,7 +5,8 @@
  * rules).  Our own signatures decide first, because they must not
  * depend on the magic database's wording: MZ/PE, ELF, Mach-O, LNK,
  * OLE2 (libmagic then says MSI or not), zip (OOXML / ODF / plain by the
- * central directory's names), RTF, ISO 9660/UDF, VHD, VHDX, OneNote,
+ * central directory's names), RTF, ISO 9660/UDF, VHD, VHDX, FAT images
+ * (fatimg_sniff), OneNote,
  * PDF, gzip, RAR, 7z.  libmagic fills the MIME type and description
  * and classifies the rest (text, images, ...); text is then searched
  * for script markers.
@@ -52,6 +53,7 @@
 #include "lurewall.h"
 #include "archive.h"
 #include "extref.h"
+#include "fatimg.h"
 #include "filetype.h"
 #include "html_behaviour.h"
 #include "analyzer.h"
@@ -512,6 +514,8 @@ kind_from_sig(const unsigned char *d, size_t len, bool *zip)
 	    (len >= 512 && has_at(d, len, len - 512, "conectix", 8)) ||
 	    has_at(d, len, 0, "vhdxfile", 8) ||
 	    (len >= 512 && has_at(d, len, len - 512, "koly", 4)))
+		return FT_DISK_IMAGE;
+	if (fatimg_sniff(d, len))
 		return FT_DISK_IMAGE;
 	if (has_at(d, len, 0, "\x1f\x8b", 2))
 		return FT_GZIP;
