@@ -81,6 +81,7 @@ LIB_OBJS += milter/transport.o
 LIB_OBJS += milter/onenote.o
 LIB_OBJS += milter/embedded.o
 LIB_OBJS += milter/sevenz.o
+LIB_OBJS += milter/sevenz_dec.o
 LIB_OBJS += milter/tnef.o
 LIB_OBJS += milter/officecrypt.o
 LIB_OBJS += milter/office.o

@@ -6,11 +6,10 @@
  * streams info (pack sizes, folders and their coders, unpack sizes and
  * CRCs, substreams) and the file names.
  *
- * A folder is a chain of coders with one input and one output each:
- * 7zAES is decrypted with libcrypto; Copy, LZMA, LZMA2, BCJ x86 and
- * Delta are decoded by liblzma (one raw filter chain), Deflate by zlib.
- * Any other coder (PPMd, BCJ2, ARM64, BZip2 ...) leaves the folder
- * closed: SEVENZ_UNSUPPORTED.
+ * A folder is a chain of coders with one input and one output each,
+ * decoded by sevenz_dec.c (7zAES, Copy, LZMA, LZMA2, BCJ x86, Delta,
+ * Deflate); any other coder (PPMd, BCJ2, ARM64, BZip2 ...) leaves the
+ * folder closed: SEVENZ_UNSUPPORTED.
  *
  * The key is SHA-256 over 2^NumCyclesPower repetitions of (salt,
  * UTF-16LE password, 64-bit little-endian counter); 0x3F means no
@@ -34,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lzma.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -48,8 +46,8 @@
 #include "analyzer.h"
 #include "cfb.h"
 #include "sevenz.h"
+#include "sevenz_int.h"
 
-#define SZ_MAX_CODERS		4
 #define SZ_MAX_FOLDERS		256
 #define SZ_MAX_CYCLES		24
 
@@ -66,25 +64,6 @@ struct rd {
 	const unsigned char	*p;
 	size_t			 n, i;
 	bool			 bad;
-};
-
-struct coder {
-	unsigned char	 id[8];
-	size_t		 idlen;
-	const unsigned char *props;
-	size_t		 nprops;
-};
-
-struct folder {
-	struct coder	 c[SZ_MAX_CODERS];
-	unsigned	 nc;
-	unsigned	 order[SZ_MAX_CODERS];	/* packed side first */
-	uint64_t	 usize[SZ_MAX_CODERS];	/* per coder output */
-	uint64_t	 size;			/* final output */
-	bool		 has_crc;
-	uint32_t	 crc;
-	uint64_t	 packpos, packsize;	/* absolute offset */
-	uint64_t	 nsub;			/* files in it */
 };
 
 struct streams {
@@ -464,240 +443,6 @@ out:
 	return ok;
 }
 
-static bool
-is_id(const struct coder *c, const char *id, size_t n)
-{
-	return c->idlen == n && memcmp(c->id, id, n) == 0;
-}
-
-enum dec {
-	DEC_OK,
-	DEC_BAD,		/* does not decode: wrong key or corrupt */
-	DEC_UNSUPPORTED,
-	DEC_ENOMEM
-};
-
-static enum dec
-aes_decode(const struct coder *c, const unsigned char key[32],
-    const unsigned char *in, size_t n, unsigned char *out)
-{
-	unsigned char	 iv[16] = { 0 };
-	EVP_CIPHER_CTX	*cx;
-	int		 ol = 0, fl = 0;
-	size_t		 ivn;
-	enum dec	 r = DEC_BAD;
-
-	if (c->nprops < 2 || n % 16 != 0)
-		return DEC_BAD;
-	ivn = ((c->props[0] >> 6) & 1) + (c->props[1] & 0x0f);
-	if (2 + (((c->props[0] >> 7) & 1) + (c->props[1] >> 4)) + ivn >
-	    c->nprops)
-		return DEC_BAD;
-	memcpy(iv, c->props + 2 + ((c->props[0] >> 7) & 1) +
-	    (c->props[1] >> 4), ivn);
-	if ((cx = EVP_CIPHER_CTX_new()) == NULL)
-		return DEC_ENOMEM;
-	if (EVP_DecryptInit_ex(cx, EVP_aes_256_cbc(), NULL, key, iv) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
-	    EVP_DecryptUpdate(cx, out, &ol, in, (int)n) == 1 &&
-	    EVP_DecryptFinal_ex(cx, out + ol, &fl) == 1)
-		r = DEC_OK;
-	EVP_CIPHER_CTX_free(cx);
-	return r;
-}
-
-/* liblzma raw chain for coders order[from..nc). */
-static enum dec
-lzma_chain(const struct folder *f, unsigned from, const unsigned char *in,
-    size_t n, unsigned char *out, size_t outn)
-{
-	lzma_filter	 fl[SZ_MAX_CODERS + 1];
-	lzma_stream	 z = LZMA_STREAM_INIT;
-	lzma_ret	 ret;
-	unsigned	 k, j = 0;
-	int		 ci;
-	enum dec	 r = DEC_BAD;
-
-	/* liblzma lists filters from the last applied on encode. */
-	for (ci = (int)f->nc - 1; ci >= (int)from; ci--) {
-		const struct coder *c = &f->c[f->order[ci]];
-
-		memset(&fl[j], 0, sizeof(fl[j]));
-		if (is_id(c, "\x03\x01\x01", 3))
-			fl[j].id = LZMA_FILTER_LZMA1;
-		else if (is_id(c, "\x21", 1))
-			fl[j].id = LZMA_FILTER_LZMA2;
-		else if (is_id(c, "\x03\x03\x01\x03", 4))
-			fl[j].id = LZMA_FILTER_X86;
-		else if (is_id(c, "\x03", 1))
-			fl[j].id = LZMA_FILTER_DELTA;
-		else
-			goto out;
-		if (lzma_properties_decode(&fl[j], NULL, c->props,
-		    c->nprops) != LZMA_OK)
-			goto out;
-		/*
-		 * The declared dictionary may be 4 GiB; the decoder never
-		 * looks further back than what it wrote, so the output
-		 * size bounds it.
-		 */
-		if (fl[j].id == LZMA_FILTER_LZMA1 ||
-		    fl[j].id == LZMA_FILTER_LZMA2) {
-			lzma_options_lzma *o = fl[j].options;
-
-			if (o->dict_size > outn)
-				o->dict_size = outn < LZMA_DICT_SIZE_MIN ?
-				    LZMA_DICT_SIZE_MIN : (uint32_t)outn;
-		}
-		j++;
-	}
-	fl[j].id = LZMA_VLI_UNKNOWN;
-	if (j == 0 || lzma_raw_decoder(&z, fl) != LZMA_OK)
-		goto out;
-	z.next_in = in;
-	z.avail_in = n;
-	z.next_out = out;
-	z.avail_out = outn;
-	ret = lzma_code(&z, LZMA_FINISH);
-	if ((ret == LZMA_OK || ret == LZMA_STREAM_END) && z.avail_out == 0)
-		r = DEC_OK;
-	lzma_end(&z);
-out:
-	for (k = 0; k < j; k++)
-		free(fl[k].options);
-	return r;
-}
-
-static enum dec
-deflate_decode(const unsigned char *in, size_t n, unsigned char *out,
-    size_t outn)
-{
-	z_stream	z;
-	int		r;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, -15) != Z_OK)
-		return DEC_ENOMEM;
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)outn;
-	r = inflate(&z, Z_FINISH);
-	inflateEnd(&z);
-	return (r == Z_STREAM_END || r == Z_BUF_ERROR || r == Z_OK) &&
-	    z.avail_out == 0 ? DEC_OK : DEC_BAD;
-}
-
-/* Does the folder need a key?  Is every coder one we have? */
-static bool
-folder_encrypted(const struct folder *f)
-{
-	unsigned	k;
-
-	for (k = 0; k < f->nc; k++)
-		if (is_id(&f->c[k], "\x06\xf1\x07\x01", 4))
-			return true;
-	return false;
-}
-
-static bool
-coder_known(const struct coder *c)
-{
-	return is_id(c, "\x06\xf1\x07\x01", 4) || is_id(c, "\x00", 1) ||
-	    is_id(c, "\x03\x01\x01", 3) || is_id(c, "\x21", 1) ||
-	    is_id(c, "\x03\x03\x01\x03", 4) || is_id(c, "\x03", 1) ||
-	    is_id(c, "\x04\x01\x08", 3);
-}
-
-/*
- * Decode one folder with key (NULL: none) into *out.  Intermediate
- * sizes are bounded by max.
- */
-static enum dec
-folder_decode(const struct folder *f, const unsigned char *d,
-    const unsigned char *key, uint64_t max, unsigned char **out)
-{
-	const unsigned char	*in = d + f->packpos;
-	unsigned char		*buf = NULL, *prev = NULL;
-	size_t			 n = (size_t)f->packsize, on;
-	unsigned		 k;
-	enum dec		 r = DEC_OK;
-
-	*out = NULL;
-	for (k = 0; k < f->nc && r == DEC_OK; k++) {
-		const struct coder *c = &f->c[f->order[k]];
-
-		if (!coder_known(c))
-			return DEC_UNSUPPORTED;
-	}
-	for (k = 0; k < f->nc; k++) {
-		const struct coder *c = &f->c[f->order[k]];
-
-		if (f->usize[f->order[k]] > max)
-			r = DEC_BAD;
-		if (r != DEC_OK)
-			break;
-		on = (size_t)f->usize[f->order[k]];
-		if ((buf = malloc(on > 0 ? on : 1)) == NULL) {
-			r = DEC_ENOMEM;
-			break;
-		}
-		if (is_id(c, "\x06\xf1\x07\x01", 4)) {
-			if (key == NULL || on > n)
-				r = DEC_BAD;
-			else if (n % 16 != 0)
-				r = DEC_BAD;
-			else {
-				unsigned char *full = malloc(n > 0 ? n : 1);
-
-				if (full == NULL)
-					r = DEC_ENOMEM;
-				else {
-					r = aes_decode(c, key, in, n, full);
-					memcpy(buf, full, on);
-					free(full);
-				}
-			}
-		} else if (is_id(c, "\x00", 1)) {
-			if (on > n)
-				r = DEC_BAD;
-			else
-				memcpy(buf, in, on);
-		} else if (is_id(c, "\x04\x01\x08", 3)) {
-			r = deflate_decode(in, n, buf, on);
-		} else {
-			/* The rest of the chain is liblzma's. */
-			free(buf);
-			on = (size_t)f->size;
-			if (f->size > max) {
-				r = DEC_BAD;
-				buf = NULL;
-				break;
-			}
-			if ((buf = malloc(on > 0 ? on : 1)) == NULL) {
-				r = DEC_ENOMEM;
-				break;
-			}
-			r = lzma_chain(f, k, in, n, buf, on);
-			k = f->nc;
-		}
-		free(prev);
-		prev = buf;
-		buf = NULL;
-		in = prev;
-		n = on;
-		if (k >= f->nc)
-			break;
-	}
-	if (r != DEC_OK) {
-		free(buf);
-		free(prev);
-		return r;
-	}
-	*out = prev;
-	return DEC_OK;
-}
-
 /* Does the folder's output check out against its CRCs? */
 static bool
 folder_crc_ok(const struct folder *f, const struct streams *s, size_t sub0,
@@ -744,7 +489,7 @@ aes_props(const struct folder *f, unsigned *cycles,
 	for (k = 0; k < f->nc; k++) {
 		const struct coder *c = &f->c[k];
 
-		if (!is_id(c, "\x06\xf1\x07\x01", 4))
+		if (!sz_is_id(c, "\x06\xf1\x07\x01", 4))
 			continue;
 		if (c->nprops < 1)
 			return false;
@@ -779,8 +524,8 @@ open_folder(struct sz *z, const struct folder *f, const struct streams *s,
 	uint64_t		 t0;
 	enum dec		 r;
 
-	if (!folder_encrypted(f)) {
-		r = folder_decode(f, z->d, NULL, max, out);
+	if (!sz_folder_encrypted(f)) {
+		r = sz_folder_decode(f, z->d, NULL, max, out);
 		if (r == DEC_OK && (f->has_crc || s == NULL) &&
 		    s != NULL && !folder_crc_ok(f, s, sub0, *out)) {
 			free(*out);
@@ -801,7 +546,7 @@ open_folder(struct sz *z, const struct folder *f, const struct streams *s,
 		z->have_key = true;
 	}
 	if (z->have_key) {
-		r = folder_decode(f, z->d, z->key, max, out);
+		r = sz_folder_decode(f, z->d, z->key, max, out);
 		if (r == DEC_OK && s != NULL && !folder_crc_ok(f, s, sub0,
 		    *out) && f->has_crc) {
 			free(*out);
@@ -823,7 +568,7 @@ open_folder(struct sz *z, const struct folder *f, const struct streams *s,
 			return DEC_ENOMEM;
 		z->kdf_ms += lw_cpu_ms() - t0;
 		z->ctx->kdf_ms += lw_cpu_ms() - t0;
-		r = folder_decode(f, z->d, z->key, max, out);
+		r = sz_folder_decode(f, z->d, z->key, max, out);
 		if (r == DEC_UNSUPPORTED || r == DEC_ENOMEM)
 			return r;
 		if (r == DEC_OK && (s == NULL || folder_crc_ok(f, s, sub0,
@@ -961,7 +706,7 @@ sevenz_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 			goto out;
 		}
 		if (dr != DEC_OK) {
-			if (folder_encrypted(&hs.f[0]))
+			if (sz_folder_encrypted(&hs.f[0]))
 				res->header_closed = true;
 			else
 				res->corrupt = true;
@@ -1006,9 +751,9 @@ sevenz_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 	for (i = 0; i < s.nf && e == LW_OK; sub0 += s.f[i].nsub, i++) {
 		const struct folder *f = &s.f[i];
 
-		if (!all && !folder_encrypted(f))
+		if (!all && !sz_folder_encrypted(f))
 			continue;
-		if (folder_encrypted(f))
+		if (sz_folder_encrypted(f))
 			res->nfolders++;
 		if (scan_expired(ctx))
 			break;
@@ -1031,13 +776,13 @@ sevenz_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 			continue;
 		}
 		if (dr != DEC_OK) {
-			if (folder_encrypted(f))
+			if (sz_folder_encrypted(f))
 				res->closed++;
 			else
 				res->corrupt = true;
 			continue;
 		}
-		if (folder_encrypted(f))
+		if (sz_folder_encrypted(f))
 			res->opened++;
 		ctx->inflated += f->size;
 		for (k = 0, off = 0; k < f->nsub && e == LW_OK; k++) {
