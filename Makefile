@@ -37,6 +37,8 @@ MILTER_LIBS ?= -lmilter
 MHD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS ?= $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 EXTRA_LIBS ?= -lunistring -lpthread
+# libbz2 (no pkg-config file on Debian): BZip2 folders of encrypted 7z.
+BZ2_LIBS ?= -lbz2
 
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -50,7 +52,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
 	-iquote milter $(WARNINGS) $(PKG_CFLAGS) $(MHD_CFLAGS) $(CFLAGS)
-ALL_LIBS = $(PKG_LIBS) $(EXTRA_LIBS)
+ALL_LIBS = $(PKG_LIBS) $(BZ2_LIBS) $(EXTRA_LIBS)
 # Each compile writes a .d file beside its output naming the headers it
 # read, so a header change rebuilds only its users; -MP adds a phony
 # target per header, so a removed header does not break the build.

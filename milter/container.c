@@ -55,6 +55,7 @@
 #define CT_RATIO_FLOOR	(1U << 20)
 #define CT_ENTRY_COST	512
 #define CT_NAME_MAX	1024
+#define SZ_SIG		"7z\xbc\xaf\x27\x1c"
 
 static bool
 has_at(const unsigned char *d, size_t len, size_t off, const void *sig,
@@ -83,7 +84,7 @@ container_sniff(const unsigned char *d, size_t len)
 	    has_at(d, len, 0, "MSCF\0\0\0\0", 8) ||
 	    has_at(d, len, 257, "ustar", 5) ||
 	    has_at(d, len, 0, "070701", 6) || has_at(d, len, 0, "070707", 6) ||
-	    has_at(d, len, 0, "7z\xbc\xaf\x27\x1c", 6) ||
+	    has_at(d, len, 0, SZ_SIG, 6) ||
 	    has_at(d, len, 0, "Rar!\x1a\x07", 6);
 }
 
@@ -160,6 +161,8 @@ struct ct {
 	unsigned	 nenc, nunknown;
 	const char	*cut;		/* limit that cut the last entry */
 	bool		 hdr_enc;	/* headers encrypted: no names */
+	bool		 sz_list;	/* a 7z libarchive cannot list */
+	char		 la_err[128];	/* and why */
 	bool		 corrupt;
 };
 
@@ -411,6 +414,13 @@ walk(struct ct *c, struct archive *a)
 				c->hdr_enc = true;
 				c->nenc++;
 				c->nunknown++;
+			} else if (count == 0 && has_at(c->data, c->len, 0,
+			    SZ_SIG, 6)) {
+				/* Encrypted BCJ2, say: sevenz.c lists it. */
+				c->sz_list = true;
+				snprintf(c->la_err, sizeof(c->la_err), "%s",
+				    archive_error_string(a) != NULL ?
+				    archive_error_string(a) : "?");
 			} else
 				ct_corrupt(c, c->path, "cannot read the "
 				    "directory", a);
@@ -514,7 +524,8 @@ is_disk_image(const unsigned char *d, size_t len)
 /*
  * libarchive does not decrypt 7z: sevenz.c tries the password
  * candidates on the encrypted folders (on every folder when the
- * headers are encrypted too, since libarchive then read nothing).
+ * headers are encrypted too, or when libarchive could not list the
+ * archive at all, since libarchive then read nothing).
  */
 static enum lw_err
 sevenz_open(struct ct *c)
@@ -526,8 +537,16 @@ sevenz_open(struct ct *c)
 	enum lw_err		 e;
 
 	if ((e = sevenz_scan(ctx, c->path, c->data, c->len, c->depth,
-	    c->hdr_enc, NULL, &r)) != LW_OK)
+	    c->hdr_enc || c->sz_list, NULL, &r)) != LW_OK)
 		return e;
+	if (c->sz_list && r.corrupt) {
+		c->corrupt = true;
+		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", c->path,
+		    "libarchive: cannot read the directory: %s", c->la_err);
+	} else if (c->sz_list && r.encrypted)
+		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", c->path,
+		    "%u encrypted 7z folders (listed here: libarchive "
+		    "cannot)", r.nfolders);
 	if (r.pw != NULL && r.opened > 0) {
 		if ((mask = pwcand_mask(r.pw)) == NULL)
 			return LW_ENOMEM;
@@ -547,9 +566,9 @@ sevenz_open(struct ct *c)
 	if (r.unsupported > 0)
 		(void)findings_add(ctx->fs, "ARCHIVE_UNSUPPORTED", c->path,
 		    "%u encrypted 7z folders use a coder not supported here "
-		    "(PPMd, BCJ2, ARM64, BZip2 ...)", r.unsupported);
+		    "(PPMd, BCJ2, ARM64 ...)", r.unsupported);
 	unknown = r.closed + (r.header_closed ? 1 : 0);
-	if (unknown == 0 && r.opened == 0 && r.unsupported == 0)
+	if (unknown == 0 && r.opened == 0 && r.unsupported == 0 && c->nenc > 0)
 		unknown = c->nunknown > 0 ? c->nunknown : 1;
 	if (unknown > 0) {
 		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN",
@@ -621,8 +640,8 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", path,
 		    "%u encrypted entries%s", c.nenc, c.hdr_enc ?
 		    " (headers encrypted)" : "");
-	if (e == LW_OK && c.nenc > 0 &&
-	    has_at(data, len, 0, "7z\xbc\xaf\x27\x1c", 6))
+	if (e == LW_OK && (c.nenc > 0 || c.sz_list) &&
+	    has_at(data, len, 0, SZ_SIG, 6))
 		return sevenz_open(&c);
 	if (e == LW_OK && c.nunknown > 0) {
 		(void)findings_add(ctx->fs, "ARCHIVE_PASSWORD_UNKNOWN", path,

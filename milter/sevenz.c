@@ -8,8 +8,10 @@
  *
  * A folder is a chain of coders with one input and one output each,
  * decoded by sevenz_dec.c (7zAES, Copy, LZMA, LZMA2, BCJ x86, Delta,
- * Deflate); any other coder (PPMd, BCJ2, ARM64, BZip2 ...) leaves the
- * folder closed: SEVENZ_UNSUPPORTED.
+ * Deflate, BZip2); any other coder (PPMd, ARM64 ...) or a folder whose
+ * coders have several streams (BCJ2) leaves the folder closed:
+ * res->unsupported, its files' names still checked when libarchive did
+ * not show them.
  *
  * The key is SHA-256 over 2^NumCyclesPower repetitions of (salt,
  * UTF-16LE password, 64-bit little-endian counter); 0x3F means no
@@ -165,21 +167,26 @@ streams_free(struct streams *s)
 }
 
 /*
- * One folder: only chains of 1-in/1-out coders.  order[] lists the
- * coders from the one reading the packed stream to the final one.
+ * One folder.  Coders with several streams (BCJ2 and friends) are read
+ * so the header parses and the files keep their names, but such a
+ * folder is no chain: sevenz_dec.c does not decode it.  For a chain,
+ * order[] lists the coders from the one reading the packed stream to
+ * the final one.
  */
 static bool
 rd_folder(struct rd *r, struct folder *f)
 {
-	unsigned	 i, k, bind_in[SZ_MAX_CODERS], bind_out[SZ_MAX_CODERS];
-	unsigned	 nb, cur;
-	bool		 bound_out[SZ_MAX_CODERS] = { false };
-	bool		 bound_in[SZ_MAX_CODERS] = { false };
+	unsigned	 i, k, nin = 0, nb, cur;
+	unsigned	 bind_in[SZ_MAX_STREAMS], bind_out[SZ_MAX_STREAMS];
+	bool		 bound_out[SZ_MAX_STREAMS] = { false };
+	bool		 bound_in[SZ_MAX_STREAMS] = { false };
+	uint64_t	 ni, no;
 	uint8_t		 flag;
 
 	f->nc = (unsigned)rd_count(r, SZ_MAX_CODERS);
 	if (f->nc == 0)
 		return false;
+	f->chain = true;
 	for (i = 0; i < f->nc && !r->bad; i++) {
 		flag = rd_byte(r);
 		f->c[i].idlen = flag & 0x0f;
@@ -189,10 +196,18 @@ rd_folder(struct rd *r, struct folder *f)
 			return false;
 		memcpy(f->c[i].id, r->p + r->i, f->c[i].idlen);
 		r->i += f->c[i].idlen;
+		ni = no = 1;
 		if (flag & 0x10) {
-			if (rd_num(r) != 1 || rd_num(r) != 1)
-				return false;	/* BCJ2 and friends */
+			ni = rd_num(r);
+			no = rd_num(r);
+			if (ni != 1 || no != 1)
+				f->chain = false;	/* BCJ2 and friends */
 		}
+		if (ni > SZ_MAX_STREAMS - nin || no == 0 ||
+		    no > SZ_MAX_STREAMS - f->nout)
+			return false;
+		nin += (unsigned)ni;
+		f->nout += (unsigned)no;
 		if (flag & 0x20) {
 			f->c[i].nprops = (size_t)rd_num(r);
 			if (f->c[i].nprops > r->n - r->i)
@@ -201,19 +216,34 @@ rd_folder(struct rd *r, struct folder *f)
 			r->i += f->c[i].nprops;
 		}
 	}
-	nb = f->nc - 1;
+	nb = f->nout - 1;
 	for (i = 0; i < nb && !r->bad; i++) {
 		bind_in[i] = (unsigned)rd_num(r);
 		bind_out[i] = (unsigned)rd_num(r);
-		if (bind_in[i] >= f->nc || bind_out[i] >= f->nc)
+		if (bind_in[i] >= nin || bind_out[i] >= f->nout)
 			return false;
 		bound_in[bind_in[i]] = true;
 		bound_out[bind_out[i]] = true;
 	}
-	/* One packed stream: the coder whose input is not bound. */
+	if (r->bad || nin <= nb)
+		return false;
+	f->npacked = nin - nb;
+	if (f->npacked > 1)
+		for (i = 0; i < f->npacked; i++)
+			if (rd_num(r) >= nin)
+				return false;
+	/* The final output: the one stream no coder reads. */
+	for (f->final = 0; f->final < f->nout && bound_out[f->final];
+	    f->final++)
+		;
+	if (r->bad || f->final == f->nout)
+		return false;
+	if (!f->chain)
+		return true;
+	/* A chain: stream k is coder k's; one packed stream feeds it. */
 	for (cur = 0; cur < f->nc && bound_in[cur]; cur++)
 		;
-	if (cur == f->nc || r->bad)
+	if (cur == f->nc)
 		return false;
 	for (k = 0; k < f->nc; k++) {
 		f->order[k] = cur;
@@ -223,7 +253,7 @@ rd_folder(struct rd *r, struct folder *f)
 			break;
 		cur = bind_in[i];
 	}
-	return k == f->nc - 1 && !bound_out[f->order[k]];
+	return k == f->nc - 1 && f->order[k] == f->final;
 }
 
 static bool
@@ -266,28 +296,32 @@ rd_streams(struct rd *r, struct streams *s, uint64_t base, size_t len,
 		if (rd_byte(r) != K_FOLDER)
 			goto out;
 		s->nf = rd_count(r, SZ_MAX_FOLDERS);
-		if (rd_byte(r) != 0 || s->nf != npack)
-			goto out;	/* external; or packs shared oddly */
+		if (rd_byte(r) != 0)
+			goto out;	/* external */
 		if ((s->f = calloc(s->nf + 1, sizeof(*s->f))) == NULL)
 			goto out;
 		pos = base + packpos;
-		for (i = 0; i < s->nf && !r->bad; i++) {
+		for (i = 0, j = 0; i < s->nf && !r->bad; i++) {
 			if (!rd_folder(r, &s->f[i]))
 				goto out;
-			s->f[i].packpos = pos;
-			s->f[i].packsize = packsize[i];
-			if (packsize[i] > len || pos > len - packsize[i])
+			/* Its packed streams follow the previous folder's. */
+			if (s->f[i].npacked > npack - j)
 				goto out;
-			pos += packsize[i];
+			s->f[i].packpos = pos;
+			for (k = 0; k < s->f[i].npacked; k++, j++) {
+				if (packsize[j] > len || pos > len - packsize[j])
+					goto out;
+				pos += packsize[j];
+				s->f[i].packsize += packsize[j];
+			}
 			s->f[i].nsub = 1;
 		}
-		if (rd_byte(r) != K_UNPACK_SIZE)
+		if (j != npack || rd_byte(r) != K_UNPACK_SIZE)
 			goto out;
 		for (i = 0; i < s->nf; i++) {
-			for (k = 0; k < s->f[i].nc; k++)
+			for (k = 0; k < s->f[i].nout; k++)
 				s->f[i].usize[k] = rd_num(r);
-			s->f[i].size = s->f[i].usize[s->f[i].order[
-			    s->f[i].nc - 1]];
+			s->f[i].size = s->f[i].usize[s->f[i].final];
 		}
 		while (!r->bad && (t = rd_byte(r)) != K_END) {
 			if (t != K_CRC)
@@ -535,6 +569,8 @@ open_folder(struct sz *z, const struct folder *f, const struct streams *s,
 		return r;
 	}
 	z->res->encrypted = true;
+	if (!sz_folder_supported(f))
+		return DEC_UNSUPPORTED;	/* before any key derivation */
 	if (!aes_props(f, &cycles, &salt, &nsalt))
 		return DEC_BAD;
 	if (cycles > SZ_MAX_CYCLES && cycles != 0x3f) {
@@ -647,6 +683,31 @@ out:
 	return names;
 }
 
+/*
+ * The names of a folder's files when it stays closed: checked here
+ * only when libarchive showed none (all: headers encrypted, or a folder
+ * libarchive could not even list, such as encrypted BCJ2).
+ */
+static enum lw_err
+closed_names(struct scan_ctx *ctx, const char *path, char **names,
+    size_t nnames, size_t sub0, uint64_t nsub, bool all)
+{
+	const char	*nm, *slash;
+	char		*epath;
+	size_t		 k;
+
+	for (k = 0; all && k < nsub && sub0 + k < nnames; k++) {
+		if ((nm = names[sub0 + k]) == NULL || *nm == '\0')
+			continue;
+		if ((epath = archive_join(path, nm)) == NULL)
+			return LW_ENOMEM;
+		slash = strrchr(nm, '/');
+		filetype_check_name(ctx, epath, slash != NULL ? slash + 1 : nm);
+		free(epath);
+	}
+	return LW_OK;
+}
+
 static void
 skip_props(struct rd *r)
 {
@@ -718,7 +779,9 @@ sevenz_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 		r.n = (size_t)hs.f[0].size;
 		r.i = 0;
 		t = rd_byte(&r);
-		all = true;
+		/* An encrypted header hid every name from libarchive. */
+		if (sz_folder_encrypted(&hs.f[0]))
+			all = true;
 	}
 	if (t != K_HEADER) {
 		res->corrupt = true;
@@ -764,6 +827,8 @@ sevenz_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 			archive_limit(ctx, path, "archive_total_bytes",
 			    ctx->lim->archive_total_bytes);
 			res->closed++;
+			e = closed_names(ctx, path, names, nnames, sub0, f->nsub,
+			    all);
 			continue;
 		}
 		dr = open_folder(&z, f, &s, sub0, max, &out);
@@ -771,15 +836,15 @@ sevenz_scan(struct scan_ctx *ctx, const char *path, const unsigned char *d,
 			e = LW_ENOMEM;
 			break;
 		}
-		if (dr == DEC_UNSUPPORTED) {
-			res->unsupported++;
-			continue;
-		}
 		if (dr != DEC_OK) {
-			if (sz_folder_encrypted(f))
+			if (dr == DEC_UNSUPPORTED)
+				res->unsupported++;
+			else if (sz_folder_encrypted(f))
 				res->closed++;
 			else
 				res->corrupt = true;
+			e = closed_names(ctx, path, names, nnames, sub0, f->nsub,
+			    all);
 			continue;
 		}
 		if (sz_folder_encrypted(f))

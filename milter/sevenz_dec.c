@@ -2,8 +2,9 @@
  * sevenz_dec.c: the coders of a 7z folder, for sevenz.c.  A folder is a
  * chain of coders with one input and one output each: 7zAES is
  * decrypted with libcrypto (AES-256-CBC); Copy, LZMA, LZMA2, BCJ x86 and
- * Delta are decoded by liblzma (one raw filter chain), Deflate by zlib.
- * Any other coder leaves the folder closed: DEC_UNSUPPORTED.
+ * Delta are decoded by liblzma (one raw filter chain), Deflate by zlib,
+ * BZip2 by libbz2.  Any other coder (PPMd, ARM64, ...) and any folder
+ * that is no chain (BCJ2's four streams) stays closed: DEC_UNSUPPORTED.
  *
  * Bounds: each coder's output is at most the size the header declares
  * for it and at most the caller's max; a decoder that stops short or
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bzlib.h>
+#include <limits.h>
 #include <lzma.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -136,6 +139,38 @@ deflate_decode(const unsigned char *in, size_t n, unsigned char *out,
 	    z.avail_out == 0 ? DEC_OK : DEC_BAD;
 }
 
+/*
+ * BZip2: 7-Zip's encoder may write several streams one after the
+ * other; each is decoded in turn until the output is full.
+ */
+static enum dec
+bzip2_decode(const unsigned char *in, size_t n, unsigned char *out,
+    size_t outn)
+{
+	bz_stream	 z;
+	int		 r = BZ_STREAM_END;
+	enum dec	 d = DEC_BAD;
+
+	if (n > UINT_MAX || outn > UINT_MAX)
+		return DEC_BAD;
+	memset(&z, 0, sizeof(z));
+	z.next_in = (char *)(uintptr_t)in;
+	z.avail_in = (unsigned)n;
+	z.next_out = (char *)out;
+	z.avail_out = (unsigned)outn;
+	while (r == BZ_STREAM_END && z.avail_out > 0 && z.avail_in > 0) {
+		if (BZ2_bzDecompressInit(&z, 0, 0) != BZ_OK)
+			return DEC_ENOMEM;
+		while ((r = BZ2_bzDecompress(&z)) == BZ_OK && z.avail_out > 0 &&
+		    z.avail_in > 0)
+			;
+		(void)BZ2_bzDecompressEnd(&z);
+	}
+	if ((r == BZ_STREAM_END || r == BZ_OK) && z.avail_out == 0)
+		d = DEC_OK;
+	return d;
+}
+
 /* Does the folder need a key?  Is every coder one we have? */
 bool
 sz_folder_encrypted(const struct folder *f)
@@ -154,7 +189,18 @@ coder_known(const struct coder *c)
 	return sz_is_id(c, "\x06\xf1\x07\x01", 4) || sz_is_id(c, "\x00", 1) ||
 	    sz_is_id(c, "\x03\x01\x01", 3) || sz_is_id(c, "\x21", 1) ||
 	    sz_is_id(c, "\x03\x03\x01\x03", 4) || sz_is_id(c, "\x03", 1) ||
-	    sz_is_id(c, "\x04\x01\x08", 3);
+	    sz_is_id(c, "\x04\x01\x08", 3) || sz_is_id(c, "\x04\x02\x02", 3);
+}
+
+bool
+sz_folder_supported(const struct folder *f)
+{
+	unsigned	k;
+
+	for (k = 0; k < f->nc; k++)
+		if (!coder_known(&f->c[k]))
+			return false;
+	return f->chain;
 }
 
 /*
@@ -172,12 +218,8 @@ sz_folder_decode(const struct folder *f, const unsigned char *d,
 	enum dec		 r = DEC_OK;
 
 	*out = NULL;
-	for (k = 0; k < f->nc && r == DEC_OK; k++) {
-		const struct coder *c = &f->c[f->order[k]];
-
-		if (!coder_known(c))
-			return DEC_UNSUPPORTED;
-	}
+	if (!sz_folder_supported(f))
+		return DEC_UNSUPPORTED;
 	for (k = 0; k < f->nc; k++) {
 		const struct coder *c = &f->c[f->order[k]];
 
@@ -213,6 +255,8 @@ sz_folder_decode(const struct folder *f, const unsigned char *d,
 				memcpy(buf, in, on);
 		} else if (sz_is_id(c, "\x04\x01\x08", 3)) {
 			r = deflate_decode(in, n, buf, on);
+		} else if (sz_is_id(c, "\x04\x02\x02", 3)) {
+			r = bzip2_decode(in, n, buf, on);
 		} else {
 			/* The rest of the chain is liblzma's. */
 			free(buf);

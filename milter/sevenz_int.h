@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SZ_MAX_CODERS		4
+#define SZ_MAX_CODERS		16	/* BCJ2 + AES: 8 */
+#define SZ_MAX_STREAMS		32	/* in or out streams per folder */
 
 struct coder {
 	unsigned char	 id[8];
@@ -21,8 +22,12 @@ struct coder {
 struct folder {
 	struct coder	 c[SZ_MAX_CODERS];
 	unsigned	 nc;
-	unsigned	 order[SZ_MAX_CODERS];	/* packed side first */
-	uint64_t	 usize[SZ_MAX_CODERS];	/* per coder output */
+	bool		 chain;		/* 1-in/1-out coders: decodable */
+	unsigned	 order[SZ_MAX_CODERS];	/* chain: packed side first */
+	unsigned	 nout;			/* out streams of all coders */
+	unsigned	 final;			/* the one no coder reads */
+	unsigned	 npacked;		/* packed streams it reads */
+	uint64_t	 usize[SZ_MAX_STREAMS];	/* per out stream */
 	uint64_t	 size;			/* final output */
 	bool		 has_crc;
 	uint32_t	 crc;
@@ -40,6 +45,8 @@ enum dec {
 bool		 sz_is_id(const struct coder *, const char *id, size_t n);
 /* Does the folder need a key (a 7zAES coder)? */
 bool		 sz_folder_encrypted(const struct folder *);
+/* Is it a chain of coders sevenz_dec.c decodes? */
+bool		 sz_folder_supported(const struct folder *);
 /*
  * Decode one folder of the archive d with key (NULL: none) into a fresh
  * *out of f->size bytes; every intermediate size is bounded by max.

@@ -1,9 +1,10 @@
 #!/bin/sh
 # 1011-sevenz-aes: 7z AES archives opened with the password from the
 # body, like zip PPAP: a macro .xls inside is found (plain and
-# header-encrypted 7z, LZMA2, LZMA, Deflate, BCJ x86 and Delta
+# header-encrypted 7z, LZMA2, LZMA, Deflate, BZip2, BCJ x86 and Delta
 # coders), a clean .xlsx twin is accepted, a wrong password leaves
-# ARCHIVE_PASSWORD_UNKNOWN, a coder we lack gives ARCHIVE_UNSUPPORTED,
+# ARCHIVE_PASSWORD_UNKNOWN, a coder we lack (PPMd, BCJ2) gives
+# ARCHIVE_UNSUPPORTED with the names that show checked,
 # and forty wrong candidates before the right one hit the key
 # derivation budget (logged as not tried) instead of the clock.
 . "${LW_TOP:-.}/t/lib.sh"
@@ -79,9 +80,36 @@ out=$(scan lzma2.7z "Password: 1111")
 like "^tag .*ARCHIVE_PASSWORD_UNKNOWN@2/lzma2.7z" "$out" \
     "wrong password in the body: ARCHIVE_PASSWORD_UNKNOWN, tagged"
 
+# Coders we lack: ARCHIVE_UNSUPPORTED, scored like ARCHIVE_PASSWORD_UNKNOWN
+# (tagged), and the names that show are checked (a .js: quarantined).
+printf 'WScript.Echo("x")\r\n' > run.js
 7z a -bd -bso0 -p8462 -m0=PPMd ppmd.7z invoice.xls || bail "7z -m0=PPMd"
 out=$(scan ppmd.7z "$PW")
-like "ARCHIVE_UNSUPPORTED@2/ppmd.7z" "$out" "PPMd folder: ARCHIVE_UNSUPPORTED"
+like "^tag .*ARCHIVE_UNSUPPORTED@2/ppmd.7z" "$out" "PPMd folder: ARCHIVE_UNSUPPORTED, tagged"
+7z a -bd -bso0 -p8462 -m0=PPMd ppmdjs.7z invoice.xls run.js || bail "7z -m0=PPMd"
+out=$(scan ppmdjs.7z "$PW")
+like "^quarantine .*FILE_SCRIPT@2/ppmdjs.7z/run.js" "$out" \
+    "PPMd folder holding a .js: its name is checked"
+# BCJ2 has four streams; libarchive cannot even list it encrypted.
+7z a -bd -bso0 -p8462 -mf=BCJ2 bcj2.7z invoice.xls || bail "7z -mf=BCJ2"
+out=$(scan bcj2.7z "$PW")
+like "^tag .*ARCHIVE_UNSUPPORTED@2/bcj2.7z" "$out" "BCJ2 folder: ARCHIVE_UNSUPPORTED, tagged"
+unlike "ARCHIVE_CORRUPT" "$out" "BCJ2 folder: not taken for damage"
+7z a -bd -bso0 -p8462 -mf=BCJ2 bcj2js.7z invoice.xls run.js || bail "7z -mf=BCJ2"
+out=$(scan bcj2js.7z "$PW")
+like "^quarantine .*FILE_SCRIPT@2/bcj2js.7z/run.js.*ARCHIVE_UNSUPPORTED@2/bcj2js.7z" \
+    "$out" "BCJ2 folder holding a .js: named and quarantined"
+7z a -bd -bso0 -p8462 -mhe=on -mf=BCJ2 bcj2h.7z invoice.xls run.js || bail "7z -mf=BCJ2"
+out=$(scan bcj2h.7z "$PW")
+like "^quarantine .*FILE_SCRIPT@2/bcj2h.7z/run.js.*ARCHIVE_UNSUPPORTED@2/bcj2h.7z" \
+    "$out" "BCJ2 with encrypted headers: the header opens, names checked"
+# BZip2 is decoded (libbz2).
+7z a -bd -bso0 -p8462 -m0=BZip2 bz.7z invoice.xls || bail "7z -m0=BZip2"
+out=$(scan bz.7z "$PW")
+like "^quarantine .*OFFICE_VBA@2/bz.7z/invoice.xls" "$out" "AES 7z with BZip2: opened"
+7z a -bd -bso0 -p8462 -m0=BZip2 bzclean.7z report.xlsx || bail "7z -m0=BZip2"
+out=$(scan bzclean.7z "$PW")
+like "^accept [01] " "$out" "AES 7z with BZip2 of a clean xlsx: accepted"
 
 # NumCyclesPower 30: refused as 7-Zip does, never derived.
 python3 - lzma2.7z c30.7z <<'PY' || bail "c30.7z"
