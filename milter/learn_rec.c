@@ -336,6 +336,7 @@ learn_item_touch(struct lrec *lr, const char *text, uint64_t add,
 		if ((nv[i].text = strdup(text)) == NULL)
 			return LW_ENOMEM;
 		nv[i].count = 0;
+		nv[i].last = 0;
 		lr->r.nitems++;
 	}
 	lr->r.items[i].count += add;
