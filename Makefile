@@ -155,6 +155,8 @@ CLI_OBJS += milter/cli_qdigest.o
 CLI_OBJS += milter/cli_outbreak.o
 CLI_OBJS += milter/cli_stats.o
 CLI_OBJS += milter/cli_verb.o
+CLI_OBJS += milter/cli_learn.o
+CLI_OBJS += milter/cli_learn_import.o
 
 LIB = milter/liblurewall.a
 PROGRAMS = lurewall-milter lurewall

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli_exit.h"
+#include "cli_learn.h"
 #include "cli_outbreak.h"
 #include "cli_quarantine.h"
 #include "cli_stats.h"
@@ -646,6 +647,13 @@ cmd_outbreak(int argc, char **argv, void *ctx)
 	return cli_outbreak(argc - 1, argv + 1, config_path(NULL));
 }
 
+/* Without a verb, cli_learn prints its verbs. */
+static int
+cmd_learn(int argc, char **argv, void *ctx)
+{
+	return cli_learn(argc - 1, argv + 1, config_path(NULL));
+}
+
 /*
  * Ask the running lurewall-milter to reread its configuration and wait
  * for its answer: 0 reloaded, 1 the reload failed (the daemon kept its
@@ -780,6 +788,7 @@ static const struct cli_verb verbs[] = {
 	{ "quarantine", cmd_quarantine, "quarantine [-c FILE]",
 	    cli_quarantine_verbs },
 	{ "outbreak", cmd_outbreak, "outbreak", cli_outbreak_verbs },
+	{ "learn", cmd_learn, "learn [-c FILE]", cli_learn_verbs },
 	{ "reload", cmd_reload, "reload [-c FILE] [-P PIDFILE] [-t SECONDS]",
 	    NULL },
 	{ "stats", cmd_stats, "stats [--json] [--since DURATION|today]",

@@ -1,7 +1,7 @@
 /*
  * cli_verb.c: the one dispatcher of `lurewall` verbs (cli_verb.h): the
  * lookup, --help and every usage line, from the verb tables of cli.c,
- * cli_quarantine.c and cli_outbreak.c.
+ * cli_quarantine.c, cli_outbreak.c and cli_learn.c.
  */
 #include <stdio.h>
 #include <string.h>

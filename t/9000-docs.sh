@@ -22,8 +22,9 @@
 #                code's default.
 #   options      the getopt string of milter/daemon.c, each letter an
 #                ".It Fl X" of lurewall-milter(8).
-#   verbs        the verb tables (struct cli_verb) of milter/cli.c, milter/cli_outbreak.c and
-#                milter/cli_quarantine.c ({ "verb", cmd_...), each an
+#   verbs        the verb tables (struct cli_verb) of milter/cli.c,
+#                milter/cli_outbreak.c, milter/cli_quarantine.c and
+#                milter/cli_learn.c ({ "verb", cmd_...), each an
 #                ".It Cm VERB" of lurewall(8), and every long option of
 #                their struct option tables as "Fl -NAME".
 # The EXAMPLES of lurewall-policy(5) and lurewall.yaml(5) must load with
@@ -226,17 +227,18 @@ is "" "$(sed -n 's/^\.It Fl \([A-Za-z]\)\( .*\)\{0,1\}$/\1/p' "$MIL" |
 
 # --- lurewall verbs and options
 CLI=$M/lurewall.8
-for f in cli.c cli_quarantine.c cli_outbreak.c; do
+for f in cli.c cli_quarantine.c cli_outbreak.c cli_learn.c; do
 	sed -n 's/^[ \t]*{ "\([a-z-]*\)", cmd_[a-z_]*,.*/\1/p' "$SRC/$f"
 done > "$T/verbs"
 ok $([ "$(wc -l < "$T/verbs")" -ge 11 ]; echo $?) \
-    "read $(wc -l < "$T/verbs" | tr -d ' ') verbs from cli.c, cli_quarantine.c and cli_outbreak.c"
+    "read $(wc -l < "$T/verbs" | tr -d ' ') verbs from cli.c, cli_quarantine.c, cli_outbreak.c and cli_learn.c"
 while read -r v; do
 	grep -q "^\.It Cm $v\( \|$\)" "$CLI"
 	ok $? "lurewall(8): verb $v"
 done < "$T/verbs"
 sed -n 's/^[ \t]*{ "\([a-z-]*\)",[ \t]*\(no\|required\)_argument.*/\1/p' \
     "$SRC/cli.c" "$SRC/cli_quarantine.c" "$SRC/cli_outbreak.c" \
+    "$SRC/cli_learn.c" "$SRC/cli_learn_import.c" \
     "$SRC/cli_stats.c" | sort -u > "$T/longopts"
 ok $([ "$(wc -l < "$T/longopts")" -ge 10 ]; echo $?) "read the long options"
 while read -r o; do
