@@ -11,7 +11,9 @@
  *   3. outbound: the breaker counts it; a lure, or a tripped sender's
  *      mail, is stored and discarded or answered 451 4.7.1;
  *   4. inbound: split PPAP holds it pending, or its passwords open
- *      held items (a lure among them tags this mail);
+ *      held items, on this host or another sharing the state (a lure
+ *      among them tags this mail); a quarantined lure whose archive
+ *      stayed locked waits for its password mail to re-open it;
  *   5. the policy verdict's action: accept, tag, quarantine then
  *      discard/reject/hold, reject; a stored item's notices and
  *      on_quarantine_command;
@@ -789,6 +791,10 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 		if ((e = extra(d, "then=%s quarantine_id=%s", then_name(then),
 		    *d->store.id != '\0' ? d->store.id : "-")) != LW_OK)
 			return e;
+		/* A locked archive: its password mail may re-open it. */
+		if (!d->outbound && !d->observe && !readonly(rt))
+			splitppap_watch(rt->q, d->store.id, in->raw, in->len,
+			    &d->res, in->env->qid, in->now);
 		switch (then) {
 		case QTHEN_DISCARD:
 			d->action = DISP_QUARANTINE_DISCARD;
@@ -1165,9 +1171,18 @@ disposition_sweep(const struct runtime *rt, bool full)
 	time_t		 now = time(NULL);
 	size_t		 n = 0;
 
-	if (rt->q != NULL && !readonly(rt))
+	if (rt->q != NULL && !readonly(rt)) {
+		struct splitppap_env	spe;
+
+		memset(&spe, 0, sizeof(spe));
+		spe.q = rt->q;
+		spe.rt = rt;
+		spe.submit = rt->cfg->submit_command;
+		spe.now = now;
+		splitppap_drain(&spe);
 		(void)splitppap_sweep(rt->q, rt->cfg->submit_command, now,
 		    full, NULL, NULL);
+	}
 	if (rt->state != NULL && !readonly(rt) &&
 	    (full || now - state_swept >= STATE_SWEEP_SECS)) {
 		state_swept = now;

@@ -10,13 +10,31 @@
  * scanned again with the candidates first in line: below quarantine it
  * is released through quarantine_release with an X-Lurewall-Result
  * noting the delayed scan, else it stays held with the findings of its
- * contents.  The sweep applies each item's on_timeout once it expires.
+ * contents.  A lure quarantined outright whose archive nobody could
+ * open is offered the same way (re-opened: it gains its contents'
+ * findings, stays held).  The sweep applies each item's on_timeout once
+ * it expires.
  *
- * Bounds: a message reads the pending/ markers and the metadata of
- * pending items only; candidates are bounded by
- * limits.password_candidates, and each rescan by the scan's own limits
- * and time budget.  Ignores items that are not pending, released,
- * expired (the sweep's) or damaged.
+ * State (state.h): the item stays in the local quarantine (durable on
+ * the host that took it); the state holds
+ *	pending:HOST:ID		its metadata (quarantine_meta_text), for
+ *				the wait plus GRACE_SECS
+ *	pendingmsg:HOST:ID	its message, on a shared state only, when
+ *				at most share_bytes, for the wait
+ *	claim:HOST:ID		who acts on it (state_add: one winner)
+ *	spdone:HOST		what other hosts did with HOST's items
+ * so whichever host gets the password mail opens the item; the one
+ * that claims it releases it (through its own submit_command) or, for a
+ * lure, queues the candidates to the owner, which scans its copy again
+ * and keeps it with the new findings; a released item's owner removes
+ * its local copy.  The owner's sweep claims an expired item before its
+ * on_timeout, so a password mail and a timeout never both act.
+ *
+ * Bounds: a message looks at the state only when it has password
+ * candidates; candidates are bounded by limits.password_candidates,
+ * each rescan by the scan's own limits and time budget, a sweep by
+ * DONE_MAX queued records.  Ignores items that are not pending,
+ * released, expired (the sweep's) or damaged.
  */
 #include <sys/stat.h>
 
@@ -32,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "metrics.h"
 #include "mime.h"
@@ -39,24 +58,37 @@
 #include "pwcand.h"
 #include "quarantine.h"
 #include "runtime.h"
+#include "sbuf.h"
 #include "scan.h"
 #include "splitppap.h"
+#include "state.h"
 #include "verdict.h"
 
 #define APU_RULE	"ARCHIVE_PASSWORD_UNKNOWN"
-#define PENDING_DIR	"pending"
+#define PENDING_DIR	"pending"	/* before the state: markers */
 #define RELEASED_BY	"split-ppap"
 #define FIELD_MAX	200		/* attacker text in a log line */
+#define K_PENDING	"pending:"
+#define K_MSG		"pendingmsg:"
+#define K_CLAIM		"claim:"
+#define K_DONE		"spdone:"
+#define GRACE_SECS	(7 * 86400)	/* keys outlive the wait by this */
+#define DONE_MAX	1000		/* queued records one sweep takes */
+#define DONE_POLL_SECS	5		/* shared: look at the queue */
+#define KEY_MAX		(sizeof(K_MSG) + 64 + QUARANTINE_ID_MAX + 2)
 
 static pthread_mutex_t	 wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wake_cond = PTHREAD_COND_INITIALIZER;
-static time_t		 wake_at;	/* earliest known expiry; 0 none */
+static time_t		 wake_at;	/* earliest wake-up asked; 0 none */
+static time_t		 due_at;	/* earliest known expiry; 0 none */
+static time_t		 scanned_at;	/* the last look at every item */
 
 static const char *const timeout_names[] = { "release-tagged", "keep",
     "release" };
 
 /* ---- the sweep thread's alarm clock ---- */
 
+/* Wake the sweep thread by when (0: nothing new). */
 static void
 notify(time_t when)
 {
@@ -66,6 +98,40 @@ notify(time_t when)
 		pthread_cond_signal(&wake_cond);
 	}
 	pthread_mutex_unlock(&wake_lock);
+}
+
+/* An item expires at when: the sweep must look then. */
+static void
+notify_expiry(time_t when)
+{
+	pthread_mutex_lock(&wake_lock);
+	if (when != 0 && (due_at == 0 || when < due_at))
+		due_at = when;
+	pthread_mutex_unlock(&wake_lock);
+	notify(when);
+}
+
+/*
+ * Whether a periodic sweep must look at every item now: something is
+ * due, or SPLITPPAP_SWEEP_SECS passed (another process may have added
+ * items).  Wake-ups for the queue alone (a shared state, every few
+ * seconds) skip it, so Redis is not scanned that often.
+ */
+static bool
+scan_due(time_t now)
+{
+	bool	due;
+
+	pthread_mutex_lock(&wake_lock);
+	due = (due_at != 0 && due_at <= now) ||
+	    now - scanned_at >= SPLITPPAP_SWEEP_SECS;
+	if (due) {
+		scanned_at = now;
+		due_at = 0;
+	} else if (due_at != 0 && (wake_at == 0 || due_at < wake_at))
+		wake_at = due_at;	/* woken early (time(3) is coarse) */
+	pthread_mutex_unlock(&wake_lock);
+	return due;
 }
 
 void
@@ -90,62 +156,85 @@ splitppap_sleep(unsigned max_secs)
 	pthread_mutex_unlock(&wake_lock);
 }
 
-/* ---- pending/ markers ---- */
+/* ---- the state's keys ---- */
 
-/* The pending/ directory; created (owned like the store) when asked. */
-static int
-pending_dir(struct quarantine *q, bool create)
+static void
+key_of(char key[KEY_MAX], const char *prefix, const char *host,
+    const char *id)
 {
-	struct stat	 st;
-	char		*path;
-	int		 fd;
-
-	if (lw_asprintf(&path, "%s/" PENDING_DIR, quarantine_dir(q)) != LW_OK)
-		return -1;
-	if (create && mkdir(path, 0700) == 0 && geteuid() == 0 &&
-	    stat(quarantine_dir(q), &st) == 0 &&
-	    chown(path, st.st_uid, st.st_gid) == -1)
-		(void)0;	/* best effort, as quarantine.c's give() */
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	return fd;
+	snprintf(key, KEY_MAX, "%s%s:%s", prefix, host, id);
 }
 
-static enum lw_err
-marker_add(struct quarantine *q, const char *id)
+static bool
+is_mine(const struct quarantine *q, const char *host)
 {
-	struct stat	st;
-	int		dfd, fd;
-	enum lw_err	e = LW_OK;
+	return strcmp(host, quarantine_host(q)) == 0;
+}
 
-	if ((dfd = pending_dir(q, true)) == -1)
-		return LW_EIO;
-	fd = openat(dfd, id, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd == -1)
-		e = LW_EIO;
-	else {
-		if (geteuid() == 0 && fstat(dfd, &st) == 0 &&
-		    fchown(fd, st.st_uid, st.st_gid) == -1)
-			(void)0;
-		close(fd);
-		if (fsync(dfd) == -1)
-			e = LW_EIO;
+/*
+ * Put the item's metadata (and, on a shared state, its message) where
+ * every host sharing the state looks.  raw may be NULL (read it back).
+ */
+static enum lw_err
+publish(struct quarantine *q, const char *id, const unsigned char *raw,
+    size_t len, time_t until, time_t now)
+{
+	struct state	*st = quarantine_state(q);
+	unsigned char	*own = NULL;
+	char		 key[KEY_MAX], *meta;
+	size_t		 mlen;
+	enum lw_err	 e;
+
+	if ((e = quarantine_meta_text(q, id, &meta, &mlen)) != LW_OK)
+		return e;
+	key_of(key, K_PENDING, quarantine_host(q), id);
+	e = state_put(st, key, meta, mlen, until + GRACE_SECS, now);
+	free(meta);
+	if (e != LW_OK || !state_shared(st) || until <= now)
+		return e;
+	if (raw == NULL && quarantine_message(q, id, &own, &len) == LW_OK)
+		raw = own;
+	if (raw != NULL && len <= quarantine_share_bytes(q)) {
+		key_of(key, K_MSG, quarantine_host(q), id);
+		if (state_put(st, key, raw, len, until, now) != LW_OK)
+			log_warnx("split PPAP: quarantine_id=%s: its message "
+			    "is not shared (only this host can open it)", id);
 	}
-	close(dfd);
-	return e;
+	free(own);
+	return LW_OK;
+}
+
+/* Done with an item: nobody needs to look for it any more. */
+static void
+unpublish(struct quarantine *q, const char *host, const char *id)
+{
+	char	key[KEY_MAX];
+
+	key_of(key, K_PENDING, host, id);
+	(void)state_del(quarantine_state(q), key);
+	key_of(key, K_MSG, host, id);
+	(void)state_del(quarantine_state(q), key);
+}
+
+/* The claim: of every thread, process and host, one acts on an item. */
+static enum lw_err
+claim(struct quarantine *q, const char *host, const char *id,
+    time_t until, time_t now)
+{
+	char	key[KEY_MAX];
+
+	key_of(key, K_CLAIM, host, id);
+	return state_add(quarantine_state(q), key, quarantine_host(q),
+	    strlen(quarantine_host(q)), until + GRACE_SECS, now);
 }
 
 static void
-marker_del(struct quarantine *q, const char *id)
+unclaim(struct quarantine *q, const char *host, const char *id)
 {
-	int	dfd;
+	char	key[KEY_MAX];
 
-	if ((dfd = pending_dir(q, false)) == -1)
-		return;
-	if (unlinkat(dfd, id, 0) == 0)
-		(void)fsync(dfd);
-	close(dfd);
+	key_of(key, K_CLAIM, host, id);
+	(void)state_del(quarantine_state(q), key);
 }
 
 static void
@@ -156,44 +245,6 @@ ids_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-}
-
-/* The ids under pending/ (none when it does not exist). */
-static enum lw_err
-marker_ids(struct quarantine *q, char ***out, size_t *nout)
-{
-	struct dirent	 *de;
-	char		**v = NULL, **nv;
-	size_t		  n = 0;
-	DIR		 *d;
-	int		  dfd;
-
-	*out = NULL;
-	*nout = 0;
-	if ((dfd = pending_dir(q, false)) == -1)
-		return errno == ENOENT ? LW_OK : LW_EIO;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return LW_EIO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!quarantine_id_valid(de->d_name))
-			continue;
-		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL ||
-		    (nv[n] = strdup(de->d_name)) == NULL) {
-			if (nv != NULL)
-				v = nv;
-			ids_free(v, n);
-			closedir(d);
-			return LW_ENOMEM;
-		}
-		v = nv;
-		n++;
-	}
-	closedir(d);
-	*out = v;
-	*nout = n;
-	return LW_OK;
 }
 
 /* ---- small helpers ---- */
@@ -305,8 +356,11 @@ store_pending(const struct splitppap_env *se, const unsigned char *raw,
 	x.message_id = mid;
 	e = quarantine_store_extra(se->q, raw, len, env, res, &x, now,
 	    out->id);
-	if (e == LW_OK && marker_add(se->q, out->id) != LW_OK) {
+	if (e == LW_OK && publish(se->q, out->id, raw, len, x.expires,
+	    now) != LW_OK) {
 		/* Unfindable by its password mail: rather let it retry. */
+		log_msg(LOG_ERR, env->qid, "split PPAP: the state refused "
+		    "pending item %s", out->id);
 		(void)quarantine_delete(se->q, out->id);
 		out->id[0] = '\0';
 		e = LW_EIO;
@@ -314,11 +368,38 @@ store_pending(const struct splitppap_env *se, const unsigned char *raw,
 	if (e == LW_OK) {
 		out->pending = true;
 		out->expires = x.expires;
-		notify(x.expires);
+		notify_expiry(x.expires);
 	}
 	free(reason);
 	free(mid);
 	return e;
+}
+
+bool
+splitppap_reopenable(const struct scan_result *res)
+{
+	const struct verdict	*v = res != NULL ? res->verdict : NULL;
+
+	return v != NULL && v->policy != NULL && v->policy->split_wait > 0 &&
+	    verdict_severity(v->action) >= verdict_severity(ACT_QUARANTINE) &&
+	    findings_has(&v->findings, APU_RULE);
+}
+
+void
+splitppap_watch(struct quarantine *q, const char *id,
+    const unsigned char *raw, size_t len, const struct scan_result *res,
+    const char *qid, time_t now)
+{
+	if (q == NULL || quarantine_state(q) == NULL || id == NULL ||
+	    *id == '\0' || !splitppap_reopenable(res))
+		return;
+	if (now == 0)
+		now = time(NULL);
+	if (publish(q, id, raw, len,
+	    now + (time_t)res->verdict->policy->split_wait, now) != LW_OK)
+		log_msg(LOG_WARNING, qid, "split PPAP: quarantine_id=%s: the "
+		    "state refused it: a password mail will not re-open it",
+		    id);
 }
 
 /* ---- opening ---- */
@@ -402,7 +483,6 @@ release_item(struct quarantine *q, const struct quarantine_item *it,
 	if ((e = quarantine_release(q, it->id, NULL, submit, false,
 	    RELEASED_BY, err, errlen)) != LW_OK)
 		return e;
-	marker_del(q, it->id);
 	x.state = "released";
 	x.expires = 0;
 	x.reason = reason;
@@ -429,116 +509,276 @@ result_value(const char *action, int score, const char *rules,
 	return r;
 }
 
-/* Try the password mail's candidates on one pending item. */
+/*
+ * Keep an opened lure with the findings of its contents: a pending one
+ * becomes held, a quarantined one (re-opened) stays what it was, at
+ * least quarantine.
+ */
+static enum lw_err
+keep_lure(struct quarantine *q, const struct quarantine_item *it,
+    struct scan_result *r2, bool reopen, const char *where,
+    const char *pwqid)
+{
+	struct quarantine_extra	 x;
+	struct verdict		*v = r2->verdict;
+	char			*reason;
+	enum lw_err		 e;
+
+	if (reopen && verdict_severity(v->action) <
+	    verdict_severity(ACT_QUARANTINE))
+		v->action = ACT_QUARANTINE;
+	if (lw_asprintf(&reason, "archive %s with the password from a later "
+	    "mail (qid %s%s%s): %s", reopen ? "re-opened" : "opened",
+	    pwqid != NULL ? pwqid : "-", where != NULL ? " on " : "",
+	    where != NULL ? where : "", verdict_action_name(v->action)) !=
+	    LW_OK)
+		return LW_ENOMEM;
+	memset(&x, 0, sizeof(x));
+	x.state = reopen ? it->state : "held";
+	x.on_timeout = it->on_timeout;
+	x.reason = reason;
+	x.result = it->result;
+	e = quarantine_update(q, it->id, r2, &x);
+	free(reason);
+	return e;
+}
+
+/* ---- another host's items: the owner's queue ---- */
+
 static void
-try_item(const struct splitppap_env *se, const char *id,
+hex_line(struct sbuf *sb, const char *s)
+{
+	static const char	hx[] = "0123456789abcdef";
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+		sbuf_add(sb, &hx[*p >> 4], 1);
+		sbuf_add(sb, &hx[*p & 15], 1);
+	}
+	sbuf_add(sb, "\n", 1);
+}
+
+/* Decode one hex line in place; false when it is not hex. */
+static bool
+unhex(char *s)
+{
+	size_t	i, n = strlen(s);
+	int	h, l;
+
+	if (n % 2 != 0)
+		return false;
+	for (i = 0; i < n / 2; i++) {
+		if ((h = hexval((unsigned char)s[2 * i])) < 0 ||
+		    (l = hexval((unsigned char)s[2 * i + 1])) < 0 ||
+		    (h == 0 && l == 0))
+			return false;
+		s[i] = (char)(h << 4 | l);
+	}
+	s[n / 2] = '\0';
+	return true;
+}
+
+/*
+ * Tell the owner what we did with its item: "KIND\nID\n" and hex lines:
+ * our host, the password mail's qid, then (lure, reopen) the
+ * candidates, so the owner scans its own copy again with them.
+ */
+static void
+queue_done(struct quarantine *q, const char *owner, const char *kind,
+    const char *id, const char *pwqid, const struct pwcands *pw, time_t now)
+{
+	struct sbuf	sb = { 0 };
+	char		key[KEY_MAX];
+	size_t		i;
+
+	sbuf_adds(&sb, kind);
+	sbuf_adds(&sb, "\n");
+	sbuf_adds(&sb, id);
+	sbuf_adds(&sb, "\n");
+	hex_line(&sb, quarantine_host(q));
+	hex_line(&sb, pwqid != NULL ? pwqid : "-");
+	for (i = 0; pw != NULL && i < pw->n; i++)
+		hex_line(&sb, pw->v[i]);
+	snprintf(key, sizeof(key), K_DONE "%s", owner);
+	if (sb.oom || state_push(quarantine_state(q), key, sb.p, sb.len, 0,
+	    now + GRACE_SECS, now) != LW_OK)
+		log_warnx("split PPAP: quarantine_id=%s of %s: telling it "
+		    "failed: it keeps its copy", id, owner);
+	free(sb.p);
+}
+
+/* ---- one item, one password mail ---- */
+
+/* One pending (or re-openable) item as the state lists it. */
+struct found {
+	char			 host[STATE_HOST_MAX + 1];
+	char			 id[QUARANTINE_ID_MAX];
+	time_t			 until;		/* it waits till then */
+	bool			 reopen;	/* quarantined outright */
+	struct quarantine_item	*it;		/* its metadata */
+};
+
+/* The item is still what its record says (re-read under the lock). */
+static bool
+still_open(const struct quarantine_item *it, const struct found *f,
+    time_t now)
+{
+	if (f->reopen)
+		return !it->released && !is_pending(it) && f->until > now;
+	return is_pending(it) && it->expires > now;
+}
+
+/* Try the password mail's candidates on one item. */
+static void
+try_item(const struct splitppap_env *se, const struct found *f,
     const struct pwcands *pw, const char *pwqid, time_t now,
     struct scan_result *pwres, struct splitppap_result *out)
 {
-	struct quarantine_item	*it = NULL;
-	struct quarantine_extra	 x;
+	struct quarantine_item	*own = NULL;
+	const struct quarantine_item *it = f->it;
+	struct state_val	 bytes = { 0 };
 	struct scan_opts	 opts;
 	struct scan_result	 r2;
 	struct envelope		 ienv;
 	unsigned char		*raw = NULL;
 	char			*result = NULL, *reason = NULL, err[512];
+	char			 key[KEY_MAX];
 	const struct verdict	*v;
-	size_t			 len;
-	bool			 locked;
+	const char		*rules;
+	size_t			 len = 0;
+	bool			 locked, mine = is_mine(se->q, f->host);
 	enum lw_err		 e;
-	int			 fd;
+	int			 fd = -1;
 
 	memset(&r2, 0, sizeof(r2));
 	memset(&ienv, 0, sizeof(ienv));
-	fd = -1;
-	if (!se->dry && quarantine_lock(se->q, id, &fd) != LW_OK)
-		return;
-	/* Under the lock, again: another mail or a sweep may have won. */
-	if (quarantine_read(se->q, id, &it) != LW_OK || !is_pending(it) ||
-	    it->expires <= now)
-		goto out;
-	if (quarantine_message(se->q, id, &raw, &len) != LW_OK ||
-	    item_env(it, &ienv) != LW_OK)
+	if (mine) {
+		if (!se->dry && quarantine_lock(se->q, f->id, &fd) != LW_OK)
+			return;
+		/* Under the lock, again: the store is the truth here. */
+		if (quarantine_read(se->q, f->id, &own) != LW_OK ||
+		    !still_open(own, f, now) ||
+		    quarantine_message(se->q, f->id, &raw, &len) != LW_OK)
+			goto out;
+		it = own;
+	} else {
+		key_of(key, K_MSG, f->host, f->id);
+		if (state_get(quarantine_state(se->q), key, now, &bytes) !=
+		    LW_OK) {
+			log_msg(LOG_INFO, pwqid, "split PPAP: quarantine_id=%s "
+			    "is held on %s, which did not share its message: "
+			    "only %s can open it", f->id, f->host, f->host);
+			goto out;
+		}
+		raw = bytes.data;
+		len = bytes.len;
+		bytes.data = NULL;
+	}
+	if (item_env(it, &ienv) != LW_OK)
 		goto out;
 	memset(&opts, 0, sizeof(opts));
 	opts.extra_pw = pw;
 	if ((e = scan_message_opts(se->rt, raw, len, &ienv, &opts,
 	    &r2)) != LW_OK || r2.verdict == NULL) {
 		log_msg(LOG_WARNING, pwqid, "split PPAP: rescanning "
-		    "quarantine_id=%s failed: %s", id, lw_strerror(e));
+		    "quarantine_id=%s failed: %s", f->id, lw_strerror(e));
 		goto out;
 	}
 	v = r2.verdict;
 	(void)rule_score(v, APU_RULE, &locked);
 	if (locked) {
 		log_msg(LOG_DEBUG, pwqid, "split PPAP: quarantine_id=%s "
-		    "still locked after %zu candidate(s)", id, pw->n);
+		    "still locked after %zu candidate(s)", f->id, pw->n);
 		goto out;
 	}
+	rules = v->rules != NULL && *v->rules != '\0' ? v->rules : "-";
 	if (se->dry) {
 		/* What the daemon would do; the store stays as it is. */
-		if (verdict_severity(v->action) <
+		if (!f->reopen && verdict_severity(v->action) <
 		    verdict_severity(ACT_QUARANTINE))
 			out->released++;
 		else {
 			out->lures++;
-			(void)mark_lure(pwres, id);
+			(void)mark_lure(pwres, f->id);
 		}
 		goto out;
 	}
-	if (verdict_severity(v->action) < verdict_severity(ACT_QUARANTINE)) {
+	/* Of every thread, process and host, the one that claims acts. */
+	if ((e = claim(se->q, f->host, f->id, f->until, now)) != LW_OK) {
+		if (e != LW_EEXIST)
+			log_msg(LOG_WARNING, pwqid, "split PPAP: claiming "
+			    "quarantine_id=%s failed: %s", f->id,
+			    lw_strerror(e));
+		goto out;
+	}
+	if (!f->reopen && verdict_severity(v->action) <
+	    verdict_severity(ACT_QUARANTINE)) {
 		result = result_value(verdict_action_name(v->action),
 		    v->score, v->rules, "password-mail");
 		if (result == NULL || lw_asprintf(&reason, "archive opened "
 		    "with the password from a later mail (qid %s)",
-		    pwqid != NULL ? pwqid : "-") != LW_OK)
+		    pwqid != NULL ? pwqid : "-") != LW_OK) {
+			unclaim(se->q, f->host, f->id);
 			goto out;
-		err[0] = '\0';
-		e = release_item(se->q, it, se->submit, &r2, result, reason,
-		    err, sizeof(err));
-		if (e != LW_OK && strncmp(err, "released,", 9) != 0)
-			log_msg(LOG_ERR, pwqid, "split PPAP: quarantine_id=%s "
-			    "opened (%s score=%d) but release failed: %s", id,
-			    verdict_action_name(v->action), v->score, err);
-		else {
-			out->released++;
-			metrics_add(MC_SPLIT_RELEASED, 1);
-			log_msg(LOG_INFO, pwqid, "split PPAP: quarantine_id=%s "
-			    "opened with this mail's password: %s score=%d "
-			    "rules=%s: released", id,
-			    verdict_action_name(v->action), v->score,
-			    v->rules != NULL && *v->rules != '\0' ?
-			    v->rules : "-");
 		}
+		err[0] = '\0';
+		if (mine)
+			e = release_item(se->q, it, se->submit, &r2, result,
+			    reason, err, sizeof(err));
+		else
+			e = quarantine_submit(se->q, f->id, raw, len,
+			    it->mail_from, it->rcpts, it->nrcpts, result,
+			    se->submit, err, sizeof(err));
+		if (e != LW_OK && strncmp(err, "released,", 9) != 0) {
+			unclaim(se->q, f->host, f->id);
+			log_msg(LOG_ERR, pwqid, "split PPAP: quarantine_id=%s "
+			    "opened (%s score=%d) but release failed: %s",
+			    f->id, verdict_action_name(v->action), v->score,
+			    err);
+			goto out;
+		}
+		unpublish(se->q, f->host, f->id);
+		if (!mine)
+			queue_done(se->q, f->host, "released", f->id, pwqid,
+			    NULL, now);
+		out->released++;
+		metrics_add(MC_SPLIT_RELEASED, 1);
+		log_msg(LOG_INFO, pwqid, "split PPAP: quarantine_id=%s%s%s "
+		    "opened with this mail's password: %s score=%d rules=%s: "
+		    "released", f->id, mine ? "" : " of ", mine ? "" : f->host,
+		    verdict_action_name(v->action), v->score, rules);
 		goto out;
 	}
 	/* A lure: it stays, now with the findings of its contents. */
-	if (lw_asprintf(&reason, "archive opened with the password from a "
-	    "later mail (qid %s): %s", pwqid != NULL ? pwqid : "-",
-	    verdict_action_name(v->action)) != LW_OK)
-		goto out;
-	memset(&x, 0, sizeof(x));
-	x.state = "held";
-	x.on_timeout = it->on_timeout;
-	x.reason = reason;
-	if ((e = quarantine_update(se->q, id, &r2, &x)) != LW_OK) {
+	if (mine)
+		e = keep_lure(se->q, it, &r2, f->reopen, NULL, pwqid);
+	else {
+		queue_done(se->q, f->host, f->reopen ? "reopen" : "lure",
+		    f->id, pwqid, pw, now);
+		e = LW_OK;
+	}
+	if (e != LW_OK) {
+		unclaim(se->q, f->host, f->id);
 		log_msg(LOG_ERR, pwqid, "split PPAP: quarantine_id=%s is a "
-		    "lure but updating it failed: %s", id, lw_strerror(e));
+		    "lure but updating it failed: %s", f->id, lw_strerror(e));
 		goto out;
 	}
-	marker_del(se->q, id);
+	unpublish(se->q, f->host, f->id);
 	out->lures++;
-	(void)mark_lure(pwres, id);
-	log_msg(LOG_NOTICE, pwqid, "split PPAP: quarantine_id=%s opened "
-	    "with this mail's password: %s score=%d rules=%s: held; this "
-	    "mail is tagged", id, verdict_action_name(v->action), v->score,
-	    v->rules != NULL && *v->rules != '\0' ? v->rules : "-");
+	(void)mark_lure(pwres, f->id);
+	log_msg(LOG_NOTICE, pwqid, "split PPAP: quarantine_id=%s%s%s %s with "
+	    "this mail's password: %s score=%d rules=%s: %s; this mail is "
+	    "tagged", f->id, mine ? "" : " of ", mine ? "" : f->host,
+	    f->reopen ? "re-opened" : "opened",
+	    verdict_action_name(v->action), v->score, rules,
+	    f->reopen ? "stays quarantined with its contents' findings" :
+	    "held");
 out:
 	if (fd != -1)
 		quarantine_unlock(fd);
 	scan_result_free(&r2);
 	envelope_free(&ienv);
-	quarantine_item_free(it);
+	quarantine_item_free(own);
 	free(raw);
 	free(result);
 	free(reason);
@@ -546,12 +786,13 @@ out:
 
 /* This mail could carry the password of it: same sender, a rcpt shared. */
 static bool
-item_matches(const struct quarantine_item *it, const struct envelope *env,
+item_matches(const struct found *f, const struct envelope *env,
     const struct message *msg, time_t now)
 {
-	size_t	i, j;
+	const struct quarantine_item	*it = f->it;
+	size_t				 i, j;
 
-	if (!is_pending(it) || it->expires <= now)
+	if (f->until <= now || it->released)
 		return false;
 	if (!addr_eq(it->mail_from, env->mail_from) &&
 	    !addr_eq(it->from, msg != NULL ? msg->from.addr : NULL))
@@ -577,43 +818,106 @@ references_item(const struct quarantine_item *it, const struct message *msg)
 	return r;
 }
 
+struct collect {
+	struct found	*v;
+	size_t		 n;
+	const char	*only;		/* one host's, or NULL: all */
+	/* Matching a password mail: */
+	const struct envelope	*env;
+	const struct message	*msg;
+	time_t			 now;
+};
+
+static void
+founds_free(struct found *v, size_t n)
+{
+	while (n > 0)
+		quarantine_item_free(v[--n].it);
+	free(v);
+}
+
+/* "pending:HOST:ID" -> f; false when the key is not that shape. */
+static bool
+parse_key(const char *key, struct found *f)
+{
+	const char	*h = key + sizeof(K_PENDING) - 1, *c;
+
+	if ((c = strchr(h, ':')) == NULL || c == h ||
+	    (size_t)(c - h) > STATE_HOST_MAX ||
+	    strlen(c + 1) >= sizeof(f->id))
+		return false;
+	memcpy(f->host, h, (size_t)(c - h));
+	f->host[c - h] = '\0';
+	snprintf(f->id, sizeof(f->id), "%s", c + 1);
+	return state_host_ok(f->host) && quarantine_id_valid(f->id);
+}
+
+static enum lw_err
+collect_one(void *arg, const char *key, const struct state_val *sv)
+{
+	struct collect		*c = arg;
+	struct found		 f, *nv;
+
+	memset(&f, 0, sizeof(f));
+	if (!parse_key(key, &f) ||
+	    (c->only != NULL && strcmp(f.host, c->only) != 0))
+		return LW_OK;
+	if (quarantine_meta_parse((const char *)sv->data, sv->len,
+	    &f.it) != LW_OK)
+		return LW_OK;		/* damaged: skip */
+	f.reopen = !is_pending(f.it);
+	f.until = f.reopen ? (sv->expires > GRACE_SECS ?
+	    sv->expires - GRACE_SECS : 0) : f.it->expires;
+	if (c->env != NULL && !item_matches(&f, c->env, c->msg, c->now)) {
+		quarantine_item_free(f.it);
+		return LW_OK;
+	}
+	if ((nv = reallocarray(c->v, c->n + 1, sizeof(*nv))) == NULL) {
+		quarantine_item_free(f.it);
+		return LW_ENOMEM;
+	}
+	c->v = nv;
+	c->v[c->n++] = f;
+	return LW_OK;
+}
+
 static enum lw_err
 unlock_pending(const struct splitppap_env *se, const struct envelope *env,
     struct scan_result *res, time_t now, struct splitppap_result *out)
 {
-	struct quarantine_item	**match = NULL, *it;
-	struct pwcands		  pw = { 0 };
-	char			**ids;
-	size_t			  nids, nmatch = 0, i;
-	enum lw_err		  e;
-	int			  pass;
+	struct pwcands	 pw = { 0 };
+	struct collect	 c;
+	size_t		 i;
+	enum lw_err	 e;
+	int		 pass;
 
-	if ((e = marker_ids(se->q, &ids, &nids)) != LW_OK || nids == 0)
+	/* No password in it: nothing to look up (Redis: no SCAN). */
+	if (res->msg == NULL || quarantine_state(se->q) == NULL)
+		return LW_OK;
+	if ((e = pwcand_collect(&pw, res->msg,
+	    se->rt->lim->password_candidates)) != LW_OK || pw.n == 0) {
+		pwcand_free(&pw);
 		return e == LW_ENOMEM ? e : LW_OK;
-	if ((match = calloc(nids, sizeof(*match))) == NULL) {
-		ids_free(ids, nids);
-		return LW_ENOMEM;
 	}
-	for (i = 0; i < nids; i++) {
-		if (quarantine_read(se->q, ids[i], &it) != LW_OK)
-			continue;
-		if (item_matches(it, env, res->msg, now))
-			match[nmatch++] = it;
-		else
-			quarantine_item_free(it);
+	memset(&c, 0, sizeof(c));
+	c.env = env;
+	c.msg = res->msg;
+	c.now = now;
+	if ((e = state_each(quarantine_state(se->q), K_PENDING, now,
+	    collect_one, &c)) != LW_OK) {
+		if (e != LW_ENOMEM)
+			log_msg(LOG_WARNING, env->qid, "split PPAP: looking "
+			    "for pending items failed: %s", lw_strerror(e));
+		e = e == LW_ENOMEM ? e : LW_OK;
 	}
-	ids_free(ids, nids);
-	if (nmatch > 0 && res->msg != NULL)
-		e = pwcand_collect(&pw, res->msg, se->rt->lim->password_candidates);
 	/* The mail that names the held one in its thread first. */
-	for (pass = 0; e == LW_OK && pw.n > 0 && pass < 2; pass++)
-		for (i = 0; i < nmatch; i++)
-			if (references_item(match[i], res->msg) == (pass == 0))
-				try_item(se, match[i]->id, &pw, env->qid, now,
-				    res, out);
-	for (i = 0; i < nmatch; i++)
-		quarantine_item_free(match[i]);
-	free(match);
+	for (pass = 0; e == LW_OK && pass < 2; pass++)
+		for (i = 0; i < c.n; i++)
+			if (references_item(c.v[i].it, res->msg) ==
+			    (pass == 0))
+				try_item(se, &c.v[i], &pw, env->qid, now, res,
+				    out);
+	founds_free(c.v, c.n);
 	pwcand_free(&pw);
 	return e;
 }
@@ -623,16 +927,131 @@ splitppap_eom(const struct splitppap_env *se, const unsigned char *raw,
     size_t len, const struct envelope *env, struct scan_result *res,
     struct splitppap_result *out)
 {
-	time_t	now = se->now != 0 ? se->now : time(NULL);
+	static time_t	 said;
+	time_t		 now = se->now != 0 ? se->now : time(NULL);
 
 	memset(out, 0, sizeof(*out));
 	if ((se->q == NULL && !se->dry) || res->verdict == NULL)
 		return LW_OK;
-	if (splitppap_eligible(res))
-		return store_pending(se, raw, len, env, res, now, out);
+	if (splitppap_eligible(res)) {
+		if (se->dry || quarantine_state(se->q) != NULL)
+			return store_pending(se, raw, len, env, res, now, out);
+		/* No state, no password mail would find it: judge it. */
+		if (now - said >= 60) {
+			said = now;
+			log_msg(LOG_WARNING, env->qid, "split PPAP: no state "
+			    "(see the log at start): not holding it");
+		}
+		return LW_OK;
+	}
 	if (se->q == NULL)
 		return LW_OK;	/* dry, no store: nothing pending */
 	return unlock_pending(se, env, res, now, out);
+}
+
+/* ---- what other hosts did with ours ---- */
+
+/* One record of our queue (see queue_done). */
+static void
+apply_done(const struct splitppap_env *se, char *rec)
+{
+	struct quarantine_item	*it = NULL;
+	struct pwcands		 pw = { 0 };
+	struct scan_opts	 opts;
+	struct scan_result	 r2;
+	struct envelope		 ienv;
+	unsigned char		*raw = NULL;
+	char			*kind, *id, *by, *pwqid, *line, *save;
+	size_t			 len;
+	bool			 reopen;
+	enum lw_err		 e;
+	int			 fd;
+
+	memset(&r2, 0, sizeof(r2));
+	memset(&ienv, 0, sizeof(ienv));
+	if ((kind = strtok_r(rec, "\n", &save)) == NULL ||
+	    (id = strtok_r(NULL, "\n", &save)) == NULL ||
+	    (by = strtok_r(NULL, "\n", &save)) == NULL ||
+	    (pwqid = strtok_r(NULL, "\n", &save)) == NULL ||
+	    !unhex(by) || !unhex(pwqid) || !quarantine_id_valid(id) ||
+	    !state_host_ok(by) || (strcmp(pwqid, "-") != 0 &&
+	    !quarantine_id_valid(pwqid)))
+		return;
+	if (quarantine_lock(se->q, id, &fd) != LW_OK)
+		return;
+	if (quarantine_read(se->q, id, &it) != LW_OK)
+		goto out;
+	if (strcmp(kind, "released") == 0) {
+		/* It went out from there: one copy, none here. */
+		if (is_pending(it) && quarantine_delete(se->q, id) == LW_OK)
+			log_msg(LOG_INFO, it->qid, "split PPAP: quarantine_id="
+			    "%s released by %s (password mail qid %s): local "
+			    "copy removed", id, by, pwqid);
+		goto out;
+	}
+	reopen = strcmp(kind, "reopen") == 0;
+	if (!reopen && strcmp(kind, "lure") != 0)
+		goto out;
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL)
+		if (unhex(line) && pwcand_add(&pw, line, strlen(line), false,
+		    se->rt->lim->password_candidates) == LW_ENOMEM)
+			goto out;
+	if (quarantine_message(se->q, id, &raw, &len) != LW_OK ||
+	    item_env(it, &ienv) != LW_OK)
+		goto out;
+	memset(&opts, 0, sizeof(opts));
+	opts.extra_pw = &pw;
+	if ((e = scan_message_opts(se->rt, raw, len, &ienv, &opts, &r2)) !=
+	    LW_OK || r2.verdict == NULL) {
+		log_msg(LOG_WARNING, it->qid, "split PPAP: rescanning "
+		    "quarantine_id=%s failed: %s", id, lw_strerror(e));
+		goto out;
+	}
+	if ((e = keep_lure(se->q, it, &r2, reopen, by, pwqid)) != LW_OK)
+		log_msg(LOG_ERR, it->qid, "split PPAP: quarantine_id=%s: "
+		    "updating it failed: %s", id, lw_strerror(e));
+	else
+		log_msg(LOG_NOTICE, it->qid, "split PPAP: quarantine_id=%s "
+		    "%s on %s with the password of mail qid %s: %s score=%d "
+		    "rules=%s: %s", id, reopen ? "re-opened" : "opened", by,
+		    pwqid, verdict_action_name(r2.verdict->action),
+		    r2.verdict->score, r2.verdict->rules != NULL &&
+		    *r2.verdict->rules != '\0' ? r2.verdict->rules : "-",
+		    reopen ? "stays quarantined with its contents' findings" :
+		    "held");
+out:
+	quarantine_unlock(fd);
+	quarantine_item_free(it);
+	scan_result_free(&r2);
+	envelope_free(&ienv);
+	pwcand_free(&pw);
+	free(raw);
+}
+
+void
+splitppap_drain(const struct splitppap_env *se)
+{
+	struct state_val	 v;
+	struct state		*st;
+	char			 key[KEY_MAX], *rec;
+	time_t			 now = se->now != 0 ? se->now : time(NULL);
+	size_t			 i;
+
+	if (se->q == NULL || se->dry || (st = quarantine_state(se->q)) ==
+	    NULL)
+		return;
+	snprintf(key, sizeof(key), K_DONE "%s", quarantine_host(se->q));
+	for (i = 0; i < DONE_MAX && state_pop(st, key, now, &v) == LW_OK;
+	    i++) {
+		rec = lw_strndup((const char *)v.data, v.len);
+		state_val_free(&v);
+		if (rec != NULL)
+			apply_done(se, rec);
+		free(rec);
+	}
+	/* A shared state: others may queue for us any time. */
+	if (state_shared(st))
+		notify(now + DONE_POLL_SECS);
 }
 
 /* ---- timeout ---- */
@@ -660,7 +1079,7 @@ say(FILE *report, const char *qid, int prio, const char *fmt, ...)
 	free(s);
 }
 
-/* on_timeout for one expired item; true when it acted. */
+/* on_timeout for one expired item (claimed); true when it acted. */
 static bool
 timeout_item(struct quarantine *q, const char *id, const char *submit,
     time_t now, FILE *report)
@@ -686,7 +1105,6 @@ timeout_item(struct quarantine *q, const char *id, const char *submit,
 	if (strcmp(ot, "keep") == 0) {
 		x.state = "held";
 		if ((e = quarantine_update(q, id, NULL, &x)) == LW_OK) {
-			marker_del(q, id);
 			acted = true;
 			metrics_add(MC_SPLIT_EXPIRED, 1);
 			say(report, it->qid, LOG_INFO, "quarantine_id=%s "
@@ -718,18 +1136,96 @@ out:
 	return acted;
 }
 
-/* After a crash between store and marker: every pending item marked. */
+/*
+ * The pending/ markers of the store before the state (one empty file
+ * per pending item): each becomes the item's record in the state, then
+ * goes; the directory goes when empty.  A record the state refuses
+ * keeps its marker for the next start.
+ */
+static size_t
+migrate_markers(struct quarantine *q, time_t now)
+{
+	struct quarantine_item	*it;
+	struct dirent		*de;
+	char			*path, **ids = NULL, **nv;
+	size_t			 n = 0, i, moved = 0;
+	DIR			*d;
+	int			 dfd;
+
+	if (lw_asprintf(&path, "%s/" PENDING_DIR, quarantine_dir(q)) != LW_OK)
+		return 0;
+	if ((d = opendir(path)) == NULL) {
+		free(path);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!quarantine_id_valid(de->d_name))
+			continue;
+		if ((nv = reallocarray(ids, n + 1, sizeof(*ids))) == NULL ||
+		    (nv[n] = strdup(de->d_name)) == NULL) {
+			if (nv != NULL)
+				ids = nv;
+			break;
+		}
+		ids = nv;
+		n++;
+	}
+	dfd = dirfd(d);
+	for (i = 0; i < n; i++) {
+		if (quarantine_read(q, ids[i], &it) == LW_OK) {
+			if (is_pending(it) && publish(q, ids[i], NULL, 0,
+			    it->expires, now) != LW_OK) {
+				quarantine_item_free(it);
+				continue;
+			}
+			if (is_pending(it))
+				moved++;
+			quarantine_item_free(it);
+		}
+		(void)unlinkat(dfd, ids[i], 0);
+	}
+	closedir(d);
+	if (rmdir(path) == 0 || moved > 0)
+		log_info("split PPAP: %zu pending item(s) moved from %s into "
+		    "the state", moved, path);
+	ids_free(ids, n);
+	free(path);
+	return moved;
+}
+
+/*
+ * After a crash between store and record, or an outage of a shared
+ * state: every pending item not in the state, and not claimed, goes
+ * back in.
+ */
 static void
-restore_markers(struct quarantine *q)
+restore(struct quarantine *q, time_t now)
 {
 	struct quarantine_item	**v;
+	struct state_val	  sv;
+	char			  key[KEY_MAX];
 	size_t			  n, i;
 
 	if (quarantine_list(q, &v, &n) != LW_OK)
 		return;
-	for (i = 0; i < n; i++)
-		if (is_pending(v[i]))
-			(void)marker_add(q, v[i]->id);
+	for (i = 0; i < n; i++) {
+		if (!is_pending(v[i]))
+			continue;
+		key_of(key, K_PENDING, quarantine_host(q), v[i]->id);
+		if (state_get(quarantine_state(q), key, now, &sv) == LW_OK) {
+			state_val_free(&sv);
+			continue;
+		}
+		key_of(key, K_CLAIM, quarantine_host(q), v[i]->id);
+		if (state_get(quarantine_state(q), key, now, &sv) == LW_OK) {
+			state_val_free(&sv);
+			continue;
+		}
+		if (publish(q, v[i]->id, NULL, 0, v[i]->expires, now) ==
+		    LW_OK)
+			log_info("split PPAP: quarantine_id=%s back in the "
+			    "state", v[i]->id);
+	}
 	quarantine_items_free(v, n);
 }
 
@@ -737,36 +1233,61 @@ enum lw_err
 splitppap_sweep(struct quarantine *q, const char *submit, time_t now,
     bool full, FILE *report, size_t *acted)
 {
-	struct quarantine_item	 *it;
-	char			**ids;
-	size_t			  nids, i, n = 0;
-	time_t			  next = 0;
-	enum lw_err		  e;
+	struct quarantine_item	*it;
+	struct collect		 c;
+	char			 only[STATE_HOST_MAX + 2];
+	size_t			 i, n = 0;
+	time_t			 next = 0;
+	enum lw_err		 e;
 
 	if (acted != NULL)
 		*acted = 0;
-	if (full)
-		restore_markers(q);
-	if ((e = marker_ids(q, &ids, &nids)) != LW_OK)
-		return e;
-	for (i = 0; i < nids; i++) {
-		e = quarantine_read(q, ids[i], &it);
-		if (e == LW_ENOTFOUND || (e == LW_OK && !is_pending(it))) {
-			marker_del(q, ids[i]);	/* deleted or done */
-			quarantine_item_free(it);
-			continue;
+	if (quarantine_state(q) == NULL)
+		return LW_OK;
+	/* The daemon's periodic sweep (no report): only when due. */
+	if (!scan_due(now) && !full && report == NULL)
+		return LW_OK;
+	if (full) {
+		(void)migrate_markers(q, now);
+		restore(q, now);
+	}
+	memset(&c, 0, sizeof(c));
+	c.only = quarantine_host(q);
+	snprintf(only, sizeof(only), "%s:", c.only);
+	{
+		char	prefix[sizeof(K_PENDING) + sizeof(only)];
+
+		snprintf(prefix, sizeof(prefix), K_PENDING "%s", only);
+		if ((e = state_each(quarantine_state(q), prefix, now,
+		    collect_one, &c)) != LW_OK) {
+			founds_free(c.v, c.n);
+			return e;
 		}
-		if (e != LW_OK)
-			continue;
-		if (it->expires > now) {
+	}
+	for (i = 0; i < c.n; i++) {
+		e = quarantine_read(q, c.v[i].id, &it);
+		if (c.v[i].reopen) {
+			/* Re-openable until the state drops it, if kept. */
+			if (e == LW_ENOTFOUND || (e == LW_OK && it->released))
+				unpublish(q, c.v[i].host, c.v[i].id);
+		} else if (e == LW_ENOTFOUND ||
+		    (e == LW_OK && !is_pending(it))) {
+			unpublish(q, c.v[i].host, c.v[i].id);	/* done */
+		} else if (e == LW_OK && it->expires > now) {
 			if (next == 0 || it->expires < next)
 				next = it->expires;
-		} else if (timeout_item(q, ids[i], submit, now, report))
-			n++;
+		} else if (e == LW_OK && claim(q, c.v[i].host, c.v[i].id,
+		    it->expires, now) == LW_OK) {
+			if (timeout_item(q, c.v[i].id, submit, now, report)) {
+				unpublish(q, c.v[i].host, c.v[i].id);
+				n++;
+			} else
+				unclaim(q, c.v[i].host, c.v[i].id);
+		}
 		quarantine_item_free(it);
 	}
-	ids_free(ids, nids);
-	notify(next);
+	founds_free(c.v, c.n);
+	notify_expiry(next);
 	if (acted != NULL)
 		*acted = n;
 	return LW_OK;

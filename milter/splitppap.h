@@ -7,13 +7,15 @@
  * timeout the item's stored on_timeout decides.  See
  * lurewall-policy(5) split_password and lurewall-milter(8).
  *
- * Pending state lives in the quarantine directory: the item's metadata
- * (state, expires, on_timeout, reason, message_id, result) plus one
- * empty marker file pending/ID, so a mail in flight reads only the
- * pending items, never the whole store.  Every change to an item
- * happens under quarantine_lock and after re-reading its metadata, so
- * concurrent password mails and sweeps (threads or processes) act on an
- * item once.
+ * The held message stays in the local quarantine (an item with state
+ * "pending"); the state (state.h) lists it for every host that shares
+ * it, and a claim there (state_add) lets exactly one thread, process or
+ * host act on an item: a password mail that opened it, or the sweep at
+ * its timeout.  On a shared state (Redis) the message's bytes are there
+ * too, so another host can open and release it (splitppap.c says how).
+ * A lure quarantined outright whose archive nobody could open is listed
+ * the same way for its policy's wait (splitppap_watch), so that its
+ * password mail re-opens it.
  */
 #ifndef SPLITPPAP_H
 #define SPLITPPAP_H
@@ -82,9 +84,34 @@ enum lw_err	 splitppap_eom(const struct splitppap_env *,
 		    struct splitppap_result *out);
 
 /*
- * Apply on_timeout to every pending item whose expiry is <= now.  full:
- * walk the whole store (restores missing pending/ markers after a
- * crash); else only the markers.  report: one line per item acted on
+ * A message the verdict quarantined that its password mail should
+ * re-open: its policy has split_password on and an archive could not
+ * be opened (ARCHIVE_PASSWORD_UNKNOWN).
+ */
+bool		 splitppap_reopenable(const struct scan_result *res);
+/*
+ * After storing such a message as item id: list it in the state for
+ * its policy's wait (nothing happens otherwise; trouble is logged).
+ */
+void		 splitppap_watch(struct quarantine *, const char *id,
+		    const unsigned char *raw, size_t len,
+		    const struct scan_result *res, const char *qid,
+		    time_t now);
+
+/*
+ * What other hosts did with this host's items (a shared state): a
+ * released one's local copy is removed; an opened lure is scanned
+ * again with the candidates they sent and keeps the new findings.
+ * The daemon's sweep thread calls it (se->rt for the scans).
+ */
+void		 splitppap_drain(const struct splitppap_env *se);
+
+/*
+ * Apply on_timeout to every pending item of this host whose expiry is
+ * <= now (claiming it first: a password mail on another host may be
+ * opening it).  full: first move pending/ markers of the store before
+ * the state into it, and put back pending items the state lost (a
+ * crash between store and record, an outage).  report: one line per item acted on
  * (the CLI); NULL logs instead.  *acted counts them (may be NULL).
  */
 enum lw_err	 splitppap_sweep(struct quarantine *, const char *submit,

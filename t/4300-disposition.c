@@ -24,6 +24,7 @@
 #include "policy.h"
 #include "quarantine.h"
 #include "runtime.h"
+#include "state.h"
 #include "tap.h"
 
 static const char	*dir;
@@ -190,6 +191,7 @@ int
 main(void)
 {
 	struct quarantine	*q, *qro;
+	struct state		*st;
 	struct runtime		*rt, *ro, *noq;
 	struct disposition	 d;
 	char			 path[1200], conf[4000], err[512];
@@ -242,6 +244,11 @@ main(void)
 		bail("quarantine: %s", strerror(errno));
 	if (quarantine_open_ro(cfg->quarantine_dir, &qro) != LW_OK)
 		bail("quarantine read-only: %s", strerror(errno));
+	/* Split PPAP keeps its pending items in the state. */
+	if (state_open(&cfg->state, false, &st) != LW_OK)
+		bail("state %s", cfg->state.path);
+	quarantine_set_state(q, st, "mx1", 0);
+	quarantine_set_state(qro, st, "mx1", 0);
 	rt = runtime(q, 0);
 	ro = runtime(qro, RT_READONLY);
 	noq = runtime(NULL, 0);
@@ -482,6 +489,7 @@ main(void)
 	free(noq);
 	quarantine_close(q);
 	quarantine_close(qro);
+	state_close(st);
 	policyset_unref(ps);
 	config_free(cfg);
 	return done_testing();

@@ -1,7 +1,9 @@
 /*
  * 5100-splitppap: split PPAP without the daemon.  The policy key loads
  * (durations, on_timeout, inheritance, errors); benign-02a is eligible
- * and stored pending with its metadata and marker; a password mail from
+ * and stored pending with its metadata and its record in the state
+ * (LMDB here; t/5101 runs the state's part on every backend and
+ * across hosts); a password mail from
  * another sender, or after the wait, does not unlock it; four threads
  * with the right password mail at once release it exactly once; the
  * sweep leaves unexpired items and releases an expired one tagged,
@@ -22,8 +24,10 @@
 #include "runtime.h"
 #include "scan.h"
 #include "splitppap.h"
+#include "state.h"
 #include "verdict.h"
 #include "tap.h"
+#include "splitppap_t.h"
 
 #define T0	1700000000
 
@@ -34,29 +38,6 @@ static struct limits		 lim;
 static char			 submit[1300];
 static unsigned char		*rawb;
 static size_t			 lenb;
-
-static void
-write_text(const char *path, const char *text)
-{
-	FILE	*f;
-
-	if ((f = fopen(path, "w")) == NULL)
-		bail("%s: %s", path, strerror(errno));
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
-env_init(struct envelope *env, const char *from, const char *rcpt,
-    const char *qid)
-{
-	memset(env, 0, sizeof(*env));
-	env->mail_from = strdup(from);
-	env->qid = strdup(qid);
-	if (env->mail_from == NULL || env->qid == NULL ||
-	    envelope_add_rcpt(env, rcpt) != LW_OK)
-		bail("out of memory");
-}
 
 /* Scan raw and hand it to splitppap_eom at time now. */
 static enum lw_err
@@ -70,7 +51,7 @@ eom(const unsigned char *raw, size_t len, const char *from,
 	struct envelope		env;
 	enum lw_err		e;
 
-	env_init(&env, from, rcpt, qid);
+	sp_env_init(&env, from, rcpt, qid);
 	if (scan_message(runtime_view(&rt, &lim, ps), raw, len, &env,
 	    &res) != LW_OK)
 		bail("scan failed");
@@ -85,24 +66,6 @@ eom(const unsigned char *raw, size_t len, const char *from,
 	scan_result_free(&res);
 	envelope_free(&env);
 	return e;
-}
-
-static size_t
-count_outputs(void)
-{
-	struct dirent	*de;
-	char		 path[1100];
-	size_t		 n = 0;
-	DIR		*d;
-
-	snprintf(path, sizeof(path), "%s/out", dir);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (strstr(de->d_name, ".eml") != NULL)
-			n++;
-	closedir(d);
-	return n;
 }
 
 static const char *
@@ -152,7 +115,7 @@ policy_errors(void)
 	mkdir(pdir, 0700);
 	snprintf(path, sizeof(path), "%s/default.yaml", pdir);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_text(path, bad[i]);
+		sp_write_text(path, bad[i]);
 		err[0] = '\0';
 		is_int(LW_EINVAL, policy_load_dir(pdir, NULL, &p, err,
 		    sizeof(err)), "refused: %.*s", (int)strlen(bad[i]) - 1,
@@ -173,6 +136,10 @@ main(void)
 	unsigned char		*rawa, *rawe;
 	size_t			 lena, i, acted, released;
 	char			 pdir[1100], path[1200], err[512], qdir[1100];
+	char			 key[200];
+	struct state_config	 sc;
+	struct state		*st;
+	struct state_val	 sv;
 	char			 id[QUARANTINE_ID_MAX], id2[QUARANTINE_ID_MAX];
 	char			*rules, *hv, *r, *s;
 	FILE			*devnull;
@@ -184,15 +151,15 @@ main(void)
 	snprintf(pdir, sizeof(pdir), "%s/policy.d", dir);
 	mkdir(pdir, 0700);
 	snprintf(path, sizeof(path), "%s/default.yaml", pdir);
-	write_text(path, "split_password:\n  wait: 30m\n");
+	sp_write_text(path, "split_password:\n  wait: 30m\n");
 	snprintf(path, sizeof(path), "%s/short.yaml", pdir);
-	write_text(path, "domains: [short.example]\n"
+	sp_write_text(path, "domains: [short.example]\n"
 	    "split_password: {wait: 2s, on_timeout: keep}\n");
 	snprintf(path, sizeof(path), "%s/off.yaml", pdir);
-	write_text(path, "domains: [off.example]\n"
+	sp_write_text(path, "domains: [off.example]\n"
 	    "split_password: {wait: 0}\n");
 	snprintf(path, sizeof(path), "%s/inherit.yaml", pdir);
-	write_text(path, "domains: [inherit.example]\n"
+	sp_write_text(path, "domains: [inherit.example]\n"
 	    "split_password: {on_timeout: release}\n");
 	if (policy_load_dir(pdir, &lim, &ps, err, sizeof(err)) != LW_OK)
 		bail("policies: %s", err);
@@ -212,26 +179,14 @@ main(void)
 	snprintf(qdir, sizeof(qdir), "%s/q", dir);
 	if (quarantine_open(qdir, &q) != LW_OK)
 		bail("quarantine_open");
-	snprintf(path, sizeof(path), "%s/out", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/submit", dir);
-	{
-		char script[2048];
-
-		snprintf(script, sizeof(script), "#!/bin/sh\n"
-		    "f=%s/out/$$.$(date +%%s%%N)\n"
-		    "cat >\"$f.tmp\" && mv \"$f.tmp\" \"$f.eml\"\n", dir);
-		write_text(path, script);
-		chmod(path, 0700);
-	}
-	snprintf(submit, sizeof(submit), "%s -f %%f -- %%r", path);
-
-	snprintf(path, sizeof(path), "%s/messages/benign-02a-ppap-aes-xlsx.eml",
-	    tap_corpus());
-	rawa = tap_slurp(path, &lena);
-	snprintf(path, sizeof(path),
-	    "%s/messages/benign-02b-ppap-password-mail.eml", tap_corpus());
-	rawb = tap_slurp(path, &lenb);
+	state_config_init(&sc);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	sc.path = strdup(path);
+	if (state_open(&sc, false, &st) != LW_OK)
+		bail("state_open");
+	quarantine_set_state(q, st, "mx1", 0);
+	sp_submit_setup(dir, submit, sizeof(submit));
+	sp_load_pair(&rawa, &lena, &rawb, &lenb);
 
 	/* Off for off.example: tagged as before. */
 	is_int(LW_OK, eom(rawa, lena, "yamada@torihiki.example.ne.jp",
@@ -254,8 +209,9 @@ main(void)
 	ok(it->reason != NULL && strstr(it->reason, ".zip") != NULL,
 	    "meta: reason names the zip: %s", it->reason);
 	quarantine_item_free(it);
-	snprintf(path, sizeof(path), "%s/pending/%s", qdir, id);
-	ok(access(path, F_OK) == 0, "marker pending/ID");
+	snprintf(key, sizeof(key), "pending:mx1:%s", id);
+	ok(state_get(st, key, T0, &sv) == LW_OK, "its record in the state");
+	state_val_free(&sv);
 
 	/* Another sender (envelope and From:), or too late: nothing. */
 	if ((rawe = malloc(lenb + 1)) == NULL)
@@ -275,7 +231,7 @@ main(void)
 	    "after the wait: eom");
 	is_int(0, out.released, "after the wait: nothing opened");
 	is_str("pending", state_of(id), "still pending");
-	is_int(0, count_outputs(), "nothing submitted");
+	is_int(0, sp_count_outputs(dir), "nothing submitted");
 
 	/* Four password mails at once: one release. */
 	for (i = 0; i < 4; i++)
@@ -288,9 +244,10 @@ main(void)
 		released += jobs[i].out.released;
 	}
 	is_int(1, released, "four at once: released once");
-	is_int(1, count_outputs(), "four at once: submitted once");
+	is_int(1, sp_count_outputs(dir), "four at once: submitted once");
 	is_str("released", state_of(id), "state released");
-	ok(access(path, F_OK) == -1, "marker gone");
+	is_int(LW_ENOTFOUND, state_get(st, key, T0 + 60, &sv),
+	    "its record gone from the state");
 
 	/* The release header names the item: its result comes back. */
 	if (quarantine_release_header(q, id, "<x@y>", "Mon, 1 Jan 2024",
@@ -323,7 +280,7 @@ main(void)
 	    strstr(it->result, "delayed-scan=timeout") != NULL,
 	    "tagged result: %s", it->result != NULL ? it->result : "(null)");
 	quarantine_item_free(it);
-	is_int(2, count_outputs(), "submitted");
+	is_int(2, sp_count_outputs(dir), "submitted");
 	is_int(LW_OK, splitppap_sweep(q, submit, T0 + 7200, true, devnull,
 	    &acted), "sweep again");
 	is_int(0, acted, "never twice");
@@ -342,6 +299,8 @@ main(void)
 	free(rawb);
 	free(rawe);
 	quarantine_close(q);
+	state_close(st);
+	state_config_free(&sc);
 	policyset_unref(ps);
 	return done_testing();
 }

@@ -231,18 +231,7 @@ main(void)
 	c.redis.username = strdup(REDIS_USER);
 	c.redis.password = strdup(PASSWORD);
 	c.redis.key_prefix = strdup("lurewall:t5212:");
-	st = NULL;
-	for (i = 0; i < 100 && st == NULL; i++) {
-		struct state_val	v;
-
-		if (state_open(&c, false, &st) == LW_OK &&
-		    state_get(st, "probe", time(NULL), &v) != LW_ENOTFOUND) {
-			state_close(st);
-			st = NULL;
-		}
-		if (st == NULL)
-			usleep(100 * 1000);
-	}
+	st = redis_state_open(&c);
 	if (st == NULL) {
 		redis_stop(rpid);
 		bail("redis-server did not come up on port %d", port);

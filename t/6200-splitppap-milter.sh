@@ -7,11 +7,13 @@
 # X-Lurewall-Result noting the delayed scan, and the released copy
 # passes the milter again with that header.  A macro lure in a zip whose
 # password follows stays held with OFFICE_VBA and its password mail is
-# tagged.  Two password mails at once release one item once.  A
+# tagged.  Two password mails at once release one item once.  The
+# pending item's record lives in the state (LMDB), not in files.  A
 # password mail after the wait does not unlock; the sweep thread and
 # `lurewall quarantine sweep` apply on_timeout.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
+. "$LW_TOP/t/lib-splitppap.sh"
 BOUND=120
 
 T=$(tmpdir 6200-splitppap-milter)
@@ -46,51 +48,7 @@ EOF
 milter_start "$T" "unix:$T/milter.sock"
 QL() { bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" quarantine "$@"; }
 
-cat >"$T/prelude.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
-
--- send FILE as a message from FROM to RCPT; returns the connection
-function send(file, qid, from, rcpt)
-	local conn = mt.connect(sock, 40, 0.25)
-	check(conn ~= nil, "connect")
-	check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
-	    "conninfo")
-	check(mt.helo(conn, "client.example") == nil, "helo")
-	mt.macro(conn, SMFIC_MAIL, "i", qid)
-	check(mt.mailfrom(conn, "<" .. from .. ">") == nil, "mailfrom")
-	check(mt.rcptto(conn, "<" .. rcpt .. ">") == nil, "rcptto")
-	local f = assert(io.open(file, "rb"))
-	local data = f:read("*a")
-	f:close()
-	data = data:gsub("\r\n", "\n")
-	local hend = data:find("\n\n", 1, true)
-	local head, body = data:sub(1, hend), data:sub(hend + 2)
-	local name, value = nil, nil
-	for line in head:gmatch("([^\n]*)\n") do
-		if line:match("^[ \t]") and name ~= nil then
-			value = value .. "\r\n" .. line
-		else
-			if name ~= nil then
-				check(mt.header(conn, name, value) == nil,
-				    "header " .. name)
-			end
-			name, value = line:match("^([^:]+):(.*)$")
-		end
-	end
-	if name ~= nil then
-		check(mt.header(conn, name, value) == nil, "header " .. name)
-	end
-	check(mt.eoh(conn) == nil, "eoh")
-	check(mt.bodystring(conn, (body:gsub("\n", "\r\n"))) == nil, "body")
-	check(mt.eom(conn) == nil, "eom")
-	return conn
-end
-EOF
+cp "$LW_TOP/t/lib-mt-send.lua" "$T/prelude.lua"
 
 # run NAME DESCRIPTION: the Lua body on stdin, after the prelude
 run() {
@@ -130,7 +88,9 @@ like '"expires": *"[0-9]{4}-' "$j" "list --json: expires"
 like '"rules": *\["ARCHIVE_PASSWORD_UNKNOWN"' "$j" "list --json: its rule"
 like "\[pending until " "$(COLUMNS=200 QL list)" "list: pending until ..."
 like "state: +pending" "$(QL show "$id")" "show: state pending"
-ok $([ -f "$T/conf/quarantine/pending/$id" ]; echo $?) "pending marker"
+skeys() { mdb_dump -p "$T/conf/state" | grep -c "^ pending:[^:]*:$1\$"; }
+is 1 "$(skeys "$id")" "its record in the state (LMDB)"
+ok $([ ! -e "$T/conf/quarantine/pending" ]; echo $?) "no pending/ markers"
 
 sed 's/^ <yamada@torihiki.example.ne.jp>/ <mallory@evil.example>/' "$B" \
     >"$T/other.eml"
@@ -166,7 +126,7 @@ like "qid=Q02B: split PPAP: quarantine_id=$id opened .*released" \
     "$(cat "$MILTER_LOG")" "logged"
 like "ARCHIVE_PASSWORD_IN_MESSAGE" "$(QL show "$id" --findings)" \
     "the item now has the findings of the opened zip"
-ok $([ ! -e "$T/conf/quarantine/pending/$id" ]; echo $?) "marker gone"
+is 0 "$(skeys "$id")" "its record gone from the state"
 
 # The released copy through the milter again (as Postfix's pickup would).
 sed '1d' "$o" >"$T/released.eml"
@@ -193,33 +153,6 @@ EOF
 is 1 "$(outs | grep -c .)" "still submitted once"
 
 # --- a lure: a macro document in a zip, its password in the next mail
-mk_zipmail() {	# mk_zipmail OUT MSGID ZIP
-	{
-		printf 'From: Partner <billing@partner.example>\n'
-		printf 'To: alice@example.com\n'
-		printf 'Date: Tue, 22 Nov 2022 10:00:00 +0900\n'
-		printf 'Message-ID: <%s>\n' "$2"
-		printf 'Subject: Documents\nMIME-Version: 1.0\n'
-		printf 'Content-Type: multipart/mixed; boundary="b1"\n\n'
-		printf -- '--b1\nContent-Type: text/plain; charset=us-ascii\n\n'
-		printf 'Please find the documents attached.\n'
-		printf 'The key follows in a separate mail.\n\n'
-		printf -- '--b1\nContent-Type: application/zip; name="docs.zip"\n'
-		printf 'Content-Transfer-Encoding: base64\n'
-		printf 'Content-Disposition: attachment; filename="docs.zip"\n\n'
-		base64 "$3"
-		printf -- '--b1--\n'
-	} >"$1"
-}
-mk_pwmail() {	# mk_pwmail OUT MSGID REF PASSWORD
-	{
-		printf 'From: Partner <billing@partner.example>\n'
-		printf 'To: alice@example.com\n'
-		printf 'Date: Tue, 22 Nov 2022 10:05:00 +0900\n'
-		printf 'Message-ID: <%s>\nIn-Reply-To: <%s>\n' "$2" "$3"
-		printf 'Subject: key\n\nPassword: %s\n' "$4"
-	} >"$1"
-}
 cp "$CORPUS/files/SimpleMacro.docm" "$T/report.docm"
 (cd "$T" && zip -q -P Kx7pQ2mZ lure.zip report.docm) || bail "zip failed"
 mk_zipmail "$T/lure1.eml" lure1@partner.example "$T/lure.zip"

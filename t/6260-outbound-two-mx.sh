@@ -19,27 +19,15 @@ two_cleanup() {
 	for p in $M1_PID $M2_PID; do
 		MILTER_PID=$p milter_stop
 	done
-	[ -n "$REDIS_PID" ] && kill -TERM "$REDIS_PID" 2>/dev/null &&
-	    wait "$REDIS_PID" 2>/dev/null
-	REDIS_PID=
+	redis_down
 }
 trap 'two_cleanup' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-command -v redis-server >/dev/null || bail "redis-server missing: contrib/install-deps"
 RPORT=$(free_port)
-redis_start() {
-	(cd "$T" && exec redis-server --port "$RPORT" --bind 127.0.0.1 \
-	    --save '' --appendonly no --daemonize no \
-	    --user default off \
-	    --user lurewall on '>two-mx-pw' '~lurewall:*' '+@all' '-@admin' \
-	    '-@dangerous' --loglevel warning --logfile redis.log) &
-	REDIS_PID=$!
-	wait_for 10 port_open "$RPORT" || bail "redis-server did not start"
-}
-redis_start
+redis_up "$T" "$RPORT" two-mx-pw
 
 POLICY='thresholds: {tag: 5, quarantine: 10, reject: 50}
 quarantine: {then: hold}
@@ -168,7 +156,7 @@ like 'qid=D3: outbreak: sender=<bob@corp.example> tripped the breaker' \
     "$(cat "$M1_LOG")" "redis down: the breaker still trips on one host"
 is 1 "$(grep -c 'state: redis unavailable' "$M1_LOG")" \
     "the outage is logged once, not per message"
-redis_start
+redis_up "$T" "$RPORT" two-mx-pw
 # The backoff is at most 5 s: within 20 s mx2 counts in redis again.
 rkeys() {
 	redis-cli -p "$RPORT" --user lurewall --pass two-mx-pw \

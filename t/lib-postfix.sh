@@ -49,6 +49,28 @@ s.settimeout(1)
 sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
+# redis_up DIR PORT PASSWORD: a redis-server on 127.0.0.1:PORT run in
+# DIR, no persistence, its only user "lurewall" (PASSWORD) limited to
+# lurewall:* keys without admin or dangerous commands, as
+# contrib/MULTI-MX sets it up; REDIS_PID.  redis_down stops it.
+REDIS_PID=
+redis_up() {
+	command -v redis-server >/dev/null ||
+	    bail "redis-server missing: contrib/install-deps"
+	(cd "$1" && exec redis-server --port "$2" --bind 127.0.0.1 \
+	    --save '' --appendonly no --daemonize no \
+	    --user default off \
+	    --user lurewall on ">$3" '~lurewall:*' '+@all' '-@admin' \
+	    '-@dangerous' --loglevel warning --logfile redis.log) &
+	REDIS_PID=$!
+	wait_for 10 port_open "$2" || bail "redis-server did not start"
+}
+redis_down() {
+	[ -n "$REDIS_PID" ] && kill -TERM "$REDIS_PID" 2>/dev/null &&
+	    wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+}
+
 unix_open() {	# unix_open PATH: something accepts on the unix socket PATH
 	python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX)

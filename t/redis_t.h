@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "state.h"
 #include "tap.h"
 
 #define PASSWORD	"s3cret-for-tests"
@@ -80,6 +81,26 @@ redis_stop(pid_t pid)
 		return;
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
+}
+
+/* A state on the server just started: wait until it answers. */
+static inline struct state *
+redis_state_open(const struct state_config *c)
+{
+	struct state_val	 v;
+	struct state		*st = NULL;
+	int			 i;
+
+	for (i = 0; i < 100 && st == NULL; i++) {
+		if (state_open(c, false, &st) == LW_OK &&
+		    state_get(st, "probe", time(NULL), &v) != LW_ENOTFOUND) {
+			state_close(st);
+			st = NULL;
+		}
+		if (st == NULL)
+			usleep(100 * 1000);
+	}
+	return st;
 }
 
 #endif /* REDIS_T_H */
