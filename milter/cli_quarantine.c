@@ -1071,6 +1071,7 @@ run_verb(const struct cli_verb *v, const struct cli_verb *group, int argc,
     char **argv, const char *qdir)
 {
 	struct quarantine	*q;
+	struct state		*state = NULL;
 	struct stat		 st;
 	enum lw_err		 e;
 	int			 rc;
@@ -1092,10 +1093,27 @@ run_verb(const struct cli_verb *v, const struct cli_verb *group, int argc,
 	}
 	if ((e = quarantine_open(qdir, &q)) != LW_OK)
 		return qcli_open_error(qdir, e);
+	/*
+	 * The daemon's state: a release counts its release-once marker
+	 * there, the sweep finds pending split-PPAP items there.
+	 */
+	if (cur_cfg != NULL) {
+		if ((e = state_open(&cur_cfg->state, false, &state)) == LW_OK)
+			quarantine_set_state(q, state,
+			    cur_cfg->state.host_name,
+			    cur_cfg->state.redis.pending_bytes);
+		else if (strcmp(v->name, "release") == 0 ||
+		    strcmp(v->name, "sweep") == 0)
+			fprintf(stderr, "lurewall: state %s: %s; going on "
+			    "without it\n", cur_cfg->state.backend ==
+			    STATE_REDIS ? "(redis)" : cur_cfg->state.path,
+			    lw_strerror(e));
+	}
 	optind = 0;	/* GNU: fully reset for this argv */
 	opterr = 1;
 	rc = cli_verb_run(v, group, argc, argv, q);
 	quarantine_close(q);
+	state_close(state);
 	return rc;
 }
 
