@@ -649,6 +649,7 @@ cmd_release(int argc, char **argv, void *ctx)
 			rc = qcli_worse(rc, item_error("release", id, e, err));
 			continue;
 		}
+		splitppap_forget(q, id);	/* released: not pending */
 		if (quarantine_read(q, id, &it) == LW_OK) {
 			char *s = qview_safe(it->nreleased_to ? it->released_to[0] :
 			    NULL);
@@ -704,6 +705,7 @@ cmd_delete(int argc, char **argv, void *ctx)
 				continue;
 			}
 		}
+		splitppap_forget(q, id);	/* nobody opens it now */
 		if ((e = quarantine_delete(q, id)) != LW_OK)
 			rc = qcli_worse(rc, item_error("delete", id, e, NULL));
 		else

@@ -949,6 +949,19 @@ splitppap_eom(const struct splitppap_env *se, const unsigned char *raw,
 	return unlock_pending(se, env, res, now, out);
 }
 
+void
+splitppap_forget(struct quarantine *q, const char *id)
+{
+	time_t	now = time(NULL);
+
+	if (q == NULL || quarantine_state(q) == NULL ||
+	    !quarantine_id_valid(id))
+		return;
+	/* Claimed first: a password mail elsewhere now leaves it be. */
+	(void)claim(q, quarantine_host(q), id, now, now);
+	unpublish(q, quarantine_host(q), id);
+}
+
 /* ---- what other hosts did with ours ---- */
 
 /* One record of our queue (see queue_done). */

@@ -99,6 +99,12 @@ void		 splitppap_watch(struct quarantine *, const char *id,
 		    time_t now);
 
 /*
+ * An admin released or deleted item id by hand: no password mail, on
+ * any host, acts on it any more.
+ */
+void		 splitppap_forget(struct quarantine *, const char *id);
+
+/*
  * What other hosts did with this host's items (a shared state): a
  * released one's local copy is removed; an opened lure is scanned
  * again with the candidates they sent and keeps the new findings.

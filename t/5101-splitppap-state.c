@@ -18,7 +18,9 @@
  *   - the sweep leaves an item another host claimed, and times out an
  *     unclaimed one once;
  *   - the pending/ markers of a store before the state move into it
- *     on the first (full) sweep, and the item opens as before.
+ *     on the first (full) sweep, and the item opens as before;
+ *   - an item an admin released or deleted by hand is forgotten: no
+ *     password mail on any host opens it.
  */
 #include <sys/stat.h>
 
@@ -352,6 +354,20 @@ checks(struct state *st, const char *b)
 	is_int(LW_OK, eom(q1, rawb, lenb, "sato@example.co.jp", "B6",
 	    T0 + 60, &out, NULL), "%s: its password mail", b);
 	is_int(1, out.released, "%s: opens it as before", b);
+
+	/* 7. Released by hand (lurewall quarantine release): forgotten. */
+	is_int(LW_OK, eom(q1, rawa, lena, "sato@example.co.jp", "A7", T0,
+	    &out, NULL), "%s: 02a again", b);
+	snprintf(id, sizeof(id), "%s", out.id);
+	n0 = sp_count_outputs(work);
+	splitppap_forget(q1, id);
+	ok(!has_key(st, "pending:", "mx1", id) &&
+	    has_key(st, "claim:", "mx1", id), "%s: forgotten: claimed, "
+	    "listed no more", b);
+	is_int(LW_OK, eom(q2, rawb, lenb, "sato@example.co.jp", "B7",
+	    T0 + 60, &out, NULL), "%s: its password mail on mx2", b);
+	is_int(0, out.released + out.lures, "%s: opens nothing", b);
+	is_int(n0, sp_count_outputs(work), "%s: submits nothing", b);
 
 	fclose(devnull);
 	quarantine_close(q1);

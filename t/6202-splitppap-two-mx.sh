@@ -12,7 +12,9 @@
 #   - a macro lure in a zip through mx1, its password mail through mx2:
 #     the password mail is tagged SPLIT_PASSWORD_LURE on mx2, the lure
 #     stays held on mx1 with OFFICE_VBA from inside the zip, nothing is
-#     submitted anywhere.
+#     submitted anywhere;
+#   - a pending item deleted by hand on mx1 is not opened by its
+#     password mail on mx2.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 . "$LW_TOP/t/lib-splitppap.sh"
@@ -176,4 +178,25 @@ like "reason: .*opened with the password from a later mail \(qid QLURE2 on mx2\)
 like "quarantine_id=$lid opened on mx2 with the password of mail qid QLURE2" \
     "$(cat "$M1_LOG")" "lure: mx1 logs it"
 is 10 "$(outs mx2 | grep -c .)$(outs mx1 | grep -c .)" "lure: nothing submitted anywhere"
+
+# --- deleted by hand on mx1: mx2 no longer opens it
+printf 'Minutes of the meeting.\n' >"$T/note.txt"
+(cd "$T" && zip -q -P Qw3rTy9z clean.zip note.txt) || bail "zip failed"
+mk_zipmail "$T/d1.eml" del1@partner.example "$T/clean.zip"
+mk_pwmail "$T/d2.eml" del2@partner.example del1@partner.example Qw3rTy9z
+run mx1 d1 "a clean zip mail through mx1 is pending" <<EOF
+local conn = send("$T/d1.eml", "QDEL1", "billing@partner.example", "alice@example.com")
+check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
+mt.disconnect(conn)
+EOF
+did=$(json_ids mx1 pending)
+ok $([ -n "$did" ]; echo $?) "pending on mx1"
+like "deleted $did" "$(QL mx1 delete "$did")" "deleted by hand on mx1"
+run mx2 d2 "its password mail through mx2" <<EOF
+local conn = send("$T/d2.eml", "QDEL2", "billing@partner.example", "alice@example.com")
+check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
+mt.disconnect(conn)
+EOF
+unlike "qid=QDEL2: split PPAP" "$(cat "$M2_LOG")" "mx2 opens nothing"
+is 10 "$(outs mx2 | grep -c .)$(outs mx1 | grep -c .)" "a deleted item is never sent"
 done_testing
