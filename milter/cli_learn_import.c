@@ -18,6 +18,8 @@
  * is redrawn in place; the summary goes to stdout.  A store error
  * (full, unreachable) stops the import.
  */
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -140,32 +142,54 @@ date_parse(const char *s)
 	return t - off;
 }
 
+/* The terminal's width (stderr), 80 when it does not say. */
+static unsigned
+term_cols(void)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * Redraw the progress line in place (at most every DRAW_MS): one line,
+ * cut to the terminal's width so that \r always returns to its start.
+ */
 static void
 progress(struct import *im, struct mailbox *mb, const char *path,
     bool force)
 {
 	uint64_t	 now = lw_now_ms(), done, total, ms;
 	unsigned	 cells, pct, i;
-	char		 bar[BAR + 1];
+	char		 bar[BAR + 1], line[512], *name;
 	const char	*base = strrchr(path, '/');
+	size_t		 n;
 
 	if (!im->tty || (!force && now - im->drawn < DRAW_MS))
 		return;
 	im->drawn = now;
 	mailbox_progress(mb, &done, &total);
-	pct = total > 0 ? (unsigned)(done * 100 / total) : 0;
+	pct = total > 0 && done < total ? (unsigned)(done * 100 / total) : 100;
 	cells = pct * BAR / 100;
 	for (i = 0; i < BAR; i++)
 		bar[i] = i < cells ? '#' : '-';
 	bar[BAR] = '\0';
 	ms = now - im->t0;
 	base = base != NULL && base[1] != '\0' ? base + 1 : path;
-	fprintf(stderr, "\r[%s] %3u%% %llu read, %llu learned, %llu skipped, "
-	    "%llu/s  %d/%d %.20s\033[K", bar, pct,
+	name = lw_sanitize(base, strlen(base), 60);
+	snprintf(line, sizeof(line), "[%s] %3u%% %llu read, %llu learned, "
+	    "%llu skipped, %llu/s  %d/%d %s", bar, pct,
 	    (unsigned long long)im->read, (unsigned long long)im->learned,
 	    (unsigned long long)(im->read - im->learned),
 	    (unsigned long long)(ms > 0 ? im->read * 1000 / ms : 0),
-	    im->src, im->nsrc, base);
+	    im->src, im->nsrc, name != NULL ? name : "");
+	free(name);
+	n = strlen(line);
+	if (n > term_cols() - 1)
+		n = lw_utf8_cut(line, term_cols() - 1);
+	fprintf(stderr, "\r%.*s\033[K", (int)n, line);
 	fflush(stderr);
 }
 

@@ -181,6 +181,12 @@ SHELL=/bin/sh bounded script -qec "'$LUREWALL' learn import -c '$C' '$T/Maildir'
     "$T/typescript" >/dev/null 2>&1
 like "$(printf '\r')\\[#+-*\\] +[0-9]+% [0-9]+ read, [0-9]+ learned, 0 skipped, [0-9]+/s  1/1 Maildir" \
     "$(cat "$T/typescript")" "on a terminal: a progress bar redrawn with \\r"
+SHELL=/bin/sh bounded script -qec "stty cols 50; '$LUREWALL' learn import -c '$C' '$T/Maildir' >/dev/null" \
+    "$T/typescript50" >/dev/null 2>&1
+widest=$(grep -v '^Script ' "$T/typescript50" | tr '\r' '\n' |
+    sed 's/\x1b\[K//g' | awk '{ if (length > w) w = length } END { print w + 0 }')
+ok $([ "$widest" -ge 40 ] && [ "$widest" -le 49 ]; echo $?) \
+    "a 50-column terminal: the line is cut to 49 ($widest)"
 
 # --- usage and errors
 L import "$T/nonesuch" >/dev/null 2>&1; is 2 "$?" "import of a missing file: 2"
