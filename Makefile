@@ -86,6 +86,7 @@ LIB_OBJS += milter/sevenz.o
 LIB_OBJS += milter/sevenz_dec.o
 LIB_OBJS += milter/tnef.o
 LIB_OBJS += milter/officecrypt.o
+LIB_OBJS += milter/rc4crypt.o
 LIB_OBJS += milter/office.o
 LIB_OBJS += milter/cfb.o
 LIB_OBJS += milter/ovba.o

@@ -13,6 +13,7 @@
  * other internal errors are returned.  Embedded objects (OLE
  * packages, Package streams, PowerPoint ExOleObjStg records, which hold
  * a .ppt's VBA) go to embedded.c and back through content_analyze().
+ * An encrypted Word document's password is tried (officecrypt.c).
  * Ignores: Word document streams (no macros live there).
  */
 #include <stdlib.h>
@@ -75,6 +76,9 @@ office_scan_ole(struct scan_ctx *ctx, const char *part,
 		e = officecrypt_scan(ctx, part, &c, depth);
 		goto out;
 	}
+	if (cfb_find(&c, "WordDocument") >= 0 &&
+	    (e = officecrypt_scan_doc(ctx, part, &c)) != LW_OK)
+		goto out;
 	if ((e = ovba_scan(ctx, part, &c)) != LW_OK)
 		goto out;
 	if (scan_expired(ctx))

@@ -29,11 +29,14 @@
  * tried: OFFICE_ENCRYPTED, logged.  The package is decrypted up to
  * limits.office_stream_bytes.
  *
+ * Word 97-2003 documents encrypted with RC4 or CryptoAPI RC4
+ * (officecrypt_scan_doc, rc4crypt.c) are tried the same way.
+ *
  * OFFICE_ENCRYPTED is recorded here when no password works or the
  * scheme is one we do not decrypt (extensible encryption, RC4
- * standard encryption).  Ignores: data integrity HMACs, certificate
- * key encryptors.  officecrypt_scan_key is the fuzzing entry: the key
- * is given and no derivation runs.
+ * standard encryption, Word's XOR obfuscation).  Ignores: data
+ * integrity HMACs, certificate key encryptors.  officecrypt_scan_key
+ * is the fuzzing entry: the key is given and no derivation runs.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -50,6 +53,7 @@
 #include "officecrypt.h"
 #include "log.h"
 #include "pwcand.h"
+#include "rc4crypt.h"
 
 #define OC_MAX_SPIN		10000000U	/* MS-OFFCRYPTO 2.3.4.10 */
 #define OC_SANE_SPIN		1000000U
@@ -57,6 +61,10 @@
 #define OC_SEGMENT		4096
 #define OC_STD_CRYPTOAPI	0x04		/* EncryptionHeader.Flags */
 #define OC_STD_AES		0x20
+#define FIB_IDENT		0xa5ec		/* MS-DOC FibBase */
+#define FIB_ENCRYPTED		0x0100
+#define FIB_WHICHTBL		0x0200
+#define FIB_OBFUSCATED		0x8000
 
 enum oc_scheme { OC_AGILE, OC_STANDARD };
 
@@ -287,24 +295,6 @@ aes_decrypt(unsigned bits, const unsigned char *key, const unsigned char *iv,
 	return ok;
 }
 
-/* H(a || b), into out (EVP_MAX_MD_SIZE). */
-static bool
-hash2(const EVP_MD *md, const void *a, size_t na, const void *b, size_t nb,
-    unsigned char *out)
-{
-	EVP_MD_CTX	*m;
-	bool		 ok;
-
-	if ((m = EVP_MD_CTX_new()) == NULL)
-		return false;
-	ok = EVP_DigestInit_ex(m, md, NULL) == 1 &&
-	    EVP_DigestUpdate(m, a, na) == 1 &&
-	    EVP_DigestUpdate(m, b, nb) == 1 &&
-	    EVP_DigestFinal_ex(m, out, NULL) == 1;
-	EVP_MD_CTX_free(m);
-	return ok;
-}
-
 /*
  * The spun password hash into h (p->hashsize bytes): H0 = H(salt,
  * UTF-16LE password), Hn = H(n - 1 as 32-bit LE, Hn-1).  The loop is
@@ -320,7 +310,7 @@ spin_hash(const struct oc_params *p, uint32_t spin, const char *pw,
 	bool		 ok = false;
 
 	*late = false;
-	if (!hash2(p->md, p->salt, p->nsalt, u16,
+	if (!rc4crypt_hash(p->md, p->salt, p->nsalt, u16,
 	    pwcand_utf16le(pw, u16, sizeof(u16)), b + 4))
 		return false;
 	if ((m = EVP_MD_CTX_new()) == NULL)
@@ -355,7 +345,7 @@ block_key(const struct oc_params *p, const unsigned char *h,
 	unsigned char	out[EVP_MAX_MD_SIZE];
 	size_t		n = p->keybits / 8;
 
-	if (!hash2(p->md, h, p->hashsize, bk, 8, out))
+	if (!rc4crypt_hash(p->md, h, p->hashsize, bk, 8, out))
 		return false;
 	if (n <= p->hashsize)
 		memcpy(key, out, n);
@@ -378,12 +368,13 @@ agile_open(const struct ocinfo *a, const unsigned char *h,
 	static const unsigned char bk_key[8] = {
 		0x14, 0x6e, 0x0b, 0xe7, 0xab, 0xac, 0xd0, 0xd6 };
 	const struct oc_params	*p = &a->enc_key;
-	unsigned char		 k[32], vin[64], vh[80], hv[EVP_MAX_MD_SIZE];
+	unsigned char		 k[32], vin[64], vh[80];
+	unsigned char		 hv[EVP_MAX_MD_SIZE];
 
 	if (!block_key(p, h, bk_vin, k) ||
 	    !aes_decrypt(p->keybits, k, p->salt, a->vin, a->nvin, vin) ||
-	    !hash2(p->md, vin, p->nsalt < a->nvin ? p->nsalt : a->nvin, "", 0,
-	    hv) ||
+	    !rc4crypt_hash(p->md, vin, p->nsalt < a->nvin ? p->nsalt :
+	    a->nvin, "", 0, hv) ||
 	    !block_key(p, h, bk_vhash, k) ||
 	    !aes_decrypt(p->keybits, k, p->salt, a->vhash, a->nvhash, vh) ||
 	    a->nvhash < p->hashsize || memcmp(hv, vh, p->hashsize) != 0)
@@ -405,26 +396,28 @@ standard_open(const struct ocinfo *a, const unsigned char *h,
     unsigned char *secret)
 {
 	static const unsigned char zero[4];
-	unsigned char	 hf[EVP_MAX_MD_SIZE], pad[64], x[2 * EVP_MAX_MD_SIZE];
+	unsigned char	 hf[EVP_MAX_MD_SIZE], pad[64];
+	unsigned char	 x[2 * EVP_MAX_MD_SIZE];
 	unsigned char	 v[16], vh[32], hv[EVP_MAX_MD_SIZE];
 	unsigned	 bits = a->enc_key.keybits, i;
 
-	if (!hash2(EVP_sha1(), h, 20, zero, 4, hf))
+	if (!rc4crypt_hash(EVP_sha1(), h, 20, zero, 4, hf))
 		return false;
 	memset(pad, 0x36, sizeof(pad));
 	for (i = 0; i < 20; i++)
 		pad[i] ^= hf[i];
-	if (!hash2(EVP_sha1(), pad, sizeof(pad), "", 0, x))
+	if (!rc4crypt_hash(EVP_sha1(), pad, sizeof(pad), "", 0, x))
 		return false;
 	memset(pad, 0x5c, sizeof(pad));
 	for (i = 0; i < 20; i++)
 		pad[i] ^= hf[i];
-	if (!hash2(EVP_sha1(), pad, sizeof(pad), "", 0, x + 20))
+	if (!rc4crypt_hash(EVP_sha1(), pad, sizeof(pad), "", 0, x + 20))
 		return false;
 	memcpy(secret, x, bits / 8);
 	return aes_decrypt(bits, secret, NULL, a->vin, 16, v) &&
 	    aes_decrypt(bits, secret, NULL, a->vhash, 32, vh) &&
-	    hash2(EVP_sha1(), v, 16, "", 0, hv) && memcmp(hv, vh, 20) == 0;
+	    rc4crypt_hash(EVP_sha1(), v, 16, "", 0, hv) &&
+	    memcmp(hv, vh, 20) == 0;
 }
 
 /* One password; on success *secret holds the package key. */
@@ -478,7 +471,7 @@ decrypt_package(struct scan_ctx *ctx, const struct ocinfo *a,
 		blk[1] = (unsigned char)(i >> 8);
 		blk[2] = (unsigned char)(i >> 16);
 		blk[3] = (unsigned char)(i >> 24);
-		if (!hash2(p->md, p->salt, p->nsalt, blk, 4, iv) ||
+		if (!rc4crypt_hash(p->md, p->salt, p->nsalt, blk, 4, iv) ||
 		    !aes_decrypt(p->keybits, secret, iv, d + off, seg,
 		    buf + off))
 			goto bad;
@@ -658,4 +651,56 @@ officecrypt_scan_key(struct scan_ctx *ctx, const char *part, struct cfb *c,
 	    standard_open(&a, key, secret));
 	memcpy(secret, key, sizeof(secret));
 	return open_package(ctx, part, c, depth, &a, secret);
+}
+
+/*
+ * Word 97-2003 (MS-DOC 2.2.6): FibBase.fEncrypted in the WordDocument
+ * stream; with RC4 or CryptoAPI RC4 the EncryptionHeader (lKey bytes)
+ * opens the Table stream.  Word encrypts the text streams only: its
+ * Macros storage stays plain and ovba.c reads it whatever the
+ * password, and no stage reads Word's text streams, so a password that
+ * opens the document is logged and nothing is decrypted.
+ */
+enum lw_err
+officecrypt_scan_doc(struct scan_ctx *ctx, const char *part, struct cfb *c)
+{
+	unsigned char	*wd, *tbl;
+	size_t		 nwd, ntbl, hlen;
+	unsigned	 flags;
+	const char	*scheme;
+	struct rc4key	 k;
+	enum lw_err	 e;
+	long		 which;
+
+	if ((e = stream(ctx, part, c, "WordDocument", &wd, &nwd)) != LW_OK ||
+	    wd == NULL)
+		return e;
+	if (nwd < 0x12 || le16(wd) != FIB_IDENT ||
+	    !((flags = le16(wd + 0x0a)) & FIB_ENCRYPTED)) {
+		free(wd);
+		return LW_OK;
+	}
+	hlen = le32(wd + 0x0e);			/* lKey */
+	free(wd);
+	if (flags & FIB_OBFUSCATED)
+		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "encrypted Word document (XOR obfuscation)");
+	if ((e = stream(ctx, part, c, flags & FIB_WHICHTBL ? "1Table" :
+	    "0Table", &tbl, &ntbl)) != LW_OK || tbl == NULL)
+		return e != LW_OK ? e : findings_add(ctx->fs,
+		    "OFFICE_ENCRYPTED", part,
+		    "encrypted Word document (no Table stream)");
+	if (hlen > ntbl)
+		hlen = ntbl;
+	if ((scheme = rc4crypt_scheme(tbl, hlen)) == NULL)
+		scheme = "unknown scheme";
+	which = rc4crypt_find(ctx, tbl, hlen, &k);
+	free(tbl);
+	if (which < 0)
+		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "encrypted Word document (%s), password unknown", scheme);
+	scan_log(ctx, LOG_INFO, "encrypted Word document %s (%s) opened "
+	    "with %s", part, scheme, which == 0 ? "the default password" :
+	    "a password candidate");
+	return LW_OK;
 }

@@ -2,7 +2,7 @@
  * officecrypt.h: password-protected OOXML (ECMA-376 agile and standard
  * encryption) decrypted with "VelvetSweatshop" and the message's
  * password candidates; the plain package goes through
- * content_analyze().  Private to the office stage.
+ * content_analyze().  Encrypted Word 97-2003 documents are tried too.  Private to the office stage.
  */
 #ifndef OFFICECRYPT_H
 #define OFFICECRYPT_H
@@ -21,6 +21,14 @@ struct scan_ctx;
  */
 enum lw_err	 officecrypt_scan(struct scan_ctx *, const char *part,
 		    struct cfb *, unsigned depth);
+
+/*
+ * A compound file with a WordDocument stream: an encrypted Word 97-2003
+ * document is tried with the same passwords (OFFICE_ENCRYPTED when none
+ * opens it).  Only internal errors are returned.
+ */
+enum lw_err	 officecrypt_scan_doc(struct scan_ctx *, const char *part,
+		    struct cfb *);
 
 /*
  * Fuzzing: the same with key standing for the derived secrets (no key

@@ -8,9 +8,10 @@
  * with "auto_open" in any case (Excel runs Auto_Open1 too), gives
  * OFFICE_XLM_AUTOEXEC.  FILEPASS means encryption.
  * RC4 (MD5-based, MS-OFFCRYPTO 2.3.6) and CryptoAPI RC4 (SHA-1, 2.3.5)
- * workbooks are tried with Excel's default password "VelvetSweatshop":
- * when the verifier matches (logged; no OFFICE_ENCRYPTED, which means
- * a workbook stays closed), the records after FILEPASS are decrypted
+ * workbooks are tried with Excel's default password "VelvetSweatshop"
+ * and then the message's password candidates (rc4crypt.c): when the
+ * verifier matches (logged; no OFFICE_ENCRYPTED, which means a
+ * workbook stays closed), the records after FILEPASS are decrypted
  * (the key changes every 1024 bytes of the stream, keyed by absolute
  * position; record headers, BOF, FILEPASS and a few others stay plain)
  * and walked again.
@@ -28,14 +29,10 @@
  * Ignores: what formulas compute (we do not run XLM), XOR
  * obfuscation (only reported), BIFF5 encryption.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <openssl/evp.h>
-#include <openssl/provider.h>
 
 #include "bytes.h"
 #include "lurewall.h"
@@ -44,6 +41,7 @@
 #include "log.h"
 #include "xls.h"
 #include "xlm.h"
+#include "rc4crypt.h"
 
 #define BIFF_BOF		0x0809
 #define BIFF_FILEPASS		0x002f
@@ -58,215 +56,6 @@
 #define BIFF_RRDHEAD		0x0138
 #define RC4_BLOCK		1024
 #define BIFF8_RECORD_MAX	8224	/* MS-XLS 2.1.4: longer goes to CONTINUE */
-
-/*
- * RC4 lives in OpenSSL's legacy provider.  It is loaded into a library
- * context of our own so the rest of the process keeps the default one.
- */
-static pthread_once_t	 rc4_once = PTHREAD_ONCE_INIT;
-static EVP_CIPHER	*rc4_cipher;
-
-static void
-rc4_init(void)
-{
-	OSSL_LIB_CTX	*lc;
-
-	if ((lc = OSSL_LIB_CTX_new()) == NULL)
-		return;
-	if (OSSL_PROVIDER_load(lc, "legacy") == NULL)
-		return;
-	rc4_cipher = EVP_CIPHER_fetch(lc, "RC4", NULL);
-}
-
-/* XOR buf with the RC4 keystream of key (16 bytes). */
-static bool
-rc4_apply(const unsigned char *key, unsigned char *buf, size_t n)
-{
-	EVP_CIPHER_CTX	*cx;
-	int		 outl;
-	bool		 good;
-
-	if (rc4_cipher == NULL || n > INT32_MAX)
-		return false;
-	if ((cx = EVP_CIPHER_CTX_new()) == NULL)
-		return false;
-	good = EVP_EncryptInit_ex2(cx, rc4_cipher, key, NULL, NULL) == 1 &&
-	    EVP_EncryptUpdate(cx, buf, &outl, buf, (int)n) == 1;
-	EVP_CIPHER_CTX_free(cx);
-	return good;
-}
-
-static bool
-digest(const char *alg, const void *a, size_t alen, const void *b,
-    size_t blen, unsigned char *md)
-{
-	EVP_MD_CTX	*mc;
-	bool		 good;
-
-	if ((mc = EVP_MD_CTX_new()) == NULL)
-		return false;
-	good = EVP_DigestInit_ex(mc, strcmp(alg, "MD5") == 0 ? EVP_md5() :
-	    EVP_sha1(), NULL) == 1 &&
-	    EVP_DigestUpdate(mc, a, alen) == 1 &&
-	    (blen == 0 || EVP_DigestUpdate(mc, b, blen) == 1) &&
-	    EVP_DigestFinal_ex(mc, md, NULL) == 1;
-	EVP_MD_CTX_free(mc);
-	return good;
-}
-
-/* Key material for one password and salt; block keys derive from it. */
-struct rc4key {
-	bool		 cryptoapi;
-	unsigned	 keybytes;	/* CryptoAPI: 5..16 */
-	unsigned char	 base[20];	/* MD5: 5 bytes; SHA-1: H0 */
-};
-
-static bool
-block_key(const struct rc4key *k, uint32_t block, unsigned char key[16])
-{
-	unsigned char	 b[4], md[20];
-
-	b[0] = block & 0xff;
-	b[1] = block >> 8 & 0xff;
-	b[2] = block >> 16 & 0xff;
-	b[3] = block >> 24 & 0xff;
-	if (!k->cryptoapi) {
-		if (!digest("MD5", k->base, 5, b, 4, md))
-			return false;
-		memcpy(key, md, 16);
-		return true;
-	}
-	if (!digest("SHA1", k->base, 20, b, 4, md))
-		return false;
-	/* Short keys are zero-padded to 128 bits (MS-OFFCRYPTO 2.3.5.2). */
-	memset(key, 0, 16);
-	memcpy(key, md, k->keybytes);
-	return true;
-}
-
-static void
-password_utf16(const char *pw, unsigned char *out, size_t *len)
-{
-	size_t	 i;
-
-	for (i = 0; pw[i] != '\0'; i++) {
-		out[2 * i] = (unsigned char)pw[i];
-		out[2 * i + 1] = 0;
-	}
-	*len = 2 * i;
-}
-
-/*
- * Check the default password against FILEPASS (body of blen bytes,
- * type 1 = RC4 already seen).  true with k filled when it opens.
- * *what names the scheme for the detail.
- */
-static bool
-try_default_password(const unsigned char *body, size_t blen,
-    struct rc4key *k, const char **what)
-{
-	unsigned char	 pw[64], md[20], key[16], buf[36];
-	size_t		 pwlen, hsize, v;
-	unsigned	 major, minor, bits;
-
-	memset(k, 0, sizeof(*k));
-	*what = "RC4";
-	if (blen < 6)
-		return false;
-	major = le16(body + 2);
-	minor = le16(body + 4);
-	password_utf16(XLS_DEFAULT_PASSWORD, pw, &pwlen);
-	(void)pthread_once(&rc4_once, rc4_init);
-	if (major == 1 && minor == 1) {
-		/* salt 16, verifier 16, verifier hash 16 */
-		if (blen < 6 + 48)
-			return false;
-		if (!digest("MD5", pw, pwlen, NULL, 0, md))
-			return false;
-		{
-			unsigned char	 inter[16 * 21];
-			size_t		 i;
-
-			for (i = 0; i < 16; i++) {
-				memcpy(inter + 21 * i, md, 5);
-				memcpy(inter + 21 * i + 5, body + 6, 16);
-			}
-			if (!digest("MD5", inter, sizeof(inter), NULL, 0, md))
-				return false;
-		}
-		memcpy(k->base, md, 5);
-		if (!block_key(k, 0, key))
-			return false;
-		memcpy(buf, body + 22, 32);
-		if (!rc4_apply(key, buf, 32))
-			return false;
-		if (!digest("MD5", buf, 16, NULL, 0, md))
-			return false;
-		return memcmp(md, buf + 16, 16) == 0;
-	}
-	if (major >= 2 && major <= 4 && minor == 2) {
-		*what = "CryptoAPI RC4";
-		/* flags, header size, header, then the verifier */
-		if (blen < 14)
-			return false;
-		hsize = le32(body + 10);
-		if (hsize < 32 || hsize > blen - 14)
-			return false;
-		bits = le32(body + 14 + 16);	/* KeySize */
-		if (bits == 0)
-			bits = 40;
-		if (bits < 40 || bits > 128 || bits % 8 != 0)
-			return false;
-		v = 14 + hsize;
-		/* SaltSize 16, salt, verifier 16, hash size, hash 20 */
-		if (blen - v < 4 + 16 + 16 + 4 + 20 || le32(body + v) != 16)
-			return false;
-		k->cryptoapi = true;
-		k->keybytes = bits / 8;
-		if (!digest("SHA1", body + v + 4, 16, pw, pwlen, k->base))
-			return false;
-		if (!block_key(k, 0, key))
-			return false;
-		memcpy(buf, body + v + 20, 16);
-		memcpy(buf + 16, body + v + 40, 20);
-		if (!rc4_apply(key, buf, 36))
-			return false;
-		if (!digest("SHA1", buf, 16, NULL, 0, md))
-			return false;
-		return memcmp(md, buf + 16, 20) == 0;
-	}
-	return false;
-}
-
-/* Decrypt n bytes at absolute stream offset pos in place. */
-struct rc4stream {
-	const struct rc4key	*k;
-	uint32_t		 block;		/* of ks; UINT32_MAX: none */
-	unsigned char		 ks[RC4_BLOCK];
-};
-
-static bool
-rc4_at(struct rc4stream *s, unsigned char *p, size_t n, size_t pos)
-{
-	unsigned char	 key[16];
-	size_t		 i, b;
-
-	for (i = 0; i < n; i++) {
-		b = (pos + i) / RC4_BLOCK;
-		if (b > UINT32_MAX - 1)
-			return false;
-		if (b != s->block) {
-			if (!block_key(s->k, (uint32_t)b, key))
-				return false;
-			memset(s->ks, 0, sizeof(s->ks));
-			if (!rc4_apply(key, s->ks, sizeof(s->ks)))
-				return false;
-			s->block = (uint32_t)b;
-		}
-		p[i] ^= s->ks[(pos + i) % RC4_BLOCK];
-	}
-	return true;
-}
 
 /* A decrypted copy of the stream, or NULL. */
 static unsigned char *
@@ -284,8 +73,7 @@ decrypt_stream(const unsigned char *wb, size_t len, size_t fp_end,
 		free(d);
 		return NULL;
 	}
-	s->k = k;
-	s->block = UINT32_MAX;
+	rc4crypt_stream(s, k, RC4_BLOCK);
 	memcpy(d, wb, len);
 	for (pos = fp_end; len - pos >= 4; pos += 4 + rlen) {
 		type = le16(d + pos);
@@ -306,8 +94,8 @@ decrypt_stream(const unsigned char *wb, size_t len, size_t fp_end,
 		}
 		/* BOUNDSHEET's stream position stays plain. */
 		skip = type == BIFF_BOUNDSHEET ? 4 : 0;
-		if (rlen > skip && !rc4_at(s, d + pos + 4 + skip, rlen - skip,
-		    pos + 4 + skip)) {
+		if (rlen > skip && !rc4crypt_at(s, d + pos + 4 + skip,
+		    rlen - skip, pos + 4 + skip)) {
 			free(s);
 			free(d);
 			return NULL;
@@ -482,8 +270,10 @@ xls_scan(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 	unsigned	 type;
 	struct rc4key	 k;
 	const char	*what;
+	const unsigned char *h;
 	unsigned char	*plain;
 	enum lw_err	 e;
+	long		 which;
 
 	/* Find FILEPASS first: before it everything is plain. */
 	for (pos = 0; len - pos >= 4; pos += 4 + rlen) {
@@ -504,16 +294,21 @@ xls_scan(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
 		    "encrypted workbook (%s)", biff5 ? "BIFF5" :
 		    "XOR obfuscation");
-	if (!try_default_password(wb + pos + 4, rlen, &k, &what))
+	h = wb + pos + 6;
+	if ((what = rc4crypt_scheme(h, rlen - 2)) == NULL)
+		what = "unknown scheme";
+	if ((which = rc4crypt_find(ctx, h, rlen - 2, &k)) < 0)
 		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
 		    "encrypted workbook (%s), password unknown", what);
 	/* Opened: not OFFICE_ENCRYPTED, what it holds is judged. */
-	scan_log(ctx, LOG_INFO, "encrypted workbook %s (%s) opened with the "
-	    "default password", part, what);
+	scan_log(ctx, LOG_INFO, "encrypted workbook %s (%s) opened with %s",
+	    part, what, which == 0 ? "the default password" :
+	    "a password candidate");
 	if ((plain = decrypt_stream(wb, len, pos + 4 + rlen, &k)) == NULL)
 		return LW_ENOMEM;
-	e = walk(ctx, part, plain, len, false,
-	    " (decrypted with " XLS_DEFAULT_PASSWORD ")");
+	e = walk(ctx, part, plain, len, false, which == 0 ?
+	    " (decrypted with " RC4CRYPT_DEFAULT_PASSWORD ")" :
+	    " (decrypted with a password from the message)");
 	free(plain);
 	return e;
 }

@@ -1,8 +1,8 @@
 /*
  * xls.h: BIFF8 workbook streams (MS-XLS), private to the office stage.
  * Adds OFFICE_XLM, OFFICE_XLM_AUTOEXEC, OFFICE_ENCRYPTED and
- * OFFICE_MALFORMED findings; decrypts RC4 workbooks that use Excel's
- * default password.
+ * OFFICE_MALFORMED findings; decrypts RC4 workbooks that open with
+ * Excel's default password or one of the message's candidates.
  */
 #ifndef XLS_H
 #define XLS_H
@@ -10,8 +10,6 @@
 #include "lurewall.h"
 
 struct scan_ctx;
-
-#define XLS_DEFAULT_PASSWORD	"VelvetSweatshop"
 
 /* The Workbook (BIFF8) or Book (BIFF5) stream of a compound file. */
 enum lw_err	 xls_scan(struct scan_ctx *, const char *part,

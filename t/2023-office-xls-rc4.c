@@ -3,7 +3,7 @@
  * and CryptoAPI) under Excel's default password "VelvetSweatshop" are
  * decrypted and their Excel 4.0 macro sheet is found (no
  * OFFICE_ENCRYPTED: the workbook was opened); another password gives
- * OFFICE_ENCRYPTED only.  The encryption side lives here (RC4 and
+ * OFFICE_ENCRYPTED only, unless the message's candidates hold it.  The encryption side lives here (RC4 and
  * the key derivation written again, independently of xls.c), applied to
  * the corpus workbook 60405.xls.
  */
@@ -13,6 +13,7 @@
 
 #include "office_t.h"
 #include "cfb.h"
+#include "pwcand.h"
 
 static struct findings	 fs;
 
@@ -271,6 +272,21 @@ main(void)
 		ok(!findings_has(&fs, "OFFICE_XLM"),
 		    "%s with another password: sheets stay hidden",
 		    v[i].name);
+
+		/* That password written in the message opens it. */
+		{
+			static char	*pwv[] = { "invoice", "secret" };
+			static bool	 kwv[] = { true, true };
+			struct pwcands	 pc = { pwv, kwv, 2, 2 };
+
+			ot_pw = &pc;
+			ot_scan_file(path, &fs);
+			ot_pw = NULL;
+		}
+		ok(ot_find(&fs, "OFFICE_XLM", "(decrypted with a password "
+		    "from the message)") != NULL && !findings_has(&fs,
+		    "OFFICE_ENCRYPTED"), "%s with the password in the "
+		    "message: opened, the macro sheet found", v[i].name);
 	}
 	/* XOR obfuscation is only reported. */
 	{

@@ -16,13 +16,11 @@ BOUND=60
 d=$(tmpdir 2032-office-encrypted)
 F=$CORPUS/files
 PY=/usr/bin/python3
+default_config || bail "config"
 command -v gsf > /dev/null || bail "gsf missing: run contrib/install-deps"
 $PY -c 'import cryptography, msoffcrypto' 2> /dev/null ||
     bail "python3-cryptography or python3-msoffcrypto-tool missing: run contrib/install-deps"
 [ -f "$F/SimpleMacro.xlsm" ] || bail "no corpus at $CORPUS"
-mkdir -p "$d/policy.d"
-cp "$LW_TOP/conf/policy.d/default.yaml" "$d/policy.d/"
-printf 'policy_dir: policy.d\nquarantine_dir: quarantine\n' > "$d/lurewall.yaml"
 
 # encrypt SCHEME SRC PASSWORD OUT [SPIN]: SCHEME agile (SHA-512,
 # AES-256; spinCount 1000 by default, so that a loaded machine stays
@@ -115,28 +113,10 @@ f.decrypt(o)
 sys.exit(o.getvalue()[:len(open(sys.argv[3], "rb").read())] !=
     open(sys.argv[3], "rb").read())' "$@"
 }
-mail() {
-	$PY - "$@" <<'PY'
-import sys, base64
-b = base64.encodebytes(open(sys.argv[1], "rb").read()).decode()
-sys.stdout.write("From: a@example.com\r\nTo: b@example.net\r\n"
-    "Subject: figures\r\nMIME-Version: 1.0\r\n"
-    "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
-    "--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + sys.argv[3] +
-    "\r\n--XX\r\nContent-Type: application/octet-stream; name=\"" + sys.argv[2] +
-    "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b + "--XX--\r\n")
-PY
-}
 scan() {	# scan FILE NAME BODY
-	mail "$@" > "$d/m.eml" || bail "mail"
-	$RUN "$LUREWALL" -v scan -c "$d/lurewall.yaml" --json "$d/m.eml" \
-	    2> "$d/err" | $PY -c '
-import json, sys
-r = json.load(sys.stdin)
-print(r["action"], r["score"], " ".join(f["rule"] + "@" + f["part"]
-    for f in r["findings"]))'
+	attach "$@" > "$d/m.eml" || bail "mail"
+	verdict "$d/m.eml"
 }
-RUN=bounded
 
 encrypt agile "$F/SimpleMacro.xlsm" VelvetSweatshop "$d/vs.xlsm" || bail "encrypt"
 decrypts "$d/vs.xlsm" VelvetSweatshop "$F/SimpleMacro.xlsm"

@@ -42,6 +42,39 @@ memlimited() {
 		( ulimit -v $((${LIMIT_MB:-900} * 1024)); bounded "$@" )
 	fi
 }
+# default_config: $d/lurewall.yaml with the shipped default policy
+default_config() {
+	mkdir -p "$d/policy.d" &&
+	    cp "$LW_TOP/conf/policy.d/default.yaml" "$d/policy.d/" &&
+	    printf 'policy_dir: policy.d\nquarantine_dir: quarantine\n' \
+	    > "$d/lurewall.yaml"
+}
+# attach FILE NAME BODY [TYPE]: a message whose text is BODY, with FILE
+# attached as NAME (TYPE: application/octet-stream unless given)
+attach() {
+	python3 - "$@" <<'PY'
+import sys, base64
+a = sys.argv[1:] + ["application/octet-stream"] * (5 - len(sys.argv))
+b = base64.encodebytes(open(a[0], "rb").read()).decode()
+sys.stdout.write("From: a@example.com\r\nTo: b@example.net\r\n"
+    "Subject: documents\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
+    "--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + a[2] +
+    "\r\n--XX\r\nContent-Type: " + a[3] + "; name=\"" + a[1] +
+    "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b + "--XX--\r\n")
+PY
+}
+# verdict EML: `lurewall -v scan --json` of EML with $d/lurewall.yaml,
+# run through ${RUN:-bounded}, as "action score RULE@part ..."; the
+# log goes to $d/err
+verdict() {
+	${RUN:-bounded} "$LUREWALL" -v scan -c "$d/lurewall.yaml" --json "$1" \
+	    2> "$d/err" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(r["action"], r["score"], " ".join(f["rule"] + "@" + f["part"]
+    for f in r["findings"]))'
+}
 tmpdir() {	# fresh t/tmp/NAME
 	d=$LW_TOP/t/tmp/$1; rm -rf "$d"; mkdir -p "$d"; echo "$d"
 }

@@ -16,6 +16,8 @@
 #include "tap.h"
 
 static struct limits	 ot_lim;
+/* The message's password candidates the scan sees (NULL: none). */
+static const struct pwcands *ot_pw __attribute__((unused));
 
 /* snprintf that bails instead of truncating (paths, commands). */
 static inline int
@@ -62,6 +64,7 @@ ot_scan(const char *part, const unsigned char *d, size_t n,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.lim = &ot_lim;
 	ctx.fs = fs;
+	ctx.pw = ot_pw;
 	ctx.deadline_ms = lw_now_ms() + 20000;
 	return office_scan(&ctx, part, d, n, ot_kind(d, n), 0);
 }
