@@ -236,6 +236,24 @@ ppt_records(struct em *m, const unsigned char *d, size_t len)
 }
 
 enum lw_err
+embedded_scan_ppt(struct scan_ctx *ctx, const char *part,
+    const unsigned char *d, size_t len, unsigned depth)
+{
+	struct em	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.ctx = ctx;
+	m.part = part;
+	m.depth = depth;
+	if (depth + 1 >= ctx->lim->archive_depth) {
+		archive_limit(ctx, part, "archive_depth",
+		    ctx->lim->archive_depth);
+		return LW_OK;
+	}
+	return ppt_records(&m, d, len);
+}
+
+enum lw_err
 embedded_scan_ole(struct scan_ctx *ctx, const char *part, struct cfb *c,
     unsigned depth)
 {

@@ -14,5 +14,8 @@ struct scan_ctx;
 
 enum lw_err	 embedded_scan_ole(struct scan_ctx *, const char *part,
 		    struct cfb *, unsigned depth);
+/* A "PowerPoint Document" stream already read (and decrypted). */
+enum lw_err	 embedded_scan_ppt(struct scan_ctx *, const char *part,
+		    const unsigned char *, size_t, unsigned depth);
 
 #endif /* EMBEDDED_H */

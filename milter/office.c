@@ -13,7 +13,9 @@
  * other internal errors are returned.  Embedded objects (OLE
  * packages, Package streams, PowerPoint ExOleObjStg records, which hold
  * a .ppt's VBA) go to embedded.c and back through content_analyze().
- * An encrypted Word document's password is tried (officecrypt.c).
+ * An encrypted Word document's password is tried, an encrypted
+ * PowerPoint document is decrypted for its embedded objects
+ * (officecrypt.c).
  * Ignores: Word document streams (no macros live there).
  */
 #include <stdlib.h>
@@ -84,6 +86,9 @@ office_scan_ole(struct scan_ctx *ctx, const char *part,
 	if (scan_expired(ctx))
 		goto out;
 	if ((e = scan_workbook(ctx, part, &c)) != LW_OK)
+		goto out;
+	if (cfb_find(&c, "Current User") >= 0 &&
+	    (e = officecrypt_scan_ppt(ctx, part, &c, depth)) != LW_OK)
 		goto out;
 	e = embedded_scan_ole(ctx, part, &c, depth);
 out:

@@ -30,7 +30,14 @@
  * limits.office_stream_bytes.
  *
  * Word 97-2003 documents encrypted with RC4 or CryptoAPI RC4
- * (officecrypt_scan_doc, rc4crypt.c) are tried the same way.
+ * (officecrypt_scan_doc, rc4crypt.c) are tried the same way, and so
+ * are PowerPoint 97-2003 ones (officecrypt_scan_ppt): the persist
+ * object directory is rebuilt from the UserEditAtom chain (at most
+ * PPT_MAX_EDITS edits, each further back in the stream, and no more
+ * entries than the stream has words), the CryptSession10Container
+ * gives the EncryptionHeader, and every persist object is decrypted
+ * in a copy of the stream (RC4 keyed by its identifier) that goes to
+ * embedded.c, whose ExOleObjStg records hold the VBA project.
  *
  * OFFICE_ENCRYPTED is recorded here when no password works or the
  * scheme is one we do not decrypt (extensible encryption, RC4
@@ -50,6 +57,7 @@
 #include "archive.h"
 #include "cfb.h"
 #include "content.h"
+#include "embedded.h"
 #include "officecrypt.h"
 #include "log.h"
 #include "pwcand.h"
@@ -65,6 +73,12 @@
 #define FIB_ENCRYPTED		0x0100
 #define FIB_WHICHTBL		0x0200
 #define FIB_OBFUSCATED		0x8000
+#define PPT_ENCRYPTED		0xf3d1c4dfU	/* CurrentUserAtom */
+#define PPT_CURRENTUSER		0x0ff6		/* MS-PPT */
+#define PPT_USEREDIT		0x0ff5
+#define PPT_PERSISTDIR		0x1772
+#define PPT_CRYPTSESSION	0x2f14
+#define PPT_MAX_EDITS		64
 
 enum oc_scheme { OC_AGILE, OC_STANDARD };
 
@@ -703,4 +717,203 @@ officecrypt_scan_doc(struct scan_ctx *ctx, const char *part, struct cfb *c)
 	    "with %s", part, scheme, which == 0 ? "the default password" :
 	    "a password candidate");
 	return LW_OK;
+}
+
+struct persist {
+	uint32_t	 id, off, edit;		/* edit 0: the newest */
+};
+
+static int
+persist_cmp(const void *a, const void *b)
+{
+	const struct persist	*x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->edit < y->edit ? -1 : x->edit > y->edit;
+}
+
+/* One PersistDirectoryAtom's entries appended to *v. */
+static bool
+ppt_dir_atom(const unsigned char *d, size_t len, size_t pd, uint32_t edit,
+    struct persist **v, size_t *n, size_t *cap)
+{
+	struct persist	*nv;
+	size_t		 p, end, cnt, k;
+	uint32_t	 u;
+
+	if (pd > len || len - pd < 8 || le16(d + pd + 2) != PPT_PERSISTDIR ||
+	    le32(d + pd + 4) > len - pd - 8)
+		return false;
+	for (p = pd + 8, end = p + le32(d + pd + 4); end - p >= 4;) {
+		u = le32(d + p);
+		p += 4;
+		if ((cnt = u >> 20) > (end - p) / 4)
+			return false;
+		for (k = 0; k < cnt; k++, p += 4) {
+			/* No more entries than the stream has words. */
+			if (*n >= len / 4)
+				return false;
+			if (*n == *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				if ((nv = reallocarray(*v, *cap,
+				    sizeof(**v))) == NULL)
+					return false;
+				*v = nv;
+			}
+			(*v)[*n].id = (u & 0xfffff) + (uint32_t)k;
+			(*v)[*n].off = le32(d + p);
+			(*v)[(*n)++].edit = edit;
+		}
+	}
+	return true;
+}
+
+/*
+ * The persist object directory (MS-PPT 2.1.2), sorted by identifier,
+ * the newest offset of each; *crypt the current edit's
+ * encryptSessionPersistIdRef (UINT32_MAX: none).
+ */
+static bool
+ppt_directory(const unsigned char *d, size_t len, size_t edit,
+    struct persist **out, size_t *nout, uint32_t *crypt)
+{
+	struct persist	*v = NULL;
+	size_t		 n = 0, cap = 0, i, w, last;
+	uint32_t	 k;
+
+	*crypt = UINT32_MAX;
+	for (k = 0; k < PPT_MAX_EDITS; k++) {
+		if (edit > len || len - edit < 8 + 0x1c ||
+		    le16(d + edit + 2) != PPT_USEREDIT ||
+		    le32(d + edit + 4) < 0x1c ||
+		    le32(d + edit + 4) > len - edit - 8)
+			goto bad;
+		if (k == 0 && le32(d + edit + 4) >= 0x20)
+			*crypt = le32(d + edit + 8 + 28);
+		if (!ppt_dir_atom(d, len, le32(d + edit + 8 + 12), k, &v, &n,
+		    &cap))
+			goto bad;
+		/* Each edit further back: the chain ends. */
+		if ((last = le32(d + edit + 8 + 8)) == 0 || last >= edit)
+			break;
+		edit = last;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), persist_cmp);
+	for (i = 0, w = 0; i < n; i++)
+		if (w == 0 || v[w - 1].id != v[i].id)
+			v[w++] = v[i];
+	*out = v;
+	*nout = w;
+	return true;
+bad:
+	free(v);
+	return false;
+}
+
+static const struct persist *
+persist_find(const struct persist *v, size_t n, uint32_t id)
+{
+	struct persist	 key = { id, 0, 0 };
+	size_t		 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].id < key.id)
+			lo = mid + 1;
+		else if (v[mid].id > key.id)
+			hi = mid;
+		else
+			return &v[mid];
+	}
+	return NULL;
+}
+
+/* Every persist object but the session, decrypted in place. */
+static bool
+ppt_decrypt(unsigned char *d, size_t len, const struct persist *v,
+    size_t n, uint32_t crypt, const struct rc4key *k)
+{
+	unsigned char	 rh[8];
+	size_t		 i, off, rl;
+
+	for (i = 0; i < n; i++) {
+		off = v[i].off;
+		if (v[i].id == crypt || off > len || len - off < 8)
+			continue;
+		/* These two stay plain (MS-PPT 2.3.7). */
+		if (le16(d + off + 2) == PPT_USEREDIT ||
+		    le16(d + off + 2) == PPT_PERSISTDIR)
+			continue;
+		memcpy(rh, d + off, 8);
+		if (!rc4crypt_block(k, v[i].id, rh, 8))
+			return false;
+		rl = le32(rh + 4);
+		if (!rc4crypt_block(k, v[i].id, d + off, rl > len - off - 8 ?
+		    len - off : 8 + rl))
+			return false;
+	}
+	return true;
+}
+
+enum lw_err
+officecrypt_scan_ppt(struct scan_ctx *ctx, const char *part, struct cfb *c,
+    unsigned depth)
+{
+	const struct persist	*cs;
+	struct persist		*v = NULL;
+	struct rc4key		 k;
+	unsigned char		*cu, *d;
+	size_t			 ncu, len, nv, hlen, edit;
+	const char		*scheme = "unknown scheme", *why = NULL;
+	uint32_t		 crypt;
+	enum lw_err		 e;
+	long			 which;
+
+	if ((e = stream(ctx, part, c, "Current User", &cu, &ncu)) != LW_OK ||
+	    cu == NULL)
+		return e;
+	if (ncu < 20 || le16(cu + 2) != PPT_CURRENTUSER ||
+	    le32(cu + 12) != PPT_ENCRYPTED) {
+		free(cu);
+		return LW_OK;
+	}
+	edit = le32(cu + 16);
+	free(cu);
+	if ((e = stream(ctx, part, c, "PowerPoint Document", &d, &len)) !=
+	    LW_OK || d == NULL)
+		return e;
+	if (!ppt_directory(d, len, edit, &v, &nv, &crypt))
+		why = "no persist directory";
+	else if ((cs = persist_find(v, nv, crypt)) == NULL ||
+	    cs->off > len || len - cs->off < 8 ||
+	    le16(d + cs->off + 2) != PPT_CRYPTSESSION)
+		why = "no CryptSession10Container";
+	else {
+		hlen = le32(d + cs->off + 4);
+		if (hlen > len - cs->off - 8)
+			hlen = len - cs->off - 8;
+		if (rc4crypt_scheme(d + cs->off + 8, hlen) != NULL)
+			scheme = rc4crypt_scheme(d + cs->off + 8, hlen);
+		if ((which = rc4crypt_find(ctx, d + cs->off + 8, hlen, &k)) <
+		    0)
+			why = "password unknown";
+	}
+	if (why != NULL) {
+		e = findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
+		    "encrypted presentation (%s), %s", scheme, why);
+		goto out;
+	}
+	scan_log(ctx, LOG_INFO, "encrypted presentation %s (%s) opened with "
+	    "%s", part, scheme, which == 0 ? "the default password" :
+	    "a password candidate");
+	if (!ppt_decrypt(d, len, v, nv, crypt, &k))
+		e = LW_ENOMEM;
+	else
+		e = embedded_scan_ppt(ctx, part, d, len, depth);
+out:
+	free(v);
+	free(d);
+	return e;
 }

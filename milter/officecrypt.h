@@ -31,6 +31,15 @@ enum lw_err	 officecrypt_scan_doc(struct scan_ctx *, const char *part,
 		    struct cfb *);
 
 /*
+ * A compound file with a "Current User" stream: an encrypted PowerPoint
+ * 97-2003 document is tried with the same passwords; one that opens
+ * has its persist objects decrypted and its embedded objects (the VBA
+ * project among them) analysed; OFFICE_ENCRYPTED when none opens it.
+ */
+enum lw_err	 officecrypt_scan_ppt(struct scan_ctx *, const char *part,
+		    struct cfb *, unsigned depth);
+
+/*
  * Fuzzing: the same with key standing for the derived secrets (no key
  * derivation, no verifier decides): the package is decrypted with the
  * key's first 32 bytes and analysed whatever comes out.

@@ -221,6 +221,15 @@ rc4crypt_find(struct scan_ctx *ctx, const unsigned char *h, size_t len,
 	return -1;
 }
 
+bool
+rc4crypt_block(const struct rc4key *k, uint32_t block, unsigned char *p,
+    size_t n)
+{
+	unsigned char	 key[16];
+
+	return block_key(k, block, key) && rc4_apply(key, p, n);
+}
+
 void
 rc4crypt_stream(struct rc4stream *s, const struct rc4key *k,
     size_t blocksize)

@@ -2,8 +2,10 @@
  * rc4crypt.h: the RC4 encryption of Office 97-2003 binary documents
  * (MS-OFFCRYPTO 2.3.6 RC4 with MD5, 2.3.5 CryptoAPI RC4 with SHA-1):
  * the verifier check of an EncryptionHeader and the key stream that
- * is re-keyed every block (1024 bytes in Excel, 512 in Word).  Shared
- * by xls.c (FILEPASS) and officecrypt.c (a Word Table stream).
+ * is re-keyed every block (1024 bytes in Excel, 512 in Word, each
+ * persist object in PowerPoint).  Shared by xls.c (FILEPASS) and
+ * officecrypt.c (Word's Table stream, PowerPoint's
+ * CryptSession10Container).
  */
 #ifndef RC4CRYPT_H
 #define RC4CRYPT_H
@@ -49,6 +51,13 @@ long		 rc4crypt_find(struct scan_ctx *, const unsigned char *h,
 /* H(a || b) into out (EVP_MAX_MD_SIZE): the Office crypto digests. */
 bool		 rc4crypt_hash(const EVP_MD *, const void *a, size_t alen,
 		    const void *b, size_t blen, unsigned char *out);
+
+/*
+ * XOR n bytes with the key stream of one block key from its start
+ * (PowerPoint: the block is the persist object's identifier).
+ */
+bool		 rc4crypt_block(const struct rc4key *, uint32_t block,
+		    unsigned char *p, size_t n);
 
 void		 rc4crypt_stream(struct rc4stream *, const struct rc4key *,
 		    size_t blocksize);

@@ -7,8 +7,9 @@
  * compound file whose EncryptionInfo (agile XML or standard binary)
  * is parsed and whose EncryptedPackage goes through content_analyze
  * with the default limits; an encrypted Word document's FIB and
- * EncryptionHeader are read and tried with the default password (RC4
- * costs one digest: nothing to skip).
+ * EncryptionHeader, and an encrypted presentation's persist directory,
+ * are read and tried with the default password (RC4 costs one digest:
+ * nothing to skip; the seeds use it, so the decryption runs).
  */
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    &f.lim) == LW_OK) {
 		(void)officecrypt_scan_key(ctx, "1/a.docm", &c, 0, data);
 		(void)officecrypt_scan_doc(ctx, "1/a.doc", &c);
+		(void)officecrypt_scan_ppt(ctx, "1/a.ppt", &c, 0);
 	}
 	cfb_close(&c);
 	findings_free(&f.fs);
