@@ -708,7 +708,7 @@ officecrypt_scan_doc(struct scan_ctx *ctx, const char *part, struct cfb *c)
 		hlen = ntbl;
 	if ((scheme = rc4crypt_scheme(tbl, hlen)) == NULL)
 		scheme = "unknown scheme";
-	which = rc4crypt_find(ctx, tbl, hlen, &k);
+	which = rc4crypt_find(ctx, part, tbl, hlen, &k);
 	free(tbl);
 	if (which < 0)
 		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
@@ -896,8 +896,8 @@ officecrypt_scan_ppt(struct scan_ctx *ctx, const char *part, struct cfb *c,
 			hlen = len - cs->off - 8;
 		if (rc4crypt_scheme(d + cs->off + 8, hlen) != NULL)
 			scheme = rc4crypt_scheme(d + cs->off + 8, hlen);
-		if ((which = rc4crypt_find(ctx, d + cs->off + 8, hlen, &k)) <
-		    0)
+		which = rc4crypt_find(ctx, part, d + cs->off + 8, hlen, &k);
+		if (which < 0)
 			why = "password unknown";
 	}
 	if (why != NULL) {

@@ -193,8 +193,8 @@ verify(const unsigned char *h, size_t len, const char *pw, struct rc4key *k)
 }
 
 long
-rc4crypt_find(struct scan_ctx *ctx, const unsigned char *h, size_t len,
-    struct rc4key *k)
+rc4crypt_find(struct scan_ctx *ctx, const char *part, const unsigned char *h,
+    size_t len, struct rc4key *k)
 {
 	const struct pwcands	*pw = ctx->pw;
 	size_t			 i, n;
@@ -204,9 +204,9 @@ rc4crypt_find(struct scan_ctx *ctx, const unsigned char *h, size_t len,
 	n = 1 + (pw != NULL ? pw->n : 0);
 	for (i = 0; i < n; i++) {
 		if (scan_kdf_left(ctx, file_ms) == 0 || scan_expired(ctx)) {
-			scan_log(ctx, LOG_INFO, "RC4 document: key derivation"
-			    " budget spent, %zu password candidates not tried",
-			    n - i);
+			scan_log(ctx, LOG_INFO, "encrypted document %s: key "
+			    "derivation budget spent, %zu password candidates "
+			    "not tried", part, n - i);
 			break;
 		}
 		t0 = lw_cpu_ms();

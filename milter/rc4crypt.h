@@ -45,8 +45,8 @@ const char	*rc4crypt_scheme(const unsigned char *h, size_t len);
  * key derivation budget lasts (LW_KDF_*).  Returns the index of the
  * password that opened it (0: the default) with *k filled, or -1.
  */
-long		 rc4crypt_find(struct scan_ctx *, const unsigned char *h,
-		    size_t len, struct rc4key *k);
+long		 rc4crypt_find(struct scan_ctx *, const char *part,
+		    const unsigned char *h, size_t len, struct rc4key *k);
 
 /* H(a || b) into out (EVP_MAX_MD_SIZE): the Office crypto digests. */
 bool		 rc4crypt_hash(const EVP_MD *, const void *a, size_t alen,

@@ -297,7 +297,7 @@ xls_scan(struct scan_ctx *ctx, const char *part, const unsigned char *wb,
 	h = wb + pos + 6;
 	if ((what = rc4crypt_scheme(h, rlen - 2)) == NULL)
 		what = "unknown scheme";
-	if ((which = rc4crypt_find(ctx, h, rlen - 2, &k)) < 0)
+	if ((which = rc4crypt_find(ctx, part, h, rlen - 2, &k)) < 0)
 		return findings_add(ctx->fs, "OFFICE_ENCRYPTED", part,
 		    "encrypted workbook (%s), password unknown", what);
 	/* Opened: not OFFICE_ENCRYPTED, what it holds is judged. */
