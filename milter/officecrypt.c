@@ -23,10 +23,10 @@
  * message's key derivation budget shared with 7z and zip AES
  * (LW_KDF_FILE_MS per document, LW_KDF_MESSAGE_MS per message); a
  * derivation that would outlast it stops in the middle, and candidates
- * left untried are logged.  spinCount above 10,000,000 (the spec's
- * maximum) is OFFICE_MALFORMED; above OC_SANE_SPIN (ten times what
- * Office writes) no candidate can finish inside the budget, so none is
- * tried: OFFICE_ENCRYPTED, logged.  The package is decrypted up to
+ * left untried are logged.  Above OC_SANE_SPIN (ten times what Office
+ * writes) no candidate can finish inside the budget, so none is tried:
+ * OFFICE_ENCRYPTED, logged; above 10,000,000 (the spec's maximum)
+ * OFFICE_MALFORMED as well.  The package is decrypted up to
  * limits.office_stream_bytes.
  *
  * Word 97-2003 documents encrypted with RC4 or CryptoAPI RC4
@@ -627,9 +627,10 @@ officecrypt_scan(struct scan_ctx *ctx, const char *part, struct cfb *c,
 	if ((e = read_info(ctx, part, c, &a, &ok)) != LW_OK || !ok)
 		return e;
 	scheme = a.scheme == OC_AGILE ? "agile" : "standard";
-	if (a.spin > OC_MAX_SPIN)
-		return findings_add(ctx->fs, "OFFICE_MALFORMED", part,
-		    "encryption spinCount %u above %u", a.spin, OC_MAX_SPIN);
+	if (a.spin > OC_MAX_SPIN &&
+	    (e = findings_add(ctx->fs, "OFFICE_MALFORMED", part,
+	    "encryption spinCount %u above %u", a.spin, OC_MAX_SPIN)) != LW_OK)
+		return e;
 	if (a.spin > OC_SANE_SPIN) {
 		scan_log(ctx, LOG_INFO, "encrypted document %s: spinCount %u "
 		    "above %u, password candidates not tried", part, a.spin,

@@ -10,7 +10,7 @@
 # accepted; an unknown password leaves OFFICE_ENCRYPTED, which tags;
 # a spinCount no candidate can finish is not tried (logged), one of
 # 1,000,000 stops at the key derivation budget (logged) instead of
-# running for seconds.
+# running for seconds, one above the spec's maximum is malformed.
 . "${LW_TOP:-.}/t/lib.sh"
 BOUND=60
 d=$(tmpdir 2032-office-encrypted)
@@ -180,6 +180,11 @@ out=$(scan "$d/spin.xlsm" book.xlsm "Password: 8462")
 like "OFFICE_ENCRYPTED@2/book.xlsm" "$out" "spinCount ten million: OFFICE_ENCRYPTED"
 like "spinCount 10000000 above 1000000, password candidates not tried" \
     "$(cat "$d/err")" "... not even tried, and says so"
+encrypt agile "$F/SimpleMacro.xlsm" 8462 "$d/spin.xlsm" 20000000 || bail "encrypt"
+out=$(scan "$d/spin.xlsm" book.xlsm "Password: 8462")
+like "^tag .*OFFICE_MALFORMED@2/book.xlsm" "$out" \
+    "spinCount above the spec's 10,000,000: OFFICE_MALFORMED ..."
+like "OFFICE_ENCRYPTED@2/book.xlsm" "$out" "... and OFFICE_ENCRYPTED: tagged"
 
 # Memory bound (memlimited, t/lib.sh): a package claiming 2^62 bytes,
 # and one that decrypts to a zip of 256 MiB of zeros (analysed as any
