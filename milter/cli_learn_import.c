@@ -79,69 +79,6 @@ skip_name(size_t s)
 	return mailbox_skip_name((enum mailbox_skip)s);
 }
 
-/*
- * An RFC 5322 date ("Mon, 1 Dec 2026 09:00:00 +0900"; two-digit years
- * and zone names of RFC 822 too, an unknown zone as UTC) as a time; 0
- * when it does not parse.
- */
-static time_t
-date_parse(const char *s)
-{
-	static const char	 months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-	static const struct { const char *name; int hours; } zones[] = {
-		{ "GMT", 0 }, { "UT", 0 }, { "UTC", 0 }, { "Z", 0 },
-		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
-		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
-		{ "JST", 9 },
-	};
-	struct tm	 tm;
-	char		 mon[4], zone[6];
-	const char	*m;
-	int		 d, y, h, mi, sec = 0, n = 0, off = 0, z;
-	size_t		 i;
-	time_t		 t;
-
-	if (s == NULL)
-		return 0;
-	if ((m = strchr(s, ',')) != NULL && m - s < 16)
-		s = m + 1;
-	if (sscanf(s, " %d %3s %d %d:%d%n", &d, mon, &y, &h, &mi, &n) != 5)
-		return 0;
-	s += n;
-	if (*s == ':' && sscanf(s, ":%d%n", &sec, &n) == 1)
-		s += n;
-	if (sscanf(s, " %5s", zone) == 1) {
-		if ((zone[0] == '+' || zone[0] == '-') &&
-		    sscanf(zone + 1, "%4d", &z) == 1 && strlen(zone) == 5)
-			off = (zone[0] == '-' ? -1 : 1) *
-			    (z / 100 * 3600 + z % 100 * 60);
-		else
-			for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
-				if (strcasecmp(zone, zones[i].name) == 0)
-					off = zones[i].hours * 3600;
-	}
-	for (i = 0; mon[0] != '\0' && i < 12; i++)
-		if (strncasecmp(mon, months + 3 * i, 3) == 0)
-			break;
-	if (y >= 0 && y < 50)
-		y += 2000;
-	else if (y >= 50 && y < 1000)
-		y += 1900;
-	if (i == 12 || d < 1 || d > 31 || y < 1970 || y > 9999 || h < 0 ||
-	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_mday = d;
-	tm.tm_mon = (int)i;
-	tm.tm_year = y - 1900;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return 0;
-	return t - off;
-}
-
 /* The terminal's width (stderr), 80 when it does not say. */
 static unsigned
 term_cols(void)
@@ -193,24 +130,6 @@ progress(struct import *im, struct mailbox *mb, const char *path,
 	fflush(stderr);
 }
 
-/* The header block (up to and with its blank line): all learning reads. */
-static size_t
-header_len(const unsigned char *p, size_t len)
-{
-	const unsigned char	*q = p, *nl;
-
-	while ((nl = memchr(q, '\n', len - (size_t)(q - p))) != NULL) {
-		q = nl + 1;
-		if ((size_t)(q - p) == len)
-			break;
-		if (*q == '\n')
-			return (size_t)(q - p) + 1;
-		if (*q == '\r' && (size_t)(q + 1 - p) < len && q[1] == '\n')
-			return (size_t)(q - p) + 2;
-	}
-	return len;
-}
-
 /*
  * Learn one message.  LW_OK also for a skip (counted); anything else
  * is a store error that stops the import.
@@ -232,7 +151,7 @@ import_one(struct import *im, const struct mailbox_msg *mm)
 	}
 	if (mm->truncated)
 		im->truncated++;
-	if ((e = mime_parse(mm->data, header_len(mm->data, mm->len),
+	if ((e = mime_parse(mm->data, mailbox_header_len(mm->data, mm->len),
 	    &im->c->cfg->limits, &fs, &m)) != LW_OK) {
 		findings_free(&fs);
 		return e;
@@ -250,7 +169,7 @@ import_one(struct import *im, const struct mailbox_msg *mm)
 		goto out;
 	}
 	/* When it was sent; a future or missing date is now. */
-	when = date_parse(mime_header(m, "Date"));
+	when = mailbox_date(mime_header(m, "Date"));
 	if (when == 0 || when > now)
 		when = now;
 	if (when <= now - (time_t)im->lc.correspondent_days * DAY) {

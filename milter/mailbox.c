@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mailbox.h"
@@ -776,6 +778,81 @@ mailbox_progress(const struct mailbox *mb, uint64_t *done, uint64_t *total)
 		*done = mb->st.pos;
 		*total = mb->st.size;
 	}
+}
+
+size_t
+mailbox_header_len(const unsigned char *p, size_t len)
+{
+	const unsigned char	*q = p, *nl;
+
+	for (;;) {
+		/* q is at the start of a line. */
+		if (q < p + len && *q == '\n')
+			return (size_t)(q - p) + 1;
+		if (len - (size_t)(q - p) >= 2 && q[0] == '\r' && q[1] == '\n')
+			return (size_t)(q - p) + 2;
+		if ((nl = memchr(q, '\n', len - (size_t)(q - p))) == NULL)
+			return len;
+		q = nl + 1;
+	}
+}
+
+time_t
+mailbox_date(const char *s)
+{
+	static const char	 months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	static const struct { const char *name; int hours; } zones[] = {
+		{ "GMT", 0 }, { "UT", 0 }, { "UTC", 0 }, { "Z", 0 },
+		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
+		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
+		{ "JST", 9 },
+	};
+	struct tm	 tm;
+	char		 mon[4], zone[6];
+	const char	*m;
+	int		 d, y, h, mi, sec = 0, n = 0, off = 0, z;
+	size_t		 i;
+	time_t		 t;
+
+	if (s == NULL)
+		return 0;
+	if ((m = strchr(s, ',')) != NULL && m - s < 16)
+		s = m + 1;
+	if (sscanf(s, " %d %3s %d %d:%d%n", &d, mon, &y, &h, &mi, &n) != 5)
+		return 0;
+	s += n;
+	if (*s == ':' && sscanf(s, ":%d%n", &sec, &n) == 1)
+		s += n;
+	if (sscanf(s, " %5s", zone) == 1) {
+		if ((zone[0] == '+' || zone[0] == '-') &&
+		    sscanf(zone + 1, "%4d", &z) == 1 && strlen(zone) == 5)
+			off = (zone[0] == '-' ? -1 : 1) *
+			    (z / 100 * 3600 + z % 100 * 60);
+		else
+			for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+				if (strcasecmp(zone, zones[i].name) == 0)
+					off = zones[i].hours * 3600;
+	}
+	for (i = 0; mon[0] != '\0' && i < 12; i++)
+		if (strncasecmp(mon, months + 3 * i, 3) == 0)
+			break;
+	if (y >= 0 && y < 50)
+		y += 2000;
+	else if (y >= 50 && y < 1000)
+		y += 1900;
+	if (i == 12 || d < 1 || d > 31 || y < 1970 || y > 9999 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_mday = d;
+	tm.tm_mon = (int)i;
+	tm.tm_year = y - 1900;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return 0;
+	return t - off;
 }
 
 void

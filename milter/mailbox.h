@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lurewall.h"
 
@@ -108,5 +109,17 @@ const char	*mailbox_skip_name(enum mailbox_skip);
 void		 mailbox_progress(const struct mailbox *, uint64_t *done,
 		    uint64_t *total);
 void		 mailbox_close(struct mailbox *);
+
+/*
+ * The length of a message's header block, its blank line included
+ * (all of it when there is none): what learning from a message reads.
+ */
+size_t		 mailbox_header_len(const unsigned char *p, size_t len);
+/*
+ * An RFC 5322 Date: value ("Mon, 1 Dec 2026 09:00:00 +0900"; RFC 822's
+ * two-digit years and zone names too, an unknown zone as UTC) as a
+ * time; 0 when it does not parse (NULL too).
+ */
+time_t		 mailbox_date(const char *value);
 
 #endif /* MAILBOX_H */

@@ -288,10 +288,42 @@ dir_cases(void)
 	mailbox_close(mb);
 }
 
+static void
+date_cases(void)
+{
+	static const unsigned char	 crlf[] = "A: 1\r\nB: 2\r\n\r\nbody";
+	static const unsigned char	 lf[] = "A: 1\n\nbody\n";
+
+	/* 2026-12-01 00:00:00 UTC */
+	is_int(1796083200, (long long)mailbox_date(
+	    "Tue, 1 Dec 2026 09:00:00 +0900"), "Date: with a numeric zone");
+	is_int(1796083200, (long long)mailbox_date("1 Dec 2026 00:00 GMT"),
+	    "Date: without weekday and seconds, GMT");
+	is_int(1796083200, (long long)mailbox_date(" 30 Nov 26 19:00:00 EST"),
+	    "Date: two-digit year, RFC 822 zone");
+	is_int(1796083200, (long long)mailbox_date("1 dec 2026 00:00:00 XYZ"),
+	    "Date: an unknown zone as UTC, month in any case");
+	is_int(0, (long long)mailbox_date("32 Dec 2026 00:00:00 +0000"),
+	    "Date: day 32 does not parse");
+	is_int(0, (long long)mailbox_date("1 Foo 2026 00:00"),
+	    "Date: no such month");
+	is_int(0, (long long)mailbox_date("yesterday"), "Date: prose");
+	is_int(0, (long long)mailbox_date(NULL), "Date: none");
+	is_int(sizeof(crlf) - 1 - 4, (long long)mailbox_header_len(crlf,
+	    sizeof(crlf) - 1), "header block with CRLF, blank line in");
+	is_int(6, (long long)mailbox_header_len(lf, sizeof(lf) - 1),
+	    "header block with LF");
+	is_int(1, (long long)mailbox_header_len(lf + 5, sizeof(lf) - 6),
+	    "a message that starts with its blank line");
+	is_int(4, (long long)mailbox_header_len(lf, 4),
+	    "no blank line: all of it");
+}
+
 int
 main(void)
 {
 	alarm(60);
+	date_cases();
 	dir = tap_tmpdir("5310-mailbox");
 	mbox_cases();
 	file_cases();

@@ -6,7 +6,10 @@
  * truncation and count limits are reached too.  Checks the reader's promises:
  * every kept message fits the limit and is NUL-terminated, no more
  * bytes come out than went in (From_ lines and the quoting '>' only
- * ever shrink it), and the count limit holds.
+ * ever shrink it), and the count limit holds.  Each message then goes
+ * the way `learn import` takes it: its header block (mailbox_header_len)
+ * through mime_parse, its Date: and its first line through
+ * mailbox_date.
  *
  *   make fuzz FUZZ_TARGETS=mailbox FUZZ_SECONDS=60
  */
@@ -15,8 +18,29 @@
 #include <string.h>
 
 #include "mailbox.h"
+#include "mime.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* What learn import reads of a message: its headers and its date. */
+static void
+import_path(const struct mailbox_msg *mm)
+{
+	struct findings	 fs = { 0 };
+	struct message	*m;
+	struct limits	 lim;
+	size_t		 hl = mailbox_header_len(mm->data, mm->len);
+
+	if (hl > mm->len)
+		abort();
+	(void)mailbox_date((const char *)mm->data);
+	limits_default(&lim);
+	if (mime_parse(mm->data, hl, &lim, &fs, &m) == LW_OK) {
+		(void)mailbox_date(mime_header(m, "Date"));
+		mime_free(m);
+	}
+	findings_free(&fs);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -51,6 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    m.truncated != (m.len < m.bytes))
 			abort();
 		out += m.bytes;
+		import_path(&m);
 	}
 	if ((e != LW_ENOTFOUND && e != LW_ELIMIT) || out > size ||
 	    n > lim.messages)
