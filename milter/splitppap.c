@@ -75,6 +75,7 @@
 #define GRACE_SECS	(7 * 86400)	/* keys outlive the wait by this */
 #define DONE_MAX	1000		/* queued records one sweep takes */
 #define DONE_POLL_SECS	5		/* shared: look at the queue */
+#define RESTORE_SECS	900		/* put back what the state lost */
 #define KEY_MAX		(sizeof(K_MSG) + 64 + QUARANTINE_ID_MAX + 2)
 
 static pthread_mutex_t	 wake_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -130,6 +131,19 @@ scan_due(time_t now)
 		due_at = 0;
 	} else if (due_at != 0 && (wake_at == 0 || due_at < wake_at))
 		wake_at = due_at;	/* woken early (time(3) is coarse) */
+	pthread_mutex_unlock(&wake_lock);
+	return due;
+}
+
+static bool
+restore_due(time_t now)
+{
+	static time_t	 restored_at;
+	bool		 due;
+
+	pthread_mutex_lock(&wake_lock);
+	if ((due = restored_at == 0 || now - restored_at >= RESTORE_SECS))
+		restored_at = now;
 	pthread_mutex_unlock(&wake_lock);
 	return due;
 }
@@ -1260,10 +1274,15 @@ splitppap_sweep(struct quarantine *q, const char *submit, time_t now,
 	/* The daemon's periodic sweep (no report): only when due. */
 	if (!scan_due(now) && !full && report == NULL)
 		return LW_OK;
-	if (full) {
+	if (full)
 		(void)migrate_markers(q, now);
+	/*
+	 * What a shared state lost, or never got (stored during an
+	 * outage, in the local fallback): at start, by hand, and every
+	 * RESTORE_SECS, so that no item waits for a restart.
+	 */
+	if (restore_due(now) || full)
 		restore(q, now);
-	}
 	memset(&c, 0, sizeof(c));
 	c.only = quarantine_host(q);
 	snprintf(only, sizeof(only), "%s:", c.only);

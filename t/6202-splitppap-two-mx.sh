@@ -14,7 +14,9 @@
 #     stays held on mx1 with OFFICE_VBA from inside the zip, nothing is
 #     submitted anywhere;
 #   - a pending item deleted by hand on mx1 is not opened by its
-#     password mail on mx2.
+#     password mail on mx2;
+#   - a zip held on mx1 while Redis is down goes back into Redis once
+#     it returns (a sweep), and its password mail on mx2 releases it.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 . "$LW_TOP/t/lib-splitppap.sh"
@@ -199,4 +201,35 @@ mt.disconnect(conn)
 EOF
 unlike "qid=QDEL2: split PPAP" "$(cat "$M2_LOG")" "mx2 opens nothing"
 is 10 "$(outs mx2 | grep -c .)$(outs mx1 | grep -c .)" "a deleted item is never sent"
+
+# --- held while Redis was away: back in Redis, opened on mx2
+redis_down
+mk_zipmail "$T/o1.eml" out1@partner.example "$T/clean.zip"
+mk_pwmail "$T/o2.eml" out2@partner.example out1@partner.example Qw3rTy9z
+run mx1 o1 "redis down: a zip mail through mx1 is still held pending" <<EOF
+local conn = send("$T/o1.eml", "QOUT1", "billing@partner.example", "alice@example.com")
+check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
+mt.disconnect(conn)
+EOF
+oid=$(json_ids mx1 pending)
+ok $([ -n "$oid" ]; echo $?) "pending on mx1 (in its local state)"
+redis_up "$T" "$RPORT" two-mx-pw
+like "0 pending items timed out" "$(QL mx1 sweep 2>&1)" \
+    "redis back: a sweep on mx1 puts it back in redis"
+# mx2 reconnects within its backoff (at most 5 s): retry until then.
+n=0
+while [ "$(outs mx2 | grep -c .)" -lt 2 ] && [ $n -lt 20 ]; do
+	cat "$T/prelude.lua" - >"$T/o2.lua" <<EOF
+local conn = send("$T/o2.eml", "QOUT2", "billing@partner.example", "alice@example.com")
+mt.disconnect(conn)
+EOF
+	bounded miltertest -D sock="unix:$T/mx2/milter.sock" -s "$T/o2.lua" \
+	    >/dev/null 2>&1
+	n=$((n + 1))
+	[ "$(outs mx2 | grep -c .)" -ge 2 ] || sleep 1
+done
+is 20 "$(outs mx2 | grep -c .)$(outs mx1 | grep -c .)" \
+    "its password mail on mx2 released it, once"
+like "X-Lurewall-Released: $oid; " "$(cat $(outs mx2 | xargs ls -t | head -1))" \
+    "the item held during the outage"
 done_testing
