@@ -79,6 +79,7 @@ LIB_OBJS += milter/archive.o
 LIB_OBJS += milter/archive_peek.o
 LIB_OBJS += milter/container.o
 LIB_OBJS += milter/fatimg.o
+LIB_OBJS += milter/rar5.o
 LIB_OBJS += milter/transport.o
 LIB_OBJS += milter/onenote.o
 LIB_OBJS += milter/embedded.o

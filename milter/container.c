@@ -14,10 +14,12 @@
  *
  * Findings: ARCHIVE_CORRUPT when libarchive cannot read the container
  * or an entry (its error in the detail); ARCHIVE_ENCRYPTED and
- * ARCHIVE_PASSWORD_UNKNOWN for encrypted entries, or for a container
- * whose headers are encrypted (no names then); ARCHIVE_UNSUPPORTED for
- * a disk image libarchive does not read (UDF-only, VHD): it stays
- * FILE_DISK_IMAGE with its names unknown.  Never silence.
+ * ARCHIVE_PASSWORD_UNKNOWN for encrypted entries (RAR5 file
+ * encryption, which libarchive 3.6 does not report, is read by rar5.c),
+ * or for a container whose headers are encrypted (no names then);
+ * ARCHIVE_UNSUPPORTED for a disk image libarchive does not read
+ * (UDF-only, VHD): it stays FILE_DISK_IMAGE with its names unknown.
+ * Never silence.
  *
  * Bounds, enforced while reading (never from declared sizes): the
  * archive_depth, archive_entries, archive_entry_bytes,
@@ -48,6 +50,7 @@
 #include "filetype.h"
 #include "log.h"
 #include "pwcand.h"
+#include "rar5.h"
 #include "sevenz.h"
 #include "analyzer.h"
 
@@ -162,6 +165,8 @@ struct ct {
 	const char	*cut;		/* limit that cut the last entry */
 	bool		 hdr_enc;	/* headers encrypted: no names */
 	bool		 sz_list;	/* a 7z libarchive cannot list */
+	char		**rar5_enc;	/* encrypted RAR5 files (rar5.c) */
+	size_t		 nrar5_enc;
 	char		 la_err[128];	/* and why */
 	bool		 corrupt;
 };
@@ -386,6 +391,20 @@ base_name(const char *n)
 	return s != NULL ? s + 1 : n;
 }
 
+/* libarchive 3.6 hands out an encrypted RAR5 file's ciphertext. */
+static bool
+rar5_listed(const struct ct *c, const char *name)
+{
+	char	**v = c->rar5_enc, **end;
+
+	if (v == NULL)
+		return false;
+	end = v + c->nrar5_enc;
+	while (v < end && strcmp(*v, name) != 0)
+		v++;
+	return v < end;
+}
+
 static enum lw_err
 walk(struct ct *c, struct archive *a)
 {
@@ -453,7 +472,8 @@ walk(struct ct *c, struct archive *a)
 			free(name);
 			continue;
 		}
-		if (archive_entry_is_data_encrypted(ae)) {
+		if (archive_entry_is_data_encrypted(ae) ||
+		    rar5_listed(c, name)) {
 			c->nenc++;
 			r = RD_ENCRYPTED;
 		} else
@@ -634,8 +654,11 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 		archive_read_free(a);
 		return LW_OK;
 	}
-	e = walk(&c, a);
+	if ((e = rar5_encrypted(data, len, ctx->lim->archive_entries,
+	    &c.rar5_enc, &c.nrar5_enc)) == LW_OK)
+		e = walk(&c, a);
 	archive_read_free(a);
+	rar5_names_free(c.rar5_enc, c.nrar5_enc);
 	if (e == LW_OK && c.nenc > 0)
 		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", path,
 		    "%u encrypted entries%s", c.nenc, c.hdr_enc ?
