@@ -151,6 +151,9 @@ volumes(const unsigned char *d, size_t len, size_t off[4])
 	}
 	if (len < 512 || d[510] != 0x55 || d[511] != 0xaa)
 		return 0;
+	/* A hybrid ISO's boot record is the ISO's: libarchive reads it. */
+	if (len > 0x8006 && memcmp(d + 0x8001, "CD001", 5) == 0)
+		return 0;
 	for (k = 0; k < 4; k++) {
 		p = 446 + 16 * k;
 		switch (d[p + 4]) {

@@ -12,7 +12,7 @@
 . "${LW_TOP:-.}/t/lib.sh"
 BOUND=120
 d=$(tmpdir 1015-fat-images)
-for tool in mformat mcopy mmd minfo python3; do
+for tool in mformat mcopy mmd minfo xorriso python3; do
 	command -v $tool > /dev/null || bail "$tool missing: run contrib/install-deps"
 done
 mkdir -p "$d/policy.d" "$d/open.d"
@@ -118,6 +118,14 @@ mkimg 12 short.img
 cp run.js RUN.JS && mcopy -i short.img RUN.JS :: || bail "mcopy"
 out=$(scan lurewall.yaml short.img disk.img)
 like "FILE_SCRIPT@2/disk.img/RUN.JS\[" "$out" "an 8.3 name: RUN.JS"
+
+# A hybrid ISO with a FAT partition appended: Windows mounts the ISO,
+# so the ISO is what is read (its run.js, not the partition's RUN.JS).
+mkdir iso && cp run.js iso/ && xorriso -as mkisofs -quiet -o hybrid.iso -J -R \
+    -append_partition 2 0x0c short.img iso 2> /dev/null || bail "xorriso"
+out=$(scan lurewall.yaml hybrid.iso hybrid.iso)
+like "FILE_SCRIPT@2/hybrid.iso/run.js" "$out" "a hybrid ISO: read as ISO 9660"
+unlike "RUN.JS" "$out" "... not through its FAT partition"
 
 # The lure without its .img name, still found by its boot sector.
 out=$(scan lurewall.yaml lure12.img scan.dat)
