@@ -10,10 +10,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lurewall.h"
 #include "scan.h"
 
+struct learn;
 struct message;
 struct pwcands;
 
@@ -34,6 +36,9 @@ struct scan_ctx {
 						   Office): LW_KDF_* */
 	uint64_t		 deadline_ms;	/* lw_now_ms() value; 0 = none */
 	bool			 timed_out;	/* SCAN_TIMEOUT recorded */
+	struct learn		*learn;		/* what our mail taught (the
+						   hijack signs); NULL: none */
+	time_t			 now;		/* for the learned store */
 };
 
 /*

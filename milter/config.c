@@ -107,7 +107,7 @@ static const char *const top_keys[] = {
 	"outbreak_dir", "state", "metrics", "authserv_id", "notice_dir",
 	"on_quarantine_command", "mta", "hold_release_command",
 	"hold_delete_command", "hold_flush_command", "mta_queue_dir",
-	NULL
+	"learn", NULL
 };
 
 static const char *const state_keys[] = {
@@ -831,6 +831,13 @@ fill_state(struct fill *f)
 }
 
 static enum lw_err
+fill_learn(struct fill *f)
+{
+	return config_learn_load(f->d, y_get(f->root, "learn"), &f->c->learn,
+	    f->err, f->errlen);
+}
+
+static enum lw_err
 fill_limits(struct fill *f)
 {
 	return load_limits(f->d, y_get(f->root, "limits"), &f->c->limits,
@@ -969,7 +976,7 @@ config_hold_argv(const char *t, const char *qid, char ***argvp)
 static enum lw_err (*const fillers[])(struct fill *) = {
 	fill_socket, fill_paths, fill_facility, fill_on_error, fill_submit,
 	fill_outbound, fill_state, fill_metrics, fill_notices, fill_mta,
-	fill_limits,
+	fill_learn, fill_limits,
 };
 
 static enum lw_err
@@ -1017,6 +1024,7 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 		return LW_ENOMEM;
 	limits_default(&c->limits);
 	state_config_init(&c->state);
+	learn_config_init(&c->learn);
 	c->syslog_facility = LOG_MAIL;
 	c->on_error = ONERR_TEMPFAIL;
 	if ((c->file = strdup(abs)) == NULL ||
@@ -1123,6 +1131,7 @@ config_print(const struct config *c, FILE *f)
 	    c->state.redis.key_prefix : STATE_REDIS_PREFIX);
 	fprintf(f, "    timeout: %ums\n", c->state.redis.timeout_ms);
 	fprintf(f, "    pending_bytes: %zu\n", c->state.redis.pending_bytes);
+	config_learn_print(&c->learn, f);
 	fprintf(f, "metrics:\n  listen: ");
 	y_print_str(f, c->metrics_listen);
 	fputc('\n', f);

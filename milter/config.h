@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "learn.h"
 #include "lurewall.h"
 #include "state.h"
 
@@ -51,6 +52,8 @@ struct config {
 
 	/* What outlives a message (issue 17): see state.h. */
 	struct state_config state;
+	/* Issue 18: learning from our own mail (learn.h). */
+	struct learn_config learn;
 	/* Issue 20: metrics.listen, "HOST:PORT" of /metrics; NULL: off. */
 	char		 *metrics_listen;
 	char		 *authserv_id;	/* our MTA's Authentication-Results */
@@ -63,6 +66,13 @@ struct config {
 	char		 *hold_flush_command;	/* deliver it now */
 	char		 *mta_queue_dir;	/* Sendmail's queue */
 };
+
+/* The learn: section (config_learn.c) into c, and its printed form. */
+struct ydoc;
+struct ynode;
+enum lw_err	 config_learn_load(const struct ydoc *, const struct ynode *,
+		    struct learn_config *c, char *err, size_t errlen);
+void		 config_learn_print(const struct learn_config *, FILE *);
 
 /* Load path; on error LW_EINVAL and err "FILE:LINE:COL: KEY: message". */
 enum lw_err	 config_load(const char *path, struct config **out,

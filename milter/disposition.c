@@ -1067,6 +1067,7 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 	struct scan_opts	 opts;
 	const struct verdict	*v;
 	char			*result;
+	const char		*learned;
 	bool			 done = false, replay;
 	enum lw_err		 e;
 
@@ -1092,6 +1093,7 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 	    outbound_direction(rt->cfg, in.env) != OUT_NONE;
 	memset(&opts, 0, sizeof(opts));
 	opts.sender_policy = d->outbound;
+	opts.now = in.now;
 	e = scan_message_opts(rt, in.raw, in.len, in.env, &opts, &d->res);
 	if (e != LW_OK || d->res.verdict == NULL) {
 		to_error(rt, d, e != LW_OK ? lw_strerror(e) :
@@ -1131,6 +1133,12 @@ disposition_decide(const struct runtime *rt, const struct disp_input *in0,
 	/* A released copy that passed before: scanned, and said so. */
 	if (e == LW_OK && replay && d->why != DWHY_ERROR)
 		e = extra_add(d, "released=replayed");
+	/* 7. What our own mail teaches: mail delivered as judged. */
+	if (e == LW_OK && !readonly(rt) && d->why == DWHY_VERDICT &&
+	    (learned = learn_decided(rt->state, rt->cfg != NULL ?
+	    &rt->cfg->learn : NULL, d->outbound, d->action == DISP_ACCEPT ||
+	    d->action == DISP_TAG, v, d->res.msg, in.env, in.now)) != NULL)
+		e = extra_add(d, learned);
 	if (e == LW_OK && d->allowed != NULL && d->why != DWHY_ERROR) {
 		char	*a;
 

@@ -26,6 +26,9 @@
  *                              participants do not include the From
  *                              domain.
  *  HDR_REPLYTO_MISMATCH        Reply-To and From domains differ.
+ *  HDR_THREAD_HIJACK, HDR_KNOWN_THREAD, HDR_FIRST_CONTACT, and the
+ *  name signs on learned names: hijack_learn.c, from what the
+ *  organisation's own mail taught (learn.h).
  *
  * Decisions (documented in lurewall-policy(5) too):
  *  - A domain "matches" another when equal or a subdomain of it, in
@@ -75,6 +78,7 @@
 #include "lurewall.h"
 #include "hijack.h"
 #include "hijack_int.h"
+#include "learn.h"
 #include "lookalike.h"
 #include "mime.h"
 #include "names.h"
@@ -122,16 +126,19 @@ static const char *const default_prefixes[] = {
 static const char *const strong_signs[] = {
 	"HDR_DISPLAY_NAME_SPOOF", "HDR_INTERNAL_NAME_EXTERNAL",
 	"HDR_LOOKALIKE_DOMAIN", "HDR_FOREIGN_REPLY_PREFIX",
-	"BODY_QUOTED_THREAD_FOREIGN"
+	"BODY_QUOTED_THREAD_FOREIGN", "HDR_THREAD_HIJACK"
 };
 
+/* A first contact is a sign only with these (prefixes of rules). */
+static const char *const first_contact_payloads[] = {
+	"OFFICE_VBA", "OFFICE_XLM", "FILE_SCRIPT", "ARCHIVE_PASSWORD_UNKNOWN"
+};
+
+/* Rules, or prefixes of rules (OFFICE_VBA_AUTOEXEC is a macro too). */
 static const char *const payloads[] = {
 	"FILE_EXECUTABLE", "FILE_SCRIPT", "FILE_SHORTCUT",
 	"FILE_HTML_SMUGGLING", "OFFICE_REMOTE_TEMPLATE",
-	"ARCHIVE_PASSWORD_UNKNOWN"
-};
-static const char *const payload_prefixes[] = {
-	"OFFICE_VBA", "OFFICE_XLM"
+	"ARCHIVE_PASSWORD_UNKNOWN", "OFFICE_VBA", "OFFICE_XLM"
 };
 
 static bool
@@ -544,7 +551,7 @@ prefix_expected(const struct policy *p, const char *tok, bool *yes)
 
 static enum lw_err
 subject_signs(const struct message *msg, const struct policy *p,
-    const struct quote *q, const struct thread_info *ti,
+    const struct quote *q, const struct thread_info *ti, bool known,
     struct findings *out)
 {
 	struct hijack_prefix	 pre[HIJACK_MAX_PREFIXES];
@@ -554,6 +561,9 @@ subject_signs(const struct message *msg, const struct policy *p,
 	bool			 yes, seen, threaded;
 	enum lw_err		 e;
 
+	/* A reply in one of our threads from a participant is genuine. */
+	if (known)
+		return LW_OK;
 	n = hijack_prefixes(msg->subject, pre, HIJACK_MAX_PREFIXES);
 	for (i = 0; i < n; i++) {
 		if (!pre[i].forward && reply == NULL)
@@ -637,12 +647,29 @@ replyto_sign(const struct message *msg, const struct thread_info *ti,
 	    msg->reply_to.addr : msg->reply_to.domain, msg->from.addr);
 }
 
-/* A strong hijack sign in out and a payload among the content findings. */
+/* The first content finding whose rule starts with one of v[n]. */
+static const char *
+payload_of(const struct findings *content, const char *const *v, size_t n)
+{
+	size_t	i, j;
+
+	for (j = 0; j < content->n; j++)
+		for (i = 0; i < n; i++)
+			if (strncmp(content->v[j].rule, v[i], strlen(v[i])) ==
+			    0)
+				return content->v[j].rule;
+	return NULL;
+}
+
+/*
+ * A strong hijack sign in out and a payload among the content findings;
+ * or a first contact with a macro, a script or an archive left closed.
+ */
 static enum lw_err
 emotet(const struct findings *content, bool genuine, struct findings *out)
 {
 	const char	*sign = NULL, *payload = NULL;
-	size_t		 i, j;
+	size_t		 i;
 
 	if (content == NULL)
 		return LW_OK;
@@ -656,17 +683,14 @@ emotet(const struct findings *content, bool genuine, struct findings *out)
 			break;
 		}
 	}
-	if (sign == NULL)
-		return LW_OK;
-	for (j = 0; j < content->n && payload == NULL; j++) {
-		for (i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++)
-			if (strcmp(content->v[j].rule, payloads[i]) == 0)
-				payload = content->v[j].rule;
-		for (i = 0; i < sizeof(payload_prefixes) /
-		    sizeof(payload_prefixes[0]); i++)
-			if (strncmp(content->v[j].rule, payload_prefixes[i],
-			    strlen(payload_prefixes[i])) == 0)
-				payload = content->v[j].rule;
+	if (sign != NULL)
+		payload = payload_of(content, payloads,
+		    sizeof(payloads) / sizeof(payloads[0]));
+	else if (findings_has(out, "HDR_FIRST_CONTACT")) {
+		sign = "HDR_FIRST_CONTACT";
+		payload = payload_of(content, first_contact_payloads,
+		    sizeof(first_contact_payloads) /
+		    sizeof(first_contact_payloads[0]));
 	}
 	if (payload == NULL)
 		return LW_OK;
@@ -681,7 +705,7 @@ hijack_scan(struct scan_ctx *ctx, const struct message *msg,
 {
 	struct quote		 q;
 	struct thread_info	 ti;
-	bool			 trust;
+	bool			 trust, known = false;
 	enum lw_err		 e;
 
 	if (msg == NULL || p == NULL)
@@ -696,9 +720,12 @@ hijack_scan(struct scan_ctx *ctx, const struct message *msg,
 			goto out;
 		if ((e = hijack_quote_scan(ctx, msg->root, &q)) != LW_OK)
 			goto out;
+		if ((e = hijack_learn_signs(ctx, msg, learn_org(p), &q, out,
+		    &known)) != LW_OK)
+			goto out;
 		if ((e = thread_info(ctx, msg, ours, p, &ti)) != LW_OK)
 			goto out;
-		if ((e = subject_signs(msg, p, &q, &ti, out)) != LW_OK)
+		if ((e = subject_signs(msg, p, &q, &ti, known, out)) != LW_OK)
 			goto out;
 		if ((e = quote_sign(msg, p, &q, &ti, out)) != LW_OK)
 			goto out;

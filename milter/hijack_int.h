@@ -14,6 +14,7 @@
 #define ADDR_MAX		320
 #define QUOTE_MAX_DOMAINS	32
 
+struct message;
 struct mime_part;
 struct scan_ctx;
 
@@ -24,6 +25,10 @@ struct quote {
 	bool		 recipients;	/* a quoted To:/Cc: named an address */
 	char		*dom[QUOTE_MAX_DOMAINS];	/* participants */
 	size_t		 ndom;
+	char		 author[ADDR_MAX + 1];	/* the first quoted message's
+						   author ("On ..., X <x@d>
+						   wrote:", a quoted From:),
+						   "" when none */
 };
 
 /*
@@ -42,5 +47,15 @@ void		 hijack_quote_free(struct quote *);
  */
 bool		 hijack_next_addr(const char *s, size_t len, size_t *pos,
 		    char *addr, char *dom);
+
+/*
+ * The signs from what the organisation's mail taught (hijack_learn.c)
+ * under organisation org, after the policy's name signs and the quote
+ * scan: *known is set for a reply from a participant of our thread
+ * (HDR_KNOWN_THREAD), whose reply prefixes then prove nothing.
+ */
+enum lw_err	 hijack_learn_signs(struct scan_ctx *,
+		    const struct message *, const char *org,
+		    const struct quote *, struct findings *out, bool *known);
 
 #endif /* HIJACK_INT_H */

@@ -91,6 +91,7 @@ struct run {
 	enum hkey	 last;
 	char		 dom[RUN_MAX_DOMAINS][DOMAIN_MAX + 1];
 	size_t		 ndom;
+	char		 author[ADDR_MAX + 1];	/* the From line's */
 };
 
 static bool
@@ -202,6 +203,8 @@ quote_add_addrs(struct quote *q, const char *s, size_t *found)
 	while (hijack_next_addr(s, len, &pos, addr, dom)) {
 		if ((e = quote_add(q, dom)) != LW_OK)
 			return e;
+		if (q->author[0] == '\0')
+			memcpy(q->author, addr, strlen(addr) + 1);
 		(*found)++;
 	}
 	return LW_OK;
@@ -218,6 +221,8 @@ run_add_addrs(struct run *r, const char *s, enum hkey what)
 	while (hijack_next_addr(s, len, &pos, addr, dom)) {
 		if (what != HK_FROM)
 			r->recip = true;
+		else if (r->author[0] == '\0')
+			memcpy(r->author, addr, strlen(addr) + 1);
 		if (r->ndom < RUN_MAX_DOMAINS)
 			memcpy(r->dom[r->ndom++], dom, strlen(dom) + 1);
 	}
@@ -238,6 +243,8 @@ run_end(struct run *r, struct quote *q)
 		q->quoted = true;
 		if (r->recip)
 			q->recipients = true;
+		if (q->author[0] == '\0')
+			memcpy(q->author, r->author, sizeof(r->author));
 		for (i = 0; i < r->ndom && e == LW_OK; i++)
 			e = quote_add(q, r->dom[i]);
 	}
@@ -245,6 +252,7 @@ run_end(struct run *r, struct quote *q)
 	r->from = r->to = r->other = r->recip = false;
 	r->last = HK_NONE;
 	r->ndom = 0;
+	r->author[0] = '\0';
 	return e;
 }
 

@@ -26,6 +26,7 @@
 #include "mime.h"
 #include "names.h"
 #include "policy.h"
+#include "verdict.h"
 
 #define DAY		86400
 #define NAME_BYTES	256	/* of a display name kept */
@@ -438,8 +439,12 @@ plan_threads(struct plan *pl, const struct message *msg,
 			if ((e = mut_item(m, doms[j])) != LW_OK)
 				return e;
 	}
-	/* The subject index: this message's own thread by its sender. */
-	if (own > 0 && subj[0] != '\0') {
+	/*
+	 * The subject index: threads this message starts (it answers
+	 * nothing), by their sender.  A reply in the thread is no second
+	 * thread of that subject.
+	 */
+	if (own > 0 && n == own && subj[0] != '\0') {
 		snprintf(item, sizeof(item), "%s %s", ids[0], acct);
 		if ((e = plan_mut(pl, L_SUBJECT, subj, &m)) != LW_OK)
 			return e;
@@ -653,4 +658,32 @@ out:
 	rcpts_free(&r);
 	free(from);
 	return e;
+}
+
+const char *
+learn_decided(struct state *st, const struct learn_config *c, bool outbound,
+    bool delivered, const struct verdict *v, const struct message *msg,
+    const struct envelope *env, time_t now)
+{
+	struct learn	*l;
+	const char	*what = NULL;
+	enum lw_err	 e;
+
+	if (st == NULL || c == NULL || !c->enable || st->readonly ||
+	    v == NULL || msg == NULL || !delivered || v->action > ACT_TAG)
+		return NULL;
+	if (!outbound && !findings_has(&v->findings, "HDR_KNOWN_THREAD"))
+		return NULL;
+	if (learn_open(st, c, &l) != LW_OK)
+		return NULL;
+	e = outbound ? learn_outbound(l, learn_org(v->policy), msg, env, now) :
+	    learn_inbound_reply(l, learn_org(v->policy), msg, now);
+	learn_close(l);
+	if (e == LW_OK)
+		what = outbound ? "learned=outbound" : "learned=reply";
+	else
+		log_msg(LOG_WARNING, env != NULL ? env->qid : NULL,
+		    "learn: %s mail not learned: %s", outbound ? "outbound" :
+		    "reply", lw_strerror(e));
+	return what;
 }

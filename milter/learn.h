@@ -145,6 +145,22 @@ enum lw_err	 learn_outbound(struct learn *, const char *org,
 enum lw_err	 learn_inbound_reply(struct learn *, const char *org,
 		    const struct message *, time_t now);
 
+/*
+ * The disposition stage's call once a message is decided: outbound
+ * mail delivered as its verdict said (accept or tag; never a held or
+ * breaker-stopped lure, never one observe mode let through) is learned
+ * under its policy's organisation, and an inbound one whose verdict
+ * holds HDR_KNOWN_THREAD extends that thread.  c NULL or not enabled:
+ * nothing.  Returns what was learned ("learned=outbound", "learned=reply",
+ * for the log line) or NULL;
+ * a failure is logged (qid may be NULL), never the message's.
+ */
+struct verdict;
+const char	*learn_decided(struct state *, const struct learn_config *c,
+		    bool outbound, bool delivered, const struct verdict *v,
+		    const struct message *, const struct envelope *,
+		    time_t now);
+
 /* Lookups for the rules (hijack_learn.c) and `lurewall learn show`. */
 
 /* A learned person whose name a display name is. */

@@ -192,12 +192,18 @@ findings_append(struct findings *dst, const struct findings *src)
 bool
 findings_has(const struct findings *fs, const char *rule)
 {
+	return findings_get(fs, rule) != NULL;
+}
+
+const struct finding *
+findings_get(const struct findings *fs, const char *rule)
+{
 	size_t	i;
 
 	for (i = 0; i < fs->n; i++)
 		if (strcmp(fs->v[i].rule, rule) == 0)
-			return true;
-	return false;
+			return &fs->v[i];
+	return NULL;
 }
 
 bool

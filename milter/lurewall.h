@@ -93,6 +93,9 @@ enum lw_err	 findings_addv(struct findings *, const char *rule,
 enum lw_err	 findings_append(struct findings *dst,
 		    const struct findings *src);
 bool		 findings_has(const struct findings *, const char *rule);
+/* The first finding of rule, or NULL. */
+const struct finding *findings_get(const struct findings *,
+		    const char *rule);
 /* True when some finding's rule starts with prefix ("OFFICE_VBA"). */
 bool		 findings_has_prefix(const struct findings *,
 		    const char *prefix);

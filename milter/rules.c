@@ -56,6 +56,9 @@ const struct rule_def rules_builtin[] = {
 	{ "HDR_FAKE_REPLY", 1, "a reply prefix without In-Reply-To or References" },
 	{ "HDR_REPLYTO_MISMATCH", 1, "Reply-To domain differs from From domain" },
 	{ "BODY_QUOTED_THREAD_FOREIGN", 3, "quotes a thread the sender's domain was not part of" },
+	{ "HDR_THREAD_HIJACK", 6, "a reply in one of our learned threads from a domain that never took part" },
+	{ "HDR_KNOWN_THREAD", -3, "a reply from a participant of one of our learned threads" },
+	{ "HDR_FIRST_CONTACT", 1, "the sender's domain never exchanged mail with us (mature learned store)" },
 	{ "EMOTET_LURE", 10, "a strong hijack sign together with a payload" },
 	{ "SPLIT_PASSWORD_LURE", 0, "a split-PPAP password mail whose password opened a held lure" },
 };

@@ -16,7 +16,9 @@
 #include <strings.h>
 
 #include "content.h"
+#include "config.h"
 #include "hijack.h"
+#include "learn.h"
 #include "log.h"
 #include "mime.h"
 #include "policy.h"
@@ -345,7 +347,7 @@ static enum lw_err
 scan_gated(const unsigned char *raw, size_t len,
     const struct envelope *env, const struct limits *lim,
     const struct policyset *ps, const struct scan_opts *opts,
-    struct scan_result *res)
+    struct learn *learn, struct scan_result *res)
 {
 	struct findings		 content = { 0 };
 	struct pwcands		 pw = { 0 };
@@ -363,6 +365,8 @@ scan_gated(const unsigned char *raw, size_t len,
 	ctx.fs = &content;
 	ctx.pw = &pw;
 	ctx.qid = env != NULL ? env->qid : NULL;
+	ctx.learn = learn;
+	ctx.now = opts != NULL && opts->now != 0 ? opts->now : time(NULL);
 	if (lim->scan_timeout_ms > 0)
 		ctx.deadline_ms = start + lim->scan_timeout_ms;
 
@@ -444,11 +448,22 @@ scan_message_opts(const struct runtime *rt, const unsigned char *raw,
     size_t len, const struct envelope *env, const struct scan_opts *opts,
     struct scan_result *res)
 {
-	enum lw_err	e;
+	struct learn	*learn = NULL;
+	enum lw_err	 e;
 
+	/*
+	 * What our own mail taught, on the runtime's state (a handle):
+	 * for inbound mail; outbound mail is what teaches it.
+	 */
+	if (rt->state != NULL && rt->cfg != NULL && rt->cfg->learn.enable &&
+	    (opts == NULL || !opts->sender_policy) &&
+	    (e = learn_open(rt->state, &rt->cfg->learn, &learn)) != LW_OK)
+		return e;
 	gate_enter();
-	e = scan_gated(raw, len, env, rt->lim, rt->ps, opts, res);
+	e = scan_gated(raw, len, env, rt->lim, rt->ps, opts, learn, res);
 	gate_leave();
+	if (learn != NULL)
+		learn_close(learn);
 	return e;
 }
 

@@ -12,6 +12,8 @@
 #ifndef SCAN_H
 #define SCAN_H
 
+#include <time.h>
+
 #include "envelope.h"
 #include "lurewall.h"
 
@@ -52,6 +54,7 @@ struct scan_opts {
 	const struct pwcands	*extra_pw;
 	const struct policy	*policy;
 	bool			 sender_policy;
+	time_t			 now;		/* 0: time(NULL) */
 };
 
 /*

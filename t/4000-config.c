@@ -230,6 +230,14 @@ main(void)
 	    "mail, daemon, user or local0 to local7", "bad facility");
 	bad("on_error: reject\n", ":1:11: on_error: expected tempfail or "
 	    "accept", "bad on_error");
+	bad("learn:\n  enable: maybe\n", ":2:11: learn.enable: ",
+	    "learn.enable not a boolean");
+	bad("learn:\n  thread_expiry: 12h\n", ":2:18: learn.thread_expiry: "
+	    "expected whole days", "learn.thread_expiry in hours");
+	bad("learn:\n  max_threads: 0\n", ":2:16: learn.max_threads: ",
+	    "learn.max_threads 0");
+	bad("learn:\n  mature_mesages: 5\n", ":2:3: learn: unknown key "
+	    "\"mature_mesages\"", "learn: a misspelt key");
 	bad("socket: [a]\n", ":1:9: socket: expected a string, got a list",
 	    "socket wrong type");
 	bad("socket: tcp:25\n", ":1:9: socket: expected unix:", "bad socket");

@@ -15,25 +15,12 @@
 #include "learn.h"
 #include "mime.h"
 #include "state.h"
+#include "learn_t.h"
 #include "tap.h"
 
 #define NOW	((time_t)1780000000)
 #define DAY	86400
 
-static struct message *
-msg_of(const char *raw)
-{
-	struct limits	 lim;
-	struct findings	 fs = { 0 };
-	struct message	*m;
-
-	limits_default(&lim);
-	if (mime_parse((const unsigned char *)raw, strlen(raw), &lim, &fs,
-	    &m) != LW_OK)
-		bail("mime_parse");
-	findings_free(&fs);
-	return m;
-}
 
 static enum lw_err
 send_mail(struct learn *l, const char *from, const char *to,
@@ -49,7 +36,7 @@ send_mail(struct learn *l, const char *from, const char *to,
 	    from, to, cc != NULL ? "Cc: " : "", cc != NULL ? cc : "",
 	    cc != NULL ? "\r\n" : "", mid, irt != NULL ? "In-Reply-To: <" :
 	    "", irt != NULL ? irt : "", irt != NULL ? ">\r\n" : "", subject);
-	m = msg_of(raw);
+	m = learn_t_msg(raw);
 	e = learn_outbound(l, "example", m, NULL, now);
 	mime_free(m);
 	return e;
@@ -88,7 +75,7 @@ thread_of(struct learn *l, const char *irt, const char *subject,
 	snprintf(raw, sizeof(raw), "From: x@y.example\r\n%s%s%s"
 	    "Subject: %s\r\n\r\nb\r\n", irt != NULL ? "In-Reply-To: <" : "",
 	    irt != NULL ? irt : "", irt != NULL ? ">\r\n" : "", subject);
-	m = msg_of(raw);
+	m = learn_t_msg(raw);
 	if (learn_thread_find(l, "example", m, author, now, t, &how) != LW_OK)
 		bail("learn_thread_find");
 	mime_free(m);
@@ -158,7 +145,7 @@ basics(enum state_backend b, const char *dir)
 	enum lw_err		 e;
 
 	learn_config_init(&c);
-	c.mature_messages = 4;
+	c.mature_messages = 5;
 	if (learn_open(st, &c, &l) != LW_OK)
 		bail("learn_open");
 	ok(learn_mature(l, "example", NOW, &yes) == LW_OK && !yes,
@@ -221,6 +208,13 @@ basics(enum state_backend b, const char *dir)
 	learn_record_free(&t);
 	is_int(LEARN_NO_THREAD, thread_of(l, NULL, "Re: 見積書の件",
 	    "suzuki@ours.example", NOW, &t), "%s: not by another author", bn);
+	send_mail(l, "Yamada <yamada@ours.example>", "hanako@partner.example",
+	    NULL, "m1b@ours.example", "m1@ours.example", "Re: 見積書の件",
+	    NOW + 100);
+	ok(thread_of(l, NULL, "Re: 見積書の件", "yamada@ours.example", NOW,
+	    &t) == LEARN_BY_SUBJECT, "%s: a reply in the thread is no second "
+	    "thread", bn);
+	learn_record_free(&t);
 	send_mail(l, "Yamada <yamada@ours.example>", "x@third.example", NULL,
 	    "m3@ours.example", NULL, "見積書の件", NOW + 120);
 	is_int(LEARN_AMBIGUOUS, thread_of(l, NULL, "Re: 見積書の件",
@@ -236,12 +230,12 @@ basics(enum state_backend b, const char *dir)
 	ok(learn_domain_known(l, "example", "evil.example", NOW, &yes) ==
 	    LW_OK && !yes, "%s: an unknown domain", bn);
 	ok(learn_mature(l, "example", NOW, &yes) == LW_OK && !yes,
-	    "%s: three messages are not mature (min 4)", bn);
+	    "%s: four messages are not mature (min 5)", bn);
 	ok(learn_mature(l, "example", NOW + 15 * DAY, &yes) == LW_OK && yes,
 	    "%s: fifteen days are", bn);
 
 	/* An inbound reply: its Cc's domain joins the thread. */
-	m = msg_of("From: Sato Hanako <hanako@partner.example>\r\n"
+	m = learn_t_msg("From: Sato Hanako <hanako@partner.example>\r\n"
 	    "To: yamada@ours.example\r\nCc: newguy@fourth.example\r\n"
 	    "In-Reply-To: <m1@ours.example>\r\nSubject: Re: x\r\n\r\nb\r\n");
 	is_int(LW_OK, learn_inbound_reply(l, "example", m, NOW + 200),
@@ -251,7 +245,7 @@ basics(enum state_backend b, const char *dir)
 	    LEARN_BY_REF && has_item(&t, "fourth.example") && t.in == 1,
 	    "%s: the reply's Cc takes part now", bn);
 	learn_record_free(&t);
-	m = msg_of("From: a@b.example\r\nIn-Reply-To: <zz@b.example>\r\n"
+	m = learn_t_msg("From: a@b.example\r\nIn-Reply-To: <zz@b.example>\r\n"
 	    "Subject: x\r\n\r\nb\r\n");
 	is_int(LW_ENOTFOUND, learn_inbound_reply(l, "example", m, NOW),
 	    "%s: a reply to no thread of ours teaches nothing", bn);
@@ -259,8 +253,8 @@ basics(enum state_backend b, const char *dir)
 
 	e = learn_stats(l, "example", NOW + 300, &s);
 	ok(e == LW_OK &&
-	    s.messages == 3 && s.replies == 1 && s.n[LEARN_ACCOUNT] == 1 &&
-	    s.n[LEARN_CORRESPONDENT] == 3 && s.n[LEARN_THREAD] == 3,
+	    s.messages == 4 && s.replies == 1 && s.n[LEARN_ACCOUNT] == 1 &&
+	    s.n[LEARN_CORRESPONDENT] == 3 && s.n[LEARN_THREAD] == 4,
 	    "%s: stats (%llu messages, %zu correspondents, %zu threads)", bn,
 	    (unsigned long long)s.messages, s.n[LEARN_CORRESPONDENT],
 	    s.n[LEARN_THREAD]);
@@ -362,17 +356,27 @@ caps(const char *dir)
 	state_close(st);
 }
 
+static const struct {
+	const char	*subject, *norm, *what;
+} subjects[] = {
+	{ "RE: AW:  [EXT]  Hello \t  World ", "hello world",
+	    "prefixes, tags, case, space" },
+	{ "【外部】Ｒｅ：見積書の件", "見積書の件", "a full-width prefix after a tag" },
+	{ "Reminder: x", "reminder: x", "no prefix" },
+};
+
 int
 main(void)
 {
 	char	*norm;
+	size_t	 i;
 
-	norm = learn_subject_norm("RE: AW:  [EXT]  Hello \t  World ");
-	is_str("hello world", norm, "subject: prefixes, tags, case, space");
-	free(norm);
-	norm = learn_subject_norm("【外部】Ｒｅ：見積書の件");
-	is_str("見積書の件", norm, "subject: a full-width prefix after a tag");
-	free(norm);
+	for (i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+		norm = learn_subject_norm(subjects[i].subject);
+		is_str(subjects[i].norm, norm, "subject: %s",
+		    subjects[i].what);
+		free(norm);
+	}
 	basics(STATE_LMDB, tap_tmpdir("5300-lmdb"));
 	basics(STATE_FILES, tap_tmpdir("5300-files"));
 	caps(tap_tmpdir("5300-caps"));
