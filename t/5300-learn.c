@@ -6,7 +6,8 @@
  * subject + author (and no match when several threads share both),
  * participants (a partner's second known domain counts), maturity,
  * inbound replies, expiry, caps with the least recently seen evicted,
- * forget, each, stats and a read-only look.
+ * forget, each, stats and a read-only look; on Redis the same, key by
+ * key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 #include "learn.h"
 #include "mime.h"
 #include "state.h"
+#include "verdict.h"
 #include "learn_t.h"
+#include "redis_t.h"
 #include "tap.h"
 
 #define NOW	((time_t)1780000000)
@@ -114,17 +117,36 @@ count_each(void *arg, const struct learn_record *r)
 	return LW_OK;
 }
 
+static int	redis_port;
+
+/* A state of backend b in dir name (redis: the test's server). */
 static struct state *
 open_state(enum state_backend b, const char *name, bool ro)
 {
 	struct state_config	 c;
-	struct state		*st;
+	struct state		*st = NULL;
+	struct state_val	 v;
+	int			 i;
 
 	state_config_init(&c);
 	c.backend = b;
 	if ((c.path = strdup(name)) == NULL)
 		bail("oom");
-	if (state_open(&c, ro, &st) != LW_OK)
+	if (b == STATE_REDIS) {
+		c.redis.port = (unsigned)redis_port;
+		c.redis.username = strdup(REDIS_USER);
+		c.redis.password = strdup(PASSWORD);
+	}
+	/* A server just started may take a moment to listen. */
+	for (i = 0; i < 100; i++, usleep(100 * 1000)) {
+		if (state_open(&c, ro, &st) != LW_OK)
+			continue;
+		if (state_get(st, "probe", NOW, &v) == LW_ENOTFOUND)
+			break;
+		state_close(st);
+		st = NULL;
+	}
+	if (st == NULL)
 		bail("state_open %s", name);
 	state_config_free(&c);
 	return st;
@@ -310,6 +332,47 @@ basics(enum state_backend b, const char *dir)
 
 }
 
+/* learn_decided: what the disposition stage lets the learner see. */
+static void
+decided(const char *dir)
+{
+	struct state		*st = open_state(STATE_LMDB, dir, false);
+	struct learn_config	 c;
+	struct verdict		 v;
+	struct message		*out, *in;
+	const char		*r;
+
+	learn_config_init(&c);
+	memset(&v, 0, sizeof(v));
+	out = learn_t_msg("From: a@ours.example\r\nTo: B <b@x.example>\r\n"
+	    "Message-ID: <d1@ours.example>\r\nSubject: s\r\n\r\nb\r\n");
+	in = learn_t_msg("From: B <b@x.example>\r\nTo: a@ours.example\r\n"
+	    "Cc: c@y.example\r\nIn-Reply-To: <d1@ours.example>\r\n"
+	    "Subject: Re: s\r\n\r\nb\r\n");
+	v.action = ACT_QUARANTINE;
+	ok(learn_decided(st, &c, true, true, &v, out, NULL, NOW) == NULL,
+	    "decided: a quarantined verdict teaches nothing (observe mode)");
+	v.action = ACT_TAG;
+	ok(learn_decided(st, &c, true, false, &v, out, NULL, NOW) == NULL,
+	    "decided: mail not delivered teaches nothing");
+	c.enable = false;
+	ok(learn_decided(st, &c, true, true, &v, out, NULL, NOW) == NULL,
+	    "decided: learn.enable false");
+	c.enable = true;
+	r = learn_decided(st, &c, true, true, &v, out, NULL, NOW);
+	is_str("learned=outbound", r, "decided: tagged outbound mail");
+	ok(learn_decided(st, &c, false, true, &v, in, NULL, NOW) == NULL,
+	    "decided: inbound without HDR_KNOWN_THREAD teaches nothing");
+	if (findings_add(&v.findings, "HDR_KNOWN_THREAD", "", "x") != LW_OK)
+		bail("findings_add");
+	r = learn_decided(st, &c, false, true, &v, in, NULL, NOW + 1);
+	is_str("learned=reply", r, "decided: a known thread's reply");
+	findings_free(&v.findings);
+	mime_free(out);
+	mime_free(in);
+	state_close(st);
+}
+
 static void
 caps(const char *dir)
 {
@@ -370,6 +433,7 @@ main(void)
 {
 	char	*norm;
 	size_t	 i;
+	pid_t	 rpid;
 
 	for (i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
 		norm = learn_subject_norm(subjects[i].subject);
@@ -379,6 +443,12 @@ main(void)
 	}
 	basics(STATE_LMDB, tap_tmpdir("5300-lmdb"));
 	basics(STATE_FILES, tap_tmpdir("5300-files"));
+	/* Redis: key by key, with the server's own expiry. */
+	redis_port = free_port();
+	rpid = redis_start(tap_tmpdir("5300-redis"), redis_port, PASSWORD);
+	basics(STATE_REDIS, tap_tmpdir("5300-redis-local"));
+	redis_stop(rpid);
 	caps(tap_tmpdir("5300-caps"));
+	decided(tap_tmpdir("5300-decided"));
 	return done_testing();
 }

@@ -10,7 +10,8 @@
 # it; then every hijack variant is quarantined (a stolen thread answered
 # from a new domain, by reference and by subject + quoted author; a
 # correspondent's name from a new domain; a colleague's name from
-# outside; a first contact with an archive left closed), a hijacked
+# outside; a first contact with an archive left closed; an outbound lure
+# the daemon stopped teaches nothing), a hijacked
 # thread without payload is tagged, and genuine replies (AW: too, and
 # with a PPAP zip), a partner from its second known domain, a
 # first-contact inquiry and a stranger with a common name are accepted.
@@ -111,6 +112,14 @@ EOF
 like 'not accepted: 0' "$(cat "$T/history.out")" "every history message flowed"
 is 2000 "$(grep -c 'direction=outbound.* learned=outbound' "$MILTER_LOG")" \
     "every one was learned as outbound"
+
+# --- An outbound lure is stopped and teaches nothing.
+run outlure "an outbound lure" <<'EOF'
+dofile(gen .. "/outlure.lua")
+mt.echo("OL1 " .. send(O[1], "OL1"))
+EOF
+like '^OL1 discard' "$(cat "$T/outlure.out")" "the outbound lure is discarded"
+unlike 'learned=' "$(logline OL1)" "and not learned"
 
 # --- The inbound mail.
 run inbound "the inbound mail after the history" <<'EOF'

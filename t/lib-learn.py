@@ -19,7 +19,8 @@ and a stranger sharing a common name, both without payload.
 Writes OUTDIR/out/NNNN.eml (the history), OUTDIR/in/CASE.eml (the
 inbound mail), OUTDIR/history.lua and OUTDIR/inbound.lua (the same
 messages as Lua tables for miltertest: qid, auth, from, rcpts, hdrs,
-body) and OUTDIR/cases (CASE OUTCOME MUST-RULES MUSTNOT-RULES, a line
+body), OUTDIR/outlure.lua (an outbound lure, which must not teach its
+recipient's name) and OUTDIR/cases (CASE OUTCOME MUST-RULES MUSTNOT-RULES, a line
 each; rules comma-separated, "-" for none).
 """
 import base64
@@ -251,10 +252,31 @@ def inbound(o, threads, zipfile):
         "EMOTET_LURE,HDR_FIRST_CONTACT",
         ("佐藤 太郎", "sato@other-%d.example" % R.randrange(1000000)), acct,
         "ご挨拶")
+    add("ok-notlearned", "accept", "-", "HDR_DISPLAY_NAME_SPOOF",
+        ("Zed Lurename", "zed@elsewhere.example"), acct, "Hello")
     add("ok-known", "accept", "-",
         "HDR_DISPLAY_NAME_SPOOF,HDR_FIRST_CONTACT,HDR_THREAD_HIJACK", to,
         acct, "来週のご相談")
     return cases
+
+
+def outbound_lure(o):
+    """An outbound lure (a script): stopped in the disposition stage,
+    never learned; its recipient's name must stay unknown."""
+    acct = o.accounts[1]
+    hdrs = [("From", mbox(acct[0], acct[1])),
+            ("To", mbox("Zed Lurename", "zed@lure-target.example")),
+            ("Date", date(NOW - 7200)),
+            ("Message-ID", "<outlure.%d@%s>" % (NOW, ORG)),
+            ("Subject", "Invoice"), ("MIME-Version", "1.0"),
+            ("Content-Type", 'multipart/mixed; boundary="BB"')]
+    body = ("--BB\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+            "--BB\r\nContent-Type: application/octet-stream; "
+            "name=\"invoice.vbs\"\r\nContent-Disposition: attachment; "
+            "filename=\"invoice.vbs\"\r\n\r\nSet s = CreateObject("
+            "\"WScript.Shell\")\r\ns.Run \"calc.exe\"\r\n--BB--\r\n")
+    return {"qid": "OL1", "auth": acct[1].split("@")[0], "from": acct[1],
+            "hdrs": hdrs, "body": body, "rcpts": ["zed@lure-target.example"]}
 
 
 def main():
@@ -270,6 +292,8 @@ def main():
             write("%s/out/%04d.eml" % (out, i), m)
             f.write(lua_msg(m) + ",\n")
         f.write("}\n")
+    with open(out + "/outlure.lua", "w", encoding="utf-8") as f:
+        f.write("O = {\n" + lua_msg(outbound_lure(o)) + ",\n}\n")
     cases = inbound(o, threads, zipfile)
     with open(out + "/inbound.lua", "w", encoding="utf-8") as f, \
             open(out + "/cases", "w", encoding="utf-8") as c:
