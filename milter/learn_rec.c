@@ -21,7 +21,9 @@
  * absent.  Item text never holds a newline (stored as a space).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +179,11 @@ parse_u64(const char *s, uint64_t *out, const char **end)
 
 	if (*s < '0' || *s > '9')
 		return false;
+	errno = 0;
 	v = strtoull(s, &e, 10);
+	/* Counts and times both fit a time_t: a bigger one is damage. */
+	if (errno == ERANGE || v > INT64_MAX)
+		return false;
 	*out = v;
 	if (end != NULL)
 		*end = e;
