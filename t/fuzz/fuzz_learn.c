@@ -31,9 +31,9 @@ roundtrip(const struct lrec *a)
 	    a->r.in != b.r.in || a->r.nitems != b.r.nitems)
 		abort();
 	for (i = 0; i < a->r.nitems; i++)
+		/* A CR in an item is written as a space: same length. */
 		if (a->r.items[i].count != b.r.items[i].count ||
-		    strcspn(a->r.items[i].text, "\r\n") !=
-		    strlen(b.r.items[i].text))
+		    strlen(a->r.items[i].text) != strlen(b.r.items[i].text))
 			abort();
 	learn_rec_free(&b);
 	state_val_free(&v);
