@@ -27,6 +27,7 @@
 #include "config.h"
 #include "disposition.h"
 #include "state.h"
+#include "util.h"
 #include "filetype.h"
 #include "json.h"
 #include "log.h"
@@ -76,15 +77,16 @@ config_path(const char *given)
 static int
 load_all(const char *path, struct config **cfg, struct policyset **ps)
 {
-	char	err[1024];
+	char	err[LW_CONFIG_ERR_MAX];
 
 	if (config_load(path, cfg, err, sizeof(err)) != LW_OK) {
-		fprintf(stderr, "lurewall: %s\n", err);
+		lw_print_lines(stderr, "lurewall", err);
 		return -1;
 	}
 	if (policy_load_dir((*cfg)->policy_dir, &(*cfg)->limits, ps, err,
 	    sizeof(err)) != LW_OK) {
-		fprintf(stderr, "lurewall: %s\n", err);
+		/* Every error of every policy file, one a line. */
+		lw_print_lines(stderr, "lurewall", err);
 		config_free(*cfg);
 		*cfg = NULL;
 		return -1;

@@ -127,5 +127,7 @@ bool		 config_cidr_parse(const char *s, struct lw_cidr *out);
 #define CONFIG_STATE_SUBDIR	"state"		/* beside quarantine_dir */
 
 #define LW_DEFAULT_CONFIG	SYSCONFDIR "/lurewall/lurewall.yaml"
+/* Room for the errors of a config and its policies, one a line. */
+#define LW_CONFIG_ERR_MAX	8192
 
 #endif /* CONFIG_H */

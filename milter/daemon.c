@@ -62,6 +62,7 @@
 #include "scan.h"
 #include "splitppap.h"
 #include "state.h"
+#include "util.h"
 
 #define IDENT	"lurewall-milter"
 #define MAGIC_POOL_MIN	2
@@ -181,7 +182,7 @@ reload(void)
 	struct policyset	*ps;
 	struct quarantine	*q;
 	struct runtime		*old;
-	char			 err[1024], *changes = NULL;
+	char			 err[LW_CONFIG_ERR_MAX], *changes = NULL;
 
 	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
 		reload_failed(err);
@@ -475,7 +476,7 @@ main(int argc, char *argv[])
 	struct state		*st;
 	const char		*cfile = LW_DEFAULT_CONFIG, *sock = NULL;
 	const char		*user = NULL, *pidfile = NULL, *upath;
-	char			 err[1024], *rp;
+	char			 err[LW_CONFIG_ERR_MAX], *rp;
 	bool			 foreground = false, check = false;
 	int			 ch, verbose = 0, rc;
 	uid_t			 uid = 0;
@@ -544,7 +545,7 @@ main(int argc, char *argv[])
 	}
 	config_path = rp;
 	if (load_all(config_path, &cfg, &ps, err, sizeof(err)) != LW_OK) {
-		fprintf(stderr, IDENT ": %s\n", err);
+		lw_print_lines(stderr, IDENT, err);
 		return 1;
 	}
 	if (user == NULL)

@@ -137,7 +137,7 @@ apply_thresholds(const struct ydoc *d, const struct ynode *n,
 	char		 path[64];
 	long long	 v;
 	size_t		 i;
-	enum lw_err	 e;
+	enum lw_err	 e, r = LW_OK;
 
 	if ((e = y_map(d, n, "thresholds", keys, lc->err, lc->errlen)) !=
 	    LW_OK)
@@ -147,10 +147,14 @@ apply_thresholds(const struct ydoc *d, const struct ynode *n,
 			continue;
 		snprintf(path, sizeof(path), "thresholds.%s", keys[i]);
 		if ((e = y_int(d, y_get(n, keys[i]), path, 1, THRESHOLD_MAX,
-		    &v, lc->err, lc->errlen)) != LW_OK)
-			return e;
+		    &v, lc->err, lc->errlen)) != LW_OK) {
+			r = e;		/* the next key has its say too */
+			continue;
+		}
 		*slot[i] = (int)v;
 	}
+	if (r != LW_OK)
+		return r;
 	if (p->th_tag > p->th_quarantine || p->th_quarantine > p->th_reject)
 		return yerr(d, n, "thresholds", lc->err, lc->errlen,
 		    "need tag <= quarantine <= reject, have %d, %d, %d "
@@ -759,14 +763,39 @@ rule_from_yaml(const struct ydoc *d, const struct ynode *n,
 	return e;
 }
 
+static bool
+has_name(const struct custom_rule *v, size_t nv, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nv; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The index of the first entry of the rules: list named name. */
+static size_t
+first_named(const struct ynode *n, const char *name)
+{
+	const struct ynode	*k;
+	size_t			 i;
+
+	for (i = 0; i < n->n; i++)
+		if ((k = y_get(n->v[i], "name")) != NULL &&
+		    k->kind == YNODE_SCALAR && strcmp(k->str, name) == 0)
+			return i;
+	return 0;
+}
+
 static enum lw_err
 apply_rules(const struct ydoc *d, const struct ynode *n, struct policy *p,
     struct loadctx *lc)
 {
 	struct custom_rule	*v = NULL;
-	size_t			 nv = 0, i, j;
+	size_t			 nv = 0, i;
 	char			 path[64];
-	enum lw_err		 e = LW_OK;
+	enum lw_err		 e = LW_OK, r = LW_OK;
 
 	if (!y_isnull(n)) {
 		if (n->kind != YNODE_SEQ)
@@ -778,21 +807,28 @@ apply_rules(const struct ydoc *d, const struct ynode *n, struct policy *p,
 		if (n->n > 0 && (v = calloc(n->n, sizeof(*v))) == NULL)
 			return LW_ENOMEM;
 	}
+	/*
+	 * A bad rule is reported and left out, and the next one read: the
+	 * good ones still go in, so scores: naming them is no error more.
+	 */
 	for (i = 0; v != NULL && i < n->n; i++) {
 		snprintf(path, sizeof(path), "rules[%zu]", i);
 		if ((e = rule_from_yaml(d, n->v[i], path, &v[nv], lc)) !=
-		    LW_OK)
-			goto out_rules;
-		nv++;
-		for (j = 0; j < i; j++)
-			if (strcmp(v[j].name, v[i].name) == 0) {
-				snprintf(path, sizeof(path), "rules[%zu].name",
-				    i);
-				e = yerr(d, y_get(n->v[i], "name"), path,
-				    lc->err, lc->errlen, "%s is already "
-				    "defined by rules[%zu]", v[i].name, j);
+		    LW_OK) {
+			if (e == LW_ENOMEM)
 				goto out_rules;
-			}
+			r = e;
+			continue;
+		}
+		if (has_name(v, nv, v[nv].name)) {
+			snprintf(path, sizeof(path), "rules[%zu].name", i);
+			r = yerr(d, y_get(n->v[i], "name"), path, lc->err,
+			    lc->errlen, "%s is already defined by rules[%zu]",
+			    v[nv].name, first_named(n, v[nv].name));
+			rules_custom_clear(&v[nv]);
+			continue;
+		}
+		nv++;
 	}
 	/* A custom rule's score goes into the scores table. */
 	for (i = 0; i < nv; i++)
@@ -801,7 +837,7 @@ apply_rules(const struct ydoc *d, const struct ynode *n, struct policy *p,
 	rules_custom_free(p->rules, p->nrules);
 	p->rules = v;
 	p->nrules = nv;
-	return LW_OK;
+	return r;
 
  out_rules:
 	rules_custom_free(v, nv);
@@ -827,7 +863,7 @@ apply_scores(const struct ydoc *d, const struct ynode *n, struct policy *p,
 	char			 path[96], hint[128];
 	long long		 v;
 	size_t			 i;
-	enum lw_err		 e;
+	enum lw_err		 e, r = LW_OK;
 
 	if ((e = y_map(d, n, "scores", NULL, lc->err, lc->errlen)) != LW_OK)
 		return e;
@@ -836,19 +872,23 @@ apply_scores(const struct ydoc *d, const struct ynode *n, struct policy *p,
 		snprintf(path, sizeof(path), "scores.%.64s", k->str);
 		/* A typo must not silently score 0. */
 		if (rules_find(k->str) == NULL && !has_rule(p, k->str) &&
-		    !has_rule(def, k->str))
-			return yerr(d, k, path, lc->err, lc->errlen,
+		    !has_rule(def, k->str)) {
+			r = yerr(d, k, path, lc->err, lc->errlen,
 			    "unknown rule (neither built-in nor defined "
 			    "under rules:)%s", y_hint(hint, sizeof(hint),
 			    k->str, &rules_builtin[0].name, rules_nbuiltin,
 			    sizeof(rules_builtin[0])));
+			continue;
+		}
 		if ((e = y_int(d, YMAP_VAL(n, i), path, SCORE_MIN, SCORE_MAX,
-		    &v, lc->err, lc->errlen)) != LW_OK)
-			return e;
+		    &v, lc->err, lc->errlen)) != LW_OK) {
+			r = e;
+			continue;
+		}
 		if ((e = policy_score_set(p, k->str, (int)v)) != LW_OK)
 			return e;
 	}
-	return LW_OK;
+	return r;
 }
 
 /*
@@ -861,87 +901,84 @@ policy_apply(const struct ydoc *d, struct policy *p,
     const struct policy *def, struct loadctx *lc)
 {
 	const struct ynode	*root = d->root, *n;
-	enum lw_err		 e;
+	enum lw_err		 e, r;
 
 	if (root != NULL && root->kind != YNODE_MAP && !y_isnull(root))
 		return yerr(d, root, NULL, lc->err, lc->errlen,
 		    "a policy file is a map of keys, got %s",
 		    y_kindname(root));
-	if ((e = y_map(d, root, NULL, policy_keys, lc->err, lc->errlen)) !=
-	    LW_OK)
-		return e;
+	/*
+	 * Every section is applied even after one failed, so that one
+	 * check-config shows every error of the file (yerr appends each on
+	 * a line of its own); only running out of memory stops at once.
+	 * KEEP records the first error and goes on.
+	 */
+#define KEEP(call)							\
+	do {								\
+		if ((e = (call)) == LW_ENOMEM)				\
+			return e;					\
+		if (e != LW_OK && r == LW_OK)				\
+			r = e;						\
+	} while (0)
+	r = LW_OK;
+	KEEP(y_map(d, root, NULL, policy_keys, lc->err, lc->errlen));
 	n = y_get(root, "domains");
 	if (def == NULL && n != NULL)
-		return yerr(d, n, "domains", lc->err, lc->errlen,
+		KEEP(yerr(d, n, "domains", lc->err, lc->errlen,
 		    "default.yaml covers every domain no other file lists; "
-		    "put domains in a file of their own");
+		    "put domains in a file of their own"));
 	if (def != NULL) {
 		if (n == NULL)
-			return yerr(d, root, "domains", lc->err, lc->errlen,
+			KEEP(yerr(d, root, "domains", lc->err, lc->errlen,
 			    "missing: a domain policy must list the recipient "
-			    "domains it covers");
-		if ((e = apply_list(d, root, "domains", 'd', &p->domains,
+			    "domains it covers"));
+		else if ((e = apply_list(d, root, "domains", 'd', &p->domains,
 		    &p->ndomains, lc)) != LW_OK)
-			return e;
-		if (p->ndomains == 0)
-			return yerr(d, n, "domains", lc->err, lc->errlen,
-			    "must list at least one domain");
+			KEEP(e);
+		else if (p->ndomains == 0)
+			KEEP(yerr(d, n, "domains", lc->err, lc->errlen,
+			    "must list at least one domain"));
 	}
-	if ((n = y_get(root, "thresholds")) != NULL &&
-	    (e = apply_thresholds(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "mode")) != NULL &&
-	    (e = apply_mode(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "notify")) != NULL &&
-	    (e = apply_notify(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "allow")) != NULL &&
-	    (e = allow_parse(d, n, &p->allow, lc->err, lc->errlen)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "language")) != NULL &&
-	    (e = apply_language(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "tag")) != NULL &&
-	    (e = apply_tag(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((e = resolve_language(p)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "reject_text")) != NULL &&
-	    (e = apply_reject_text(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "quarantine")) != NULL &&
-	    (e = apply_quarantine(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "split_password")) != NULL &&
-	    (e = apply_split_password(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "outbound")) != NULL &&
-	    (e = apply_outbound(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((e = apply_list(d, root, "macro_senders", 'a', &p->macro_senders,
-	    &p->nmacro_senders, lc)) != LW_OK ||
-	    (e = apply_list(d, root, "trusted_senders", 'a',
-	    &p->trusted_senders, &p->ntrusted_senders, lc)) != LW_OK ||
-	    (e = apply_list(d, root, "trusted_template_hosts", 'd',
-	    &p->trusted_template_hosts, &p->ntrusted_template_hosts,
-	    lc)) != LW_OK ||
-	    (e = apply_list(d, root, "internal_domains", 'd',
-	    &p->internal_domains, &p->ninternal_domains, lc)) != LW_OK ||
-	    (e = apply_list(d, root, "reply_prefixes", 's',
-	    &p->reply_prefixes, &p->nreply_prefixes, lc)) != LW_OK)
-		return e;
-	if ((e = policy_people_apply(d, root, p, false, lc)) != LW_OK ||
-	    (e = policy_people_apply(d, root, p, true, lc)) != LW_OK)
-		return e;
+	if ((n = y_get(root, "thresholds")) != NULL)
+		KEEP(apply_thresholds(d, n, p, lc));
+	if ((n = y_get(root, "mode")) != NULL)
+		KEEP(apply_mode(d, n, p, lc));
+	if ((n = y_get(root, "notify")) != NULL)
+		KEEP(apply_notify(d, n, p, lc));
+	if ((n = y_get(root, "allow")) != NULL)
+		KEEP(allow_parse(d, n, &p->allow, lc->err, lc->errlen));
+	if ((n = y_get(root, "language")) != NULL)
+		KEEP(apply_language(d, n, p, lc));
+	if ((n = y_get(root, "tag")) != NULL)
+		KEEP(apply_tag(d, n, p, lc));
+	KEEP(resolve_language(p));
+	if ((n = y_get(root, "reject_text")) != NULL)
+		KEEP(apply_reject_text(d, n, p, lc));
+	if ((n = y_get(root, "quarantine")) != NULL)
+		KEEP(apply_quarantine(d, n, p, lc));
+	if ((n = y_get(root, "split_password")) != NULL)
+		KEEP(apply_split_password(d, n, p, lc));
+	if ((n = y_get(root, "outbound")) != NULL)
+		KEEP(apply_outbound(d, n, p, lc));
+	KEEP(apply_list(d, root, "macro_senders", 'a', &p->macro_senders,
+	    &p->nmacro_senders, lc));
+	KEEP(apply_list(d, root, "trusted_senders", 'a', &p->trusted_senders,
+	    &p->ntrusted_senders, lc));
+	KEEP(apply_list(d, root, "trusted_template_hosts", 'd',
+	    &p->trusted_template_hosts, &p->ntrusted_template_hosts, lc));
+	KEEP(apply_list(d, root, "internal_domains", 'd',
+	    &p->internal_domains, &p->ninternal_domains, lc));
+	KEEP(apply_list(d, root, "reply_prefixes", 's', &p->reply_prefixes,
+	    &p->nreply_prefixes, lc));
+	KEEP(policy_people_apply(d, root, p, false, lc));
+	KEEP(policy_people_apply(d, root, p, true, lc));
 	/* Rules before scores: scores may name the rules just defined. */
-	if ((n = y_get(root, "rules")) != NULL &&
-	    (e = apply_rules(d, n, p, lc)) != LW_OK)
-		return e;
-	if ((n = y_get(root, "scores")) != NULL &&
-	    (e = apply_scores(d, n, p, def, lc)) != LW_OK)
-		return e;
-	return LW_OK;
+	if ((n = y_get(root, "rules")) != NULL)
+		KEEP(apply_rules(d, n, p, lc));
+	if ((n = y_get(root, "scores")) != NULL)
+		KEEP(apply_scores(d, n, p, def, lc));
+#undef KEEP
+	return r;
 }
 
 /* Loading a directory */
@@ -1123,6 +1160,28 @@ build_index(struct policyset *s, struct dompos *pos, size_t npos,
 	return LW_OK;
 }
 
+/*
+ * After a file's errors: the next file's go on the next line of the
+ * caller's buffer (each file's yerr starts its own count).
+ */
+static void
+next_err(struct loadctx *lc)
+{
+	size_t	n = strnlen(lc->err, lc->errlen);
+
+	if (n + 2 >= lc->errlen) {
+		/* Full: later files write nothing, and overwrite nothing. */
+		n = n < lc->errlen ? n : lc->errlen - 1;
+		lc->err += n;
+		lc->errlen -= n;
+		return;
+	}
+	lc->err[n++] = '\n';
+	lc->err[n] = '\0';
+	lc->err += n;
+	lc->errlen -= n;
+}
+
 enum lw_err
 policy_load_dir(const char *dir, const struct limits *limits,
     struct policyset **out, char *err, size_t errlen)
@@ -1133,7 +1192,7 @@ policy_load_dir(const char *dir, const struct limits *limits,
 	char		**names = NULL;
 	size_t		  nnames = 0, npos = 0, i;
 	bool		  have_default = false;
-	enum lw_err	  e;
+	enum lw_err	  e, r;
 
 	if ((e = list_dir(dir, &names, &nnames, &lc)) != LW_OK)
 		return e;
@@ -1160,9 +1219,22 @@ policy_load_dir(const char *dir, const struct limits *limits,
 		s->limits = *limits;
 	else
 		limits_default(&s->limits);
-	if ((e = load_file(dir, "default.yaml", NULL, &s->def, &pos, &npos,
-	    &lc)) != LW_OK)
+	/*
+	 * Every file is read even after one failed, each error on a line
+	 * of its own (next_err), so one check-config shows them all.  A
+	 * broken default.yaml leaves the domain files checked against the
+	 * built-in policy.
+	 */
+	r = load_file(dir, "default.yaml", NULL, &s->def, &pos, &npos, &lc);
+	if (r == LW_ENOMEM || r == LW_EIO) {
+		e = r;
 		goto out_set;
+	}
+	if (r != LW_OK) {
+		next_err(&lc);
+		if ((e = policy_builtin(&s->def)) != LW_OK)
+			goto out_set;
+	}
 	if (nnames > 1 &&
 	    (s->v = calloc(nnames - 1, sizeof(*s->v))) == NULL) {
 		e = LW_ENOMEM;
@@ -1171,13 +1243,27 @@ policy_load_dir(const char *dir, const struct limits *limits,
 	for (i = 0; i < nnames; i++) {
 		if (strcmp(names[i], "default.yaml") == 0)
 			continue;
-		if ((e = load_file(dir, names[i], s->def, &s->v[s->n], &pos,
-		    &npos, &lc)) != LW_OK)
+		e = load_file(dir, names[i], s->def, &s->v[s->n], &pos, &npos,
+		    &lc);
+		if (e == LW_ENOMEM)
 			goto out_set;
+		if (e != LW_OK) {
+			if (r == LW_OK)
+				r = e;
+			next_err(&lc);
+			continue;
+		}
 		s->n++;
 	}
 	if ((e = build_index(s, pos, npos, &lc)) != LW_OK)
 		goto out_set;
+	if ((e = r) != LW_OK) {
+		/* The last next_err left a newline: not part of the text. */
+		i = strlen(err);
+		if (i > 0 && err[i - 1] == '\n')
+			err[i - 1] = '\0';
+		goto out_set;
+	}
 	free(pos);
 	y_strlist_free(names, nnames);
 	*out = s;

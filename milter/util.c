@@ -240,3 +240,16 @@ lw_time_fmt(char *buf, size_t len, enum lw_timefmt f, time_t t)
 	}
 	return true;
 }
+
+void
+lw_print_lines(FILE *f, const char *prefix, const char *text)
+{
+	const char	*nl;
+
+	do {
+		nl = strchr(text, '\n');
+		fprintf(f, "%s: %.*s\n", prefix, nl != NULL ?
+		    (int)(nl - text) : (int)strlen(text), text);
+		text = nl + 1;
+	} while (nl != NULL);
+}

@@ -75,4 +75,10 @@ enum lw_timefmt {
 bool		 lw_time_fmt(char *buf, size_t len, enum lw_timefmt f,
 		    time_t t);
 
+/*
+ * Print text (lines joined by newlines, as a config load's errors) to
+ * f, each line after prefix and ": ".
+ */
+void		 lw_print_lines(FILE *f, const char *prefix, const char *text);
+
 #endif /* UTIL_H */

@@ -215,6 +215,7 @@ main(void)
 	struct policyset	*s, *sentinel = (struct policyset *)&dir;
 	const struct errcase	*c;
 	char			 err[1024], want[PATH_MAX + 512], name[32];
+	static char		 big[8192];
 	size_t			 i;
 	enum lw_err		 e;
 
@@ -245,6 +246,60 @@ main(void)
 			is_int(LW_EIO, e, "%s: LW_EIO", c->what);
 		else
 			is_int(LW_EINVAL, e, "%s: LW_EINVAL", c->what);
+	}
+
+	/*
+	 * Every error of every file, one a line, in file order: a broken
+	 * default.yaml (two sections), a domain file with three (a bad
+	 * threshold, a bad rule, an unknown score), a good file, and one
+	 * more broken file.  The good rule's score is no error.
+	 */
+	dir = tap_tmpdir("4002-all");
+	put("default.yaml", "thresholds:\n  tag: five\n  quarantine: -1\n"
+	    "tag: {headers: maybe}\n");
+	put("a.yaml", "domains: [a.example]\nthresholds: {reject: 0}\n"
+	    "rules:\n  - {name: GOOD, where: subject, pattern: x, score: 1}\n"
+	    "  - {name: BAD, where: nowhere, pattern: x, score: 1}\n"
+	    "  - {name: GOOD, where: subject, pattern: y, score: 1}\n"
+	    "scores: {GOOD: 3, OFICE_VBA: 2}\n");
+	put("b.yaml", "domains: [b.example]\n");
+	put("c.yaml", "domains: [c.example]\nbogus: 1\n");
+	s = sentinel;
+	e = policy_load_dir(dir, NULL, &s, big, sizeof(big));
+	is_int(LW_EINVAL, e, "several files: LW_EINVAL");
+	ok(s == sentinel, "several files: *out untouched");
+	{
+		static const char *const lines[] = {
+			"default.yaml:2:8: thresholds.tag: expected an integer",
+			"default.yaml:3:15: thresholds.quarantine: -1 is out "
+			    "of range",
+			"default.yaml:4:16: tag.headers: expected true or false",
+			"a.yaml:2:22: thresholds.reject: 0 is out of range",
+			"a.yaml:5:",
+			"a.yaml:6:12: rules[2].name: GOOD is already defined "
+			    "by rules[0]",
+			"a.yaml:7:19: scores.OFICE_VBA: unknown rule",
+			"c.yaml:2:1: unknown key \"bogus\"",
+		};
+		char	*p = big, *nl;
+		size_t	 k, n = 0, dl = strlen(dir);
+
+		for (k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+			nl = p != NULL ? strchr(p, '\n') : NULL;
+			if (!ok(p != NULL && strncmp(p, dir, dl) == 0 &&
+			    p[dl] == '/' && strncmp(p + dl + 1, lines[k],
+			    strlen(lines[k])) == 0, "line %zu: %s", k + 1,
+			    lines[k]))
+				diag("got \"%.*s\"", p == NULL ? 0 :
+				    nl != NULL ? (int)(nl - p) : (int)strlen(p),
+				    p == NULL ? "" : p);
+			p = nl != NULL ? nl + 1 : NULL;
+			n++;
+		}
+		ok(p == NULL, "and nothing more (%zu lines)", n);
+		ok(strstr(big, "b.yaml") == NULL, "the good file is not named");
+		ok(strstr(big, "scores.GOOD") == NULL,
+		    "a score for a good rule beside a bad one is no error");
 	}
 
 	dir = tap_tmpdir("4002-nodir");
