@@ -891,6 +891,40 @@ apply_scores(const struct ydoc *d, const struct ynode *n, struct policy *p,
 	return r;
 }
 
+static enum lw_err
+apply_allow(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    struct loadctx *lc)
+{
+	return allow_parse(d, n, &p->allow, lc->err, lc->errlen);
+}
+
+/* After tag: and language:, the texts of the language in effect. */
+static enum lw_err
+apply_resolve(const struct ydoc *d, const struct ynode *n, struct policy *p,
+    struct loadctx *lc)
+{
+	return resolve_language(p);
+}
+
+/* The sections of one key each, in the order they are applied. */
+static const struct {
+	const char	*key;		/* NULL: always (no node) */
+	enum lw_err	(*apply)(const struct ydoc *, const struct ynode *,
+			    struct policy *, struct loadctx *);
+} sections[] = {
+	{ "thresholds", apply_thresholds },
+	{ "mode", apply_mode },
+	{ "notify", apply_notify },
+	{ "allow", apply_allow },
+	{ "language", apply_language },
+	{ "tag", apply_tag },
+	{ NULL, apply_resolve },
+	{ "reject_text", apply_reject_text },
+	{ "quarantine", apply_quarantine },
+	{ "split_password", apply_split_password },
+	{ "outbound", apply_outbound },
+};
+
 /*
  * Apply the keys of one file to p (the built-in policy for default.yaml,
  * a copy of the default for a domain file).  def is NULL for
@@ -900,7 +934,8 @@ static enum lw_err
 policy_apply(const struct ydoc *d, struct policy *p,
     const struct policy *def, struct loadctx *lc)
 {
-	const struct ynode	*root = d->root, *n;
+	const struct ynode	*root = d->root, *n = NULL;
+	size_t			 i;
 	enum lw_err		 e, r;
 
 	if (root != NULL && root->kind != YNODE_MAP && !y_isnull(root))
@@ -939,27 +974,10 @@ policy_apply(const struct ydoc *d, struct policy *p,
 			KEEP(yerr(d, n, "domains", lc->err, lc->errlen,
 			    "must list at least one domain"));
 	}
-	if ((n = y_get(root, "thresholds")) != NULL)
-		KEEP(apply_thresholds(d, n, p, lc));
-	if ((n = y_get(root, "mode")) != NULL)
-		KEEP(apply_mode(d, n, p, lc));
-	if ((n = y_get(root, "notify")) != NULL)
-		KEEP(apply_notify(d, n, p, lc));
-	if ((n = y_get(root, "allow")) != NULL)
-		KEEP(allow_parse(d, n, &p->allow, lc->err, lc->errlen));
-	if ((n = y_get(root, "language")) != NULL)
-		KEEP(apply_language(d, n, p, lc));
-	if ((n = y_get(root, "tag")) != NULL)
-		KEEP(apply_tag(d, n, p, lc));
-	KEEP(resolve_language(p));
-	if ((n = y_get(root, "reject_text")) != NULL)
-		KEEP(apply_reject_text(d, n, p, lc));
-	if ((n = y_get(root, "quarantine")) != NULL)
-		KEEP(apply_quarantine(d, n, p, lc));
-	if ((n = y_get(root, "split_password")) != NULL)
-		KEEP(apply_split_password(d, n, p, lc));
-	if ((n = y_get(root, "outbound")) != NULL)
-		KEEP(apply_outbound(d, n, p, lc));
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (sections[i].key == NULL ||
+		    (n = y_get(root, sections[i].key)) != NULL)
+			KEEP(sections[i].apply(d, n, p, lc));
 	KEEP(apply_list(d, root, "macro_senders", 'a', &p->macro_senders,
 	    &p->nmacro_senders, lc));
 	KEEP(apply_list(d, root, "trusted_senders", 'a', &p->trusted_senders,

@@ -590,74 +590,101 @@ open_sub(struct quarantine *q, const char *name)
 	return d;
 }
 
+/* fn for every item id in new/, until it returns other than LW_OK. */
+static enum lw_err
+each_item(struct quarantine *q, enum lw_err (*fn)(struct quarantine *,
+    const char *id, void *), void *arg)
+{
+	struct dirent	*de;
+	enum lw_err	 e = LW_OK;
+	DIR		*d;
+
+	if ((d = open_sub(q, "new")) == NULL)
+		return LW_EIO;
+	while (e == LW_OK && (de = readdir(d)) != NULL)
+		if (quarantine_id_valid(de->d_name))
+			e = fn(q, de->d_name, arg);
+	closedir(d);
+	return e;
+}
+
+struct listing {
+	struct quarantine_item	**v;
+	size_t			  cnt, cap;
+};
+
+static enum lw_err
+list_one(struct quarantine *q, const char *id, void *arg)
+{
+	struct listing		 *l = arg;
+	struct quarantine_item	**nv, *it;
+	enum lw_err		  e;
+
+	if ((e = quarantine_read(q, id, &it)) != LW_OK)
+		/* Deleted meanwhile, or damaged: skipped. */
+		return e == LW_ENOMEM ? e : LW_OK;
+	if (l->cnt == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((nv = reallocarray(l->v, l->cap, sizeof(*nv))) == NULL) {
+			quarantine_item_free(it);
+			return LW_ENOMEM;
+		}
+		l->v = nv;
+	}
+	l->v[l->cnt++] = it;
+	return LW_OK;
+}
+
 enum lw_err
 quarantine_list(struct quarantine *q, struct quarantine_item ***items,
     size_t *n)
 {
-	struct quarantine_item	**v = NULL, **nv, *it;
-	struct dirent		 *de;
-	size_t			  cnt = 0, cap = 0;
-	enum lw_err		  e;
-	DIR			 *d;
+	struct listing	l = { NULL, 0, 0 };
+	enum lw_err	e;
 
 	*items = NULL;
 	*n = 0;
-	if ((d = open_sub(q, "new")) == NULL)
-		return LW_EIO;
-	while ((de = readdir(d)) != NULL) {
-		if (!quarantine_id_valid(de->d_name))
-			continue;
-		e = quarantine_read(q, de->d_name, &it);
-		if (e == LW_ENOMEM) {
-			closedir(d);
-			quarantine_items_free(v, cnt);
-			return e;
-		}
-		if (e != LW_OK)
-			continue;	/* deleted meanwhile, or damaged */
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				quarantine_item_free(it);
-				closedir(d);
-				quarantine_items_free(v, cnt);
-				return LW_ENOMEM;
-			}
-			v = nv;
-		}
-		v[cnt++] = it;
+	if ((e = each_item(q, list_one, &l)) != LW_OK) {
+		quarantine_items_free(l.v, l.cnt);
+		return e;
 	}
-	closedir(d);
-	if (cnt > 1)
-		qsort(v, cnt, sizeof(*v), item_cmp);
-	*items = v;
-	*n = cnt;
+	if (l.cnt > 1)
+		qsort(l.v, l.cnt, sizeof(*l.v), item_cmp);
+	*items = l.v;
+	*n = l.cnt;
+	return LW_OK;
+}
+
+struct sizing {
+	uint64_t	items, bytes;
+};
+
+static enum lw_err
+size_one(struct quarantine *q, const char *id, void *arg)
+{
+	struct sizing	*sz = arg;
+	struct stat	 sb;
+	char		 path[NAME_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/message", id);
+	/* Deleted meanwhile: not counted. */
+	if (fstatat(q->newfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		sz->items++;
+		sz->bytes += (uint64_t)sb.st_size;
+	}
 	return LW_OK;
 }
 
 enum lw_err
 quarantine_size(struct quarantine *q, uint64_t *items, uint64_t *bytes)
 {
-	struct dirent	*de;
-	struct stat	 sb;
-	char		 path[NAME_MAX + 16];
-	DIR		*d;
+	struct sizing	sz = { 0, 0 };
+	enum lw_err	e;
 
-	*items = *bytes = 0;
-	if ((d = open_sub(q, "new")) == NULL)
-		return LW_EIO;
-	while ((de = readdir(d)) != NULL) {
-		if (!quarantine_id_valid(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/message", de->d_name);
-		/* Deleted meanwhile: not counted. */
-		if (fstatat(q->newfd, path, &sb, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		(*items)++;
-		*bytes += (uint64_t)sb.st_size;
-	}
-	closedir(d);
-	return LW_OK;
+	e = each_item(q, size_one, &sz);
+	*items = sz.items;
+	*bytes = sz.bytes;
+	return e;
 }
 
 enum lw_err
