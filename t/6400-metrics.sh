@@ -63,32 +63,9 @@ like 'qid=M3: .* action=tag rules=TEST_TAG scan_ms=[0-9]+ policy=default' \
     "$(cat "$MILTER_LOG")" "the verdict line names the policy"
 
 # check FILE EXPR...: each EXPR ("name{l=v,...} == N") holds in the
-# Prometheus text FILE, parsed by prometheus_client.
+# Prometheus text FILE, parsed by prometheus_client (t/prom-check.py).
 check() {
-	/usr/bin/python3 - "$@" <<'EOF'
-import sys
-from prometheus_client.parser import text_string_to_metric_families
-text = open(sys.argv[1]).read()
-got = {}
-types = {}
-for fam in text_string_to_metric_families(text):
-    types[fam.name] = fam.type
-    for s in fam.samples:
-        key = s.name + "{" + ",".join("%s=%s" % kv for kv in sorted(s.labels.items())) + "}"
-        got[key] = s.value
-bad = 0
-for e in sys.argv[2:]:
-    if e.startswith("type "):
-        _, name, t = e.split()
-        if types.get(name) != t:
-            print("# type of %s: %s, want %s" % (name, types.get(name), t)); bad = 1
-        continue
-    key, op, want = e.rsplit(" ", 2)
-    v = got.get(key)
-    if v is None or not eval("%r %s %s" % (v, op, want)):
-        print("# %s: got %r, want %s %s" % (key, v, op, want)); bad = 1
-sys.exit(bad)
-EOF
+	/usr/bin/python3 "$LW_TOP/t/prom-check.py" "$@"
 }
 
 hdrs=$(bounded curl -sS -D - -o "$T/m1.txt" "$URL")
