@@ -20,15 +20,8 @@ milter_start "$T" "unix:$T/milter.sock"
 ENC="=?UTF-8?B?$(printf '[要注意]' | base64)?="
 ENCSP="=?UTF-8?B?$(printf '[要注意] ' | base64)?="
 
-cat >"$T/prelude.lua" <<'EOF'
--- miltertest swallows error()'s message: say it first
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
-
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 -- connect, HELO, MAIL (with queue id macro), RCPT
 function start(qid, conn)
 	if conn == nil then
@@ -85,6 +78,7 @@ function tagged(conn, rule)
 	    "X-Lurewall-Rules: " .. tostring(rules))
 end
 EOF
+} >"$T/prelude.lua"
 
 # run NAME DESCRIPTION: run the Lua body in $T/NAME.lua after the prelude
 run() {

@@ -31,13 +31,8 @@ out=$(bounded "$MILTER" -x 2>&1)
 is 1 $? "unknown option exits 1"
 like "usage" "$out" "usage on a bad option"
 
-cat >"$T/prelude.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 function send(subject, body)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")
@@ -54,6 +49,7 @@ function send(subject, body)
 	return conn
 end
 EOF
+} >"$T/prelude.lua"
 # mt NAME SOCKET QID: run the Lua body (stdin) after the prelude
 mt() {
 	cat "$T/prelude.lua" - >"$T/$1.lua"

@@ -28,13 +28,8 @@ Q=$T/conf/quarantine
 is "nobody 700" "$(stat -c '%U %a' "$Q")" \
     "a missing quarantine dir is created 0700 for the user"
 
-cat >"$T/prelude.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 function send(rcpt, subject)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")
@@ -54,6 +49,7 @@ function send(rcpt, subject)
 	return conn
 end
 EOF
+} >"$T/prelude.lua"
 mt() {	# mt NAME QID: the Lua body (stdin) after the prelude
 	cat "$T/prelude.lua" - >"$T/$1.lua"
 	bounded miltertest -D sock="unix:$T/milter.sock" -D qid="$2" \

@@ -58,13 +58,8 @@ EOF
 lw_conf "$T" "$(policy observe)"
 milter_start "$T" "unix:$T/milter.sock"
 
-cat >"$T/prelude.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 function send(qid, from, hdrs, body)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")
@@ -94,6 +89,7 @@ function result(conn)
 	return mt.getheader(conn, "X-Lurewall-Result", 0)
 end
 EOF
+} >"$T/prelude.lua"
 run() {
 	cat "$T/prelude.lua" - >"$T/$1.lua"
 	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \

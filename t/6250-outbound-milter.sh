@@ -38,14 +38,8 @@ EOF
 milter_start "$T" "unix:$T/milter.sock"
 HOSTILE="x\"; \$(touch $W/pwned) 'y' ;"
 
-cat >"$T/prelude.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
-
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 -- one message: client ip, {daemon_name}, {auth_authen}, sender, body
 function send(qid, ip, daemon, auth, from, rcpt, lure)
 	local conn = mt.connect(sock, 40, 0.25)
@@ -101,6 +95,7 @@ function accepted(conn)
 	mt.disconnect(conn)
 end
 EOF
+} >"$T/prelude.lua"
 
 run() {
 	cat "$T/prelude.lua" - >"$T/$1.lua"

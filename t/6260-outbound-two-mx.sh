@@ -45,14 +45,8 @@ milter_start "$T/mx2" "unix:$T/mx2/milter.sock"
 M2_PID=$MILTER_PID M2_LOG=$MILTER_LOG
 MILTER_PID=
 
-cat >"$T/prelude.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
-
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 -- one message through {daemon_name} (ORIGINATING: outbound)
 function send(qid, daemon, from, rcpt, lure)
 	local conn = mt.connect(sock, 40, 0.25)
@@ -91,12 +85,8 @@ function send(qid, daemon, from, rcpt, lure)
 	check(mt.eom(conn) == nil, "eom")
 	return conn
 end
-
-function reply(conn, want, what)
-	check(mt.getreply(conn) == want, what)
-	mt.disconnect(conn)
-end
 EOF
+} >"$T/prelude.lua"
 
 # run HOST NAME DESCRIPTION <lua
 run() {
@@ -142,7 +132,7 @@ reply(send("C2", "ORIGINATING", "mallory@corp.example", "p5@partner.example",
 EOF
 
 # Redis dies mid-run: each host counts on alone in its local state.
-kill -TERM "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null; REDIS_PID=
+redis_down
 run mx1 down "redis down: mx1 counts bob's lures locally and trips" <<'EOF'
 for i = 1, 3 do
 	reply(send("D" .. i, "ORIGINATING", "bob@corp.example",

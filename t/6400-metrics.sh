@@ -26,13 +26,8 @@ wait_for 10 port_open "$PORT"
 ok $? "the endpoint listens on 127.0.0.1:$PORT"
 URL=http://127.0.0.1:$PORT/metrics
 
-cat >"$T/send.lua" <<'EOF'
-function check(cond, msg)
-	if not cond then
-		mt.echo("FAIL: " .. msg)
-		error(msg, 2)
-	end
-end
+# check() (and send, reply) from t/mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
 function send(qid, subject, want)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")
@@ -56,6 +51,7 @@ send("M3", "please tagme", SMFIR_ACCEPT)
 send("M4", "please quarme", SMFIR_ACCEPT)
 send("M5", "please rejectme", SMFIR_REPLYCODE)
 EOF
+} >"$T/send.lua"
 out=$(bounded miltertest -D sock="unix:$T/milter.sock" -s "$T/send.lua" 2>&1)
 ok $? "five messages through the milter"
 [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'

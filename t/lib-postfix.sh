@@ -52,21 +52,46 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 # redis_up DIR PORT PASSWORD: a redis-server on 127.0.0.1:PORT run in
 # DIR, no persistence, its only user "lurewall" (PASSWORD) limited to
 # lurewall:* keys without admin or dangerous commands, as
-# contrib/MULTI-MX sets it up; REDIS_PID.  redis_down stops it.
+# contrib/MULTI-MX sets it up; REDIS_PID.  Waits until it answers
+# (listening is not enough while it loads a file).  redis_down stops
+# it (SIGTERM), redis_kill kills it (SIGKILL, a crash), redis_cli talks
+# to it as lurewall.  With REDIS_AOF=1 every write goes to an
+# append-only file fsync'd at once: started again in the same DIR and
+# PORT after a kill, it has its data.
 REDIS_PID=
+REDIS_PORT= REDIS_PASS=
 redis_up() {
 	command -v redis-server >/dev/null ||
 	    bail "redis-server missing: contrib/install-deps"
+	REDIS_PORT=$2 REDIS_PASS=$3
+	if [ "${REDIS_AOF:-0}" = 1 ]; then
+		_r_aof="--appendonly yes --appendfsync always"
+	else
+		_r_aof="--appendonly no"
+	fi
+	# shellcheck disable=SC2086
 	(cd "$1" && exec redis-server --port "$2" --bind 127.0.0.1 \
-	    --save '' --appendonly no --daemonize no \
+	    --save '' $_r_aof --daemonize no \
 	    --user default off \
 	    --user lurewall on ">$3" '~lurewall:*' '+@all' '-@admin' \
 	    '-@dangerous' --loglevel warning --logfile redis.log) &
 	REDIS_PID=$!
-	wait_for 10 port_open "$2" || bail "redis-server did not start"
+	wait_for 30 redis_ping || bail "redis-server did not start"
+}
+redis_ping() {
+	[ "$(redis_cli PING 2>/dev/null)" = PONG ]
+}
+redis_cli() {
+	redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --user lurewall \
+	    --pass "$REDIS_PASS" --no-auth-warning "$@"
 }
 redis_down() {
 	[ -n "$REDIS_PID" ] && kill -TERM "$REDIS_PID" 2>/dev/null &&
+	    wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+}
+redis_kill() {
+	[ -n "$REDIS_PID" ] && kill -KILL "$REDIS_PID" 2>/dev/null &&
 	    wait "$REDIS_PID" 2>/dev/null
 	REDIS_PID=
 }
@@ -244,7 +269,12 @@ pf_unregister() {
 # (config in DIR/postfix/etc, queue and data beside it) listening on
 # 127.0.0.1:PF_PORT, relaying everything to the sink, with MILTER as
 # smtpd_milters and non_smtpd_milters (milter_default_action tempfail).
-# The log is DIR/postfix/maillog (no syslog needed).
+# The log is DIR/postfix/maillog (no syslog needed).  $PF_MASTER_EXTRA
+# lines go to the end of master.cf (another listener, say).
+#
+# Several Postfixes in one test: pf_start sets PF_DIR and PF_PORT for
+# the one it started; save them after each (pf_use below switches), and
+# stop each (PF_DIR=... pf_stop).
 pf_start() {
 	PF_DIR=$1/postfix
 	_pf_milter=$2
@@ -259,6 +289,8 @@ pf_start() {
 	sed -e "s/^smtp\([[:space:]]*\)inet/127.0.0.1:$PF_PORT\1inet/" \
 	    -e 's/^\([^#][^[:space:]]*[[:space:]]\{1,\}[^[:space:]]\{1,\}[[:space:]]\{1,\}[^[:space:]]\{1,\}[[:space:]]\{1,\}[^[:space:]]\{1,\}[[:space:]]\{1,\}\)y/\1n/' \
 	    /etc/postfix/master.cf >"$PF_DIR/etc/master.cf"
+	[ -n "${PF_MASTER_EXTRA:-}" ] &&
+	    printf '%s\n' "$PF_MASTER_EXTRA" >>"$PF_DIR/etc/master.cf"
 	cat >"$PF_DIR/etc/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $PF_DIR/queue
@@ -298,6 +330,12 @@ EOF
 	wait_for 20 port_open "$PF_PORT" ||
 	    { cat "$1/postfix.out" "$PF_DIR/maillog" >&2;
 	    bail "postfix does not listen"; }
+}
+
+# pf_use DIR PORT: the Postfix that pf_send, pf_queue_json, pf_idle,
+# pf_flush and pf_stop talk to.
+pf_use() {
+	PF_DIR=$1 PF_PORT=$2
 }
 
 pf_stop() {
