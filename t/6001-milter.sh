@@ -20,8 +20,8 @@ milter_start "$T" "unix:$T/milter.sock"
 ENC="=?UTF-8?B?$(printf '[要注意]' | base64)?="
 ENCSP="=?UTF-8?B?$(printf '[要注意] ' | base64)?="
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 -- connect, HELO, MAIL (with queue id macro), RCPT
 function start(qid, conn)
 	if conn == nil then

@@ -31,8 +31,8 @@ out=$(bounded "$MILTER" -x 2>&1)
 is 1 $? "unknown option exits 1"
 like "usage" "$out" "usage on a bad option"
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 function send(subject, body)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")

@@ -28,8 +28,8 @@ Q=$T/conf/quarantine
 is "nobody 700" "$(stat -c '%U %a' "$Q")" \
     "a missing quarantine dir is created 0700 for the user"
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 function send(rcpt, subject)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")

@@ -58,8 +58,8 @@ EOF
 lw_conf "$T" "$(policy observe)"
 milter_start "$T" "unix:$T/milter.sock"
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 function send(qid, from, hdrs, body)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")

@@ -38,8 +38,8 @@ EOF
 milter_start "$T" "unix:$T/milter.sock"
 HOSTILE="x\"; \$(touch $W/pwned) 'y' ;"
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 -- one message: client ip, {daemon_name}, {auth_authen}, sender, body
 function send(qid, ip, daemon, auth, from, rcpt, lure)
 	local conn = mt.connect(sock, 40, 0.25)

@@ -45,8 +45,8 @@ milter_start "$T/mx2" "unix:$T/mx2/milter.sock"
 M2_PID=$MILTER_PID M2_LOG=$MILTER_LOG
 MILTER_PID=
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 -- one message through {daemon_name} (ORIGINATING: outbound)
 function send(qid, daemon, from, rcpt, lure)
 	local conn = mt.connect(sock, 40, 0.25)

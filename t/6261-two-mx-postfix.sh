@@ -54,10 +54,13 @@ outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: quarantine}'
 for h in mx1 mx2; do
 	eval "${h}_MPORT=\$(free_port) ${h}_METRICS=\$(free_port)"
 	eval "mp=\$${h}_METRICS"
+	# A release goes back into this host's own Postfix.
 	LW_CONF_EXTRA="outbound_daemon_names: [ORIGINATING]
+submit_command: \"/usr/sbin/sendmail -C $T/$h/postfix/etc -G -i -f %f -- %r\"
 metrics: {listen: 127.0.0.1:$mp}
 state:
   backend: redis
+  host_name: $h
   redis: {host: 127.0.0.1, port: $RPORT, username: lurewall, password: $RPASS, timeout: 1s}"
 	lw_conf "$T/$h" "$POLICY"
 done

@@ -26,8 +26,8 @@ wait_for 10 port_open "$PORT"
 ok $? "the endpoint listens on 127.0.0.1:$PORT"
 URL=http://127.0.0.1:$PORT/metrics
 
-# check() (and send, reply) from t/mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/mt-send.lua"; cat <<'EOF'
+# check() (and send, reply) from t/lib-mt-send.lua; this test's own after
+{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
 function send(qid, subject, want)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")

@@ -71,9 +71,9 @@ printf 'From: Partner <billing@partner.example>\nTo: alice@example.com\nDate: Tu
 printf 'From: <mallory@corp.example>\nTo: <p@partner.example>\nDate: Tue, 22 Nov 2022 10:00:00 +0900\nMessage-ID: <lure@corp.example>\nSubject: invoice\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain\n\nsee attached\n--BB\nContent-Type: application/octet-stream; name="invoice.vbs"\nContent-Disposition: attachment; filename="invoice.vbs"\n\nSet s = CreateObject("WScript.Shell")\ns.Run "calc.exe"\n--BB--\n' \
     >"$T/lure.eml"
 
-# run NAME DESCRIPTION: the Lua on stdin after t/mt-send.lua
+# run NAME DESCRIPTION: the Lua on stdin after t/lib-mt-send.lua
 run() {
-	cat "$LW_TOP/t/mt-send.lua" - >"$T/$1.lua"
+	cat "$LW_TOP/t/lib-mt-send.lua" - >"$T/$1.lua"
 	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
 	    -s "$T/$1.lua" 2>&1)
 	rc=$?

@@ -1,6 +1,15 @@
--- t/lib-mt-send.lua: for miltertest scripts of the split PPAP tests
--- (6200, 6202, 6203): check() and send(), which hands a message file
--- (LF or CRLF) to the milter at sock, a folded header as one field.
+-- t/lib-mt-send.lua: miltertest helpers shared by the end-to-end tests.
+-- A test's script is this file followed by its own lines (cat), run as
+--	miltertest -D sock=unix:PATH -s SCRIPT
+--
+-- check(cond, msg): fail the script (exit non-zero) saying msg.
+-- send(file, qid, from, rcpt[, daemon]): send the message in FILE
+--	(headers, a blank line, body; LF or CRLF) from FROM to RCPT with
+--	queue id QID; DAEMON sets {daemon_name} (Postfix's, e.g.
+--	"ORIGINATING" for outbound mail).  Returns the connection after
+--	end of message: the caller reads mt.getreply(conn).
+-- reply(conn, want, what): the reply is want, then disconnect.
+
 function check(cond, msg)
 	if not cond then
 		mt.echo("FAIL: " .. msg)
@@ -8,10 +17,12 @@ function check(cond, msg)
 	end
 end
 
--- send FILE as a message from FROM to RCPT; returns the connection
-function send(file, qid, from, rcpt)
+function send(file, qid, from, rcpt, daemon)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect")
+	if daemon ~= nil then
+		mt.macro(conn, SMFIC_CONNECT, "{daemon_name}", daemon)
+	end
 	check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
 	    "conninfo")
 	check(mt.helo(conn, "client.example") == nil, "helo")
@@ -43,4 +54,9 @@ function send(file, qid, from, rcpt)
 	check(mt.bodystring(conn, (body:gsub("\n", "\r\n"))) == nil, "body")
 	check(mt.eom(conn) == nil, "eom")
 	return conn
+end
+
+function reply(conn, want, what)
+	check(mt.getreply(conn) == want, what)
+	mt.disconnect(conn)
 end
