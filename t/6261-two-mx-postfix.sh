@@ -19,10 +19,12 @@
 #    trip the breaker in Redis again.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
+. "$LW_TOP/t/lib-splitppap.sh"
 BOUND=120
 
 command -v swaks >/dev/null || bail "swaks not installed (contrib/install-deps)"
 command -v curl >/dev/null || bail "curl not installed (contrib/install-deps)"
+command -v zip >/dev/null || bail "zip not installed (contrib/install-deps)"
 /usr/bin/python3 -c 'import prometheus_client.parser' ||
     bail "python3-prometheus-client not installed (contrib/install-deps)"
 
@@ -50,6 +52,7 @@ redis_up "$T/redis" "$RPORT" "$RPASS"
 
 POLICY='thresholds: {tag: 5, quarantine: 10, reject: 50}
 quarantine: {then: discard}
+split_password: {wait: 30m}
 outbound: {window: 10m, max_lures: 3, max_new_rcpts: 200, action: quarantine}'
 for h in mx1 mx2; do
 	eval "${h}_MPORT=\$(free_port) ${h}_METRICS=\$(free_port)"
@@ -168,6 +171,64 @@ is "0 0 0 0 0 1" "$(for i in L1 L2 L3 H1 H2 C1; do delivered $i; done | tr '\n' 
     "none of mallory's five, alice's once"
 like 'mallory@corp\.example' "$(cli mx2 outbreak list)" \
     "outbreak list on mx2 shows the sender"
+
+# --- split PPAP across the hosts: the zip through mx1, its password
+# mail through mx2 (both inbound).  A clean zip is released once (by
+# mx2, into its own Postfix); a lure's zip stays held on mx1 with what
+# is inside it, and its password mail is tagged.
+printf 'Minutes of the meeting.\n' >"$T/note.txt"
+(cd "$T" && zip -q -P Qw3rTy9z clean.zip note.txt) || bail "zip failed"
+cp "$CORPUS/files/SimpleMacro.docm" "$T/report.docm"
+(cd "$T" && zip -q -P Kx7pQ2mZ lure.zip report.docm) || bail "zip failed"
+# spsend PORT FILE: as send, for a message file of lib-splitppap.sh
+spsend() {
+	_sp_end=$(($(date +%s) + 120))
+	until PF_PORT=$1 pf_send billing@partner.example alice@example.com \
+	    "$2" >"$2.swaks" 2>&1; do
+		[ "$(date +%s)" -lt "$_sp_end" ] || return 1
+		sleep 1
+	done
+}
+# item HOST SUBJECT: the id of HOST's quarantine item with SUBJECT
+item() {
+	cli "$1" quarantine list --json | grep "\"subject\": *\"$2\"" |
+	    sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -1
+}
+mk_zipmail "$T/sz1.eml" SZ1@two-mx.test "$T/clean.zip" "Documents SZ1"
+mk_pwmail "$T/sp1.eml" SP1@two-mx.test SZ1@two-mx.test Qw3rTy9z
+mk_zipmail "$T/sz2.eml" SZ2@two-mx.test "$T/lure.zip" "Documents SZ2"
+mk_pwmail "$T/sp2.eml" SP2@two-mx.test SZ2@two-mx.test Kx7pQ2mZ
+spsend "$mx1_IN" "$T/sz1.eml"
+ok $? "a clean zip mail through mx1"
+spsend "$mx1_IN" "$T/sz2.eml"
+ok $? "a lure's zip mail through mx1"
+like "state: +pending" "$(cli mx1 quarantine show "$(item mx1 'Documents SZ1')")" \
+    "mx1 holds the clean one pending"
+lid=$(item mx1 'Documents SZ2')
+like "state: +pending" "$(cli mx1 quarantine show "$lid")" \
+    "and the lure's too"
+spsend "$mx2_IN" "$T/sp1.eml"
+ok $? "its password mail through mx2"
+like 'split PPAP: quarantine_id=.* released' "$(cat "$M2_LOG")" \
+    "mx2 opened mx1's pending zip and released it"
+spsend "$mx2_IN" "$T/sp2.eml"
+ok $? "the lure's password mail through mx2"
+wait_for 120 sink_has '^Message-ID: <SZ1@two-mx\.test>'
+ok $? "the released zip mail reaches the sink"
+wait_for 120 sink_has '^Message-ID: <SP2@two-mx\.test>'
+ok $? "so does the lure's password mail"
+wait_for 120 idle
+ok $? "both queues drain"
+is "1 1 0 1" "$(for i in SZ1 SP1 SZ2 SP2; do delivered $i; done | tr '\n' ' ' | sed 's/ $//')" \
+    "the clean pair once each, the lure's zip never, its password mail once"
+like 'X-Lurewall-Rules:.*SPLIT_PASSWORD_LURE' \
+    "$(cat $(find "$SINK_DIR" -type f -exec grep -l '^Message-ID: <SP2@' {} +))" \
+    "the lure's password mail is tagged SPLIT_PASSWORD_LURE"
+held() { cli mx1 quarantine show "$lid" | grep -q 'state: *held'; }
+wait_for 60 held
+ok $? "the lure stays on mx1, held"
+like "rules: .*OFFICE_VBA" "$(cli mx1 quarantine show "$lid")" \
+    "with OFFICE_VBA from inside its zip, opened on mx2"
 
 # --- redis killed while 20 messages flow through both hosts
 # Odd messages: inbound through mx1, even: outbound through mx2, and
