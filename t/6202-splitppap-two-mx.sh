@@ -23,18 +23,7 @@
 BOUND=180
 
 T=$(tmpdir 6202-splitppap-two-mx)
-REDIS_PID=
-M1_PID= M2_PID=
-two_cleanup() {
-	for p in $M1_PID $M2_PID; do
-		MILTER_PID=$p milter_stop
-	done
-	redis_down
-}
-trap 'two_cleanup' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+redis_trap
 
 command -v zip >/dev/null || bail "zip not installed (contrib/install-deps)"
 RPORT=$(free_port)

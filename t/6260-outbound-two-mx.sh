@@ -13,18 +13,7 @@
 BOUND=180
 
 T=$(tmpdir 6260-outbound-two-mx)
-REDIS_PID=
-M1_PID= M2_PID=
-two_cleanup() {
-	for p in $M1_PID $M2_PID; do
-		MILTER_PID=$p milter_stop
-	done
-	redis_down
-}
-trap 'two_cleanup' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+redis_trap
 
 RPORT=$(free_port)
 redis_up "$T" "$RPORT" two-mx-pw

@@ -29,22 +29,18 @@ command -v zip >/dev/null || bail "zip not installed (contrib/install-deps)"
     bail "python3-prometheus-client not installed (contrib/install-deps)"
 
 T=$(tmpdir 6261-two-mx-postfix)
-M1_PID= M2_PID= PF1_DIR= PF2_DIR= SENDER_PID=
-two_cleanup() {
+PF1_DIR= PF2_DIR= SENDER_PID=
+# At exit: the sender, both Postfixes and the sink, then (redis_trap)
+# the milters and the server.
+mta_cleanup() {
 	[ -n "$SENDER_PID" ] && kill "$SENDER_PID" 2>/dev/null
 	for d in $PF1_DIR $PF2_DIR; do
 		PF_DIR=$d pf_stop
 	done
 	sink_stop
-	for p in $M1_PID $M2_PID; do
-		MILTER_PID=$p milter_stop
-	done
-	redis_down
 }
-trap 'two_cleanup' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+REDIS_CLEANUP_FIRST=mta_cleanup
+redis_trap
 
 RPORT=$(free_port) RPASS=two-mx-postfix-pw REDIS_AOF=1
 mkdir -p "$T/redis"

@@ -96,6 +96,23 @@ redis_kill() {
 	REDIS_PID=
 }
 
+# redis_trap: at exit, $REDIS_CLEANUP_FIRST (a command, if set), the
+# milters $M1_PID and $M2_PID, then the server (the two-host tests).
+M1_PID= M2_PID=
+redis_cleanup() {
+	[ -n "${REDIS_CLEANUP_FIRST:-}" ] && $REDIS_CLEANUP_FIRST
+	for _rc_p in $M1_PID $M2_PID; do
+		MILTER_PID=$_rc_p milter_stop
+	done
+	redis_down
+}
+redis_trap() {
+	trap 'redis_cleanup' EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
 unix_open() {	# unix_open PATH: something accepts on the unix socket PATH
 	python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX)
