@@ -154,6 +154,7 @@ MILTER_OBJS += milter/metrics_http.o
 CLI_OBJS =
 CLI_OBJS += milter/cli.o
 CLI_OBJS += milter/cli_quarantine.o
+CLI_OBJS += milter/cli_qhold.o
 CLI_OBJS += milter/cli_qview.o
 CLI_OBJS += milter/cli_qdigest.o
 CLI_OBJS += milter/cli_outbreak.o

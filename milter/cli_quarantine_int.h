@@ -26,6 +26,18 @@ int	qcli_since_arg(const char *arg, time_t *since);
 /* The config `lurewall quarantine` read. */
 const struct config *qcli_config(void);
 
+/* cli_qhold.c */
+struct quarantine_item;
+/* Delete the MTA's held copy of it: 0 gone (or never there), -1 failed. */
+int	qhold_delete(const struct quarantine_item *, char *err,
+	    size_t errlen);
+/*
+ * Release the MTA's held copy of it and record that here; the exit
+ * code, *done false when the MTA no longer held it (see cli_qhold.c).
+ */
+int	qhold_release(struct quarantine *, const struct quarantine_item *,
+	    const char *who, bool force, bool *done);
+
 /* ctx: the struct quarantine. */
 int	cmd_digest(int argc, char **argv, void *ctx);
 
