@@ -11,5 +11,8 @@
 				   or failed; reload: the reload failed */
 #define CLI_TROUBLE	2	/* usage, config or I/O error */
 #define CLI_DAMAGED	3	/* quarantine verify found damage */
+#define CLI_PENDING	4	/* quarantine release, delete: another
+				   host took the request and has not
+				   confirmed it in time */
 
 #endif /* CLI_EXIT_H */

@@ -32,34 +32,19 @@ static int
 run_hold(const char *tmpl, const char *qid, char *err, size_t errlen)
 {
 	char		**av, out[4096], *c;
-	size_t		  len = 0;
-	ssize_t		  r;
-	pid_t		  pid;
-	int		  p[2], st, rc = 0;
+	int		  st, rc = 0;
 
 	if (config_hold_argv(tmpl, qid, &av) != LW_OK || av[0] == NULL ||
 	    av[0][0] != '/') {
 		snprintf(err, errlen, "bad queue id or command");
 		return -1;
 	}
-	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+	if (spawn_capture(av, NULL, out, sizeof(out), &st) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		config_argv_free(av);
 		return -1;
 	}
-	if (pid == 0)
-		spawn_exec(av, SPAWN_KEEP, p[1], p[1]);
-	close(p[1]);
-	while ((r = read(p[0], out + len, sizeof(out) - 1 - len)) > 0 ||
-	    (r == -1 && errno == EINTR))
-		if (r > 0 && (len += (size_t)r) == sizeof(out) - 1)
-			break;
-	close(p[0]);
-	out[len] = '\0';
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	if (len > 0)
-		fputs(out, stderr);
+	fputs(out, stderr);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		snprintf(err, errlen, "%s %s", av[0], WIFEXITED(st) &&
 		    WEXITSTATUS(st) == 127 ? "could not run" : "failed");

@@ -40,12 +40,17 @@
 #include "notice.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "quarantine_index.h"
 #include "splitppap.h"
 #include "spawn.h"
 #include "state.h"
 
 /* The config cli_quarantine read (digest needs the policies). */
+#define QCLI_TIMEOUT_DEFAULT	30	/* seconds: --timeout */
+
 static const struct config	*cur_cfg;
+/* The shared index of every host's items (state: redis), or NULL. */
+static struct qindex		*cur_qx;
 
 const struct config *
 qcli_config(void)
@@ -118,6 +123,12 @@ whoami(char *buf, size_t len)
 		strncat(buf, " sudo ", len - strlen(buf) - 1);
 		strncat(buf, sudo, len - strlen(buf) - 1);
 	}
+	/* The daemon carrying out another host's request says whose. */
+	if ((sudo = getenv("LUREWALL_REQUESTED_BY")) != NULL &&
+	    *sudo != '\0' && strlen(buf) + 16 < len) {
+		strncat(buf, " for ", len - strlen(buf) - 1);
+		strncat(buf, sudo, len - strlen(buf) - 1);
+	}
 }
 
 /*
@@ -182,26 +193,29 @@ item_error(const char *verb, const char *id, enum lw_err e,
  * LW_ENOTFOUND when none, LW_EEXIST when several (the message says
  * which); out holds the id.
  */
-static enum lw_err
-resolve_id(struct quarantine *q, const char *verb, const char *arg,
-    char *out, size_t outlen)
+/*
+ * How many of this host's items arg names (1 for a whole id or a
+ * string that is no id: the verb judges it); the first into out.
+ * -1 when the store cannot be listed.
+ */
+static ssize_t
+count_matches(struct quarantine *q, const char *arg, char *out,
+    size_t outlen)
 {
 	struct quarantine_item	**v, *it;
 	size_t			  n, i, len = strlen(arg), found = 0;
 	enum lw_err		  e;
-	char			 *sid;
 
 	snprintf(out, outlen, "%s", arg);
-	/* A whole id, or not an id at all: the verb judges it. */
 	if (!quarantine_id_valid(arg) || len < 4)
-		return LW_OK;
+		return 1;
 	if ((e = quarantine_read(q, arg, &it)) != LW_ENOTFOUND) {
 		if (e == LW_OK)
 			quarantine_item_free(it);
-		return LW_OK;
+		return 1;
 	}
-	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
-		return e;
+	if (quarantine_list(q, &v, &n) != LW_OK)
+		return -1;
 	for (i = 0; i < n; i++) {
 		if (strncmp(v[i]->id, arg, len) != 0 &&
 		    strncmp(qview_short(v[i]->id), arg, len) != 0)
@@ -210,11 +224,23 @@ resolve_id(struct quarantine *q, const char *verb, const char *arg,
 			snprintf(out, outlen, "%s", v[i]->id);
 	}
 	quarantine_items_free(v, n);
+	return (ssize_t)found;
+}
+
+static enum lw_err
+resolve_id(struct quarantine *q, const char *verb, const char *arg,
+    char *out, size_t outlen)
+{
+	ssize_t	 found;
+	char	*sid;
+
+	if ((found = count_matches(q, arg, out, outlen)) < 0)
+		return LW_EIO;
 	if (found == 1)
 		return LW_OK;
 	sid = qview_safe(arg);
 	if (found > 1)
-		fprintf(stderr, "lurewall: %s %s: ambiguous: %zu items start "
+		fprintf(stderr, "lurewall: %s %s: ambiguous: %zd items start "
 		    "so; give more of the id\n", verb, sid, found);
 	else
 		fprintf(stderr, "lurewall: %s %s: not found\n", verb, sid);
@@ -225,8 +251,8 @@ resolve_id(struct quarantine *q, const char *verb, const char *arg,
 int
 qcli_worse(int a, int b)
 {
-	/* usage beats damage beats not-found beats ok */
-	static const int rank[] = { 0, 1, 3, 2 };
+	/* usage, damage, unconfirmed, not-found, ok */
+	static const int rank[] = { 0, 1, 4, 3, 2 };
 
 	return rank[b] > rank[a] ? b : a;
 }
@@ -280,6 +306,41 @@ qcli_since_arg(const char *arg, time_t *since)
 	return 0;
 }
 
+/* Without a shared index, --host names this host or none. */
+static bool
+this_host(const char *host)
+{
+	return cur_cfg != NULL && cur_cfg->state.host_name != NULL &&
+	    strcmp(cur_cfg->state.host_name, host) == 0;
+}
+
+/*
+ * Another host's item that arg names: when --host names another host,
+ * or when this host has no such item and the shared index has.  CLI_OK
+ * with *it NULL: this host's store answers (and says if it has none);
+ * CLI_OK with *it: that host's; else an exit code (said).
+ */
+static int
+find_remote(struct quarantine *q, const char *verb, const char *arg,
+    const char *host, struct quarantine_item **it)
+{
+	char	id[QUARANTINE_ID_MAX];
+
+	*it = NULL;
+	if (cur_qx == NULL) {
+		if (host == NULL || this_host(host))
+			return CLI_OK;
+		fprintf(stderr, "lurewall: %s: --host %s: no shared state "
+		    "(state.backend: redis) to reach it\n", verb, host);
+		return CLI_TROUBLE;
+	}
+	if (host != NULL && strcmp(host, qindex_host(cur_qx)) == 0)
+		return CLI_OK;
+	if (host == NULL && count_matches(q, arg, id, sizeof(id)) > 0)
+		return CLI_OK;
+	return qremote_find(cur_qx, verb, arg, host, it);
+}
+
 static int
 cmd_list(int argc, char **argv, void *ctx)
 {
@@ -291,11 +352,13 @@ cmd_list(int argc, char **argv, void *ctx)
 		{ "json",	no_argument,	   NULL, 'j' },
 		{ "observed",	no_argument,	   NULL, 'O' },
 		{ "wide",	no_argument,	   NULL, 'w' },
+		{ "host",	required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v;
 	struct filter		  fl = { 0 };
+	const char		 *host = NULL;
 	int			  mode = QVIEW_TABLE;
 	size_t			  n, i, k;
 	enum lw_err		  e;
@@ -313,6 +376,7 @@ cmd_list(int argc, char **argv, void *ctx)
 		case 'j':	mode = QVIEW_JSON; break;
 		case 'w':	mode = QVIEW_WIDE; break;
 		case 'O':	fl.observed = true; break;
+		case 'H':	host = optarg; break;
 		default:	return cli_usage();
 		}
 	}
@@ -320,8 +384,14 @@ cmd_list(int argc, char **argv, void *ctx)
 		return cli_usage();
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
+	if (cur_qx != NULL && qremote_list(cur_qx, host, &v, &n) != CLI_OK) {
+		quarantine_items_free(v, n);
+		fprintf(stderr, "lurewall: out of memory\n");
+		return CLI_TROUBLE;
+	}
 	for (i = k = 0; i < n; i++) {
-		if (matches(v[i], &fl))
+		if (matches(v[i], &fl) && (cur_qx != NULL || host == NULL ||
+		    this_host(host)))
 			v[k++] = v[i];
 		else
 			quarantine_item_free(v[i]);
@@ -340,6 +410,7 @@ cmd_show(int argc, char **argv, void *ctx)
 		{ "headers",	no_argument,	NULL, 'H' },
 		{ "findings",	no_argument,	NULL, 'f' },
 		{ "json",	no_argument,	NULL, 'j' },
+		{ "host",	required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct quarantine	*q = ctx;
@@ -347,8 +418,9 @@ cmd_show(int argc, char **argv, void *ctx)
 	unsigned char		*raw = NULL;
 	size_t			 len = 0;
 	enum lw_err		 e;
+	const char		*host = NULL;
 	char			 id[QUARANTINE_ID_MAX];
-	int			 ch, mode = 0;
+	int			 ch, mode = 0, rc;
 
 	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
 		switch (ch) {
@@ -360,12 +432,29 @@ cmd_show(int argc, char **argv, void *ctx)
 				return cli_usage();
 			mode = ch;
 			break;
+		case 'o':
+			host = optarg;
+			break;
 		default:
 			return cli_usage();
 		}
 	}
 	if (argc - optind != 1)
 		return cli_usage();
+	if ((rc = find_remote(q, "show", argv[optind], host, &it)) != CLI_OK)
+		return rc;
+	if (it != NULL) {
+		/* Its metadata from the index; the message stays there. */
+		if (mode == 'r' || mode == 'H') {
+			fprintf(stderr, "lurewall: show %s: the message is "
+			    "kept on %s: run this there\n", it->id, it->host);
+			quarantine_item_free(it);
+			return CLI_NO;
+		}
+		qview_show(it, NULL, 0, mode);
+		quarantine_item_free(it);
+		return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
+	}
 	if ((e = resolve_id(q, "show", argv[optind], id, sizeof(id))) !=
 	    LW_OK)
 		return e == LW_EEXIST ? CLI_TROUBLE : CLI_NO;
@@ -384,24 +473,90 @@ cmd_show(int argc, char **argv, void *ctx)
 
 /* ---- release, delete ---- */
 
+/* --timeout 30 or 30s: how long another host's answer is waited for. */
+static int
+timeout_arg(const char *arg, unsigned *secs)
+{
+	uint64_t	ms;
+
+	if (!duration_parse(arg, DURATION_SEC, 3600 * 1000ULL, &ms) ||
+	    ms < 1000) {
+		fprintf(stderr, "lurewall: bad --timeout '%s' (1s to 1h, "
+		    "e.g. 30 or 30s)\n", arg);
+		return -1;
+	}
+	*secs = (unsigned)(ms / 1000);
+	return 0;
+}
+
+/* Where release and delete look for another host's item. */
+struct remote_opts {
+	const char	*host;		/* --host */
+	unsigned	 timeout;	/* --timeout, seconds */
+};
+
+/* Take --host or --timeout: 1 taken, 0 not one of them, -1 bad. */
+static int
+remote_opt(int ch, struct remote_opts *ro)
+{
+	if (ch == 'o') {
+		ro->host = optarg;
+		return 1;
+	}
+	if (ch == 'T')
+		return timeout_arg(optarg, &ro->timeout) == -1 ? -1 : 1;
+	return 0;
+}
+
+/*
+ * When arg names another host's item (or cannot be found, said), ask
+ * that host to carry out verb and fold its exit code into *rc: true.
+ * False: this host's store has it.
+ */
+static bool
+asked_remote(struct quarantine *q, const char *verb, const char *arg,
+    const struct remote_opts *ro, const char *to, bool force,
+    const char *who, int *rc)
+{
+	struct quarantine_item	*it;
+	int			 r;
+
+	if ((r = find_remote(q, verb, arg, ro->host, &it)) == CLI_OK &&
+	    it == NULL)
+		return false;
+	if (it != NULL)
+		r = qremote_ask(cur_qx, verb, it, to, force, who, ro->timeout);
+	quarantine_item_free(it);
+	*rc = qcli_worse(*rc, r);
+	return true;
+}
+
 static int
 cmd_release(int argc, char **argv, void *ctx)
 {
 	static const struct option	 opts[] = {
 		{ "to",		required_argument, NULL, 't' },
 		{ "force",	no_argument,	   NULL, 'f' },
+		{ "host",	required_argument, NULL, 'o' },
+		{ "timeout",	required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char		*submit = qcli_config()->submit_command;
 	struct quarantine	*q = ctx;
 	struct quarantine_item	*it;
+	struct remote_opts	 ro = { NULL, QCLI_TIMEOUT_DEFAULT };
 	const char		*to = NULL;
 	char			 who[256], err[512], id[QUARANTINE_ID_MAX];
 	bool			 force = false;
 	enum lw_err		 e;
-	int			 ch, rc = CLI_OK, i;
+	int			 ch, rc = CLI_OK, i, r;
 
 	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
+		if ((r = remote_opt(ch, &ro)) != 0) {
+			if (r == -1)
+				return CLI_TROUBLE;
+			continue;
+		}
 		switch (ch) {
 		case 't':	to = optarg; break;
 		case 'f':	force = true; break;
@@ -417,6 +572,9 @@ cmd_release(int argc, char **argv, void *ctx)
 	}
 	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
+		if (asked_remote(q, "release", argv[i], &ro, to, force, who,
+		    &rc))
+			continue;
 		if ((e = resolve_id(q, "release", argv[i], id,
 		    sizeof(id))) != LW_OK) {
 			rc = qcli_worse(rc, e == LW_EEXIST ? CLI_TROUBLE :
@@ -425,9 +583,9 @@ cmd_release(int argc, char **argv, void *ctx)
 		}
 		if (quarantine_id_valid(id) &&
 		    quarantine_read(q, id, &it) == LW_OK) {
-			int	 r = CLI_OK;
 			bool	 done = false;
 
+			r = CLI_OK;
 			if (it->mta_hold && it->qid != NULL && !it->released &&
 			    to == NULL)
 				r = qhold_release(q, it, who, force, &done);
@@ -472,18 +630,30 @@ cmd_release(int argc, char **argv, void *ctx)
 static int
 cmd_delete(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option	 opts[] = {
+		{ "host",	required_argument, NULL, 'o' },
+		{ "timeout",	required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct quarantine		*q = ctx;
-	char				 id[QUARANTINE_ID_MAX];
+	struct remote_opts		 ro = { NULL, QCLI_TIMEOUT_DEFAULT };
+	char				 id[QUARANTINE_ID_MAX], who[256];
 	enum lw_err			 e;
-	int				 ch, rc = CLI_OK, i;
+	int				 ch, rc = CLI_OK, i, r;
 
-	if ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1 || optind == argc)
+	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1)
+		if ((r = remote_opt(ch, &ro)) != 1)
+			return r == -1 ? CLI_TROUBLE : cli_usage();
+	if (optind == argc)
 		return cli_usage();
+	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
 		struct quarantine_item	*it;
 		char			 err[512];
 
+		if (asked_remote(q, "delete", argv[i], &ro, NULL, false, who,
+		    &rc))
+			continue;
 		if ((e = resolve_id(q, "delete", argv[i], id, sizeof(id))) !=
 		    LW_OK) {
 			rc = qcli_worse(rc, e == LW_EEXIST ? CLI_TROUBLE :
@@ -855,12 +1025,13 @@ cmd_sweep(int argc, char **argv, void *ctx)
 
 const struct cli_verb	cli_quarantine_verbs[] = {
 	{ "list", cmd_list, "list [--since 2d] [--rcpt ADDR] [--from ADDR] "
-	    "[--rule RULE] [--observed] [--wide | --json]", NULL },
-	{ "show", cmd_show, "show ID [--raw | --headers | --findings | "
-	    "--json]", NULL },
-	{ "release", cmd_release, "release ID... [--to ADDR] [--force]",
-	    NULL },
-	{ "delete", cmd_delete, "delete ID...", NULL },
+	    "[--rule RULE] [--observed] [--host HOST] [--wide | --json]", NULL },
+	{ "show", cmd_show, "show ID [--host HOST] [--raw | --headers | "
+	    "--findings | --json]", NULL },
+	{ "release", cmd_release, "release ID... [--to ADDR] [--force] "
+	    "[--host HOST] [--timeout 30s]", NULL },
+	{ "delete", cmd_delete, "delete ID... [--host HOST] "
+	    "[--timeout 30s]", NULL },
 	{ "purge", cmd_purge, "purge --older-than 30d [--dry-run]", NULL },
 	{ "stats", cmd_stats, "stats [--since 7d] [--json]", NULL },
 	{ "verify", cmd_verify, "verify", NULL },
@@ -914,9 +1085,12 @@ run_verb(const struct cli_verb *v, const struct cli_verb *group, int argc,
 			    STATE_REDIS ? "(redis)" : cur_cfg->state.path,
 			    lw_strerror(e));
 	}
+	cur_qx = qremote_open(cur_cfg, q);
 	optind = 0;	/* GNU: fully reset for this argv */
 	opterr = 1;
 	rc = cli_verb_run(v, group, argc, argv, q);
+	qindex_close(cur_qx);
+	cur_qx = NULL;
 	quarantine_close(q);
 	state_close(state);
 	return rc;

@@ -38,6 +38,30 @@ int	qhold_delete(const struct quarantine_item *, char *err,
 int	qhold_release(struct quarantine *, const struct quarantine_item *,
 	    const char *who, bool force, bool *done);
 
+/* cli_qremote.c: other hosts' items, through the shared index */
+struct qindex;
+/* The shared index (state: redis), or NULL; q notifies it of changes. */
+struct qindex	*qremote_open(const struct config *, struct quarantine *);
+/*
+ * v (this host's items) gets this host's name in each and the other
+ * hosts' items added, newest first; host: --host.  An exit code.
+ */
+int	qremote_list(struct qindex *, const char *host,
+	    struct quarantine_item ***v, size_t *n);
+/*
+ * The item arg (an id or short id) names on another host (on host
+ * only, when not NULL); CLI_OK and *out, or an exit code (said).
+ */
+int	qremote_find(struct qindex *, const char *verb, const char *arg,
+	    const char *host, struct quarantine_item **out);
+/*
+ * Ask it->host's daemon to carry out verb ("release", "delete") and
+ * wait for it at most timeout_secs; says where it stands, an exit code.
+ */
+int	qremote_ask(struct qindex *, const char *verb,
+	    const struct quarantine_item *it, const char *to, bool force,
+	    const char *who, unsigned timeout_secs);
+
 /* ctx: the struct quarantine. */
 int	cmd_digest(int argc, char **argv, void *ctx);
 

@@ -180,6 +180,10 @@ print_item_json(FILE *f, const struct quarantine_item *it)
 	fputc('{', f);
 	json_key(f, "id", 1);
 	json_string(f, it->id);
+	if (it->host != NULL) {
+		json_key(f, "host", 0);
+		json_string(f, it->host);
+	}
 	lw_time_fmt(ts, sizeof(ts), LW_TIME_UTC, it->time);
 	json_key(f, "time", 0);
 	json_string(f, ts);
@@ -339,6 +343,8 @@ show_meta(const struct quarantine_item *it)
 	size_t	i;
 
 	show_line("id:", it->id);
+	if (it->host != NULL)
+		show_line("host:", it->host);
 	lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE, it->time);
 	show_line("time:", ts);
 	show_line("queue id:", it->qid);
@@ -593,11 +599,15 @@ list_state(const struct quarantine_item *it)
 static void
 list_wide(struct quarantine_item **v, size_t n)
 {
-	char	ts[48], *from, *name, *rcpt, *rules, *subj;
+	char	ts[48], *from, *name, *rcpt, *rules, *subj, *host;
 	size_t	i;
+	bool	hosts = false;
 
+	for (i = 0; i < n; i++)
+		hosts |= v[i]->host != NULL;
 	if (n > 0)
-		printf("ID  TIME  FROM  RCPT  SCORE  STATE  RULES  SUBJECT\n");
+		printf("ID  %sTIME  FROM  RCPT  SCORE  STATE  RULES  SUBJECT\n",
+		    hosts ? "HOST  " : "");
 	for (i = 0; i < n; i++) {
 		lw_time_fmt(ts, sizeof(ts), LW_TIME_MINUTE_ZONE, v[i]->time);
 		from = qview_safe(v[i]->from != NULL ? v[i]->from :
@@ -609,7 +619,13 @@ list_wide(struct quarantine_item **v, size_t n)
 		rules = qview_safe(v[i]->rules != NULL && *v[i]->rules !=
 		    '\0' ? v[i]->rules : "-");
 		subj = qview_safe(v[i]->subject);
-		printf("%s  %s  %s%s%s%s  %s", v[i]->id, ts,
+		printf("%s  ", v[i]->id);
+		if (hosts) {
+			host = qview_safe(v[i]->host);
+			printf("%s  ", host);
+			free(host);
+		}
+		printf("%s  %s%s%s%s  %s", ts,
 		    name != NULL ? "\"" : "", name != NULL ? name : "",
 		    name != NULL ? "\" " : "", from, rcpt);
 		if (v[i]->nrcpts > 1)
@@ -627,8 +643,8 @@ list_wide(struct quarantine_item **v, size_t n)
 void
 qview_list(struct quarantine_item **v, size_t n, int mode)
 {
-	size_t	  i, idw, width, rest, wfrom, wrules, wsubj, wstate;
-	char	  ts[32], zone[32], hdr[48], *from, *rules, *subj, *t;
+	size_t	  i, idw, width, rest, wfrom, wrules, wsubj, wstate, hostw;
+	char	  ts[32], zone[32], hdr[48], *from, *rules, *subj, *t, *h;
 
 	if (mode == QVIEW_JSON) {
 		for (i = 0; i < n; i++)
@@ -651,13 +667,27 @@ qview_list(struct quarantine_item **v, size_t n, int mode)
 	for (i = 0, wstate = 5; i < n; i++)
 		if (strlen(list_state(v[i])) > wstate)
 			wstate = strlen(list_state(v[i]));
-	rest = width - (idw + 1 + 5 + 1 + 5 + 1 + wstate + 1);
+	/* With a shared index, HOST after ID (cut at QVIEW_HOST_MAX). */
+	for (i = 0, hostw = 0; i < n; i++)
+		if (v[i]->host != NULL && cols(v[i]->host) > hostw)
+			hostw = cols(v[i]->host) < 4 ? 4 : cols(v[i]->host);
+	if (hostw > QVIEW_HOST_MAX)
+		hostw = QVIEW_HOST_MAX;
+	rest = width - (idw + 1 + 5 + 1 + 5 + 1 + wstate + 1) -
+	    (hostw > 0 ? hostw + 1 : 0);
 	wfrom = rest / 2 < 26 ? 26 : rest / 2 > 40 ? 40 : rest / 2;
 	wrules = rest / 4 < 12 ? 12 : rest / 4 > 40 ? 40 : rest / 4;
-	wsubj = rest - wfrom - 1 - wrules - 1;
+	/* The subject keeps 10 columns: FROM, then RULES give way. */
+	while (wfrom + wrules + 2 + 10 > rest && wfrom > 16)
+		wfrom--;
+	while (wfrom + wrules + 2 + 10 > rest && wrules > 8)
+		wrules--;
+	wsubj = rest > wfrom + wrules + 2 ? rest - wfrom - 1 - wrules - 1 : 1;
 	if (n > 0) {
 		zone_now(zone, sizeof(zone));
 		pad(stdout, "ID", idw + 1);
+		if (hostw > 0)
+			pad(stdout, "HOST", hostw + 1);
 		snprintf(hdr, sizeof(hdr), "%.5s", zone);
 		pad(stdout, hdr, 5 + 1);
 		pad(stdout, "FROM", wfrom + 1);
@@ -668,6 +698,12 @@ qview_list(struct quarantine_item **v, size_t n, int mode)
 	}
 	for (i = 0; i < n; i++) {
 		printf("%-*.*s ", (int)idw, (int)idw, qview_short(v[i]->id));
+		if (hostw > 0) {
+			h = qview_safe(v[i]->host);
+			fit(h, hostw);
+			pad(stdout, h, hostw + 1);
+			free(h);
+		}
 		fmt_short(v[i]->time, ts, sizeof(ts));
 		pad(stdout, ts, 5 + 1);
 		from = from_cell(v[i], wfrom);
@@ -721,6 +757,12 @@ qview_show(const struct quarantine_item *it, const unsigned char *raw,
 		show_meta(it);
 		printf("findings:\n");
 		show_findings(it);
+		if (raw == NULL) {
+			/* Another host's item: its message stays there. */
+			printf("message:     kept on %s (show it there)\n",
+			    it->host != NULL ? it->host : "another host");
+			break;
+		}
 		printf("mime tree:\n");
 		limits_default(&lim);
 		if (mime_parse(raw, len, &lim, &fs, &msg) == LW_OK &&

@@ -16,14 +16,15 @@ char	*qview_safe(const char *);
 
 /*
  * The list: QVIEW_TABLE a table fitted to the terminal (80 columns at
- * least: short id, date, From name and domain, score, state, rules,
- * subject), QVIEW_WIDE everything on one line an item, QVIEW_JSON one
- * JSON line each.
+ * least: short id, the host (items from the shared index), date, From
+ * name and domain, score, state, rules, subject), QVIEW_WIDE everything
+ * on one line an item, QVIEW_JSON one JSON line each.
  */
 #define QVIEW_TABLE	0
 #define QVIEW_WIDE	1
 #define QVIEW_JSON	2
 #define QVIEW_SHORT_MIN	6	/* characters of a short id at least */
+#define QVIEW_HOST_MAX	10	/* columns of the HOST cell at most */
 void	 qview_list(struct quarantine_item **v, size_t n, int mode);
 
 /* The part of an id a short id is a prefix of (its random part). */

@@ -58,8 +58,10 @@
 #include "pidfile.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "quarantine_index.h"
 #include "runtime.h"
 #include "scan.h"
+#include "spawn.h"
 #include "splitppap.h"
 #include "state.h"
 #include "util.h"
@@ -74,6 +76,10 @@ static int			 status_fd = -1;
 static struct reload_status	 status;
 static char			 status_path[PATH_MAX];
 static char	*metrics_listen;	/* what the endpoint listens on */
+/* The shared quarantine index (state: redis), or NULL. */
+static struct qindex	*qindex;
+static struct quarantine *qindex_store;	/* the index's own handle */
+static char	 cli_path[PATH_MAX];	/* the lurewall beside us */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -124,10 +130,102 @@ open_quarantine(const struct config *cfg, struct quarantine **qp,
 	if ((e = quarantine_open(cfg->quarantine_dir, qp)) != LW_OK)
 		snprintf(err, errlen, "quarantine %s: %s: %s",
 		    cfg->quarantine_dir, lw_strerror(e), strerror(errno));
-	else
+	else {
 		quarantine_set_state(*qp, daemon_state, cfg->state.host_name,
 		    cfg->state.redis.pending_bytes);
+		if (qindex != NULL)
+			quarantine_set_notify(*qp, qindex_touch, qindex);
+	}
 	return e;
+}
+
+/*
+ * Another host asked us to release or delete one of our items: our
+ * own CLI does it, as an admin here would (MTA hold queue, submit,
+ * release record, the index), and what it said is the answer.
+ */
+static enum lw_err
+qindex_exec(void *arg, const struct qindex_cmd *c, char **answer)
+{
+	char	*av[12], out[4096], by[QINDEX_WHO_MAX + 64];
+	char	*env[] = { by, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	int	 n = 0, st;
+
+	(void)arg;
+	snprintf(by, sizeof(by), "LUREWALL_REQUESTED_BY=%s",
+	    c->who != NULL ? c->who : "another host");
+	av[n++] = cli_path;
+	av[n++] = "-c";
+	av[n++] = config_path;
+	av[n++] = "quarantine";
+	av[n++] = (char *)c->verb;
+	av[n++] = (char *)c->id;
+	if (c->to != NULL) {
+		av[n++] = "--to";
+		av[n++] = c->to;
+	}
+	if (c->force)
+		av[n++] = "--force";
+	av[n] = NULL;
+	if (spawn_capture(av, env, out, sizeof(out), &st) == -1) {
+		if (lw_asprintf(answer, "cannot run %s: %s", cli_path,
+		    strerror(errno)) != LW_OK)
+			*answer = NULL;
+		return LW_EIO;
+	}
+	*answer = strdup(out);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? LW_OK : LW_EIO;
+}
+
+/*
+ * With state.backend redis: the index of our quarantine in Redis and
+ * the worker that keeps it and takes other hosts' requests (see
+ * quarantine_index.h).  Without it, or when it cannot start, the
+ * quarantine works as on a single host (logged).
+ */
+static void
+qindex_begin(const struct config *cfg)
+{
+	struct state	*st = NULL;
+	char		*slash;
+	ssize_t		 n;
+	enum lw_err	 e;
+
+	if (cfg->state.backend != STATE_REDIS || cfg->quarantine_dir == NULL)
+		return;
+	n = readlink("/proc/self/exe", cli_path, sizeof(cli_path) - 16);
+	if (n <= 0 || (cli_path[n] = '\0', slash = strrchr(cli_path,
+	    '/')) == NULL) {
+		log_warn("quarantine index: cannot find lurewall beside us");
+		return;
+	}
+	strcpy(slash + 1, "lurewall");
+	if ((e = quarantine_open(cfg->quarantine_dir, &qindex_store)) !=
+	    LW_OK) {
+		log_warn("quarantine index: %s", cfg->quarantine_dir);
+		return;
+	}
+	if ((e = state_open(&cfg->state, false, &st)) != LW_OK ||
+	    (e = qindex_open(st, qindex_store, cfg->state.host_name,
+	    &qindex)) != LW_OK) {
+		if (st != NULL)
+			state_close(st);
+		log_warnx("quarantine index: %s; this host's items are not "
+		    "shared", lw_strerror(e));
+		quarantine_close(qindex_store);
+		qindex_store = NULL;
+		return;
+	}
+	if ((e = qindex_start(qindex, qindex_exec, NULL)) != LW_OK) {
+		log_warn("quarantine index: worker");
+		qindex_close(qindex);
+		qindex = NULL;
+		quarantine_close(qindex_store);
+		qindex_store = NULL;
+		return;
+	}
+	log_info("quarantine index: %s as host %s", state_name(st),
+	    cfg->state.host_name);
 }
 
 /*
@@ -640,6 +738,7 @@ main(int argc, char *argv[])
 	if (user != NULL && geteuid() == 0)
 		drop_privileges(uid, gid);
 
+	qindex_begin(cfg);
 	if (open_quarantine(cfg, &q, err, sizeof(err)) != LW_OK)
 		fatalx("%s", err);
 	metrics_init(time(NULL));
@@ -695,6 +794,11 @@ main(int argc, char *argv[])
 	milter_set_state(NULL);
 	daemon_state = NULL;
 	state_close(st);
+	if (qindex != NULL) {
+		qindex_stop(qindex);
+		qindex_close(qindex);
+		quarantine_close(qindex_store);
+	}
 	if (pidfile != NULL)
 		remove_pidfile(pidfile);
 	free((char *)pidfile);

@@ -67,6 +67,21 @@ quarantine_id_valid(const char *id)
 	return true;
 }
 
+void
+quarantine_set_notify(struct quarantine *q, quarantine_notify_fn fn,
+    void *arg)
+{
+	q->notify = fn;
+	q->notify_arg = arg;
+}
+
+void
+quarantine_changed(struct quarantine *q, const char *id)
+{
+	if (q->notify != NULL)
+		q->notify(q->notify_arg, id);
+}
+
 const char *
 quarantine_dir(const struct quarantine *q)
 {
@@ -140,6 +155,8 @@ quarantine_item_replace(struct quarantine *q, const char *id,
 out:
 	saved = errno;
 	close(ifd);
+	if (e == LW_OK)
+		quarantine_changed(q, id);
 	errno = saved;
 	return e;
 }
@@ -455,6 +472,7 @@ quarantine_store_extra(struct quarantine *q, const unsigned char *raw,
 	}
 	close(ifd);
 	free(meta);
+	quarantine_changed(q, id);
 	return LW_OK;
 
 out_meta:
@@ -478,46 +496,94 @@ quarantine_store(struct quarantine *q, const unsigned char *raw, size_t len,
 }
 
 enum lw_err
-quarantine_read(struct quarantine *q, const char *id,
-    struct quarantine_item **out)
+quarantine_export(struct quarantine *q, const char *id, char **out,
+    size_t *outlen)
 {
+	char		 path[NAME_MAX + 32], *buf, *rel, *nb;
+	size_t		 len, rlen;
+	enum lw_err	 e;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((e = quarantine_meta_text(q, id, &buf, &len)) != LW_OK)
+		return e;
+	snprintf(path, sizeof(path), "%s/released", id);
+	e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, &rel,
+	    &rlen);
+	if (e == LW_ENOTFOUND) {
+		*out = buf;
+		*outlen = len;
+		return LW_OK;
+	}
+	if (e != LW_OK) {
+		free(buf);
+		return e == LW_ELIMIT ? LW_EMALFORMED : e;
+	}
+	/* meta, a line break if it lacks one, then the release record */
+	if ((nb = realloc(buf, len + 1 + rlen + 1)) == NULL) {
+		free(buf);
+		free(rel);
+		return LW_ENOMEM;
+	}
+	buf = nb;
+	if (len > 0 && buf[len - 1] != '\n')
+		buf[len++] = '\n';
+	memcpy(buf + len, rel, rlen);
+	len += rlen;
+	buf[len] = '\0';
+	free(rel);
+	*out = buf;
+	*outlen = len;
+	return LW_OK;
+}
+
+enum lw_err
+quarantine_import(const char *buf, size_t len, struct quarantine_item **out)
+{
+	static const char	 sep[] = "\n" RELEASED_MAGIC "\n";
 	struct quarantine_item	*it;
-	char			 path[NAME_MAX + 32], *buf;
-	size_t			 len;
+	const char		*rel;
+	size_t			 mlen = len;
 	enum lw_err		 e;
 
 	*out = NULL;
-	if (!quarantine_id_valid(id))
-		return LW_EINVAL;
-	snprintf(path, sizeof(path), "%s/meta", id);
-	e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, &buf, &len);
-	if (e == LW_ELIMIT)
-		return LW_EMALFORMED;
-	if (e != LW_OK)
+	if ((rel = memmem(buf, len, sep, sizeof(sep) - 1)) != NULL)
+		mlen = (size_t)(rel - buf) + 1;
+	if ((e = quarantine_meta_parse(buf, mlen, &it)) != LW_OK)
 		return e;
-	e = quarantine_meta_parse(buf, len, &it);
-	free(buf);
-	if (e != LW_OK)
-		return e;
-	if (strcmp(it->id, id) != 0) {
-		quarantine_item_free(it);
-		return LW_EMALFORMED;
-	}
-	snprintf(path, sizeof(path), "%s/released", id);
-	e = lw_read_file(q->newfd, path, true, QUARANTINE_META_MAX, &buf, &len);
-	if (e == LW_OK) {
-		e = quarantine_released_parse(buf, len, it);
-		free(buf);
-		if (e != LW_OK) {
+	if (rel != NULL) {
+		if ((e = quarantine_released_parse(rel + 1, len - mlen,
+		    it)) != LW_OK) {
 			quarantine_item_free(it);
 			return e;
 		}
 		it->released = true;
 		if (it->release_count == 0)
 			it->release_count = 1;
-	} else if (e != LW_ENOTFOUND) {
+	}
+	*out = it;
+	return LW_OK;
+}
+
+enum lw_err
+quarantine_read(struct quarantine *q, const char *id,
+    struct quarantine_item **out)
+{
+	struct quarantine_item	*it;
+	char			*buf;
+	size_t			 len;
+	enum lw_err		 e;
+
+	*out = NULL;
+	if ((e = quarantine_export(q, id, &buf, &len)) != LW_OK)
+		return e;
+	e = quarantine_import(buf, len, &it);
+	free(buf);
+	if (e != LW_OK)
+		return e;
+	if (strcmp(it->id, id) != 0) {
 		quarantine_item_free(it);
-		return e == LW_ELIMIT ? LW_EMALFORMED : e;
+		return LW_EMALFORMED;
 	}
 	*out = it;
 	return LW_OK;
@@ -703,6 +769,7 @@ quarantine_delete(struct quarantine *q, const char *id)
 		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
 	if (fsync(q->newfd) == -1)
 		return LW_EIO;
+	quarantine_changed(q, id);
 	if (rm_entry(q->tmpfd, tmpname) == -1)
 		return LW_EIO;
 	return LW_OK;

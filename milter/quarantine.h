@@ -176,6 +176,13 @@ struct quarantine_item {
 	 */
 	char		*mode;
 	bool		 mta_hold;
+
+	/*
+	 * The host holding it (quarantine_index.h): NULL for an item read
+	 * from this host's store, its host name for one read from the
+	 * shared index.
+	 */
+	char		*host;
 };
 
 /*
@@ -304,6 +311,27 @@ enum lw_err	 quarantine_release_header(struct quarantine *,
  */
 enum lw_err	 quarantine_verify(struct quarantine *, FILE *report,
 		    size_t *items, size_t *damaged, size_t *cleaned);
+
+/*
+ * An item's metadata as one record (malloc'd, NUL-terminated beyond
+ * len): its meta file, then its release record when it has one.  This
+ * is what the shared index (quarantine_index.h) carries for it;
+ * quarantine_import parses it back as quarantine_read would.
+ */
+enum lw_err	 quarantine_export(struct quarantine *, const char *id,
+		    char **buf, size_t *len);
+enum lw_err	 quarantine_import(const char *buf, size_t len,
+		    struct quarantine_item **);
+
+/*
+ * Called (in the thread that made the change) after an item was
+ * stored, updated, released or deleted through this struct quarantine,
+ * with its id: the shared index follows the store this way.  Must not
+ * block for long; NULL turns it off.
+ */
+typedef void	(*quarantine_notify_fn)(void *arg, const char *id);
+void		 quarantine_set_notify(struct quarantine *,
+		    quarantine_notify_fn, void *arg);
 
 /* Parse a metadata file (exposed for the fuzzer and the tests). */
 enum lw_err	 quarantine_meta_parse(const char *buf, size_t len,

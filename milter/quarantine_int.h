@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lurewall.h"
+#include "quarantine.h"
 #include "sbuf.h"
 
 struct envelope;
@@ -38,9 +39,13 @@ struct quarantine {
 	struct state	*st;
 	char		 host[64];
 	size_t		 share_bytes;
+	quarantine_notify_fn notify;	/* quarantine_set_notify */
+	void		*notify_arg;
 };
 
 /* quarantine.c */
+/* Tell the notify hook (if any) that item id changed or went. */
+void		 quarantine_changed(struct quarantine *, const char *id);
 /*
  * Replace one file of an item (meta, released) whole: write NAME.tmp.X
  * in the item's directory, rename it over NAME, fsync the directory.

@@ -537,6 +537,7 @@ quarantine_item_free(struct quarantine_item *it)
 	free(it->message_id);
 	free(it->mode);
 	free(it->result);
+	free(it->host);
 	free(it);
 }
 

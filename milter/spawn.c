@@ -105,3 +105,50 @@ spawn_run(char *const *argv, const char *data, size_t len, bool detach,
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int
+spawn_capture(char *const *argv, char **envp, char *out, size_t outlen,
+    int *status)
+{
+	extern char	**environ;
+	char		  drain[512];
+	size_t		  len = 0;
+	ssize_t		  r;
+	pid_t		  pid;
+	int		  p[2];
+
+	*status = -1;
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (envp != NULL)
+			environ = envp;		/* a plain store: safe here */
+		spawn_exec(argv, SPAWN_NULL, p[1], p[1]);
+	}
+	(void)close(p[1]);
+	/* Keep what fits, read the rest away so the child never blocks. */
+	for (;;) {
+		if (len < outlen - 1)
+			r = read(p[0], out + len, outlen - 1 - len);
+		else
+			r = read(p[0], drain, sizeof(drain));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (len < outlen - 1)
+			len += (size_t)r;
+	}
+	(void)close(p[0]);
+	out[len] = '\0';
+	while (waitpid(pid, status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}

@@ -33,4 +33,14 @@ void	spawn_exec(char *const *argv, int in_fd, int out_fd, int err_fd)
 int	spawn_run(char *const *argv, const char *data, size_t len, bool detach,
 	    unsigned timeout);
 
+/*
+ * Run argv with standard input from /dev/null and its output and
+ * errors into out (at most outlen - 1 bytes kept, NUL-terminated; the
+ * rest read and dropped), and wait for it; envp (NULL: ours) is its
+ * environment.  *status as waitpid(2) gives it.  Returns 0, or -1
+ * when it could not be started (errno).
+ */
+int	spawn_capture(char *const *argv, char **envp, char *out,
+	    size_t outlen, int *status);
+
 #endif /* SPAWN_H */

@@ -242,6 +242,19 @@ state_shared(const struct state *st)
 }
 
 bool
+state_log_due(pthread_mutex_t *mu, time_t *last)
+{
+	time_t	now = time(NULL);
+	bool	due;
+
+	pthread_mutex_lock(mu);
+	if ((due = now - *last >= 60))
+		*last = now;
+	pthread_mutex_unlock(mu);
+	return due;
+}
+
+bool
 state_expired(time_t expires, time_t now)
 {
 	return expires != 0 && expires <= now;

@@ -339,6 +339,11 @@ void		 state_dirlock_free(struct state_dirlock *);
 enum lw_err	 state_dirlock_take(struct state_dirlock *, unsigned wait_secs);
 void		 state_dirlock_drop(struct state_dirlock *);
 bool		 state_expired(time_t expires, time_t now);
+/*
+ * True at most once a minute for one *last (kept under mu): whether to
+ * log a degraded state again (once a minute, never per message).
+ */
+bool		 state_log_due(pthread_mutex_t *mu, time_t *last);
 /* A list value: items as 4-byte big-endian length + bytes. */
 enum lw_err	 state_list_push(const struct state_val *old,
 		    const void *val, size_t len, size_t max_items,

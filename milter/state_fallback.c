@@ -30,15 +30,7 @@ struct fallback {
 static void
 degraded(struct fallback *f, const char *what)
 {
-	time_t	now = time(NULL);
-	bool	say;
-
-	pthread_mutex_lock(&f->mu);
-	say = now - f->logged >= 60;
-	if (say)
-		f->logged = now;
-	pthread_mutex_unlock(&f->mu);
-	if (say)
+	if (state_log_due(&f->mu, &f->logged))
 		log_warnx("state: %s unavailable: %s on the local %s state "
 		    "until it is back", state_name(f->primary), what,
 		    state_name(f->local));

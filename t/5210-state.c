@@ -515,12 +515,7 @@ main(void)
 	/* redis */
 	port = free_port();
 	rpid = redis_start(tmp, port, PASSWORD);
-	state_config_init(&c);
-	c.backend = STATE_REDIS;
-	c.redis.port = (unsigned)port;
-	c.redis.username = strdup(REDIS_USER);
-	c.redis.password = strdup(PASSWORD);
-	c.redis.key_prefix = strdup("lurewall:t5210:");
+	redis_config(&c, port, "lurewall:t5210:");
 	if (!redis_wait(&c)) {
 		redis_stop(rpid);
 		bail("redis-server did not come up on port %d (is redis-server "

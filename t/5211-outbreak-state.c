@@ -224,11 +224,7 @@ main(void)
 
 	port = free_port();
 	rpid = redis_start(tmp, port, PASSWORD);
-	state_config_init(&c);
-	c.backend = STATE_REDIS;
-	c.redis.port = (unsigned)port;
-	c.redis.username = strdup(REDIS_USER);
-	c.redis.password = strdup(PASSWORD);
+	redis_config(&c, port, NULL);
 	for (i = 0; i < 100; i++, usleep(100 * 1000))
 		if (state_open(&c, false, &mx1) == LW_OK) {
 			if (state_get(mx1, "probe", NOW, &v) == LW_ENOTFOUND)

@@ -165,6 +165,8 @@ like 'lurewall-milter -p inet:8894@127\.0\.0\.1' "$(cat "$C/lurewall.m4")" \
     "lurewall.m4: the milter is started on the same socket"
 like 'Each MX runs its own lurewall' "$(tr '\n' ' ' <"$C/MULTI-MX" | tr -s ' ')" \
     "contrib/MULTI-MX: one lurewall per MX"
-like 'quarantine is per host' "$(cat "$C/MULTI-MX")" "MULTI-MX: quarantine per host"
-like 'must be released on mx1' "$(cat "$C/MULTI-MX")" "MULTI-MX: how to release"
+like 'stores are not shared and must not be' "$(tr '\n' ' ' <"$C/MULTI-MX" | tr -s ' ')" \
+    "MULTI-MX: a quarantine store per host"
+like 'lurewall quarantine release 7a41e3 +# done by mx1' "$(cat "$C/MULTI-MX")" \
+    "MULTI-MX: how to release another host's item"
 done_testing

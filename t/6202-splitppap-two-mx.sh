@@ -68,7 +68,7 @@ run() {
 }
 QL() { h=$1; shift; bounded "$LUREWALL" -c "$T/$h/conf/lurewall.yaml" quarantine "$@"; }
 json_ids() {	# json_ids HOST STATE
-	QL "$1" list --json | grep "\"state\": *\"$2\"" |
+	QL "$1" list --json --host "$1" | grep "\"state\": *\"$2\"" |
 	    sed -n 's/.*"id": *"\([^"]*\)".*/\1/p'
 }
 outs() { find "$T/$1/out" -name '*.eml' | sort; }

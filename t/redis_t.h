@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,20 @@ redis_state_open(const struct state_config *c)
 			usleep(100 * 1000);
 	}
 	return st;
+}
+
+/* A state config for the test server on port (prefix NULL: default). */
+static inline void
+redis_config(struct state_config *c, int port, const char *prefix)
+{
+	state_config_init(c);
+	c->backend = STATE_REDIS;
+	c->redis.port = (unsigned)port;
+	if ((c->redis.username = strdup(REDIS_USER)) == NULL ||
+	    (c->redis.password = strdup(PASSWORD)) == NULL ||
+	    (prefix != NULL && (c->redis.key_prefix = strdup(prefix)) ==
+	    NULL))
+		bail("out of memory");
 }
 
 #endif /* REDIS_T_H */
