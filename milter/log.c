@@ -51,10 +51,8 @@ log_getverbose(void)
 	return verbose;
 }
 
-static void vlog(int, const char *, va_list)
-    __attribute__((format(printf, 2, 0)));
-static void vlog_errno(int, const char *, va_list)
-    __attribute__((format(printf, 2, 0)));
+static void vlog(int, bool, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
 
 /*
  * One finished line to its sink.  On stderr a foreground daemon's
@@ -85,28 +83,20 @@ emit(int prio, const char *line)
 	funlockfile(stderr);
 }
 
+/* The line fmt makes, with errno's text (saved first) when err. */
 static void
-vlog(int prio, const char *fmt, va_list ap)
+vlog(int prio, bool err, const char *fmt, va_list ap)
 {
-	char	*s = NULL;
+	char	*s = NULL, *full = NULL;
+	int	 saved = errno;
 
 	if (prio == LOG_DEBUG && !verbose)
 		return;
 	if (vasprintf(&s, fmt, ap) < 0)
 		return;
-	emit(prio, s);
-	free(s);
-}
-
-static void
-vlog_errno(int prio, const char *fmt, va_list ap)
-{
-	char	*s = NULL, *full = NULL;
-	int	 saved = errno;
-
-	if (vasprintf(&s, fmt, ap) < 0)
-		return;
-	if (asprintf(&full, "%s: %s", s, strerror(saved)) >= 0) {
+	if (!err)
+		emit(prio, s);
+	else if (asprintf(&full, "%s: %s", s, strerror(saved)) >= 0) {
 		emit(prio, full);
 		free(full);
 	}
@@ -135,63 +125,22 @@ log_msg(int prio, const char *qid, const char *fmt, ...)
 }
 
 void
-log_warn(const char *fmt, ...)
+log_at(int prio, bool err, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog_errno(LOG_WARNING, fmt, ap);
+	vlog(prio, err, fmt, ap);
 	va_end(ap);
 }
 
 void
-log_warnx(const char *fmt, ...)
+log_fatal(bool err, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap);
-	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog_errno(LOG_CRIT, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap);
+	vlog(LOG_CRIT, err, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

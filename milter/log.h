@@ -1,6 +1,8 @@
 /*
  * log.h: syslog or stderr, format-checked (after OpenSMTPD's log.h).
- * log_warn appends strerror(errno); fatal* log and exit(1).
+ * log_warn appends strerror(errno); fatal* log and exit(1).  The
+ * familiar names are front ends of log_at and log_fatal, so one
+ * function formats every line.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -18,14 +20,18 @@ int	log_getverbose(void);
 void	log_setmaxprio(int prio);
 void	log_msg(int prio, const char *qid, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	fatal(const char *, ...) __attribute__((format(printf, 1, 2)))
-	    __attribute__((noreturn));
-void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2)))
-	    __attribute__((noreturn));
+/* One line at prio, with strerror(errno) appended when err. */
+void	log_at(int prio, bool err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The same at LOG_CRIT, then exit(1). */
+void	log_fatal(bool err, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3))) __attribute__((noreturn));
+#define log_warn(...)	log_at(LOG_WARNING, true, __VA_ARGS__)
+#define log_warnx(...)	log_at(LOG_WARNING, false, __VA_ARGS__)
+#define log_info(...)	log_at(LOG_INFO, false, __VA_ARGS__)
+#define log_debug(...)	log_at(LOG_DEBUG, false, __VA_ARGS__)
+#define fatal(...)	log_fatal(true, __VA_ARGS__)
+#define fatalx(...)	log_fatal(false, __VA_ARGS__)
 /* Facility name ("mail", "local0" ...) -> LOG_*; -1 if unknown. */
 int	log_facility(const char *);
 
