@@ -26,9 +26,8 @@
 #include "embedded.h"
 #include "officecrypt.h"
 #include "office.h"
-#include "ooxml.h"
+#include "office_int.h"
 #include "ovba.h"
-#include "rtf.h"
 #include "analyzer.h"
 #include "xls.h"
 

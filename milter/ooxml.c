@@ -34,7 +34,7 @@
 #include "extref.h"
 #include "office.h"
 #include "xlm.h"
-#include "ooxml.h"
+#include "office_int.h"
 #include "analyzer.h"
 
 #define PKG_MAX_CHUNKS	16

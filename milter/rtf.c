@@ -25,7 +25,7 @@
 #include "lurewall.h"
 #include "content.h"
 #include "extref.h"
-#include "rtf.h"
+#include "office_int.h"
 #include "analyzer.h"
 
 #define RTF_MAX_OBJECTS	32

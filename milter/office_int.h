@@ -1,0 +1,23 @@
+/*
+ * office_int.h: the office stage's own parts, private to office.c.
+ *
+ * ooxml.c: OOXML packages (zip): VBA projects, Excel 4.0 macro sheets,
+ * macro documents under macro-free names, external templates and OLE
+ * objects.
+ * rtf.c: RTF documents: embedded objects (\object, \objdata) are
+ * reported and their OLE1 native data goes back through
+ * content_analyze().
+ */
+#ifndef OFFICE_INT_H
+#define OFFICE_INT_H
+
+#include "lurewall.h"
+
+struct scan_ctx;
+
+enum lw_err	 ooxml_scan(struct scan_ctx *, const char *path,
+		    const unsigned char *data, size_t len, unsigned depth);
+enum lw_err	 rtf_scan(struct scan_ctx *, const char *path,
+		    const unsigned char *data, size_t len, unsigned depth);
+
+#endif /* OFFICE_INT_H */
