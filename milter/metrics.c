@@ -340,28 +340,30 @@ metrics_message(const char *direction, const char *action,
 	pthread_mutex_unlock(&lock);
 }
 
+/* Count one in family f's series of one label: f{label="value"}. */
+static void
+bump_labelled(enum family f, const char *label, const char *value)
+{
+	char	key[METRICS_LABEL_MAX + 64], v[METRICS_LABEL_MAX];
+
+	label_escape(v, sizeof(v), value);
+	snprintf(key, sizeof(key), "%s{%s=\"%s\"}", families[f].name, label,
+	    v);
+	pthread_mutex_lock(&lock);
+	bump(f, key, 1, minute_now());
+	pthread_mutex_unlock(&lock);
+}
+
 void
 metrics_finding(const char *rule)
 {
-	char	key[METRICS_LABEL_MAX + 64], r[METRICS_LABEL_MAX];
-
-	label_escape(r, sizeof(r), rule);
-	snprintf(key, sizeof(key), "lurewall_findings_total{rule=\"%s\"}", r);
-	pthread_mutex_lock(&lock);
-	bump(F_FINDINGS, key, 1, minute_now());
-	pthread_mutex_unlock(&lock);
+	bump_labelled(F_FINDINGS, "rule", rule);
 }
 
 void
 metrics_error(const char *kind)
 {
-	char	key[METRICS_LABEL_MAX + 64], k[METRICS_LABEL_MAX];
-
-	label_escape(k, sizeof(k), kind);
-	snprintf(key, sizeof(key), "lurewall_errors_total{kind=\"%s\"}", k);
-	pthread_mutex_lock(&lock);
-	bump(F_ERRORS, key, 1, minute_now());
-	pthread_mutex_unlock(&lock);
+	bump_labelled(F_ERRORS, "kind", kind);
 }
 
 void
