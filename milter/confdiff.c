@@ -58,8 +58,10 @@ lines_split(struct lines *l)
 	return true;
 }
 
+/* The printed form of c (or, c NULL, of ps), split into lines. */
 static bool
-print_config(const struct config *c, struct lines *l)
+print_lines(const struct config *c, const struct policyset *ps,
+    struct lines *l)
 {
 	size_t	 len;
 	FILE	*f;
@@ -67,22 +69,10 @@ print_config(const struct config *c, struct lines *l)
 	l->buf = NULL;
 	if ((f = open_memstream(&l->buf, &len)) == NULL)
 		return false;
-	config_print(c, f);
-	if (fclose(f) != 0)
-		return false;
-	return lines_split(l);
-}
-
-static bool
-print_policies(const struct policyset *ps, struct lines *l)
-{
-	size_t	 len;
-	FILE	*f;
-
-	l->buf = NULL;
-	if ((f = open_memstream(&l->buf, &len)) == NULL)
-		return false;
-	policyset_print(ps, f);
+	if (c != NULL)
+		config_print(c, f);
+	else
+		policyset_print(ps, f);
 	if (fclose(f) != 0)
 		return false;
 	return lines_split(l);
@@ -319,8 +309,8 @@ confdiff(const struct config *oc, const struct policyset *ops,
 	struct sbuf	 b = { 0 };
 	char		*r = NULL;
 
-	if (!print_config(oc, &ol) || !print_config(nc, &nl) ||
-	    !print_policies(ops, &op) || !print_policies(nps, &np))
+	if (!print_lines(oc, NULL, &ol) || !print_lines(nc, NULL, &nl) ||
+	    !print_lines(NULL, ops, &op) || !print_lines(NULL, nps, &np))
 		goto out;
 	diff_config(&b, &ol, &nl);
 	diff_policies(&b, &op, &np);
