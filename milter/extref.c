@@ -32,6 +32,7 @@
 #include "bytes.h"
 #include "lurewall.h"
 #include "extref.h"
+#include "office_int.h"
 #include "analyzer.h"
 
 #define TARGET_MAX	1024
@@ -422,11 +423,8 @@ rtf_group_text(const unsigned char *p, size_t len, size_t i, char *out,
 	int		 hi, lo;
 
 	while (i < len && o + 1 < outsz && scanned++ < RTF_GROUP_MAX * 4) {
-		if (p[i] == '{') {
-			depth++;
-			i++;
-		} else if (p[i] == '}') {
-			if (depth-- == 0)
+		if (p[i] == '{' || p[i] == '}') {
+			if (!rtf_brace(p[i], &depth))
 				break;
 			i++;
 		} else if (p[i] == '\\' && i + 1 < len) {
@@ -439,17 +437,8 @@ rtf_group_text(const unsigned char *p, size_t len, size_t i, char *out,
 			    (lo = hexval(p[i + 3])) >= 0) {
 				out[o++] = (char)(hi << 4 | lo);
 				i += 4;
-			} else {
-				i++;
-				while (i < len && isalpha(p[i]))
-					i++;
-				if (i < len && p[i] == '-')
-					i++;
-				while (i < len && isdigit(p[i]))
-					i++;
-				if (i < len && p[i] == ' ')
-					i++;
-			}
+			} else
+				i = rtf_skip_word(p, len, i);
 		} else if (p[i] == '\r' || p[i] == '\n') {
 			i++;
 		} else

@@ -11,6 +11,9 @@
 #ifndef OFFICE_INT_H
 #define OFFICE_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "lurewall.h"
 
 struct scan_ctx;
@@ -19,5 +22,14 @@ enum lw_err	 ooxml_scan(struct scan_ctx *, const char *path,
 		    const unsigned char *data, size_t len, unsigned depth);
 enum lw_err	 rtf_scan(struct scan_ctx *, const char *path,
 		    const unsigned char *data, size_t len, unsigned depth);
+/*
+ * Walking an RTF group (rtf.c, extref.c): rtf_brace counts the brace c
+ * into *depth, false for the one that closes the group the walk began
+ * in; rtf_skip_word returns the index after the control word or symbol
+ * whose backslash is at p[i] (letters, an optional signed number, one
+ * space).
+ */
+bool		 rtf_brace(unsigned char c, unsigned *depth);
+size_t		 rtf_skip_word(const unsigned char *p, size_t len, size_t i);
 
 #endif /* OFFICE_INT_H */

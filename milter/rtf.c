@@ -36,6 +36,31 @@ is_alpha(int c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+bool
+rtf_brace(unsigned char c, unsigned *depth)
+{
+	if (c == '{') {
+		(*depth)++;
+		return true;
+	}
+	return (*depth)-- != 0;
+}
+
+size_t
+rtf_skip_word(const unsigned char *p, size_t len, size_t i)
+{
+	i++;
+	while (i < len && is_alpha(p[i]))
+		i++;
+	if (i < len && p[i] == '-')
+		i++;
+	while (i < len && p[i] >= '0' && p[i] <= '9')
+		i++;
+	if (i < len && p[i] == ' ')
+		i++;
+	return i;
+}
+
 /* Is the control word w (without '\') at p[i], ended by a non-letter? */
 static bool
 word_at(const unsigned char *p, size_t len, size_t i, const char *w)
@@ -68,11 +93,8 @@ decode_objdata(const unsigned char *p, size_t len, size_t i, size_t max,
 	if ((o = malloc(cap + 1)) == NULL)
 		return LW_ENOMEM;
 	while (i < len && n < cap) {
-		if (p[i] == '{') {
-			depth++;
-			i++;
-		} else if (p[i] == '}') {
-			if (depth-- == 0)
+		if (p[i] == '{' || p[i] == '}') {
+			if (!rtf_brace(p[i], &depth))
 				break;
 			i++;
 		} else if (p[i] == '\\') {
@@ -89,15 +111,7 @@ decode_objdata(const unsigned char *p, size_t len, size_t i, size_t max,
 				continue;
 			}
 			/* Skip any other control word or symbol. */
-			i++;
-			while (i < len && is_alpha(p[i]))
-				i++;
-			if (i < len && p[i] == '-')
-				i++;
-			while (i < len && p[i] >= '0' && p[i] <= '9')
-				i++;
-			if (i < len && p[i] == ' ')
-				i++;
+			i = rtf_skip_word(p, len, i);
 		} else {
 			if (depth == 0 && (v = hexval(p[i])) >= 0) {
 				if (hi < 0)
