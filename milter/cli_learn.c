@@ -53,7 +53,7 @@ learn_cli_open(struct learn_cli *c, bool write, bool policies)
 		fprintf(stderr, "lurewall: %s\n", err);
 		return CLI_TROUBLE;
 	}
-	learn_config_init(&c->lc);	/* the defaults (learn.h) */
+	c->lc = c->cfg->learn;
 	c->now = time(NULL);
 	e = state_open(&c->cfg->state, !write, &c->st);
 	if (e == LW_ENOTFOUND && !write)

@@ -306,6 +306,12 @@ cli_learn_import(int argc, char **argv, void *ctx)
 		free(im.account);
 		return rc;
 	}
+	if (!c->lc.enable) {
+		fprintf(stderr, "lurewall: learn import: learn.enable is false "
+		    "in %s: nothing would be learned\n", c->config_path);
+		free(im.account);
+		return CLI_TROUBLE;
+	}
 	im.lc = c->lc;
 	if ((e = learn_stats(c->l, NULL, c->now, &before)) != LW_OK) {
 		fprintf(stderr, "lurewall: learn import: the store: %s\n",

@@ -195,6 +195,10 @@ is 2 "$rc" "import of a file that is no mail: 2"
 like 'neither an mbox, a Maildir nor a message' "$err" "and says why"
 L import --account nobody "$T/sent.mbox" >/dev/null 2>&1; is 2 "$?" "--account without @: 2"
 L forget "Some Name" >/dev/null 2>&1; is 2 "$?" "forget takes no name: 2"
+{ cat "$C"; printf 'learn:\n  enable: false\n'; } > "$T/off.yaml"
+err=$(bounded "$LUREWALL" learn import -c "$T/off.yaml" "$T/sent.mbox" 2>&1 >/dev/null)
+is 2 "$?" "import with learn.enable false: 2"
+like 'learn\.enable is false' "$err" "and says why"
 L export >/dev/null 2>&1; is 2 "$?" "export without --json: 2"
 L bogus >/dev/null 2>&1; is 2 "$?" "an unknown learn verb: 2"
 like 'usage: lurewall learn \[-c FILE\] import' "$(bounded "$LUREWALL" learn 2>&1)" \
