@@ -306,4 +306,26 @@ wait_for 120 idle
 ok $? "both queues drain"
 is "0 0 0 0 0" "$(for i in H3 H4 K1 K2 K3; do delivered $i; done | tr '\n' ' ' | sed 's/ $//')" \
     "none of the tripped senders' mail went out"
+# --- the quarantine index: mx2 lists mx1's item, releases it through mx1
+send "$mx1_IN" billing@partner.example alice@corp.example Q1 lure
+ok $? "an inbound lure taken by mx1 (quarantined there)"
+q1_id() {
+	cli mx2 quarantine list --json --host mx1 2>/dev/null |
+	    grep '"subject": *"note Q1"' |
+	    sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -1
+}
+q1_listed() { [ -n "$(q1_id)" ]; }
+wait_for 60 q1_listed
+ok $? "quarantine list on mx2 shows mx1's item"
+id=$(q1_id)
+out=$(cli mx2 quarantine release "$id" --timeout 60 2>&1)
+is 0 "$?" "release asked on mx2: carried out by mx1 and confirmed"
+like "^mx1: released $id" "$out" "saying mx1 did it"
+wait_for 120 sink_has '^Message-ID: <Q1@two-mx\.test>'
+ok $? "the released message reaches the sink through mx1's Postfix"
+wait_for 120 idle
+ok $? "both queues drain"
+is 1 "$(delivered Q1)" "exactly once"
+like '"released": *true' "$(cli mx1 quarantine show --json "$id")" \
+    "mx1's store records the release"
 done_testing
