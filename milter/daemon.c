@@ -385,12 +385,11 @@ sweeper(void *arg)
 	bool	full = true;
 
 	(void)arg;
-	for (;;) {
+	do {
 		milter_sweep(full);
 		milter_metrics_flush(false);
 		full = false;
-		splitppap_sleep(SPLITPPAP_SWEEP_SECS);
-	}
+	} while (splitppap_sleep(SPLITPPAP_SWEEP_SECS));
 	return NULL;
 }
 
@@ -580,7 +579,7 @@ main(int argc, char *argv[])
 	uid_t			 uid = 0;
 	gid_t			 gid = 0;
 	sigset_t		 set;
-	pthread_t		 tid;
+	pthread_t		 tid, sweep_tid;
 
 	while ((ch = getopt(argc, argv, "c:fhnOp:P:u:vV")) != -1) {
 		switch (ch) {
@@ -770,9 +769,8 @@ main(int argc, char *argv[])
 	if ((errno = pthread_create(&tid, NULL, reloader, NULL)) != 0)
 		fatal("pthread_create");
 	pthread_detach(tid);
-	if ((errno = pthread_create(&tid, NULL, sweeper, NULL)) != 0)
+	if ((errno = pthread_create(&sweep_tid, NULL, sweeper, NULL)) != 0)
 		fatal("pthread_create");
-	pthread_detach(tid);
 	/* After the mask: the server's threads never take our signals. */
 	/* Mail matters more than metrics: without the port, go on. */
 	if (metrics_listen != NULL) {
@@ -789,6 +787,9 @@ main(int argc, char *argv[])
 	    config_path);
 	rc = milter_run();
 	log_info(IDENT " stopping");
+	/* The sweep uses the state: let it finish before the state goes. */
+	splitppap_stop_sleep();
+	pthread_join(sweep_tid, NULL);
 	metrics_http_stop(mh);
 	milter_metrics_flush(true);
 	milter_set_state(NULL);

@@ -81,6 +81,7 @@
 static pthread_mutex_t	 wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wake_cond = PTHREAD_COND_INITIALIZER;
 static time_t		 wake_at;	/* earliest wake-up asked; 0 none */
+static bool		 sleep_stopped;	/* the daemon is stopping */
 static time_t		 due_at;	/* earliest known expiry; 0 none */
 static time_t		 scanned_at;	/* the last look at every item */
 
@@ -148,16 +149,17 @@ restore_due(time_t now)
 	return due;
 }
 
-void
+bool
 splitppap_sleep(unsigned max_secs)
 {
 	struct timespec	ts;
 	time_t		deadline;
 	int		rc = 0;
+	bool		go_on;
 
 	pthread_mutex_lock(&wake_lock);
 	deadline = time(NULL) + (time_t)max_secs;
-	while (rc != ETIMEDOUT) {
+	while (rc != ETIMEDOUT && !sleep_stopped) {
 		if (wake_at != 0 && wake_at < deadline)
 			deadline = wake_at;
 		if (time(NULL) >= deadline)
@@ -167,6 +169,17 @@ splitppap_sleep(unsigned max_secs)
 		rc = pthread_cond_timedwait(&wake_cond, &wake_lock, &ts);
 	}
 	wake_at = 0;		/* the sweep that follows notes the next one */
+	go_on = !sleep_stopped;
+	pthread_mutex_unlock(&wake_lock);
+	return go_on;
+}
+
+void
+splitppap_stop_sleep(void)
+{
+	pthread_mutex_lock(&wake_lock);
+	sleep_stopped = true;
+	pthread_cond_broadcast(&wake_cond);
 	pthread_mutex_unlock(&wake_lock);
 }
 

@@ -126,7 +126,10 @@ enum lw_err	 splitppap_sweep(struct quarantine *, const char *submit,
 /*
  * The daemon's sweep thread sleeps here: until max_secs have passed or
  * the earliest expiry that splitppap_eom and splitppap_sweep noted.
+ * false once splitppap_stop_sleep was called: the thread must end.
  */
-void		 splitppap_sleep(unsigned max_secs);
+bool		 splitppap_sleep(unsigned max_secs);
+/* Wake every sleeper for good (the daemon is stopping). */
+void		 splitppap_stop_sleep(void);
 
 #endif /* SPLITPPAP_H */
