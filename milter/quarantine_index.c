@@ -144,7 +144,7 @@ void
 qindex_touch(void *arg, const char *id)
 {
 	struct qindex	*qx = arg;
-	char		*dup, **nv;
+	char		*dup = NULL, **nv;
 	enum lw_err	 e;
 
 	pthread_mutex_lock(&qx->mu);
@@ -152,8 +152,7 @@ qindex_touch(void *arg, const char *id)
 		if (qx->ntouched >= QINDEX_TOUCH_MAX || (dup = strdup(id)) ==
 		    NULL || (nv = reallocarray(qx->touched, qx->ntouched + 1,
 		    sizeof(*nv))) == NULL) {
-			if (qx->ntouched < QINDEX_TOUCH_MAX)
-				free(dup);
+			free(dup);
 			qx->overflow = true;
 		} else {
 			qx->touched = nv;
