@@ -60,27 +60,8 @@ eom(struct quarantine *q, const unsigned char *raw, size_t len,
     const char *rcpt, const char *qid, time_t now,
     struct splitppap_result *out, char **rules)
 {
-	struct splitppap_env	se;
-	struct runtime		rt;
-	struct scan_result	res;
-	struct envelope		env;
-	enum lw_err		e;
-
-	sp_env_init(&env, SND, rcpt, qid);
-	if (scan_message(runtime_view(&rt, &lim, ps), raw, len, &env,
-	    &res) != LW_OK)
-		bail("scan failed");
-	memset(&se, 0, sizeof(se));
-	se.q = q;
-	se.rt = &rt;
-	se.submit = submit;
-	se.now = now;
-	e = splitppap_eom(&se, raw, len, &env, &res, out);
-	if (rules != NULL)
-		*rules = lw_strdup(res.verdict->rules);
-	scan_result_free(&res);
-	envelope_free(&env);
-	return e;
+	return sp_eom(q, &lim, ps, submit, raw, len, SND, rcpt, qid, now,
+	    out, rules);
 }
 
 /* What the daemon does with a quarantined message: store, then watch. */

@@ -15,6 +15,11 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "lurewall.h"
+#include "runtime.h"
+#include "scan.h"
+#include "splitppap.h"
+#include "verdict.h"
 #include "tap.h"
 
 static inline void
@@ -88,6 +93,40 @@ sp_load_pair(unsigned char **a, size_t *lena, unsigned char **b,
 	snprintf(path, sizeof(path),
 	    "%s/messages/benign-02b-ppap-password-mail.eml", tap_corpus());
 	*b = tap_slurp(path, lenb);
+}
+
+/*
+ * Scan raw as the daemon would and hand it to splitppap_eom on q at time
+ * now; *rules (may be NULL) gets the verdict's rules.
+ */
+static inline enum lw_err
+sp_eom(struct quarantine *q, const struct limits *lim,
+    const struct policyset *ps, const char *submit,
+    const unsigned char *raw, size_t len, const char *from,
+    const char *rcpt, const char *qid, time_t now,
+    struct splitppap_result *out, char **rules)
+{
+	struct splitppap_env	se;
+	struct runtime		rt;
+	struct scan_result	res;
+	struct envelope		env;
+	enum lw_err		e;
+
+	sp_env_init(&env, from, rcpt, qid);
+	if (scan_message(runtime_view(&rt, lim, ps), raw, len, &env,
+	    &res) != LW_OK)
+		bail("scan failed");
+	memset(&se, 0, sizeof(se));
+	se.q = q;
+	se.rt = &rt;
+	se.submit = submit;
+	se.now = now;
+	e = splitppap_eom(&se, raw, len, &env, &res, out);
+	if (rules != NULL)
+		*rules = lw_strdup(res.verdict->rules);
+	scan_result_free(&res);
+	envelope_free(&env);
+	return e;
 }
 
 #endif /* SPLITPPAP_T_H */
