@@ -30,7 +30,6 @@
 #include "tnef.h"
 #include "transport.h"
 #include "analyzer.h"
-#include "sylk.h"
 
 enum lw_err
 content_analyze(struct scan_ctx *ctx, const char *path, const char *name,

@@ -29,7 +29,6 @@
 #include "office_int.h"
 #include "ovba.h"
 #include "analyzer.h"
-#include "xls.h"
 
 static enum lw_err
 scan_workbook(struct scan_ctx *ctx, const char *part, struct cfb *c)

@@ -1,8 +1,9 @@
 /*
  * office.h: Office documents -> OFFICE_* findings.  OLE2 compound files
  * (cfb.c), VBA projects (ovba.c), BIFF8 workbooks and Excel 4.0 macro
- * sheets (xls.c), OOXML packages (ooxml.c) and RTF embedded objects
- * (rtf.c).  Embedded objects go back through content_analyze().
+ * sheets (xls.c), OOXML packages (ooxml.c), RTF embedded objects
+ * (rtf.c) and SYLK spreadsheets (sylk.c).  Embedded objects go back
+ * through content_analyze().
  *
  * Malformed input and limits are findings (OFFICE_MALFORMED with the
  * reason); only internal errors (LW_ENOMEM) are returned.
@@ -26,5 +27,12 @@ enum lw_err	 office_scan(struct scan_ctx *, const char *path,
 /* A compound file (also vbaProject.bin inside OOXML); part names it. */
 enum lw_err	 office_scan_ole(struct scan_ctx *, const char *part,
 		    const unsigned char *data, size_t len, unsigned depth);
+
+/*
+ * A SYLK spreadsheet (.slk): Excel opens it and runs the Excel 4.0
+ * macros its formulas hold.
+ */
+enum lw_err	 sylk_scan(struct scan_ctx *, const char *path,
+		    const unsigned char *data, size_t len);
 
 #endif /* OFFICE_H */

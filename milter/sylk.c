@@ -21,7 +21,7 @@
 
 #include "lurewall.h"
 #include "analyzer.h"
-#include "sylk.h"
+#include "office.h"
 #include "xlm.h"
 
 #define SYLK_MAX_LINES	(1U << 20)

@@ -37,9 +37,9 @@
 #include "bytes.h"
 #include "lurewall.h"
 #include "cfb.h"
+#include "office_int.h"
 #include "analyzer.h"
 #include "log.h"
-#include "xls.h"
 #include "xlm.h"
 #include "rc4crypt.h"
 

@@ -13,7 +13,7 @@
 #include "extref.h"
 #include "html_behaviour.h"
 #include "xlm.h"
-#include "xls.h"
+#include "office_int.h"
 
 static struct findings	 fs;
 

@@ -7,7 +7,7 @@
 
 #include "lurewall.h"
 #include "analyzer.h"
-#include "sylk.h"
+#include "office.h"
 
 int	LLVMFuzzerTestOneInput(const unsigned char *, size_t);
 

@@ -7,7 +7,7 @@
 
 #include "lurewall.h"
 #include "analyzer.h"
-#include "xls.h"
+#include "office_int.h"
 
 int	LLVMFuzzerTestOneInput(const unsigned char *, size_t);
 
