@@ -1,7 +1,9 @@
 /*
- * argv.c: command templates -> argv (see argv.h).  Each word is built
- * in an sbuf, so an expansion is bounded only by its values.
+ * argv.c: command templates -> argv, and their check (see argv.h).
+ * Each word is built in an sbuf, so an expansion is bounded only by its
+ * values.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,4 +79,31 @@ argv_expand(const char *t, argv_placeholder_fn fn, void *arg,
  nomem:
 	config_argv_free(argv);
 	return LW_ENOMEM;
+}
+
+const char *
+argv_check(const char *t, const char *allowed, bool list,
+    const char *unknown)
+{
+	const char	*p;
+	bool		 have_list = false;
+
+	for (p = t; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r')
+			return "must be one line";
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p != '%' && (*p == '\0' || strchr(allowed, *p) == NULL))
+			return unknown;
+		if (!list || *p != 'r')
+			continue;
+		if ((p - 1 != t && p[-2] != ' ' && p[-2] != '\t') ||
+		    (p[1] != '\0' && p[1] != ' ' && p[1] != '\t'))
+			return "%r must be a word of its own";
+		have_list = true;
+	}
+	if (list && !have_list)
+		return "needs %r (the recipients)";
+	return NULL;
 }

@@ -1,8 +1,8 @@
 /*
- * argv.h: the one expander of command templates (submit_command,
- * alert_command, on_quarantine_command) into an argv for execv, with no
- * shell: the template is split at blanks, each word becomes one
- * argument whatever its placeholders expand to.
+ * argv.h: the one checker and expander of command templates
+ * (submit_command, alert_command, on_quarantine_command) into an argv
+ * for execv, with no shell: the template is split at blanks, each word
+ * becomes one argument whatever its placeholders expand to.
  */
 #ifndef ARGV_H
 #define ARGV_H
@@ -28,5 +28,14 @@ typedef bool	(*argv_placeholder_fn)(void *arg, char c, char *num,
  */
 enum lw_err	 argv_expand(const char *t, argv_placeholder_fn fn, void *arg,
 		    char *const *list, size_t nlist, char ***argvp);
+
+/*
+ * Why template t cannot serve, or NULL: it is one line and uses no
+ * placeholder but those in allowed and %%; unknown is the complaint
+ * that names them.  With list, %r is argv_expand's list (the
+ * recipients): it must stand, as a word of its own.
+ */
+const char	*argv_check(const char *t, const char *allowed, bool list,
+		    const char *unknown);
 
 #endif /* ARGV_H */

@@ -245,33 +245,6 @@ socket_ok(const char *s)
 	return strchr(s, ':') == NULL;
 }
 
-/* Only %f, %r (a word alone) and %% may appear. */
-static const char *
-submit_check(const char *t)
-{
-	const char	*p;
-	bool		 have_r = false;
-
-	for (p = t; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r')
-			return "must be one line";
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == 'f' || *p == '%')
-			continue;
-		if (*p != 'r')
-			return "unknown placeholder (use %f, %r or %%)";
-		if ((p - 1 != t && p[-2] != ' ' && p[-2] != '\t') ||
-		    (p[1] != '\0' && p[1] != ' ' && p[1] != '\t'))
-			return "%r must be a word of its own";
-		have_r = true;
-	}
-	if (!have_r)
-		return "needs %r (the recipients)";
-	return NULL;
-}
-
 static enum lw_err
 load_limits(const struct ydoc *d, const struct ynode *n, struct limits *l,
     char *err, size_t errlen)
@@ -775,7 +748,8 @@ fill_submit(struct fill *f)
 	if ((e = get_str(f->d, f->root, "submit_command", &c->submit_command,
 	    false, f->err, f->errlen)) != LW_OK)
 		return e;
-	if ((why = submit_check(c->submit_command)) != NULL)
+	if ((why = argv_check(c->submit_command, "fr", true,
+	    "unknown placeholder (use %f, %r or %%)")) != NULL)
 		return yerr(f->d, n, "submit_command", f->err, f->errlen, "%s",
 		    why);
 	/* A relative program resolves like any other path. */

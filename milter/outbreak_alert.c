@@ -32,20 +32,13 @@
 const char *
 outbreak_alert_check(const char *t)
 {
-	const char	*p;
+	const char	*p, *why;
 
 	if (t[strspn(t, " \t")] == '\0')
 		return "must name a program";
-	for (p = t; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r')
-			return "must be one line";
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == '\0' || strchr("srlnwat%", *p) == NULL)
-			return "unknown placeholder (use %s, %r, %l, %n, %w, "
-			    "%a, %t or %%)";
-	}
+	if ((why = argv_check(t, "srlnwat", false, "unknown placeholder "
+	    "(use %s, %r, %l, %n, %w, %a, %t or %%)")) != NULL)
+		return why;
 	p = t + strspn(t, " \t");
 	if (strcspn(p, "%") < strcspn(p, " \t"))
 		return "the program must be a path without placeholders";
