@@ -698,17 +698,6 @@ split_ppap(const struct runtime *rt, const struct disp_input *in,
 
 /* ---- 5. the verdict ---- */
 
-static const char *
-then_name(enum quarantine_then t)
-{
-	switch (t) {
-	case QTHEN_DISCARD:	return "discard";
-	case QTHEN_REJECT:	return "reject";
-	case QTHEN_HOLD:	return "hold";
-	}
-	return "?";
-}
-
 /* Tag: X-Lurewall-Result and -Rules (unless off), the subject prefix. */
 static enum lw_err
 tag(const struct disp_input *in, struct disposition *d)
@@ -788,7 +777,7 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 			return extra(d, "then=tempfail error=\"quarantine "
 			    "store: %s\"", lw_strerror(e));
 		}
-		if ((e = extra(d, "then=%s quarantine_id=%s", then_name(then),
+		if ((e = extra(d, "then=%s quarantine_id=%s", policy_then_names[then],
 		    *d->store.id != '\0' ? d->store.id : "-")) != LW_OK)
 			return e;
 		/* A locked archive: its password mail may re-open it. */

@@ -43,6 +43,15 @@ enum quarantine_then {
 	QTHEN_HOLD
 };
 
+/*
+ * The names the policy files give these values, in enum order,
+ * NULL-terminated: policy_yaml.c reads them, policy_print.c writes them.
+ */
+extern const char *const policy_then_names[];	/* quarantine.then */
+extern const char *const policy_timeout_names[]; /* split_password */
+extern const char *const policy_action_names[];	/* outbound.action */
+extern const char *const policy_mode_names[];	/* mode */
+
 /* split_password.on_timeout (splitppap.c) */
 enum split_timeout {
 	SPLIT_RELEASE_TAGGED = 0,
@@ -74,7 +83,7 @@ enum policy_lang {
 	LANG_JA,
 	LANG_N
 };
-extern const char *const policy_lang_names[LANG_N];	/* "en", "ja" */
+extern const char *const policy_lang_names[LANG_N + 1]; /* "en", "ja" */
 
 /* mode: enforce, or observe (decide and log, deliver unchanged). */
 enum policy_mode {

@@ -41,9 +41,6 @@ policy_print(const struct policy *p, FILE *f)
 {
 	static const char *const wheres[] = { "subject", "from_name",
 	    "from_addr", "body", "header" };
-	static const char *const thens[] = { "discard", "reject", "hold" };
-	static const char *const timeouts[] = { "release-tagged", "keep",
-	    "release" };
 	size_t	i;
 
 	fprintf(f, "# policy %s from %s\n", p->name, p->file);
@@ -54,8 +51,7 @@ policy_print(const struct policy *p, FILE *f)
 	for (i = 0; i < p->nscores; i++)
 		fprintf(f, "  %s: %d\n", p->scores[i].rule,
 		    p->scores[i].score);
-	fprintf(f, "mode: %s\n", p->mode == MODE_OBSERVE ? "observe" :
-	    "enforce");
+	fprintf(f, "mode: %s\n", policy_mode_names[p->mode]);
 	allow_print(f, &p->allow);
 	fprintf(f, "notify:\n  recipients: %s\n  digest: %s\n  admin: ",
 	    p->notify.recipients ? "true" : "false",
@@ -76,10 +72,10 @@ policy_print(const struct policy *p, FILE *f)
 	fputs("reject_text: ", f);
 	y_print_str(f, p->reject_text);
 	fprintf(f, "\nquarantine:\n  then: %s\n",
-	    thens[p->quarantine_then]);
+	    policy_then_names[p->quarantine_then]);
 	if (p->split_wait > 0)
 		fprintf(f, "split_password:\n  wait: %us\n  on_timeout: %s\n",
-		    p->split_wait, timeouts[p->split_on_timeout]);
+		    p->split_wait, policy_timeout_names[p->split_on_timeout]);
 	print_list(f, "macro_senders", p->macro_senders, p->nmacro_senders);
 	print_list(f, "trusted_senders", p->trusted_senders,
 	    p->ntrusted_senders);
@@ -119,7 +115,7 @@ policy_print(const struct policy *p, FILE *f)
 	fprintf(f, "outbound:\n  window: %u\n  max_lures: %u\n"
 	    "  max_new_rcpts: %u\n  action: %s\n", p->outbound.window,
 	    p->outbound.max_lures, p->outbound.max_new_rcpts,
-	    p->outbound.action == OUTBOUND_TEMPFAIL ? "tempfail" : "quarantine");
+	    policy_action_names[p->outbound.action]);
 	fputs(p->nrules ? "rules:\n" : "rules: []\n", f);
 	for (i = 0; i < p->nrules; i++) {
 		fprintf(f, "  - name: %s\n    where: ", p->rules[i].name);

@@ -47,7 +47,14 @@ static const char *const policy_keys[] = {
 	NULL
 };
 
-const char *const policy_lang_names[LANG_N] = { "en", "ja" };
+const char *const policy_lang_names[LANG_N + 1] = { "en", "ja", NULL };
+const char *const policy_then_names[] = { "discard", "reject", "hold",
+    NULL };
+const char *const policy_timeout_names[] = { "release-tagged", "keep",
+    "release", NULL };
+const char *const policy_action_names[] = { "quarantine", "tempfail",
+    NULL };
+const char *const policy_mode_names[] = { "enforce", "observe", NULL };
 
 /* Validation of single values */
 
@@ -250,19 +257,12 @@ static enum lw_err
 apply_mode(const struct ydoc *d, const struct ynode *n, struct policy *p,
     struct loadctx *lc)
 {
-	char		*s;
+	int		 i;
 	enum lw_err	 e;
 
-	if ((e = y_string(d, n, "mode", &s, lc->err, lc->errlen)) != LW_OK)
-		return e;
-	if (strcmp(s, "enforce") == 0)
-		p->mode = MODE_ENFORCE;
-	else if (strcmp(s, "observe") == 0)
-		p->mode = MODE_OBSERVE;
-	else
-		e = yerr(d, n, "mode", lc->err, lc->errlen,
-		    "expected enforce or observe");
-	free(s);
+	if ((e = y_choice(d, n, "mode", policy_mode_names, &i, lc->err,
+	    lc->errlen)) == LW_OK)
+		p->mode = (enum policy_mode)i;
 	return e;
 }
 
@@ -336,22 +336,13 @@ static enum lw_err
 apply_language(const struct ydoc *d, const struct ynode *n,
     struct policy *p, struct loadctx *lc)
 {
-	char		*s;
-	size_t		 i;
+	int		 i;
 	enum lw_err	 e;
 
-	if ((e = y_string(d, n, "language", &s, lc->err, lc->errlen)) !=
-	    LW_OK)
-		return e;
-	for (i = 0; i < LANG_N; i++)
-		if (strcmp(s, policy_lang_names[i]) == 0)
-			break;
-	free(s);
-	if (i == LANG_N)
-		return yerr(d, n, "language", lc->err, lc->errlen,
-		    "expected en or ja");
-	p->language = (enum policy_lang)i;
-	return LW_OK;
+	if ((e = y_choice(d, n, "language", policy_lang_names, &i, lc->err,
+	    lc->errlen)) == LW_OK)
+		p->language = (enum policy_lang)i;
+	return e;
 }
 
 /* The prefix of the policy's language, once the file is applied. */
@@ -414,7 +405,7 @@ apply_quarantine(const struct ydoc *d, const struct ynode *n,
 {
 	static const char *const keys[] = { "then", NULL };
 	const struct ynode	*v;
-	char			*s;
+	int			 i;
 	enum lw_err		 e;
 
 	if ((e = y_map(d, n, "quarantine", keys, lc->err, lc->errlen)) !=
@@ -422,19 +413,9 @@ apply_quarantine(const struct ydoc *d, const struct ynode *n,
 		return e;
 	if ((v = y_get(n, "then")) == NULL)
 		return LW_OK;
-	if ((e = y_string(d, v, "quarantine.then", &s, lc->err,
-	    lc->errlen)) != LW_OK)
-		return e;
-	if (strcmp(s, "discard") == 0)
-		p->quarantine_then = QTHEN_DISCARD;
-	else if (strcmp(s, "reject") == 0)
-		p->quarantine_then = QTHEN_REJECT;
-	else if (strcmp(s, "hold") == 0)
-		p->quarantine_then = QTHEN_HOLD;
-	else
-		e = yerr(d, v, "quarantine.then", lc->err, lc->errlen,
-		    "expected discard, reject or hold");
-	free(s);
+	if ((e = y_choice(d, v, "quarantine.then", policy_then_names, &i,
+	    lc->err, lc->errlen)) == LW_OK)
+		p->quarantine_then = (enum quarantine_then)i;
 	return e;
 }
 
@@ -480,6 +461,7 @@ apply_split_password(const struct ydoc *d, const struct ynode *n,
 	const struct ynode	*v;
 	long long		 secs;
 	char			*s;
+	int			 i;
 	enum lw_err		 e;
 
 	if (y_isnull(n)) {
@@ -506,19 +488,9 @@ apply_split_password(const struct ydoc *d, const struct ynode *n,
 	}
 	if ((v = y_get(n, "on_timeout")) == NULL)
 		return LW_OK;
-	if ((e = y_string(d, v, "split_password.on_timeout", &s, lc->err,
-	    lc->errlen)) != LW_OK)
-		return e;
-	if (strcmp(s, "release-tagged") == 0)
-		p->split_on_timeout = SPLIT_RELEASE_TAGGED;
-	else if (strcmp(s, "keep") == 0)
-		p->split_on_timeout = SPLIT_KEEP;
-	else if (strcmp(s, "release") == 0)
-		p->split_on_timeout = SPLIT_RELEASE;
-	else
-		e = yerr(d, v, "split_password.on_timeout", lc->err,
-		    lc->errlen, "expected release-tagged, keep or release");
-	free(s);
+	if ((e = y_choice(d, v, "split_password.on_timeout",
+	    policy_timeout_names, &i, lc->err, lc->errlen)) == LW_OK)
+		p->split_on_timeout = (enum split_timeout)i;
 	return e;
 }
 
@@ -549,7 +521,7 @@ apply_outbound(const struct ydoc *d, const struct ynode *n,
 	    "max_new_rcpts", "action", NULL };
 	const struct ynode	*v;
 	long long		 ll;
-	char			*s;
+	int			 i;
 	enum lw_err		 e;
 
 	if ((e = y_map(d, n, "outbound", keys, lc->err, lc->errlen)) !=
@@ -573,25 +545,20 @@ apply_outbound(const struct ydoc *d, const struct ynode *n,
 	}
 	if ((v = y_get(n, "action")) == NULL)
 		return LW_OK;
-	if ((e = y_string(d, v, "outbound.action", &s, lc->err,
-	    lc->errlen)) != LW_OK)
-		return e;
 	/*
 	 * "hold" was this action's name until quarantine.then: hold (the
 	 * MTA's hold queue) made it mean two things; read for one release.
 	 */
-	if (strcmp(s, "quarantine") == 0)
-		p->outbound.action = OUTBOUND_QUARANTINE;
-	else if (strcmp(s, "hold") == 0) {
+	if (v->kind == YNODE_SCALAR && strlen(v->str) == v->len &&
+	    strcmp(v->str, "hold") == 0) {
 		ywarn_renamed(d, v, "outbound.action: hold",
 		    "outbound.action: quarantine");
 		p->outbound.action = OUTBOUND_QUARANTINE;
-	} else if (strcmp(s, "tempfail") == 0)
-		p->outbound.action = OUTBOUND_TEMPFAIL;
-	else
-		e = yerr(d, v, "outbound.action", lc->err, lc->errlen,
-		    "expected quarantine or tempfail");
-	free(s);
+		return LW_OK;
+	}
+	if ((e = y_choice(d, v, "outbound.action", policy_action_names, &i,
+	    lc->err, lc->errlen)) == LW_OK)
+		p->outbound.action = (enum outbound_action)i;
 	return e;
 }
 

@@ -693,6 +693,32 @@ shown(const struct ynode *n, char *buf, size_t len)
 }
 
 enum lw_err
+y_choice(const struct ydoc *d, const struct ynode *n, const char *path,
+    const char *const *names, int *out, char *err, size_t errlen)
+{
+	char		*s, want[256];
+	size_t		 i, off = 0;
+	enum lw_err	 e;
+
+	if ((e = y_string(d, n, path, &s, err, errlen)) != LW_OK)
+		return e;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			break;
+	free(s);
+	if (names[i] != NULL) {
+		*out = (int)i;
+		return LW_OK;
+	}
+	want[0] = '\0';
+	for (i = 0; names[i] != NULL && off < sizeof(want); i++)
+		off += snprintf(want + off, sizeof(want) - off, "%s%s",
+		    i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ",
+		    names[i]);
+	return yerr(d, n, path, err, errlen, "expected %s", want);
+}
+
+enum lw_err
 y_bool(const struct ydoc *d, const struct ynode *n, const char *path,
     bool *out, char *err, size_t errlen)
 {

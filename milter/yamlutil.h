@@ -102,6 +102,13 @@ const struct ynode *y_get(const struct ynode *m, const char *key);
 /* A scalar as a malloc'd string (no NUL bytes inside). */
 enum lw_err	 y_string(const struct ydoc *, const struct ynode *n,
 		    const char *path, char **out, char *err, size_t errlen);
+/*
+ * A string that is one of names (NULL-terminated): its index in *out;
+ * else "expected A, B or C".
+ */
+enum lw_err	 y_choice(const struct ydoc *, const struct ynode *n,
+		    const char *path, const char *const *names, int *out,
+		    char *err, size_t errlen);
 /* true/false (yes/no, on/off), unquoted. */
 enum lw_err	 y_bool(const struct ydoc *, const struct ynode *n,
 		    const char *path, bool *out, char *err, size_t errlen);
