@@ -22,6 +22,7 @@
 #include "charset.h"
 #include "mime.h"
 #include "sbuf.h"
+#include "util.h"
 
 enum tok_kind {
 	T_ATOM,			/* run of atom text, dots included */
@@ -340,8 +341,6 @@ address_free(struct address *a)
 {
 	if (a == NULL)
 		return;
-	free(a->display);
-	free(a->addr);
-	free(a->domain);
+	FREE_ALL(a->display, a->addr, a->domain);
 	memset(a, 0, sizeof(*a));
 }

@@ -27,7 +27,7 @@ entry_free(struct allow_entry *e)
 {
 	free(e->name);
 	free(e->value);
-	y_strlist_free(e->rules, e->nrules);
+	lw_strv_free(e->rules, e->nrules);
 }
 
 void

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "duration.h"
 #include "outbreak.h"
+#include "util.h"
 #include "yamlutil.h"
 
 #define CONFIG_MAX_BYTES	(1 << 20)
@@ -126,27 +127,14 @@ config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
-	free(c->file);
-	free(c->socket);
-	free(c->user);
-	free(c->pidfile);
-	free(c->syslog_facility_name);
-	free(c->quarantine_dir);
-	free(c->policy_dir);
-	free(c->submit_command);
-	y_strlist_free(c->outbound_daemon_names, c->noutbound_daemon_names);
-	free(c->internal_networks);
-	free(c->alert_command);
-	free(c->outbreak_dir);
+	lw_strv_free(c->outbound_daemon_names, c->noutbound_daemon_names);
 	state_config_free(&c->state);
-	free(c->metrics_listen);
-	free(c->authserv_id);
-	free(c->notice_dir);
-	free(c->on_quarantine_command);
-	free(c->hold_release_command);
-	free(c->hold_delete_command);
-	free(c->hold_flush_command);
-	free(c->mta_queue_dir);
+	FREE_ALL(c->file, c->socket, c->user, c->pidfile,
+	    c->syslog_facility_name, c->quarantine_dir, c->policy_dir,
+	    c->submit_command, c->internal_networks, c->alert_command,
+	    c->outbreak_dir, c->metrics_listen, c->authserv_id, c->notice_dir,
+	    c->on_quarantine_command, c->hold_release_command,
+	    c->hold_delete_command, c->hold_flush_command, c->mta_queue_dir);
 	free(c);
 }
 
@@ -379,13 +367,13 @@ load_daemon_names(const struct ydoc *d, const struct ynode *n,
 	for (i = 0; i < nv; i++)
 		if (*v[i] == '\0' || strpbrk(v[i], " \t\r\n") != NULL ||
 		    nv > CONFIG_MAX_DAEMONS) {
-			y_strlist_free(v, nv);
+			lw_strv_free(v, nv);
 			return yerr(d, nv > CONFIG_MAX_DAEMONS ? n : n->v[i],
 			    "outbound_daemon_names", err, errlen,
 			    nv > CONFIG_MAX_DAEMONS ? "too many names" :
 			    "a name is one word");
 		}
-	y_strlist_free(c->outbound_daemon_names, c->noutbound_daemon_names);
+	lw_strv_free(c->outbound_daemon_names, c->noutbound_daemon_names);
 	c->outbound_daemon_names = v;
 	c->noutbound_daemon_names = nv;
 	return LW_OK;

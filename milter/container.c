@@ -658,7 +658,7 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 	    &c.rar5_enc, &c.nrar5_enc)) == LW_OK)
 		e = walk(&c, a);
 	archive_read_free(a);
-	rar5_names_free(c.rar5_enc, c.nrar5_enc);
+	lw_strv_free(c.rar5_enc, c.nrar5_enc);
 	if (e == LW_OK && c.nenc > 0)
 		(void)findings_add(ctx->fs, "ARCHIVE_ENCRYPTED", path,
 		    "%u encrypted entries%s", c.nenc, c.hdr_enc ?

@@ -6,24 +6,16 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "util.h"
 
 void
 envelope_free(struct envelope *env)
 {
-	size_t	i;
-
 	if (env == NULL)
 		return;
-	free(env->qid);
-	free(env->client_addr);
-	free(env->client_name);
-	free(env->helo);
-	free(env->mail_from);
-	for (i = 0; i < env->nrcpts; i++)
-		free(env->rcpts[i]);
-	free(env->rcpts);
-	free(env->auth_authen);
-	free(env->daemon_name);
+	FREE_ALL(env->qid, env->client_addr, env->client_name, env->helo,
+	    env->mail_from, env->auth_authen, env->daemon_name);
+	lw_strv_free(env->rcpts, env->nrcpts);
 	memset(env, 0, sizeof(*env));
 }
 

@@ -50,6 +50,7 @@
 #include "html.h"
 #include "mime.h"
 #include "sbuf.h"
+#include "util.h"
 
 #define MAX_MALFORMED	32	/* MIME_MALFORMED findings per message */
 #define MAX_PARAMS	64	/* parameters read per header */
@@ -295,10 +296,8 @@ params_free(struct params *ps)
 {
 	size_t	i;
 
-	for (i = 0; i < ps->n; i++) {
-		free(ps->v[i].name);
-		free(ps->v[i].value);
-	}
+	for (i = 0; i < ps->n; i++)
+		FREE_ALL(ps->v[i].name, ps->v[i].value);
 	ps->n = 0;
 }
 
@@ -988,55 +987,45 @@ entity(struct parser *p, struct mime_part *mp, const unsigned char *b,
 }
 
 static void
+headers_free(struct header *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		FREE_ALL(v[i].name, v[i].value);
+	free(v);
+}
+
+/* msg_hdrs, the message's own headers, are left to mime_free. */
+static void
 part_free(struct mime_part *mp, const struct header *msg_hdrs)
 {
 	size_t	i;
 
 	if (mp == NULL)
 		return;
-	free(mp->path);
-	free(mp->ctype);
-	free(mp->charset);
-	free(mp->filename);
-	free(mp->disposition);
-	free(mp->cte);
-	if (mp->hdrs != msg_hdrs) {
-		for (i = 0; i < mp->nhdrs; i++) {
-			free(mp->hdrs[i].name);
-			free(mp->hdrs[i].value);
-		}
-		free(mp->hdrs);
-	}
-	free(mp->body);
-	free(mp->text);
-	free(mp->vtext);
+	if (mp->hdrs != msg_hdrs)
+		headers_free(mp->hdrs, mp->nhdrs);
 	for (i = 0; i < mp->nchild; i++)
 		part_free(mp->child[i], NULL);
-	free(mp->child);
 	mime_free(mp->inner);
+	FREE_ALL(mp->path, mp->ctype, mp->charset, mp->filename,
+	    mp->disposition, mp->cte, mp->body, mp->text, mp->vtext,
+	    mp->child);
 	free(mp);
 }
 
 void
 mime_free(struct message *m)
 {
-	size_t	i;
-
 	if (m == NULL)
 		return;
 	part_free(m->root, m->hdrs);
-	for (i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
-	free(m->hdrs);
-	free(m->subject);
+	headers_free(m->hdrs, m->nhdrs);
 	address_free(&m->from);
 	address_free(&m->sender);
 	address_free(&m->reply_to);
-	free(m->message_id);
-	free(m->in_reply_to);
-	free(m->references);
+	FREE_ALL(m->subject, m->message_id, m->in_reply_to, m->references);
 	free(m);
 }
 

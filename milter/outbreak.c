@@ -24,6 +24,7 @@
 #include "outbreak.h"
 #include "outbreak_int.h"
 #include "policy.h"
+#include "util.h"
 #include "verdict.h"
 
 char *
@@ -81,10 +82,7 @@ outbreak_record_free(struct outbreak_record *r)
 {
 	if (r == NULL)
 		return;
-	free(r->sender);
-	free(r->lures);
-	free(r->news);
-	free(r->known);
+	FREE_ALL(r->sender, r->lures, r->news, r->known);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -29,8 +29,8 @@ static const char *const default_reply_prefixes[] = {
 void
 policy_person_free(struct person *p)
 {
-	y_strlist_free(p->names, p->n);
-	y_strlist_free(p->keys, p->n);
+	lw_strv_free(p->names, p->n);
+	lw_strv_free(p->keys, p->n);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -51,7 +51,7 @@ policy_corr_free(struct correspondent *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		policy_person_free(&v[i].who);
-		y_strlist_free(v[i].domains, v[i].ndomains);
+		lw_strv_free(v[i].domains, v[i].ndomains);
 	}
 	free(v);
 }
@@ -75,21 +75,21 @@ policy_free(struct policy *p)
 		return;
 	free(p->name);
 	free(p->file);
-	y_strlist_free(p->domains, p->ndomains);
+	lw_strv_free(p->domains, p->ndomains);
 	scores_free(p->scores, p->nscores);
 	free(p->subject_prefix);
 	for (i = 0; i < LANG_N; i++)
 		free(p->prefixes[i]);
 	free(p->reject_text);
-	y_strlist_free(p->internal_domains, p->ninternal_domains);
+	lw_strv_free(p->internal_domains, p->ninternal_domains);
 	policy_staff_free(p->staff, p->nstaff);
 	free(p->staff_names_file);
 	policy_corr_free(p->correspondents, p->ncorrespondents);
 	free(p->correspondents_file);
-	y_strlist_free(p->reply_prefixes, p->nreply_prefixes);
-	y_strlist_free(p->trusted_senders, p->ntrusted_senders);
-	y_strlist_free(p->trusted_template_hosts, p->ntrusted_template_hosts);
-	y_strlist_free(p->macro_senders, p->nmacro_senders);
+	lw_strv_free(p->reply_prefixes, p->nreply_prefixes);
+	lw_strv_free(p->trusted_senders, p->ntrusted_senders);
+	lw_strv_free(p->trusted_template_hosts, p->ntrusted_template_hosts);
+	lw_strv_free(p->macro_senders, p->nmacro_senders);
 	rules_custom_free(p->rules, p->nrules);
 	allow_free(&p->allow);
 	free(p->notify.admin);
@@ -149,7 +149,7 @@ strlist_copy(char *const *src, size_t n, char ***out)
 		return LW_ENOMEM;
 	for (i = 0; i < n; i++)
 		if ((v[i] = strdup(src[i])) == NULL) {
-			y_strlist_free(v, i);
+			lw_strv_free(v, i);
 			return LW_ENOMEM;
 		}
 	*out = v;
@@ -163,7 +163,7 @@ person_copy(const struct person *src, struct person *dst)
 	if (strlist_copy(src->names, src->n, &dst->names) != LW_OK)
 		return LW_ENOMEM;
 	if (strlist_copy(src->keys, src->n, &dst->keys) != LW_OK) {
-		y_strlist_free(dst->names, src->n);
+		lw_strv_free(dst->names, src->n);
 		dst->names = NULL;
 		return LW_ENOMEM;
 	}

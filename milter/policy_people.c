@@ -98,7 +98,7 @@ person_from_yaml(const struct ydoc *d, const struct ynode *n,
 			break;
 		}
 	}
-	y_strlist_free(names, nn);
+	lw_strv_free(names, nn);
 	if (e != LW_OK)
 		policy_person_free(p);
 	return e;
@@ -236,7 +236,7 @@ names_file(const char *path, const char *key, bool corr,
 		memset(&c, 0, sizeof(c));
 	}
 	policy_person_free(&who);
-	y_strlist_free(c.domains, c.ndomains);
+	lw_strv_free(c.domains, c.ndomains);
 	free(buf);
 	return e;
 }

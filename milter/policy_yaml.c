@@ -122,7 +122,7 @@ policy_get_list(const struct ydoc *d, const struct ynode *n,
 			e = yerr(d, n->v[i], p, lc->err, lc->errlen,
 			    "must not be empty");
 		if (e != LW_OK) {
-			y_strlist_free(v, nv);
+			lw_strv_free(v, nv);
 			return e;
 		}
 	}
@@ -576,7 +576,7 @@ apply_list(const struct ydoc *d, const struct ynode *root, const char *key,
 		return LW_OK;
 	if ((e = policy_get_list(d, n, key, kind, &v, &nv, lc)) != LW_OK)
 		return e;
-	y_strlist_free(*field, *nfield);
+	lw_strv_free(*field, *nfield);
 	*field = v;
 	*nfield = nv;
 	return LW_OK;
@@ -1090,7 +1090,7 @@ list_dir(const char *dir, char ***out, size_t *nout, struct loadctx *lc)
 	}
 	closedir(dp);
 	if (e != LW_OK) {
-		y_strlist_free(v, n);
+		lw_strv_free(v, n);
 		return e;
 	}
 	if (n > 0)
@@ -1187,16 +1187,16 @@ policy_load_dir(const char *dir, const struct limits *limits,
 	if (!have_default) {
 		snprintf(err, errlen, "%s/default.yaml: missing (every policy "
 		    "directory needs the default policy)", dir);
-		y_strlist_free(names, nnames);
+		lw_strv_free(names, nnames);
 		return LW_EINVAL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		y_strlist_free(names, nnames);
+		lw_strv_free(names, nnames);
 		return LW_ENOMEM;
 	}
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		free(s);
-		y_strlist_free(names, nnames);
+		lw_strv_free(names, nnames);
 		return LW_EINTERNAL;
 	}
 	s->refs = 1;
@@ -1250,7 +1250,7 @@ policy_load_dir(const char *dir, const struct limits *limits,
 		goto out_set;
 	}
 	free(pos);
-	y_strlist_free(names, nnames);
+	lw_strv_free(names, nnames);
 	*out = s;
 	return LW_OK;
 
@@ -1258,7 +1258,7 @@ policy_load_dir(const char *dir, const struct limits *limits,
 	if (e == LW_ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", dir);
 	free(pos);
-	y_strlist_free(names, nnames);
+	lw_strv_free(names, nnames);
 	policyset_free(s);
 	return e;
 }

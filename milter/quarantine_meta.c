@@ -24,6 +24,7 @@
 #include "quarantine.h"
 #include "quarantine_int.h"
 #include "scan.h"
+#include "util.h"
 #include "verdict.h"
 
 void quarantine_meta_printf(struct sbuf *, const char *, ...)
@@ -508,36 +509,16 @@ quarantine_item_free(struct quarantine_item *it)
 
 	if (it == NULL)
 		return;
-	free(it->qid);
-	free(it->client_addr);
-	free(it->client_name);
-	free(it->helo);
-	free(it->mail_from);
-	for (i = 0; i < it->nrcpts; i++)
-		free(it->rcpts[i]);
-	free(it->rcpts);
-	free(it->from);
-	free(it->from_display);
-	free(it->subject);
-	free(it->action);
-	free(it->rules);
-	for (i = 0; i < it->nfindings; i++) {
-		free(it->findings[i].rule);
-		free(it->findings[i].part);
-		free(it->findings[i].detail);
-	}
-	free(it->findings);
-	free(it->released_by);
-	for (i = 0; i < it->nreleased_to; i++)
-		free(it->released_to[i]);
-	free(it->released_to);
-	free(it->state);
-	free(it->on_timeout);
-	free(it->reason);
-	free(it->message_id);
-	free(it->mode);
-	free(it->result);
-	free(it->host);
+	for (i = 0; i < it->nfindings; i++)
+		FREE_ALL(it->findings[i].rule, it->findings[i].part,
+		    it->findings[i].detail);
+	lw_strv_free(it->rcpts, it->nrcpts);
+	lw_strv_free(it->released_to, it->nreleased_to);
+	FREE_ALL(it->qid, it->client_addr, it->client_name, it->helo,
+	    it->mail_from, it->from, it->from_display, it->subject,
+	    it->action, it->rules, it->findings, it->released_by, it->state,
+	    it->on_timeout, it->reason, it->message_id, it->mode, it->result,
+	    it->host);
 	free(it);
 }
 

@@ -86,16 +86,6 @@ file_name(const unsigned char *p, const unsigned char *x,
 	return lw_strndup((const char *)p, (size_t)nlen);
 }
 
-void
-rar5_names_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 enum lw_err
 rar5_encrypted(const unsigned char *d, size_t len, size_t max,
     char ***names, size_t *n)
@@ -134,7 +124,7 @@ rar5_encrypted(const unsigned char *d, size_t len, size_t max,
 			else if ((nv = reallocarray(*names, *n + 1,
 			    sizeof(*nv))) == NULL) {
 				free(nm);
-				rar5_names_free(*names, *n);
+				lw_strv_free(*names, *n);
 				*names = NULL;
 				*n = 0;
 				return LW_ENOMEM;

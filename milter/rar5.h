@@ -7,15 +7,15 @@
 #define RAR5_H
 
 #include "lurewall.h"
+#include "util.h"	/* lw_strv_free for the names */
 
 /*
  * The names (UTF-8, as libarchive gives them) of the encrypted files
  * of the RAR5 archive d, at most max of them: *names is a malloc'd
- * array of *n malloc'd strings (rar5_names_free), NULL when none or
+ * array of *n malloc'd strings (lw_strv_free), NULL when none or
  * when d is no RAR5.  Only LW_ENOMEM is an error.
  */
 enum lw_err	 rar5_encrypted(const unsigned char *d, size_t len,
 		    size_t max, char ***names, size_t *n);
-void		 rar5_names_free(char **, size_t);
 
 #endif /* RAR5_H */

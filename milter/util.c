@@ -1,5 +1,6 @@
 /*
- * util.c: the one copy of each small I/O and time helper (util.h).
+ * util.c: the one copy of each small I/O, time and memory helper
+ * (util.h).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -252,4 +253,22 @@ lw_print_lines(FILE *f, const char *prefix, const char *text)
 		    (int)(nl - text) : (int)strlen(text), text);
 		text = nl + 1;
 	} while (nl != NULL);
+}
+
+void
+lw_free_all(void *const *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+}
+
+void
+lw_strv_free(char **v, size_t n)
+{
+	if (v != NULL)
+		while (n-- > 0)
+			free(v[n]);
+	free(v);
 }

@@ -1,6 +1,7 @@
 /*
- * util.h: the one copy of each small I/O and time helper the stages
- * share (issue 14): a bounded file reader, write_all, a time formatter.
+ * util.h: the one copy of each small I/O, time and memory helper the
+ * stages share (issue 14): a bounded file reader, write_all, a time
+ * formatter, the frees of owned pointers.
  * String helpers stay in lurewall.h, the growable string in sbuf.h.
  */
 #ifndef UTIL_H
@@ -80,5 +81,18 @@ bool		 lw_time_fmt(char *buf, size_t len, enum lw_timefmt f,
  * f, each line after prefix and ": ".
  */
 void		 lw_print_lines(FILE *f, const char *prefix, const char *text);
+
+/*
+ * Structs own many strings and buffers; their free functions read
+ * better as one list than as a column of free(3) calls:
+ * FREE_ALL(a->display, a->addr, a->domain).  Each pointer is freed
+ * once, NULL ones are skipped as free(3) skips them.  The arguments
+ * are evaluated once (sizeof does not evaluate them).
+ */
+void		 lw_free_all(void *const *v, size_t n);
+#define FREE_ALL(...)	lw_free_all((void *[]){ __VA_ARGS__ }, \
+			    sizeof((void *[]){ __VA_ARGS__ }) / sizeof(void *))
+/* Free the n strings of v, then v itself (v may be NULL). */
+void		 lw_strv_free(char **v, size_t n);
 
 #endif /* UTIL_H */

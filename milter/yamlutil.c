@@ -830,18 +830,6 @@ y_size(const struct ydoc *d, const struct ynode *n, const char *path,
 	    shown(n, b, sizeof(b)), min, max);
 }
 
-void
-y_strlist_free(char **v, size_t n)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 enum lw_err
 y_strlist(const struct ydoc *d, const struct ynode *n, const char *path,
     char ***out, size_t *nout, char *err, size_t errlen)
@@ -866,7 +854,7 @@ y_strlist(const struct ydoc *d, const struct ynode *n, const char *path,
 		snprintf(p, sizeof(p), "%s[%zu]", path, i);
 		if ((e = y_string(d, n->v[i], p, &v[i], err, errlen)) !=
 		    LW_OK) {
-			y_strlist_free(v, i);
+			lw_strv_free(v, i);
 			return e;
 		}
 	}

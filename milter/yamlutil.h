@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "lurewall.h"
+#include "util.h"	/* lw_strv_free for y_strlist */
 
 #define YAML_MAX_DEPTH	64
 #define YAML_MAX_NODES	1000000
@@ -124,11 +125,13 @@ enum lw_err	 y_int(const struct ydoc *, const struct ynode *n,
 enum lw_err	 y_size(const struct ydoc *, const struct ynode *n,
 		    const char *path, uint64_t min, uint64_t max,
 		    uint64_t *out, char *err, size_t errlen);
-/* A sequence of scalars as a malloc'd array of malloc'd strings. */
+/*
+ * A sequence of scalars as a malloc'd array of malloc'd strings (free
+ * with lw_strv_free).
+ */
 enum lw_err	 y_strlist(const struct ydoc *, const struct ynode *n,
 		    const char *path, char ***out, size_t *nout,
 		    char *err, size_t errlen);
-void		 y_strlist_free(char **, size_t);
 
 /*
  * Files named in a config resolve against the directory of the file
