@@ -29,6 +29,7 @@
 #include "bytes.h"
 #include "lurewall.h"
 #include "cfb.h"
+#include "util.h"
 
 #define CFB_MAXREGSECT	0xFFFFFFFAu	/* larger values are markers */
 #define CFB_ENDOFCHAIN	0xFFFFFFFEu
@@ -565,15 +566,9 @@ cfb_close(struct cfb *c)
 {
 	size_t	 i;
 
-	for (i = 0; i < c->nent; i++) {
-		free(c->ent[i].name);
-		free(c->ent[i].path);
-	}
-	free(c->ent);
-	free(c->byname);
-	free(c->fat);
-	free(c->minifat);
-	free(c->mini);
+	for (i = 0; i < c->nent; i++)
+		FREE_ALL(c->ent[i].name, c->ent[i].path);
+	FREE_ALL(c->ent, c->byname, c->fat, c->minifat, c->mini);
 	c->ent = NULL;
 	c->fat = NULL;
 	c->minifat = NULL;

@@ -23,6 +23,7 @@
 #include "hijack_int.h"
 #include "mime.h"
 #include "analyzer.h"
+#include "util.h"
 
 #define BODY_PARTS_MAX		32
 #define BODY_TEXT_BYTES		(1024 * 1024)
@@ -168,10 +169,7 @@ hijack_next_addr(const char *s, size_t len, size_t *pos, char *addr, char *dom)
 void
 hijack_quote_free(struct quote *q)
 {
-	size_t	i;
-
-	for (i = 0; i < q->ndom; i++)
-		free(q->dom[i]);
+	lw_strv_clear(q->dom, q->ndom);
 	memset(q, 0, sizeof(*q));
 }
 

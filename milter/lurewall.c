@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lurewall.h"
+#include "util.h"
 
 const char *
 lw_strerror(enum lw_err e)
@@ -222,14 +223,10 @@ findings_free(struct findings *fs)
 {
 	size_t	i;
 
-	for (i = 0; i < fs->n; i++) {
-		free(fs->v[i].rule);
-		free(fs->v[i].part);
-		free(fs->v[i].detail);
-	}
+	for (i = 0; i < fs->n; i++)
+		FREE_ALL(fs->v[i].rule, fs->v[i].part, fs->v[i].detail);
 	free(fs->v);
-	fs->v = NULL;
-	fs->n = fs->cap = 0;
+	memset(fs, 0, sizeof(*fs));
 }
 
 char *

@@ -41,6 +41,7 @@
 #include "milter.h"
 #include "msgbuf.h"
 #include "runtime.h"
+#include "util.h"
 
 #define LW_HDR_PREFIX		"X-Lurewall-"
 #define LW_HDR_RELEASED		"X-Lurewall-Released"
@@ -239,16 +240,11 @@ msg_free(struct connctx *c)
 		return;
 	msgbuf_free(&m->mb);
 	envelope_free(&m->env);
-	free(m->subject);
-	free(m->message_id);
-	free(m->date);
-	free(m->notice);
+	runtime_unref(m->rt);
 	for (i = 0; i < m->nlw; i++)
 		free(m->lw[i].name);
-	free(m->lw);
-	for (i = 0; i < m->nreleased; i++)
-		free(m->released[i]);
-	runtime_unref(m->rt);
+	lw_strv_clear(m->released, m->nreleased);
+	FREE_ALL(m->subject, m->message_id, m->date, m->notice, m->lw);
 	free(m);
 	c->msg = NULL;
 }
@@ -259,10 +255,7 @@ conn_free(struct connctx *c)
 	if (c == NULL)
 		return;
 	msg_free(c);
-	free(c->client_addr);
-	free(c->client_name);
-	free(c->helo);
-	free(c->daemon_name);
+	FREE_ALL(c->client_addr, c->client_name, c->helo, c->daemon_name);
 	free(c);
 }
 

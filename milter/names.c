@@ -39,6 +39,7 @@
 #include "lookalike.h"
 #include "names.h"
 #include "policy.h"
+#include "util.h"
 
 /*
  * Copy of s with every invalid UTF-8 sequence replaced by U+FFFD, so
@@ -600,14 +601,9 @@ names_cands_free(struct name_cands *c)
 {
 	size_t	i;
 
-	for (i = 0; i < c->n; i++) {
-		free(c->key[i]);
-		free(c->swap[i][0]);
-		free(c->swap[i][1]);
-		free(c->skel[i][0]);
-		free(c->skel[i][1]);
-		free(c->skel[i][2]);
-	}
+	for (i = 0; i < c->n; i++)
+		FREE_ALL(c->key[i], c->swap[i][0], c->swap[i][1],
+		    c->skel[i][0], c->skel[i][1], c->skel[i][2]);
 	memset(c, 0, sizeof(*c));
 }
 

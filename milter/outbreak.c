@@ -89,11 +89,7 @@ outbreak_record_free(struct outbreak_record *r)
 void
 outbreak_records_free(struct outbreak_record *v, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		outbreak_record_free(&v[i]);
-	free(v);
+	FREE_EACH(v, n, outbreak_record_free);
 }
 
 static enum lw_err

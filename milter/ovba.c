@@ -30,6 +30,7 @@
 #include "lurewall.h"
 #include "cfb.h"
 #include "ovba.h"
+#include "util.h"
 #include "analyzer.h"
 
 #define OVBA_CHUNK	4096
@@ -160,13 +161,10 @@ ovba_dir_free(struct ovba_dir *d)
 {
 	size_t	 i;
 
-	for (i = 0; i < d->n; i++) {
-		free(d->mod[i].name);
-		free(d->mod[i].stream);
-	}
+	for (i = 0; i < d->n; i++)
+		FREE_ALL(d->mod[i].name, d->mod[i].stream);
 	free(d->mod);
-	d->mod = NULL;
-	d->n = 0;
+	memset(d, 0, sizeof(*d));
 }
 
 static void

@@ -37,11 +37,7 @@ policy_person_free(struct person *p)
 void
 policy_staff_free(struct person *v, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		policy_person_free(&v[i]);
-	free(v);
+	FREE_EACH(v, n, policy_person_free);
 }
 
 void

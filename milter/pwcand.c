@@ -32,6 +32,7 @@
 #include "lurewall.h"
 #include "mime.h"
 #include "pwcand.h"
+#include "util.h"
 
 #define PW_MAXLEN	64
 #define PW_TEXT_MAX	(1U << 20)
@@ -113,11 +114,7 @@ pwcand_add(struct pwcands *pc, const char *s, size_t n, bool kw,
 void
 pwcand_free(struct pwcands *pc)
 {
-	size_t	i;
-
-	for (i = 0; i < pc->n; i++)
-		free(pc->v[i]);
-	free(pc->v);
+	lw_strv_free(pc->v, pc->n);
 	free(pc->keyword);
 	memset(pc, 0, sizeof(*pc));
 }

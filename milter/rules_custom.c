@@ -20,6 +20,7 @@
 #include "mime.h"
 #include "policy.h"
 #include "rules_custom.h"
+#include "util.h"
 #include "analyzer.h"
 
 #define DETAIL_MATCH_BYTES	120
@@ -33,9 +34,7 @@ expired(struct scan_ctx *ctx)
 void
 rules_custom_clear(struct custom_rule *r)
 {
-	free(r->name);
-	free(r->header);
-	free(r->pattern);
+	FREE_ALL(r->name, r->header, r->pattern);
 	pcre2_code_free(r->re);
 	memset(r, 0, sizeof(*r));
 }
@@ -43,11 +42,7 @@ rules_custom_clear(struct custom_rule *r)
 void
 rules_custom_free(struct custom_rule *v, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		rules_custom_clear(&v[i]);
-	free(v);
+	FREE_EACH(v, n, rules_custom_clear);
 }
 
 /* One custom rule's matching state. */

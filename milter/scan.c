@@ -473,10 +473,8 @@ scan_result_free(struct scan_result *res)
 	if (res == NULL)
 		return;
 	mime_free(res->msg);
-	if (res->verdict != NULL) {
-		verdict_free(res->verdict);
-		free(res->verdict);
-	}
+	verdict_free(res->verdict);
+	free(res->verdict);
 	res->msg = NULL;
 	res->verdict = NULL;
 }

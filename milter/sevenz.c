@@ -49,6 +49,7 @@
 #include "cfb.h"
 #include "sevenz.h"
 #include "sevenz_int.h"
+#include "util.h"
 
 #define SZ_MAX_FOLDERS		256
 #define SZ_MAX_CYCLES		24
@@ -159,10 +160,7 @@ rd_digests(struct rd *r, size_t n, bool *has, uint32_t *crc)
 static void
 streams_free(struct streams *s)
 {
-	free(s->f);
-	free(s->subsize);
-	free(s->subcrc);
-	free(s->subhascrc);
+	FREE_ALL(s->f, s->subsize, s->subcrc, s->subhascrc);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -265,10 +265,18 @@ lw_free_all(void *const *v, size_t n)
 }
 
 void
+lw_strv_clear(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+}
+
+void
 lw_strv_free(char **v, size_t n)
 {
 	if (v != NULL)
-		while (n-- > 0)
-			free(v[n]);
+		lw_strv_clear(v, n);
 	free(v);
 }

@@ -92,7 +92,20 @@ void		 lw_print_lines(FILE *f, const char *prefix, const char *text);
 void		 lw_free_all(void *const *v, size_t n);
 #define FREE_ALL(...)	lw_free_all((void *[]){ __VA_ARGS__ }, \
 			    sizeof((void *[]){ __VA_ARGS__ }) / sizeof(void *))
+/* Free the n strings of v (a fixed array: v itself stays). */
+void		 lw_strv_clear(char **v, size_t n);
 /* Free the n strings of v, then v itself (v may be NULL). */
 void		 lw_strv_free(char **v, size_t n);
+/*
+ * Free the array v of n structs that own memory: clear(&v[i]) each,
+ * then free(v).  A macro, so clear takes the element's own type.
+ */
+#define FREE_EACH(v, n, clear) do {					\
+	size_t	lw_i_;							\
+									\
+	for (lw_i_ = 0; lw_i_ < (n); lw_i_++)				\
+		clear(&(v)[lw_i_]);					\
+	free(v);							\
+} while (0)
 
 #endif /* UTIL_H */
