@@ -216,30 +216,17 @@ bool
 lw_time_fmt(char *buf, size_t len, enum lw_timefmt f, time_t t)
 {
 	struct tm	tm;
-	size_t		n = 0;
 
+	/* The formats stay literals, so that the compiler checks them. */
 	if ((f == LW_TIME_UTC ? gmtime_r(&t, &tm) :
-	    localtime_r(&t, &tm)) != NULL) {
-		switch (f) {
-		case LW_TIME_UTC:
-			n = strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-			break;
-		case LW_TIME_LOCAL:
-			n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
-			break;
-		case LW_TIME_MINUTE:
-			n = strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-			break;
-		case LW_TIME_MINUTE_ZONE:
-			n = strftime(buf, len, "%Y-%m-%d %H:%M %Z", &tm);
-			break;
-		}
-	}
-	if (n == 0) {
-		snprintf(buf, len, "%lld", (long long)t);
-		return false;
-	}
-	return true;
+	    localtime_r(&t, &tm)) != NULL && strftime(buf, len,
+	    f == LW_TIME_UTC ? "%Y-%m-%dT%H:%M:%SZ" :
+	    f == LW_TIME_LOCAL ? "%Y-%m-%dT%H:%M:%S%z" :
+	    f == LW_TIME_MINUTE ? "%Y-%m-%d %H:%M" : "%Y-%m-%d %H:%M %Z",
+	    &tm) != 0)
+		return true;
+	snprintf(buf, len, "%lld", (long long)t);
+	return false;
 }
 
 void
