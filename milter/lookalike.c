@@ -29,12 +29,12 @@
 #include <unicode/uidna.h>
 #include <unicode/uspoof.h>
 
+#include "lurewall.h"
 #include "lookalike.h"
 
 #define LOOK_DOMAIN_MAX	253
 #define LOOK_TEXT_MAX	1024
 #define LOOK_MIN_NAME	5
-#define LOOK_LABEL_MAX	63	/* a DNS label */
 
 static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 static USpoofChecker	*checker;
@@ -146,36 +146,6 @@ last_labels(const char *d, size_t n)
 	return d;
 }
 
-/* Optimal string alignment distance of two labels, capped at 2. */
-static unsigned
-edits(const char *a, size_t la, const char *b, size_t lb)
-{
-	unsigned	 m[LOOK_LABEL_MAX + 1][LOOK_LABEL_MAX + 1], best, c;
-	size_t		 i, j;
-
-	if (la > LOOK_LABEL_MAX || lb > LOOK_LABEL_MAX ||
-	    (la > lb ? la - lb : lb - la) > 1)
-		return 2;
-	for (i = 0; i <= la; i++)
-		m[i][0] = (unsigned)i;
-	for (j = 0; j <= lb; j++)
-		m[0][j] = (unsigned)j;
-	for (i = 1; i <= la; i++)
-		for (j = 1; j <= lb; j++) {
-			c = a[i - 1] != b[j - 1];
-			best = m[i - 1][j - 1] + c;
-			if (m[i - 1][j] + 1 < best)
-				best = m[i - 1][j] + 1;
-			if (m[i][j - 1] + 1 < best)
-				best = m[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && m[i - 2][j - 2] + 1 < best)
-				best = m[i - 2][j - 2] + 1;
-			m[i][j] = best;
-		}
-	return m[la][lb] > 2 ? 2 : m[la][lb];
-}
-
 bool
 lookalike_domain(const char *sender, const char *known, char *why,
     size_t whysz)
@@ -210,13 +180,14 @@ lookalike_domain(const char *sender, const char *known, char *why,
 		hit = true;
 		goto out;
 	}
-	/* One edit in the name, the suffix equal. */
+	/* One edit in the name (both are lower case), the suffix equal. */
 	sdot = strchr(tail, '.');
 	kdot = strchr(k, '.');
 	sl = sdot != NULL ? (size_t)(sdot - tail) : strlen(tail);
 	kl = kdot != NULL ? (size_t)(kdot - k) : strlen(k);
 	if (kl >= LOOK_MIN_NAME && strcmp(tail + sl, k + kl) == 0 &&
-	    edits(tail, sl, k, kl) == 1) {
+	    (sl > kl ? sl - kl : kl - sl) <= 1 &&
+	    lw_osa_distance(tail, sl, k, kl) == 1) {
 		snprintf(why, whysz, "%s is one letter from %s", tail, k);
 		hit = true;
 	}

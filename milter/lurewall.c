@@ -321,33 +321,34 @@ lw_cpu_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/*
- * Optimal string alignment distance (insert, delete, substitute, swap
- * two neighbours), ASCII case folded; names longer than 63 bytes are
- * never close.  For "did you mean" hints on configuration names.
- */
-static unsigned
-editdist(const char *a, const char *b)
+static bool
+same_folded(char x, char y)
 {
-	unsigned	d[64][64], la = strlen(a), lb = strlen(b), i, j, c, v;
+	return tolower((unsigned char)x) == tolower((unsigned char)y);
+}
 
-	if (la >= 64 || lb >= 64)
+unsigned
+lw_osa_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	unsigned	 d[LW_OSA_MAX + 1][LW_OSA_MAX + 1], v;
+	size_t		 i, j;
+
+	if (la > LW_OSA_MAX || lb > LW_OSA_MAX)
 		return UINT_MAX;
 	for (i = 0; i <= la; i++)
-		d[i][0] = i;
+		d[i][0] = (unsigned)i;
 	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
+		d[0][j] = (unsigned)j;
 	for (i = 1; i <= la; i++)
 		for (j = 1; j <= lb; j++) {
-			c = tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]);
-			v = d[i - 1][j - 1] + c;
+			v = d[i - 1][j - 1] + !same_folded(a[i - 1], b[j - 1]);
 			if (d[i - 1][j] + 1 < v)
 				v = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < v)
 				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+			if (i > 1 && j > 1 && same_folded(a[i - 1], b[j - 2]) &&
+			    same_folded(a[i - 2], b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
 				v = d[i - 2][j - 2] + 1;
 			d[i][j] = v;
 		}
@@ -369,7 +370,7 @@ lw_suggest(const char *word, const char *const *cands, size_t n,
 		c = *(const char *const *)((const char *)cands + i * stride);
 		if (c == NULL)
 			break;
-		if ((dist = editdist(word, c)) < bd) {
+		if ((dist = lw_osa_distance(word, len, c, strlen(c))) < bd) {
 			bd = dist;
 			best = c;
 		}

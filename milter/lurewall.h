@@ -122,6 +122,15 @@ bool		 lw_is_ascii(const char *);	/* no byte >= 0x80 */
 /* len cut back so that s[0..len) ends on a UTF-8 character boundary. */
 size_t		 lw_utf8_cut(const char *s, size_t len);
 /*
+ * Optimal string alignment distance of a[0..la) and b[0..lb): inserts,
+ * deletes, substitutions and swaps of two neighbours, ASCII case
+ * folded.  Longer than LW_OSA_MAX bytes is never close: UINT_MAX.  For
+ * "did you mean" hints and look-alike domains.
+ */
+#define LW_OSA_MAX	63	/* a DNS label */
+unsigned	 lw_osa_distance(const char *a, size_t la, const char *b,
+		    size_t lb);
+/*
  * "Did you mean": the candidate closest to word (edit distance, ASCII
  * case folded), or NULL when none is close.  cands is an array of n
  * entries stride bytes apart, each starting with a const char * (a
