@@ -8,10 +8,26 @@
 #include "lurewall.h"
 
 void
-json_string(FILE *f, const char *s)
+json_quote(FILE *f, const char *s)
 {
 	const unsigned char	*p;
-	char			*safe;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void
+json_string(FILE *f, const char *s)
+{
+	char	*safe;
 
 	if (s == NULL) {
 		fputs("null", f);
@@ -22,16 +38,7 @@ json_string(FILE *f, const char *s)
 		fputs("\"\"", f);
 		return;
 	}
-	fputc('"', f);
-	for (p = (const unsigned char *)safe; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	json_quote(f, safe);
 	free(safe);
 }
 

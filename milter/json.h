@@ -10,6 +10,11 @@
 
 /* Write s as a JSON string literal (NULL as null). */
 void	json_string(FILE *, const char *s);
+/*
+ * Write s, as it is, between double quotes: '"' and '\\' escaped, the
+ * control characters as \u00XX.  YAML reads it too (yamlutil.c).
+ */
+void	json_quote(FILE *, const char *s);
 /* Write "key": (with a leading comma unless first). */
 void	json_key(FILE *, const char *key, int first);
 /*

@@ -23,6 +23,7 @@
 
 #include <yaml.h>
 
+#include "json.h"
 #include "log.h"
 #include "util.h"
 #include "yamlutil.h"
@@ -890,20 +891,9 @@ y_path_resolve(const char *dir, const char *path)
 void
 y_print_str(FILE *f, const char *s)
 {
-	const unsigned char	*p;
-
-	if (s == NULL) {
+	/* A JSON string is a YAML double-quoted scalar. */
+	if (s == NULL)
 		fputs("~", f);
-		return;
-	}
-	fputc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	else
+		json_quote(f, s);
 }
