@@ -450,8 +450,9 @@ out:
 static int
 path_cmp(const void *a, const void *b)
 {
-	return strcasecmp(((const struct cfb_name *)a)->path,
-	    ((const struct cfb_name *)b)->path);
+	const struct cfb_name	*x = a, *y = b;
+
+	return strcasecmp(x->path, y->path);
 }
 
 static enum lw_err
