@@ -133,16 +133,11 @@ findings_addv(struct findings *fs, const char *rule, const char *part,
 {
 	struct finding	*f, *nv;
 	char		*raw = NULL;
-	size_t		 cap;
 	int		 r;
 
-	if (fs->n == fs->cap) {
-		cap = fs->cap ? fs->cap * 2 : 16;
-		if ((nv = reallocarray(fs->v, cap, sizeof(*nv))) == NULL)
-			return LW_ENOMEM;
-		fs->v = nv;
-		fs->cap = cap;
-	}
+	if ((nv = lw_grow(fs->v, fs->n, &fs->cap, 16, sizeof(*nv))) == NULL)
+		return LW_ENOMEM;
+	fs->v = nv;
 	f = &fs->v[fs->n];
 	memset(f, 0, sizeof(*f));
 	if (fmt != NULL && (r = vasprintf(&raw, fmt, ap)) < 0)

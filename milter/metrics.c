@@ -19,6 +19,7 @@
 
 #include "metrics.h"
 #include "state.h"
+#include "util.h"
 
 #define NSLOTS		(2 * METRICS_MAX_SERIES)	/* hash slots */
 #define METRICS_STATE_PREFIX	"metrics:"	/* state keys */
@@ -182,7 +183,7 @@ static void
 ring_add(void *arg, int64_t m, const char *key, uint64_t delta)
 {
 	struct minute	*b;
-	size_t		 i, cap;
+	size_t		 i;
 	void		*nd;
 
 	if (ring == NULL &&
@@ -201,13 +202,9 @@ ring_add(void *arg, int64_t m, const char *key, uint64_t delta)
 			b->d[i].v += delta;
 			return;
 		}
-	if (b->n == b->cap) {
-		cap = b->cap ? b->cap * 2 : 16;
-		if ((nd = reallocarray(b->d, cap, sizeof(*b->d))) == NULL)
-			return;
-		b->d = nd;
-		b->cap = cap;
-	}
+	if ((nd = lw_grow(b->d, b->n, &b->cap, 16, sizeof(*b->d))) == NULL)
+		return;
+	b->d = nd;
 	b->d[b->n].key = key;
 	b->d[b->n++].v = delta;
 }

@@ -251,6 +251,25 @@ lw_free_all(void *const *v, size_t n)
 		free(v[i]);
 }
 
+void *
+lw_grow(void *v, size_t n, size_t *cap, size_t first, size_t size)
+{
+	size_t	 ncap;
+	void	*nv;
+
+	if (n < *cap)
+		return v;
+	if (*cap > SIZE_MAX / 2) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ncap = *cap > 0 ? *cap * 2 : first;
+	if ((nv = reallocarray(v, ncap, size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return nv;
+}
+
 void
 lw_strv_clear(char **v, size_t n)
 {

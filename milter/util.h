@@ -92,6 +92,14 @@ void		 lw_print_lines(FILE *f, const char *prefix, const char *text);
 void		 lw_free_all(void *const *v, size_t n);
 #define FREE_ALL(...)	lw_free_all((void *[]){ __VA_ARGS__ }, \
 			    sizeof((void *[]){ __VA_ARGS__ }) / sizeof(void *))
+/*
+ * Room for one more element in the array v of n elements, *cap of them
+ * allocated, size bytes each: v itself while n < *cap, else v grown to
+ * twice *cap (to first when empty) and *cap updated.  NULL on ENOMEM,
+ * with v and *cap as they were (v still the caller's to free).
+ */
+void		*lw_grow(void *v, size_t n, size_t *cap, size_t first,
+		    size_t size);
 /* Free the n strings of v (a fixed array: v itself stays). */
 void		 lw_strv_clear(char **v, size_t n);
 /* Free the n strings of v, then v itself (v may be NULL). */

@@ -56,15 +56,11 @@ static enum lw_err
 ynode_append(struct ynode *parent, struct ynode *child)
 {
 	struct ynode	**nv;
-	size_t		  cap;
 
-	if (parent->nv == parent->cap) {
-		cap = parent->cap ? parent->cap * 2 : 8;
-		if ((nv = reallocarray(parent->v, cap, sizeof(*nv))) == NULL)
-			return LW_ENOMEM;
-		parent->v = nv;
-		parent->cap = cap;
-	}
+	if ((nv = lw_grow(parent->v, parent->nv, &parent->cap, 8,
+	    sizeof(*nv))) == NULL)
+		return LW_ENOMEM;
+	parent->v = nv;
 	parent->v[parent->nv++] = child;
 	return LW_OK;
 }
