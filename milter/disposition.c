@@ -82,28 +82,16 @@ static const struct {
 	    "lurewall: temporary failure, please try again later" },
 };
 
-static const char *const action_names[] = {
-	[DISP_ACCEPT] = "accept",
-	[DISP_TAG] = "tag",
-	[DISP_QUARANTINE_DISCARD] = "quarantine-discard",
-	[DISP_QUARANTINE_REJECT] = "quarantine-reject",
-	[DISP_QUARANTINE_HOLD] = "quarantine-hold",
-	[DISP_HOLD] = "hold",
-	[DISP_PENDING_DISCARD] = "pending-discard",
-	[DISP_PENDING_HOLD] = "pending-hold",
-	[DISP_REJECT] = "reject",
-	[DISP_TEMPFAIL] = "tempfail",
-};
-
-static const char *const why_names[] = {
-	[DWHY_VERDICT] = "verdict",
-	[DWHY_RELEASED] = "released",
-	[DWHY_PENDING] = "pending",
-	[DWHY_OUTBOUND_LURE] = "outbound-lure",
-	[DWHY_BREAKER] = "breaker",
-	[DWHY_ERROR] = "error",
-	[DWHY_NOTICE] = "notice",
-};
+/* The names scan's JSON and the log give, in the enums' order. */
+static const char *const action_names[] = { "accept", "tag",
+    "quarantine-discard", "quarantine-reject", "quarantine-hold", "hold",
+    "pending-discard", "pending-hold", "reject", "tempfail" };
+static const char *const why_names[] = { "verdict", "released",
+    "pending", "outbound-lure", "breaker", "error", "notice" };
+_Static_assert(sizeof(action_names) / sizeof(action_names[0]) ==
+    DISP_TEMPFAIL + 1, "a name for each enum disp_action");
+_Static_assert(sizeof(why_names) / sizeof(why_names[0]) ==
+    DWHY_NOTICE + 1, "a name for each enum disp_why");
 
 const char *
 disposition_action_name(enum disp_action a)
@@ -698,30 +686,42 @@ split_ppap(const struct runtime *rt, const struct disp_input *in,
 
 /* ---- 5. the verdict ---- */
 
+/*
+ * The headers: X-Lurewall-Result: "<what> score=N" and, with rules, the
+ * verdict's rules in X-Lurewall-Rules ("-" for none).
+ */
+static enum lw_err
+result_headers(struct disposition *d, const char *what, bool rules)
+{
+	const struct verdict	*v = d->res.verdict;
+	const char		*r;
+
+	d->hdrs[0].name = LW_HDR_RESULT;
+	if (lw_asprintf(&d->hdrs[0].value, "%s score=%d", what, v->score) !=
+	    LW_OK)
+		return LW_ENOMEM;
+	d->nhdrs = 1;
+	if (!rules)
+		return LW_OK;
+	r = v->rules != NULL && *v->rules != '\0' ? v->rules : "-";
+	if ((d->hdrs[1].value = lw_sanitize(r, strlen(r), RULES_HDR_MAX)) ==
+	    NULL)
+		return LW_ENOMEM;
+	d->hdrs[1].name = LW_HDR_RULES;
+	d->nhdrs = 2;
+	return LW_OK;
+}
+
 /* Tag: X-Lurewall-Result and -Rules (unless off), the subject prefix. */
 static enum lw_err
 tag(const struct disp_input *in, struct disposition *d)
 {
-	const struct verdict	*v = d->res.verdict;
-	const struct policy	*p = v->policy;
+	const struct policy	*p = d->res.verdict->policy;
 	enum lw_err		 e;
-	char			*s;
 
-	if (p == NULL || p->tag_headers) {
-		d->hdrs[0].name = LW_HDR_RESULT;
-		if (lw_asprintf(&d->hdrs[0].value, "tag score=%d",
-		    v->score) != LW_OK)
-			return LW_ENOMEM;
-		d->nhdrs = 1;
-		s = lw_sanitize(v->rules != NULL && *v->rules != '\0' ?
-		    v->rules : "-", v->rules != NULL && *v->rules != '\0' ?
-		    strlen(v->rules) : 1, RULES_HDR_MAX);
-		if (s == NULL)
-			return LW_ENOMEM;
-		d->hdrs[1].name = LW_HDR_RULES;
-		d->hdrs[1].value = s;
-		d->nhdrs = 2;
-	}
+	if ((p == NULL || p->tag_headers) &&
+	    (e = result_headers(d, "tag", true)) != LW_OK)
+		return e;
 	if (p != NULL && p->subject_prefix != NULL &&
 	    *p->subject_prefix != '\0') {
 		d->subject = disposition_subject(p->subject_prefix,
@@ -733,10 +733,24 @@ tag(const struct disp_input *in, struct disposition *d)
 	return LW_OK;
 }
 
+/* The policy's verdict could not be carried out: 451. */
+static void
+tempfail(struct disposition *d)
+{
+	d->action = DISP_TEMPFAIL;
+	disposition_reply(DREPLY_TEMPFAIL, &d->reply);
+	d->log_prio = LOG_ERR;
+}
+
 static enum lw_err
 verdict_action(const struct runtime *rt, const struct disp_input *in,
     struct disposition *d)
 {
+	static const enum disp_action then_actions[] = {
+		[QTHEN_DISCARD] = DISP_QUARANTINE_DISCARD,
+		[QTHEN_REJECT] = DISP_QUARANTINE_REJECT,
+		[QTHEN_HOLD] = DISP_QUARANTINE_HOLD,
+	};
 	const struct verdict	*v = d->res.verdict;
 	const struct policy	*p = v->policy;
 	enum quarantine_then	 then;
@@ -758,9 +772,7 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 		reject_reply(d, p);
 		break;
 	case ACT_TEMPFAIL:
-		d->action = DISP_TEMPFAIL;
-		disposition_reply(DREPLY_TEMPFAIL, &d->reply);
-		d->log_prio = LOG_ERR;
+		tempfail(d);
 		break;
 	case ACT_QUARANTINE:
 		if (!has_store(rt)) {
@@ -771,9 +783,7 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 		}
 		then = p != NULL ? p->quarantine_then : QTHEN_DISCARD;
 		if ((e = store(rt, in, d, then == QTHEN_HOLD)) != LW_OK) {
-			d->action = DISP_TEMPFAIL;
-			disposition_reply(DREPLY_TEMPFAIL, &d->reply);
-			d->log_prio = LOG_ERR;
+			tempfail(d);
 			return extra(d, "then=tempfail error=\"quarantine "
 			    "store: %s\"", lw_strerror(e));
 		}
@@ -784,20 +794,12 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 		if (!d->outbound && !d->observe && !readonly(rt))
 			splitppap_watch(rt->q, d->store.id, in->raw, in->len,
 			    &d->res, in->env->qid, in->now);
-		switch (then) {
-		case QTHEN_DISCARD:
-			d->action = DISP_QUARANTINE_DISCARD;
-			break;
-		case QTHEN_REJECT:
-			d->action = DISP_QUARANTINE_REJECT;
+		d->action = then_actions[then];
+		if (then == QTHEN_REJECT)
 			reject_reply(d, p);
-			break;
-		case QTHEN_HOLD:
-			d->action = DISP_QUARANTINE_HOLD;
-			if ((d->hold_reason = hold_reason(v)) == NULL)
-				return LW_ENOMEM;
-			break;
-		}
+		else if (then == QTHEN_HOLD &&
+		    (d->hold_reason = hold_reason(v)) == NULL)
+			return LW_ENOMEM;
 		break;
 	}
 	return e;
@@ -981,10 +983,9 @@ notify(const struct runtime *rt, const struct disp_input *in,
 static enum lw_err
 observe(struct disposition *d)
 {
-	const struct verdict	*v = d->res.verdict;
 	const char		*would;
-	char			*rules;
 	size_t			 i;
+	enum lw_err		 e;
 
 	switch (d->action) {
 	case DISP_ACCEPT:
@@ -992,16 +993,16 @@ observe(struct disposition *d)
 	case DISP_TEMPFAIL:
 		if (d->why == DWHY_ERROR)
 			return LW_OK;
-		would = "tempfail";
+		would = "would-tempfail";
 		break;
 	case DISP_TAG:
-		would = "tag";
+		would = "would-tag";
 		break;
 	case DISP_REJECT:
-		would = "reject";
+		would = "would-reject";
 		break;
 	default:
-		would = "quarantine";
+		would = "would-quarantine";
 		break;
 	}
 	for (i = 0; i < d->nhdrs; i++)
@@ -1013,19 +1014,8 @@ observe(struct disposition *d)
 	d->subject_add = false;
 	memset(&d->reply, 0, sizeof(d->reply));
 	d->action = DISP_ACCEPT;
-	d->hdrs[0].name = LW_HDR_RESULT;
-	if (lw_asprintf(&d->hdrs[0].value, "would-%s score=%d", would,
-	    v->score) != LW_OK)
-		return LW_ENOMEM;
-	d->nhdrs = 1;
-	rules = lw_sanitize(v->rules != NULL && *v->rules != '\0' ?
-	    v->rules : "-", v->rules != NULL && *v->rules != '\0' ?
-	    strlen(v->rules) : 1, RULES_HDR_MAX);
-	if (rules == NULL)
-		return LW_ENOMEM;
-	d->hdrs[1].name = LW_HDR_RULES;
-	d->hdrs[1].value = rules;
-	d->nhdrs = 2;
+	if ((e = result_headers(d, would, true)) != LW_OK)
+		return e;
 	return extra_add(d, "mode=observe delivered=yes");
 }
 
@@ -1038,12 +1028,7 @@ always_header(struct disposition *d)
 	if (d->action != DISP_ACCEPT || d->why != DWHY_VERDICT ||
 	    d->nhdrs > 0 || v->policy == NULL || !v->policy->always_header)
 		return LW_OK;
-	d->hdrs[0].name = LW_HDR_RESULT;
-	if (lw_asprintf(&d->hdrs[0].value, "accept score=%d", v->score) !=
-	    LW_OK)
-		return LW_ENOMEM;
-	d->nhdrs = 1;
-	return LW_OK;
+	return result_headers(d, "accept", false);
 }
 
 /* ---- the one function ---- */
