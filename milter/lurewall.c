@@ -259,6 +259,12 @@ lw_strlower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+int
+lw_strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 bool
 lw_is_ascii(const char *s)
 {

@@ -116,6 +116,11 @@ enum lw_err	 lw_asprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 lw_strlower(char *);			/* ASCII only */
 bool		 lw_strcaseeq(const char *, const char *);	/* ASCII */
+/*
+ * qsort/bsearch order (strcmp) of items whose first member is a C
+ * string: char * arrays, and structs keyed by their first member.
+ */
+int		 lw_strp_cmp(const void *, const void *);
 /* d is parent or a subdomain of it (ASCII case-insensitive). */
 bool		 lw_domain_below(const char *d, const char *parent);
 bool		 lw_is_ascii(const char *);	/* no byte >= 0x80 */

@@ -132,13 +132,16 @@ policyset_unref(struct policyset *s)
 
 /* Copying (a domain policy starts as a copy of the default) */
 
+/* A copy of the n strings at src in *out, n in *nout (when not NULL). */
 static enum lw_err
-strlist_copy(char *const *src, size_t n, char ***out)
+strlist_copy(char *const *src, size_t n, char ***out, size_t *nout)
 {
 	char	**v;
 	size_t	  i;
 
 	*out = NULL;
+	if (nout != NULL)
+		*nout = 0;
 	if (n == 0)
 		return LW_OK;
 	if ((v = calloc(n, sizeof(*v))) == NULL)
@@ -149,6 +152,8 @@ strlist_copy(char *const *src, size_t n, char ***out)
 			return LW_ENOMEM;
 		}
 	*out = v;
+	if (nout != NULL)
+		*nout = n;
 	return LW_OK;
 }
 
@@ -156,9 +161,9 @@ static enum lw_err
 person_copy(const struct person *src, struct person *dst)
 {
 	memset(dst, 0, sizeof(*dst));
-	if (strlist_copy(src->names, src->n, &dst->names) != LW_OK)
+	if (strlist_copy(src->names, src->n, &dst->names, NULL) != LW_OK)
 		return LW_ENOMEM;
-	if (strlist_copy(src->keys, src->n, &dst->keys) != LW_OK) {
+	if (strlist_copy(src->keys, src->n, &dst->keys, NULL) != LW_OK) {
 		lw_strv_free(dst->names, src->n);
 		dst->names = NULL;
 		return LW_ENOMEM;
@@ -216,25 +221,16 @@ policy_copy(const struct policy *s, struct policy **out)
 			goto out_policy;
 	}
 	if (strlist_copy(s->internal_domains, s->ninternal_domains,
-	    &p->internal_domains) != LW_OK)
+	    &p->internal_domains, &p->ninternal_domains) != LW_OK ||
+	    strlist_copy(s->reply_prefixes, s->nreply_prefixes,
+	    &p->reply_prefixes, &p->nreply_prefixes) != LW_OK ||
+	    strlist_copy(s->trusted_senders, s->ntrusted_senders,
+	    &p->trusted_senders, &p->ntrusted_senders) != LW_OK ||
+	    strlist_copy(s->trusted_template_hosts, s->ntrusted_template_hosts,
+	    &p->trusted_template_hosts, &p->ntrusted_template_hosts) != LW_OK ||
+	    strlist_copy(s->macro_senders, s->nmacro_senders,
+	    &p->macro_senders, &p->nmacro_senders) != LW_OK)
 		goto out_policy;
-	p->ninternal_domains = s->ninternal_domains;
-	if (strlist_copy(s->reply_prefixes, s->nreply_prefixes,
-	    &p->reply_prefixes) != LW_OK)
-		goto out_policy;
-	p->nreply_prefixes = s->nreply_prefixes;
-	if (strlist_copy(s->trusted_senders, s->ntrusted_senders,
-	    &p->trusted_senders) != LW_OK)
-		goto out_policy;
-	p->ntrusted_senders = s->ntrusted_senders;
-	if (strlist_copy(s->trusted_template_hosts, s->ntrusted_template_hosts,
-	    &p->trusted_template_hosts) != LW_OK)
-		goto out_policy;
-	p->ntrusted_template_hosts = s->ntrusted_template_hosts;
-	if (strlist_copy(s->macro_senders, s->nmacro_senders,
-	    &p->macro_senders) != LW_OK)
-		goto out_policy;
-	p->nmacro_senders = s->nmacro_senders;
 	if (s->nstaff > 0 &&
 	    (p->staff = calloc(s->nstaff, sizeof(*p->staff))) == NULL)
 		goto out_policy;
@@ -252,9 +248,9 @@ policy_copy(const struct policy *s, struct policy **out)
 		p->ncorrespondents++;
 		if (strlist_copy(s->correspondents[i].domains,
 		    s->correspondents[i].ndomains,
-		    &p->correspondents[i].domains) != LW_OK)
+		    &p->correspondents[i].domains,
+		    &p->correspondents[i].ndomains) != LW_OK)
 			goto out_policy;
-		p->correspondents[i].ndomains = s->correspondents[i].ndomains;
 	}
 	if (s->nrules > 0 &&
 	    (p->rules = calloc(s->nrules, sizeof(*p->rules))) == NULL)
@@ -284,13 +280,6 @@ policy_copy(const struct policy *s, struct policy **out)
 
 /* Scores: sorted by rule name so that policy_score can bsearch. */
 
-static int
-score_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct score_entry *)a)->rule,
-	    ((const struct score_entry *)b)->rule);
-}
-
 static struct score_entry *
 score_find(const struct policy *p, const char *rule)
 {
@@ -299,7 +288,7 @@ score_find(const struct policy *p, const char *rule)
 	if (p->nscores == 0)
 		return NULL;
 	key.rule = (char *)rule;
-	return bsearch(&key, p->scores, p->nscores, sizeof(key), score_cmp);
+	return bsearch(&key, p->scores, p->nscores, sizeof(key), lw_strp_cmp);
 }
 
 enum lw_err
@@ -347,7 +336,7 @@ enum lw_err
 policy_builtin(struct policy **out)
 {
 	struct policy	*p;
-	size_t		 n;
+	size_t		 i, n;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return LW_ENOMEM;
@@ -362,33 +351,20 @@ policy_builtin(struct policy **out)
 	p->outbound.action = OUTBOUND_QUARANTINE;
 	if ((p->reject_text = strdup(DEFAULT_REJECT_TEXT)) == NULL)
 		goto out_policy;
-	if ((p->scores = calloc(rules_nbuiltin, sizeof(*p->scores))) == NULL)
-		goto out_policy;
-	for (; p->nscores < rules_nbuiltin; p->nscores++) {
-		p->scores[p->nscores].score = rules_builtin[p->nscores].score;
-		if ((p->scores[p->nscores].rule =
-		    strdup(rules_builtin[p->nscores].name)) == NULL)
+	for (i = 0; i < rules_nbuiltin; i++)
+		if (policy_score_set(p, rules_builtin[i].name,
+		    rules_builtin[i].score) != LW_OK)
 			goto out_policy;
-	}
-	qsort(p->scores, p->nscores, sizeof(*p->scores), score_cmp);
 	n = sizeof(default_reply_prefixes) / sizeof(default_reply_prefixes[0]);
 	if (strlist_copy((char *const *)default_reply_prefixes, n,
-	    &p->reply_prefixes) != LW_OK)
+	    &p->reply_prefixes, &p->nreply_prefixes) != LW_OK)
 		goto out_policy;
-	p->nreply_prefixes = n;
 	*out = p;
 	return LW_OK;
 
  out_policy:
 	policy_free(p);
 	return LW_ENOMEM;
-}
-
-static int
-domain_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct policy_domain *)a)->domain,
-	    ((const struct policy_domain *)b)->domain);
 }
 
 const struct policy *
@@ -412,7 +388,7 @@ policyset_for_domain(const struct policyset *s, const char *domain)
 	for (d = buf; d != NULL && *d != '\0'; ) {
 		key.domain = d;
 		if ((hit = bsearch(&key, s->index, s->nindex, sizeof(key),
-		    domain_cmp)) != NULL)
+		    lw_strp_cmp)) != NULL)
 			return hit->policy;
 		if ((d = strchr(d, '.')) != NULL)
 			d++;

@@ -1040,12 +1040,6 @@ load_file(const char *dir, const char *fname, const struct policy *def,
 	return e;
 }
 
-static int
-strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool
 is_policy_name(const char *n)
 {
@@ -1094,7 +1088,7 @@ list_dir(const char *dir, char ***out, size_t *nout, struct loadctx *lc)
 		return e;
 	}
 	if (n > 0)
-		qsort(v, n, sizeof(*v), strp_cmp);
+		qsort(v, n, sizeof(*v), lw_strp_cmp);
 	*out = v;
 	*nout = n;
 	return LW_OK;
