@@ -81,6 +81,31 @@ argv_expand(const char *t, argv_placeholder_fn fn, void *arg,
 	return LW_ENOMEM;
 }
 
+struct one {
+	char		 c;
+	const char	*val;
+};
+
+static bool
+one_placeholder(void *arg, char c, char *num, const char **val)
+{
+	const struct one	*o = arg;
+
+	if (c != o->c)
+		return false;
+	*val = o->val;
+	return true;
+}
+
+enum lw_err
+argv_expand1(const char *t, char c, const char *val, char *const *list,
+    size_t nlist, char ***argvp)
+{
+	struct one	o = { c, val };
+
+	return argv_expand(t, one_placeholder, &o, list, nlist, argvp);
+}
+
 const char *
 argv_check(const char *t, const char *allowed, bool list,
     const char *unknown)

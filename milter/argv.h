@@ -28,6 +28,9 @@ typedef bool	(*argv_placeholder_fn)(void *arg, char c, char *num,
  */
 enum lw_err	 argv_expand(const char *t, argv_placeholder_fn fn, void *arg,
 		    char *const *list, size_t nlist, char ***argvp);
+/* The same for a template whose one placeholder is %c, value val. */
+enum lw_err	 argv_expand1(const char *t, char c, const char *val,
+		    char *const *list, size_t nlist, char ***argvp);
 
 /*
  * Why template t cannot serve, or NULL: it is one line and uses no

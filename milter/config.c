@@ -909,16 +909,6 @@ fill_mta(struct fill *f)
 	return r;
 }
 
-/* The MTA's hold commands: %q, the queue id. */
-static bool
-hold_placeholder(void *arg, char c, char *num, const char **val)
-{
-	if (c != 'q')
-		return false;
-	*val = arg;
-	return true;
-}
-
 enum lw_err
 config_hold_argv(const char *t, const char *qid, char ***argvp)
 {
@@ -931,8 +921,8 @@ config_hold_argv(const char *t, const char *qid, char ***argvp)
 		    (qid[i] >= 'A' && qid[i] <= 'Z') ||
 		    (qid[i] >= 'a' && qid[i] <= 'z')))
 			return LW_EINVAL;
-	return argv_expand(t, hold_placeholder, (void *)(uintptr_t)qid, NULL,
-	    0, argvp);
+	/* The MTA's hold commands: %q, the queue id. */
+	return argv_expand1(t, 'q', qid, NULL, 0, argvp);
 }
 
 static enum lw_err (*const fillers[])(struct fill *) = {
@@ -1136,23 +1126,13 @@ config_argv_free(char **argv)
 	free(argv);
 }
 
-/* submit_command's placeholders: %f, the envelope sender. */
-static bool
-submit_placeholder(void *arg, char c, char *num, const char **val)
-{
-	if (c != 'f')
-		return false;
-	*val = arg;
-	return true;
-}
-
 enum lw_err
 config_submit_argv(const char *t, const char *sender,
     char *const *rcpts, size_t nrcpts, char ***argvp)
 {
 	static char *const	none[1] = { NULL };
 
-	return argv_expand(t, submit_placeholder,
-	    (void *)(uintptr_t)(sender != NULL ? sender : ""),
+	/* %f, the envelope sender; %r, the recipients. */
+	return argv_expand1(t, 'f', sender != NULL ? sender : "",
 	    rcpts != NULL ? rcpts : none, rcpts != NULL ? nrcpts : 0, argvp);
 }

@@ -274,11 +274,8 @@ corr_from_yaml(const struct ydoc *d, const struct ynode *n,
 	enum lw_err		 e;
 
 	memset(c, 0, sizeof(*c));
-	if (n->kind != YNODE_MAP)
-		return yerr(d, n, path, lc->err, lc->errlen,
-		    "expected a map {names: [...], domains: [...]}, got %s",
-		    y_kindname(n));
-	if ((e = y_map(d, n, path, keys, lc->err, lc->errlen)) != LW_OK)
+	if ((e = y_entry(d, n, path, keys, "{names: [...], domains: [...]}",
+	    lc->err, lc->errlen)) != LW_OK)
 		return e;
 	names = y_get(n, "names");
 	doms = y_get(n, "domains");

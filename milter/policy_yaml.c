@@ -634,11 +634,8 @@ rule_from_yaml(const struct ydoc *d, const struct ynode *n,
 	enum lw_err		 e;
 
 	memset(r, 0, sizeof(*r));
-	if (n->kind != YNODE_MAP)
-		return yerr(d, n, path, lc->err, lc->errlen,
-		    "expected a map {name, where, pattern, score}, got %s",
-		    y_kindname(n));
-	if ((e = y_map(d, n, path, keys, lc->err, lc->errlen)) != LW_OK)
+	if ((e = y_entry(d, n, path, keys, "{name, where, pattern, score}",
+	    lc->err, lc->errlen)) != LW_OK)
 		return e;
 	for (i = 0; keys[i] != NULL && miss == NULL; i++)
 		if (y_get(n, keys[i]) == NULL && strcmp(keys[i], "caseless"))

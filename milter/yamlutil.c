@@ -690,6 +690,16 @@ shown(const struct ynode *n, char *buf, size_t len)
 }
 
 enum lw_err
+y_entry(const struct ydoc *d, const struct ynode *n, const char *path,
+    const char *const *keys, const char *shape, char *err, size_t errlen)
+{
+	if (n->kind != YNODE_MAP)
+		return yerr(d, n, path, err, errlen, "expected a map %s, got %s",
+		    shape, y_kindname(n));
+	return y_map(d, n, path, keys, err, errlen);
+}
+
+enum lw_err
 y_choice(const struct ydoc *d, const struct ynode *n, const char *path,
     const char *const *names, int *out, char *err, size_t errlen)
 {

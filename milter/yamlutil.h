@@ -98,6 +98,13 @@ enum lw_err	 y_map(const struct ydoc *, const struct ynode *n,
 		    const char *path, const char *const *keys,
 		    char *err, size_t errlen);
 /* The value of key in map m (NULL when absent or m is not a map). */
+/*
+ * An entry of a list that must be a map (null is not) of those keys:
+ * shape shows its form in the complaint ("{name, where, ...}").
+ */
+enum lw_err	 y_entry(const struct ydoc *, const struct ynode *n,
+		    const char *path, const char *const *keys,
+		    const char *shape, char *err, size_t errlen);
 const struct ynode *y_get(const struct ynode *m, const char *key);
 
 /* A scalar as a malloc'd string (no NUL bytes inside). */
