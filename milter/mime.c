@@ -472,13 +472,17 @@ param_sections(struct parser *p, const struct params *ps, const char *name,
 }
 
 /*
- * Parameter name as UTF-8: RFC 2231 name*= (charset'lang'%XX) and
- * name*0*=, name*1= ... continuations first, then plain name= with RFC
- * 2047 words (not standard, but what Outlook and many webmails write)
- * or raw 8-bit bytes guessed.  NULL when absent.
+ * Parameter name, NULL when absent: the RFC 2231 form (name*=
+ * charset'lang'%XX, name*0*=, name*1= ... continuations) first, then
+ * plain name=.  A text parameter (filename, name) comes out as UTF-8:
+ * decoded from the RFC 2231 charset, else from RFC 2047 words (not
+ * standard, but what Outlook and many webmails write) or raw 8-bit
+ * bytes guessed.  A token (boundary, charset) comes out as its bytes,
+ * charset'lang' dropped, never charset-converted.
  */
 static char *
-param_get(struct parser *p, const struct params *ps, const char *name)
+param_get(struct parser *p, const struct params *ps, const char *name,
+    bool text)
 {
 	struct sbuf	 raw = { 0 };
 	char		*cs, *out = NULL;
@@ -487,14 +491,18 @@ param_get(struct parser *p, const struct params *ps, const char *name)
 	if (!param_sections(p, ps, name, &raw, &cs)) {
 		if ((v = param_raw(ps, name)) == NULL)
 			return NULL;
-		if (charset_decode_header(v, &out) != LW_OK)
+		if (text ? charset_decode_header(v, &out) != LW_OK :
+		    (out = strdup(v)) == NULL)
 			p->oom = true;
 		return out;
 	}
 	if (p->oom)
 		goto out;
-	/* Without a charset the bytes may still be encoded words. */
-	if (cs == NULL || *cs == '\0') {
+	if (!text) {
+		if ((out = strdup(raw.p)) == NULL)
+			p->oom = true;
+	} else if (cs == NULL || *cs == '\0') {
+		/* Without a charset the bytes may still be encoded words. */
 		if (charset_decode_header(raw.p, &out) != LW_OK)
 			p->oom = true;
 	} else if (charset_to_utf8(cs, raw.p, raw.len, &out, NULL,
@@ -503,30 +511,6 @@ param_get(struct parser *p, const struct params *ps, const char *name)
 out:
 	free(cs);
 	sbuf_free(&raw);
-	return out;
-}
-
-/*
- * A token parameter (boundary, charset) as its bytes: the RFC 2231 form
- * joined and %XX-decoded with charset'lang' dropped, else the plain
- * value.  Never charset-converted.  NULL when absent.
- */
-static char *
-param_token(struct parser *p, const struct params *ps, const char *name)
-{
-	struct sbuf	 raw = { 0 };
-	char		*cs, *out = NULL;
-	const char	*v;
-
-	if (param_sections(p, ps, name, &raw, &cs)) {
-		if (!p->oom && (out = strdup(raw.p)) == NULL)
-			p->oom = true;
-		free(cs);
-		sbuf_free(&raw);
-		return out;
-	}
-	if ((v = param_raw(ps, name)) != NULL && (out = strdup(v)) == NULL)
-		p->oom = true;
 	return out;
 }
 
@@ -585,7 +569,7 @@ part_fields(struct parser *p, struct mime_part *mp, const char *dflt,
 	}
 	if ((mp->ctype = t) == NULL)
 		goto oom;
-	if ((t = param_token(p, ctp, "charset")) != NULL) {
+	if ((t = param_get(p, ctp, "charset", false)) != NULL) {
 		mp->charset = *trim(t) != '\0' ? strdup(trim(t)) : NULL;
 		free(t);
 		lw_strlower(mp->charset);
@@ -601,11 +585,11 @@ part_fields(struct parser *p, struct mime_part *mp, const char *dflt,
 			mp->disposition = t;
 		else
 			free(t);
-		mp->filename = param_get(p, &dp, "filename");
+		mp->filename = param_get(p, &dp, "filename", true);
 		params_free(&dp);
 	}
 	if (mp->filename == NULL && !p->oom)
-		mp->filename = param_get(p, ctp, "name");
+		mp->filename = param_get(p, ctp, "name", true);
 	if (mp->filename != NULL && *mp->filename == '\0') {
 		free(mp->filename);
 		mp->filename = NULL;
