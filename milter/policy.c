@@ -212,7 +212,8 @@ policy_copy(const struct policy *s, struct policy **out)
 	    (p->correspondents_file = strdup(s->correspondents_file)) ==
 	    NULL))
 		goto out_policy;
-	if ((p->scores = calloc(s->nscores, sizeof(*p->scores))) == NULL)
+	if (s->nscores > 0 &&
+	    (p->scores = calloc(s->nscores, sizeof(*p->scores))) == NULL)
 		goto out_policy;
 	for (; p->nscores < s->nscores; p->nscores++) {
 		p->scores[p->nscores].score = s->scores[p->nscores].score;
@@ -331,40 +332,39 @@ policy_score(const struct policy *p, const char *rule)
 	return 0;
 }
 
-/* The built-in policy that default.yaml is applied on. */
+/*
+ * The built-in policy that default.yaml is applied on: these values,
+ * and each built-in rule at its own score (rules.c).
+ */
+static const struct policy builtin = {
+	.th_tag = 5,
+	.th_quarantine = 10,
+	.th_reject = 50,
+	.tag_headers = true,
+	.quarantine_then = QTHEN_DISCARD,
+	.outbound = { 600, 3, 200, OUTBOUND_QUARANTINE },
+	.reject_text = (char *)DEFAULT_REJECT_TEXT,
+	.reply_prefixes = (char **)default_reply_prefixes,
+	.nreply_prefixes = sizeof(default_reply_prefixes) /
+	    sizeof(default_reply_prefixes[0]),
+};
+
 enum lw_err
 policy_builtin(struct policy **out)
 {
 	struct policy	*p;
-	size_t		 i, n;
+	size_t		 i;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if (policy_copy(&builtin, &p) != LW_OK)
 		return LW_ENOMEM;
-	p->th_tag = 5;
-	p->th_quarantine = 10;
-	p->th_reject = 50;
-	p->tag_headers = true;
-	p->quarantine_then = QTHEN_DISCARD;
-	p->outbound.window = 600;
-	p->outbound.max_lures = 3;
-	p->outbound.max_new_rcpts = 200;
-	p->outbound.action = OUTBOUND_QUARANTINE;
-	if ((p->reject_text = strdup(DEFAULT_REJECT_TEXT)) == NULL)
-		goto out_policy;
 	for (i = 0; i < rules_nbuiltin; i++)
 		if (policy_score_set(p, rules_builtin[i].name,
-		    rules_builtin[i].score) != LW_OK)
-			goto out_policy;
-	n = sizeof(default_reply_prefixes) / sizeof(default_reply_prefixes[0]);
-	if (strlist_copy((char *const *)default_reply_prefixes, n,
-	    &p->reply_prefixes, &p->nreply_prefixes) != LW_OK)
-		goto out_policy;
+		    rules_builtin[i].score) != LW_OK) {
+			policy_free(p);
+			return LW_ENOMEM;
+		}
 	*out = p;
 	return LW_OK;
-
- out_policy:
-	policy_free(p);
-	return LW_ENOMEM;
 }
 
 const struct policy *
