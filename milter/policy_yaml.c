@@ -197,6 +197,22 @@ get_prefix(const struct ydoc *d, const struct ynode *v, const char *path,
 }
 
 /*
+ * The prefix of the policy's language: set again whenever tag: or
+ * language: changes one of the two.
+ */
+static enum lw_err
+resolve_language(struct policy *p)
+{
+	const char	*s = p->prefixes[p->language];
+
+	free(p->subject_prefix);
+	p->subject_prefix = NULL;
+	if (s != NULL && (p->subject_prefix = strdup(s)) == NULL)
+		return LW_ENOMEM;
+	return LW_OK;
+}
+
+/*
  * tag.subject_prefix: one text for every language, or a map by
  * language ({en: "[SUSPICIOUS]", ja: "[要注意]"}) merged key by key;
  * the policy's language picks one (resolve_language).
@@ -243,6 +259,8 @@ apply_tag(const struct ydoc *d, const struct ynode *n, struct policy *p,
 		}
 		free(s);
 	}
+	if (v != NULL && (e = resolve_language(p)) != LW_OK)
+		return e;
 	if ((v = y_get(n, "always_header")) != NULL &&
 	    (e = y_bool(d, v, "tag.always_header", &p->always_header,
 	    lc->err, lc->errlen)) != LW_OK)
@@ -340,22 +358,10 @@ apply_language(const struct ydoc *d, const struct ynode *n,
 	enum lw_err	 e;
 
 	if ((e = y_choice(d, n, "language", policy_lang_names, &i, lc->err,
-	    lc->errlen)) == LW_OK)
-		p->language = (enum policy_lang)i;
-	return e;
-}
-
-/* The prefix of the policy's language, once the file is applied. */
-static enum lw_err
-resolve_language(struct policy *p)
-{
-	const char	*s = p->prefixes[p->language];
-
-	free(p->subject_prefix);
-	p->subject_prefix = NULL;
-	if (s != NULL && (p->subject_prefix = strdup(s)) == NULL)
-		return LW_ENOMEM;
-	return LW_OK;
+	    lc->errlen)) != LW_OK)
+		return e;
+	p->language = (enum policy_lang)i;
+	return resolve_language(p);
 }
 
 static enum lw_err
@@ -862,17 +868,9 @@ apply_allow(const struct ydoc *d, const struct ynode *n, struct policy *p,
 	return allow_parse(d, n, &p->allow, lc->err, lc->errlen);
 }
 
-/* After tag: and language:, the texts of the language in effect. */
-static enum lw_err
-apply_resolve(const struct ydoc *d, const struct ynode *n, struct policy *p,
-    struct loadctx *lc)
-{
-	return resolve_language(p);
-}
-
 /* The sections of one key each, in the order they are applied. */
 static const struct {
-	const char	*key;		/* NULL: always (no node) */
+	const char	*key;
 	enum lw_err	(*apply)(const struct ydoc *, const struct ynode *,
 			    struct policy *, struct loadctx *);
 } sections[] = {
@@ -882,7 +880,6 @@ static const struct {
 	{ "allow", apply_allow },
 	{ "language", apply_language },
 	{ "tag", apply_tag },
-	{ NULL, apply_resolve },
 	{ "reject_text", apply_reject_text },
 	{ "quarantine", apply_quarantine },
 	{ "split_password", apply_split_password },
@@ -939,8 +936,7 @@ policy_apply(const struct ydoc *d, struct policy *p,
 			    "must list at least one domain"));
 	}
 	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		if (sections[i].key == NULL ||
-		    (n = y_get(root, sections[i].key)) != NULL)
+		if ((n = y_get(root, sections[i].key)) != NULL)
 			KEEP(sections[i].apply(d, n, p, lc));
 	KEEP(apply_list(d, root, "macro_senders", 'a', &p->macro_senders,
 	    &p->nmacro_senders, lc));
