@@ -143,8 +143,8 @@ while read -r v; do
 	grep -q "\"$v\"" "$PSRC"
 	ok $? "the policy loader still accepts $v"
 done < "$T/pvals"
-# policy_builtin(): thresholds, reply prefixes, reject text
-th=$(sed -n 's/^[ \t]*p->th_\(tag\|quarantine\|reject\) = \([0-9]*\);/\2/p' \
+# the built-in policy (policy.c): thresholds, reply prefixes, reject text
+th=$(sed -n 's/^[ \t]*\.th_\(tag\|quarantine\|reject\) = \([0-9]*\),$/\2/p' \
     "$PSRC" | tr '\n' ' ')
 set -- $th
 grep -q "^Defaults $1, $2 and $3\.$" "$POL"
