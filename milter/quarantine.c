@@ -125,26 +125,33 @@ write_file(const struct quarantine *q, int dfd, const char *name,
 }
 
 /*
- * Replace one file of an item (meta, released) whole: write NAME.tmp.X
- * in the item's directory, rename it over NAME, fsync the directory.
- * A reader sees the old file or the new one, never a torn one.
+ * Replace one file of an item (meta, released) whole with sb, which it
+ * frees: write NAME.tmp.X in the item's directory, rename it over NAME,
+ * fsync the directory.  A reader sees the old file or the new one,
+ * never a torn one.  LW_ENOMEM when building sb ran out of memory.
  */
 enum lw_err
 quarantine_item_replace(struct quarantine *q, const char *id,
-    const char *name, const char *data, size_t len)
+    const char *name, struct sbuf *sb)
 {
 	char		tmpname[64];
 	unsigned	tag;
 	enum lw_err	e = LW_EIO;
-	int		ifd, saved;
+	int		ifd = -1, saved;
 
+	if (sb->oom) {
+		e = LW_ENOMEM;
+		goto out;
+	}
 	if ((ifd = openat(q->newfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1)
-		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	    O_NOFOLLOW)) == -1) {
+		e = errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+		goto out;
+	}
 	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
 		goto out;
 	snprintf(tmpname, sizeof(tmpname), "%s.tmp.%08x", name, tag);
-	if ((e = write_file(q, ifd, tmpname, data, len)) != LW_OK)
+	if ((e = write_file(q, ifd, tmpname, sb->p, sb->len)) != LW_OK)
 		goto out;
 	if (renameat(ifd, tmpname, ifd, name) == -1 || fsync(ifd) == -1) {
 		saved = errno;
@@ -154,7 +161,9 @@ quarantine_item_replace(struct quarantine *q, const char *id,
 	}
 out:
 	saved = errno;
-	close(ifd);
+	if (ifd != -1)
+		close(ifd);
+	free(sb->p);
 	if (e == LW_OK)
 		quarantine_changed(q, id);
 	errno = saved;
@@ -169,110 +178,102 @@ make_dir(int dfd, const char *name)
 	return LW_OK;
 }
 
+/* The store's key, QUARANTINE_SECRET_LEN bytes, into q->secret. */
+static enum lw_err
+read_secret(struct quarantine *q)
+{
+	char		*buf;
+	size_t		 len;
+	enum lw_err	 e;
+
+	e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len);
+	if (e != LW_OK)
+		return e;
+	if (len == QUARANTINE_SECRET_LEN)
+		memcpy(q->secret, buf, QUARANTINE_SECRET_LEN);
+	else {
+		errno = EINVAL;
+		e = LW_EMALFORMED;
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return e;
+}
+
+/* The key, made on first use. */
 static enum lw_err
 load_secret(struct quarantine *q)
 {
 	unsigned char	 rnd[QUARANTINE_SECRET_LEN];
-	char		*buf, tmpname[64];
-	size_t		 len;
+	char		 tmpname[64];
 	enum lw_err	 e;
 	unsigned	 tag;
 
-	e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len);
-	if (e == LW_ENOTFOUND) {
-		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd) ||
-		    getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
-			return LW_EIO;
-		snprintf(tmpname, sizeof(tmpname), "secret.%u.%08x",
-		    (unsigned)getpid(), tag);
-		if ((e = write_file(q, q->tmpfd, tmpname, rnd,
-		    sizeof(rnd))) != LW_OK)
-			return e;
-		/* link, not rename: whoever comes first wins, both agree. */
-		if (linkat(q->tmpfd, tmpname, q->dirfd, "secret", 0) == -1 &&
-		    errno != EEXIST) {
-			int saved = errno;
-			unlinkat(q->tmpfd, tmpname, 0);
-			errno = saved;
-			return LW_EIO;
-		}
-		unlinkat(q->tmpfd, tmpname, 0);
-		if (fsync(q->dirfd) == -1)
-			return LW_EIO;
-		OPENSSL_cleanse(rnd, sizeof(rnd));
-		e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len);
-	}
-	if (e != LW_OK)
+	if ((e = read_secret(q)) != LW_ENOTFOUND)
 		return e;
-	if (len != QUARANTINE_SECRET_LEN) {
-		free(buf);
-		errno = EINVAL;
-		return LW_EMALFORMED;
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd) ||
+	    getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
+		return LW_EIO;
+	snprintf(tmpname, sizeof(tmpname), "secret.%u.%08x",
+	    (unsigned)getpid(), tag);
+	if ((e = write_file(q, q->tmpfd, tmpname, rnd, sizeof(rnd))) != LW_OK)
+		return e;
+	/* link, not rename: whoever comes first wins, both agree. */
+	if (linkat(q->tmpfd, tmpname, q->dirfd, "secret", 0) == -1 &&
+	    errno != EEXIST) {
+		int saved = errno;
+		unlinkat(q->tmpfd, tmpname, 0);
+		errno = saved;
+		return LW_EIO;
 	}
-	memcpy(q->secret, buf, QUARANTINE_SECRET_LEN);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return LW_OK;
+	unlinkat(q->tmpfd, tmpname, 0);
+	if (fsync(q->dirfd) == -1)
+		return LW_EIO;
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return read_secret(q);
 }
 
-enum lw_err
-quarantine_open(const char *dir, struct quarantine **out)
+/* q's subdirectory name (tmp, new), given to the store's owner; or -1. */
+static int
+open_subdir(const struct quarantine *q, const char *name)
 {
-	struct quarantine	*q;
-	struct stat		 st;
-	enum lw_err		 e = LW_EIO;
-	int			 saved;
+	int	fd;
 
-	*out = NULL;
-	if (dir == NULL || *dir == '\0') {
-		errno = EINVAL;
-		return LW_EINVAL;
-	}
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return LW_ENOMEM;
-	q->dirfd = q->tmpfd = q->newfd = -1;
-	if ((q->dir = strdup(dir)) == NULL) {
-		free(q);
-		return LW_ENOMEM;
-	}
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		goto out_close;
-	if ((q->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		goto out_close;
+	fd = openat(q->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (fd != -1)
+		give(q, fd);
+	return fd;
+}
+
+/* The daemon's side: tmp/ and new/ made and owned as the directory is. */
+static enum lw_err
+open_rw(struct quarantine *q)
+{
+	struct stat	st;
+
 	if (fstat(q->dirfd, &st) == -1)
-		goto out_close;
+		return LW_EIO;
 	q->uid = st.st_uid;
 	q->gid = st.st_gid;
 	q->chown = geteuid() == 0 && st.st_uid != 0;
 	if (make_dir(q->dirfd, "tmp") != LW_OK ||
 	    make_dir(q->dirfd, "new") != LW_OK)
-		goto out_close;
-	q->tmpfd = openat(q->dirfd, "tmp", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC | O_NOFOLLOW);
-	q->newfd = openat(q->dirfd, "new", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC | O_NOFOLLOW);
-	if (q->tmpfd == -1 || q->newfd == -1)
-		goto out_close;
-	give(q, q->tmpfd);
-	give(q, q->newfd);
-	if ((e = load_secret(q)) != LW_OK)
-		goto out_close;
-	*out = q;
+		return LW_EIO;
+	if ((q->tmpfd = open_subdir(q, "tmp")) == -1)
+		return LW_EIO;
 	return LW_OK;
-
-out_close:
-	saved = errno;
-	quarantine_close(q);
-	errno = saved;
-	return e;
 }
 
-enum lw_err
-quarantine_open_ro(const char *dir, struct quarantine **out)
+/*
+ * Open the store at dir.  Read-only (rw false) creates nothing, leaves
+ * tmp/ closed and needs the key the daemon made: without it nothing
+ * verifies.
+ */
+static enum lw_err
+open_store(const char *dir, bool rw, struct quarantine **out)
 {
 	struct quarantine	*q;
-	char			*buf;
-	size_t			 len;
 	enum lw_err		 e = LW_EIO;
 	int			 saved;
 
@@ -288,22 +289,16 @@ quarantine_open_ro(const char *dir, struct quarantine **out)
 		free(q);
 		return LW_ENOMEM;
 	}
-	if ((q->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1 || (q->newfd = openat(q->dirfd, "new", O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if (rw && mkdir(dir, 0700) == -1 && errno != EEXIST)
 		goto out_close;
-	/* The key the daemon made; without it nothing verifies. */
-	if ((e = lw_read_file(q->dirfd, "secret", true, 4096, &buf, &len)) != LW_OK)
+	if ((q->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto out_close;
-	if (len != QUARANTINE_SECRET_LEN) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		e = LW_EMALFORMED;
+	if (rw && open_rw(q) != LW_OK)
 		goto out_close;
-	}
-	memcpy(q->secret, buf, QUARANTINE_SECRET_LEN);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
+	if ((q->newfd = open_subdir(q, "new")) == -1)
+		goto out_close;
+	if ((e = rw ? load_secret(q) : read_secret(q)) != LW_OK)
+		goto out_close;
 	*out = q;
 	return LW_OK;
 
@@ -312,6 +307,18 @@ out_close:
 	quarantine_close(q);
 	errno = saved;
 	return e;
+}
+
+enum lw_err
+quarantine_open(const char *dir, struct quarantine **out)
+{
+	return open_store(dir, true, out);
+}
+
+enum lw_err
+quarantine_open_ro(const char *dir, struct quarantine **out)
+{
+	return open_store(dir, false, out);
 }
 
 void
@@ -382,6 +389,19 @@ make_id(time_t when, char id[QUARANTINE_ID_MAX])
 	return LW_OK;
 }
 
+/* d's next entry but "." and "..", or NULL at the end. */
+static struct dirent *
+next_entry(DIR *d)
+{
+	struct dirent	*de;
+
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			break;
+	return de;
+}
+
 /* Remove a file, or a directory of files (our items never nest). */
 static int
 rm_entry(int dfd, const char *name)
@@ -402,10 +422,7 @@ rm_entry(int dfd, const char *name)
 		close(fd);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((de = next_entry(d)) != NULL) {
 		if (unlinkat(dirfd(d), de->d_name, 0) == -1 && errno != ENOENT)
 			rc = -1;
 	}
@@ -826,13 +843,7 @@ quarantine_update(struct quarantine *q, const char *id,
 	if (res != NULL && res->verdict != NULL)
 		quarantine_meta_verdict(&sb, res->verdict);
 	quarantine_meta_extra(&sb, x);
-	if (sb.oom) {
-		free(sb.p);
-		return LW_ENOMEM;
-	}
-	e = quarantine_item_replace(q, id, "meta", sb.p, sb.len);
-	free(sb.p);
-	return e;
+	return quarantine_item_replace(q, id, "meta", &sb);
 }
 
 enum lw_err
@@ -918,10 +929,7 @@ quarantine_verify(struct quarantine *q, FILE *report, size_t *items,
 
 	if ((d = open_sub(q, "tmp")) == NULL)
 		return LW_EIO;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((de = next_entry(d)) != NULL) {
 		if (fstatat(dirfd(d), de->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1)
 			continue;	/* finished meanwhile */
@@ -940,10 +948,7 @@ quarantine_verify(struct quarantine *q, FILE *report, size_t *items,
 	closedir(d);
 	if ((d = open_sub(q, "new")) == NULL)
 		return LW_EIO;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((de = next_entry(d)) != NULL) {
 		ni++;
 		if (!quarantine_id_valid(de->d_name)) {
 			nd++;

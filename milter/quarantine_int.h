@@ -47,11 +47,12 @@ struct quarantine {
 /* Tell the notify hook (if any) that item id changed or went. */
 void		 quarantine_changed(struct quarantine *, const char *id);
 /*
- * Replace one file of an item (meta, released) whole: write NAME.tmp.X
- * in the item's directory, rename it over NAME, fsync the directory.
+ * Replace one file of an item (meta, released) whole with sb, and free
+ * sb: write NAME.tmp.X in the item's directory, rename it over NAME,
+ * fsync the directory.  LW_ENOMEM when sb ran out of memory.
  */
 enum lw_err	 quarantine_item_replace(struct quarantine *, const char *id,
-		    const char *name, const char *data, size_t len);
+		    const char *name, struct sbuf *sb);
 
 /* quarantine_meta.c: writing */
 /* "key value\n" with the value escaped; nothing when val is NULL. */

@@ -488,7 +488,6 @@ record_release(struct quarantine *q, const char *id,
     size_t nto, time_t now)
 {
 	struct sbuf	sb = { 0 };
-	enum lw_err	e;
 	size_t		i;
 
 	sbuf_adds(&sb, RELEASED_MAGIC "\n");
@@ -497,13 +496,7 @@ record_release(struct quarantine *q, const char *id,
 	for (i = 0; i < nto; i++)
 		quarantine_meta_field(&sb, "to", to[i]);
 	quarantine_meta_printf(&sb, "count %u\n", it->release_count + 1);
-	if (sb.oom) {
-		free(sb.p);
-		return LW_ENOMEM;
-	}
-	e = quarantine_item_replace(q, id, "released", sb.p, sb.len);
-	free(sb.p);
-	return e;
+	return quarantine_item_replace(q, id, "released", &sb);
 }
 
 enum lw_err
