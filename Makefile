@@ -112,6 +112,7 @@ LIB_OBJS += milter/config_net.o
 LIB_OBJS += milter/config_learn.o
 LIB_OBJS += milter/policy.o
 LIB_OBJS += milter/policy_yaml.o
+LIB_OBJS += milter/policy_apply.o
 LIB_OBJS += milter/policy_people.o
 LIB_OBJS += milter/policy_print.o
 LIB_OBJS += milter/verdict.o

@@ -45,7 +45,7 @@ enum quarantine_then {
 
 /*
  * The names the policy files give these values, in enum order,
- * NULL-terminated: policy_yaml.c reads them, policy_print.c writes them.
+ * NULL-terminated: policy_apply.c reads them, policy_print.c writes them.
  */
 extern const char *const policy_then_names[];	/* quarantine.then */
 extern const char *const policy_timeout_names[]; /* split_password */

@@ -1,7 +1,8 @@
 /*
  * policy_int.h: what the policy files (policy.c, policy_yaml.c,
- * policy_people.c, policy_print.c) share.  No other stage includes it:
- * callers see struct policyset only through policy.h's functions.
+ * policy_apply.c, policy_people.c, policy_print.c) share.  No other
+ * stage includes it: callers see struct policyset only through
+ * policy.h's functions.
  */
 #ifndef POLICY_INT_H
 #define POLICY_INT_H
@@ -49,7 +50,14 @@ void		 policy_person_free(struct person *);
 void		 policy_staff_free(struct person *, size_t n);
 void		 policy_corr_free(struct correspondent *, size_t n);
 
-/* policy_yaml.c: single values */
+/*
+ * policy_apply.c: the keys of one file applied to p (the built-in
+ * policy for default.yaml, a copy of the default for a domain file;
+ * def is NULL for default.yaml).
+ */
+enum lw_err	 policy_apply(const struct ydoc *, struct policy *p,
+		    const struct policy *def, struct loadctx *);
+/* Single values */
 /* Lowercase a domain in place; false when it is not a domain name. */
 bool		 policy_domain_norm(char *);
 /*

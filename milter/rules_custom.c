@@ -9,7 +9,7 @@
  * most once.  A pcre2 match or depth limit is SCAN_ERROR (evidence,
  * never a pass).
  *
- * Patterns are compiled once when the policy loads (policy_yaml.c) and
+ * Patterns are compiled once when the policy loads (policy_apply.c) and
  * shared by threads; each call brings its own match data.  Bounds: the
  * pcre2 limits of struct limits; stops when scan_expired().
  */

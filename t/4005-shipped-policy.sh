@@ -2,7 +2,7 @@
 # 4005-shipped-policy: conf/policy.d/default.yaml and the Japanese sample
 # list every policy key as an active (uncommented) key, the nested keys
 # of thresholds, tag, quarantine, split_password and outbound too (taken
-# from milter/policy_yaml.c, so a new key without a line here fails), and
+# from milter/policy_apply.c, so a new key without a line here fails), and
 # both load.  default.yaml keeps split PPAP off and says why; the sample
 # is Japanese (language: ja, prefix [要注意]) with split PPAP on.
 . "${LW_TOP:-.}/t/lib.sh"
@@ -18,7 +18,7 @@ keys=$(awk '/policy_keys\[\] = \{/ { on = 1 } on {
 		print substr(s, RSTART + 1, RLENGTH - 2)
 		s = substr(s, RSTART + RLENGTH)
 	}
-	if ($0 ~ /NULL/) exit }' "$SRC/policy_yaml.c")
+	if ($0 ~ /NULL/) exit }' "$SRC/policy_apply.c")
 ok $([ "$(echo "$keys" | wc -l)" -ge 15 ]; echo $?) "read the policy keys"
 for k in $keys; do
 	[ "$k" = domains ] ||

@@ -106,8 +106,8 @@ is "" "$(comm -13 "$T/rules.code" "$T/rules.doc" | tr '\n' ' ')" \
 
 # --- policy keys (the loader first: its wheres[] table is the one read)
 PSRC=$T/policy-all.c
-cat "$SRC/policy_yaml.c" "$SRC/policy_people.c" "$SRC/policy.c" \
-    "$SRC/policy_print.c" > "$PSRC"
+cat "$SRC/policy_apply.c" "$SRC/policy_yaml.c" "$SRC/policy_people.c" \
+    "$SRC/policy.c" "$SRC/policy_print.c" > "$PSRC"
 array_strings "$PSRC" 'policy_keys[] = {' > "$T/pkeys"
 ok $([ "$(wc -l < "$T/pkeys")" -ge 10 ]; echo $?) \
     "read $(wc -l < "$T/pkeys" | tr -d ' ') top-level keys from policy*.c"
