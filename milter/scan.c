@@ -470,8 +470,6 @@ scan_message_opts(const struct runtime *rt, const unsigned char *raw,
 void
 scan_result_free(struct scan_result *res)
 {
-	if (res == NULL)
-		return;
 	mime_free(res->msg);
 	verdict_free(res->verdict);
 	free(res->verdict);

@@ -68,6 +68,7 @@ enum lw_err	 scan_message_opts(const struct runtime *,
 		    const unsigned char *raw, size_t len,
 		    const struct envelope *, const struct scan_opts *,
 		    struct scan_result *res);
-void		 scan_result_free(struct scan_result *);
+/* Free what res owns; res itself is the caller's (never NULL). */
+void		 scan_result_free(struct scan_result *res);
 
 #endif /* SCAN_H */
