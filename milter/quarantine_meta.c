@@ -509,11 +509,11 @@ quarantine_item_free(struct quarantine_item *it)
 
 	if (it == NULL)
 		return;
+	lw_strv_free(it->rcpts, it->nrcpts);
+	lw_strv_free(it->released_to, it->nreleased_to);
 	for (i = 0; i < it->nfindings; i++)
 		FREE_ALL(it->findings[i].rule, it->findings[i].part,
 		    it->findings[i].detail);
-	lw_strv_free(it->rcpts, it->nrcpts);
-	lw_strv_free(it->released_to, it->nreleased_to);
 	FREE_ALL(it->qid, it->client_addr, it->client_name, it->helo,
 	    it->mail_from, it->from, it->from_display, it->subject,
 	    it->action, it->rules, it->findings, it->released_by, it->state,
