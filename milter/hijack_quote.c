@@ -173,22 +173,6 @@ hijack_quote_free(struct quote *q)
 	memset(q, 0, sizeof(*q));
 }
 
-static enum lw_err
-quote_add(struct quote *q, const char *dom)
-{
-	size_t	i;
-
-	for (i = 0; i < q->ndom; i++)
-		if (strcmp(q->dom[i], dom) == 0)
-			return LW_OK;
-	if (q->ndom == QUOTE_MAX_DOMAINS)
-		return LW_OK;
-	if ((q->dom[q->ndom] = strdup(dom)) == NULL)
-		return LW_ENOMEM;
-	q->ndom++;
-	return LW_OK;
-}
-
 /* Addresses of s into the quote's participants; how many. */
 static enum lw_err
 quote_add_addrs(struct quote *q, const char *s, size_t *found)
@@ -199,7 +183,8 @@ quote_add_addrs(struct quote *q, const char *s, size_t *found)
 
 	*found = 0;
 	while (hijack_next_addr(s, len, &pos, addr, dom)) {
-		if ((e = quote_add(q, dom)) != LW_OK)
+		if ((e = lw_strset_add(q->dom, &q->ndom, QUOTE_MAX_DOMAINS,
+		    dom)) != LW_OK)
 			return e;
 		if (q->author[0] == '\0')
 			memcpy(q->author, addr, strlen(addr) + 1);
@@ -244,7 +229,8 @@ run_end(struct run *r, struct quote *q)
 		if (q->author[0] == '\0')
 			memcpy(q->author, r->author, sizeof(r->author));
 		for (i = 0; i < r->ndom && e == LW_OK; i++)
-			e = quote_add(q, r->dom[i]);
+			e = lw_strset_add(q->dom, &q->ndom,
+			    QUOTE_MAX_DOMAINS, r->dom[i]);
 	}
 	r->nlines = 0;
 	r->from = r->to = r->other = r->recip = false;

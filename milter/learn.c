@@ -26,6 +26,7 @@
 #include "mime.h"
 #include "names.h"
 #include "policy.h"
+#include "util.h"
 #include "verdict.h"
 
 #define DAY		86400
@@ -224,17 +225,7 @@ plan_mut(struct plan *pl, char letter, const char *text, struct mut **out)
 static enum lw_err
 mut_item(struct mut *m, const char *text)
 {
-	size_t	i;
-
-	for (i = 0; i < m->nitems; i++)
-		if (strcmp(m->items[i], text) == 0)
-			return LW_OK;
-	if (m->nitems == PLAN_ITEMS_MAX)
-		return LW_OK;		/* bounded: the first ones count */
-	if ((m->items[m->nitems] = strdup(text)) == NULL)
-		return LW_ENOMEM;
-	m->nitems++;
-	return LW_OK;
+	return lw_strset_add(m->items, &m->nitems, PLAN_ITEMS_MAX, text);
 }
 
 /* A display name worth learning: a name, not an address. */

@@ -270,6 +270,22 @@ lw_grow(void *v, size_t n, size_t *cap, size_t first, size_t size)
 	return nv;
 }
 
+enum lw_err
+lw_strset_add(char **v, size_t *n, size_t max, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(v[i], s) == 0)
+			return LW_OK;
+	if (*n == max)
+		return LW_OK;
+	if ((v[*n] = strdup(s)) == NULL)
+		return LW_ENOMEM;
+	(*n)++;
+	return LW_OK;
+}
+
 void
 lw_strv_clear(char **v, size_t n)
 {

@@ -100,6 +100,13 @@ void		 lw_free_all(void *const *v, size_t n);
  */
 void		*lw_grow(void *v, size_t n, size_t *cap, size_t first,
 		    size_t size);
+/*
+ * Add a copy of s to the set v of *n strings, a fixed array of max:
+ * nothing when s is there already or the set is full (the first ones
+ * count).  LW_ENOMEM.
+ */
+enum lw_err	 lw_strset_add(char **v, size_t *n, size_t max,
+		    const char *s);
 /* Free the n strings of v (a fixed array: v itself stays). */
 void		 lw_strv_clear(char **v, size_t n);
 /* Free the n strings of v, then v itself (v may be NULL). */
