@@ -206,13 +206,9 @@ xml_unescape(char *s)
 	*w = '\0';
 }
 
-/*
- * The value of attribute name in the tag [s, s + n), unescaped, cut to
- * outsz.  The name must follow whitespace, so Type does not match
- * in TargetMode... and a prefix (w:instr) may stand before it.
- */
-static bool
-attr(const char *s, size_t n, const char *name, char *out, size_t outsz)
+bool
+extref_xml_attr(const char *s, size_t n, const char *name, char *out,
+    size_t outsz)
 {
 	size_t	 i, k, m = strlen(name), o;
 	char	 q;
@@ -269,18 +265,19 @@ extref_rels(struct scan_ctx *ctx, const char *path, const char *relsname,
 	const char	*p, *end, *kind, *form;
 	char		 type[256], target[TARGET_MAX], mode[32];
 	char		 host[EXTREF_HOST_MAX];
+	size_t		 n;
 	unsigned	 hits = 0;
 	enum lw_err	 e;
 
 	for (p = xml; (p = strstr(p, "<Relationship")) != NULL; p = end) {
 		if ((end = strchr(p, '>')) == NULL)
 			break;
-		if (!attr(p, (size_t)(end - p), "TargetMode", mode,
-		    sizeof(mode)) || strcasecmp(mode, "External") != 0)
+		n = (size_t)(end - p);
+		if (!extref_xml_attr(p, n, "TargetMode", mode, sizeof(mode)) ||
+		    strcasecmp(mode, "External") != 0)
 			continue;
-		if (!attr(p, (size_t)(end - p), "Type", type, sizeof(type)) ||
-		    !attr(p, (size_t)(end - p), "Target", target,
-		    sizeof(target)))
+		if (!extref_xml_attr(p, n, "Type", type, sizeof(type)) ||
+		    !extref_xml_attr(p, n, "Target", target, sizeof(target)))
 			continue;
 		if ((kind = fetching_type(type)) == NULL)
 			continue;
@@ -398,7 +395,8 @@ extref_fields(struct scan_ctx *ctx, const char *path, const char *partname,
 	for (p = xml; (p = strstr(p, "fldSimple")) != NULL; p += 9) {
 		if ((end = strchr(p, '>')) == NULL)
 			break;
-		if (attr(p, (size_t)(end - p), "w:instr", val, sizeof(val))) {
+		if (extref_xml_attr(p, (size_t)(end - p), "w:instr", val,
+		    sizeof(val))) {
 			field_add(buf, &len, " ", 1);
 			field_add(buf, &len, val, strlen(val));
 		}

@@ -42,6 +42,17 @@ enum lw_err	 extref_rels(struct scan_ctx *, const char *path,
 enum lw_err	 extref_fields(struct scan_ctx *, const char *path,
 		    const char *partname, const char *xml);
 
+/*
+ * The value of attribute name in the tag [s, s + n), quoted with " or
+ * ', its XML entities decoded, cut to outsz; false when absent.  The
+ * name must follow white space, so Type does not match in
+ * TargetMode... and a prefix (w:instr) may stand before it.  Lenient
+ * on purpose (any white space, the name's case folded): a reader
+ * stricter than Office's could be evaded.  ooxml.c reads with it too.
+ */
+bool		 extref_xml_attr(const char *s, size_t n, const char *name,
+		    char *out, size_t outsz);
+
 /* RTF: {\*\template ...} and INCLUDETEXT/INCLUDEPICTURE \fldinst. */
 enum lw_err	 extref_rtf(struct scan_ctx *, const char *path,
 		    const unsigned char *rtf, size_t len);

@@ -131,40 +131,6 @@ read_entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
 	return LW_OK;
 }
 
-/*
- * The value of attribute name in the tag text [s, s+n): quoted with "
- * or ', copied into out (cut to outsz).  false when absent.
- */
-static bool
-attr(const char *s, size_t n, const char *name, char *out, size_t outsz)
-{
-	size_t	 i, k, m = strlen(name);
-	char	 q;
-
-	for (i = 1; i + m + 2 < n; i++) {
-		if ((s[i - 1] != ' ' && s[i - 1] != '\t' && s[i - 1] != '\n' &&
-		    s[i - 1] != '\r') || strncmp(s + i, name, m) != 0)
-			continue;
-		k = i + m;
-		while (k < n && (s[k] == ' ' || s[k] == '\t'))
-			k++;
-		if (k >= n || s[k] != '=')
-			continue;
-		k++;
-		while (k < n && (s[k] == ' ' || s[k] == '\t'))
-			k++;
-		if (k >= n || (s[k] != '"' && s[k] != '\''))
-			continue;
-		q = s[k++];
-		for (i = 0; k < n && s[k] != q; k++)
-			if (i + 1 < outsz)
-				out[i++] = s[k];
-		out[i] = '\0';
-		return true;
-	}
-	return false;
-}
-
 /* The text of every <f> element of a macro sheet part. */
 static void
 macrosheet_formulas(struct xlm_signs *xs, const char *xml)
@@ -193,7 +159,8 @@ check_workbook(struct scan_ctx *ctx, const char *path, const char *xml)
 	for (p = xml; (p = strstr(p, "<definedName")) != NULL; p = end) {
 		if ((end = strchr(p, '>')) == NULL)
 			break;
-		if (!attr(p, (size_t)(end - p), "name", name, sizeof(name)))
+		if (!extref_xml_attr(p, (size_t)(end - p), "name", name,
+		    sizeof(name)))
 			continue;
 		if (strncasecmp(name, "_xlnm.auto_open", 15) == 0 ||
 		    strncasecmp(name, "_xlnm.auto_close", 16) == 0 ||
@@ -262,19 +229,20 @@ chunk_targets(struct pkg *pk, const char *relsname, const char *xml)
 {
 	const char	*p, *end;
 	char		 type[256], target[512], mode[32], *part;
+	size_t		 n;
 
 	for (p = xml; (p = strstr(p, "<Relationship")) != NULL; p = end) {
 		if ((end = strchr(p, '>')) == NULL)
 			break;
 		if (pk->nchunk == PKG_MAX_CHUNKS)
 			break;
-		if (attr(p, (size_t)(end - p), "TargetMode", mode,
-		    sizeof(mode)) && strcasecmp(mode, "External") == 0)
+		n = (size_t)(end - p);
+		if (extref_xml_attr(p, n, "TargetMode", mode, sizeof(mode)) &&
+		    strcasecmp(mode, "External") == 0)
 			continue;
-		if (!attr(p, (size_t)(end - p), "Type", type, sizeof(type)) ||
+		if (!extref_xml_attr(p, n, "Type", type, sizeof(type)) ||
 		    !ends_with_ci(type, "/aFChunk") ||
-		    !attr(p, (size_t)(end - p), "Target", target,
-		    sizeof(target)))
+		    !extref_xml_attr(p, n, "Target", target, sizeof(target)))
 			continue;
 		if ((part = resolve_target(relsname, target)) == NULL)
 			return LW_ENOMEM;
