@@ -11,6 +11,11 @@
 #
 # Uses t/lib-postfix.sh (private Postfix, free ports, bounded waits,
 # cleanup on exit).  Needs root.
+#
+# To profile the daemon under this load, BENCH_MILTER_WRAP is a command
+# put in front of lurewall-milter (e.g. "valgrind --tool=callgrind
+# --callgrind-out-file=/tmp/cg.%p"; the daemon runs as nobody, so the
+# output must be writable by it), and BENCH_MILTER another binary.
 set -u
 OUT=$1 CONF=$2 SESSIONS=$3 COPIES=$4
 shift 4
@@ -19,6 +24,7 @@ export LW_TOP
 . "$LW_TOP/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 BOUND=120
+MILTER=${BENCH_MILTER:-$MILTER}
 
 M=$OUT/mta
 rm -rf "$M"
@@ -98,6 +104,12 @@ pf_stop
 
 # 2. Postfix with lurewall (quarantine on disk, as in production).
 cp -R "$CONF/." "$M/milter/conf/"
+if [ -n "${BENCH_MILTER_WRAP:-}" ]; then
+	printf '#!/bin/sh\nexec %s %s "$@"\n' "$BENCH_MILTER_WRAP" \
+	    "$MILTER" >"$M/milter-wrap"
+	chmod +x "$M/milter-wrap"
+	MILTER=$M/milter-wrap
+fi
 echo "quarantine_dir: $M/quarantine" >>"$M/milter/conf/lurewall.yaml"
 MPORT=$(free_port)
 milter_start "$M/milter" "inet:$MPORT@127.0.0.1"
