@@ -28,7 +28,9 @@ struct envelope {
 	bool		 truncated;	/* the MTA's message was longer than
 					   limits.max_message_bytes and cut:
 					   scan_message records MIME_LIMIT */
-	uint64_t	 orig_len;	/* its full length when truncated */
+	uint64_t	 orig_len;	/* its length when truncated: what
+					   the MTA sent, which stops early
+					   when the milter skips the rest */
 };
 
 /* Free every field and zero the envelope (the struct is the caller's). */

@@ -14,6 +14,16 @@
  * a policy or decides.  An internal error means the config's on_error
  * (disposition_error).
  *
+ * The protocol costs the MTA a round trip per reply.  Every callback
+ * before end of message only continues: an internal error there (out
+ * of memory, no configuration) marks the message and waits for end of
+ * message, which applies on_error.  So we ask the MTA not to wait for
+ * those replies (SMFIP_NR_*), not to send the steps we have no use for
+ * (DATA, unknown commands), and, where it understands SMFIS_SKIP, to
+ * stop sending the body once limits.message_bytes is reached: the
+ * rest would be dropped anyway.  The message's size in the log line
+ * is then what came before the skip.
+ *
  * Bounds: the message copy is capped by limits.message_bytes
  * (msgbuf), everything else we keep per message is a small copy of a
  * header the MTA already bounded.  Message state is freed at eom and
@@ -58,6 +68,7 @@ struct lwhdr {
 
 struct msgctx {
 	struct runtime	*rt;		/* the snapshot it is judged with */
+	const char	*why;		/* why failed, unless buffering */
 	struct envelope	 env;
 	struct msgbuf	 mb;
 	char		*subject;	/* first Subject value, as received */
@@ -79,6 +90,8 @@ struct connctx {
 	char		*helo;
 	char		*daemon_name;
 	bool		 leadspc;	/* header values keep their space */
+	unsigned long	 pflags;	/* protocol flags negotiated */
+	const char	*why;		/* no message: why, for eom */
 	struct msgctx	*msg;
 };
 
@@ -422,6 +435,20 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	const unsigned long	 want = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 				    SMFIF_QUARANTINE;
+	/*
+	 * Header values with their leading space (the copy is exact);
+	 * no DATA and unknown commands; SKIP; no reply to wait for
+	 * before end of message but for body chunks (they may SKIP).
+	 * libmilter offers the NR_* steps even to an MTA without them
+	 * (it then replies for us); NODATA, NOUNKNOWN and SKIP only
+	 * when the MTA has them.
+	 */
+	const unsigned long	 popts = SMFIP_HDR_LEADSPC | SMFIP_NODATA |
+				    SMFIP_NOUNKNOWN | SMFIP_SKIP |
+				    SMFIP_NR_CONN | SMFIP_NR_HELO |
+				    SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+				    SMFIP_NR_DATA | SMFIP_NR_UNKN |
+				    SMFIP_NR_HDR | SMFIP_NR_EOH;
 	struct connctx		*c;
 
 	if ((c = conn_get(ctx)) == NULL)
@@ -433,12 +460,32 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		    "(offered 0x%lx, want 0x%lx)", f0, want);
 	}
 	*pf0 = f0 & want;
-	/* Header values with their leading space: the copy is exact. */
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf1 = f1 & popts;
 	*pf2 = 0;
 	*pf3 = 0;
+	c->pflags = *pf1;
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * What a callback that only continues returns: nothing when the MTA
+ * was told not to wait (libmilter would log a reply it must drop).
+ * Without a context we do not know: libmilter fixes a CONTINUE up.
+ */
+static sfsistat
+cont(const struct connctx *c, unsigned long nr)
+{
+	return c != NULL && (c->pflags & nr) != 0 ? SMFIS_NOREPLY :
+	    SMFIS_CONTINUE;
+}
+
+/* The rest of the body is of no use: skip it where the MTA can. */
+static sfsistat
+rest(const struct connctx *c)
+{
+	return c != NULL && (c->pflags & SMFIP_SKIP) != 0 ? SMFIS_SKIP :
+	    SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -448,8 +495,9 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	char		 buf[INET6_ADDRSTRLEN];
 	const char	*addr = NULL, *v;
 
+	/* No context (out of memory): envfrom tries again, eom says. */
 	if ((c = conn_get(ctx)) == NULL)
-		return on_error(ctx, NULL, "out of memory");
+		return SMFIS_CONTINUE;
 	if ((v = macro(ctx, "{client_addr}")) != NULL)
 		addr = v;
 	else if (sa != NULL && sa->sa_family == AF_INET)
@@ -467,7 +515,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	v = macro(ctx, "{client_name}");
 	c->client_name = lw_strdup(v != NULL ? v : hostname);
 	c->daemon_name = lw_strdup(macro(ctx, "{daemon_name}"));
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -476,10 +524,10 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	struct connctx	*c;
 
 	if ((c = conn_get(ctx)) == NULL)
-		return on_error(ctx, NULL, "out of memory");
+		return SMFIS_CONTINUE;
 	free(c->helo);
 	c->helo = lw_strdup(helo);
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_HELO);
 }
 
 static sfsistat
@@ -490,16 +538,21 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	const struct limits *lim;
 	const char	*qid;
 
+	/* An error here is on_error at eom (cont, above). */
 	if ((c = conn_get(ctx)) == NULL)
-		return on_error(ctx, NULL, "out of memory");
+		return SMFIS_CONTINUE;
 	msg_free(c);		/* a message the MTA never finished */
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return on_error(ctx, NULL, "out of memory");
+	c->why = NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		c->why = "out of memory";
+		return cont(c, SMFIP_NR_MAIL);
+	}
 	m->mb.fd = -1;
 	c->msg = m;
 	if ((m->rt = rt_get()) == NULL) {
-		msg_free(c);
-		return on_error(ctx, NULL, "no configuration installed");
+		m->failed = true;
+		m->why = "no configuration installed";
+		return cont(c, SMFIP_NR_MAIL);
 	}
 	lim = runtime_limits(m->rt);
 	if ((qid = macro(ctx, "i")) == NULL)
@@ -515,7 +568,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	    msgbuf_init(&m->mb, lim->memory_body_bytes,
 	    lim->max_message_bytes, NULL) != LW_OK)
 		m->failed = true;
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -526,29 +579,44 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	char		*r;
 
 	if (c == NULL || (m = c->msg) == NULL || m->failed)
-		return SMFIS_CONTINUE;
+		return cont(c, SMFIP_NR_RCPT);
 	if ((r = unbracket(argv != NULL ? argv[0] : NULL)) == NULL ||
 	    envelope_add_rcpt(&m->env, r) != LW_OK)
 		m->failed = true;
 	free(r);
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_RCPT);
+}
+
+/* A copy of a header value, with the space the MTA may have eaten. */
+static char *
+value_dup(const struct connctx *c, const char *value)
+{
+	size_t	 n = strlen(value), sp = c->leadspc ? 0 : 1;
+	char	*v;
+
+	if ((v = malloc(sp + n + 1)) == NULL)
+		return NULL;
+	v[0] = ' ';
+	memcpy(v + sp, value, n + 1);
+	return v;
 }
 
 /* Remember an incoming X-Lurewall-* field so eom can delete it. */
 static enum lw_err
-note_lw_header(struct msgctx *m, const char *name, const char *value)
+note_lw_header(const struct connctx *c, struct msgctx *m, const char *name,
+    const char *value)
 {
 	struct lwhdr	*v;
 	size_t		 i;
 
 	if (strcasecmp(name, LW_HDR_RELEASED) == 0 &&
 	    m->nreleased < RELEASED_MAX) {
-		if ((m->released[m->nreleased] = strdup(value)) == NULL)
+		if ((m->released[m->nreleased] = value_dup(c, value)) == NULL)
 			return LW_ENOMEM;
 		m->nreleased++;
 	}
 	if (strcasecmp(name, LW_HDR_NOTICE) == 0 && m->notice == NULL &&
-	    (m->notice = strdup(value)) == NULL)
+	    (m->notice = value_dup(c, value)) == NULL)
 		return LW_ENOMEM;
 	for (i = 0; i < m->nlw; i++)
 		if (strcasecmp(m->lw[i].name, name) == 0) {
@@ -566,11 +634,11 @@ note_lw_header(struct msgctx *m, const char *name, const char *value)
 }
 
 static enum lw_err
-keep_first(char **slot, const char *value)
+keep_first(const struct connctx *c, char **slot, const char *value)
 {
 	if (*slot != NULL)
 		return LW_OK;
-	return (*slot = strdup(value)) == NULL ? LW_ENOMEM : LW_OK;
+	return (*slot = value_dup(c, value)) == NULL ? LW_ENOMEM : LW_OK;
 }
 
 static void
@@ -588,42 +656,38 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct connctx	*c = smfi_getpriv(ctx);
 	struct msgctx	*m;
-	char		*v = NULL;
 	enum lw_err	 e;
 
 	if (c == NULL || (m = c->msg) == NULL || m->failed)
-		return SMFIS_CONTINUE;
+		return cont(c, SMFIP_NR_HDR);
 	if (value == NULL)
 		value = "";
-	/* Without HDR_LEADSPC the MTA ate the space after the colon. */
-	if (!c->leadspc && lw_asprintf(&v, " %s", value) != LW_OK) {
-		m->failed = true;
-		return SMFIS_CONTINUE;
-	}
-	if (v != NULL)
-		value = v;
-	e = msgbuf_add_header(&m->mb, name, value);
+	/*
+	 * Straight into the message copy; without HDR_LEADSPC the MTA
+	 * ate the space after the colon and msgbuf puts it back.  Only
+	 * the few fields kept by name are copied (once a message).
+	 */
+	e = msgbuf_add_header(&m->mb, name, value, !c->leadspc);
 	if (e == LW_ELIMIT)
 		note_limit(m);
 	if (e == LW_OK || e == LW_ELIMIT) {
 		e = LW_OK;
 		if (strcasecmp(name, "Subject") == 0)
-			e = keep_first(&m->subject, value);
+			e = keep_first(c, &m->subject, value);
 		else if (strcasecmp(name, "Message-ID") == 0)
-			e = keep_first(&m->message_id, value);
+			e = keep_first(c, &m->message_id, value);
 		else if (strcasecmp(name, "Date") == 0)
-			e = keep_first(&m->date, value);
+			e = keep_first(c, &m->date, value);
 		else if (strncasecmp(name, LW_HDR_PREFIX,
 		    strlen(LW_HDR_PREFIX)) == 0)
-			e = note_lw_header(m, name, value);
+			e = note_lw_header(c, m, name, value);
 	}
 	if (e != LW_OK) {
 		log_msg(LOG_ERR, qid_of(m), "buffering header: %s",
 		    lw_strerror(e));
 		m->failed = true;
 	}
-	free(v);
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -634,14 +698,14 @@ mlfi_eoh(SMFICTX *ctx)
 	enum lw_err	 e;
 
 	if (c == NULL || (m = c->msg) == NULL || m->failed)
-		return SMFIS_CONTINUE;
+		return cont(c, SMFIP_NR_EOH);
 	if ((e = msgbuf_end_headers(&m->mb)) == LW_ELIMIT)
 		note_limit(m);
 	else if (e != LW_OK) {
 		log_msg(LOG_ERR, qid_of(m), "buffering: %s", lw_strerror(e));
 		m->failed = true;
 	}
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_EOH);
 }
 
 static sfsistat
@@ -651,15 +715,19 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	struct msgctx	*m;
 	enum lw_err	 e;
 
+	/* A failed message gets on_error at eom: its body is no use. */
 	if (c == NULL || (m = c->msg) == NULL || m->failed)
-		return SMFIS_CONTINUE;
-	if ((e = msgbuf_append(&m->mb, p, len)) == LW_ELIMIT)
+		return rest(c);
+	if ((e = msgbuf_append(&m->mb, p, len)) == LW_ELIMIT) {
+		/* Nothing past message_bytes is kept: the MTA may stop. */
 		note_limit(m);
-	else if (e != LW_OK) {
+		return rest(c);
+	} else if (e != LW_OK) {
 		/* errno is from the write or mkstemp that failed */
 		log_msg(LOG_ERR, qid_of(m), "buffering body: %s: %s",
 		    lw_strerror(e), strerror(errno));
 		m->failed = true;
+		return rest(c);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -767,7 +835,8 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 	sfsistat		 rc;
 
 	if (m->failed)
-		return on_error(ctx, m, "buffering the message failed");
+		return on_error(ctx, m, m->why != NULL ? m->why :
+		    "buffering the message failed");
 	memset(&in, 0, sizeof(in));
 	if (msgbuf_data(&m->mb, &in.raw, &in.len) != LW_OK)
 		return on_error(ctx, m, "mapping the spilled message failed");
@@ -797,13 +866,27 @@ mlfi_eom(SMFICTX *ctx)
 	sfsistat	 rc;
 
 	if (c == NULL || (m = c->msg) == NULL)
-		return on_error(ctx, NULL, "end of message without a message");
+		return on_error(ctx, NULL, c != NULL && c->why != NULL ?
+		    c->why : "end of message without a message");
 	if (m->env.qid == NULL && ((qid = macro(ctx, "i")) != NULL ||
 	    (qid = macro(ctx, "{i}")) != NULL))
 		m->env.qid = strdup(qid);
 	rc = eom(ctx, c, m);
 	msg_free(c);		/* the next message starts from scratch */
 	return rc;
+}
+
+/* Steps we turn off where the MTA lets us (SMFIP_NODATA, NOUNKNOWN). */
+static sfsistat
+mlfi_data(SMFICTX *ctx)
+{
+	return cont(smfi_getpriv(ctx), SMFIP_NR_DATA);
+}
+
+static sfsistat
+mlfi_unknown(SMFICTX *ctx, const char *cmd)
+{
+	return cont(smfi_getpriv(ctx), SMFIP_NR_UNKN);
 }
 
 static sfsistat
@@ -841,6 +924,8 @@ milter_open(const char *sock, int debug, char *err, size_t errlen)
 	desc.xxfi_abort = mlfi_abort;
 	desc.xxfi_close = mlfi_close;
 	desc.xxfi_negotiate = mlfi_negotiate;
+	desc.xxfi_data = mlfi_data;
+	desc.xxfi_unknown = mlfi_unknown;
 
 	free(conn_spec);
 	if ((conn_spec = strdup(sock)) == NULL) {

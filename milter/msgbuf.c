@@ -149,13 +149,14 @@ msgbuf_append(struct msgbuf *mb, const void *p, size_t len)
 }
 
 enum lw_err
-msgbuf_add_header(struct msgbuf *mb, const char *name, const char *value)
+msgbuf_add_header(struct msgbuf *mb, const char *name, const char *value,
+    bool space)
 {
 	const char	*s, *nl;
 	enum lw_err	 e;
 
 	if ((e = msgbuf_append(mb, name, strlen(name))) != LW_OK ||
-	    (e = msgbuf_append(mb, ":", 1)) != LW_OK)
+	    (e = msgbuf_append(mb, ": ", space ? 2 : 1)) != LW_OK)
 		return e;
 	/* Folded values may come with bare LF line ends; make them CRLF. */
 	for (s = value; (nl = strchr(s, '\n')) != NULL; s = nl + 1) {

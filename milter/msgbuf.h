@@ -48,11 +48,12 @@ void		 msgbuf_free(struct msgbuf *);
 enum lw_err	 msgbuf_append(struct msgbuf *, const void *, size_t);
 /*
  * Append one header field "name:value\r\n".  value is as received
- * (with its leading space when the MTA keeps it); bare LF line ends
- * of a folded value become CRLF so the copy is a wire-format message.
+ * (with its leading space when the MTA keeps it; space puts back the
+ * one an MTA without SMFIP_HDR_LEADSPC ate); bare LF line ends of a
+ * folded value become CRLF so the copy is a wire-format message.
  */
 enum lw_err	 msgbuf_add_header(struct msgbuf *, const char *name,
-		    const char *value);
+		    const char *value, bool space);
 /* The blank line between header and body. */
 enum lw_err	 msgbuf_end_headers(struct msgbuf *);
 

@@ -375,7 +375,8 @@ scan_gated(const unsigned char *raw, size_t len,
 	ctx.msg = res->msg;
 	if (env != NULL && env->truncated)
 		(void)findings_add(&content, "MIME_LIMIT", "",
-		    "message of %llu bytes exceeds message_bytes %llu;"
+		    "message of at least %llu bytes exceeds message_bytes"
+		    " %llu;"
 		    " scanned the first %zu",
 		    (unsigned long long)env->orig_len,
 		    (unsigned long long)lim->max_message_bytes, len);

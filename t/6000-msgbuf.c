@@ -43,15 +43,21 @@ test_assembly(const char *tmp)
 {
 	struct msgbuf	mb;
 	const char	*want = "Subject: hi\r\nX-Folded: a\r\n\tb\r\n"
-			    "X-Crlf: c\r\n d\r\nX-Empty:\r\n\r\nbody\r\n";
+			    "X-Crlf: c\r\n d\r\nX-Empty:\r\nX-Eaten: e\r\n\r\n"
+			    "body\r\n";
 
 	is_int(LW_OK, msgbuf_init(&mb, 1 << 20, 1 << 20, tmp), "init");
-	is_int(LW_OK, msgbuf_add_header(&mb, "Subject", " hi"), "header");
-	is_int(LW_OK, msgbuf_add_header(&mb, "X-Folded", " a\n\tb"),
+	is_int(LW_OK, msgbuf_add_header(&mb, "Subject", " hi", false),
+	    "header");
+	is_int(LW_OK, msgbuf_add_header(&mb, "X-Folded", " a\n\tb",
+	    false),
 	    "folded header with bare LF");
-	is_int(LW_OK, msgbuf_add_header(&mb, "X-Crlf", " c\r\n d"),
+	is_int(LW_OK, msgbuf_add_header(&mb, "X-Crlf", " c\r\n d", false),
 	    "folded header with CRLF");
-	is_int(LW_OK, msgbuf_add_header(&mb, "X-Empty", ""), "empty value");
+	is_int(LW_OK, msgbuf_add_header(&mb, "X-Empty", "", false),
+	    "empty value");
+	is_int(LW_OK, msgbuf_add_header(&mb, "X-Eaten", "e", true),
+	    "the space an MTA ate is put back");
 	is_int(LW_OK, msgbuf_end_headers(&mb), "end of headers");
 	is_int(LW_OK, msgbuf_append(&mb, "body\r\n", 6), "body");
 	ok(!msgbuf_spilled(&mb), "small message stays in memory");
@@ -123,7 +129,8 @@ test_cap(const char *tmp)
 
 	/* a header cut in the middle still leaves a bounded copy */
 	is_int(LW_OK, msgbuf_init(&mb, 1 << 20, 8, tmp), "init cap 8");
-	is_int(LW_ELIMIT, msgbuf_add_header(&mb, "Subject", " long one"),
+	is_int(LW_ELIMIT, msgbuf_add_header(&mb, "Subject", " long one",
+	    false),
 	    "header over the cap");
 	ok(data_is(&mb, "Subject:", 8), "cut at the cap");
 	msgbuf_free(&mb);
