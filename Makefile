@@ -239,7 +239,12 @@ $(BENCH_PROG): bench/lwbench.c $(LIB) config.mak.stamp
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/lwbench.c $(LIB) \
 	    $(ALL_LIBS)
 
-bench: all $(BENCH_PROG) bench/learnbench
+# The decode+inflate floor the engine is measured against (issue 22).
+bench/floor: bench/floor.c $(LIB) config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LIB) \
+	    $(ALL_LIBS)
+
+bench: all $(BENCH_PROG) bench/floor bench/learnbench
 	sh bench/bench.sh $(BENCH_OPTS)
 	$(MAKE) --no-print-directory bench-learn
 
@@ -301,7 +306,7 @@ install: all
 
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
-	    $(BENCH_PROG) bench/statebench bench/learnbench \
+	    $(BENCH_PROG) bench/floor bench/statebench bench/learnbench \
 	    config.mak.stamp
 	$(RM) milter/*.d t/*.d t/fuzz/*.o t/fuzz/*.d bench/*.d
 	$(RM) -r t/tmp

@@ -5,10 +5,13 @@
 #   1. engine: bench/lwbench scans message sets with scan_message() in
 #      1 and 2 threads (the corpus with the shipped default policy and
 #      the corpus scenario's example.co.jp policy; generated mails);
+#      bench/floor only base64-decodes and inflates the corpus (the
+#      floor of issue 22) in one thread;
 #   2. scaling: one lure padded to 1 KiB .. 16 MiB, least-squares slope;
 #   3. MTA: smtp-source -> private Postfix -> smtp-sink on 127.0.0.1,
 #      without and with lurewall-milter in smtpd_milters, 20 sessions,
-#      the same messages; the milter's peak RSS (VmHWM).
+#      the same messages; the milter's peak RSS (VmHWM), its private
+#      memory and LMDB's mapped pages (sampled from /proc/PID/smaps).
 #
 # Options: --no-mta (engine only), --quick (short runs, for the smoke
 # test).  Everything lands in bench/out/ (CSV files, logs, the
@@ -21,6 +24,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$TOP/bench/out
 CORPUS=${LW_CORPUS:-$TOP/../shared/corpus}
 LWBENCH=$TOP/bench/lwbench
+FLOOR=$TOP/bench/floor
 SECONDS_RUN=${BENCH_SECONDS:-2}
 MTA_PER_MSG=${BENCH_MTA_PER_MSG:-40}
 MTA_SESSIONS=20
@@ -40,12 +44,14 @@ if [ -z "${BENCH_WATCHED:-}" ]; then
 	BENCH_WATCHED=1 exec timeout -k 10 "${BENCH_LIMIT:-300}" sh "$0" "$@"
 fi
 
-[ -x "$LWBENCH" ] || { echo "bench: build first (make bench)" >&2; exit 2; }
+[ -x "$LWBENCH" ] && [ -x "$FLOOR" ] ||
+    { echo "bench: build first (make bench)" >&2; exit 2; }
 [ -d "$CORPUS/messages" ] ||
     { echo "bench: no corpus at $CORPUS (set LW_CORPUS)" >&2; exit 2; }
 
 mkdir -p "$OUT"
-rm -f "$OUT"/engine.csv "$OUT"/scaling.csv "$OUT"/mta.csv "$OUT"/lwbench.log
+rm -f "$OUT"/engine.csv "$OUT"/scaling.csv "$OUT"/mta.csv "$OUT"/lwbench.log \
+    "$OUT"/floor.csv
 MSGS=$OUT/msgs
 
 # The config: shipped default policy, plus the scenario's policy as
@@ -96,6 +102,13 @@ lwb pdf-200k "$OUT/engine.csv" "$MSGS/pdf-200k.eml"
 lwb multi-2m "$OUT/engine.csv" "$MSGS/multi-2m.eml"
 lwb lure-pwzip "$OUT/engine.csv" "$MSGS/lure-pwzip.eml"
 echo
+echo "== floor: base64-decode every part, inflate every unencrypted zip entry"
+echo "   (bench/floor, corpus, 1 thread, ${SECONDS_RUN}s; no analysis)"
+"$FLOOR" -d "$SECONDS_RUN" "$CORPUS"/messages/*.eml >"$OUT/floor.csv" ||
+    { echo "bench: floor failed" >&2; exit 1; }
+awk -F, '{ printf "corpus: %.1f msg/s, %.1f MB decoded, %.1f MB inflated in %d passes\n",
+    $5, $6 / 1048576, $7 / 1048576, $3 }' "$OUT/floor.csv"
+echo
 echo "== scaling: one lure (password zip, script inside) padded with a quoted thread"
 "$LWBENCH" -H
 for s in 1k 64k 1m 16m; do
@@ -145,38 +158,54 @@ fi
 
 # --- targets ---------------------------------------------------------
 echo
-echo "== targets (measured here, not asserted anywhere)"
-awk -F, -v mta="$mta_status" -v mtacsv="$OUT/mta.csv" '
+echo "== targets of issue 22 (measured here, not asserted anywhere;"
+echo "   load average $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(nproc) CPUs)"
+# Issue 22 was filed at 2,033 msg/s for 2 clients on this corpus set,
+# i.e. 1,016.5 per core; its target is 3x that.  Its memory target is
+# the milter's 68.5 MB of then, now counted as private memory.
+awk -F, -v mta="$mta_status" -v mtacsv="$OUT/mta.csv" \
+    -v floorcsv="$OUT/floor.csv" '
 function verdict(ok) { return ok ? "PASS" : "MISS" }
+function row(what, got, ok) { printf "%-50s %-36s %s\n", what, got, verdict(ok) }
+# floor.csv: floor,files,passes,seconds,msgs_per_s,decoded,inflated
+FILENAME == floorcsv { floor = $5; next }
 FNR == 1 { next }
 # engine.csv and scaling.csv: set,threads,files,set_bytes,scans,seconds,
 # msgs_per_s,mb_per_s,p50_ms,p99_ms,max_ms,peak_rss_kb,flagged
 FILENAME != mtacsv {
 	if ($1 == "corpus" && $2 == 1) corpus = $7
+	if ($1 == "corpus" && $2 == 2) corpus2 = $7
 	if ($4 / $3 <= 1048576 + 4096 && $10 > p99) { p99 = $10; p99set = $1 "/" $2 "thr" }
 	next
 }
-# mta.csv: mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes
-{ rate[$1] = $4; if ($1 == "lurewall") { hwm = $5; big = $6 } }
+# mta.csv: mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes,
+# milter_anon_kb,milter_private_dirty_kb,milter_lmdb_kb
+{ rate[$1] = $4; if ($1 == "lurewall") { hwm = $5; anon = $7; dirty = $8; lmdb = $9 } }
 END {
-	printf "%-52s %-28s %s\n", "messages/s per core, corpus set (>= 1000)",
-	    sprintf("%.0f msg/s (1 thread)", corpus), verdict(corpus >= 1000)
-	printf "%-52s %-28s %s\n", "p99 latency, messages up to 1 MB (< 20 ms)",
-	    sprintf("%.2f ms worst (%s)", p99, p99set), verdict(p99 < 20)
+	base = 2033 / 2
+	row("engine msg/s per core, corpus (>= 3 x 1016.5)",
+	    sprintf("%.0f (1 thr; 2 thr: %.0f/core) = %.1fx", corpus,
+	    corpus2 / 2, corpus / base), corpus >= 3 * base)
+	row("engine vs decode+inflate floor, per core (>= 25%)",
+	    sprintf("%.1f%% (floor %.0f msg/s)", floor > 0 ? 100 * corpus / floor : 0,
+	    floor), floor > 0 && corpus / floor >= 0.25)
+	row("p99 latency, messages up to 1 MiB (< 20 ms)",
+	    sprintf("%.2f ms worst (%s)", p99, p99set), p99 < 20)
 	if (mta != "ok") {
-		printf "%-52s %s\n", "Postfix+lurewall vs Postfix alone (>= 80%)", mta
-		printf "%-52s %s\n", "milter peak RSS at 20 sessions", mta
+		printf "%-50s %s\n", "Postfix+lurewall vs Postfix alone (>= 80%)", mta
+		printf "%-50s %s\n", "milter peak private memory, 20 sessions", mta
 		exit
 	}
 	r = rate["lurewall"] / rate["postfix"]
-	printf "%-52s %-28s %s\n", "Postfix+lurewall vs Postfix alone (>= 80%)",
+	row("Postfix+lurewall vs Postfix alone (>= 80%)",
 	    sprintf("%.0f%% (%.0f vs %.0f msg/s)", 100 * r, rate["lurewall"],
-	    rate["postfix"]), verdict(r >= 0.8)
-	lim = 64 + 2 * big / 1048576
-	printf "%-52s %-28s %s\n",
-	    sprintf("milter peak RSS, 20 sessions (< %.1f MB = 64 + 2 x largest)", lim),
-	    sprintf("%.1f MB", hwm / 1024), verdict(hwm / 1024 < lim)
-}' "$OUT/engine.csv" "$OUT/scaling.csv" \
+	    rate["postfix"]), r >= 0.8)
+	row("milter peak private memory, 20 sessions (<= 68.5 MB)",
+	    sprintf("%.1f MB anonymous", anon / 1024), anon / 1024 <= 68.5)
+	printf "%-50s %.1f MB private dirty, %.1f MB LMDB mapped,\n%-50s %.1f MB peak RSS (VmHWM)\n",
+	    "  (sampled every 0.1 s; not targets)", dirty / 1024, lmdb / 1024,
+	    "", hwm / 1024
+}' "$OUT/floor.csv" "$OUT/engine.csv" "$OUT/scaling.csv" \
     $( [ -f "$OUT/mta.csv" ] && echo "$OUT/mta.csv") | tee "$OUT/targets.txt"
 echo
-echo "CSV: $OUT/engine.csv $OUT/scaling.csv$( [ -f "$OUT/mta.csv" ] && echo " $OUT/mta.csv")"
+echo "CSV: $OUT/engine.csv $OUT/floor.csv $OUT/scaling.csv$( [ -f "$OUT/mta.csv" ] && echo " $OUT/mta.csv")"

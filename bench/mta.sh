@@ -6,8 +6,12 @@
 # CONF, quarantine under OUT/mta) in smtpd_milters.  The rate is what
 # the SMTP client sees: messages whose DATA Postfix acknowledged (after
 # the milter's end-of-message reply) per second.  Writes OUT/mta.csv
-# (mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes); the
-# milter's peak RSS is VmHWM from /proc after its run.
+# (mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes,
+# milter_anon_kb,milter_private_dirty_kb,milter_lmdb_kb); the milter's
+# peak RSS is VmHWM from /proc after its run; its private memory
+# (Anonymous, Private_Dirty of /proc/PID/smaps_rollup) and the
+# resident pages of LMDB's mapped files (*.mdb in /proc/PID/smaps) are
+# their largest values sampled every 0.1 s during the run.
 #
 # Uses t/lib-postfix.sh (private Postfix, free ports, bounded waits,
 # cleanup on exit).  Needs root.
@@ -53,10 +57,42 @@ wait_for 10 port_open "$SINK_PORT" || bail "smtp-sink did not start"
 
 now() { date +%s.%N; }
 
+# mem_sample PID FILE: until FILE.stop exists, the largest Anonymous
+# and Private_Dirty of PID and the largest resident size of its *.mdb
+# mappings, in kB, written to FILE as "anon dirty lmdb".
+mem_sample() {
+	_ms_a=0 _ms_d=0 _ms_l=0
+	while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
+		# shellcheck disable=SC2046
+		set -- "$1" "$2" $(awk '
+		    FILENAME ~ /rollup$/ {
+			if ($1 == "Anonymous:") a = $2
+			if ($1 == "Private_Dirty:") d = $2
+			next
+		    }
+		    /^[0-9a-f]+-[0-9a-f]+ / { mdb = $NF ~ /\.mdb$/; next }
+		    mdb && $1 == "Rss:" { l += $2 }
+		    END { print a + 0, d + 0, l + 0 }' \
+		    "/proc/$1/smaps_rollup" "/proc/$1/smaps" 2>/dev/null)
+		[ $# -eq 5 ] || break
+		[ "$3" -gt "$_ms_a" ] && _ms_a=$3
+		[ "$4" -gt "$_ms_d" ] && _ms_d=$4
+		[ "$5" -gt "$_ms_l" ] && _ms_l=$5
+		set -- "$1" "$2"
+		sleep 0.1
+	done
+	echo "$_ms_a $_ms_d $_ms_l" >"$2"
+}
+
 # send MODE: every file, COPIES times, SESSIONS at once; one CSV line.
 send() {
 	_t0=$(now)
 	_i=1
+	if [ "$1" = lurewall ]; then
+		rm -f "$M/mem" "$M/mem.stop"
+		mem_sample "$MILTER_PID" "$M/mem" &
+		_sampler=$!
+	fi
 	while [ "$_i" -le "$nfiles" ]; do
 		_f0=$(now)
 		bounded /usr/sbin/smtp-source -A -s "$SESSIONS" -m "$COPIES" \
@@ -71,18 +107,22 @@ send() {
 		_i=$((_i + 1))
 	done
 	_t1=$(now)
-	_hwm=0
+	_hwm=0 _mem="0 0 0"
 	if [ "$1" = lurewall ]; then
 		_hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$MILTER_PID/status")
+		touch "$M/mem.stop"
+		wait "$_sampler"
+		_mem=$(cat "$M/mem")
 	fi
 	awk -v m="$1" -v n=$((nfiles * COPIES)) -v t0="$_t0" -v t1="$_t1" \
-	    -v hwm="$_hwm" -v big="$largest" 'BEGIN {
-		printf "%s,%d,%.3f,%.1f,%d,%d\n", m, n, t1 - t0, n / (t1 - t0),
-		    hwm, big }' >>"$OUT/mta.csv"
+	    -v hwm="$_hwm" -v big="$largest" -v mem="$_mem" 'BEGIN {
+		split(mem, v, " ")
+		printf "%s,%d,%.3f,%.1f,%d,%d,%d,%d,%d\n", m, n, t1 - t0,
+		    n / (t1 - t0), hwm, big, v[1], v[2], v[3] }' >>"$OUT/mta.csv"
 }
 RCPT=sato@example.co.jp
 
-echo "mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes" \
+echo "mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes,milter_anon_kb,milter_private_dirty_kb,milter_lmdb_kb" \
     >"$OUT/mta.csv"
 echo "mode,file,seconds" >"$OUT/mta-files.csv"
 
@@ -122,7 +162,8 @@ milter_stop
 awk -F, -v judged="$judged" 'NR > 1 {
 	printf "%-9s %6d messages in %7.2f s: %7.1f msg/s", $1, $2, $3, $4
 	if ($1 == "lurewall")
-		printf "   milter peak RSS %.1f MB, %d verdicts logged", $5 / 1024, judged
+		printf "   milter peak RSS %.1f MB (anonymous %.1f, private dirty %.1f, LMDB mapped %.1f), %d verdicts logged",
+		    $5 / 1024, $7 / 1024, $8 / 1024, $9 / 1024, judged
 	printf "\n"
 	r[$1] = $4
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # 9100-bench-smoke: bench/lwbench answers --help and scans a corpus
-# message once with the shipped config (one pass, no timing asserted).
+# message once with the shipped config (one pass, no timing asserted);
+# bench/floor decodes and inflates what it should.
 . "${LW_TOP:-.}/t/lib.sh"
 BOUND=60
 
@@ -9,7 +10,12 @@ if ! [ -x "$LW_TOP/bench/lwbench" ]; then
 	(cd "$LW_TOP" && make bench/lwbench) >"$T/make.out" 2>&1 ||
 	    { cat "$T/make.out"; bail "cannot build bench/lwbench"; }
 fi
+if ! [ -x "$LW_TOP/bench/floor" ]; then
+	(cd "$LW_TOP" && make bench/floor) >"$T/make.out" 2>&1 ||
+	    { cat "$T/make.out"; bail "cannot build bench/floor"; }
+fi
 B=$LW_TOP/bench/lwbench
+F=$LW_TOP/bench/floor
 
 out=$(bounded "$B" --help 2>&1)
 ok $? "lwbench --help exits 0"
@@ -32,4 +38,16 @@ like '^smoke,1,2,[0-9]+,2,' "$csv" "CSV row: two scans"
 
 bounded "$B" -t 0 x.eml >/dev/null 2>&1
 is 2 $? "a bad thread count is a usage error"
+
+# floor,FILES,PASSES,SECONDS,MSGS_PER_S,DECODED_BYTES,INFLATED_BYTES
+out=$(bounded "$F" -d 0 -N 1 "$CORPUS/messages/benign-05-pptx-attachment.eml")
+ok $? "floor: one pass over a message with a .pptx"
+like '^floor,1,1,[0-9.]+,[0-9.]+,[1-9][0-9]*,[1-9][0-9]*$' "$out" \
+    "floor: the .pptx (a zip) decoded and its entries inflated"
+out=$(bounded "$F" -d 0 -N 1 \
+    "$CORPUS/messages/lure-03-zipcrypto-docm-pw-ja.eml")
+like '^floor,1,1,[0-9.]+,[0-9.]+,[1-9][0-9]*,0$' "$out" \
+    "floor: an encrypted zip decoded, nothing inflated"
+bounded "$F" >/dev/null 2>&1
+is 2 $? "floor without files is a usage error"
 done_testing
