@@ -139,6 +139,7 @@ LIB_OBJS += milter/state_redis.o
 LIB_OBJS += milter/learn.o
 LIB_OBJS += milter/learn_rec.o
 LIB_OBJS += milter/learn_find.o
+LIB_OBJS += milter/learn_batch.o
 LIB_OBJS += milter/hijack_learn.o
 LIB_OBJS += milter/metrics.o
 LIB_OBJS += milter/allow.o

@@ -14,6 +14,9 @@
  * exported by mistake must not teach its senders as correspondents);
  * too_old (sent before everything learned from it would have expired).
  *
+ * Messages are learned in batches of IMPORT_BATCH (learn_batch_start:
+ * one write each); the last is flushed before the summary.
+ *
  * On a terminal (stderr) a one-line progress bar with counts and rate
  * is redrawn in place; the summary goes to stdout.  A store error
  * (full, unreachable) stops the import.
@@ -42,6 +45,8 @@
 #define DAY		86400
 #define DRAW_MS		200	/* progress redraw interval */
 #define BAR		20	/* progress bar cells */
+#define IMPORT_BATCH	1024	/* messages per write */
+#define IMPORT_BATCH_MS	1000
 
 enum skip {
 	SKIP_NO_SENDER = MAILBOX_SKIP_COUNT,
@@ -319,6 +324,14 @@ cli_learn_import(int argc, char **argv, void *ctx)
 		free(im.account);
 		return CLI_TROUBLE;
 	}
+	/* One write per IMPORT_BATCH messages, not one per message. */
+	if ((e = learn_batch_start(c->l, IMPORT_BATCH, IMPORT_BATCH_MS,
+	    false)) != LW_OK) {
+		fprintf(stderr, "lurewall: learn import: %s\n",
+		    lw_strerror(e));
+		free(im.account);
+		return CLI_TROUBLE;
+	}
 	im.tty = isatty(STDERR_FILENO) == 1;
 	im.t0 = lw_now_ms();
 	im.nsrc = argc - optind;
@@ -329,6 +342,8 @@ cli_learn_import(int argc, char **argv, void *ctx)
 	}
 	if (im.tty)
 		fputs("\r\033[K", stderr);
+	if ((e = learn_flush(c->l, time(NULL))) != LW_OK && store == LW_OK)
+		store = e;
 	if (store != LW_OK)
 		fprintf(stderr, "lurewall: learn import: the store failed: "
 		    "%s; stopped after %llu messages\n", lw_strerror(store),

@@ -63,6 +63,7 @@
 #include "scan.h"
 #include "spawn.h"
 #include "splitppap.h"
+#include "learn.h"
 #include "state.h"
 #include "util.h"
 
@@ -748,6 +749,10 @@ main(int argc, char *argv[])
 	st = open_state(cfg);
 	milter_set_state(st);
 	daemon_state = st;
+	/* What our own mail teaches, written in batches by one writer. */
+	if (st != NULL && learn_shared_open(st, &cfg->learn) != LW_OK)
+		log_warnx("learn: no batched learner; each message learned "
+		    "at once");
 	if (q != NULL)
 		quarantine_set_state(q, st, cfg->state.host_name,
 		    cfg->state.redis.pending_bytes);
@@ -792,6 +797,8 @@ main(int argc, char *argv[])
 	pthread_join(sweep_tid, NULL);
 	metrics_http_stop(mh);
 	milter_metrics_flush(true);
+	/* The learner's last batch goes before the state does. */
+	learn_shared_close();
 	milter_set_state(NULL);
 	daemon_state = NULL;
 	state_close(st);

@@ -4,16 +4,21 @@
  *
  * One message becomes a plan: a list of records to touch (its account,
  * each correspondent, their names in the name indexes, each domain,
- * its threads, its subject, the organisation's counts), merged by key,
- * then written by one state_update_many (on LMDB one transaction, one
- * commit).  A record created by the plan counts toward its kind's cap
- * ("learn:ORG:#L"); past the cap the least recently seen tenth goes
+ * its threads, its subject, the organisation's counts), merged by key.
+ * Unbatched, the plan is written at once by one state_update_many (on
+ * LMDB one transaction, one commit).  Batched (learn_batch.c: the
+ * daemon, `learn import`), the message's plan merges into the batch's,
+ * which one writer flushes every LEARN_BATCH_MSGS messages or second:
+ * a record many messages touch is read and written once per flush.  A
+ * record created by a write counts toward its kind's cap
+ * ("learn:ORG:#L"); past the cap the least recently seen go
  * (learn_evict in learn_find.c).
  *
  * Takes the parsed message (From, To, Cc, Subject, Message-ID,
  * In-Reply-To, References) and the envelope recipients; bounded by
- * LEARN_RCPTS_MAX recipients and LEARN_REFS_MAX answered ids.  Ignores
- * bodies, Bcc headers, Sender: and Reply-To:.
+ * LEARN_RCPTS_MAX recipients, LEARN_REFS_MAX answered ids and
+ * PLAN_ITEMS_MAX items added to one record per plan.  Ignores bodies,
+ * Bcc headers, Sender: and Reply-To:.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,30 +36,13 @@
 
 #define DAY		86400
 #define NAME_BYTES	256	/* of a display name kept */
-#define PLAN_ITEMS_MAX	LEARN_PARTICIPANTS_MAX
 
-/* One record to touch. */
-struct mut {
-	char		 key[LEARN_KEY_BYTES];
-	char		 letter;
-	char		*text;		/* its k line */
-	char		*items[PLAN_ITEMS_MAX];	/* to count once more */
-	size_t		 nitems;
-	size_t		 max_items;
-	uint64_t	 out, in;	/* to add */
-	time_t		 ttl;
-	char		 subject[LEARN_HASH_HEX + 1];
-	char		 account[LEARN_HASH_HEX + 1];
-	bool		 existing;	/* touch only, never create */
-	bool		 created;	/* set by the write */
-};
-
-struct plan {
-	struct learn	*l;
-	const char	*org;
-	time_t		 now;
-	struct mut	*v;
-	size_t		 n;
+/* One message being added to a plan. */
+struct pctx {
+	const struct learn_config *c;
+	struct plan		*pl;
+	const char		*org;
+	time_t			 now;
 };
 
 void
@@ -93,6 +81,9 @@ learn_open(struct state *st, const struct learn_config *c,
 void
 learn_close(struct learn *l)
 {
+	if (l == NULL)
+		return;
+	learn_batch_free(l);
 	free(l);
 }
 
@@ -155,66 +146,124 @@ learn_subject_norm(const char *subject)
 	return out;
 }
 
-static void
-plan_free(struct plan *pl)
+void
+learn_plan_free(struct plan *pl)
 {
 	size_t	i, j;
 
 	for (i = 0; i < pl->n; i++) {
 		free(pl->v[i].text);
 		for (j = 0; j < pl->v[i].nitems; j++)
-			free(pl->v[i].items[j]);
+			free(pl->v[i].items[j].text);
+		free(pl->v[i].items);
 	}
 	free(pl->v);
-	pl->v = NULL;
-	pl->n = 0;
+	free(pl->slot);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* FNV-1a of a key: the slot of the plan's hash index. */
+static size_t
+key_slot(const char *key, size_t nslot)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return (size_t)(h & (nslot - 1));
+}
+
+/* Room for one more record: the index at most half full. */
+static enum lw_err
+plan_grow(struct plan *pl)
+{
+	struct mut	*nv;
+	size_t		*ns, nslot, i, s;
+
+	if (pl->n == pl->cap) {
+		if ((nv = reallocarray(pl->v, pl->cap ? pl->cap * 2 : 16,
+		    sizeof(*nv))) == NULL)
+			return LW_ENOMEM;
+		pl->v = nv;
+		pl->cap = pl->cap ? pl->cap * 2 : 16;
+	}
+	if (pl->n + 1 <= pl->nslot / 2)
+		return LW_OK;
+	nslot = pl->nslot ? pl->nslot * 2 : 64;
+	if ((ns = calloc(nslot, sizeof(*ns))) == NULL)
+		return LW_ENOMEM;
+	for (i = 0; i < pl->n; i++) {
+		for (s = key_slot(pl->v[i].key, nslot); ns[s] != 0;
+		    s = (s + 1) & (nslot - 1))
+			;
+		ns[s] = i + 1;
+	}
+	free(pl->slot);
+	pl->slot = ns;
+	pl->nslot = nslot;
+	return LW_OK;
+}
+
+/* The record key in pl, or the slot where it goes (*m NULL). */
+static size_t
+plan_find(const struct plan *pl, const char *key, struct mut **m)
+{
+	size_t	s;
+
+	*m = NULL;
+	for (s = key_slot(key, pl->nslot); pl->slot[s] != 0;
+	    s = (s + 1) & (pl->nslot - 1))
+		if (strcmp(pl->v[pl->slot[s] - 1].key, key) == 0) {
+			*m = &pl->v[pl->slot[s] - 1];
+			break;
+		}
+	return s;
 }
 
 /* The record letter/text in the plan, added when new. */
 static enum lw_err
-plan_mut(struct plan *pl, char letter, const char *text, struct mut **out)
+plan_mut(struct pctx *cx, char letter, const char *text, struct mut **out)
 {
-	struct mut	*nv, *m;
+	struct plan	*pl = cx->pl;
+	struct mut	*m;
 	char		 key[LEARN_KEY_BYTES];
-	size_t		 i;
+	size_t		 s;
 	enum lw_err	 e;
 
-	if ((e = learn_key(pl->org, letter, text, key)) != LW_OK)
+	if ((e = learn_key(cx->org, letter, text, key)) != LW_OK ||
+	    (e = plan_grow(pl)) != LW_OK)
 		return e;
-	for (i = 0; i < pl->n; i++)
-		if (strcmp(pl->v[i].key, key) == 0) {
-			*out = &pl->v[i];
-			return LW_OK;
-		}
-	if ((nv = reallocarray(pl->v, pl->n + 1, sizeof(*nv))) == NULL)
-		return LW_ENOMEM;
-	pl->v = nv;
-	m = &nv[pl->n];
+	s = plan_find(pl, key, out);
+	if (*out != NULL)
+		return LW_OK;
+	m = &pl->v[pl->n];
 	memset(m, 0, sizeof(*m));
 	memcpy(m->key, key, sizeof(key));
 	m->letter = letter;
+	learn_org_key(cx->org, m->org);
+	m->first = m->last = cx->now;
 	if ((m->text = strdup(text)) == NULL)
 		return LW_ENOMEM;
-	pl->n++;
+	pl->slot[s] = ++pl->n;
 	switch (letter) {
 	case L_THREAD:
-		m->ttl = (time_t)pl->l->c.thread_days * DAY;
+		m->ttl = (time_t)cx->c->thread_days * DAY;
 		m->max_items = LEARN_PARTICIPANTS_MAX;
 		break;
 	case L_NAME:
 	case L_SKEL:
-		m->ttl = (time_t)pl->l->c.correspondent_days * DAY;
+		m->ttl = (time_t)cx->c->correspondent_days * DAY;
 		m->max_items = LEARN_NAME_ADDRS_MAX;
 		break;
 	case L_SUBJECT:
-		m->ttl = (time_t)pl->l->c.thread_days * DAY;
+		m->ttl = (time_t)cx->c->thread_days * DAY;
 		m->max_items = LEARN_SUBJECT_THREADS_MAX;
 		break;
 	case L_META:
 		m->ttl = 0;
 		break;
 	default:
-		m->ttl = (time_t)pl->l->c.correspondent_days * DAY;
+		m->ttl = (time_t)cx->c->correspondent_days * DAY;
 		m->max_items = LEARN_ITEMS_MAX;
 		break;
 	}
@@ -222,10 +271,90 @@ plan_mut(struct plan *pl, char letter, const char *text, struct mut **out)
 	return LW_OK;
 }
 
+/* Add n of text, seen at last, to m's items (PLAN_ITEMS_MAX at most). */
 static enum lw_err
-mut_item(struct mut *m, const char *text)
+mut_item_add(struct mut *m, const char *text, uint64_t n, time_t last)
 {
-	return lw_strset_add(m->items, &m->nitems, PLAN_ITEMS_MAX, text);
+	struct learn_item	*nv;
+	size_t			 i;
+
+	for (i = 0; i < m->nitems; i++)
+		if (strcmp(m->items[i].text, text) == 0) {
+			m->items[i].count += n;
+			if (last > m->items[i].last)
+				m->items[i].last = last;
+			return LW_OK;
+		}
+	if (m->nitems == PLAN_ITEMS_MAX)
+		return LW_OK;		/* bounded: the first ones count */
+	if ((nv = reallocarray(m->items, m->nitems + 1, sizeof(*nv))) ==
+	    NULL)
+		return LW_ENOMEM;
+	m->items = nv;
+	if ((nv[m->nitems].text = strdup(text)) == NULL)
+		return LW_ENOMEM;
+	nv[m->nitems].count = n;
+	nv[m->nitems].last = last;
+	m->nitems++;
+	return LW_OK;
+}
+
+/* text among m's items: one message counts it once. */
+static enum lw_err
+mut_item(struct pctx *cx, struct mut *m, const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nitems; i++)
+		if (strcmp(m->items[i].text, text) == 0)
+			return LW_OK;
+	return mut_item_add(m, text, 1, cx->now);
+}
+
+enum lw_err
+learn_plan_merge(struct plan *dst, const struct plan *src)
+{
+	const struct mut	*a;
+	struct mut		*m;
+	size_t			 i, j, s;
+	enum lw_err		 e;
+
+	for (i = 0; i < src->n; i++) {
+		a = &src->v[i];
+		if ((e = plan_grow(dst)) != LW_OK)
+			return e;
+		s = plan_find(dst, a->key, &m);
+		if (m == NULL) {
+			m = &dst->v[dst->n];
+			*m = *a;
+			m->items = NULL;
+			m->nitems = 0;
+			m->out = m->in = 0;
+			if ((m->text = strdup(a->text)) == NULL)
+				return LW_ENOMEM;
+			dst->slot[s] = ++dst->n;
+		} else {
+			m->existing = m->existing && a->existing;
+			if (a->first < m->first)
+				m->first = a->first;
+			if (a->last > m->last)
+				m->last = a->last;
+			if (m->subject[0] == '\0')
+				memcpy(m->subject, a->subject,
+				    sizeof(a->subject));
+			if (m->account[0] == '\0')
+				memcpy(m->account, a->account,
+				    sizeof(a->account));
+		}
+		m->out += a->out;
+		m->in += a->in;
+		for (j = 0; j < a->nitems; j++)
+			if ((e = mut_item_add(m, a->items[j].text,
+			    a->items[j].count, a->items[j].last)) != LW_OK)
+				return e;
+	}
+	dst->msgs += src->msgs;
+	return LW_OK;
 }
 
 /* A display name worth learning: a name, not an address. */
@@ -242,7 +371,7 @@ learnable_name(const char *display)
  * indexes: each component's key, and its skeleton for confusables.
  */
 static enum lw_err
-plan_names(struct plan *pl, char kind, const char *addr,
+plan_names(struct pctx *cx, char kind, const char *addr,
     const char *display)
 {
 	struct name_cands	 c;
@@ -259,11 +388,11 @@ plan_names(struct plan *pl, char kind, const char *addr,
 	for (i = 0; i < c.n && e == LW_OK; i++) {
 		if (c.key[i] == NULL || *c.key[i] == '\0')
 			continue;
-		if ((e = plan_mut(pl, L_NAME, c.key[i], &m)) == LW_OK)
-			e = mut_item(m, item);
-		if (e == LW_OK && c.skel[i][0] != NULL &&
-		    (e = plan_mut(pl, L_SKEL, c.skel[i][0], &m)) == LW_OK)
-			e = mut_item(m, item);
+		if ((e = plan_mut(cx, L_NAME, c.key[i], &m)) == LW_OK)
+			e = mut_item(cx, m, item);
+		if (e == LW_OK && c.skel[i][0] != NULL && (e = plan_mut(cx,
+		    L_SKEL, c.skel[i][0], &m)) == LW_OK)
+			e = mut_item(cx, m, item);
 	}
 	names_cands_free(&c);
 	return e;
@@ -271,12 +400,12 @@ plan_names(struct plan *pl, char kind, const char *addr,
 
 /* One more message sent to (or reply from) the record letter/text. */
 static enum lw_err
-plan_count(struct plan *pl, char letter, const char *text, bool reply,
+plan_count(struct pctx *cx, char letter, const char *text, bool reply,
     struct mut **m)
 {
 	enum lw_err	e;
 
-	if ((e = plan_mut(pl, letter, text, m)) != LW_OK)
+	if ((e = plan_mut(cx, letter, text, m)) != LW_OK)
 		return e;
 	if (reply)
 		(*m)->in = 1;
@@ -287,7 +416,7 @@ plan_count(struct plan *pl, char letter, const char *text, bool reply,
 
 /* An address record with its display name kept (cut to NAME_BYTES). */
 static enum lw_err
-plan_person(struct plan *pl, char kind, const char *addr,
+plan_person(struct pctx *cx, char kind, const char *addr,
     const char *display, bool reply)
 {
 	struct mut	*m;
@@ -295,26 +424,26 @@ plan_person(struct plan *pl, char kind, const char *addr,
 	size_t		 len;
 	enum lw_err	 e;
 
-	if ((e = plan_count(pl, kind, addr, reply, &m)) != LW_OK ||
+	if ((e = plan_count(cx, kind, addr, reply, &m)) != LW_OK ||
 	    !learnable_name(display))
 		return e;
 	len = lw_utf8_cut(display, strlen(display) > NAME_BYTES ?
 	    NAME_BYTES : strlen(display));
 	if ((name = strndup(display, len)) == NULL)
 		return LW_ENOMEM;
-	e = mut_item(m, name);
+	e = mut_item(cx, m, name);
 	free(name);
 	if (e == LW_OK)
-		e = plan_names(pl, kind, addr, display);
+		e = plan_names(cx, kind, addr, display);
 	return e;
 }
 
 static enum lw_err
-plan_domain(struct plan *pl, const char *domain, bool reply)
+plan_domain(struct pctx *cx, const char *domain, bool reply)
 {
 	struct mut	*m;
 
-	return plan_count(pl, L_DOMAIN, domain, reply, &m);
+	return plan_count(cx, L_DOMAIN, domain, reply, &m);
 }
 
 /* Recipients as learned: lowercased, with the To/Cc display names. */
@@ -391,7 +520,7 @@ rcpts_collect(const struct message *msg, const struct envelope *env,
 
 /* The thread records of msg: its own id and the ids it answers. */
 static enum lw_err
-plan_threads(struct plan *pl, const struct message *msg,
+plan_threads(struct pctx *cx, const struct message *msg,
     const char *account, char *const *doms, size_t ndoms, bool reply)
 {
 	char		 ids[1 + 2 * LEARN_REFS_MAX][LEARN_HASH_HEX + 1];
@@ -416,7 +545,7 @@ plan_threads(struct plan *pl, const struct message *msg,
 	n += learn_ids(msg->in_reply_to, ids + n, 1);
 	n += learn_ids(msg->references, ids + n, LEARN_REFS_MAX);
 	for (i = 0; i < n; i++) {
-		if ((e = plan_mut(pl, L_THREAD, ids[i], &m)) != LW_OK)
+		if ((e = plan_mut(cx, L_THREAD, ids[i], &m)) != LW_OK)
 			return e;
 		if (reply) {
 			m->in = 1;
@@ -427,7 +556,7 @@ plan_threads(struct plan *pl, const struct message *msg,
 			memcpy(m->subject, subj, sizeof(subj));
 		}
 		for (j = 0; j < ndoms; j++)
-			if ((e = mut_item(m, doms[j])) != LW_OK)
+			if ((e = mut_item(cx, m, doms[j])) != LW_OK)
 				return e;
 	}
 	/*
@@ -437,104 +566,14 @@ plan_threads(struct plan *pl, const struct message *msg,
 	 */
 	if (own > 0 && n == own && subj[0] != '\0') {
 		snprintf(item, sizeof(item), "%s %s", ids[0], acct);
-		if ((e = plan_mut(pl, L_SUBJECT, subj, &m)) != LW_OK)
+		if ((e = plan_mut(cx, L_SUBJECT, subj, &m)) != LW_OK)
 			return e;
-		if ((e = mut_item(m, item)) != LW_OK)
+		if ((e = mut_item(cx, m, item)) != LW_OK)
 			return e;
 	}
 	return LW_OK;
 }
 
-static enum lw_err
-apply_one(void *arg, size_t i, const struct state_val *old,
-    struct state_val *out, enum state_verdict *what)
-{
-	struct plan	*pl = arg;
-	struct mut	*m = &pl->v[i];
-	struct lrec	 lr;
-	size_t		 j;
-	enum lw_err	 e = LW_OK;
-
-	m->created = old == NULL || !learn_rec_parse(old, &lr);
-	if (m->created && m->existing) {
-		m->created = false;
-		*what = STATE_KEEP;
-		return LW_OK;
-	}
-	if (m->created) {
-		memset(&lr, 0, sizeof(lr));
-		if ((lr.r.key = strdup(m->text)) == NULL)
-			return LW_ENOMEM;
-		lr.r.first = pl->now;
-	}
-	if (pl->now < lr.r.first)
-		lr.r.first = pl->now;
-	if (pl->now > lr.r.last)
-		lr.r.last = pl->now;
-	lr.r.out += m->out;
-	lr.r.in += m->in;
-	if (m->subject[0] != '\0' && lr.r.subject[0] == '\0')
-		memcpy(lr.r.subject, m->subject, sizeof(m->subject));
-	if (m->account[0] != '\0' && lr.r.account[0] == '\0')
-		memcpy(lr.r.account, m->account, sizeof(m->account));
-	for (j = 0; j < m->nitems && e == LW_OK; j++)
-		e = learn_item_touch(&lr, m->items[j], 1, pl->now,
-		    m->max_items);
-	if (e == LW_OK)
-		e = learn_rec_write(&lr, out);
-	/* Expiry runs from the last time seen, not from now. */
-	out->expires = m->ttl > 0 ? lr.r.last + m->ttl : 0;
-	learn_rec_free(&lr);
-	*what = STATE_WRITE;
-	return e;
-}
-
-/* Write the plan; count what it created toward the caps. */
-static enum lw_err
-plan_run(struct plan *pl)
-{
-	static const char	 capped[] = { L_ACCOUNT, L_CORR, L_DOMAIN,
-				    L_THREAD };
-	const char		**keys;
-	char			 ckey[LEARN_KEY_BYTES];
-	int64_t			 n[sizeof(capped)] = { 0 }, total;
-	uint64_t		 cap;
-	size_t			 i, k;
-	enum lw_err		 e;
-
-	if (pl->n == 0)
-		return LW_OK;
-	if ((keys = calloc(pl->n, sizeof(*keys))) == NULL)
-		return LW_ENOMEM;
-	for (i = 0; i < pl->n; i++)
-		keys[i] = pl->v[i].key;
-	e = state_update_many(pl->l->st, keys, pl->n, pl->now, apply_one, pl);
-	free(keys);
-	if (e != LW_OK)
-		return e;
-	for (i = 0; i < pl->n; i++)
-		for (k = 0; k < sizeof(capped); k++)
-			if (pl->v[i].created && pl->v[i].letter == capped[k])
-				n[k]++;
-	for (k = 0; k < sizeof(capped) && e == LW_OK; k++) {
-		if (n[k] == 0)
-			continue;
-		learn_prefix(pl->org, capped[k], ckey);
-		ckey[strlen(ckey) - 2] = '#';	/* "learn:ORG:#L" */
-		ckey[strlen(ckey) - 1] = capped[k];
-		if ((e = state_incr(pl->l->st, ckey, n[k], 0, pl->now,
-		    &total)) != LW_OK)
-			break;
-		cap = capped[k] == L_THREAD ? pl->l->c.max_threads :
-		    pl->l->c.max_correspondents;
-		if (cap > 0 && (uint64_t)total > cap)
-			e = learn_evict(pl->l, pl->org, capped[k], cap,
-			    pl->now);
-	}
-	return e;
-}
-
-/* Participant domains: the account's and every recipient's. */
 static void
 doms_add(char **doms, size_t *n, const char *d)
 {
@@ -547,11 +586,121 @@ doms_add(char **doms, size_t *n, const char *d)
 		doms[(*n)++] = (char *)d;
 }
 
-enum lw_err
-learn_outbound(struct learn *l, const char *org, const struct message *msg,
-    const struct envelope *env, time_t now)
+
+static enum lw_err
+apply_one(void *arg, size_t i, const struct state_val *old,
+    struct state_val *out, enum state_verdict *what)
 {
-	struct plan	 pl = { l, org, now, NULL, 0 };
+	struct plan	*pl = arg;
+	struct mut	*m = &pl->v[i];
+	struct lrec	 lr;
+	enum lw_err	 e;
+
+	m->created = old == NULL || !learn_rec_parse(old, &lr);
+	if (m->created && m->existing) {
+		m->created = false;
+		*what = STATE_KEEP;
+		return LW_OK;
+	}
+	if (m->created) {
+		memset(&lr, 0, sizeof(lr));
+		if ((lr.r.key = strdup(m->text)) == NULL)
+			return LW_ENOMEM;
+		lr.r.first = m->first;
+	}
+	if (m->first < lr.r.first)
+		lr.r.first = m->first;
+	if (m->last > lr.r.last)
+		lr.r.last = m->last;
+	lr.r.out += m->out;
+	lr.r.in += m->in;
+	if (m->subject[0] != '\0' && lr.r.subject[0] == '\0')
+		memcpy(lr.r.subject, m->subject, sizeof(m->subject));
+	if (m->account[0] != '\0' && lr.r.account[0] == '\0')
+		memcpy(lr.r.account, m->account, sizeof(m->account));
+	e = learn_items_merge(&lr, m->items, m->nitems, m->max_items);
+	if (e == LW_OK)
+		e = learn_rec_write(&lr, out);
+	/* Expiry runs from the last time seen, not from now. */
+	out->expires = m->ttl > 0 ? lr.r.last + m->ttl : 0;
+	learn_rec_free(&lr);
+	*what = STATE_WRITE;
+	return e;
+}
+
+/* What a write created, per organisation and capped kind. */
+struct created {
+	char		 org[LEARN_ORG_MAX + 1];
+	char		 letter;
+	int64_t		 n;
+};
+
+enum lw_err
+learn_plan_run(struct learn *l, const struct learn_config *c,
+    struct plan *pl, time_t now)
+{
+	static const char	 capped[] = { L_ACCOUNT, L_CORR, L_DOMAIN,
+				    L_THREAD };
+	struct created		*cv = NULL, *ncv;
+	const char		**keys;
+	char			 ckey[LEARN_KEY_BYTES];
+	int64_t			 total;
+	uint64_t		 cap;
+	size_t			 i, k, ncv_n = 0;
+	enum lw_err		 e;
+
+	if (pl->n == 0)
+		return LW_OK;
+	if ((keys = calloc(pl->n, sizeof(*keys))) == NULL)
+		return LW_ENOMEM;
+	for (i = 0; i < pl->n; i++)
+		keys[i] = pl->v[i].key;
+	e = state_update_many(l->st, keys, pl->n, now, apply_one, pl);
+	free(keys);
+	for (i = 0; i < pl->n && e == LW_OK; i++) {
+		if (!pl->v[i].created ||
+		    memchr(capped, pl->v[i].letter, sizeof(capped)) == NULL)
+			continue;
+		for (k = 0; k < ncv_n; k++)
+			if (cv[k].letter == pl->v[i].letter &&
+			    strcmp(cv[k].org, pl->v[i].org) == 0)
+				break;
+		if (k == ncv_n) {
+			if ((ncv = reallocarray(cv, ncv_n + 1,
+			    sizeof(*cv))) == NULL) {
+				e = LW_ENOMEM;
+				break;
+			}
+			cv = ncv;
+			memcpy(cv[k].org, pl->v[i].org, sizeof(cv[k].org));
+			cv[k].letter = pl->v[i].letter;
+			cv[k].n = 0;
+			ncv_n++;
+		}
+		cv[k].n++;
+	}
+	for (k = 0; k < ncv_n && e == LW_OK; k++) {
+		learn_prefix(cv[k].org, cv[k].letter, ckey);
+		ckey[strlen(ckey) - 2] = '#';	/* "learn:ORG:#L" */
+		ckey[strlen(ckey) - 1] = cv[k].letter;
+		if ((e = state_incr(l->st, ckey, cv[k].n, 0, now, &total)) !=
+		    LW_OK)
+			break;
+		cap = cv[k].letter == L_THREAD ? c->max_threads :
+		    c->max_correspondents;
+		if (cap > 0 && (uint64_t)total > cap)
+			e = learn_evict(l, cv[k].org, cv[k].letter, cap, now);
+	}
+	free(cv);
+	return e;
+}
+
+static enum lw_err
+outbound_mail(struct learn *l, const struct learn_config *c, const char *org,
+    const struct message *msg, const struct envelope *env, time_t now)
+{
+	struct plan	 pl = { .msgs = 1 };
+	struct pctx	 cx = { c, &pl, org, now };
 	struct rcpts	 r;
 	struct mut	*m;
 	char		*acct, *doms[LEARN_PARTICIPANTS_MAX];
@@ -561,7 +710,7 @@ learn_outbound(struct learn *l, const char *org, const struct message *msg,
 
 	if (l->readonly)
 		return LW_EINVAL;
-	if (!l->c.enable || msg == NULL)
+	if (!c->enable || msg == NULL)
 		return LW_OK;
 	acct = learn_addr_norm(msg->from.addr);
 	if (acct == NULL && env != NULL)
@@ -575,40 +724,48 @@ learn_outbound(struct learn *l, const char *org, const struct message *msg,
 	doms_add(doms, &nd, adom);
 	for (i = 0; i < r.n; i++)
 		doms_add(doms, &nd, learn_addr_domain(r.addr[i]));
-	if ((e = plan_mut(&pl, L_META, "", &m)) != LW_OK)
+	if ((e = plan_mut(&cx, L_META, "", &m)) != LW_OK)
 		goto out;
 	m->out = 1;
-	if ((e = plan_person(&pl, L_ACCOUNT, acct, msg->from.display,
-	    false)) != LW_OK || (e = plan_domain(&pl, adom, false)) != LW_OK)
+	if ((e = plan_person(&cx, L_ACCOUNT, acct, msg->from.display,
+	    false)) != LW_OK || (e = plan_domain(&cx, adom, false)) != LW_OK)
 		goto out;
 	for (i = 0; i < r.n && e == LW_OK; i++) {
 		/* Colleagues are participants, not correspondents. */
 		if (learn_related(learn_addr_domain(r.addr[i]), adom))
 			continue;
-		e = plan_person(&pl, L_CORR, r.addr[i], r.display[i], false);
+		e = plan_person(&cx, L_CORR, r.addr[i], r.display[i], false);
 		if (e == LW_OK)
-			e = plan_domain(&pl, learn_addr_domain(r.addr[i]),
+			e = plan_domain(&cx, learn_addr_domain(r.addr[i]),
 			    false);
 	}
 	if (e == LW_OK)
-		e = plan_threads(&pl, msg, acct, doms, nd, false);
+		e = plan_threads(&cx, msg, acct, doms, nd, false);
 	if (e == LW_OK)
-		e = plan_run(&pl);
+		e = learn_submit(l, c, &pl, now);
 out:
 	if (e != LW_OK && e != LW_ENOMEM)
 		log_warnx("learn: outbound mail of %s not learned: %s", acct,
 		    lw_strerror(e));
-	plan_free(&pl);
+	learn_plan_free(&pl);
 	rcpts_free(&r);
 	free(acct);
 	return e;
 }
 
 enum lw_err
-learn_inbound_reply(struct learn *l, const char *org,
+learn_outbound(struct learn *l, const char *org, const struct message *msg,
+    const struct envelope *env, time_t now)
+{
+	return outbound_mail(l, &l->c, org, msg, env, now);
+}
+
+static enum lw_err
+inbound_reply(struct learn *l, const struct learn_config *c, const char *org,
     const struct message *msg, time_t now)
 {
-	struct plan		 pl = { l, org, now, NULL, 0 };
+	struct plan		 pl = { .msgs = 1 };
+	struct pctx		 cx = { c, &pl, org, now };
 	struct learn_record	 t;
 	struct rcpts		 r;
 	struct mut		*m;
@@ -619,7 +776,7 @@ learn_inbound_reply(struct learn *l, const char *org,
 
 	if (l->readonly)
 		return LW_EINVAL;
-	if (!l->c.enable || msg == NULL ||
+	if (!c->enable || msg == NULL ||
 	    (from = learn_addr_norm(msg->from.addr)) == NULL)
 		return LW_OK;
 	memset(&r, 0, sizeof(r));
@@ -636,19 +793,26 @@ learn_inbound_reply(struct learn *l, const char *org,
 	doms_add(doms, &nd, learn_addr_domain(from));
 	for (i = 0; i < r.n; i++)
 		doms_add(doms, &nd, learn_addr_domain(r.addr[i]));
-	if ((e = plan_mut(&pl, L_META, "", &m)) != LW_OK)
+	if ((e = plan_mut(&cx, L_META, "", &m)) != LW_OK)
 		goto out;
 	m->in = 1;
-	if ((e = plan_person(&pl, L_CORR, from, msg->from.display, true)) ==
-	    LW_OK && (e = plan_domain(&pl, learn_addr_domain(from), true)) ==
-	    LW_OK && (e = plan_threads(&pl, msg, from, doms, nd, true)) ==
+	if ((e = plan_person(&cx, L_CORR, from, msg->from.display, true)) ==
+	    LW_OK && (e = plan_domain(&cx, learn_addr_domain(from), true)) ==
+	    LW_OK && (e = plan_threads(&cx, msg, from, doms, nd, true)) ==
 	    LW_OK)
-		e = plan_run(&pl);
+		e = learn_submit(l, c, &pl, now);
 out:
-	plan_free(&pl);
+	learn_plan_free(&pl);
 	rcpts_free(&r);
 	free(from);
 	return e;
+}
+
+enum lw_err
+learn_inbound_reply(struct learn *l, const char *org,
+    const struct message *msg, time_t now)
+{
+	return inbound_reply(l, &l->c, org, msg, now);
 }
 
 const char *
@@ -665,11 +829,13 @@ learn_decided(struct state *st, const struct learn_config *c, bool outbound,
 		return NULL;
 	if (!outbound && !findings_has(&v->findings, "HDR_KNOWN_THREAD"))
 		return NULL;
-	if (learn_open(st, c, &l) != LW_OK)
+	/* The daemon's learner batches; else one of our own, at once. */
+	if ((l = learn_shared(st)) == NULL && learn_open(st, c, &l) != LW_OK)
 		return NULL;
-	e = outbound ? learn_outbound(l, learn_org(v->policy), msg, env, now) :
-	    learn_inbound_reply(l, learn_org(v->policy), msg, now);
-	learn_close(l);
+	e = outbound ? outbound_mail(l, c, learn_org(v->policy), msg, env,
+	    now) : inbound_reply(l, c, learn_org(v->policy), msg, now);
+	if (l != learn_shared(st))
+		learn_close(l);
 	if (e == LW_OK)
 		what = outbound ? "learned=outbound" : "learned=reply";
 	else

@@ -120,6 +120,33 @@ enum lw_err	 learn_open(struct state *st, const struct learn_config *c,
 void		 learn_close(struct learn *);
 bool		 learn_readonly(const struct learn *);
 
+/*
+ * Batching: l merges each message into one plan in memory, flushed in
+ * one write (on LMDB one transaction, one fsync) every max_msgs
+ * messages or interval_ms after the first queued one; by a writer
+ * thread when thread, else by the learn_* call that finds it due.
+ * Lookups see a message once its batch is flushed.  learn_close
+ * flushes.  A crash loses the unflushed batch (learning is advisory),
+ * never a message.
+ */
+#define LEARN_BATCH_MSGS	256	/* the daemon's: messages per flush */
+#define LEARN_BATCH_MS		1000	/* and the longest wait */
+enum lw_err	 learn_batch_start(struct learn *, size_t max_msgs,
+		    unsigned interval_ms, bool thread);
+/* Write what the batch holds now (no batch: nothing to do). */
+enum lw_err	 learn_flush(struct learn *, time_t now);
+/* Messages queued and not yet flushed. */
+size_t		 learn_pending(struct learn *);
+
+/*
+ * The daemon's learner, for its life: batched, with a writer thread;
+ * learn_decided on st uses it.  Open after the state opens, close (it
+ * flushes) before the state closes.  A read-only st: nothing.
+ */
+enum lw_err	 learn_shared_open(struct state *st,
+		    const struct learn_config *c);
+void		 learn_shared_close(void);
+
 /* The organisation of mail judged by policy p: its name ("default"). */
 const char	*learn_org(const struct policy *p);
 

@@ -33,11 +33,66 @@
 #define L_META		'm'	/* one per org: out = messages, in =
 				   replies, first, last */
 
+struct learn_batch;
+
 struct learn {
 	struct state		*st;
 	struct learn_config	 c;
 	bool			 readonly;
+	struct learn_batch	*batch;	/* NULL: each message at once */
 };
+
+/*
+ * One record a plan touches: what to add to it.  A plan is one
+ * message's (unbatched) or the merge of a batch's messages (keys met
+ * again add up: counts, items, first/last).
+ */
+#define PLAN_ITEMS_MAX	64	/* items added to one record per plan */
+
+struct mut {
+	char			 key[LEARN_KEY_BYTES];
+	char			 letter;
+	char			 org[LEARN_ORG_MAX + 1];
+	char			*text;		/* its k line */
+	struct learn_item	*items;		/* to count once more each */
+	size_t			 nitems;
+	size_t			 max_items;
+	uint64_t		 out, in;	/* to add */
+	time_t			 first, last;	/* of the messages */
+	time_t			 ttl;
+	char			 subject[LEARN_HASH_HEX + 1];
+	char			 account[LEARN_HASH_HEX + 1];
+	bool			 existing;	/* touch only, never create */
+	bool			 created;	/* set by the write */
+};
+
+struct plan {
+	struct mut		*v;
+	size_t			 n, cap;
+	size_t			*slot;		/* hash index: 1 + index */
+	size_t			 nslot;
+	size_t			 msgs;		/* messages merged */
+};
+
+void		 learn_plan_free(struct plan *);
+/* Add one message's plan to a batch's (what both touch adds up). */
+enum lw_err	 learn_plan_merge(struct plan *dst, const struct plan *src);
+/*
+ * A message's plan, learned: written at once (no batch), else merged
+ * into the batch (learn_batch.c), flushed when due.
+ */
+enum lw_err	 learn_submit(struct learn *, const struct learn_config *,
+		    struct plan *, time_t now);
+/* learn_close's: stop the writer, flush, free (no batch: nothing). */
+void		 learn_batch_free(struct learn *);
+/* The daemon's batched learner when it learns on st, else NULL. */
+struct learn	*learn_shared(const struct state *st);
+/*
+ * Write pl (state_update_many: on LMDB one transaction), count what it
+ * created toward the caps and evict past them; now is the write's time.
+ */
+enum lw_err	 learn_plan_run(struct learn *, const struct learn_config *,
+		    struct plan *pl, time_t now);
 
 /* A record of any letter; kind and org are set by the reader. */
 struct lrec {
@@ -69,12 +124,12 @@ bool		 learn_rec_parse(const struct state_val *v, struct lrec *lr);
 enum lw_err	 learn_rec_write(const struct lrec *lr, struct state_val *out);
 void		 learn_rec_free(struct lrec *lr);
 /*
- * Count one more of text (count add, seen now) in lr's items, most
- * recent first, keeping at most max: the least recently seen go (for
- * L_SUBJECT, lr->many records that one went).
+ * Add the n items of v (their counts, seen at their last) to lr's,
+ * most recent first, keeping at most max: the least recently seen go
+ * (lr->many records that some went).
  */
-enum lw_err	 learn_item_touch(struct lrec *lr, const char *text,
-		    uint64_t add, time_t now, size_t max);
+enum lw_err	 learn_items_merge(struct lrec *lr,
+		    const struct learn_item *v, size_t n, size_t max);
 /* Remove the items pred says; how many went. */
 size_t		 learn_item_drop(struct lrec *lr,
 		    bool (*pred)(const char *text, const void *arg),

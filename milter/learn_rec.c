@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "learn_int.h"
 #include "util.h"
 
@@ -48,15 +50,20 @@ learn_org_key(const char *org, char out[LEARN_ORG_MAX + 1])
 	out[i] = '\0';
 }
 
+/* Every learned key hashes its text: one digest, no printf per byte. */
 enum lw_err
 learn_hash(const void *p, size_t len, char hex[LEARN_HASH_HEX + 1])
 {
-	char		full[65];
-	enum lw_err	e;
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
+	size_t			 i;
 
-	if ((e = lw_sha256_hex(p, len, full)) != LW_OK)
-		return e;
-	memcpy(hex, full, LEARN_HASH_HEX);
+	if (SHA256(p, len, md) == NULL)
+		return LW_EINTERNAL;
+	for (i = 0; i < LEARN_HASH_HEX / 2; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
 	hex[LEARN_HASH_HEX] = '\0';
 	return LW_OK;
 }
@@ -325,30 +332,34 @@ item_cmp(const void *a, const void *b)
 }
 
 enum lw_err
-learn_item_touch(struct lrec *lr, const char *text, uint64_t add,
-    time_t now, size_t max)
+learn_items_merge(struct lrec *lr, const struct learn_item *v, size_t n,
+    size_t max)
 {
 	struct learn_item	*nv;
-	size_t			 i;
+	size_t			 i, k;
 
-	for (i = 0; i < lr->r.nitems; i++)
-		if (strcmp(lr->r.items[i].text, text) == 0)
-			break;
-	if (i == lr->r.nitems) {
-		if ((nv = reallocarray(lr->r.items, lr->r.nitems + 1,
-		    sizeof(*nv))) == NULL)
-			return LW_ENOMEM;
-		lr->r.items = nv;
-		if ((nv[i].text = strdup(text)) == NULL)
-			return LW_ENOMEM;
-		nv[i].count = 0;
-		nv[i].last = 0;
-		lr->r.nitems++;
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < lr->r.nitems; i++)
+			if (strcmp(lr->r.items[i].text, v[k].text) == 0)
+				break;
+		if (i == lr->r.nitems) {
+			if ((nv = reallocarray(lr->r.items, lr->r.nitems + 1,
+			    sizeof(*nv))) == NULL)
+				return LW_ENOMEM;
+			lr->r.items = nv;
+			if ((nv[i].text = strdup(v[k].text)) == NULL)
+				return LW_ENOMEM;
+			nv[i].count = 0;
+			nv[i].last = 0;
+			lr->r.nitems++;
+		}
+		lr->r.items[i].count += v[k].count;
+		if (v[k].last > lr->r.items[i].last)
+			lr->r.items[i].last = v[k].last;
 	}
-	lr->r.items[i].count += add;
-	if (now > lr->r.items[i].last)
-		lr->r.items[i].last = now;
-	qsort(lr->r.items, lr->r.nitems, sizeof(*lr->r.items), item_cmp);
+	if (lr->r.nitems > 1)
+		qsort(lr->r.items, lr->r.nitems, sizeof(*lr->r.items),
+		    item_cmp);
 	while (lr->r.nitems > max) {
 		free(lr->r.items[--lr->r.nitems].text);
 		lr->many = true;

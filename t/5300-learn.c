@@ -7,11 +7,19 @@
  * participants (a partner's second known domain counts), maturity,
  * inbound replies, expiry, caps with the least recently seen evicted,
  * forget, each, stats and a read-only look; on Redis the same, key by
- * key.
+ * key.  Batches (learn_batch.c): nothing visible before the flush,
+ * everything after it (counts of a batch add up), a flush when full,
+ * the writer thread's flush by time, learn_close's and the daemon's
+ * shared learner's at shutdown, and a crash that loses the unflushed
+ * batch and nothing else.
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "learn.h"
 #include "mime.h"
@@ -419,6 +427,195 @@ caps(const char *dir)
 	state_close(st);
 }
 
+
+/* The correspondent's outbound count, 0 when not (yet) learned. */
+static uint64_t
+org_sent_to(struct learn *l, const char *org, const char *addr, time_t now)
+{
+	struct learn_record	r;
+	uint64_t		n;
+
+	if (learn_get(l, org, LEARN_CORRESPONDENT, addr, now, &r) !=
+	    LW_OK)
+		return 0;
+	n = r.out;
+	learn_record_free(&r);
+	return n;
+}
+
+static uint64_t
+sent_to(struct learn *l, const char *addr, time_t now)
+{
+	return org_sent_to(l, "example", addr, now);
+}
+
+/* A batch: invisible until flushed, then all of it, counts added up. */
+static void
+batched(enum state_backend b, const char *dir)
+{
+	const char		*bn = state_backend_name(b);
+	struct state		*st = open_state(b, dir, false);
+	struct learn_config	 c;
+	struct learn		*l;
+	struct learn_stats	 s, s0;
+	char			 mid[64];
+	int			 i;
+
+	learn_config_init(&c);
+	if (learn_open(st, &c, &l) != LW_OK ||
+	    learn_batch_start(l, 100, 3600 * 1000, false) != LW_OK ||
+	    learn_stats(l, "example", NOW, &s0) != LW_OK)
+		bail("learn_open");
+	for (i = 0; i < 5; i++) {
+		snprintf(mid, sizeof(mid), "b%d@ours.example", i);
+		if (send_mail(l, "Boss <boss@ours.example>", "Kim <kim@x.example>",
+		    i % 2 ? "Lee <lee@y.example>" : NULL, mid, NULL, "batch",
+		    NOW + i) != LW_OK)
+			bail("send %d", i);
+	}
+	is_int(5, (int)learn_pending(l), "%s batch: 5 messages queued", bn);
+	is_int(0, (int)sent_to(l, "kim@x.example", NOW + 10),
+	    "%s batch: nothing visible before the flush", bn);
+	is_int(LW_OK, learn_flush(l, NOW + 10), "%s batch: flushed", bn);
+	is_int(0, (int)learn_pending(l), "%s batch: nothing queued", bn);
+	is_int(5, (int)sent_to(l, "kim@x.example", NOW + 10),
+	    "%s batch: the next scan sees all 5 messages to kim", bn);
+	is_int(2, (int)sent_to(l, "lee@y.example", NOW + 10),
+	    "%s batch: and the 2 to lee", bn);
+	ok(learn_stats(l, "example", NOW + 10, &s) == LW_OK &&
+	    s.messages == s0.messages + 5 && s.last >= NOW + 4,
+	    "%s batch: 5 more messages, the last one's time kept", bn);
+	is_str("kim@x.example", who(l, "Kim", NOW + 10),
+	    "%s batch: the name learned", bn);
+	learn_close(l);
+	state_close(st);
+}
+
+/* Full, the batch flushes itself; a writer flushes by time; close. */
+static void
+batch_flushes(const char *dir)
+{
+	struct state		*st = open_state(STATE_LMDB, dir, false);
+	struct learn_config	 c;
+	struct learn		*l;
+	time_t			 deadline;
+	int			 i;
+
+	learn_config_init(&c);
+	if (learn_open(st, &c, &l) != LW_OK ||
+	    learn_batch_start(l, 3, 3600 * 1000, false) != LW_OK)
+		bail("learn_open");
+	for (i = 0; i < 3; i++)
+		if (send_mail(l, "boss@ours.example", "full@x.example", NULL,
+		    "f@ours.example", NULL, "full", NOW + i) != LW_OK)
+			bail("send");
+	ok(learn_pending(l) == 0 && sent_to(l, "full@x.example", NOW) == 3,
+	    "batch: the third of 3 messages flushes the batch");
+	learn_close(l);
+
+	if (learn_open(st, &c, &l) != LW_OK ||
+	    learn_batch_start(l, 1000, 50, true) != LW_OK)
+		bail("learn_open");
+	if (send_mail(l, "boss@ours.example", "timed@x.example", NULL,
+	    "t@ours.example", NULL, "timed", NOW) != LW_OK)
+		bail("send");
+	/* Polled, with a generous deadline: the machine may be loaded. */
+	deadline = time(NULL) + 60;
+	while (sent_to(l, "timed@x.example", NOW) == 0 &&
+	    time(NULL) < deadline)
+		usleep(20 * 1000);
+	is_int(1, (int)sent_to(l, "timed@x.example", NOW),
+	    "batch: the writer flushes a lone message after its interval");
+	if (send_mail(l, "boss@ours.example", "closed@x.example", NULL,
+	    "c@ours.example", NULL, "closed", NOW) != LW_OK)
+		bail("send");
+	learn_close(l);
+	if (learn_open(st, &c, &l) != LW_OK)
+		bail("learn_open");
+	is_int(1, (int)sent_to(l, "closed@x.example", NOW),
+	    "batch: learn_close flushes what the writer held");
+	learn_close(l);
+	state_close(st);
+}
+
+/*
+ * A crash (the process ends without closing): the flushed batch
+ * stays, the unflushed one is lost, the store stays good.
+ */
+static void
+batch_crash(const char *dir)
+{
+	struct state		*st;
+	struct learn_config	 c;
+	struct learn		*l;
+	struct learn_stats	 s;
+	pid_t			 pid;
+	int			 status;
+
+	learn_config_init(&c);
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		bail("fork");
+	if (pid == 0) {
+		st = open_state(STATE_LMDB, dir, false);
+		if (learn_open(st, &c, &l) != LW_OK ||
+		    learn_batch_start(l, 100, 3600 * 1000, true) != LW_OK ||
+		    send_mail(l, "boss@ours.example", "kept@x.example", NULL,
+		    "k@ours.example", NULL, "kept", NOW) != LW_OK ||
+		    learn_flush(l, NOW) != LW_OK ||
+		    send_mail(l, "boss@ours.example", "lost@x.example", NULL,
+		    "l@ours.example", NULL, "lost", NOW + 1) != LW_OK)
+			_exit(1);
+		_exit(learn_pending(l) == 1 ? 0 : 2);	/* no close: a crash */
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		bail("waitpid");
+	is_int(0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+	    "crash: both messages were taken, one flushed, then the crash");
+	st = open_state(STATE_LMDB, dir, false);
+	if (learn_open(st, &c, &l) != LW_OK)
+		bail("learn_open");
+	is_int(1, (int)sent_to(l, "kept@x.example", NOW + 5),
+	    "crash: the flushed batch stays");
+	is_int(0, (int)sent_to(l, "lost@x.example", NOW + 5),
+	    "crash: the unflushed batch is lost, and only it");
+	ok(learn_stats(l, "example", NOW + 5, &s) == LW_OK && s.messages == 1,
+	    "crash: the store is whole (1 message counted)");
+	is_int(LW_OK, send_mail(l, "boss@ours.example", "after@x.example",
+	    NULL, "a@ours.example", NULL, "after", NOW + 6),
+	    "crash: and learns on");
+	learn_close(l);
+	state_close(st);
+}
+
+/* The daemon's learner: learn_decided queues, shutdown flushes. */
+static void
+batch_shared(const char *dir)
+{
+	struct state		*st = open_state(STATE_LMDB, dir, false);
+	struct learn_config	 c;
+	struct learn		*l;
+	struct verdict		 v;
+	struct message		*out;
+
+	learn_config_init(&c);
+	memset(&v, 0, sizeof(v));
+	v.action = ACT_ACCEPT;
+	out = learn_t_msg("From: a@ours.example\r\nTo: S <s@x.example>\r\n"
+	    "Message-ID: <sh@ours.example>\r\nSubject: s\r\n\r\nb\r\n");
+	if (learn_shared_open(st, &c) != LW_OK || learn_open(st, &c, &l) !=
+	    LW_OK)
+		bail("learn_shared_open");
+	is_str("learned=outbound", learn_decided(st, &c, true, true, &v, out,
+	    NULL, NOW), "shared: an accepted outbound message is taken");
+	learn_shared_close();
+	is_int(1, (int)org_sent_to(l, "default", "s@x.example", NOW),
+	    "shared: the daemon's shutdown flushed it");
+	learn_close(l);
+	mime_free(out);
+	state_close(st);
+}
+
 static const struct {
 	const char	*subject, *norm, *what;
 } subjects[] = {
@@ -447,7 +644,13 @@ main(void)
 	redis_port = free_port();
 	rpid = redis_start(tap_tmpdir("5300-redis"), redis_port, PASSWORD);
 	basics(STATE_REDIS, tap_tmpdir("5300-redis-local"));
+	batched(STATE_REDIS, tap_tmpdir("5300-redis-batch"));
 	redis_stop(rpid);
+	batched(STATE_LMDB, tap_tmpdir("5300-lmdb-batch"));
+	batched(STATE_FILES, tap_tmpdir("5300-files-batch"));
+	batch_flushes(tap_tmpdir("5300-flushes"));
+	batch_crash(tap_tmpdir("5300-crash"));
+	batch_shared(tap_tmpdir("5300-shared"));
 	caps(tap_tmpdir("5300-caps"));
 	decided(tap_tmpdir("5300-decided"));
 	return done_testing();

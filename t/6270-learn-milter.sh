@@ -16,7 +16,10 @@
 # with a PPAP zip), a partner from its second known domain, a
 # first-contact inquiry and a stranger with a common name are accepted.
 # `lurewall scan -c FILE` reads the same store read-only and judges
-# every inbound message exactly as the daemon did.
+# every inbound message exactly as the daemon did.  The daemon writes
+# what it learns in batches: the inbound mail waits (polled) until the
+# history is written, and what it learned last is in the store after
+# it stops.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 BOUND=300
@@ -113,6 +116,15 @@ like 'not accepted: 0' "$(cat "$T/history.out")" "every history message flowed"
 is 2000 "$(grep -c 'direction=outbound.* learned=outbound' "$MILTER_LOG")" \
     "every one was learned as outbound"
 
+# The daemon writes what it learns in batches (LEARN_BATCH_MSGS
+# messages or a second a write): the inbound mail waits for the last.
+learned() {	# learned outbound|replies: what learn stats counts
+	bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" learn stats |
+	    awk -v w="$1" '$1 == "messages" { print (w == "outbound" ? $2 : $4) }'
+}
+history_written() { [ "$(learned outbound)" = 2000 ]; }
+wait_for 120 history_written
+ok $? "the daemon wrote all 2000 within its batch interval"
 # --- An outbound lure is stopped and teaches nothing.
 run outlure "an outbound lure" <<'EOF'
 dofile(gen .. "/outlure.lua")
@@ -172,4 +184,6 @@ done <"$T/gen/cases"
 
 milter_stop
 ok $? "the daemon stops cleanly"
+is "$(grep -c 'learned=reply' "$MILTER_LOG")" "$(learned replies)" \
+    "every reply the daemon learned is in the store after it stopped"
 done_testing

@@ -44,11 +44,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct state_val	 v = { (unsigned char *)data, size, 0 };
 	struct lrec		 lr;
+	struct learn_item	 x = { (char *)"x", 1, 1 };
 	char			 ids[4][LEARN_HASH_HEX + 1], *s, *norm;
 
 	if (learn_rec_parse(&v, &lr)) {
 		roundtrip(&lr);
-		if (learn_item_touch(&lr, "x", 1, 1, 3) == LW_OK &&
+		if (learn_items_merge(&lr, &x, 1, 3) == LW_OK &&
 		    lr.r.nitems > 3 && lr.r.nitems > 0)
 			abort();
 		learn_rec_free(&lr);
