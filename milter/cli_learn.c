@@ -35,7 +35,6 @@
 #include "state.h"
 #include "util.h"
 
-#define ORGS_MAX	1024	/* organisations listed by stats */
 #define SHOWN_MAX	200	/* addresses listed under a domain */
 
 int
@@ -101,30 +100,11 @@ when(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* The organisations that learned anything (each has an account). */
+/* The organisations that learned anything (learn_orgs). */
 struct orgs {
 	char	(*v)[LEARN_ORG_MAX + 1];
 	size_t	 n;
 };
-
-static enum lw_err
-org_one(void *arg, const struct learn_record *r)
-{
-	struct orgs	*o = arg;
-	void		*nv;
-	size_t		 i;
-
-	for (i = 0; i < o->n; i++)
-		if (strcmp(o->v[i], r->org) == 0)
-			return LW_OK;
-	if (o->n == ORGS_MAX)
-		return LW_OK;
-	if ((nv = reallocarray(o->v, o->n + 1, sizeof(*o->v))) == NULL)
-		return LW_ENOMEM;
-	o->v = nv;
-	memcpy(o->v[o->n++], r->org, sizeof(r->org));
-	return LW_OK;
-}
 
 static enum lw_err
 orgs_get(struct learn_cli *c, struct orgs *o)
@@ -133,7 +113,7 @@ orgs_get(struct learn_cli *c, struct orgs *o)
 	o->n = 0;
 	if (c->l == NULL)
 		return LW_OK;
-	return learn_each(c->l, NULL, LEARN_ACCOUNT, c->now, org_one, o);
+	return learn_orgs(c->l, c->now, &o->v, &o->n);
 }
 
 static void

@@ -658,7 +658,10 @@ learn_plan_run(struct learn *l, const struct learn_config *c,
 	e = state_update_many(l->st, keys, pl->n, now, apply_one, pl);
 	free(keys);
 	for (i = 0; i < pl->n && e == LW_OK; i++) {
-		if (!pl->v[i].created ||
+		/* A new organisation: its name in the list for stats. */
+		if (pl->v[i].created && pl->v[i].letter == L_META)
+			e = learn_orgs_add(l, pl->v[i].org, now);
+		if (e != LW_OK || !pl->v[i].created ||
 		    memchr(capped, pl->v[i].letter, sizeof(capped)) == NULL)
 			continue;
 		for (k = 0; k < ncv_n; k++)
@@ -680,9 +683,7 @@ learn_plan_run(struct learn *l, const struct learn_config *c,
 		cv[k].n++;
 	}
 	for (k = 0; k < ncv_n && e == LW_OK; k++) {
-		learn_prefix(cv[k].org, cv[k].letter, ckey);
-		ckey[strlen(ckey) - 2] = '#';	/* "learn:ORG:#L" */
-		ckey[strlen(ckey) - 1] = cv[k].letter;
+		learn_count_key(cv[k].org, cv[k].letter, ckey);
 		if ((e = state_incr(l->st, ckey, cv[k].n, 0, now, &total)) !=
 		    LW_OK)
 			break;

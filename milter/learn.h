@@ -270,9 +270,24 @@ struct learn_stats {
 	bool		 mature;
 };
 
-/* Counts of org (NULL: every organisation summed; mature of any). */
+/*
+ * Counts of org (NULL: every organisation summed; mature of any): the
+ * organisation's own record and its count of each kind (kept as
+ * records: no walk), so a few reads whatever the store holds.  A
+ * count is of the records created and not yet evicted or forgotten;
+ * one that expired counts until the next eviction at its cap.
+ */
 enum lw_err	 learn_stats(struct learn *, const char *org, time_t now,
 		    struct learn_stats *);
+
+/*
+ * The organisations that learned anything, at most LEARN_ORGS_MAX
+ * (kept as a record; a store written before it had one is walked).
+ * Free *v.
+ */
+#define LEARN_ORGS_MAX		1024
+enum lw_err	 learn_orgs(struct learn *, time_t now,
+		    char (**v)[LEARN_ORG_MAX + 1], size_t *n);
 
 /*
  * Forget an address (its account or correspondent record, its names)

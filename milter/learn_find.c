@@ -493,22 +493,153 @@ walk_free(struct walk *w)
 	w->nkeys = 0;
 }
 
-static enum lw_err
-stats_one(struct walk *w, const char *key, struct lrec *lr)
-{
-	struct learn_stats	*s = w->arg;
+struct orgset {
+	char	(*v)[LEARN_ORG_MAX + 1];
+	size_t	 n;
+};
 
-	if (lr->letter == L_META) {
-		s->messages += lr->r.out;
-		s->replies += lr->r.in;
-		if (lr->r.out > 0 && (s->first == 0 || lr->r.first < s->first))
-			s->first = lr->r.first;
-		if (lr->r.last > s->last)
-			s->last = lr->r.last;
-		if (meta_mature(w->l, lr, w->now))
+/* One more (each organisation is once in the list, once walked). */
+static enum lw_err
+orgset_add(struct orgset *o, const char *org)
+{
+	void	*nv;
+
+	if (o->n == LEARN_ORGS_MAX)
+		return LW_OK;
+	if ((nv = reallocarray(o->v, o->n + 1, sizeof(*o->v))) == NULL)
+		return LW_ENOMEM;
+	o->v = nv;
+	learn_org_key(org, o->v[o->n++]);
+	return LW_OK;
+}
+
+/* An older store without the list: its organisations' meta records. */
+static enum lw_err
+orgs_one(struct walk *w, const char *key, struct lrec *lr)
+{
+	return orgset_add(w->arg, lr->r.org);
+}
+
+enum lw_err
+learn_orgs(struct learn *l, time_t now, char (**v)[LEARN_ORG_MAX + 1],
+    size_t *n)
+{
+	struct orgset	 o = { NULL, 0 };
+	struct walk	 w = { l, now, orgs_one, &o, 0, NULL, 0 };
+	struct state_val sv;
+	char		*p, *nl;
+	enum lw_err	 e;
+
+	e = state_get(l->st, LEARN_ORGS_KEY, now, &sv);
+	if (e == LW_OK) {
+		for (p = (char *)sv.data; e == LW_OK && *p != '\0'; p = nl) {
+			if ((nl = strchr(p, '\n')) != NULL)
+				*nl++ = '\0';
+			else
+				nl = p + strlen(p);
+			if (*p != '\0')
+				e = orgset_add(&o, p);
+		}
+		state_val_free(&sv);
+	} else if (e == LW_ENOTFOUND)
+		e = walk(&w, NULL, L_META);
+	if (e != LW_OK) {
+		free(o.v);
+		return e;
+	}
+	*v = o.v;
+	*n = o.n;
+	return LW_OK;
+}
+
+/* "learn:orgs" gains org unless it holds it (or LEARN_ORGS_MAX). */
+static enum lw_err
+orgs_append(void *arg, const struct state_val *old, struct state_val *out,
+    enum state_verdict *what)
+{
+	const char	*org = arg, *p, *end;
+	size_t		 olen = old != NULL ? old->len : 0, n = strlen(org);
+	size_t		 lines = 0;
+
+	*what = STATE_KEEP;
+	for (p = old != NULL ? (const char *)old->data : ""; olen > 0 &&
+	    p < (const char *)old->data + olen; p = end + 1, lines++) {
+		if ((end = memchr(p, '\n', (size_t)((const char *)old->data +
+		    olen - p))) == NULL)
+			end = (const char *)old->data + olen;
+		if ((size_t)(end - p) == n && memcmp(p, org, n) == 0)
+			return LW_OK;
+	}
+	if (lines >= LEARN_ORGS_MAX)
+		return LW_OK;
+	if ((out->data = malloc(olen + n + 2)) == NULL)
+		return LW_ENOMEM;
+	if (olen > 0)
+		memcpy(out->data, old->data, olen);
+	memcpy(out->data + olen, org, n);
+	out->data[olen + n] = '\n';
+	out->len = olen + n + 1;
+	out->expires = 0;
+	*what = STATE_WRITE;
+	return LW_OK;
+}
+
+enum lw_err
+learn_orgs_add(struct learn *l, const char *org, time_t now)
+{
+	char	o[LEARN_ORG_MAX + 1];
+
+	learn_org_key(org, o);
+	return state_update(l->st, LEARN_ORGS_KEY, now, orgs_append, o);
+}
+
+/* The count "learn:ORG:#L" of letter's records (0: none yet). */
+static enum lw_err
+count_get(struct learn *l, const char *org, char letter, time_t now,
+    size_t *n)
+{
+	struct state_val	 v;
+	char			 key[LEARN_KEY_BYTES];
+	long long		 x;
+	enum lw_err		 e;
+
+	*n = 0;
+	learn_count_key(org, letter, key);
+	if ((e = state_get(l->st, key, now, &v)) != LW_OK)
+		return e == LW_ENOTFOUND ? LW_OK : e;
+	x = strtoll((const char *)v.data, NULL, 10);
+	*n = x > 0 ? (size_t)x : 0;
+	state_val_free(&v);
+	return LW_OK;
+}
+
+/* One organisation's counts: its meta record and four counters. */
+static enum lw_err
+stats_org(struct learn *l, const char *org, time_t now,
+    struct learn_stats *s)
+{
+	struct lrec	 m;
+	size_t		 k, n;
+	enum lw_err	 e;
+
+	if ((e = read_text(l, org, L_META, "", now, &m)) == LW_OK) {
+		s->messages += m.r.out;
+		s->replies += m.r.in;
+		if (m.r.out > 0 && (s->first == 0 || m.r.first < s->first))
+			s->first = m.r.first;
+		if (m.r.last > s->last)
+			s->last = m.r.last;
+		if (meta_mature(l, &m, now))
 			s->mature = true;
-	} else if (lr->r.kind < LEARN_KINDS)
-		s->n[lr->r.kind]++;
+		learn_rec_free(&m);
+	} else if (e != LW_ENOTFOUND)
+		return e;
+	for (k = 0; k < LEARN_KINDS; k++) {
+		if ((e = count_get(l, org, learn_kind_letter(k), now, &n)) !=
+		    LW_OK)
+			return e;
+		s->n[k] += n;
+	}
 	return LW_OK;
 }
 
@@ -516,10 +647,19 @@ enum lw_err
 learn_stats(struct learn *l, const char *org, time_t now,
     struct learn_stats *s)
 {
-	struct walk	w = { l, now, stats_one, s, 0, NULL, 0 };
+	char		(*v)[LEARN_ORG_MAX + 1];
+	size_t		 n, i;
+	enum lw_err	 e;
 
 	memset(s, 0, sizeof(*s));
-	return walk(&w, org, '\0');
+	if (org != NULL)
+		return stats_org(l, org, now, s);
+	if ((e = learn_orgs(l, now, &v, &n)) != LW_OK)
+		return e;
+	for (i = 0; i < n && e == LW_OK; i++)
+		e = stats_org(l, v[i], now, s);
+	free(v);
+	return e;
 }
 
 struct each_arg {
@@ -623,44 +763,56 @@ gone_pick(struct walk *w, const char *key, struct lrec *lr)
 struct drop_arg {
 	const struct gone	*g;
 	char			 letter;
+	bool			 deleted;	/* the record went whole */
 };
 
+/*
+ * A person or a domain goes whole; a thread or a name index loses the
+ * items g names, and goes when none is left.
+ */
 static enum lw_err
 drop_one(void *arg, const struct state_val *old, struct state_val *out,
     enum state_verdict *what)
 {
 	struct drop_arg	*d = arg;
 	struct lrec	 lr;
-	size_t		 n;
-	enum lw_err	 e;
+	bool		 whole = d->letter == L_ACCOUNT ||
+			    d->letter == L_CORR || d->letter == L_DOMAIN;
+	enum lw_err	 e = LW_OK;
 
-	*what = STATE_DELETE;
-	if (old == NULL || d->letter == L_ACCOUNT || d->letter == L_CORR ||
-	    d->letter == L_DOMAIN || !learn_rec_parse(old, &lr)) {
-		*what = old == NULL ? STATE_KEEP : STATE_DELETE;
+	d->deleted = false;
+	*what = STATE_KEEP;
+	if (old == NULL)
 		return LW_OK;
-	}
-	n = learn_item_drop(&lr, d->letter == L_THREAD ? gone_dom : gone_item,
-	    d->g);
-	if (lr.r.nitems == 0) {
+	if (!whole && learn_rec_parse(old, &lr)) {
+		if (learn_item_drop(&lr, d->letter == L_THREAD ? gone_dom :
+		    gone_item, d->g) > 0 && lr.r.nitems > 0) {
+			*what = STATE_WRITE;
+			e = learn_rec_write(&lr, out);
+			out->expires = old->expires;
+		}
+		whole = lr.r.nitems == 0;
 		learn_rec_free(&lr);
-		return LW_OK;
+	} else
+		whole = true;		/* or damaged */
+	if (whole) {
+		*what = STATE_DELETE;
+		d->deleted = true;
 	}
-	*what = n > 0 ? STATE_WRITE : STATE_KEEP;
-	e = *what == STATE_WRITE ? learn_rec_write(&lr, out) : LW_OK;
-	out->expires = old->expires;
-	learn_rec_free(&lr);
 	return e;
 }
 
-/* Remove what g names from every record of org (walk collected). */
+/*
+ * Remove what g names from every record of org (walk collected); a
+ * record of a counted kind that goes leaves its count.
+ */
 static enum lw_err
 gone_apply(struct learn *l, const char *org, const struct gone *g,
     char letters, time_t now, size_t *changed)
 {
 	struct walk	w = { l, now, gone_pick, (void *)g, 0, NULL, 0 };
-	struct drop_arg	d = { g, 0 };
-	char		o[LEARN_ORG_MAX + 1];
+	struct drop_arg	d = { g, 0, false };
+	char		o[LEARN_ORG_MAX + 1], ckey[LEARN_KEY_BYTES];
 	size_t		i;
 	enum lw_err	e;
 
@@ -669,6 +821,11 @@ gone_apply(struct learn *l, const char *org, const struct gone *g,
 		if (!learn_key_parse(w.keys[i], o, &d.letter))
 			continue;
 		e = state_update(l->st, w.keys[i], now, drop_one, &d);
+		if (e != LW_OK || !d.deleted ||
+		    learn_letter_kind(d.letter) == LEARN_KINDS)
+			continue;
+		learn_count_key(o, d.letter, ckey);
+		e = state_incr(l->st, ckey, -1, 0, now, NULL);
 	}
 	if (e == LW_OK && changed != NULL)
 		*changed += w.nkeys;
@@ -786,9 +943,7 @@ learn_evict(struct learn *l, const char *org, char letter, uint64_t cap,
 		    (unsigned long long)cap, drop);
 	}
 	/* The count is what is left (expired records no longer count). */
-	learn_prefix(org, letter, ckey);
-	ckey[strlen(ckey) - 2] = '#';
-	ckey[strlen(ckey) - 1] = letter;
+	learn_count_key(org, letter, ckey);
 	if (e == LW_OK && (e = state_incr(l->st, ckey, 0, 0, now, &cur)) ==
 	    LW_OK)
 		e = state_incr(l->st, ckey, (int64_t)(s.n - drop) - cur, 0,

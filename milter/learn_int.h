@@ -112,6 +112,13 @@ enum lw_err	 learn_key(const char *org, char letter, const char *text,
 /* "learn:ORG:L:" (org NULL: "learn:"; letter 0: "learn:ORG:"). */
 void		 learn_prefix(const char *org, char letter,
 		    char out[LEARN_KEY_BYTES]);
+/* "learn:ORG:#L": how many records of letter ORG keeps. */
+void		 learn_count_key(const char *org, char letter,
+		    char out[LEARN_KEY_BYTES]);
+/* The list of organisations that learned anything, one a line. */
+#define LEARN_ORGS_KEY		"learn:orgs"
+/* "learn:orgs" gains org (a new organisation's first write). */
+enum lw_err	 learn_orgs_add(struct learn *, const char *org, time_t now);
 /* The org and letter a key names; false when it is no learn key. */
 bool		 learn_key_parse(const char *key, char org[LEARN_ORG_MAX + 1],
 		    char *letter);

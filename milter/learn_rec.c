@@ -107,6 +107,15 @@ learn_prefix(const char *org, char letter, char out[LEARN_KEY_BYTES])
 		    letter);
 }
 
+void
+learn_count_key(const char *org, char letter, char out[LEARN_KEY_BYTES])
+{
+	char	o[LEARN_ORG_MAX + 1];
+
+	learn_org_key(org, o);
+	snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX "%s:#%c", o, letter);
+}
+
 bool
 learn_key_parse(const char *key, char org[LEARN_ORG_MAX + 1], char *letter)
 {

@@ -170,6 +170,8 @@ basics(enum state_backend b, const char *dir)
 	struct learn_record	 r, t;
 	struct learn_stats	 s;
 	struct message		*m;
+	char			(*orgs)[LEARN_ORG_MAX + 1];
+	size_t			 norgs;
 	bool			 yes;
 	size_t			 removed;
 	enum lw_err		 e;
@@ -288,6 +290,17 @@ basics(enum state_backend b, const char *dir)
 	    "%s: stats (%llu messages, %zu correspondents, %zu threads)", bn,
 	    (unsigned long long)s.messages, s.n[LEARN_CORRESPONDENT],
 	    s.n[LEARN_THREAD]);
+	ok(learn_orgs(l, NOW + 300, &orgs, &norgs) == LW_OK && norgs == 1 &&
+	    strcmp(orgs[0], "example") == 0, "%s: the organisation is listed",
+	    bn);
+	free(orgs);
+	/* A store from before the list: its organisations are walked. */
+	if (state_del(st, "learn:orgs") != LW_OK)
+		bail("state_del");
+	ok(learn_orgs(l, NOW + 300, &orgs, &norgs) == LW_OK && norgs == 1 &&
+	    strcmp(orgs[0], "example") == 0, "%s: listed without the list "
+	    "too", bn);
+	free(orgs);
 	memset(each_n, 0, sizeof(each_n));
 	ok(learn_each(l, NULL, LEARN_KINDS, NOW + 300, count_each, NULL) ==
 	    LW_OK && each_n[LEARN_CORRESPONDENT] == 3 &&
