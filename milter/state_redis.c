@@ -2,10 +2,10 @@
  * state_redis.c: the state on a Redis server (state.backend: redis),
  * shared by every host that names the same server and key prefix.
  *
- * Connections: a hiredis 0.14 context is not thread-safe, so the state
- * keeps a locked pool of at most POOL_MAX contexts; a thread takes one
- * for one operation (several commands for a WATCH/MULTI) and gives it
- * back.  A context that failed is freed; the next connect waits for the
+ * Connections (state_redis_conn.c): a hiredis 0.14 context is not
+ * thread-safe, so the state keeps a locked pool of at most POOL_MAX
+ * contexts; a thread takes one for one operation (several commands
+ * for a WATCH/MULTI) and gives it back.  A context that failed is freed; the next connect waits for the
  * backoff (0.5 s doubling to 5 s), and until then every operation fails
  * at once with LW_EIO, so a dead server costs no message a timeout
  * each.  The failure is logged once a minute, not per message.  Each
@@ -40,33 +40,11 @@
 
 #include "log.h"
 #include "state.h"
+#include "state_redis_int.h"
 
-#define POOL_MAX		16
-#define BACKOFF_MIN_MS		500
-#define BACKOFF_MAX_MS		5000
 #define UPDATE_RETRIES		100
 #define SCAN_COUNT		"500"
 #define HDR			16
-
-struct rconn {
-	redisContext	*c;
-	struct rconn	*next;
-};
-
-struct redis {
-	struct state_redis_config cfg;	/* our copies */
-	char		*prefix;
-	size_t		 plen;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	struct rconn	*idle;
-	unsigned	 nconn;
-	unsigned	 backoff_ms;
-	struct timespec	 retry_at;	/* no connect before */
-	time_t		 logged;	/* last "unreachable" line */
-	char		 add_sha[41];
-	char		 incr_sha[41];
-};
 
 /*
  * KEYS[1] the key; ARGV[1] the value with its header, ARGV[2] now,
@@ -126,250 +104,6 @@ sha1_hex(const char *s, char out[41])
 	}
 	for (i = 0; i < 20; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-static void
-ms_after(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-static bool
-passed(const struct timespec *ts)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > ts->tv_sec || (now.tv_sec == ts->tv_sec &&
-	    now.tv_nsec >= ts->tv_nsec);
-}
-
-static const char *
-where(const struct redis *r)
-{
-	return r->cfg.socket != NULL ? r->cfg.socket : r->cfg.host;
-}
-
-/* Log the server's trouble at most once a minute.  Called with r->mu. */
-static void
-degraded(struct redis *r, const char *what, const char *detail)
-{
-	time_t	now = time(NULL);
-
-	if (now - r->logged < 60)
-		return;
-	r->logged = now;
-	if (r->cfg.socket != NULL)
-		log_warnx("state: redis %s %s: %s (working without it until "
-		    "it is back)", r->cfg.socket, what, detail);
-	else
-		log_warnx("state: redis %s:%u %s: %s (working without it "
-		    "until it is back)", r->cfg.host, r->cfg.port, what, detail);
-}
-
-static redisReply *
-cmd(redisContext *c, int argc, const char **argv, const size_t *lens)
-{
-	return redisCommandArgv(c, argc, argv, lens);
-}
-
-/* AUTH and SELECT on a fresh context; false (logged) when refused. */
-static bool
-hello(struct redis *r, redisContext *c)
-{
-	const char	*argv[3];
-	size_t		 lens[3];
-	char		 db[16];
-	redisReply	*rep;
-	int		 n = 0;
-	bool		 ok;
-
-	if (r->cfg.password != NULL) {
-		argv[n] = "AUTH";
-		lens[n++] = 4;
-		if (r->cfg.username != NULL) {
-			argv[n] = r->cfg.username;
-			lens[n] = strlen(r->cfg.username);
-			n++;
-		}
-		argv[n] = r->cfg.password;
-		lens[n] = strlen(r->cfg.password);
-		n++;
-		if ((rep = cmd(c, n, argv, lens)) == NULL)
-			return false;
-		ok = rep->type != REDIS_REPLY_ERROR;
-		if (!ok)
-			log_warnx("state: redis %s: AUTH refused (check state."
-			    "redis.password%s): %s", where(r),
-			    r->cfg.username != NULL ? " and state.redis."
-			    "username" : "", rep->str);
-		freeReplyObject(rep);
-		if (!ok)
-			return false;
-	}
-	if (r->cfg.db != 0) {
-		snprintf(db, sizeof(db), "%u", r->cfg.db);
-		argv[0] = "SELECT";
-		lens[0] = 6;
-		argv[1] = db;
-		lens[1] = strlen(db);
-		if ((rep = cmd(c, 2, argv, lens)) == NULL)
-			return false;
-		ok = rep->type != REDIS_REPLY_ERROR;
-		if (!ok)
-			log_warnx("state: redis %s: SELECT %s refused (state."
-			    "redis.db): %s", where(r), db, rep->str);
-		freeReplyObject(rep);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-static redisContext *
-dial(struct redis *r)
-{
-	struct timeval	 tv;
-	redisContext	*c;
-
-	tv.tv_sec = r->cfg.timeout_ms / 1000;
-	tv.tv_usec = (r->cfg.timeout_ms % 1000) * 1000;
-	if (r->cfg.socket != NULL)
-		c = redisConnectUnixWithTimeout(r->cfg.socket, tv);
-	else
-		c = redisConnectWithTimeout(r->cfg.host, (int)r->cfg.port, tv);
-	if (c == NULL)
-		return NULL;
-	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-		pthread_mutex_lock(&r->mu);
-		degraded(r, "unreachable", c->errstr);
-		pthread_mutex_unlock(&r->mu);
-		redisFree(c);
-		return NULL;
-	}
-	if (!hello(r, c)) {
-		redisFree(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* A connection for one operation, or NULL (LW_EIO) while unreachable. */
-static struct rconn *
-conn_get(struct redis *r)
-{
-	struct rconn	*rc;
-
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		if ((rc = r->idle) != NULL) {
-			r->idle = rc->next;
-			pthread_mutex_unlock(&r->mu);
-			return rc;
-		}
-		if (r->nconn < POOL_MAX)
-			break;
-		pthread_cond_wait(&r->cv, &r->mu);
-	}
-	if (!passed(&r->retry_at)) {
-		pthread_mutex_unlock(&r->mu);
-		errno = ECONNREFUSED;
-		return NULL;
-	}
-	r->nconn++;
-	pthread_mutex_unlock(&r->mu);
-	if ((rc = calloc(1, sizeof(*rc))) != NULL &&
-	    (rc->c = dial(r)) != NULL) {
-		pthread_mutex_lock(&r->mu);
-		if (r->backoff_ms > BACKOFF_MIN_MS && r->logged != 0)
-			log_info("state: redis %s: connected again", where(r));
-		r->backoff_ms = BACKOFF_MIN_MS;
-		r->logged = 0;
-		pthread_mutex_unlock(&r->mu);
-		return rc;
-	}
-	free(rc);
-	pthread_mutex_lock(&r->mu);
-	r->nconn--;
-	ms_after(&r->retry_at, r->backoff_ms);
-	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    r->backoff_ms * 2;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	errno = ECONNREFUSED;
-	return NULL;
-}
-
-/* Give a connection back; a broken one is closed. */
-static void
-conn_put(struct redis *r, struct rconn *rc)
-{
-	bool	broken = rc->c->err != 0;
-
-	if (broken) {
-		redisFree(rc->c);
-		free(rc);
-	}
-	pthread_mutex_lock(&r->mu);
-	if (broken) {
-		r->nconn--;
-		degraded(r, "connection lost", "reconnecting");
-	} else {
-		rc->next = r->idle;
-		r->idle = rc;
-	}
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-}
-
-/* The server's key: prefix + key, malloc'd. */
-static char *
-rkey(const struct redis *r, const char *key, size_t *len)
-{
-	size_t	 kl = strlen(key);
-	char	*p;
-
-	if ((p = malloc(r->plen + kl + 1)) == NULL)
-		return NULL;
-	memcpy(p, r->prefix, r->plen);
-	memcpy(p + r->plen, key, kl + 1);
-	*len = r->plen + kl;
-	return p;
-}
-
-/* A reply's error: a refused command names the prefix and the ACL. */
-static enum lw_err
-reply_err(struct redis *r, redisContext *c, redisReply *rep)
-{
-	if (rep == NULL) {
-		pthread_mutex_lock(&r->mu);
-		degraded(r, "failed", c->errstr);
-		pthread_mutex_unlock(&r->mu);
-		errno = EIO;
-		return LW_EIO;
-	}
-	if (rep->type == REDIS_REPLY_ERROR) {
-		if (strncmp(rep->str, "NOPERM", 6) == 0 ||
-		    strncmp(rep->str, "NOAUTH", 6) == 0)
-			log_warnx("state: redis %s: refused (state.redis."
-			    "username's ACL must allow key_prefix %s*): %s",
-			    where(r), r->prefix, rep->str);
-		else if (strncmp(rep->str, "OOM", 3) == 0)
-			log_warnx("state: redis %s: server is full: %s",
-			    where(r), rep->str);
-		else
-			log_warnx("state: redis %s: %s", where(r), rep->str);
-		freeReplyObject(rep);
-		errno = EIO;
-		return LW_EIO;
-	}
-	return LW_OK;
 }
 
 static unsigned char *
@@ -436,24 +170,24 @@ rd_get(struct state *st, const char *key, time_t now, struct state_val *v)
 	char		*k;
 	enum lw_err	 e;
 
-	if ((k = rkey(r, key, &lens[1])) == NULL)
+	if ((k = rd_key(r, key, &lens[1])) == NULL)
 		return LW_ENOMEM;
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(k);
 		return LW_EIO;
 	}
 	argv[0] = "GET";
 	lens[0] = 3;
 	argv[1] = k;
-	rep = cmd(rc->c, 2, argv, lens);
-	if ((e = reply_err(r, rc->c, rep)) == LW_OK) {
+	rep = rd_cmd(rc->c, 2, argv, lens);
+	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK) {
 		if (rep->type == REDIS_REPLY_STRING)
 			e = decode(rep->str, rep->len, now, v);
 		else
 			e = LW_ENOTFOUND;
 		freeReplyObject(rep);
 	}
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(k);
 	return e;
 }
@@ -472,13 +206,13 @@ rd_put(struct state *st, const char *key, const void *val, size_t len,
 	enum lw_err	 e;
 	int		 argc = 3;
 
-	if ((k = rkey(r, key, &lens[1])) == NULL)
+	if ((k = rd_key(r, key, &lens[1])) == NULL)
 		return LW_ENOMEM;
 	if ((enc = encode(val, len, expires, &lens[2])) == NULL) {
 		free(k);
 		return LW_ENOMEM;
 	}
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(enc);
 		free(k);
 		return LW_EIO;
@@ -495,10 +229,10 @@ rd_put(struct state *st, const char *key, const void *val, size_t len,
 		lens[4] = strlen(ttl);
 		argc = 5;
 	}
-	rep = cmd(rc->c, argc, argv, lens);
-	if ((e = reply_err(r, rc->c, rep)) == LW_OK)
+	rep = rd_cmd(rc->c, argc, argv, lens);
+	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
 		freeReplyObject(rep);
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(enc);
 	free(k);
 	return e;
@@ -526,7 +260,7 @@ script(redisContext *c, const char *sha, const char *text, const char *k,
 		argv[4 + i] = args[i];
 		lens[4 + i] = alens[i];
 	}
-	rep = cmd(c, 4 + nargs, argv, lens);
+	rep = rd_cmd(c, 4 + nargs, argv, lens);
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
 	    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
 		freeReplyObject(rep);
@@ -534,7 +268,7 @@ script(redisContext *c, const char *sha, const char *text, const char *k,
 		lens[0] = 4;
 		argv[1] = text;
 		lens[1] = strlen(text);
-		rep = cmd(c, 4 + nargs, argv, lens);
+		rep = rd_cmd(c, 4 + nargs, argv, lens);
 	}
 	return rep;
 }
@@ -552,13 +286,13 @@ rd_add(struct state *st, const char *key, const void *val, size_t len,
 	unsigned char	*enc;
 	enum lw_err	 e;
 
-	if ((k = rkey(r, key, &klen)) == NULL)
+	if ((k = rd_key(r, key, &klen)) == NULL)
 		return LW_ENOMEM;
 	if ((enc = encode(val, len, expires, &alens[0])) == NULL) {
 		free(k);
 		return LW_ENOMEM;
 	}
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(enc);
 		free(k);
 		return LW_EIO;
@@ -571,14 +305,14 @@ rd_add(struct state *st, const char *key, const void *val, size_t len,
 	args[2] = ttl;
 	alens[2] = strlen(ttl);
 	rep = script(rc->c, r->add_sha, add_lua, k, klen, args, alens, 3);
-	if ((e = reply_err(r, rc->c, rep)) == LW_OK) {
+	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK) {
 		if (rep->type != REDIS_REPLY_INTEGER)
 			e = LW_EIO;
 		else if (rep->integer == 0)
 			e = LW_EEXIST;
 		freeReplyObject(rep);
 	}
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(enc);
 	free(k);
 	return e;
@@ -596,19 +330,19 @@ simple(struct redis *r, const char *verb, const char *key, redisReply **out)
 	enum lw_err	 e;
 
 	*out = NULL;
-	if ((k = rkey(r, key, &lens[1])) == NULL)
+	if ((k = rd_key(r, key, &lens[1])) == NULL)
 		return LW_ENOMEM;
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(k);
 		return LW_EIO;
 	}
 	argv[0] = verb;
 	lens[0] = strlen(verb);
 	argv[1] = k;
-	rep = cmd(rc->c, 2, argv, lens);
-	if ((e = reply_err(r, rc->c, rep)) == LW_OK)
+	rep = rd_cmd(rc->c, 2, argv, lens);
+	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
 		*out = rep;
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(k);
 	return e;
 }
@@ -653,9 +387,9 @@ rd_incr(struct state *st, const char *key, int64_t delta, time_t expires,
 	char		*k, d[32], nowbuf[32], exp[32];
 	enum lw_err	 e;
 
-	if ((k = rkey(r, key, &klen)) == NULL)
+	if ((k = rd_key(r, key, &klen)) == NULL)
 		return LW_ENOMEM;
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(k);
 		return LW_EIO;
 	}
@@ -669,14 +403,14 @@ rd_incr(struct state *st, const char *key, int64_t delta, time_t expires,
 	alens[1] = strlen(nowbuf);
 	alens[2] = strlen(exp);
 	rep = script(rc->c, r->incr_sha, incr_lua, k, klen, args, alens, 3);
-	if ((e = reply_err(r, rc->c, rep)) == LW_OK) {
+	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK) {
 		if (rep->type == REDIS_REPLY_INTEGER)
 			*out = rep->integer;
 		else
 			e = LW_EIO;
 		freeReplyObject(rep);
 	}
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(k);
 	return e;
 }
@@ -688,7 +422,7 @@ rcmd2(redisContext *c, const char *a, const char *k, size_t klen)
 	const char	*argv[2] = { a, k };
 	size_t		 lens[2] = { strlen(a), klen };
 
-	return cmd(c, 2, argv, lens);
+	return rd_cmd(c, 2, argv, lens);
 }
 
 static enum lw_err
@@ -708,9 +442,9 @@ rd_update(struct state *st, const char *key, time_t now,
 	enum lw_err		 e = LW_EIO;
 	int			 tries, argc;
 
-	if ((k = rkey(r, key, &klen)) == NULL)
+	if ((k = rd_key(r, key, &klen)) == NULL)
 		return LW_ENOMEM;
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(k);
 		return LW_EIO;
 	}
@@ -718,11 +452,11 @@ rd_update(struct state *st, const char *key, time_t now,
 		memset(&nv, 0, sizeof(nv));
 		what = STATE_KEEP;
 		rep = rcmd2(rc->c, "WATCH", k, klen);
-		if ((e = reply_err(r, rc->c, rep)) != LW_OK)
+		if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
 			goto out;
 		freeReplyObject(rep);
 		rep = rcmd2(rc->c, "GET", k, klen);
-		if ((e = reply_err(r, rc->c, rep)) != LW_OK)
+		if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
 			goto out;
 		have = false;
 		if (rep->type == REDIS_REPLY_STRING) {
@@ -790,7 +524,7 @@ rd_update(struct state *st, const char *key, time_t now,
 			if (redisGetReply(rc->c, (void **)&rep) != REDIS_OK)
 				rep = NULL;
 			if (e == LW_OK)
-				e = reply_err(r, rc->c, rep);
+				e = rd_reply_err(r, rc->c, rep);
 			else if (rep != NULL)
 				freeReplyObject(rep);
 			if (e != LW_OK) {
@@ -811,16 +545,16 @@ rd_update(struct state *st, const char *key, time_t now,
 		if (e != LW_OK)
 			goto out;
 	}
-	log_warnx("state: redis %s: %s changed %d times under us", where(r),
+	log_warnx("state: redis %s: %s changed %d times under us", rd_where(r),
 	    key, UPDATE_RETRIES);
 	e = LW_EIO;
 	goto out;
 out_unwatch:
-	if ((rep = cmd(rc->c, 1, (const char *[]){ "UNWATCH" },
+	if ((rep = rd_cmd(rc->c, 1, (const char *[]){ "UNWATCH" },
 	    (const size_t[]){ 7 })) != NULL)
 		freeReplyObject(rep);
 out:
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(k);
 	return e;
 }
@@ -858,13 +592,13 @@ rd_each(struct state *st, const char *prefix, time_t now,
 	char			*full, *glob, cursor[32] = "0", key[STATE_KEY_MAX + 1];
 	enum lw_err		 e;
 
-	if ((full = rkey(r, prefix, &plen)) == NULL)
+	if ((full = rd_key(r, prefix, &plen)) == NULL)
 		return LW_ENOMEM;
 	glob = glob_of(full, plen, &glen);
 	free(full);
 	if (glob == NULL)
 		return LW_ENOMEM;
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(glob);
 		return LW_EIO;
 	}
@@ -877,8 +611,8 @@ rd_each(struct state *st, const char *prefix, time_t now,
 		argv[5] = SCAN_COUNT;
 		for (i = 0; i < 6; i++)
 			lens[i] = i == 3 ? glen : strlen(argv[i]);
-		rep = cmd(rc->c, 6, argv, lens);
-		if ((e = reply_err(r, rc->c, rep)) != LW_OK)
+		rep = rd_cmd(rc->c, 6, argv, lens);
+		if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
 			break;
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 		    rep->element[0]->type != REDIS_REPLY_STRING ||
@@ -908,8 +642,8 @@ rd_each(struct state *st, const char *prefix, time_t now,
 			mv[i + 1] = keys->element[i]->str;
 			ml[i + 1] = keys->element[i]->len;
 		}
-		vals = cmd(rc->c, (int)keys->elements + 1, mv, ml);
-		if ((e = reply_err(r, rc->c, vals)) != LW_OK) {
+		vals = rd_cmd(rc->c, (int)keys->elements + 1, mv, ml);
+		if ((e = rd_reply_err(r, rc->c, vals)) != LW_OK) {
 			freeReplyObject(rep);
 			break;
 		}
@@ -932,7 +666,7 @@ rd_each(struct state *st, const char *prefix, time_t now,
 	} while (e == LW_OK && strcmp(cursor, "0") != 0);
 	free(mv);
 	free(ml);
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(glob);
 	return e;
 }
@@ -950,9 +684,9 @@ rd_push(struct state *st, const char *key, const void *val, size_t len,
 	enum lw_err	 e = LW_OK;
 	int		 i;
 
-	if ((k = rkey(r, key, &klen)) == NULL)
+	if ((k = rd_key(r, key, &klen)) == NULL)
 		return LW_ENOMEM;
-	if ((rc = conn_get(r)) == NULL) {
+	if ((rc = rd_conn_get(r)) == NULL) {
 		free(k);
 		return LW_EIO;
 	}
@@ -992,11 +726,11 @@ rd_push(struct state *st, const char *key, const void *val, size_t len,
 	redisAppendCommandArgv(rc->c, 1, argv, lens);
 	for (i = 0; i < 5; i++) {
 		if (redisGetReply(rc->c, (void **)&rep) != REDIS_OK) {
-			e = reply_err(r, rc->c, NULL);
+			e = rd_reply_err(r, rc->c, NULL);
 			break;
 		}
 		if (e == LW_OK)
-			e = reply_err(r, rc->c, rep);
+			e = rd_reply_err(r, rc->c, rep);
 		else
 			freeReplyObject(rep);
 		if (e == LW_OK) {
@@ -1005,7 +739,7 @@ rd_push(struct state *st, const char *key, const void *val, size_t len,
 			freeReplyObject(rep);
 		}
 	}
-	conn_put(r, rc);
+	rd_conn_put(r, rc);
 	free(k);
 	return e;
 }
@@ -1041,19 +775,6 @@ rd_sweep(struct state *st, time_t now, size_t *removed)
 }
 
 static void
-cfg_free(struct state_redis_config *c)
-{
-	free(c->host);
-	free(c->socket);
-	free(c->username);
-	if (c->password != NULL)
-		explicit_bzero(c->password, strlen(c->password));
-	free(c->password);
-	free(c->password_file);
-	free(c->key_prefix);
-}
-
-static void
 rd_close(struct state *st)
 {
 	struct redis	*r = st->priv;
@@ -1066,7 +787,7 @@ rd_close(struct state *st)
 	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
-	cfg_free(&r->cfg);
+	rd_cfg_free(&r->cfg);
 	free(r->prefix);
 	free(r);
 	free(st);
@@ -1087,36 +808,6 @@ static const struct state_ops redis_ops = {
 	.sweep = rd_sweep,
 	.close = rd_close,
 };
-
-/* The first line of password_file, malloc'd; NULL (logged) on failure. */
-static char *
-read_password(const char *path)
-{
-	FILE	*f;
-	char	 buf[1024], *nl;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		log_warn("state.redis.password_file %s", path);
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL) {
-		fclose(f);
-		log_warnx("state.redis.password_file %s: empty", path);
-		return NULL;
-	}
-	fclose(f);
-	if ((nl = strchr(buf, '\n')) != NULL)
-		*nl = '\0';
-	nl = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return nl;
-}
-
-static char *
-dup_or(const char *s, const char *dflt)
-{
-	return s != NULL ? strdup(s) : dflt != NULL ? strdup(dflt) : NULL;
-}
 
 /*
  * Open the pool and try one connection: a refused AUTH or SELECT fails
@@ -1139,10 +830,10 @@ state_redis_open(const struct state_config *c, bool readonly,
 		free(st);
 		return LW_ENOMEM;
 	}
-	r->cfg.host = dup_or(rc->host, "127.0.0.1");
-	r->cfg.socket = dup_or(rc->socket, NULL);
-	r->cfg.username = dup_or(rc->username, NULL);
-	r->cfg.key_prefix = dup_or(rc->key_prefix, STATE_REDIS_PREFIX);
+	r->cfg.host = rd_dup_or(rc->host, "127.0.0.1");
+	r->cfg.socket = rd_dup_or(rc->socket, NULL);
+	r->cfg.username = rd_dup_or(rc->username, NULL);
+	r->cfg.key_prefix = rd_dup_or(rc->key_prefix, STATE_REDIS_PREFIX);
 	r->cfg.port = rc->port != 0 ? rc->port : 6379;
 	r->cfg.db = rc->db;
 	r->cfg.timeout_ms = rc->timeout_ms != 0 ? rc->timeout_ms :
@@ -1150,7 +841,7 @@ state_redis_open(const struct state_config *c, bool readonly,
 	if (rc->password != NULL)
 		r->cfg.password = strdup(rc->password);
 	else if (rc->password_file != NULL &&
-	    (r->cfg.password = read_password(rc->password_file)) == NULL) {
+	    (r->cfg.password = rd_read_password(rc->password_file)) == NULL) {
 		e = LW_EINVAL;
 		goto out_free;
 	}
@@ -1174,7 +865,7 @@ state_redis_open(const struct state_config *c, bool readonly,
 	st->shared = true;
 
 	/* One connection now: a wrong password is a start-up error. */
-	if ((ctx = dial(r)) != NULL) {
+	if ((ctx = rd_dial(r)) != NULL) {
 		if ((conn = calloc(1, sizeof(*conn))) == NULL) {
 			redisFree(ctx);
 			rd_close(st);
@@ -1188,12 +879,12 @@ state_redis_open(const struct state_config *c, bool readonly,
 		rd_close(st);
 		return LW_EINVAL;
 	} else {
-		ms_after(&r->retry_at, r->backoff_ms);
+		rd_ms_after(&r->retry_at, r->backoff_ms);
 	}
 	*out = st;
 	return LW_OK;
 out_free:
-	cfg_free(&r->cfg);
+	rd_cfg_free(&r->cfg);
 	free(r);
 	free(st);
 	return e;

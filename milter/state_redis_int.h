@@ -1,0 +1,56 @@
+/*
+ * state_redis_int.h: what the Redis backend's files share (private to
+ * state_redis*.c): the state's private part, the connection pool and
+ * the reply checks (state_redis_conn.c).
+ */
+#ifndef STATE_REDIS_INT_H
+#define STATE_REDIS_INT_H
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "state.h"
+
+#define POOL_MAX		16
+#define BACKOFF_MIN_MS		500
+#define BACKOFF_MAX_MS		5000
+
+struct rconn {
+	redisContext	*c;
+	struct rconn	*next;
+};
+
+struct redis {
+	struct state_redis_config cfg;	/* our copies */
+	char		*prefix;
+	size_t		 plen;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct rconn	*idle;
+	unsigned	 nconn;
+	unsigned	 backoff_ms;
+	struct timespec	 retry_at;	/* no connect before */
+	time_t		 logged;	/* last "unreachable" line */
+	char		 add_sha[41];
+	char		 incr_sha[41];
+};
+
+void		 rd_ms_after(struct timespec *, unsigned ms);
+const char	*rd_where(const struct redis *);
+void		 rd_degraded(struct redis *, const char *what,
+		    const char *detail);
+redisReply	*rd_cmd(redisContext *, int argc, const char **argv,
+		    const size_t *lens);
+redisContext	*rd_dial(struct redis *);
+struct rconn	*rd_conn_get(struct redis *);
+void		 rd_conn_put(struct redis *, struct rconn *);
+char		*rd_key(const struct redis *, const char *key, size_t *len);
+enum lw_err	 rd_reply_err(struct redis *, redisContext *, redisReply *);
+void		 rd_cfg_free(struct state_redis_config *);
+char		*rd_read_password(const char *path);
+char		*rd_dup_or(const char *s, const char *dflt);
+
+#endif /* STATE_REDIS_INT_H */
