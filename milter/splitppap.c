@@ -68,7 +68,7 @@
 #define PENDING_DIR	"pending"	/* before the state: markers */
 #define RELEASED_BY	"split-ppap"
 #define FIELD_MAX	200		/* attacker text in a log line */
-#define K_PENDING	"pending:"
+#define K_PENDING	STATE_NS_PENDING
 #define K_MSG		"pendingmsg:"
 #define K_CLAIM		"claim:"
 #define K_DONE		"spdone:"

@@ -50,6 +50,15 @@
 #define STATE_REDIS_TIMEOUT_MS	2000
 #define STATE_HOST_MAX		63		/* bytes of host_name */
 #define STATE_SHARE_DEFAULT	((size_t)10 << 20)	/* pending_bytes */
+/*
+ * The split-PPAP pending items' namespace: state_each walks it for
+ * every message with a password in it.  redis keeps an index of the
+ * keys under it, written with each key (state_redis_each.c), so that
+ * walk is a few round trips, not a scan of the server; lmdb and files
+ * walk a prefix cheaply anyway.  Its keys are plain values, never
+ * counters or lists.
+ */
+#define STATE_NS_PENDING	"pending:"
 
 enum state_backend {
 	STATE_LMDB = 0,

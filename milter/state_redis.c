@@ -43,12 +43,12 @@
 #include "state_redis_int.h"
 
 #define UPDATE_RETRIES		100
-#define SCAN_COUNT		"500"
 #define HDR			16
 
 /*
  * KEYS[1] the key; ARGV[1] the value with its header, ARGV[2] now,
  * ARGV[3] the TTL in ms (0: none).  1 when stored, 0 when present.
+ * An indexed key: KEYS[2] its index, ARGV[4] the score, ARGV[5] the key.
  */
 static const char add_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
@@ -62,6 +62,9 @@ static const char add_lua[] =
     "  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])\n"
     "else\n"
     "  redis.call('SET', KEYS[1], ARGV[1])\n"
+    "end\n"
+    "if KEYS[2] then\n"
+    "  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])\n"
     "end\n"
     "return 1\n";
 
@@ -106,8 +109,8 @@ sha1_hex(const char *s, char out[41])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static unsigned char *
-encode(const void *val, size_t len, time_t expires, size_t *outlen)
+unsigned char *
+rd_encode(const void *val, size_t len, time_t expires, size_t *outlen)
 {
 	unsigned char	*p;
 	char		 hdr[HDR + 1];
@@ -124,8 +127,8 @@ encode(const void *val, size_t len, time_t expires, size_t *outlen)
 }
 
 /* A stored value to a state_val; LW_ENOTFOUND when expired or damaged. */
-static enum lw_err
-decode(const char *s, size_t len, time_t now, struct state_val *v)
+enum lw_err
+rd_decode(const char *s, size_t len, time_t now, struct state_val *v)
 {
 	char		hdr[HDR + 1], *end;
 	uint64_t	t;
@@ -149,8 +152,8 @@ decode(const char *s, size_t len, time_t now, struct state_val *v)
 	return LW_OK;
 }
 
-static void
-ttl_ms(time_t expires, time_t now, char buf[32])
+void
+rd_ttl_ms(time_t expires, time_t now, char buf[32])
 {
 	long long	ms = 0;
 
@@ -159,175 +162,81 @@ ttl_ms(time_t expires, time_t now, char buf[32])
 	snprintf(buf, 32, "%lld", ms);
 }
 
-static enum lw_err
-rd_get(struct state *st, const char *key, time_t now, struct state_val *v)
+/* argv[i] is the string s. */
+static void
+setarg(const char **argv, size_t *lens, int i, const char *s)
 {
-	struct redis	*r = st->priv;
-	struct rconn	*rc;
-	redisReply	*rep;
-	const char	*argv[2];
-	size_t		 lens[2];
-	char		*k;
-	enum lw_err	 e;
-
-	if ((k = rd_key(r, key, &lens[1])) == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(k);
-		return LW_EIO;
-	}
-	argv[0] = "GET";
-	lens[0] = 3;
-	argv[1] = k;
-	rep = rd_cmd(rc->c, 2, argv, lens);
-	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK) {
-		if (rep->type == REDIS_REPLY_STRING)
-			e = decode(rep->str, rep->len, now, v);
-		else
-			e = LW_ENOTFOUND;
-		freeReplyObject(rep);
-	}
-	rd_conn_put(r, rc);
-	free(k);
-	return e;
+	argv[i] = s;
+	lens[i] = strlen(s);
 }
 
-static enum lw_err
-rd_put(struct state *st, const char *key, const void *val, size_t len,
-    time_t expires, time_t now)
+/*
+ * SET KEY VALUE [PX ms] from argv[0] on (the caller sets argv[1], the
+ * key): the argc, or 0 when out of memory.  *enc is the caller's.
+ */
+static int
+set_args(const void *val, size_t len, time_t expires, time_t now,
+    const char **argv, size_t *lens, char ttl[32], unsigned char **enc)
 {
-	struct redis	*r = st->priv;
-	struct rconn	*rc;
-	redisReply	*rep;
-	const char	*argv[5];
-	size_t		 lens[5];
-	char		*k, ttl[32];
-	unsigned char	*enc;
-	enum lw_err	 e;
-	int		 argc = 3;
-
-	if ((k = rd_key(r, key, &lens[1])) == NULL)
-		return LW_ENOMEM;
-	if ((enc = encode(val, len, expires, &lens[2])) == NULL) {
-		free(k);
-		return LW_ENOMEM;
-	}
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(enc);
-		free(k);
-		return LW_EIO;
-	}
-	argv[0] = "SET";
-	lens[0] = 3;
-	argv[1] = k;
-	argv[2] = (const char *)enc;
-	if (expires != 0) {
-		ttl_ms(expires, now, ttl);
-		argv[3] = "PX";
-		lens[3] = 2;
-		argv[4] = ttl;
-		lens[4] = strlen(ttl);
-		argc = 5;
-	}
-	rep = rd_cmd(rc->c, argc, argv, lens);
-	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
-		freeReplyObject(rep);
-	rd_conn_put(r, rc);
-	free(enc);
-	free(k);
-	return e;
+	if ((*enc = rd_encode(val, len, expires, &lens[2])) == NULL)
+		return 0;
+	setarg(argv, lens, 0, "SET");
+	argv[2] = (const char *)*enc;
+	if (expires == 0)
+		return 3;
+	rd_ttl_ms(expires, now, ttl);
+	setarg(argv, lens, 3, "PX");
+	setarg(argv, lens, 4, ttl);
+	return 5;
 }
 
-/* EVALSHA, and EVAL once when the server does not know the script. */
-static redisReply *
-script(redisContext *c, const char *sha, const char *text, const char *k,
-    size_t klen, const char **args, const size_t *alens, int nargs)
+/*
+ * The n replies of a pipeline that ends in EXEC, each checked; after an
+ * error the rest are read and dropped (none after a lost connection).
+ * *exec: EXEC's reply, the caller's to free; NULL on an error.
+ */
+static enum lw_err
+exec_replies(struct redis *r, redisContext *c, int n, redisReply **exec)
 {
-	const char	*argv[8];
-	size_t		 lens[8];
 	redisReply	*rep;
+	enum lw_err	 e = LW_OK;
 	int		 i;
 
-	argv[0] = "EVALSHA";
-	lens[0] = 7;
-	argv[1] = sha;
-	lens[1] = strlen(sha);
-	argv[2] = "1";
-	lens[2] = 1;
-	argv[3] = k;
-	lens[3] = klen;
-	for (i = 0; i < nargs; i++) {
-		argv[4 + i] = args[i];
-		lens[4 + i] = alens[i];
+	*exec = NULL;
+	for (i = 0; i < n; i++) {
+		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
+			rep = NULL;
+		if (e != LW_OK) {
+			if (rep == NULL)
+				break;
+			freeReplyObject(rep);
+		} else if ((e = rd_reply_err(r, c, rep)) != LW_OK) {
+			if (rep == NULL)
+				break;
+		} else if (i == n - 1)
+			*exec = rep;
+		else
+			freeReplyObject(rep);
 	}
-	rep = rd_cmd(c, 4 + nargs, argv, lens);
-	if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
-	    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-		freeReplyObject(rep);
-		argv[0] = "EVAL";
-		lens[0] = 4;
-		argv[1] = text;
-		lens[1] = strlen(text);
-		rep = rd_cmd(c, 4 + nargs, argv, lens);
-	}
-	return rep;
-}
-
-static enum lw_err
-rd_add(struct state *st, const char *key, const void *val, size_t len,
-    time_t expires, time_t now)
-{
-	struct redis	*r = st->priv;
-	struct rconn	*rc;
-	redisReply	*rep;
-	const char	*args[3];
-	size_t		 alens[3], klen;
-	char		*k, nowbuf[32], ttl[32];
-	unsigned char	*enc;
-	enum lw_err	 e;
-
-	if ((k = rd_key(r, key, &klen)) == NULL)
-		return LW_ENOMEM;
-	if ((enc = encode(val, len, expires, &alens[0])) == NULL) {
-		free(k);
-		return LW_ENOMEM;
-	}
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(enc);
-		free(k);
-		return LW_EIO;
-	}
-	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
-	ttl_ms(expires, now, ttl);
-	args[0] = (const char *)enc;
-	args[1] = nowbuf;
-	alens[1] = strlen(nowbuf);
-	args[2] = ttl;
-	alens[2] = strlen(ttl);
-	rep = script(rc->c, r->add_sha, add_lua, k, klen, args, alens, 3);
-	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK) {
-		if (rep->type != REDIS_REPLY_INTEGER)
-			e = LW_EIO;
-		else if (rep->integer == 0)
-			e = LW_EEXIST;
-		freeReplyObject(rep);
-	}
-	rd_conn_put(r, rc);
-	free(enc);
-	free(k);
 	return e;
 }
 
-/* One command on one key with an integer or string answer. */
+/*
+ * One command on key (argv[0] the verb, argv[1] set here to the
+ * server's key).  When key is indexed (state_redis_each.c) and idx is
+ * not IDX_NONE, the change of its index entry goes with it in one
+ * MULTI ... EXEC (one round trip): both or neither.  *out: the
+ * command's reply, checked, the caller's to free.
+ */
 static enum lw_err
-simple(struct redis *r, const char *verb, const char *key, redisReply **out)
+request(struct redis *r, const char *key, int argc, const char **argv,
+    size_t *lens, enum rd_idx idx, time_t expires, redisReply **out)
 {
 	struct rconn	*rc;
 	redisReply	*rep;
-	const char	*argv[2];
-	size_t		 lens[2];
-	char		*k;
 	enum lw_err	 e;
+	char		*k;
+	int		 n;
 
 	*out = NULL;
 	if ((k = rd_key(r, key, &lens[1])) == NULL)
@@ -336,24 +245,121 @@ simple(struct redis *r, const char *verb, const char *key, redisReply **out)
 		free(k);
 		return LW_EIO;
 	}
-	argv[0] = verb;
-	lens[0] = strlen(verb);
 	argv[1] = k;
-	rep = rd_cmd(rc->c, 2, argv, lens);
-	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
-		*out = rep;
+	if (idx == IDX_NONE || !rd_indexed(key)) {
+		rep = rd_cmd(rc->c, argc, argv, lens);
+		if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
+			*out = rep;
+		goto out;
+	}
+	redisAppendCommand(rc->c, "MULTI");
+	redisAppendCommandArgv(rc->c, argc, argv, lens);
+	if ((n = rd_index_append(r, rc->c, key, idx, expires)) < 0) {
+		/* Nothing sent yet: MULTI and the command stay queued. */
+		redisAppendCommand(rc->c, "DISCARD");
+		(void)exec_replies(r, rc->c, 3, &rep);
+		if (rep != NULL)
+			freeReplyObject(rep);
+		e = LW_ENOMEM;
+		goto out;
+	}
+	redisAppendCommand(rc->c, "EXEC");
+	if ((e = exec_replies(r, rc->c, 4, &rep)) != LW_OK)
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+		e = LW_EIO;
+	else if ((e = rd_reply_err(r, rc->c, rep->element[0])) == LW_OK) {
+		*out = rep->element[0];		/* ours now */
+		rep->element[0] = NULL;
+	} else
+		rep->element[0] = NULL;		/* rd_reply_err freed it */
+	freeReplyObject(rep);
+out:
 	rd_conn_put(r, rc);
 	free(k);
+	return e;
+}
+
+/*
+ * VERB key answered by a value: GET, GETDEL a stored one (with its
+ * expiry), LPOP a list's item (raw) into v; LW_ENOTFOUND when none.
+ */
+static enum lw_err
+fetch(struct redis *r, const char *verb, const char *key, time_t now,
+    enum rd_idx idx, bool raw, struct state_val *v)
+{
+	const char	*argv[2] = { verb };
+	size_t		 lens[2] = { strlen(verb) };
+	redisReply	*rep;
+	enum lw_err	 e;
+
+	if ((e = request(r, key, 2, argv, lens, idx, 0, &rep)) != LW_OK)
+		return e;
+	if (rep->type != REDIS_REPLY_STRING)
+		e = LW_ENOTFOUND;
+	else if (!raw)
+		e = rd_decode(rep->str, rep->len, now, v);
+	else if ((v->data = malloc(rep->len + 1)) == NULL)
+		e = LW_ENOMEM;
+	else {
+		memcpy(v->data, rep->str, rep->len);
+		v->data[rep->len] = '\0';
+		v->len = rep->len;
+	}
+	freeReplyObject(rep);
+	return e;
+}
+
+static enum lw_err
+rd_get(struct state *st, const char *key, time_t now, struct state_val *v)
+{
+	return fetch(st->priv, "GET", key, now, IDX_NONE, false, v);
+}
+
+static enum lw_err
+rd_take(struct state *st, const char *key, time_t now, struct state_val *v)
+{
+	return fetch(st->priv, "GETDEL", key, now, IDX_DEL, false, v);
+}
+
+static enum lw_err
+rd_pop(struct state *st, const char *key, time_t now, struct state_val *v)
+{
+	return fetch(st->priv, "LPOP", key, now, IDX_NONE, true, v);
+}
+
+static enum lw_err
+rd_put(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now)
+{
+	redisReply	*rep;
+	const char	*argv[5];
+	size_t		 lens[5];
+	char		 ttl[32];
+	unsigned char	*enc;
+	enum lw_err	 e;
+	int		 argc;
+
+	if ((argc = set_args(val, len, expires, now, argv, lens, ttl,
+	    &enc)) == 0)
+		return LW_ENOMEM;
+	if ((e = request(st->priv, key, argc, argv, lens, IDX_ADD, expires,
+	    &rep)) == LW_OK)
+		freeReplyObject(rep);
+	free(enc);
 	return e;
 }
 
 static enum lw_err
 rd_del(struct state *st, const char *key)
 {
+	const char	*argv[2] = { "DEL" };
+	size_t		 lens[2] = { 3 };
 	redisReply	*rep;
 	enum lw_err	 e;
 
-	if ((e = simple(st->priv, "DEL", key, &rep)) != LW_OK)
+	if ((e = request(st->priv, key, 2, argv, lens, IDX_DEL, 0, &rep)) !=
+	    LW_OK)
 		return e;
 	e = rep->type == REDIS_REPLY_INTEGER && rep->integer > 0 ? LW_OK :
 	    LW_ENOTFOUND;
@@ -361,17 +367,116 @@ rd_del(struct state *st, const char *key)
 	return e;
 }
 
-static enum lw_err
-rd_take(struct state *st, const char *key, time_t now, struct state_val *v)
+/*
+ * EVALSHA sha with keys and args, and EVAL text once when the server
+ * does not know the script.  At most 2 keys and 5 args.
+ */
+static redisReply *
+script(redisContext *c, const char *sha, const char *text, int nkeys,
+    const char **keys, const size_t *klens, int nargs, const char **args,
+    const size_t *alens)
 {
+	const char	*argv[10];
+	size_t		 lens[10];
+	char		 nk[4];
 	redisReply	*rep;
+	int		 i, n = 3;
+
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	setarg(argv, lens, 0, "EVALSHA");
+	setarg(argv, lens, 1, sha);
+	setarg(argv, lens, 2, nk);
+	for (i = 0; i < nkeys; i++, n++) {
+		argv[n] = keys[i];
+		lens[n] = klens[i];
+	}
+	for (i = 0; i < nargs; i++, n++) {
+		argv[n] = args[i];
+		lens[n] = alens[i];
+	}
+	rep = rd_cmd(c, n, argv, lens);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
+	    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(rep);
+		setarg(argv, lens, 0, "EVAL");
+		setarg(argv, lens, 1, text);
+		rep = rd_cmd(c, n, argv, lens);
+	}
+	return rep;
+}
+
+/*
+ * A script on key (KEYS[1]) and, when with_index and key is indexed,
+ * its index (KEYS[2]); *out: the checked reply, the caller's to free.
+ */
+static enum lw_err
+run_script(struct redis *r, const char *key, const char *sha,
+    const char *text, bool with_index, int nargs, const char **args,
+    const size_t *alens, redisReply **out)
+{
+	struct rconn	*rc;
+	redisReply	*rep;
+	const char	*keys[2];
+	size_t		 klens[2];
+	char		*k, *ik = NULL;
 	enum lw_err	 e;
 
-	if ((e = simple(st->priv, "GETDEL", key, &rep)) != LW_OK)
-		return e;
-	e = rep->type == REDIS_REPLY_STRING ? decode(rep->str, rep->len, now,
-	    v) : LW_ENOTFOUND;
-	freeReplyObject(rep);
+	*out = NULL;
+	if ((k = rd_key(r, key, &klens[0])) == NULL)
+		return LW_ENOMEM;
+	if (with_index && rd_indexed(key) &&
+	    (ik = rd_index_key(r, key, &klens[1])) == NULL) {
+		free(k);
+		return LW_ENOMEM;
+	}
+	if ((rc = rd_conn_get(r)) == NULL) {
+		free(ik);
+		free(k);
+		return LW_EIO;
+	}
+	keys[0] = k;
+	keys[1] = ik;
+	rep = script(rc->c, sha, text, ik != NULL ? 2 : 1, keys, klens,
+	    nargs, args, alens);
+	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
+		*out = rep;
+	rd_conn_put(r, rc);
+	free(ik);
+	free(k);
+	return e;
+}
+
+static enum lw_err
+rd_add(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now)
+{
+	struct redis	*r = st->priv;
+	redisReply	*rep;
+	const char	*args[5];
+	size_t		 alens[5];
+	char		 nowbuf[32], ttl[32], score[32];
+	unsigned char	*enc;
+	enum lw_err	 e;
+
+	if ((enc = rd_encode(val, len, expires, &alens[0])) == NULL)
+		return LW_ENOMEM;
+	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
+	rd_ttl_ms(expires, now, ttl);
+	rd_index_score(expires, score);
+	args[0] = (const char *)enc;
+	setarg(args, alens, 1, nowbuf);
+	setarg(args, alens, 2, ttl);
+	setarg(args, alens, 3, score);
+	setarg(args, alens, 4, key);
+	if ((e = run_script(r, key, r->add_sha, add_lua, true, 5, args,
+	    alens, &rep)) == LW_OK) {
+		if (rep->type != REDIS_REPLY_INTEGER)
+			e = LW_EIO;
+		else if (rep->integer == 0)
+			e = LW_EEXIST;
+		freeReplyObject(rep);
+	}
+	free(enc);
 	return e;
 }
 
@@ -380,42 +485,30 @@ rd_incr(struct state *st, const char *key, int64_t delta, time_t expires,
     time_t now, int64_t *out)
 {
 	struct redis	*r = st->priv;
-	struct rconn	*rc;
 	redisReply	*rep;
 	const char	*args[3];
-	size_t		 alens[3], klen;
-	char		*k, d[32], nowbuf[32], exp[32];
+	size_t		 alens[3];
+	char		 d[32], nowbuf[32], exp[32];
 	enum lw_err	 e;
 
-	if ((k = rd_key(r, key, &klen)) == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(k);
-		return LW_EIO;
-	}
 	snprintf(d, sizeof(d), "%lld", (long long)delta);
 	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
 	snprintf(exp, sizeof(exp), "%lld", (long long)expires);
-	args[0] = d;
-	args[1] = nowbuf;
-	args[2] = exp;
-	alens[0] = strlen(d);
-	alens[1] = strlen(nowbuf);
-	alens[2] = strlen(exp);
-	rep = script(rc->c, r->incr_sha, incr_lua, k, klen, args, alens, 3);
-	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK) {
+	setarg(args, alens, 0, d);
+	setarg(args, alens, 1, nowbuf);
+	setarg(args, alens, 2, exp);
+	if ((e = run_script(r, key, r->incr_sha, incr_lua, false, 3, args,
+	    alens, &rep)) == LW_OK) {
 		if (rep->type == REDIS_REPLY_INTEGER)
 			*out = rep->integer;
 		else
 			e = LW_EIO;
 		freeReplyObject(rep);
 	}
-	rd_conn_put(r, rc);
-	free(k);
 	return e;
 }
 
-/* Send argv and read its reply; NULL when the connection failed. */
+/* Send verb key and read its reply; NULL when the connection failed. */
 static redisReply *
 rcmd2(redisContext *c, const char *a, const char *k, size_t klen)
 {
@@ -425,22 +518,89 @@ rcmd2(redisContext *c, const char *a, const char *k, size_t klen)
 	return rd_cmd(c, 2, argv, lens);
 }
 
+/*
+ * One optimistic try of rd_update on a watched key k: GET, the
+ * callback, and MULTI, SET or DEL (and the index entry), EXEC.  LW_OK
+ * with *done false: another client changed the key, try again.
+ */
+static enum lw_err
+update_once(struct redis *r, struct rconn *rc, const char *key,
+    const char *k, size_t klen, time_t now, state_update_fn fn, void *arg,
+    bool *done)
+{
+	struct state_val	 old, nv;
+	enum state_verdict	 what = STATE_KEEP;
+	redisReply		*rep;
+	const char		*argv[5];
+	size_t			 lens[5];
+	char			 ttl[32];
+	unsigned char		*enc = NULL;
+	bool			 have = false;
+	enum lw_err		 e;
+	int			 argc = 2, n;
+
+	*done = true;
+	memset(&nv, 0, sizeof(nv));
+	rep = rcmd2(rc->c, "WATCH", k, klen);
+	if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
+		return e;
+	freeReplyObject(rep);
+	rep = rcmd2(rc->c, "GET", k, klen);
+	if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
+		return e;
+	if (rep->type == REDIS_REPLY_STRING) {
+		e = rd_decode(rep->str, rep->len, now, &old);
+		have = e == LW_OK;
+	}
+	freeReplyObject(rep);
+	if (e == LW_OK || e == LW_ENOTFOUND)
+		e = fn(arg, have ? &old : NULL, &nv, &what);
+	if (have)
+		state_val_free(&old);
+	if (e == LW_OK && what == STATE_WRITE && nv.len > STATE_VALUE_MAX)
+		e = LW_ELIMIT;
+	if (e == LW_OK && what == STATE_WRITE && (argc = set_args(nv.data,
+	    nv.len, nv.expires, now, argv, lens, ttl, &enc)) == 0)
+		e = LW_ENOMEM;
+	if (e != LW_OK || what == STATE_KEEP) {
+		state_val_free(&nv);
+		if ((rep = redisCommand(rc->c, "UNWATCH")) != NULL)
+			freeReplyObject(rep);
+		return e;
+	}
+	if (what == STATE_DELETE)
+		setarg(argv, lens, 0, "DEL");
+	argv[1] = k;
+	lens[1] = klen;
+	/* MULTI, the change, its index entry, EXEC: one round trip. */
+	redisAppendCommand(rc->c, "MULTI");
+	redisAppendCommandArgv(rc->c, argc, argv, lens);
+	n = rd_index_append(r, rc->c, key, what == STATE_DELETE ? IDX_DEL :
+	    IDX_ADD, nv.expires);
+	redisAppendCommand(rc->c, n < 0 ? "DISCARD" : "EXEC");
+	state_val_free(&nv);
+	free(enc);
+	if ((e = exec_replies(r, rc->c, n < 0 ? 3 : 3 + n, &rep)) != LW_OK)
+		return e;
+	if (n < 0)
+		e = LW_ENOMEM;
+	else	/* EXEC: nil when another client changed the key. */
+		*done = rep->type == REDIS_REPLY_ARRAY;
+	freeReplyObject(rep);
+	return e;
+}
+
 static enum lw_err
 rd_update(struct state *st, const char *key, time_t now,
     state_update_fn fn, void *arg)
 {
-	struct redis		*r = st->priv;
-	struct rconn		*rc;
-	struct state_val	 old, nv;
-	enum state_verdict	 what;
-	redisReply		*rep;
-	const char		*argv[5];
-	size_t			 lens[5], klen;
-	char			*k, ttl[32];
-	unsigned char		*enc = NULL;
-	bool			 have;
-	enum lw_err		 e = LW_EIO;
-	int			 tries, argc;
+	struct redis	*r = st->priv;
+	struct rconn	*rc;
+	size_t		 klen;
+	char		*k;
+	bool		 done = false;
+	enum lw_err	 e = LW_OK;
+	int		 tries;
 
 	if ((k = rd_key(r, key, &klen)) == NULL)
 		return LW_ENOMEM;
@@ -448,226 +608,16 @@ rd_update(struct state *st, const char *key, time_t now,
 		free(k);
 		return LW_EIO;
 	}
-	for (tries = 0; tries < UPDATE_RETRIES; tries++) {
-		memset(&nv, 0, sizeof(nv));
-		what = STATE_KEEP;
-		rep = rcmd2(rc->c, "WATCH", k, klen);
-		if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
-			goto out;
-		freeReplyObject(rep);
-		rep = rcmd2(rc->c, "GET", k, klen);
-		if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
-			goto out;
-		have = false;
-		if (rep->type == REDIS_REPLY_STRING) {
-			e = decode(rep->str, rep->len, now, &old);
-			if (e == LW_OK)
-				have = true;
-			else if (e != LW_ENOTFOUND) {
-				freeReplyObject(rep);
-				goto out_unwatch;
-			}
-		}
-		freeReplyObject(rep);
-		e = fn(arg, have ? &old : NULL, &nv, &what);
-		if (have)
-			state_val_free(&old);
-		if (e != LW_OK || what == STATE_KEEP) {
-			state_val_free(&nv);
-			goto out_unwatch;
-		}
-		if (what == STATE_WRITE && nv.len > STATE_VALUE_MAX) {
-			state_val_free(&nv);
-			e = LW_ELIMIT;
-			goto out_unwatch;
-		}
-		/* MULTI, the change, EXEC: one round trip. */
-		argv[0] = "MULTI";
-		lens[0] = 5;
-		redisAppendCommandArgv(rc->c, 1, argv, lens);
-		argv[1] = k;
-		lens[1] = klen;
-		if (what == STATE_DELETE) {
-			argv[0] = "DEL";
-			lens[0] = 3;
-			argc = 2;
-		} else {
-			if ((enc = encode(nv.data, nv.len, nv.expires,
-			    &lens[2])) == NULL) {
-				state_val_free(&nv);
-				e = LW_ENOMEM;
-				goto out_unwatch;
-			}
-			argv[0] = "SET";
-			lens[0] = 3;
-			argv[2] = (const char *)enc;
-			argc = 3;
-			if (nv.expires != 0) {
-				ttl_ms(nv.expires, now, ttl);
-				argv[3] = "PX";
-				lens[3] = 2;
-				argv[4] = ttl;
-				lens[4] = strlen(ttl);
-				argc = 5;
-			}
-		}
-		redisAppendCommandArgv(rc->c, argc, argv, lens);
-		argv[0] = "EXEC";
-		lens[0] = 4;
-		redisAppendCommandArgv(rc->c, 1, argv, lens);
-		state_val_free(&nv);
-		free(enc);
-		enc = NULL;
-		e = LW_OK;
-		for (argc = 0; argc < 3; argc++) {
-			rep = NULL;
-			if (redisGetReply(rc->c, (void **)&rep) != REDIS_OK)
-				rep = NULL;
-			if (e == LW_OK)
-				e = rd_reply_err(r, rc->c, rep);
-			else if (rep != NULL)
-				freeReplyObject(rep);
-			if (e != LW_OK) {
-				if (rep == NULL)
-					goto out;
-				continue;
-			}
-			if (argc < 2) {
-				freeReplyObject(rep);
-				continue;
-			}
-			/* EXEC: nil when another client changed the key. */
-			have = rep->type == REDIS_REPLY_ARRAY;
-			freeReplyObject(rep);
-			if (have)
-				goto out;
-		}
-		if (e != LW_OK)
-			goto out;
+	for (tries = 0; e == LW_OK && !done && tries < UPDATE_RETRIES;
+	    tries++)
+		e = update_once(r, rc, key, k, klen, now, fn, arg, &done);
+	if (e == LW_OK && !done) {
+		log_warnx("state: redis %s: %s changed %d times under us",
+		    rd_where(r), key, UPDATE_RETRIES);
+		e = LW_EIO;
 	}
-	log_warnx("state: redis %s: %s changed %d times under us", rd_where(r),
-	    key, UPDATE_RETRIES);
-	e = LW_EIO;
-	goto out;
-out_unwatch:
-	if ((rep = rd_cmd(rc->c, 1, (const char *[]){ "UNWATCH" },
-	    (const size_t[]){ 7 })) != NULL)
-		freeReplyObject(rep);
-out:
 	rd_conn_put(r, rc);
 	free(k);
-	return e;
-}
-
-/* The glob for SCAN MATCH: the prefix with * ? [ ] \ escaped, then *. */
-static char *
-glob_of(const char *p, size_t len, size_t *outlen)
-{
-	char	*g, *q;
-	size_t	 i;
-
-	if ((g = malloc(2 * len + 2)) == NULL)
-		return NULL;
-	for (q = g, i = 0; i < len; i++) {
-		if (strchr("*?[]\\", p[i]) != NULL)
-			*q++ = '\\';
-		*q++ = p[i];
-	}
-	*q++ = '*';
-	*q = '\0';
-	*outlen = (size_t)(q - g);
-	return g;
-}
-
-static enum lw_err
-rd_each(struct state *st, const char *prefix, time_t now,
-    state_each_fn fn, void *arg)
-{
-	struct redis		*r = st->priv;
-	struct rconn		*rc;
-	struct state_val	 v;
-	redisReply		*rep, *vals, *keys;
-	const char		*argv[6], **mv = NULL;
-	size_t			 lens[6], *ml = NULL, plen, glen, i;
-	char			*full, *glob, cursor[32] = "0", key[STATE_KEY_MAX + 1];
-	enum lw_err		 e;
-
-	if ((full = rd_key(r, prefix, &plen)) == NULL)
-		return LW_ENOMEM;
-	glob = glob_of(full, plen, &glen);
-	free(full);
-	if (glob == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(glob);
-		return LW_EIO;
-	}
-	do {
-		argv[0] = "SCAN";
-		argv[1] = cursor;
-		argv[2] = "MATCH";
-		argv[3] = glob;
-		argv[4] = "COUNT";
-		argv[5] = SCAN_COUNT;
-		for (i = 0; i < 6; i++)
-			lens[i] = i == 3 ? glen : strlen(argv[i]);
-		rep = rd_cmd(rc->c, 6, argv, lens);
-		if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
-			break;
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-		    rep->element[0]->type != REDIS_REPLY_STRING ||
-		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(rep);
-			e = LW_EIO;
-			break;
-		}
-		snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
-		keys = rep->element[1];
-		if (keys->elements == 0) {
-			freeReplyObject(rep);
-			continue;
-		}
-		free(mv);
-		free(ml);
-		mv = calloc(keys->elements + 1, sizeof(*mv));
-		ml = calloc(keys->elements + 1, sizeof(*ml));
-		if (mv == NULL || ml == NULL) {
-			freeReplyObject(rep);
-			e = LW_ENOMEM;
-			break;
-		}
-		mv[0] = "MGET";
-		ml[0] = 4;
-		for (i = 0; i < keys->elements; i++) {
-			mv[i + 1] = keys->element[i]->str;
-			ml[i + 1] = keys->element[i]->len;
-		}
-		vals = rd_cmd(rc->c, (int)keys->elements + 1, mv, ml);
-		if ((e = rd_reply_err(r, rc->c, vals)) != LW_OK) {
-			freeReplyObject(rep);
-			break;
-		}
-		for (i = 0; e == LW_OK && vals->type == REDIS_REPLY_ARRAY &&
-		    i < vals->elements && i < keys->elements; i++) {
-			if (vals->element[i]->type != REDIS_REPLY_STRING ||
-			    keys->element[i]->len - r->plen > STATE_KEY_MAX)
-				continue;	/* gone, or a list */
-			if (decode(vals->element[i]->str,
-			    vals->element[i]->len, now, &v) != LW_OK)
-				continue;
-			memcpy(key, keys->element[i]->str + r->plen,
-			    keys->element[i]->len - r->plen);
-			key[keys->element[i]->len - r->plen] = '\0';
-			e = fn(arg, key, &v);
-			state_val_free(&v);
-		}
-		freeReplyObject(vals);
-		freeReplyObject(rep);
-	} while (e == LW_OK && strcmp(cursor, "0") != 0);
-	free(mv);
-	free(ml);
-	rd_conn_put(r, rc);
-	free(glob);
 	return e;
 }
 
@@ -679,92 +629,41 @@ rd_push(struct state *st, const char *key, const void *val, size_t len,
 	struct rconn	*rc;
 	redisReply	*rep;
 	const char	*argv[4];
-	size_t		 lens[4], klen;
+	size_t		 lens[4];
 	char		*k, lim[32], ttl[32];
-	enum lw_err	 e = LW_OK;
-	int		 i;
+	enum lw_err	 e;
 
-	if ((k = rd_key(r, key, &klen)) == NULL)
+	if ((k = rd_key(r, key, &lens[1])) == NULL)
 		return LW_ENOMEM;
 	if ((rc = rd_conn_get(r)) == NULL) {
 		free(k);
 		return LW_EIO;
 	}
 	/* MULTI RPUSH LTRIM PEXPIRE|PERSIST EXEC: one round trip. */
-	argv[0] = "MULTI";
-	lens[0] = 5;
-	redisAppendCommandArgv(rc->c, 1, argv, lens);
-	argv[0] = "RPUSH";
-	lens[0] = 5;
+	redisAppendCommand(rc->c, "MULTI");
+	setarg(argv, lens, 0, "RPUSH");
 	argv[1] = k;
-	lens[1] = klen;
 	argv[2] = val;
 	lens[2] = len;
 	redisAppendCommandArgv(rc->c, 3, argv, lens);
 	snprintf(lim, sizeof(lim), "-%zu", max_items);
-	argv[0] = "LTRIM";
-	lens[0] = 5;
-	argv[2] = lim;
-	lens[2] = strlen(lim);
-	argv[3] = "-1";
-	lens[3] = 2;
+	setarg(argv, lens, 0, "LTRIM");
+	setarg(argv, lens, 2, lim);
+	setarg(argv, lens, 3, "-1");
 	redisAppendCommandArgv(rc->c, 4, argv, lens);
-	if (expires != 0) {
-		ttl_ms(expires, now, ttl);
-		argv[0] = "PEXPIRE";
-		lens[0] = 7;
-		argv[2] = ttl;
-		lens[2] = strlen(ttl);
-		redisAppendCommandArgv(rc->c, 3, argv, lens);
-	} else {
-		argv[0] = "PERSIST";
-		lens[0] = 7;
-		redisAppendCommandArgv(rc->c, 2, argv, lens);
-	}
-	argv[0] = "EXEC";
-	lens[0] = 4;
-	redisAppendCommandArgv(rc->c, 1, argv, lens);
-	for (i = 0; i < 5; i++) {
-		if (redisGetReply(rc->c, (void **)&rep) != REDIS_OK) {
-			e = rd_reply_err(r, rc->c, NULL);
-			break;
-		}
-		if (e == LW_OK)
-			e = rd_reply_err(r, rc->c, rep);
-		else
-			freeReplyObject(rep);
-		if (e == LW_OK) {
-			if (i == 4 && rep->type != REDIS_REPLY_ARRAY)
-				e = LW_EIO;
-			freeReplyObject(rep);
-		}
+	rd_ttl_ms(expires, now, ttl);
+	setarg(argv, lens, 0, expires != 0 ? "PEXPIRE" : "PERSIST");
+	setarg(argv, lens, 2, ttl);
+	redisAppendCommandArgv(rc->c, expires != 0 ? 3 : 2, argv, lens);
+	redisAppendCommand(rc->c, "EXEC");
+	if ((e = exec_replies(r, rc->c, 5, &rep)) == LW_OK) {
+		if (rep->type != REDIS_REPLY_ARRAY)
+			e = LW_EIO;
+		freeReplyObject(rep);
 	}
 	rd_conn_put(r, rc);
 	free(k);
 	return e;
-}
-
-static enum lw_err
-rd_pop(struct state *st, const char *key, time_t now, struct state_val *v)
-{
-	redisReply	*rep;
-	enum lw_err	 e;
-
-	if ((e = simple(st->priv, "LPOP", key, &rep)) != LW_OK)
-		return e;
-	if (rep->type != REDIS_REPLY_STRING) {
-		freeReplyObject(rep);
-		return LW_ENOTFOUND;
-	}
-	if ((v->data = malloc(rep->len + 1)) == NULL) {
-		freeReplyObject(rep);
-		return LW_ENOMEM;
-	}
-	memcpy(v->data, rep->str, rep->len);
-	v->data[rep->len] = '\0';
-	v->len = rep->len;
-	freeReplyObject(rep);
-	return LW_OK;
 }
 
 static enum lw_err

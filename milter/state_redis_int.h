@@ -36,6 +36,14 @@ struct redis {
 	time_t		 logged;	/* last "unreachable" line */
 	char		 add_sha[41];
 	char		 incr_sha[41];
+	bool		 index_built;	/* index_build ran (or runs) */
+};
+
+/* What a write does to its key's index entry (state_redis_each.c). */
+enum rd_idx {
+	IDX_NONE = 0,
+	IDX_ADD,		/* ZADD, scored by expiry */
+	IDX_DEL			/* ZREM */
 };
 
 void		 rd_ms_after(struct timespec *, unsigned ms);
@@ -52,5 +60,27 @@ enum lw_err	 rd_reply_err(struct redis *, redisContext *, redisReply *);
 void		 rd_cfg_free(struct state_redis_config *);
 char		*rd_read_password(const char *path);
 char		*rd_dup_or(const char *s, const char *dflt);
+
+/* state_redis.c: a value on the server is 16 hex digits of expiry + it. */
+unsigned char	*rd_encode(const void *val, size_t len, time_t expires,
+		    size_t *outlen);
+enum lw_err	 rd_decode(const char *s, size_t len, time_t now,
+		    struct state_val *);
+void		 rd_ttl_ms(time_t expires, time_t now, char buf[32]);
+
+/*
+ * state_redis_each.c: whether key has an index entry (it is under
+ * STATE_NS_PENDING), the index's server key, a ZADD score; append the
+ * entry's change to a pipeline (1 command appended, 0 none, -1 out of
+ * memory and nothing appended); state_each.
+ */
+bool		 rd_indexed(const char *key);
+char		*rd_index_key(const struct redis *, const char *key,
+		    size_t *len);
+void		 rd_index_score(time_t expires, char buf[32]);
+int		 rd_index_append(struct redis *, redisContext *,
+		    const char *key, enum rd_idx, time_t expires);
+enum lw_err	 rd_each(struct state *, const char *prefix, time_t now,
+		    state_each_fn, void *arg);
 
 #endif /* STATE_REDIS_INT_H */
