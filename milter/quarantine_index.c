@@ -7,9 +7,12 @@
  * Takes a store, a state and this host's name.  Bounds: a command
  * queue keeps at most QINDEX_QUEUE_MAX commands, each of a bounded
  * size; a record is an item's metadata (QUARANTINE_META_MAX at most),
- * never its message.  The worker waits at most QINDEX_TICK_MS between
- * looks at its queue and at the server, and the state's own backoff
- * (0.5 s doubling to 5 s) spaces its reconnects.  Ignores: items of
+ * never its message.  Two threads: the worker publishes what changed
+ * at once and looks at the server every QINDEX_TICK_MS (republishing
+ * what a restarted server lost); the consumer waits for commands on
+ * the server (state_pop_wait: BLPOP), QINDEX_WAIT_MS at a time so that
+ * it stops promptly.  The state's own backoff (0.5 s doubling to 5 s)
+ * spaces reconnects.  Ignores: items of
  * other hosts in the local store (there are none), and commands whose
  * claim it loses (withdrawn, or taken by a twin with our name).
  */
@@ -28,7 +31,8 @@
 
 #define QINDEX_QUEUE_MAX	1000		/* commands queued a host */
 #define QINDEX_CMD_MAX		4096		/* bytes of one command */
-#define QINDEX_TICK_MS		250		/* worker's longest wait */
+#define QINDEX_TICK_MS		1000		/* worker's longest wait */
+#define QINDEX_WAIT_MS		1000		/* consumer's longest wait */
 #define QINDEX_POLL_MS		100		/* asker's look at the answer */
 #define QINDEX_TOUCH_MAX	10000		/* ids waiting for the worker */
 #define CMD_MAGIC		"lurewall-qcmd 1"
@@ -42,6 +46,8 @@ struct qindex {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	pthread_t	 tid;
+	pthread_t	 ctid;		/* the consumer of commands */
+	pthread_cond_t	 ccv;		/* its nap after a failure */
 	bool		 running;
 	bool		 stop;
 	char		**touched;	/* ids changed since its last look */
@@ -82,6 +88,7 @@ qindex_open(struct state *st, struct quarantine *q, const char *host,
 	qx->q = q;
 	pthread_mutex_init(&qx->mu, NULL);
 	pthread_cond_init(&qx->cv, NULL);
+	pthread_cond_init(&qx->ccv, NULL);
 	*out = qx;
 	return LW_OK;
 }
@@ -96,6 +103,7 @@ qindex_close(struct qindex *qx)
 		free(qx->touched[--qx->ntouched]);
 	free(qx->touched);
 	pthread_cond_destroy(&qx->cv);
+	pthread_cond_destroy(&qx->ccv);
 	pthread_mutex_destroy(&qx->mu);
 	state_close(qx->st);
 	free(qx->host);
@@ -563,7 +571,10 @@ qindex_ask(struct qindex *qx, const char *host, struct qindex_cmd *cmd,
 
 /* ---- the daemon's worker ---- */
 
-/* Take, claim, carry out and answer one command; LW_ENOTFOUND: none. */
+/*
+ * Take (waiting up to QINDEX_WAIT_MS), claim, carry out and answer one
+ * command; LW_ENOTFOUND: none came.
+ */
 static enum lw_err
 serve_one(struct qindex *qx)
 {
@@ -576,8 +587,9 @@ serve_one(struct qindex *qx)
 
 	if ((e = key_of(key, sizeof(key), "quarantine-cmd", qx->host,
 	    NULL)) != LW_OK ||
-	    (e = state_pop(qx->st, key, now, &v)) != LW_OK)
+	    (e = state_pop_wait(qx->st, key, QINDEX_WAIT_MS, &v)) != LW_OK)
 		return e;
+	now = time(NULL);
 	e = qindex_cmd_decode((const char *)v.data, v.len + 1, &c);
 	state_val_free(&v);
 	if (e != LW_OK) {
@@ -678,13 +690,6 @@ worker(void *arg)
 		free(ids);
 		if (overflow)
 			fresh = false;
-		/* Commands: all that wait, one at a time. */
-		while (fresh && (e = serve_one(qx)) == LW_OK)
-			;
-		if (fresh && e == LW_EIO) {
-			unavailable(qx, "reading commands");
-			fresh = false;
-		}
 		pthread_mutex_lock(&qx->mu);
 		if (qx->stop) {
 			pthread_mutex_unlock(&qx->mu);
@@ -704,6 +709,38 @@ worker(void *arg)
 	return NULL;
 }
 
+/*
+ * The consumer: commands as they come, one at a time.  Nothing to poll:
+ * it waits on the server; after a failure it naps QINDEX_WAIT_MS.
+ */
+static void *
+consumer(void *arg)
+{
+	struct qindex	*qx = arg;
+	struct timespec	 until;
+	enum lw_err	 e;
+	bool		 stop;
+
+	for (;;) {
+		pthread_mutex_lock(&qx->mu);
+		stop = qx->stop;
+		pthread_mutex_unlock(&qx->mu);
+		if (stop)
+			break;
+		if ((e = serve_one(qx)) == LW_OK || e == LW_ENOTFOUND)
+			continue;
+		unavailable(qx, "reading commands");
+		pthread_mutex_lock(&qx->mu);
+		if (!qx->stop) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += QINDEX_WAIT_MS / 1000;
+			pthread_cond_timedwait(&qx->ccv, &qx->mu, &until);
+		}
+		pthread_mutex_unlock(&qx->mu);
+	}
+	return NULL;
+}
+
 enum lw_err
 qindex_start(struct qindex *qx, qindex_exec_fn fn, void *arg)
 {
@@ -715,14 +752,23 @@ qindex_start(struct qindex *qx, qindex_exec_fn fn, void *arg)
 	qx->running = true;
 	qx->stop = false;
 	pthread_mutex_unlock(&qx->mu);
-	if ((rc = pthread_create(&qx->tid, NULL, worker, qx)) != 0) {
+	if ((rc = pthread_create(&qx->tid, NULL, worker, qx)) != 0)
+		goto out_none;
+	if ((rc = pthread_create(&qx->ctid, NULL, consumer, qx)) != 0) {
 		pthread_mutex_lock(&qx->mu);
-		qx->running = false;
+		qx->stop = true;
+		pthread_cond_signal(&qx->cv);
 		pthread_mutex_unlock(&qx->mu);
-		errno = rc;
-		return LW_EIO;
+		pthread_join(qx->tid, NULL);
+		goto out_none;
 	}
 	return LW_OK;
+out_none:
+	pthread_mutex_lock(&qx->mu);
+	qx->running = false;
+	pthread_mutex_unlock(&qx->mu);
+	errno = rc;
+	return LW_EIO;
 }
 
 void
@@ -734,9 +780,12 @@ qindex_stop(struct qindex *qx)
 	was = qx->running;
 	qx->stop = true;
 	pthread_cond_signal(&qx->cv);
+	pthread_cond_signal(&qx->ccv);
 	pthread_mutex_unlock(&qx->mu);
-	if (was)
+	if (was) {
 		pthread_join(qx->tid, NULL);
+		pthread_join(qx->ctid, NULL);	/* within QINDEX_WAIT_MS */
+	}
 	pthread_mutex_lock(&qx->mu);
 	qx->running = false;
 	pthread_mutex_unlock(&qx->mu);

@@ -682,6 +682,36 @@ state_pop(struct state *st, const char *key, time_t now,
 }
 
 enum lw_err
+state_pop_wait(struct state *st, const char *key, unsigned wait_ms,
+    struct state_val *v)
+{
+	struct timespec	nap;
+	unsigned	waited = 0, step;
+	enum lw_err	e;
+
+	if (wait_ms > STATE_POP_WAIT_MAX)
+		wait_ms = STATE_POP_WAIT_MAX;
+	if (st->ops->pop_wait != NULL && wait_ms > 0) {
+		memset(v, 0, sizeof(*v));
+		if ((e = check(st, key, true)) != LW_OK)
+			return e;
+		return tally(st, st->ops->pop_wait(st, key, wait_ms, v));
+	}
+	for (;;) {
+		e = state_pop(st, key, time(NULL), v);
+		if (e != LW_ENOTFOUND || waited >= wait_ms)
+			return e;
+		step = wait_ms - waited < STATE_POP_POLL_MS ? wait_ms - waited :
+		    STATE_POP_POLL_MS;
+		nap.tv_sec = 0;
+		nap.tv_nsec = (long)step * 1000000;
+		while (nanosleep(&nap, &nap) == -1 && errno == EINTR)
+			;
+		waited += step;
+	}
+}
+
+enum lw_err
 state_sweep(struct state *st, time_t now, size_t *removed)
 {
 	size_t	dummy;

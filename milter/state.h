@@ -159,6 +159,9 @@ struct state_ops {
 			    time_t expires, time_t now);
 	enum lw_err	(*pop)(struct state *, const char *key, time_t now,
 			    struct state_val *);
+	/* Optional (NULL: state_pop every STATE_POP_POLL_MS). */
+	enum lw_err	(*pop_wait)(struct state *, const char *key,
+			    unsigned wait_ms, struct state_val *);
 	enum lw_err	(*sweep)(struct state *, time_t now, size_t *removed);
 	void		(*close)(struct state *);
 	/*
@@ -268,6 +271,18 @@ enum lw_err	 state_push(struct state *, const char *key, const void *val,
 		    size_t len, size_t max_items, time_t expires, time_t now);
 enum lw_err	 state_pop(struct state *, const char *key, time_t now,
 		    struct state_val *);
+/*
+ * state_pop, waiting up to wait_ms (at most STATE_POP_WAIT_MAX) for an
+ * item while the list is empty; LW_ENOTFOUND when none came.  redis
+ * blocks on the server (BLPOP on a connection of its own: the pool's
+ * stay free); the others look every STATE_POP_POLL_MS.  The daemon's
+ * consumer of remote commands waits this way, never long, so that it
+ * stops promptly.
+ */
+#define STATE_POP_POLL_MS	100
+#define STATE_POP_WAIT_MAX	60000
+enum lw_err	 state_pop_wait(struct state *, const char *key,
+		    unsigned wait_ms, struct state_val *);
 /*
  * Hold key's lock against every thread, process (and, with Redis,
  * host) sharing the state, waiting at most wait_secs (then LW_EIO with

@@ -116,6 +116,13 @@ fb_pop(struct state *st, const char *key, time_t now, struct state_val *v)
 	FORWARD("dequeueing", state_pop(st, key, now, v));
 }
 
+static enum lw_err
+fb_pop_wait(struct state *st, const char *key, unsigned wait_ms,
+    struct state_val *v)
+{
+	FORWARD("dequeueing", state_pop_wait(st, key, wait_ms, v));
+}
+
 /* Sweep both: the local state only holds what an outage left. */
 static enum lw_err
 fb_sweep(struct state *st, time_t now, size_t *removed)
@@ -162,6 +169,7 @@ static const struct state_ops fallback_ops = {
 	.each = fb_each,
 	.push = fb_push,
 	.pop = fb_pop,
+	.pop_wait = fb_pop_wait,
 	.sweep = fb_sweep,
 	.close = fb_close,
 	.health = fb_health,

@@ -22,7 +22,8 @@
  * state_take is GETDEL (Redis 6.2); state_update is WATCH, GET, MULTI,
  * SET or DEL, EXEC, retried when another client changed the key.
  * Lists (state_push, state_pop) are Redis lists (RPUSH+LTRIM, LPOP);
- * their expiry is the key's TTL only.
+ * their expiry is the key's TTL only; state_pop_wait is BLPOP on a
+ * connection of its own.
  *
  * Not here: TLS (hiredis 0.14 has none: tunnel it, see contrib/MULTI-MX).
  */
@@ -280,6 +281,18 @@ out:
 	return e;
 }
 
+/* A list's item as it is (no expiry header) into v. */
+static enum lw_err
+copy_raw(const redisReply *rep, struct state_val *v)
+{
+	if ((v->data = malloc(rep->len + 1)) == NULL)
+		return LW_ENOMEM;
+	memcpy(v->data, rep->str, rep->len);
+	v->data[rep->len] = '\0';
+	v->len = rep->len;
+	return LW_OK;
+}
+
 /*
  * VERB key answered by a value: GET, GETDEL a stored one (with its
  * expiry), LPOP a list's item (raw) into v; LW_ENOTFOUND when none.
@@ -299,13 +312,8 @@ fetch(struct redis *r, const char *verb, const char *key, time_t now,
 		e = LW_ENOTFOUND;
 	else if (!raw)
 		e = rd_decode(rep->str, rep->len, now, v);
-	else if ((v->data = malloc(rep->len + 1)) == NULL)
-		e = LW_ENOMEM;
-	else {
-		memcpy(v->data, rep->str, rep->len);
-		v->data[rep->len] = '\0';
-		v->len = rep->len;
-	}
+	else
+		e = copy_raw(rep, v);
 	freeReplyObject(rep);
 	return e;
 }
@@ -326,6 +334,60 @@ static enum lw_err
 rd_pop(struct state *st, const char *key, time_t now, struct state_val *v)
 {
 	return fetch(st->priv, "LPOP", key, now, IDX_NONE, true, v);
+}
+
+/*
+ * LPOP, waiting up to wait_ms for an item: BLPOP on the state's own
+ * connection, so a long wait holds none of the pool's; its read
+ * timeout is the wait plus the usual one.  Waiters take turns.  A
+ * lost connection is closed (the next call dials, after the backoff).
+ */
+static enum lw_err
+rd_pop_wait(struct state *st, const char *key, unsigned wait_ms,
+    struct state_val *v)
+{
+	struct redis	*r = st->priv;
+	struct timeval	 tv;
+	redisReply	*rep;
+	const char	*argv[3];
+	size_t		 lens[3];
+	char		*k, secs[32];
+	unsigned	 ms = wait_ms + r->cfg.timeout_ms;
+	enum lw_err	 e;
+
+	if ((k = rd_key(r, key, &lens[1])) == NULL)
+		return LW_ENOMEM;
+	pthread_mutex_lock(&r->blk_mu);
+	if (r->blk == NULL && (r->blk = rd_redial(r)) == NULL) {
+		pthread_mutex_unlock(&r->blk_mu);
+		free(k);
+		return LW_EIO;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	(void)redisSetTimeout(r->blk, tv);
+	/* In seconds; state_pop_wait never asks for 0 (for ever). */
+	snprintf(secs, sizeof(secs), "%u.%03u", wait_ms / 1000,
+	    wait_ms % 1000);
+	setarg(argv, lens, 0, "BLPOP");
+	argv[1] = k;
+	setarg(argv, lens, 2, secs);
+	rep = rd_cmd(r->blk, 3, argv, lens);
+	if ((e = rd_reply_err(r, r->blk, rep)) == LW_OK) {
+		if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+		    rep->element[1]->type == REDIS_REPLY_STRING)
+			e = copy_raw(rep->element[1], v);
+		else
+			e = LW_ENOTFOUND;	/* nil: the wait ended */
+		freeReplyObject(rep);
+	}
+	if (r->blk->err != 0) {
+		redisFree(r->blk);
+		r->blk = NULL;
+	}
+	pthread_mutex_unlock(&r->blk_mu);
+	free(k);
+	return e;
 }
 
 static enum lw_err
@@ -590,11 +652,37 @@ update_once(struct redis *r, struct rconn *rc, const char *key,
 	return e;
 }
 
+/* Which of UPDATE_STRIPES locks serialises key in this process. */
+static unsigned
+stripe(const char *key)
+{
+	unsigned	h = 2166136261u;	/* FNV-1a */
+
+	while (*key != '\0')
+		h = (h ^ (unsigned char)*key++) * 16777619u;
+	return h % UPDATE_STRIPES;
+}
+
+static void
+nap_us(long us)
+{
+	struct timespec	ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * WATCH, GET, the callback, MULTI, the write, EXEC; again when another
+ * process changed the key (after a nap of up to 5 ms, growing, so that
+ * writers on several hosts fall out of step).
+ */
 static enum lw_err
 rd_update(struct state *st, const char *key, time_t now,
     state_update_fn fn, void *arg)
 {
 	struct redis	*r = st->priv;
+	pthread_mutex_t	*mu;
 	struct rconn	*rc;
 	size_t		 klen;
 	char		*k;
@@ -604,19 +692,27 @@ rd_update(struct state *st, const char *key, time_t now,
 
 	if ((k = rd_key(r, key, &klen)) == NULL)
 		return LW_ENOMEM;
+	/* The turn first: a waiter holds none of the pool. */
+	mu = &r->upd_mu[stripe(key)];
+	pthread_mutex_lock(mu);
 	if ((rc = rd_conn_get(r)) == NULL) {
+		pthread_mutex_unlock(mu);
 		free(k);
 		return LW_EIO;
 	}
 	for (tries = 0; e == LW_OK && !done && tries < UPDATE_RETRIES;
-	    tries++)
+	    tries++) {
+		if (tries > 0)
+			nap_us(random() % (200 * (tries < 25 ? tries : 25)));
 		e = update_once(r, rc, key, k, klen, now, fn, arg, &done);
+	}
+	rd_conn_put(r, rc);
+	pthread_mutex_unlock(mu);
 	if (e == LW_OK && !done) {
 		log_warnx("state: redis %s: %s changed %d times under us",
 		    rd_where(r), key, UPDATE_RETRIES);
 		e = LW_EIO;
 	}
-	rd_conn_put(r, rc);
 	free(k);
 	return e;
 }
@@ -678,14 +774,20 @@ rd_close(struct state *st)
 {
 	struct redis	*r = st->priv;
 	struct rconn	*rc;
+	int		 i;
 
 	while ((rc = r->idle) != NULL) {
 		r->idle = rc->next;
 		redisFree(rc->c);
 		free(rc);
 	}
+	if (r->blk != NULL)
+		redisFree(r->blk);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->blk_mu);
+	for (i = 0; i < UPDATE_STRIPES; i++)
+		pthread_mutex_destroy(&r->upd_mu[i]);
 	rd_cfg_free(&r->cfg);
 	free(r->prefix);
 	free(r);
@@ -704,6 +806,7 @@ static const struct state_ops redis_ops = {
 	.each = rd_each,
 	.push = rd_push,
 	.pop = rd_pop,
+	.pop_wait = rd_pop_wait,
 	.sweep = rd_sweep,
 	.close = rd_close,
 };
@@ -723,6 +826,7 @@ state_redis_open(const struct state_config *c, bool readonly,
 	struct rconn	*conn;
 	redisContext	*ctx;
 	enum lw_err	 e = LW_ENOMEM;
+	int		 i;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (r = calloc(1, sizeof(*r))) == NULL) {
@@ -754,6 +858,9 @@ state_redis_open(const struct state_config *c, bool readonly,
 	r->plen = strlen(r->prefix);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
+	pthread_mutex_init(&r->blk_mu, NULL);
+	for (i = 0; i < UPDATE_STRIPES; i++)
+		pthread_mutex_init(&r->upd_mu[i], NULL);
 	r->backoff_ms = BACKOFF_MIN_MS;
 	clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
 	sha1_hex(add_lua, r->add_sha);

@@ -152,6 +152,40 @@ rd_dial(struct redis *r)
 	return c;
 }
 
+/*
+ * A new context once the backoff passed, or NULL (errno set) while the
+ * server is away; a failed dial doubles the backoff (up to 5 s).
+ */
+redisContext *
+rd_redial(struct redis *r)
+{
+	redisContext	*c;
+
+	pthread_mutex_lock(&r->mu);
+	if (!passed(&r->retry_at)) {
+		pthread_mutex_unlock(&r->mu);
+		errno = ECONNREFUSED;
+		return NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+	c = rd_dial(r);
+	pthread_mutex_lock(&r->mu);
+	if (c != NULL) {
+		if (r->backoff_ms > BACKOFF_MIN_MS && r->logged != 0)
+			log_info("state: redis %s: connected again", rd_where(r));
+		r->backoff_ms = BACKOFF_MIN_MS;
+		r->logged = 0;
+	} else {
+		rd_ms_after(&r->retry_at, r->backoff_ms);
+		r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ?
+		    BACKOFF_MAX_MS : r->backoff_ms * 2;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (c == NULL)
+		errno = ECONNREFUSED;
+	return c;
+}
+
 /* A connection for one operation, or NULL (LW_EIO) while unreachable. */
 struct rconn *
 rd_conn_get(struct redis *r)
@@ -169,29 +203,14 @@ rd_conn_get(struct redis *r)
 			break;
 		pthread_cond_wait(&r->cv, &r->mu);
 	}
-	if (!passed(&r->retry_at)) {
-		pthread_mutex_unlock(&r->mu);
-		errno = ECONNREFUSED;
-		return NULL;
-	}
 	r->nconn++;
 	pthread_mutex_unlock(&r->mu);
 	if ((rc = calloc(1, sizeof(*rc))) != NULL &&
-	    (rc->c = rd_dial(r)) != NULL) {
-		pthread_mutex_lock(&r->mu);
-		if (r->backoff_ms > BACKOFF_MIN_MS && r->logged != 0)
-			log_info("state: redis %s: connected again", rd_where(r));
-		r->backoff_ms = BACKOFF_MIN_MS;
-		r->logged = 0;
-		pthread_mutex_unlock(&r->mu);
+	    (rc->c = rd_redial(r)) != NULL)
 		return rc;
-	}
 	free(rc);
 	pthread_mutex_lock(&r->mu);
 	r->nconn--;
-	rd_ms_after(&r->retry_at, r->backoff_ms);
-	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    r->backoff_ms * 2;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	errno = ECONNREFUSED;

@@ -17,6 +17,7 @@
 #define POOL_MAX		16
 #define BACKOFF_MIN_MS		500
 #define BACKOFF_MAX_MS		5000
+#define UPDATE_STRIPES		16
 
 struct rconn {
 	redisContext	*c;
@@ -37,6 +38,16 @@ struct redis {
 	char		 add_sha[41];
 	char		 incr_sha[41];
 	bool		 index_built;	/* index_build ran (or runs) */
+	/*
+	 * rd_update: the threads of this process take turns by key (a
+	 * stripe of keys each), so only other processes' writes make a
+	 * WATCH fail: eight threads on one key once retried one of them
+	 * a hundred times in vain on a loaded machine.
+	 */
+	pthread_mutex_t	 upd_mu[UPDATE_STRIPES];
+	/* rd_pop_wait's own connection (BLPOP), one waiter at a time. */
+	pthread_mutex_t	 blk_mu;
+	redisContext	*blk;
 };
 
 /* What a write does to its key's index entry (state_redis_each.c). */
@@ -53,6 +64,7 @@ void		 rd_degraded(struct redis *, const char *what,
 redisReply	*rd_cmd(redisContext *, int argc, const char **argv,
 		    const size_t *lens);
 redisContext	*rd_dial(struct redis *);
+redisContext	*rd_redial(struct redis *);
 struct rconn	*rd_conn_get(struct redis *);
 void		 rd_conn_put(struct redis *, struct rconn *);
 char		*rd_key(const struct redis *, const char *key, size_t *len);

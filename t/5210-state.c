@@ -255,6 +255,13 @@ updates_and_lists(struct state *st, const char *b)
 	state_val_free(&v);
 	is_int(LW_ENOTFOUND, state_pop(st, "q:1", NOW, &v),
 	    "%s: an empty list pops nothing", b);
+	ok(state_push(st, "q:2", "four", 4, 0, 0, NOW) == LW_OK &&
+	    state_pop_wait(st, "q:2", 10000, &v) == LW_OK && v.len == 4 &&
+	    memcmp(v.data, "four", 4) == 0, "%s: pop_wait takes what is "
+	    "there", b);
+	state_val_free(&v);
+	is_int(LW_ENOTFOUND, state_pop_wait(st, "q:2", 150, &v),
+	    "%s: pop_wait on an empty list ends with nothing", b);
 }
 
 /* Many threads claim, take, count and update the same keys. */

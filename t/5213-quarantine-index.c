@@ -5,7 +5,8 @@
  * with their host names; a republish drops records of items gone from
  * the store; commands round-trip their wire form and malformed ones are
  * refused; a request is carried out exactly once even with two workers
- * (twin daemons) on one queue, answered and confirmed; a request nobody
+ * (twin daemons) on one queue, answered and confirmed, the workers
+ * waiting on the server (BLPOP), not polling it; a request nobody
  * takes in time is withdrawn and never runs later; one taken but not
  * answered in time says so.
  */
@@ -182,6 +183,7 @@ main(void)
 	size_t			 n, i, published;
 	pid_t			 rpid;
 	int			 port, bad;
+	long long		 lpops;
 	enum lw_err		 e;
 
 	log_init("5213-quarantine-index", LOG_MAIL, true);
@@ -244,6 +246,7 @@ main(void)
 	quarantine_items_free(v, n);
 
 	/* Twin workers on mxa's queue: each request runs exactly once. */
+	lpops = redis_calls(port, "lpop");
 	xa2 = index_of(&c, qa, "mxa");
 	if (qindex_start(xa, fake_exec, (void *)"worker1") != LW_OK ||
 	    qindex_start(xa2, fake_exec, (void *)"worker2") != LW_OK)
@@ -264,6 +267,9 @@ main(void)
 	for (i = 0, bad = 0; i < NASK; i++)
 		bad += times_done(ids[i]) != 1;
 	is_int(0, bad, "each carried out exactly once by the two workers");
+	is_int(0, redis_calls(port, "lpop") - lpops, "the workers do not "
+	    "poll the queue (no LPOP)");
+	ok(redis_calls(port, "blpop") >= NASK, "they wait on it (BLPOP)");
 
 	/* Nobody takes it in time: withdrawn, and never runs later. */
 	qindex_stop(xa);
