@@ -30,6 +30,9 @@
  * its local copy.  The owner's sweep claims an expired item before its
  * on_timeout, so a password mail and a timeout never both act.
  *
+ * Other hosts' records of what they did with ours: splitppap_remote.c;
+ * timeouts and the sweep thread's clock: splitppap_sweep.c.
+ *
  * Bounds: a message looks at the state only when it has password
  * candidates; candidates are bounded by limits.password_candidates,
  * each rescan by the scan's own limits and time budget, a sweep by
@@ -64,129 +67,16 @@
 #include "state.h"
 #include "verdict.h"
 
-#define APU_RULE	"ARCHIVE_PASSWORD_UNKNOWN"
-#define PENDING_DIR	"pending"	/* before the state: markers */
-#define RELEASED_BY	"split-ppap"
-#define FIELD_MAX	200		/* attacker text in a log line */
-#define K_PENDING	STATE_NS_PENDING
-#define K_MSG		"pendingmsg:"
-#define K_CLAIM		"claim:"
-#define K_DONE		"spdone:"
-#define GRACE_SECS	(7 * 86400)	/* keys outlive the wait by this */
-#define DONE_MAX	1000		/* queued records one sweep takes */
-#define DONE_POLL_SECS	5		/* shared: look at the queue */
-#define RESTORE_SECS	900		/* put back what the state lost */
-#define KEY_MAX		(sizeof(K_MSG) + 64 + QUARANTINE_ID_MAX + 2)
+#include "splitppap_int.h"
+#include "util.h"
 
-static pthread_mutex_t	 wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 wake_cond = PTHREAD_COND_INITIALIZER;
-static time_t		 wake_at;	/* earliest wake-up asked; 0 none */
-static bool		 sleep_stopped;	/* the daemon is stopping */
-static time_t		 due_at;	/* earliest known expiry; 0 none */
-static time_t		 scanned_at;	/* the last look at every item */
-
-static const char *const timeout_names[] = { "release-tagged", "keep",
+const char *const sp_timeout_names[] = { "release-tagged", "keep",
     "release" };
-
-/* ---- the sweep thread's alarm clock ---- */
-
-/* Wake the sweep thread by when (0: nothing new). */
-static void
-notify(time_t when)
-{
-	pthread_mutex_lock(&wake_lock);
-	if (when != 0 && (wake_at == 0 || when < wake_at)) {
-		wake_at = when;
-		pthread_cond_signal(&wake_cond);
-	}
-	pthread_mutex_unlock(&wake_lock);
-}
-
-/* An item expires at when: the sweep must look then. */
-static void
-notify_expiry(time_t when)
-{
-	pthread_mutex_lock(&wake_lock);
-	if (when != 0 && (due_at == 0 || when < due_at))
-		due_at = when;
-	pthread_mutex_unlock(&wake_lock);
-	notify(when);
-}
-
-/*
- * Whether a periodic sweep must look at every item now: something is
- * due, or SPLITPPAP_SWEEP_SECS passed (another process may have added
- * items).  Wake-ups for the queue alone (a shared state, every few
- * seconds) skip it, so Redis is not scanned that often.
- */
-static bool
-scan_due(time_t now)
-{
-	bool	due;
-
-	pthread_mutex_lock(&wake_lock);
-	due = (due_at != 0 && due_at <= now) ||
-	    now - scanned_at >= SPLITPPAP_SWEEP_SECS;
-	if (due) {
-		scanned_at = now;
-		due_at = 0;
-	} else if (due_at != 0 && (wake_at == 0 || due_at < wake_at))
-		wake_at = due_at;	/* woken early (time(3) is coarse) */
-	pthread_mutex_unlock(&wake_lock);
-	return due;
-}
-
-static bool
-restore_due(time_t now)
-{
-	static time_t	 restored_at;
-	bool		 due;
-
-	pthread_mutex_lock(&wake_lock);
-	if ((due = restored_at == 0 || now - restored_at >= RESTORE_SECS))
-		restored_at = now;
-	pthread_mutex_unlock(&wake_lock);
-	return due;
-}
-
-bool
-splitppap_sleep(unsigned max_secs)
-{
-	struct timespec	ts;
-	time_t		deadline;
-	int		rc = 0;
-	bool		go_on;
-
-	pthread_mutex_lock(&wake_lock);
-	deadline = time(NULL) + (time_t)max_secs;
-	while (rc != ETIMEDOUT && !sleep_stopped) {
-		if (wake_at != 0 && wake_at < deadline)
-			deadline = wake_at;
-		if (time(NULL) >= deadline)
-			break;
-		ts.tv_sec = deadline;
-		ts.tv_nsec = 0;
-		rc = pthread_cond_timedwait(&wake_cond, &wake_lock, &ts);
-	}
-	wake_at = 0;		/* the sweep that follows notes the next one */
-	go_on = !sleep_stopped;
-	pthread_mutex_unlock(&wake_lock);
-	return go_on;
-}
-
-void
-splitppap_stop_sleep(void)
-{
-	pthread_mutex_lock(&wake_lock);
-	sleep_stopped = true;
-	pthread_cond_broadcast(&wake_cond);
-	pthread_mutex_unlock(&wake_lock);
-}
 
 /* ---- the state's keys ---- */
 
-static void
-key_of(char key[KEY_MAX], const char *prefix, const char *host,
+void
+sp_key_of(char key[KEY_MAX], const char *prefix, const char *host,
     const char *id)
 {
 	snprintf(key, KEY_MAX, "%s%s:%s", prefix, host, id);
@@ -202,8 +92,8 @@ is_mine(const struct quarantine *q, const char *host)
  * Put the item's metadata (and, on a shared state, its message) where
  * every host sharing the state looks.  raw may be NULL (read it back).
  */
-static enum lw_err
-publish(struct quarantine *q, const char *id, const unsigned char *raw,
+enum lw_err
+sp_publish(struct quarantine *q, const char *id, const unsigned char *raw,
     size_t len, time_t until, time_t now)
 {
 	struct state	*st = quarantine_state(q);
@@ -214,7 +104,7 @@ publish(struct quarantine *q, const char *id, const unsigned char *raw,
 
 	if ((e = quarantine_meta_text(q, id, &meta, &mlen)) != LW_OK)
 		return e;
-	key_of(key, K_PENDING, quarantine_host(q), id);
+	sp_key_of(key, K_PENDING, quarantine_host(q), id);
 	e = state_put(st, key, meta, mlen, until + GRACE_SECS, now);
 	free(meta);
 	if (e != LW_OK || !state_shared(st) || until <= now)
@@ -222,7 +112,7 @@ publish(struct quarantine *q, const char *id, const unsigned char *raw,
 	if (raw == NULL && quarantine_message(q, id, &own, &len) == LW_OK)
 		raw = own;
 	if (raw != NULL && len <= quarantine_share_bytes(q)) {
-		key_of(key, K_MSG, quarantine_host(q), id);
+		sp_key_of(key, K_MSG, quarantine_host(q), id);
 		if (state_put(st, key, raw, len, until, now) != LW_OK)
 			log_warnx("split PPAP: quarantine_id=%s: its message "
 			    "is not shared (only this host can open it)", id);
@@ -232,52 +122,42 @@ publish(struct quarantine *q, const char *id, const unsigned char *raw,
 }
 
 /* Done with an item: nobody needs to look for it any more. */
-static void
-unpublish(struct quarantine *q, const char *host, const char *id)
+void
+sp_unpublish(struct quarantine *q, const char *host, const char *id)
 {
 	char	key[KEY_MAX];
 
-	key_of(key, K_PENDING, host, id);
+	sp_key_of(key, K_PENDING, host, id);
 	(void)state_del(quarantine_state(q), key);
-	key_of(key, K_MSG, host, id);
+	sp_key_of(key, K_MSG, host, id);
 	(void)state_del(quarantine_state(q), key);
 }
 
 /* The claim: of every thread, process and host, one acts on an item. */
-static enum lw_err
-claim(struct quarantine *q, const char *host, const char *id,
+enum lw_err
+sp_claim(struct quarantine *q, const char *host, const char *id,
     time_t until, time_t now)
 {
 	char	key[KEY_MAX];
 
-	key_of(key, K_CLAIM, host, id);
+	sp_key_of(key, K_CLAIM, host, id);
 	return state_add(quarantine_state(q), key, quarantine_host(q),
 	    strlen(quarantine_host(q)), until + GRACE_SECS, now);
 }
 
-static void
-unclaim(struct quarantine *q, const char *host, const char *id)
+void
+sp_unclaim(struct quarantine *q, const char *host, const char *id)
 {
 	char	key[KEY_MAX];
 
-	key_of(key, K_CLAIM, host, id);
+	sp_key_of(key, K_CLAIM, host, id);
 	(void)state_del(quarantine_state(q), key);
-}
-
-static void
-ids_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* ---- small helpers ---- */
 
-static bool
-is_pending(const struct quarantine_item *it)
+bool
+sp_is_pending(const struct quarantine_item *it)
 {
 	return it->state != NULL && strcmp(it->state, "pending") == 0 &&
 	    !it->released;
@@ -378,12 +258,12 @@ store_pending(const struct splitppap_env *se, const unsigned char *raw,
 	memset(&x, 0, sizeof(x));
 	x.state = "pending";
 	x.expires = now + (time_t)p->split_wait;
-	x.on_timeout = timeout_names[p->split_on_timeout];
+	x.on_timeout = sp_timeout_names[p->split_on_timeout];
 	x.reason = reason;
 	x.message_id = mid;
 	e = quarantine_store_extra(se->q, raw, len, env, res, &x, now,
 	    out->id);
-	if (e == LW_OK && publish(se->q, out->id, raw, len, x.expires,
+	if (e == LW_OK && sp_publish(se->q, out->id, raw, len, x.expires,
 	    now) != LW_OK) {
 		/* Unfindable by its password mail: rather let it retry. */
 		log_msg(LOG_ERR, env->qid, "split PPAP: the state refused "
@@ -395,7 +275,7 @@ store_pending(const struct splitppap_env *se, const unsigned char *raw,
 	if (e == LW_OK) {
 		out->pending = true;
 		out->expires = x.expires;
-		notify_expiry(x.expires);
+		sp_notify_expiry(x.expires);
 	}
 	free(reason);
 	free(mid);
@@ -422,7 +302,7 @@ splitppap_watch(struct quarantine *q, const char *id,
 		return;
 	if (now == 0)
 		now = time(NULL);
-	if (publish(q, id, raw, len,
+	if (sp_publish(q, id, raw, len,
 	    now + (time_t)res->verdict->policy->split_wait, now) != LW_OK)
 		log_msg(LOG_WARNING, qid, "split PPAP: quarantine_id=%s: the "
 		    "state refused it: a password mail will not re-open it",
@@ -431,8 +311,8 @@ splitppap_watch(struct quarantine *q, const char *id,
 
 /* ---- opening ---- */
 
-static enum lw_err
-item_env(const struct quarantine_item *it, struct envelope *env)
+enum lw_err
+sp_item_env(const struct quarantine_item *it, struct envelope *env)
 {
 	size_t	i;
 
@@ -488,8 +368,8 @@ mark_lure(struct scan_result *res, const char *id)
  * adds it as X-Lurewall-Result), submit, then mark it released.  A
  * failed submission leaves it pending for the next try.
  */
-static enum lw_err
-release_item(struct quarantine *q, const struct quarantine_item *it,
+enum lw_err
+sp_release_item(struct quarantine *q, const struct quarantine_item *it,
     const char *submit, const struct scan_result *res, const char *result,
     const char *reason, char *err, size_t errlen)
 {
@@ -520,8 +400,8 @@ release_item(struct quarantine *q, const struct quarantine_item *it,
 }
 
 /* "accept score=1 rules=A,B delayed-scan=WHAT" for X-Lurewall-Result. */
-static char *
-result_value(const char *action, int score, const char *rules,
+char *
+sp_result_value(const char *action, int score, const char *rules,
     const char *what)
 {
 	char	*r, *s;
@@ -541,8 +421,8 @@ result_value(const char *action, int score, const char *rules,
  * becomes held, a quarantined one (re-opened) stays what it was, at
  * least quarantine.
  */
-static enum lw_err
-keep_lure(struct quarantine *q, const struct quarantine_item *it,
+enum lw_err
+sp_keep_lure(struct quarantine *q, const struct quarantine_item *it,
     struct scan_result *r2, bool reopen, const char *where,
     const char *pwqid)
 {
@@ -570,80 +450,8 @@ keep_lure(struct quarantine *q, const struct quarantine_item *it,
 	return e;
 }
 
-/* ---- another host's items: the owner's queue ---- */
-
-static void
-hex_line(struct sbuf *sb, const char *s)
-{
-	static const char	hx[] = "0123456789abcdef";
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
-		sbuf_add(sb, &hx[*p >> 4], 1);
-		sbuf_add(sb, &hx[*p & 15], 1);
-	}
-	sbuf_add(sb, "\n", 1);
-}
-
-/* Decode one hex line in place; false when it is not hex. */
-static bool
-unhex(char *s)
-{
-	size_t	i, n = strlen(s);
-	int	h, l;
-
-	if (n % 2 != 0)
-		return false;
-	for (i = 0; i < n / 2; i++) {
-		if ((h = hexval((unsigned char)s[2 * i])) < 0 ||
-		    (l = hexval((unsigned char)s[2 * i + 1])) < 0 ||
-		    (h == 0 && l == 0))
-			return false;
-		s[i] = (char)(h << 4 | l);
-	}
-	s[n / 2] = '\0';
-	return true;
-}
-
-/*
- * Tell the owner what we did with its item: "KIND\nID\n" and hex lines:
- * our host, the password mail's qid, then (lure, reopen) the
- * candidates, so the owner scans its own copy again with them.
- */
-static void
-queue_done(struct quarantine *q, const char *owner, const char *kind,
-    const char *id, const char *pwqid, const struct pwcands *pw, time_t now)
-{
-	struct sbuf	sb = { 0 };
-	char		key[KEY_MAX];
-	size_t		i;
-
-	sbuf_adds(&sb, kind);
-	sbuf_adds(&sb, "\n");
-	sbuf_adds(&sb, id);
-	sbuf_adds(&sb, "\n");
-	hex_line(&sb, quarantine_host(q));
-	hex_line(&sb, pwqid != NULL ? pwqid : "-");
-	for (i = 0; pw != NULL && i < pw->n; i++)
-		hex_line(&sb, pw->v[i]);
-	snprintf(key, sizeof(key), K_DONE "%s", owner);
-	if (sb.oom || state_push(quarantine_state(q), key, sb.p, sb.len, 0,
-	    now + GRACE_SECS, now) != LW_OK)
-		log_warnx("split PPAP: quarantine_id=%s of %s: telling it "
-		    "failed: it keeps its copy", id, owner);
-	free(sb.p);
-}
-
 /* ---- one item, one password mail ---- */
 
-/* One pending (or re-openable) item as the state lists it. */
-struct found {
-	char			 host[STATE_HOST_MAX + 1];
-	char			 id[QUARANTINE_ID_MAX];
-	time_t			 until;		/* it waits till then */
-	bool			 reopen;	/* quarantined outright */
-	struct quarantine_item	*it;		/* its metadata */
-};
 
 /* The item is still what its record says (re-read under the lock). */
 static bool
@@ -651,8 +459,8 @@ still_open(const struct quarantine_item *it, const struct found *f,
     time_t now)
 {
 	if (f->reopen)
-		return !it->released && !is_pending(it) && f->until > now;
-	return is_pending(it) && it->expires > now;
+		return !it->released && !sp_is_pending(it) && f->until > now;
+	return sp_is_pending(it) && it->expires > now;
 }
 
 /* Try the password mail's candidates on one item. */
@@ -689,7 +497,7 @@ try_item(const struct splitppap_env *se, const struct found *f,
 			goto out;
 		it = own;
 	} else {
-		key_of(key, K_MSG, f->host, f->id);
+		sp_key_of(key, K_MSG, f->host, f->id);
 		if (state_get(quarantine_state(se->q), key, now, &bytes) !=
 		    LW_OK) {
 			log_msg(LOG_INFO, pwqid, "split PPAP: quarantine_id=%s "
@@ -701,7 +509,7 @@ try_item(const struct splitppap_env *se, const struct found *f,
 		len = bytes.len;
 		bytes.data = NULL;
 	}
-	if (item_env(it, &ienv) != LW_OK)
+	if (sp_item_env(it, &ienv) != LW_OK)
 		goto out;
 	memset(&opts, 0, sizeof(opts));
 	opts.extra_pw = pw;
@@ -731,7 +539,7 @@ try_item(const struct splitppap_env *se, const struct found *f,
 		goto out;
 	}
 	/* Of every thread, process and host, the one that claims acts. */
-	if ((e = claim(se->q, f->host, f->id, f->until, now)) != LW_OK) {
+	if ((e = sp_claim(se->q, f->host, f->id, f->until, now)) != LW_OK) {
 		if (e != LW_EEXIST)
 			log_msg(LOG_WARNING, pwqid, "split PPAP: claiming "
 			    "quarantine_id=%s failed: %s", f->id,
@@ -740,33 +548,33 @@ try_item(const struct splitppap_env *se, const struct found *f,
 	}
 	if (!f->reopen && verdict_severity(v->action) <
 	    verdict_severity(ACT_QUARANTINE)) {
-		result = result_value(verdict_action_name(v->action),
+		result = sp_result_value(verdict_action_name(v->action),
 		    v->score, v->rules, "password-mail");
 		if (result == NULL || lw_asprintf(&reason, "archive opened "
 		    "with the password from a later mail (qid %s)",
 		    pwqid != NULL ? pwqid : "-") != LW_OK) {
-			unclaim(se->q, f->host, f->id);
+			sp_unclaim(se->q, f->host, f->id);
 			goto out;
 		}
 		err[0] = '\0';
 		if (mine)
-			e = release_item(se->q, it, se->submit, &r2, result,
+			e = sp_release_item(se->q, it, se->submit, &r2, result,
 			    reason, err, sizeof(err));
 		else
 			e = quarantine_submit(se->q, f->id, raw, len,
 			    it->mail_from, it->rcpts, it->nrcpts, result,
 			    se->submit, err, sizeof(err));
 		if (e != LW_OK && strncmp(err, "released,", 9) != 0) {
-			unclaim(se->q, f->host, f->id);
+			sp_unclaim(se->q, f->host, f->id);
 			log_msg(LOG_ERR, pwqid, "split PPAP: quarantine_id=%s "
 			    "opened (%s score=%d) but release failed: %s",
 			    f->id, verdict_action_name(v->action), v->score,
 			    err);
 			goto out;
 		}
-		unpublish(se->q, f->host, f->id);
+		sp_unpublish(se->q, f->host, f->id);
 		if (!mine)
-			queue_done(se->q, f->host, "released", f->id, pwqid,
+			sp_queue_done(se->q, f->host, "released", f->id, pwqid,
 			    NULL, now);
 		out->released++;
 		metrics_add(MC_SPLIT_RELEASED, 1);
@@ -778,19 +586,19 @@ try_item(const struct splitppap_env *se, const struct found *f,
 	}
 	/* A lure: it stays, now with the findings of its contents. */
 	if (mine)
-		e = keep_lure(se->q, it, &r2, f->reopen, NULL, pwqid);
+		e = sp_keep_lure(se->q, it, &r2, f->reopen, NULL, pwqid);
 	else {
-		queue_done(se->q, f->host, f->reopen ? "reopen" : "lure",
+		sp_queue_done(se->q, f->host, f->reopen ? "reopen" : "lure",
 		    f->id, pwqid, pw, now);
 		e = LW_OK;
 	}
 	if (e != LW_OK) {
-		unclaim(se->q, f->host, f->id);
+		sp_unclaim(se->q, f->host, f->id);
 		log_msg(LOG_ERR, pwqid, "split PPAP: quarantine_id=%s is a "
 		    "lure but updating it failed: %s", f->id, lw_strerror(e));
 		goto out;
 	}
-	unpublish(se->q, f->host, f->id);
+	sp_unpublish(se->q, f->host, f->id);
 	out->lures++;
 	(void)mark_lure(pwres, f->id);
 	log_msg(LOG_NOTICE, pwqid, "split PPAP: quarantine_id=%s%s%s %s with "
@@ -845,18 +653,9 @@ references_item(const struct quarantine_item *it, const struct message *msg)
 	return r;
 }
 
-struct collect {
-	struct found	*v;
-	size_t		 n;
-	const char	*only;		/* one host's, or NULL: all */
-	/* Matching a password mail: */
-	const struct envelope	*env;
-	const struct message	*msg;
-	time_t			 now;
-};
 
-static void
-founds_free(struct found *v, size_t n)
+void
+sp_founds_free(struct found *v, size_t n)
 {
 	while (n > 0)
 		quarantine_item_free(v[--n].it);
@@ -879,8 +678,8 @@ parse_key(const char *key, struct found *f)
 	return state_host_ok(f->host) && quarantine_id_valid(f->id);
 }
 
-static enum lw_err
-collect_one(void *arg, const char *key, const struct state_val *sv)
+enum lw_err
+sp_collect_one(void *arg, const char *key, const struct state_val *sv)
 {
 	struct collect		*c = arg;
 	struct found		 f, *nv;
@@ -892,7 +691,7 @@ collect_one(void *arg, const char *key, const struct state_val *sv)
 	if (quarantine_meta_parse((const char *)sv->data, sv->len,
 	    &f.it) != LW_OK)
 		return LW_OK;		/* damaged: skip */
-	f.reopen = !is_pending(f.it);
+	f.reopen = !sp_is_pending(f.it);
 	f.until = f.reopen ? (sv->expires > GRACE_SECS ?
 	    sv->expires - GRACE_SECS : 0) : f.it->expires;
 	if (c->env != NULL && !item_matches(&f, c->env, c->msg, c->now)) {
@@ -931,7 +730,7 @@ unlock_pending(const struct splitppap_env *se, const struct envelope *env,
 	c.msg = res->msg;
 	c.now = now;
 	if ((e = state_each(quarantine_state(se->q), K_PENDING, now,
-	    collect_one, &c)) != LW_OK) {
+	    sp_collect_one, &c)) != LW_OK) {
 		if (e != LW_ENOMEM)
 			log_msg(LOG_WARNING, env->qid, "split PPAP: looking "
 			    "for pending items failed: %s", lw_strerror(e));
@@ -944,7 +743,7 @@ unlock_pending(const struct splitppap_env *se, const struct envelope *env,
 			    (pass == 0))
 				try_item(se, &c.v[i], &pw, env->qid, now, res,
 				    out);
-	founds_free(c.v, c.n);
+	sp_founds_free(c.v, c.n);
 	pwcand_free(&pw);
 	return e;
 }
@@ -985,355 +784,6 @@ splitppap_forget(struct quarantine *q, const char *id)
 	    !quarantine_id_valid(id))
 		return;
 	/* Claimed first: a password mail elsewhere now leaves it be. */
-	(void)claim(q, quarantine_host(q), id, now, now);
-	unpublish(q, quarantine_host(q), id);
-}
-
-/* ---- what other hosts did with ours ---- */
-
-/* One record of our queue (see queue_done). */
-static void
-apply_done(const struct splitppap_env *se, char *rec)
-{
-	struct quarantine_item	*it = NULL;
-	struct pwcands		 pw = { 0 };
-	struct scan_opts	 opts;
-	struct scan_result	 r2;
-	struct envelope		 ienv;
-	unsigned char		*raw = NULL;
-	char			*kind, *id, *by, *pwqid, *line, *save;
-	size_t			 len;
-	bool			 reopen;
-	enum lw_err		 e;
-	int			 fd;
-
-	memset(&r2, 0, sizeof(r2));
-	memset(&ienv, 0, sizeof(ienv));
-	if ((kind = strtok_r(rec, "\n", &save)) == NULL ||
-	    (id = strtok_r(NULL, "\n", &save)) == NULL ||
-	    (by = strtok_r(NULL, "\n", &save)) == NULL ||
-	    (pwqid = strtok_r(NULL, "\n", &save)) == NULL ||
-	    !unhex(by) || !unhex(pwqid) || !quarantine_id_valid(id) ||
-	    !state_host_ok(by) || (strcmp(pwqid, "-") != 0 &&
-	    !quarantine_id_valid(pwqid)))
-		return;
-	if (quarantine_lock(se->q, id, &fd) != LW_OK)
-		return;
-	if (quarantine_read(se->q, id, &it) != LW_OK)
-		goto out;
-	if (strcmp(kind, "released") == 0) {
-		/* It went out from there: one copy, none here. */
-		if (is_pending(it) && quarantine_delete(se->q, id) == LW_OK)
-			log_msg(LOG_INFO, it->qid, "split PPAP: quarantine_id="
-			    "%s released by %s (password mail qid %s): local "
-			    "copy removed", id, by, pwqid);
-		goto out;
-	}
-	reopen = strcmp(kind, "reopen") == 0;
-	if (!reopen && strcmp(kind, "lure") != 0)
-		goto out;
-	while ((line = strtok_r(NULL, "\n", &save)) != NULL)
-		if (unhex(line) && pwcand_add(&pw, line, strlen(line), false,
-		    se->rt->lim->password_candidates) == LW_ENOMEM)
-			goto out;
-	if (quarantine_message(se->q, id, &raw, &len) != LW_OK ||
-	    item_env(it, &ienv) != LW_OK)
-		goto out;
-	memset(&opts, 0, sizeof(opts));
-	opts.extra_pw = &pw;
-	if ((e = scan_message_opts(se->rt, raw, len, &ienv, &opts, &r2)) !=
-	    LW_OK || r2.verdict == NULL) {
-		log_msg(LOG_WARNING, it->qid, "split PPAP: rescanning "
-		    "quarantine_id=%s failed: %s", id, lw_strerror(e));
-		goto out;
-	}
-	if ((e = keep_lure(se->q, it, &r2, reopen, by, pwqid)) != LW_OK)
-		log_msg(LOG_ERR, it->qid, "split PPAP: quarantine_id=%s: "
-		    "updating it failed: %s", id, lw_strerror(e));
-	else
-		log_msg(LOG_NOTICE, it->qid, "split PPAP: quarantine_id=%s "
-		    "%s on %s with the password of mail qid %s: %s score=%d "
-		    "rules=%s: %s", id, reopen ? "re-opened" : "opened", by,
-		    pwqid, verdict_action_name(r2.verdict->action),
-		    r2.verdict->score, r2.verdict->rules != NULL &&
-		    *r2.verdict->rules != '\0' ? r2.verdict->rules : "-",
-		    reopen ? "stays quarantined with its contents' findings" :
-		    "held");
-out:
-	quarantine_unlock(fd);
-	quarantine_item_free(it);
-	scan_result_free(&r2);
-	envelope_free(&ienv);
-	pwcand_free(&pw);
-	free(raw);
-}
-
-void
-splitppap_drain(const struct splitppap_env *se)
-{
-	struct state_val	 v;
-	struct state		*st;
-	char			 key[KEY_MAX], *rec;
-	time_t			 now = se->now != 0 ? se->now : time(NULL);
-	size_t			 i;
-
-	if (se->q == NULL || se->dry || (st = quarantine_state(se->q)) ==
-	    NULL)
-		return;
-	snprintf(key, sizeof(key), K_DONE "%s", quarantine_host(se->q));
-	for (i = 0; i < DONE_MAX && state_pop(st, key, now, &v) == LW_OK;
-	    i++) {
-		rec = lw_strndup((const char *)v.data, v.len);
-		state_val_free(&v);
-		if (rec != NULL)
-			apply_done(se, rec);
-		free(rec);
-	}
-	/* A shared state: others may queue for us any time. */
-	if (state_shared(st))
-		notify(now + DONE_POLL_SECS);
-}
-
-/* ---- timeout ---- */
-
-static void
-say(FILE *report, const char *qid, int prio, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-say(FILE *report, const char *qid, int prio, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (s == NULL)
-		return;
-	if (report != NULL)
-		fprintf(report, "%s\n", s);
-	else
-		log_msg(prio, qid, "split PPAP: %s", s);
-	free(s);
-}
-
-/* on_timeout for one expired item (claimed); true when it acted. */
-static bool
-timeout_item(struct quarantine *q, const char *id, const char *submit,
-    time_t now, FILE *report)
-{
-	struct quarantine_item	*it = NULL;
-	struct quarantine_extra	 x;
-	char			*result = NULL, err[512];
-	const char		*ot;
-	bool			 acted = false;
-	enum lw_err		 e;
-	int			 fd;
-
-	if (quarantine_lock(q, id, &fd) != LW_OK)
-		return false;
-	if (quarantine_read(q, id, &it) != LW_OK || !is_pending(it) ||
-	    it->expires > now)
-		goto out;
-	ot = it->on_timeout != NULL ? it->on_timeout : timeout_names[0];
-	memset(&x, 0, sizeof(x));
-	x.on_timeout = ot;
-	x.reason = "no password mail opened the archive in time";
-	err[0] = '\0';
-	if (strcmp(ot, "keep") == 0) {
-		x.state = "held";
-		if ((e = quarantine_update(q, id, NULL, &x)) == LW_OK) {
-			acted = true;
-			metrics_add(MC_SPLIT_EXPIRED, 1);
-			say(report, it->qid, LOG_INFO, "quarantine_id=%s "
-			    "timed out: kept (on_timeout keep)", id);
-		} else
-			say(report, it->qid, LOG_ERR, "quarantine_id=%s "
-			    "timed out, keeping it failed: %s", id,
-			    lw_strerror(e));
-		goto out;
-	}
-	if (strcmp(ot, "release") != 0 && (result = result_value("tag",
-	    it->score, it->rules, "timeout (encrypted archive not opened: "
-	    "no password mail in time)")) == NULL)
-		goto out;
-	if ((e = release_item(q, it, submit, NULL, result, x.reason, err,
-	    sizeof(err))) == LW_OK || strncmp(err, "released,", 9) == 0) {
-		acted = true;
-		metrics_add(MC_SPLIT_EXPIRED, 1);
-		say(report, it->qid, LOG_INFO, "quarantine_id=%s timed out: "
-		    "released (on_timeout %s)", id, ot);
-	} else
-		say(report, it->qid, LOG_ERR, "quarantine_id=%s timed out, "
-		    "release failed: %s", id, err[0] != '\0' ? err :
-		    lw_strerror(e));
-out:
-	quarantine_unlock(fd);
-	quarantine_item_free(it);
-	free(result);
-	return acted;
-}
-
-/*
- * The pending/ markers of the store before the state (one empty file
- * per pending item): each becomes the item's record in the state, then
- * goes; the directory goes when empty.  A record the state refuses
- * keeps its marker for the next start.
- */
-static size_t
-migrate_markers(struct quarantine *q, time_t now)
-{
-	struct quarantine_item	*it;
-	struct dirent		*de;
-	char			*path, **ids = NULL, **nv;
-	size_t			 n = 0, i, moved = 0;
-	DIR			*d;
-	int			 dfd;
-
-	if (lw_asprintf(&path, "%s/" PENDING_DIR, quarantine_dir(q)) != LW_OK)
-		return 0;
-	if ((d = opendir(path)) == NULL) {
-		free(path);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!quarantine_id_valid(de->d_name))
-			continue;
-		if ((nv = reallocarray(ids, n + 1, sizeof(*ids))) == NULL ||
-		    (nv[n] = strdup(de->d_name)) == NULL) {
-			if (nv != NULL)
-				ids = nv;
-			break;
-		}
-		ids = nv;
-		n++;
-	}
-	dfd = dirfd(d);
-	for (i = 0; i < n; i++) {
-		if (quarantine_read(q, ids[i], &it) == LW_OK) {
-			if (is_pending(it) && publish(q, ids[i], NULL, 0,
-			    it->expires, now) != LW_OK) {
-				quarantine_item_free(it);
-				continue;
-			}
-			if (is_pending(it))
-				moved++;
-			quarantine_item_free(it);
-		}
-		(void)unlinkat(dfd, ids[i], 0);
-	}
-	closedir(d);
-	if (rmdir(path) == 0 || moved > 0)
-		log_info("split PPAP: %zu pending item(s) moved from %s into "
-		    "the state", moved, path);
-	ids_free(ids, n);
-	free(path);
-	return moved;
-}
-
-/*
- * After a crash between store and record, or an outage of a shared
- * state: every pending item not in the state, and not claimed, goes
- * back in.
- */
-static void
-restore(struct quarantine *q, time_t now)
-{
-	struct quarantine_item	**v;
-	struct state_val	  sv;
-	char			  key[KEY_MAX];
-	size_t			  n, i;
-
-	if (quarantine_list(q, &v, &n) != LW_OK)
-		return;
-	for (i = 0; i < n; i++) {
-		if (!is_pending(v[i]))
-			continue;
-		key_of(key, K_PENDING, quarantine_host(q), v[i]->id);
-		if (state_get(quarantine_state(q), key, now, &sv) == LW_OK) {
-			state_val_free(&sv);
-			continue;
-		}
-		key_of(key, K_CLAIM, quarantine_host(q), v[i]->id);
-		if (state_get(quarantine_state(q), key, now, &sv) == LW_OK) {
-			state_val_free(&sv);
-			continue;
-		}
-		if (publish(q, v[i]->id, NULL, 0, v[i]->expires, now) ==
-		    LW_OK)
-			log_info("split PPAP: quarantine_id=%s back in the "
-			    "state", v[i]->id);
-	}
-	quarantine_items_free(v, n);
-}
-
-enum lw_err
-splitppap_sweep(struct quarantine *q, const char *submit, time_t now,
-    bool full, FILE *report, size_t *acted)
-{
-	struct quarantine_item	*it;
-	struct collect		 c;
-	char			 only[STATE_HOST_MAX + 2];
-	size_t			 i, n = 0;
-	time_t			 next = 0;
-	enum lw_err		 e;
-
-	if (acted != NULL)
-		*acted = 0;
-	if (quarantine_state(q) == NULL)
-		return LW_OK;
-	/* The daemon's periodic sweep (no report): only when due. */
-	if (!scan_due(now) && !full && report == NULL)
-		return LW_OK;
-	if (full)
-		(void)migrate_markers(q, now);
-	/*
-	 * What a shared state lost, or never got (stored during an
-	 * outage, in the local fallback): at start, by hand, and every
-	 * RESTORE_SECS, so that no item waits for a restart.
-	 */
-	if (restore_due(now) || full)
-		restore(q, now);
-	memset(&c, 0, sizeof(c));
-	c.only = quarantine_host(q);
-	snprintf(only, sizeof(only), "%s:", c.only);
-	{
-		char	prefix[sizeof(K_PENDING) + sizeof(only)];
-
-		snprintf(prefix, sizeof(prefix), K_PENDING "%s", only);
-		if ((e = state_each(quarantine_state(q), prefix, now,
-		    collect_one, &c)) != LW_OK) {
-			founds_free(c.v, c.n);
-			return e;
-		}
-	}
-	for (i = 0; i < c.n; i++) {
-		e = quarantine_read(q, c.v[i].id, &it);
-		if (c.v[i].reopen) {
-			/* Re-openable until the state drops it, if kept. */
-			if (e == LW_ENOTFOUND || (e == LW_OK && it->released))
-				unpublish(q, c.v[i].host, c.v[i].id);
-		} else if (e == LW_ENOTFOUND ||
-		    (e == LW_OK && !is_pending(it))) {
-			unpublish(q, c.v[i].host, c.v[i].id);	/* done */
-		} else if (e == LW_OK && it->expires > now) {
-			if (next == 0 || it->expires < next)
-				next = it->expires;
-		} else if (e == LW_OK && claim(q, c.v[i].host, c.v[i].id,
-		    it->expires, now) == LW_OK) {
-			if (timeout_item(q, c.v[i].id, submit, now, report)) {
-				unpublish(q, c.v[i].host, c.v[i].id);
-				n++;
-			} else
-				unclaim(q, c.v[i].host, c.v[i].id);
-		}
-		quarantine_item_free(it);
-	}
-	founds_free(c.v, c.n);
-	notify_expiry(next);
-	if (acted != NULL)
-		*acted = n;
-	return LW_OK;
+	(void)sp_claim(q, quarantine_host(q), id, now, now);
+	sp_unpublish(q, quarantine_host(q), id);
 }
