@@ -5,10 +5,10 @@
  * Connections (state_redis_conn.c): a hiredis 0.14 context is not
  * thread-safe, so the state keeps a locked pool of at most POOL_MAX
  * contexts; a thread takes one for one operation (several commands
- * for a WATCH/MULTI) and gives it back.  A context that failed is freed; the next connect waits for the
- * backoff (0.5 s doubling to 5 s), and until then every operation fails
- * at once with LW_EIO, so a dead server costs no message a timeout
- * each.  The failure is logged once a minute, not per message.  Each
+ * for a WATCH/MULTI) and gives it back.  A context that failed is
+ * freed; the next connect waits for the backoff (0.5 s doubling to
+ * 5 s), and until then every operation fails at once with LW_EIO, so a
+ * dead server costs no message a timeout each.  The failure is logged once a minute, not per message.  Each
  * connection sends AUTH (with the username when one is set: Redis 6
  * ACLs) and SELECT.  A refused AUTH names state.redis.password (or
  * username); a refused command (an ACL) names the key prefix.
@@ -192,37 +192,6 @@ set_args(const void *val, size_t len, time_t expires, time_t now,
 }
 
 /*
- * The n replies of a pipeline that ends in EXEC, each checked; after an
- * error the rest are read and dropped (none after a lost connection).
- * *exec: EXEC's reply, the caller's to free; NULL on an error.
- */
-static enum lw_err
-exec_replies(struct redis *r, redisContext *c, int n, redisReply **exec)
-{
-	redisReply	*rep;
-	enum lw_err	 e = LW_OK;
-	int		 i;
-
-	*exec = NULL;
-	for (i = 0; i < n; i++) {
-		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
-			rep = NULL;
-		if (e != LW_OK) {
-			if (rep == NULL)
-				break;
-			freeReplyObject(rep);
-		} else if ((e = rd_reply_err(r, c, rep)) != LW_OK) {
-			if (rep == NULL)
-				break;
-		} else if (i == n - 1)
-			*exec = rep;
-		else
-			freeReplyObject(rep);
-	}
-	return e;
-}
-
-/*
  * One command on key (argv[0] the verb, argv[1] set here to the
  * server's key).  When key is indexed (state_redis_each.c) and idx is
  * not IDX_NONE, the change of its index entry goes with it in one
@@ -240,12 +209,8 @@ request(struct redis *r, const char *key, int argc, const char **argv,
 	int		 n;
 
 	*out = NULL;
-	if ((k = rd_key(r, key, &lens[1])) == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(k);
-		return LW_EIO;
-	}
+	if ((e = rd_conn_key(r, key, &k, &lens[1], &rc)) != LW_OK)
+		return e;
 	argv[1] = k;
 	if (idx == IDX_NONE || !rd_indexed(key)) {
 		rep = rd_cmd(rc->c, argc, argv, lens);
@@ -258,14 +223,14 @@ request(struct redis *r, const char *key, int argc, const char **argv,
 	if ((n = rd_index_append(r, rc->c, key, idx, expires)) < 0) {
 		/* Nothing sent yet: MULTI and the command stay queued. */
 		redisAppendCommand(rc->c, "DISCARD");
-		(void)exec_replies(r, rc->c, 3, &rep);
+		(void)rd_exec_replies(r, rc->c, 3, &rep);
 		if (rep != NULL)
 			freeReplyObject(rep);
 		e = LW_ENOMEM;
 		goto out;
 	}
 	redisAppendCommand(rc->c, "EXEC");
-	if ((e = exec_replies(r, rc->c, 4, &rep)) != LW_OK)
+	if ((e = rd_exec_replies(r, rc->c, 4, &rep)) != LW_OK)
 		goto out;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
 		e = LW_EIO;
@@ -642,7 +607,7 @@ update_once(struct redis *r, struct rconn *rc, const char *key,
 	redisAppendCommand(rc->c, n < 0 ? "DISCARD" : "EXEC");
 	state_val_free(&nv);
 	free(enc);
-	if ((e = exec_replies(r, rc->c, n < 0 ? 3 : 3 + n, &rep)) != LW_OK)
+	if ((e = rd_exec_replies(r, rc->c, n < 0 ? 3 : 3 + n, &rep)) != LW_OK)
 		return e;
 	if (n < 0)
 		e = LW_ENOMEM;
@@ -690,15 +655,12 @@ rd_update(struct state *st, const char *key, time_t now,
 	enum lw_err	 e = LW_OK;
 	int		 tries;
 
-	if ((k = rd_key(r, key, &klen)) == NULL)
-		return LW_ENOMEM;
 	/* The turn first: a waiter holds none of the pool. */
 	mu = &r->upd_mu[stripe(key)];
 	pthread_mutex_lock(mu);
-	if ((rc = rd_conn_get(r)) == NULL) {
+	if ((e = rd_conn_key(r, key, &k, &klen, &rc)) != LW_OK) {
 		pthread_mutex_unlock(mu);
-		free(k);
-		return LW_EIO;
+		return e;
 	}
 	for (tries = 0; e == LW_OK && !done && tries < UPDATE_RETRIES;
 	    tries++) {
@@ -729,12 +691,8 @@ rd_push(struct state *st, const char *key, const void *val, size_t len,
 	char		*k, lim[32], ttl[32];
 	enum lw_err	 e;
 
-	if ((k = rd_key(r, key, &lens[1])) == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(k);
-		return LW_EIO;
-	}
+	if ((e = rd_conn_key(r, key, &k, &lens[1], &rc)) != LW_OK)
+		return e;
 	/* MULTI RPUSH LTRIM PEXPIRE|PERSIST EXEC: one round trip. */
 	redisAppendCommand(rc->c, "MULTI");
 	setarg(argv, lens, 0, "RPUSH");
@@ -752,7 +710,7 @@ rd_push(struct state *st, const char *key, const void *val, size_t len,
 	setarg(argv, lens, 2, ttl);
 	redisAppendCommandArgv(rc->c, expires != 0 ? 3 : 2, argv, lens);
 	redisAppendCommand(rc->c, "EXEC");
-	if ((e = exec_replies(r, rc->c, 5, &rep)) == LW_OK) {
+	if ((e = rd_exec_replies(r, rc->c, 5, &rep)) == LW_OK) {
 		if (rep->type != REDIS_REPLY_ARRAY)
 			e = LW_EIO;
 		freeReplyObject(rep);

@@ -172,7 +172,8 @@ rd_redial(struct redis *r)
 	pthread_mutex_lock(&r->mu);
 	if (c != NULL) {
 		if (r->backoff_ms > BACKOFF_MIN_MS && r->logged != 0)
-			log_info("state: redis %s: connected again", rd_where(r));
+			log_info("state: redis %s: connected again",
+			    rd_where(r));
 		r->backoff_ms = BACKOFF_MIN_MS;
 		r->logged = 0;
 	} else {
@@ -254,6 +255,21 @@ rd_key(const struct redis *r, const char *key, size_t *len)
 	return p;
 }
 
+/* The server's key (malloc'd) and a pooled connection for key. */
+enum lw_err
+rd_conn_key(struct redis *r, const char *key, char **k, size_t *klen,
+    struct rconn **rc)
+{
+	if ((*k = rd_key(r, key, klen)) == NULL)
+		return LW_ENOMEM;
+	if ((*rc = rd_conn_get(r)) == NULL) {
+		free(*k);
+		*k = NULL;
+		return LW_EIO;
+	}
+	return LW_OK;
+}
+
 /* A reply's error: a refused command names the prefix and the ACL. */
 enum lw_err
 rd_reply_err(struct redis *r, redisContext *c, redisReply *rep)
@@ -324,4 +340,35 @@ char *
 rd_dup_or(const char *s, const char *dflt)
 {
 	return s != NULL ? strdup(s) : dflt != NULL ? strdup(dflt) : NULL;
+}
+
+/*
+ * The n replies of a pipeline that ends in EXEC, each checked; after an
+ * error the rest are read and dropped (none after a lost connection).
+ * *exec: EXEC's reply, the caller's to free; NULL on an error.
+ */
+enum lw_err
+rd_exec_replies(struct redis *r, redisContext *c, int n, redisReply **exec)
+{
+	redisReply	*rep;
+	enum lw_err	 e = LW_OK;
+	int		 i;
+
+	*exec = NULL;
+	for (i = 0; i < n; i++) {
+		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
+			rep = NULL;
+		if (e != LW_OK) {
+			if (rep == NULL)
+				break;
+			freeReplyObject(rep);
+		} else if ((e = rd_reply_err(r, c, rep)) != LW_OK) {
+			if (rep == NULL)
+				break;
+		} else if (i == n - 1)
+			*exec = rep;
+		else
+			freeReplyObject(rep);
+	}
+	return e;
 }

@@ -57,32 +57,43 @@ rd_index_score(time_t expires, char buf[32])
 		snprintf(buf, 32, "%lld", (long long)expires);
 }
 
+/* Append verb, the index ik, then the NULL-ended args to c's pipeline. */
+static void
+append_ik(redisContext *c, const char *verb, const char *ik, size_t iklen,
+    const char *const *args)
+{
+	const char	*argv[8];
+	size_t		 lens[8];
+	int		 n = 2;
+
+	argv[0] = verb;
+	lens[0] = strlen(verb);
+	argv[1] = ik;
+	lens[1] = iklen;
+	for (; *args != NULL && n < 8; args++, n++) {
+		argv[n] = *args;
+		lens[n] = strlen(*args);
+	}
+	redisAppendCommandArgv(c, n, argv, lens);
+}
+
 int
 rd_index_append(struct redis *r, redisContext *c, const char *key,
     enum rd_idx idx, time_t expires)
 {
-	const char	*argv[4];
-	size_t		 lens[4];
-	char		*ik, score[32];
+	size_t	 iklen;
+	char	*ik, score[32];
 
 	if (idx == IDX_NONE || !rd_indexed(key))
 		return 0;
-	if ((ik = rd_index_key(r, key, &lens[1])) == NULL)
+	if ((ik = rd_index_key(r, key, &iklen)) == NULL)
 		return -1;
-	argv[0] = idx == IDX_ADD ? "ZADD" : "ZREM";
-	lens[0] = 4;
-	argv[1] = ik;
-	if (idx == IDX_ADD) {
-		rd_index_score(expires, score);
-		argv[2] = score;
-		lens[2] = strlen(score);
-		argv[3] = key;
-		lens[3] = strlen(key);
-	} else {
-		argv[2] = key;
-		lens[2] = strlen(key);
-	}
-	redisAppendCommandArgv(c, idx == IDX_ADD ? 4 : 3, argv, lens);
+	rd_index_score(expires, score);
+	if (idx == IDX_ADD)
+		append_ik(c, "ZADD", ik, iklen,
+		    (const char *[]){ score, key, NULL });
+	else
+		append_ik(c, "ZREM", ik, iklen, (const char *[]){ key, NULL });
 	free(ik);
 	return 1;
 }
@@ -224,38 +235,21 @@ out:
 	return e;
 }
 
+/* A state_each_fn: the index entry of one pending key. */
 static enum lw_err
 index_one(void *arg, const char *key, const struct state_val *v)
 {
 	struct redis	*r = arg;
 	struct rconn	*rc;
 	redisReply	*rep;
-	const char	*argv[4];
-	size_t		 lens[4];
-	char		*ik, score[32];
-	enum lw_err	 e;
+	enum lw_err	 e = LW_ENOMEM;
 
-	if (!rd_indexed(key))
-		return LW_OK;
-	if ((ik = rd_index_key(r, key, &lens[1])) == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(ik);
+	if ((rc = rd_conn_get(r)) == NULL)
 		return LW_EIO;
-	}
-	rd_index_score(v->expires, score);
-	argv[0] = "ZADD";
-	lens[0] = 4;
-	argv[1] = ik;
-	argv[2] = score;
-	lens[2] = strlen(score);
-	argv[3] = key;
-	lens[3] = strlen(key);
-	rep = rd_cmd(rc->c, 4, argv, lens);
-	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
+	if (rd_index_append(r, rc->c, key, IDX_ADD, v->expires) == 1 &&
+	    (e = rd_exec_replies(r, rc->c, 1, &rep)) == LW_OK)
 		freeReplyObject(rep);
 	rd_conn_put(r, rc);
-	free(ik);
 	return e;
 }
 
@@ -351,53 +345,18 @@ static enum lw_err
 index_range(struct redis *r, redisContext *c, const char *ik,
     size_t iklen, time_t now, bool readonly, redisReply **members)
 {
-	redisReply	*rep;
-	const char	*argv[7];
-	size_t		 lens[7];
 	char		 nowbuf[32], after[34], limit[32];
-	enum lw_err	 e = LW_OK;
-	int		 i;
+	enum lw_err	 e;
 
-	*members = NULL;
 	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
 	snprintf(after, sizeof(after), "(%lld", (long long)now);
 	snprintf(limit, sizeof(limit), "%d", STATE_LIST_MAX);
-	argv[1] = ik;
-	lens[1] = iklen;
-	if (!readonly) {
-		argv[0] = "ZREMRANGEBYSCORE";
-		argv[2] = "-inf";
-		argv[3] = nowbuf;
-		for (i = 0; i < 4; i++)
-			if (i != 1)
-				lens[i] = strlen(argv[i]);
-		redisAppendCommandArgv(c, 4, argv, lens);
-	}
-	argv[0] = "ZRANGEBYSCORE";
-	argv[2] = after;
-	argv[3] = "+inf";
-	argv[4] = "LIMIT";
-	argv[5] = "0";
-	argv[6] = limit;
-	for (i = 0; i < 7; i++)
-		if (i != 1)
-			lens[i] = strlen(argv[i]);
-	redisAppendCommandArgv(c, 7, argv, lens);
-	for (i = readonly ? 1 : 0; i < 2; i++) {
-		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
-			rep = NULL;
-		if (e != LW_OK) {
-			if (rep == NULL)
-				break;
-			freeReplyObject(rep);
-		} else if ((e = rd_reply_err(r, c, rep)) != LW_OK) {
-			if (rep == NULL)
-				break;
-		} else if (i == 1)
-			*members = rep;
-		else
-			freeReplyObject(rep);
-	}
+	if (!readonly)
+		append_ik(c, "ZREMRANGEBYSCORE", ik, iklen,
+		    (const char *[]){ "-inf", nowbuf, NULL });
+	append_ik(c, "ZRANGEBYSCORE", ik, iklen,
+	    (const char *[]){ after, "+inf", "LIMIT", "0", limit, NULL });
+	e = rd_exec_replies(r, c, readonly ? 1 : 2, members);
 	if (e == LW_OK && (*members)->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(*members);
 		*members = NULL;
@@ -423,12 +382,8 @@ index_each(struct state *st, const char *prefix, time_t now,
 
 	if (!st->readonly)
 		index_build(r, now);
-	if ((ik = rd_index_key(r, prefix, &iklen)) == NULL)
-		return LW_ENOMEM;
-	if ((rc = rd_conn_get(r)) == NULL) {
-		free(ik);
-		return LW_EIO;
-	}
+	if ((e = rd_conn_key(r, INDEX_NAME, &ik, &iklen, &rc)) != LW_OK)
+		return e;
 	if ((e = index_range(r, rc->c, ik, iklen, now, st->readonly,
 	    &members)) != LW_OK)
 		goto out;

@@ -68,7 +68,16 @@ redisContext	*rd_redial(struct redis *);
 struct rconn	*rd_conn_get(struct redis *);
 void		 rd_conn_put(struct redis *, struct rconn *);
 char		*rd_key(const struct redis *, const char *key, size_t *len);
+enum lw_err	 rd_conn_key(struct redis *, const char *key, char **k,
+		    size_t *klen, struct rconn **);
 enum lw_err	 rd_reply_err(struct redis *, redisContext *, redisReply *);
+/*
+ * The n replies of a pipeline, each checked; after an error the rest
+ * are read and dropped (none after a lost connection).  *last: the
+ * last one (EXEC's), the caller's to free; NULL on an error.
+ */
+enum lw_err	 rd_exec_replies(struct redis *, redisContext *, int n,
+		    redisReply **last);
 void		 rd_cfg_free(struct state_redis_config *);
 char		*rd_read_password(const char *path);
 char		*rd_dup_or(const char *s, const char *dflt);
