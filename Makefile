@@ -249,11 +249,13 @@ bench/floor: bench/floor.c $(LIB) config.mak.stamp
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LIB) \
 	    $(ALL_LIBS)
 
-bench: all $(BENCH_PROG) bench/floor bench/learnbench
+bench: all $(BENCH_PROG) bench/floor bench/learnbench bench/statebench
 	sh bench/bench.sh $(BENCH_OPTS)
+	$(MAKE) --no-print-directory bench-state
 	$(MAKE) --no-print-directory bench-learn
 
-# The state's cost per outbound message on each backend (README).
+# The state's cost per message on each backend, Redis on a private
+# redis-server on loopback (README).
 bench/statebench: bench/statebench.c $(LIB) config.mak.stamp
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/statebench.c \
 	    $(LIB) $(ALL_LIBS)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # 9100-bench-smoke: bench/lwbench answers --help and scans a corpus
 # message once with the shipped config (one pass, no timing asserted);
-# bench/floor decodes and inflates what it should.
+# bench/floor decodes and inflates what it should; bench/statebench
+# (make bench-state) measures every backend, Redis on a redis-server of
+# its own, in a short run.
 . "${LW_TOP:-.}/t/lib.sh"
 BOUND=60
 
@@ -50,4 +52,15 @@ like '^floor,1,1,[0-9.]+,[0-9.]+,[1-9][0-9]*,0$' "$out" \
     "floor: an encrypted zip decoded, nothing inflated"
 bounded "$F" >/dev/null 2>&1
 is 2 $? "floor without files is a usage error"
+
+if ! [ -x "$LW_TOP/bench/statebench" ]; then
+	(cd "$LW_TOP" && make bench/statebench) >"$T/make.out" 2>&1 ||
+	    { cat "$T/make.out"; bail "cannot build bench/statebench"; }
+fi
+out=$(bounded "$LW_TOP/bench/statebench" "$T/state" 5 2>"$T/err")
+ok $? "statebench: a short run on every backend"
+like '^lmdb .* vs files \(old\)$' "$out" "the breaker on LMDB, next to files"
+like '^redis .* vs files \(old\)$' "$out" "and on Redis"
+like '^redis .* vs state files$' "$out" "the pending items' walk on Redis"
+like '^load average: ' "$out" "with the machine's load"
 done_testing
