@@ -225,16 +225,6 @@ out:
 	return acted;
 }
 
-static void
-ids_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /*
  * The pending/ markers of the store before the state (one empty file
  * per pending item): each becomes the item's record in the state, then
@@ -287,7 +277,7 @@ migrate_markers(struct quarantine *q, time_t now)
 	if (rmdir(path) == 0 || moved > 0)
 		log_info("split PPAP: %zu pending item(s) moved from %s into "
 		    "the state", moved, path);
-	ids_free(ids, n);
+	lw_strv_free(ids, n);
 	free(path);
 	return moved;
 }

@@ -31,18 +31,18 @@ state_config_init(struct state_config *c)
 void
 state_config_free(struct state_config *c)
 {
-	free(c->path);
-	free(c->owner_of);
-	free(c->host_name);
-	free(c->redis.host);
-	free(c->redis.socket);
-	free(c->redis.username);
-	if (c->redis.password != NULL)
-		explicit_bzero(c->redis.password, strlen(c->redis.password));
-	free(c->redis.password);
-	free(c->redis.password_file);
-	free(c->redis.key_prefix);
+	FREE_ALL(c->path, c->owner_of, c->host_name);
+	state_redis_config_free(&c->redis);
 	state_config_init(c);
+}
+
+void
+state_redis_config_free(struct state_redis_config *c)
+{
+	if (c->password != NULL)
+		explicit_bzero(c->password, strlen(c->password));
+	FREE_ALL(c->host, c->socket, c->username, c->password,
+	    c->password_file, c->key_prefix);
 }
 
 static const char *const backend_names[] = {

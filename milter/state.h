@@ -187,6 +187,8 @@ struct state {
 /* Defaults for every field (backend lmdb, path NULL). */
 void		 state_config_init(struct state_config *);
 void		 state_config_free(struct state_config *);
+/* Its strings (the password wiped first); the struct stays. */
+void		 state_redis_config_free(struct state_redis_config *);
 /* "lmdb", "redis", "files" -> *out; false when unknown. */
 bool		 state_backend_parse(const char *, enum state_backend *out);
 const char	*state_backend_name(enum state_backend);

@@ -746,7 +746,7 @@ rd_close(struct state *st)
 	pthread_mutex_destroy(&r->blk_mu);
 	for (i = 0; i < UPDATE_STRIPES; i++)
 		pthread_mutex_destroy(&r->upd_mu[i]);
-	rd_cfg_free(&r->cfg);
+	state_redis_config_free(&r->cfg);
 	free(r->prefix);
 	free(r);
 	free(st);
@@ -848,7 +848,7 @@ state_redis_open(const struct state_config *c, bool readonly,
 	*out = st;
 	return LW_OK;
 out_free:
-	rd_cfg_free(&r->cfg);
+	state_redis_config_free(&r->cfg);
 	free(r);
 	free(st);
 	return e;

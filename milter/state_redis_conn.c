@@ -299,19 +299,6 @@ rd_reply_err(struct redis *r, redisContext *c, redisReply *rep)
 	return LW_OK;
 }
 
-void
-rd_cfg_free(struct state_redis_config *c)
-{
-	free(c->host);
-	free(c->socket);
-	free(c->username);
-	if (c->password != NULL)
-		explicit_bzero(c->password, strlen(c->password));
-	free(c->password);
-	free(c->password_file);
-	free(c->key_prefix);
-}
-
 /* The first line of password_file, malloc'd; NULL (logged) on failure. */
 char *
 rd_read_password(const char *path)

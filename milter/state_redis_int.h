@@ -78,7 +78,6 @@ enum lw_err	 rd_reply_err(struct redis *, redisContext *, redisReply *);
  */
 enum lw_err	 rd_exec_replies(struct redis *, redisContext *, int n,
 		    redisReply **last);
-void		 rd_cfg_free(struct state_redis_config *);
 char		*rd_read_password(const char *path);
 char		*rd_dup_or(const char *s, const char *dflt);
 
