@@ -787,8 +787,9 @@ verdict_action(const struct runtime *rt, const struct disp_input *in,
 			return extra(d, "then=tempfail error=\"quarantine "
 			    "store: %s\"", lw_strerror(e));
 		}
-		if ((e = extra(d, "then=%s quarantine_id=%s", policy_then_names[then],
-		    *d->store.id != '\0' ? d->store.id : "-")) != LW_OK)
+		if ((e = extra(d, "then=%s quarantine_id=%s",
+		    policy_then_names[then], *d->store.id != '\0' ?
+		    d->store.id : "-")) != LW_OK)
 			return e;
 		/* A locked archive: its password mail may re-open it. */
 		if (!d->outbound && !d->observe && !readonly(rt))

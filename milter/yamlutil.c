@@ -694,8 +694,8 @@ y_entry(const struct ydoc *d, const struct ynode *n, const char *path,
     const char *const *keys, const char *shape, char *err, size_t errlen)
 {
 	if (n->kind != YNODE_MAP)
-		return yerr(d, n, path, err, errlen, "expected a map %s, got %s",
-		    shape, y_kindname(n));
+		return yerr(d, n, path, err, errlen,
+		    "expected a map %s, got %s", shape, y_kindname(n));
 	return y_map(d, n, path, keys, err, errlen);
 }
 
