@@ -80,6 +80,11 @@ static const struct errcase cases[] = {
 	{ "subject_prefix with a control character",
 	    "tag: {subject_prefix: \"a\\tb\"}\n", NULL, NULL, "default.yaml",
 	    ":1:23: tag.subject_prefix: control characters are not allowed" },
+	/* The language names end in NULL: the known list stops there. */
+	{ "subject_prefix in an unknown language",
+	    "tag: {subject_prefix: {en: x, fr: y}}\n", NULL, NULL,
+	    "default.yaml", ":1:31: tag.subject_prefix: unknown key \"fr\" "
+	    "(known: en, ja)" },
 	{ "bad regex", "rules:\n  - name: BAD_RE\n    where: body\n"
 	    "    pattern: '(unclosed'\n    score: 1\n", NULL, NULL,
 	    "default.yaml", ":4:14: rules[0].pattern: bad pattern at offset "
