@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@
 #include "milter.h"
 #include "msgbuf.h"
 #include "runtime.h"
+#include "sbuf.h"
 #include "util.h"
 
 #define LW_HDR_PREFIX		"X-Lurewall-"
@@ -59,12 +61,6 @@
 #define RELEASED_MAX		8	/* released headers we try to verify */
 #define LOG_FIELD_MAX		256	/* bytes of attacker text per log field */
 #define LOG_RCPTS_MAX		20	/* recipients named in a verdict line */
-
-/* One incoming X-Lurewall-* field name and how often it came. */
-struct lwhdr {
-	char		*name;		/* first spelling seen */
-	unsigned	 n;
-};
 
 struct msgctx {
 	struct runtime	*rt;		/* the snapshot it is judged with */
@@ -75,8 +71,9 @@ struct msgctx {
 	char		*message_id;
 	char		*date;
 	char		*notice;	/* first X-Lurewall-Notice value */
-	struct lwhdr	*lw;		/* X-Lurewall-* names to strip */
-	size_t		 nlw;
+	struct sbuf	 lw;		/* X-Lurewall-* names to strip, in
+					   order, each ending in NUL */
+	size_t		 nlw;		/* how many names lw holds */
 	char		*released[RELEASED_MAX];	/* their values, in order */
 	size_t		 nreleased;
 	bool		 failed;	/* internal error: on_error at eom */
@@ -247,17 +244,15 @@ static void
 msg_free(struct connctx *c)
 {
 	struct msgctx	*m;
-	size_t		 i;
 
 	if (c == NULL || (m = c->msg) == NULL)
 		return;
 	msgbuf_free(&m->mb);
 	envelope_free(&m->env);
 	runtime_unref(m->rt);
-	for (i = 0; i < m->nlw; i++)
-		free(m->lw[i].name);
 	lw_strv_clear(m->released, m->nreleased);
-	FREE_ALL(m->subject, m->message_id, m->date, m->notice, m->lw);
+	sbuf_free(&m->lw);
+	FREE_ALL(m->subject, m->message_id, m->date, m->notice);
 	free(m);
 	c->msg = NULL;
 }
@@ -606,9 +601,6 @@ static enum lw_err
 note_lw_header(const struct connctx *c, struct msgctx *m, const char *name,
     const char *value)
 {
-	struct lwhdr	*v;
-	size_t		 i;
-
 	if (strcasecmp(name, LW_HDR_RELEASED) == 0 &&
 	    m->nreleased < RELEASED_MAX) {
 		if ((m->released[m->nreleased] = value_dup(c, value)) == NULL)
@@ -618,17 +610,13 @@ note_lw_header(const struct connctx *c, struct msgctx *m, const char *name,
 	if (strcasecmp(name, LW_HDR_NOTICE) == 0 && m->notice == NULL &&
 	    (m->notice = value_dup(c, value)) == NULL)
 		return LW_ENOMEM;
-	for (i = 0; i < m->nlw; i++)
-		if (strcasecmp(m->lw[i].name, name) == 0) {
-			m->lw[i].n++;
-			return LW_OK;
-		}
-	if ((v = reallocarray(m->lw, m->nlw + 1, sizeof(*v))) == NULL)
+	/*
+	 * Appended to one buffer, counted at eom: a message of many
+	 * forged names costs neither an allocation nor a search per field.
+	 */
+	sbuf_add(&m->lw, name, strlen(name) + 1);
+	if (m->lw.oom)
 		return LW_ENOMEM;
-	m->lw = v;
-	if ((v[m->nlw].name = strdup(name)) == NULL)
-		return LW_ENOMEM;
-	v[m->nlw].n = 1;
 	m->nlw++;
 	return LW_OK;
 }
@@ -732,33 +720,57 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/* By name, any case; the same name in arrival order (one buffer). */
+static int
+lwname_cmp(const void *a, const void *b)
+{
+	const char	*const *x = a, *const *y = b;
+	int		 c;
+
+	if ((c = strcasecmp(*x, *y)) != 0)
+		return c;
+	return *x < *y ? -1 : *x > *y;
+}
+
 /*
  * Delete every incoming X-Lurewall-* field but the verified release.
- * From the last index down, so an MTA that renumbers after a delete
- * and one that does not both remove the right fields.
+ * The names sorted, so each run is one name and its count, its first
+ * spelling first.  From the last index down, so an MTA that renumbers
+ * after a delete and one that does not both remove the right fields.
  */
 static enum lw_err
 strip_forged(SMFICTX *ctx, const struct msgctx *m, size_t keep)
 {
-	size_t		i;
-	unsigned	idx, n;
-	bool		rel;
+	const char	**v, *p;
+	size_t		 i, j, idx, n;
+	bool		 rel;
+	enum lw_err	 e = LW_OK;
 
-	for (i = 0; i < m->nlw; i++) {
-		rel = strcasecmp(m->lw[i].name, LW_HDR_RELEASED) == 0;
-		for (idx = m->lw[i].n; idx > 0; idx--) {
+	if (m->nlw == 0)
+		return LW_OK;
+	if ((v = reallocarray(NULL, m->nlw, sizeof(*v))) == NULL)
+		return LW_ENOMEM;
+	for (i = 0, p = m->lw.p; i < m->nlw; i++, p += strlen(p) + 1)
+		v[i] = p;
+	qsort(v, m->nlw, sizeof(*v), lwname_cmp);
+	for (i = 0; i < m->nlw && e == LW_OK; i = j) {
+		for (j = i + 1; j < m->nlw && strcasecmp(v[i], v[j]) == 0; j++)
+			;
+		rel = strcasecmp(v[i], LW_HDR_RELEASED) == 0;
+		for (idx = j - i; idx > 0 && e == LW_OK; idx--) {
 			if (rel && idx == keep)
 				continue;
-			if (smfi_chgheader(ctx, m->lw[i].name, (int)idx,
-			    NULL) == MI_FAILURE)
-				return LW_EINTERNAL;
+			if (idx > INT_MAX || smfi_chgheader(ctx, (char *)v[i],
+			    (int)idx, NULL) == MI_FAILURE)
+				e = LW_EINTERNAL;
 		}
 		/* The kept release field alone is no news: say nothing. */
-		if ((n = m->lw[i].n - (rel && keep ? 1 : 0)) > 0)
-			log_msg(LOG_NOTICE, qid_of(m), "removed %u incoming "
-			    "%s field(s)", n, m->lw[i].name);
+		if (e == LW_OK && (n = j - i - (rel && keep ? 1 : 0)) > 0)
+			log_msg(LOG_NOTICE, qid_of(m), "removed %zu incoming "
+			    "%s field(s)", n, v[i]);
 	}
-	return LW_OK;
+	free(v);
+	return e;
 }
 
 /* A header field, with the space the MTA expects before its value. */

@@ -7,7 +7,8 @@
 # message_bytes gets SMFIR_SKIP at the chunk that crosses the limit and
 # still its verdict (MIME_LIMIT) at end of message.  An MTA that offers
 # none of it (protocol version 2, no HDR_LEADSPC) gets a reply to every
-# step from libmilter, the whole body, and the same verdict.
+# step from libmilter, the whole body, and the same verdict.  Many
+# distinct forged X-Lurewall-* names are each deleted.
 . "${LW_TOP:-.}/t/lib.sh"
 . "$LW_TOP/t/lib-postfix.sh"
 BOUND=120
@@ -165,7 +166,34 @@ limit_tagged(conn)
 mt.disconnect(conn)
 EOF
 
+run forged "2,000 forged X-Lurewall-* names, each deleted" <<'EOF'
+local conn = start("MANY1")
+for i = 1, 2000 do
+	check(mt.header(conn, "X-Lurewall-Junk" .. i, "x") == nil, "header")
+	if i == 1000 then
+		check(mt.header(conn, "X-LUREWALL-RESULT", "accept") == nil,
+		    "result")
+	end
+end
+check(mt.header(conn, "X-Lurewall-Result", "accept") == nil, "result 2")
+check(mt.header(conn, "Subject", "many") == nil, "subject")
+check(mt.eoh(conn) == nil, "eoh")
+-- the header fields alone pass message_bytes: the body is skipped
+check(body(conn, 0, 1) == 1, "body not skipped at once")
+check(mt.eom(conn) == nil, "eom")
+check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
+for _, n in ipairs({"X-Lurewall-Junk1", "X-Lurewall-Junk1000",
+    "X-Lurewall-Junk2000", "X-LUREWALL-RESULT"}) do
+	check(mt.eom_check(conn, MT_HDRDELETE, n), n .. " kept")
+end
+mt.disconnect(conn)
+EOF
+
 log=$(cat "$MILTER_LOG")
+like 'qid=MANY1: removed 2 incoming X-LUREWALL-RESULT field' "$log" \
+    "both spellings counted as one name, the first spelling logged"
+is 2000 "$(grep -c 'qid=MANY1: removed 1 incoming X-Lurewall-Junk[0-9]* ' \
+    "$MILTER_LOG")" "each forged name removed once"
 like 'qid=SKIP1: message exceeds message_bytes' "$log" "oversize logged"
 # The copy is cut at 4096 either way; the size logged is what came:
 # up to the skipped chunk, or the whole body.
