@@ -675,13 +675,6 @@ state_push(struct state *st, const char *key, const void *val, size_t len,
 }
 
 enum lw_err
-state_pop(struct state *st, const char *key, time_t now,
-    struct state_val *v)
-{
-	return do_take(st, key, now, v, true);
-}
-
-enum lw_err
 state_pop_wait(struct state *st, const char *key, unsigned wait_ms,
     struct state_val *v)
 {
@@ -709,6 +702,13 @@ state_pop_wait(struct state *st, const char *key, unsigned wait_ms,
 			;
 		waited += step;
 	}
+}
+
+enum lw_err
+state_pop(struct state *st, const char *key, time_t now,
+    struct state_val *v)
+{
+	return do_take(st, key, now, v, true);
 }
 
 enum lw_err
