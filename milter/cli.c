@@ -44,18 +44,18 @@
 static const char	*config_arg;	/* -c before the verb */
 
 /*
- * The config to use: -c, else the installed one, else conf/ beside the
- * binary, so that a build in the source tree works out of the box.
+ * The config to use: -c (before or after the command: main takes it
+ * out of argv, so no verb sees it), else the installed one, else conf/
+ * beside the binary, so that a build in the source tree works out of
+ * the box.
  */
 static const char *
-config_path(const char *given)
+config_path(void)
 {
 	static char	 buf[PATH_MAX];
 	char		 exe[PATH_MAX], *slash;
 	ssize_t		 n;
 
-	if (given != NULL)
-		return given;
 	if (config_arg != NULL)
 		return config_arg;
 	if (access(LW_DEFAULT_CONFIG, F_OK) == 0)
@@ -72,6 +72,14 @@ config_path(const char *given)
 		}
 	}
 	return LW_DEFAULT_CONFIG;
+}
+
+/* Replace *dst with a copy of s; false when out of memory. */
+static bool
+set_copy(char **dst, const char *s)
+{
+	free(*dst);
+	return (*dst = strdup(s)) != NULL;
 }
 
 static int
@@ -467,34 +475,24 @@ cmd_scan(int argc, char **argv, void *ctx)
 	struct config		*cfg = NULL;
 	struct policyset	*ps = NULL;
 	struct runtime		*rt = NULL;
-	const char		*cpath = NULL, *state = NULL;
+	const char		*state = NULL;
 	bool			 json = false, outbound = false;
 	int			 ch, rc = 0, i;
 
 	memset(&env, 0, sizeof(env));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			cpath = optarg;
-			break;
 		case 'r':
 			if (envelope_add_rcpt(&env, optarg) != LW_OK)
 				goto nomem;
 			break;
 		case 'F':
-			free(env.mail_from);
-			if ((env.mail_from = strdup(optarg)) == NULL)
-				goto nomem;
-			break;
 		case 'a':
-			free(env.auth_authen);
-			if ((env.auth_authen = strdup(optarg)) == NULL)
-				goto nomem;
-			break;
 		case 'A':
-			free(env.client_addr);
-			if ((env.client_addr = strdup(optarg)) == NULL)
+			/* --from, --auth-user, --client-addr: the last counts. */
+			if (!set_copy(ch == 'F' ? &env.mail_from : ch == 'a' ?
+			    &env.auth_authen : &env.client_addr, optarg))
 				goto nomem;
 			break;
 		case 'o':
@@ -518,7 +516,7 @@ cmd_scan(int argc, char **argv, void *ctx)
 	/* Quiet unless -v: the daemon's log lines are not our output. */
 	if (log_getverbose() == 0)
 		log_setmaxprio(LOG_ERR);
-	if (load_all(config_path(cpath), &cfg, &ps) != 0) {
+	if (load_all(config_path(), &cfg, &ps) != 0) {
 		envelope_free(&env);
 		return CLI_TROUBLE;
 	}
@@ -598,20 +596,11 @@ cmd_check_config(int argc, char **argv, void *ctx)
 	struct config		*cfg = NULL;
 	struct policyset	*ps = NULL;
 	struct state		*st = NULL;
-	const char		*cpath = NULL, *path;
-	int			 ch;
+	const char		*path = config_path();
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		switch (ch) {
-		case 'c':
-			cpath = optarg;
-			break;
-		default:
-			return cli_usage();
-		}
-	}
-	path = config_path(cpath);
+	if (getopt(argc, argv, "") != -1)
+		return cli_usage();
 	if (load_all(path, &cfg, &ps) != 0)
 		return CLI_TROUBLE;
 	/*
@@ -640,20 +629,20 @@ cmd_check_config(int argc, char **argv, void *ctx)
 static int
 cmd_quarantine(int argc, char **argv, void *ctx)
 {
-	return cli_quarantine(argc - 1, argv + 1, config_path(NULL));
+	return cli_quarantine(argc - 1, argv + 1, config_path());
 }
 
 static int
 cmd_outbreak(int argc, char **argv, void *ctx)
 {
-	return cli_outbreak(argc - 1, argv + 1, config_path(NULL));
+	return cli_outbreak(argc - 1, argv + 1, config_path());
 }
 
 /* Without a verb, cli_learn prints its verbs. */
 static int
 cmd_learn(int argc, char **argv, void *ctx)
 {
-	return cli_learn(argc - 1, argv + 1, config_path(NULL));
+	return cli_learn(argc - 1, argv + 1, config_path());
 }
 
 /*
@@ -669,19 +658,16 @@ cmd_reload(int argc, char **argv, void *ctx)
 {
 	struct reload_status	 before, now;
 	struct config		*cfg = NULL;
-	const char		*cpath = NULL, *pidfile = NULL;
-	char			 err[1024], spath[PATH_MAX], *pf = NULL, *end;
+	const char		*pidfile = NULL;
+	char			 spath[PATH_MAX], *pf = NULL, *end;
 	long			 secs = 10, waited;
 	pid_t			 pid;
 	enum lw_err		 e;
 	int			 ch, rc;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "c:P:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "P:t:")) != -1) {
 		switch (ch) {
-		case 'c':
-			cpath = optarg;
-			break;
 		case 'P':
 			pidfile = optarg;
 			break;
@@ -700,9 +686,7 @@ cmd_reload(int argc, char **argv, void *ctx)
 		return cli_usage();
 	if (pidfile == NULL) {
 		/* Only the pidfile: the daemon judges the rest itself. */
-		if (config_load(config_path(cpath), &cfg, err,
-		    sizeof(err)) != LW_OK) {
-			fprintf(stderr, "lurewall: %s\n", err);
+		if ((cfg = cli_config(config_path())) == NULL) {
 			fprintf(stderr, "lurewall: not reloading: the "
 			    "configuration does not load\n");
 			return CLI_NO;
@@ -769,7 +753,7 @@ out:
 static int
 cmd_stats(int argc, char **argv, void *ctx)
 {
-	return cli_stats(argc, argv, config_path(NULL));
+	return cli_stats(argc, argv, config_path());
 }
 
 static int
@@ -821,7 +805,8 @@ cmd_help(int argc, char **argv, void *ctx)
 /*
  * -c FILE (-cFILE, --config FILE, --config=FILE) anywhere after the
  * command, up to a "--", means what it means before it: every verb
- * reads the same config.  Taken out of argv so the verb never sees it.
+ * reads the same config.  Taken out of argv so the verb never sees it;
+ * the new argc, or -1 (said) when the last -c lacks its file.
  */
 static int
 take_config(int argc, char **argv)
@@ -834,10 +819,14 @@ take_config(int argc, char **argv)
 				argv[o++] = argv[i++];
 			break;
 		}
-		if ((strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+		if (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "lurewall: -c needs a file\n");
+				return -1;
+			}
 			config_arg = argv[++i];
-		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
+		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
 			config_arg = argv[i] + 2;
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			config_arg = argv[i] + 9;
@@ -894,6 +883,7 @@ main(int argc, char **argv)
 		usage();
 	if ((v = cli_verb_find(verbs, NULL, argc, argv)) == NULL)
 		return CLI_TROUBLE;
-	argc = take_config(argc, argv);
+	if ((argc = take_config(argc, argv)) == -1)
+		return CLI_TROUBLE;
 	return cli_verb_run(v, NULL, argc, argv, NULL);
 }

@@ -142,16 +142,12 @@ cli_outbreak(int argc, char **argv, const char *config_path)
 	struct config		*cfg = NULL;
 	struct outbreak_store	*st = NULL;
 	struct state		*state = NULL;
-	char			 err[1024];
 	enum lw_err		 e;
 	int			 rc;
 
-	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL)
+	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL ||
+	    (cfg = cli_config(config_path)) == NULL)
 		return CLI_TROUBLE;
-	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
-		fprintf(stderr, "lurewall: %s\n", err);
-		return CLI_TROUBLE;
-	}
 	/* Where the daemon counts: the state, else (as it does) the files. */
 	if ((e = state_open(&cfg->state, false, &state)) == LW_OK) {
 		if (outbreak_migrate(cfg->outbreak_dir, state, NULL) != LW_OK)

@@ -2,8 +2,8 @@
  * cli_quarantine.c: `lurewall quarantine list|show|release|delete|purge|
  * stats|verify|sweep`, the admin's view of the quarantine store.
  *
- * Takes the verb and its arguments (with -c FILE anywhere after the
- * verb), reads quarantine_dir and submit_command from the config and
+ * Takes the verb and its arguments (main took -c FILE out of them),
+ * reads quarantine_dir and submit_command from the config and
  * works on the store through quarantine.h.  Everything an attacker
  * wrote (subjects, addresses, details, headers) is sanitized before it
  * reaches the terminal and escaped in --json output; only `show --raw`
@@ -1101,49 +1101,14 @@ cli_quarantine(int argc, char **argv, const char *config_path)
 {
 	const struct cli_verb	*group = cli_verb_current(), *v;
 	struct config		*cfg;
-	char			 err[1024], **av;
-	const char		*path = config_path;
-	int			 i, n = 0, rc;
+	int			 rc;
 
-	/* Take -c FILE from anywhere before "--"; the verbs ignore it. */
-	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
+	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL ||
+	    (cfg = cli_config(config_path)) == NULL)
 		return CLI_TROUBLE;
-	for (i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--") == 0) {
-			for (; i < argc; i++)
-				av[n++] = argv[i];
-			break;
-		}
-		if (i > 0 && (strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0)) {
-			if (i + 1 == argc) {
-				free(av);
-				fprintf(stderr, "lurewall: -c needs a file\n");
-				return CLI_TROUBLE;
-			}
-			path = argv[++i];
-		} else if (i > 0 && strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
-		else if (i > 0 && strncmp(argv[i], "-c", 2) == 0)
-			path = argv[i] + 2;
-		else
-			av[n++] = argv[i];
-	}
-	if ((v = cli_verb_find(group->group, group, n, av)) == NULL) {
-		free(av);
-		return CLI_TROUBLE;
-	}
-	if (path == NULL)
-		path = LW_DEFAULT_CONFIG;
-	if (config_load(path, &cfg, err, sizeof(err)) != LW_OK) {
-		fprintf(stderr, "lurewall: %s\n", err);
-		free(av);
-		return CLI_TROUBLE;
-	}
 	cur_cfg = cfg;
-	rc = run_verb(v, group, n, av, cfg->quarantine_dir);
+	rc = run_verb(v, group, argc, argv, cfg->quarantine_dir);
 	cur_cfg = NULL;
 	config_free(cfg);
-	free(av);
 	return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * cli_quarantine.h: `lurewall quarantine VERB ...`, run as the current
  * verb (cli_verb.h) of the top-level table, whose group is
- * cli_quarantine_verbs.  argv[0] is the verb; config_path may be NULL
- * (default config).  Returns the exit code:
+ * cli_quarantine_verbs.  argv[0] is the verb; config_path the config
+ * (-c anywhere on the command line: main took it out of argv).
+ * Returns the exit code:
  *	0	ok
  *	1	an item was not found, a release was refused (already
  *		released) or its submission failed

@@ -536,18 +536,15 @@ cli_stats(int argc, char **argv, const char *config_path)
 	};
 	struct config	*cfg = NULL;
 	struct stats	 st;
-	char		 err[1024], *body, *line, *next, *name, *labels;
+	char		 *body, *line, *next, *name, *labels;
 	double		 v;
 	long long	 since = 0;
 	bool		 json = false;
 	int		 ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
 		case 'j':
 			json = true;
 			break;
@@ -565,10 +562,8 @@ cli_stats(int argc, char **argv, const char *config_path)
 	}
 	if (optind != argc)
 		return cli_usage();
-	if (config_load(config_path, &cfg, err, sizeof(err)) != LW_OK) {
-		fprintf(stderr, "lurewall: %s\n", err);
+	if ((cfg = cli_config(config_path)) == NULL)
 		return CLI_TROUBLE;
-	}
 	if (cfg->metrics_listen == NULL) {
 		fprintf(stderr, "lurewall: %s: metrics.listen is not set: "
 		    "the daemon keeps no endpoint to ask (see "

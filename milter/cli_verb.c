@@ -1,13 +1,15 @@
 /*
  * cli_verb.c: the one dispatcher of `lurewall` verbs (cli_verb.h): the
  * lookup, --help and every usage line, from the verb tables of cli.c,
- * cli_quarantine.c, cli_outbreak.c and cli_learn.c.
+ * cli_quarantine.c, cli_outbreak.c and cli_learn.c; and the config
+ * loader the verbs share.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli_exit.h"
 #include "cli_verb.h"
+#include "config.h"
 
 static const struct cli_verb	*cur_verb, *cur_parent;
 
@@ -124,6 +126,19 @@ cli_help(const struct cli_verb *table, int argc, char **argv)
 		return CLI_TROUBLE;
 	}
 	return help_of(v, parent);
+}
+
+struct config *
+cli_config(const char *path)
+{
+	struct config	*cfg;
+	char		 err[1024];
+
+	if (config_load(path, &cfg, err, sizeof(err)) != LW_OK) {
+		fprintf(stderr, "lurewall: %s\n", err);
+		return NULL;
+	}
+	return cfg;
 }
 
 int

@@ -60,4 +60,8 @@ int	cli_help(const struct cli_verb *table, int argc, char **argv);
 int	cli_verb_run(const struct cli_verb *v, const struct cli_verb *parent,
 	    int argc, char **argv, void *ctx);
 
+struct config;
+/* The config at path for a verb, or NULL after saying why on stderr. */
+struct config *cli_config(const char *path);
+
 #endif /* CLI_VERB_H */
