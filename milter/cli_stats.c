@@ -320,15 +320,21 @@ sum(const double *v)
 	return t;
 }
 
+/*
+ * A value that may be missing (< 0: no data) or past the last bucket
+ * (+Inf), as text (seconds) or as JSON.
+ */
 static void
-print_seconds(FILE *f, double s)
+print_value(FILE *f, double v, bool json)
 {
-	if (s < 0)
-		fputs("-", f);
-	else if (isinf(s))
-		fputs("more than 30 s", f);
+	if (v < 0 || isnan(v))
+		fputs(json ? "null" : "-", f);
+	else if (isinf(v))
+		fputs(json ? "\"+Inf\"" : "more than 30 s", f);
+	else if (json)
+		fprintf(f, "%.15g", v);
 	else
-		fprintf(f, "%g s", s);
+		fprintf(f, "%g s", v);
 }
 
 static void
@@ -374,11 +380,11 @@ print_text(FILE *f, struct stats *st, long long asked)
 	if (st->scan_count > 0) {
 		fprintf(f, ", mean %.3f s, 50%% <= ", st->scan_sum /
 		    st->scan_count);
-		print_seconds(f, quantile(st, 0.5));
+		print_value(f, quantile(st, 0.5), false);
 		fputs(", 95% <= ", f);
-		print_seconds(f, quantile(st, 0.95));
+		print_value(f, quantile(st, 0.95), false);
 		fputs(", 99% <= ", f);
-		print_seconds(f, quantile(st, 0.99));
+		print_value(f, quantile(st, 0.99), false);
 	}
 	fputc('\n', f);
 	fprintf(f, "bytes scanned   %10.0f  (%.1f MiB)\n", st->bytes,
@@ -407,12 +413,7 @@ static void
 json_num(FILE *f, const char *key, double v, int first)
 {
 	json_key(f, key, first);
-	if (v < 0 || isnan(v))
-		fputs("null", f);
-	else if (isinf(v))
-		fputs("\"+Inf\"", f);
-	else
-		fprintf(f, "%.15g", v);
+	print_value(f, v, true);
 }
 
 static void
