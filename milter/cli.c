@@ -490,7 +490,7 @@ cmd_scan(int argc, char **argv, void *ctx)
 		case 'F':
 		case 'a':
 		case 'A':
-			/* --from, --auth-user, --client-addr: the last counts. */
+			/* --from, --auth-user, --client-addr: the last one */
 			if (!set_copy(ch == 'F' ? &env.mail_from : ch == 'a' ?
 			    &env.auth_authen : &env.client_addr, optarg))
 				goto nomem;

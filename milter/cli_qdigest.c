@@ -5,7 +5,6 @@
  * error helpers stay there (cli_quarantine_int.h).
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +55,6 @@ digest_find(struct digest_rcpt **v, size_t *n, const char *rcpt)
 int
 cmd_digest(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "since",	required_argument, NULL, 's' },
-		{ "rcpt",	required_argument, NULL, 'r' },
-		{ "dry-run",	no_argument,	   NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v = NULL;
 	struct policyset	 *ps = NULL;
@@ -69,28 +62,21 @@ cmd_digest(int argc, char **argv, void *ctx)
 	const struct policy	 *p;
 	const char		 *only = NULL, *dom;
 	char			  err[1024], *msg;
-	time_t			  since = 0, now = time(NULL);
+	struct qargs		  a;
+	time_t			  since, now = time(NULL);
 	size_t			  n = 0, ndr = 0, i, j, len, sent = 0;
-	bool			  dry = false;
+	bool			  dry;
 	const struct config	 *cfg = qcli_config();
 	enum lw_err		  e;
-	int			  ch, rc = CLI_OK;
+	int			  rc;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
-		switch (ch) {
-		case 's':
-			if (qcli_since_arg(optarg, &since) == -1)
-				return CLI_TROUBLE;
-			break;
-		case 'r':	only = optarg; break;
-		case 'n':	dry = true; break;
-		default:	return cli_usage();
-		}
-	}
-	if (optind != argc)
-		return cli_usage();
-	if (since == 0)
+	if ((rc = qcli_args(argc, argv, "", "since rcpt dry-run", 0, &a)) !=
+	    CLI_OK)
+		return rc;
+	if ((since = a.since) == 0)
 		since = now - 86400;
+	only = a.rcpt;
+	dry = a.dry_run;
 	if (cfg == NULL) {
 		fprintf(stderr, "lurewall: digest: no configuration\n");
 		return CLI_TROUBLE;

@@ -12,11 +12,13 @@
  */
 #include <sys/wait.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,17 +58,6 @@ const struct config *
 qcli_config(void)
 {
 	return cur_cfg;
-}
-
-/* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 when malformed. */
-static long long
-parse_duration(const char *s)
-{
-	uint64_t	 ms;
-
-	if (!duration_parse(s, 0, (uint64_t)LLONG_MAX / 2, &ms))
-		return -1;
-	return (long long)(ms / 1000);
 }
 
 /* Does the item carry this rule (in its rules or any finding)? */
@@ -129,25 +120,6 @@ whoami(char *buf, size_t len)
 		strncat(buf, " for ", len - strlen(buf) - 1);
 		strncat(buf, sudo, len - strlen(buf) - 1);
 	}
-}
-
-/*
- * Reset getopt for a verb's own options.  Every verb also takes -c
- * (already used by cli_quarantine) and -h.
- */
-int
-qcli_next_opt(int argc, char **argv, const char *shortopts,
-    const struct option *longopts)
-{
-	int	ch;
-
-	while ((ch = getopt_long(argc, argv, shortopts, longopts,
-	    NULL)) != -1) {
-		if (ch == 'c')
-			continue;
-		return ch;
-	}
-	return -1;
 }
 
 int
@@ -259,16 +231,9 @@ qcli_worse(int a, int b)
 
 /* ---- list ---- */
 
-struct filter {
-	time_t		 since;		/* 0: any */
-	const char	*rcpt;
-	const char	*from;
-	const char	*rule;
-	bool		 observed;	/* only what observe mode kept */
-};
-
+/* Does it pass list's filters (--since, --rule, --observed, ...)? */
 static bool
-matches(const struct quarantine_item *it, const struct filter *fl)
+matches(const struct quarantine_item *it, const struct qargs *fl)
 {
 	size_t	i;
 
@@ -292,18 +257,157 @@ matches(const struct quarantine_item *it, const struct filter *fl)
 	return true;
 }
 
-int
-qcli_since_arg(const char *arg, time_t *since)
-{
-	long long	d;
+/* ---- options ---- */
 
-	if ((d = parse_duration(arg)) < 0) {
-		fprintf(stderr, "lurewall: bad duration '%s' (e.g. 2d, 12h, "
-		    "30m, 1w)\n", arg);
-		return -1;
+enum qkind {
+	QK_STR,		/* a string field of struct qargs */
+	QK_FLAG,	/* a bool field */
+	QK_VIEW,	/* one of the views: qargs.view */
+	QK_SINCE,	/* a duration back from now: qargs.since */
+	QK_TIMEOUT,
+	QK_NOW
+};
+
+#define QA(f)		offsetof(struct qargs, f)
+#define QO_AGO		"e.g. 2d, 12h, 30m, 1w"
+
+/*
+ * Every option of the quarantine verbs; each verb names those it takes.
+ * arg: for a string or a flag its field, for a view its letter; hint:
+ * what a bad value should have looked like.
+ */
+static const struct qopt {
+	const char	*name;
+	enum qkind	 kind;
+	size_t		 arg;
+	int		 letter;	/* its short option, where allowed */
+	const char	*hint;
+} qopts[] = {
+	{ "since",	QK_SINCE,	0, 0,		QO_AGO },
+	{ "older-than",	QK_SINCE,	0, 0,		QO_AGO },
+	{ "timeout",	QK_TIMEOUT,	0, 0,	"1s to 1h, e.g. 30 or 30s" },
+	{ "now",	QK_NOW,		0, 0,	"seconds since 1970, or +30m" },
+	{ "rcpt",	QK_STR,		QA(rcpt), 0,	NULL },
+	{ "from",	QK_STR,		QA(from), 0,	NULL },
+	{ "rule",	QK_STR,		QA(rule), 0,	NULL },
+	{ "host",	QK_STR,		QA(host), 0,	NULL },
+	{ "to",		QK_STR,		QA(to), 0,	NULL },
+	{ "observed",	QK_FLAG,	QA(observed), 0, NULL },
+	{ "force",	QK_FLAG,	QA(force), 0,	NULL },
+	{ "dry-run",	QK_FLAG,	QA(dry_run), 'n', NULL },
+	{ "json",	QK_VIEW,	'j', 0,		NULL },
+	{ "wide",	QK_VIEW,	'w', 0,		NULL },
+	{ "raw",	QK_VIEW,	'r', 0,		NULL },
+	{ "headers",	QK_VIEW,	'H', 0,		NULL },
+	{ "findings",	QK_VIEW,	'f', 0,		NULL },
+};
+#define NQOPTS		(sizeof(qopts) / sizeof(qopts[0]))
+
+/* What getopt_long returns for o. */
+static int
+qopt_val(const struct qopt *o)
+{
+	return o->letter != 0 ? o->letter : 256 + (int)(o - qopts);
+}
+
+/*
+ * A time option's value into a: --since 2d (and --older-than) as now
+ * less that, --timeout 30s, --now as seconds since 1970 or +DURATION
+ * from now (tests).  False (said) when bad.
+ */
+static bool
+take_time(const struct qopt *o, const char *arg, struct qargs *a)
+{
+	const uint64_t	 ago_max = (uint64_t)LLONG_MAX / 2;
+	uint64_t	 ms;
+	long long	 t;
+	char		*end;
+	bool		 ok;
+
+	if (o->kind == QK_TIMEOUT) {
+		ok = duration_parse(arg, DURATION_SEC, 3600 * 1000ULL, &ms) &&
+		    ms >= 1000;
+		if (ok)
+			a->timeout = (unsigned)(ms / 1000);
+	} else if (o->kind == QK_NOW && *arg != '+') {
+		errno = 0;
+		t = strtoll(arg, &end, 10);
+		ok = *arg >= '0' && *arg <= '9' && errno == 0 && *end == '\0';
+		if (ok)
+			a->now = (time_t)t;
+	} else if (o->kind == QK_NOW) {
+		ok = duration_parse(arg + 1, 0, ago_max, &ms);
+		if (ok)
+			a->now = time(NULL) + (time_t)(ms / 1000);
+	} else {
+		ok = duration_parse(arg, 0, ago_max, &ms);
+		if (ok)
+			a->since = time(NULL) - (time_t)(ms / 1000);
 	}
-	*since = time(NULL) - (time_t)d;
-	return 0;
+	if (!ok)
+		fprintf(stderr, "lurewall: bad --%s '%s' (%s)\n", o->name, arg,
+		    o->hint);
+	return ok;
+}
+
+/* Take option o (its argument arg) into a: CLI_OK, or an exit code. */
+static int
+take_opt(const struct qopt *o, const char *arg, struct qargs *a)
+{
+	switch (o->kind) {
+	case QK_STR:
+		*(const char **)(void *)((char *)a + o->arg) = arg;
+		break;
+	case QK_FLAG:
+		*(bool *)(void *)((char *)a + o->arg) = true;
+		break;
+	case QK_VIEW:
+		a->mixed |= a->view != 0 && a->view != (int)o->arg;
+		a->view = (int)o->arg;
+		break;
+	default:
+		return take_time(o, arg, a) ? CLI_OK : CLI_TROUBLE;
+	}
+	return CLI_OK;
+}
+
+int
+qcli_args(int argc, char **argv, const char *shortopts, const char *names,
+    int operands, struct qargs *a)
+{
+	struct option		 lo[NQOPTS + 1];
+	const struct qopt	*o;
+	size_t			 k = 0, len;
+	int			 ch, rc, left;
+
+	memset(a, 0, sizeof(*a));
+	memset(lo, 0, sizeof(lo));
+	a->now = time(NULL);
+	a->timeout = QCLI_TIMEOUT_DEFAULT;
+	for (; *names != '\0'; names += len + (names[len] == ' ')) {
+		len = strcspn(names, " ");
+		for (o = qopts; o < qopts + NQOPTS; o++)
+			if (strncmp(o->name, names, len) == 0 &&
+			    o->name[len] == '\0')
+				break;
+		assert(o < qopts + NQOPTS && k < NQOPTS);
+		lo[k].name = o->name;
+		lo[k].has_arg = o->kind == QK_FLAG || o->kind == QK_VIEW ?
+		    no_argument : required_argument;
+		lo[k++].val = qopt_val(o);
+	}
+	while ((ch = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		for (o = qopts; o < qopts + NQOPTS && qopt_val(o) != ch; o++)
+			;
+		if (o == qopts + NQOPTS)
+			return cli_usage();	/* getopt said which */
+		if ((rc = take_opt(o, optarg, a)) != CLI_OK)
+			return rc;
+	}
+	left = argc - optind;
+	if (operands >= 0 ? left != operands : left == 0)
+		return cli_usage();
+	return CLI_OK;
 }
 
 /* Without a shared index, --host names this host or none. */
@@ -341,63 +445,50 @@ find_remote(struct quarantine *q, const char *verb, const char *arg,
 	return qremote_find(cur_qx, verb, arg, host, it);
 }
 
+/*
+ * The items that pass a's filters into *v, *n (every host's with remote
+ * and a shared index): CLI_OK, or an exit code (said).
+ */
 static int
-cmd_list(int argc, char **argv, void *ctx)
+list_matching(struct quarantine *q, const struct qargs *a, bool remote,
+    struct quarantine_item ***v, size_t *n)
 {
-	static const struct option	 opts[] = {
-		{ "since",	required_argument, NULL, 's' },
-		{ "rcpt",	required_argument, NULL, 'r' },
-		{ "from",	required_argument, NULL, 'f' },
-		{ "rule",	required_argument, NULL, 'R' },
-		{ "json",	no_argument,	   NULL, 'j' },
-		{ "observed",	no_argument,	   NULL, 'O' },
-		{ "wide",	no_argument,	   NULL, 'w' },
-		{ "host",	required_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct quarantine	 *q = ctx;
-	struct quarantine_item	**v;
-	struct filter		  fl = { 0 };
-	const char		 *host = NULL;
-	int			  mode = QVIEW_TABLE;
-	size_t			  n, i, k;
-	enum lw_err		  e;
-	int			  ch;
+	size_t		 i, k;
+	enum lw_err	 e;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
-		switch (ch) {
-		case 's':
-			if (qcli_since_arg(optarg, &fl.since) == -1)
-				return CLI_TROUBLE;
-			break;
-		case 'r':	fl.rcpt = optarg; break;
-		case 'f':	fl.from = optarg; break;
-		case 'R':	fl.rule = optarg; break;
-		case 'j':	mode = QVIEW_JSON; break;
-		case 'w':	mode = QVIEW_WIDE; break;
-		case 'O':	fl.observed = true; break;
-		case 'H':	host = optarg; break;
-		default:	return cli_usage();
-		}
-	}
-	if (optind != argc)
-		return cli_usage();
-	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
+	if ((e = quarantine_list(q, v, n)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
-	if (cur_qx != NULL && qremote_list(cur_qx, host, &v, &n) != CLI_OK) {
-		quarantine_items_free(v, n);
+	if (remote && cur_qx != NULL && qremote_list(cur_qx, a->host, v,
+	    n) != CLI_OK) {
+		quarantine_items_free(*v, *n);
 		fprintf(stderr, "lurewall: out of memory\n");
 		return CLI_TROUBLE;
 	}
-	for (i = k = 0; i < n; i++) {
-		if (matches(v[i], &fl) && (cur_qx != NULL || host == NULL ||
-		    this_host(host)))
-			v[k++] = v[i];
+	for (i = k = 0; i < *n; i++) {
+		if (matches((*v)[i], a) && (cur_qx != NULL || a->host ==
+		    NULL || this_host(a->host)))
+			(*v)[k++] = (*v)[i];
 		else
-			quarantine_item_free(v[i]);
+			quarantine_item_free((*v)[i]);
 	}
-	n = k;
-	qview_list(v, n, mode);
+	*n = k;
+	return CLI_OK;
+}
+
+static int
+cmd_list(int argc, char **argv, void *ctx)
+{
+	struct quarantine_item	**v;
+	struct qargs		  a;
+	size_t			  n;
+	int			  rc;
+
+	if ((rc = qcli_args(argc, argv, "", "since rcpt from rule json "
+	    "observed wide host", 0, &a)) != CLI_OK ||
+	    (rc = list_matching(ctx, &a, true, &v, &n)) != CLI_OK)
+		return rc;
+	qview_list(v, n, a.view == 'j' ? QVIEW_JSON : a.view == 'w' ?
+	    QVIEW_WIDE : QVIEW_TABLE);
 	quarantine_items_free(v, n);
 	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
@@ -405,43 +496,23 @@ cmd_list(int argc, char **argv, void *ctx)
 static int
 cmd_show(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "raw",	no_argument,	NULL, 'r' },
-		{ "headers",	no_argument,	NULL, 'H' },
-		{ "findings",	no_argument,	NULL, 'f' },
-		{ "json",	no_argument,	NULL, 'j' },
-		{ "host",	required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct quarantine	*q = ctx;
 	struct quarantine_item	*it;
+	struct qargs		 a;
 	unsigned char		*raw = NULL;
 	size_t			 len = 0;
 	enum lw_err		 e;
-	const char		*host = NULL;
 	char			 id[QUARANTINE_ID_MAX];
-	int			 ch, mode = 0, rc;
+	int			 mode, rc;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
-		switch (ch) {
-		case 'r':
-		case 'H':
-		case 'f':
-		case 'j':
-			if (mode != 0 && mode != ch)
-				return cli_usage();
-			mode = ch;
-			break;
-		case 'o':
-			host = optarg;
-			break;
-		default:
-			return cli_usage();
-		}
-	}
-	if (argc - optind != 1)
+	if ((rc = qcli_args(argc, argv, "", "raw headers findings json host",
+	    1, &a)) != CLI_OK)
+		return rc;
+	if (a.mixed)		/* one view at a time */
 		return cli_usage();
-	if ((rc = find_remote(q, "show", argv[optind], host, &it)) != CLI_OK)
+	mode = a.view;
+	if ((rc = find_remote(q, "show", argv[optind], a.host, &it)) !=
+	    CLI_OK)
 		return rc;
 	if (it != NULL) {
 		/* Its metadata from the index; the message stays there. */
@@ -473,41 +544,6 @@ cmd_show(int argc, char **argv, void *ctx)
 
 /* ---- release, delete ---- */
 
-/* --timeout 30 or 30s: how long another host's answer is waited for. */
-static int
-timeout_arg(const char *arg, unsigned *secs)
-{
-	uint64_t	ms;
-
-	if (!duration_parse(arg, DURATION_SEC, 3600 * 1000ULL, &ms) ||
-	    ms < 1000) {
-		fprintf(stderr, "lurewall: bad --timeout '%s' (1s to 1h, "
-		    "e.g. 30 or 30s)\n", arg);
-		return -1;
-	}
-	*secs = (unsigned)(ms / 1000);
-	return 0;
-}
-
-/* Where release and delete look for another host's item. */
-struct remote_opts {
-	const char	*host;		/* --host */
-	unsigned	 timeout;	/* --timeout, seconds */
-};
-
-/* Take --host or --timeout: 1 taken, 0 not one of them, -1 bad. */
-static int
-remote_opt(int ch, struct remote_opts *ro)
-{
-	if (ch == 'o') {
-		ro->host = optarg;
-		return 1;
-	}
-	if (ch == 'T')
-		return timeout_arg(optarg, &ro->timeout) == -1 ? -1 : 1;
-	return 0;
-}
-
 /*
  * When arg names another host's item (or cannot be found, said), ask
  * that host to carry out verb and fold its exit code into *rc: true.
@@ -515,17 +551,17 @@ remote_opt(int ch, struct remote_opts *ro)
  */
 static bool
 asked_remote(struct quarantine *q, const char *verb, const char *arg,
-    const struct remote_opts *ro, const char *to, bool force,
-    const char *who, int *rc)
+    const struct qargs *a, const char *who, int *rc)
 {
 	struct quarantine_item	*it;
 	int			 r;
 
-	if ((r = find_remote(q, verb, arg, ro->host, &it)) == CLI_OK &&
+	if ((r = find_remote(q, verb, arg, a->host, &it)) == CLI_OK &&
 	    it == NULL)
 		return false;
 	if (it != NULL)
-		r = qremote_ask(cur_qx, verb, it, to, force, who, ro->timeout);
+		r = qremote_ask(cur_qx, verb, it, a->to, a->force, who,
+		    a->timeout);
 	quarantine_item_free(it);
 	*rc = qcli_worse(*rc, r);
 	return true;
@@ -534,37 +570,21 @@ asked_remote(struct quarantine *q, const char *verb, const char *arg,
 static int
 cmd_release(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "to",		required_argument, NULL, 't' },
-		{ "force",	no_argument,	   NULL, 'f' },
-		{ "host",	required_argument, NULL, 'o' },
-		{ "timeout",	required_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char		*submit = qcli_config()->submit_command;
 	struct quarantine	*q = ctx;
 	struct quarantine_item	*it;
-	struct remote_opts	 ro = { NULL, QCLI_TIMEOUT_DEFAULT };
-	const char		*to = NULL;
+	struct qargs		 a;
+	const char		*to;
 	char			 who[256], err[512], id[QUARANTINE_ID_MAX];
-	bool			 force = false;
+	bool			 force;
 	enum lw_err		 e;
-	int			 ch, rc = CLI_OK, i, r;
+	int			 rc, i, r;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
-		if ((r = remote_opt(ch, &ro)) != 0) {
-			if (r == -1)
-				return CLI_TROUBLE;
-			continue;
-		}
-		switch (ch) {
-		case 't':	to = optarg; break;
-		case 'f':	force = true; break;
-		default:	return cli_usage();
-		}
-	}
-	if (optind == argc)
-		return cli_usage();
+	if ((rc = qcli_args(argc, argv, "", "to force host timeout", -1,
+	    &a)) != CLI_OK)
+		return rc;
+	to = a.to;
+	force = a.force;
 	if (to != NULL && (*to == '\0' || *to == '-' ||
 	    strpbrk(to, " \t\r\n<>") != NULL)) {
 		fprintf(stderr, "lurewall: release: bad --to address\n");
@@ -572,8 +592,7 @@ cmd_release(int argc, char **argv, void *ctx)
 	}
 	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
-		if (asked_remote(q, "release", argv[i], &ro, to, force, who,
-		    &rc))
+		if (asked_remote(q, "release", argv[i], &a, who, &rc))
 			continue;
 		if ((e = resolve_id(q, "release", argv[i], id,
 		    sizeof(id))) != LW_OK) {
@@ -630,29 +649,21 @@ cmd_release(int argc, char **argv, void *ctx)
 static int
 cmd_delete(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "host",	required_argument, NULL, 'o' },
-		{ "timeout",	required_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct quarantine		*q = ctx;
-	struct remote_opts		 ro = { NULL, QCLI_TIMEOUT_DEFAULT };
+	struct qargs			 a;
 	char				 id[QUARANTINE_ID_MAX], who[256];
 	enum lw_err			 e;
-	int				 ch, rc = CLI_OK, i, r;
+	int				 rc, i;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1)
-		if ((r = remote_opt(ch, &ro)) != 1)
-			return r == -1 ? CLI_TROUBLE : cli_usage();
-	if (optind == argc)
-		return cli_usage();
+	if ((rc = qcli_args(argc, argv, "", "host timeout", -1, &a)) !=
+	    CLI_OK)
+		return rc;
 	whoami(who, sizeof(who));
 	for (i = optind; i < argc; i++) {
 		struct quarantine_item	*it;
 		char			 err[512];
 
-		if (asked_remote(q, "delete", argv[i], &ro, NULL, false, who,
-		    &rc))
+		if (asked_remote(q, "delete", argv[i], &a, who, &rc))
 			continue;
 		if ((e = resolve_id(q, "delete", argv[i], id, sizeof(id))) !=
 		    LW_OK) {
@@ -690,32 +701,21 @@ cmd_delete(int argc, char **argv, void *ctx)
 static int
 cmd_purge(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "older-than",	required_argument, NULL, 'o' },
-		{ "dry-run",	no_argument,	   NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v;
-	time_t			  before = 0;
+	struct qargs		  a;
+	time_t			  before;
 	size_t			  n, i, done = 0;
-	bool			  dry = false, have = false;
+	bool			  dry;
 	enum lw_err		  e;
-	int			  ch, rc = CLI_OK;
+	int			  rc;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:n", opts)) != -1) {
-		switch (ch) {
-		case 'o':
-			if (qcli_since_arg(optarg, &before) == -1)
-				return CLI_TROUBLE;
-			have = true;
-			break;
-		case 'n':	dry = true; break;
-		default:	return cli_usage();
-		}
-	}
-	if (!have || optind != argc)
+	if ((rc = qcli_args(argc, argv, "n", "older-than dry-run", 0,
+	    &a)) != CLI_OK)
+		return rc;
+	if ((before = a.since) == 0)	/* --older-than is a must */
 		return cli_usage();
+	dry = a.dry_run;
 	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
 	for (i = 0; i < n; i++) {
@@ -865,39 +865,20 @@ print_counts(const char *title, struct count *v, size_t n, bool json,
 static int
 cmd_stats(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "since",	required_argument, NULL, 's' },
-		{ "json",	no_argument,	   NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct quarantine	 *q = ctx;
 	struct quarantine_item	**v;
 	struct count		 *rules = NULL, *days = NULL;
-	struct filter		  fl = { 0 };
+	struct qargs		  a;
 	size_t			  n, i, nr = 0, nd = 0, total = 0, rel = 0;
 	char			  day[16];
 	struct tm		  tm;
-	bool			  json = false, first = true;
-	enum lw_err		  e;
-	int			  ch;
+	bool			  json, first = true;
+	int			  rc;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
-		switch (ch) {
-		case 's':
-			if (qcli_since_arg(optarg, &fl.since) == -1)
-				return CLI_TROUBLE;
-			break;
-		case 'j':	json = true; break;
-		default:	return cli_usage();
-		}
-	}
-	if (optind != argc)
-		return cli_usage();
-	if ((e = quarantine_list(q, &v, &n)) != LW_OK)
-		return qcli_open_error(quarantine_dir(q), e);
+	if ((rc = qcli_args(argc, argv, "", "since json", 0, &a)) != CLI_OK ||
+	    (rc = list_matching(ctx, &a, false, &v, &n)) != CLI_OK)
+		return rc;
+	json = a.view == 'j';
 	for (i = 0; i < n; i++) {
-		if (!matches(v[i], &fl))
-			continue;
 		total++;
 		rel += v[i]->released;
 		if (localtime_r(&v[i]->time, &tm) == NULL ||
@@ -943,14 +924,14 @@ cmd_stats(int argc, char **argv, void *ctx)
 static int
 cmd_verify(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = { { NULL, 0, NULL, 0 } };
 	struct quarantine		*q = ctx;
+	struct qargs			 a;
 	size_t				 items, damaged, cleaned;
 	enum lw_err			 e;
-	int				 ch;
+	int				 rc;
 
-	if ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1 || optind != argc)
-		return cli_usage();
+	if ((rc = qcli_args(argc, argv, "", "", 0, &a)) != CLI_OK)
+		return rc;
 	if ((e = quarantine_verify(q, stdout, &items, &damaged,
 	    &cleaned)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
@@ -964,59 +945,19 @@ cmd_verify(int argc, char **argv, void *ctx)
 
 /* ---- sweep ---- */
 
-/* --now: seconds since the epoch, or +DURATION from now (tests). */
-static int
-now_arg(const char *arg, time_t *now)
-{
-	long long	 d;
-	char		*end;
-
-	if (*arg == '+') {
-		if ((d = parse_duration(arg + 1)) < 0)
-			return -1;
-		*now = time(NULL) + (time_t)d;
-		return 0;
-	}
-	if (*arg < '0' || *arg > '9')
-		return -1;
-	errno = 0;
-	d = strtoll(arg, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*now = (time_t)d;
-	return 0;
-}
-
 static int
 cmd_sweep(int argc, char **argv, void *ctx)
 {
-	static const struct option	 opts[] = {
-		{ "now",	required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char			*submit = qcli_config()->submit_command;
 	struct quarantine		*q = ctx;
-	time_t				 now = time(NULL);
+	struct qargs			 a;
 	size_t				 acted;
 	enum lw_err			 e;
-	int				 ch;
+	int				 rc;
 
-	while ((ch = qcli_next_opt(argc, argv, "c:", opts)) != -1) {
-		switch (ch) {
-		case 'n':
-			if (now_arg(optarg, &now) == -1) {
-				fprintf(stderr, "lurewall: bad --now '%s' "
-				    "(seconds since 1970, or +30m)\n", optarg);
-				return CLI_TROUBLE;
-			}
-			break;
-		default:
-			return cli_usage();
-		}
-	}
-	if (optind != argc)
-		return cli_usage();
-	if ((e = splitppap_sweep(q, submit, now, true, stdout,
+	if ((rc = qcli_args(argc, argv, "", "now", 0, &a)) != CLI_OK)
+		return rc;
+	if ((e = splitppap_sweep(q, submit, a.now, true, stdout,
 	    &acted)) != LW_OK)
 		return qcli_open_error(quarantine_dir(q), e);
 	printf("%zu pending item%s timed out\n", acted, acted == 1 ? "" : "s");

@@ -6,7 +6,7 @@
 #ifndef CLI_QUARANTINE_INT_H
 #define CLI_QUARANTINE_INT_H
 
-#include <getopt.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "lurewall.h"
@@ -14,15 +14,31 @@
 struct config;
 struct quarantine;
 
-/* getopt_long for the current verb (-c and -h taken care of). */
-int	qcli_next_opt(int argc, char **argv, const char *shortopts,
-	    const struct option *longopts);
+/* What the options of a verb said (qcli_args); unnamed ones stay 0. */
+struct qargs {
+	time_t		 since;		/* --since, --older-than: now - it */
+	time_t		 now;		/* --now; else the time */
+	const char	*rcpt, *from, *rule, *host, *to;
+	unsigned	 timeout;	/* --timeout, seconds; else 30 */
+	int		 view;		/* the last of --json ('j'), --wide
+					   ('w'), --raw ('r'), --headers
+					   ('H'), --findings ('f') */
+	bool		 mixed;		/* two different views given */
+	bool		 observed, force, dry_run;
+};
+
+/*
+ * The current verb's options into a: names lists the long ones it
+ * takes ("since rcpt json"), shortopts its short ones ("n": -n for
+ * --dry-run); then operands arguments (-1: one or more).  CLI_OK, or
+ * the exit code (usage or a bad value, said).
+ */
+int	qcli_args(int argc, char **argv, const char *shortopts,
+	    const char *names, int operands, struct qargs *a);
 /* A store error on stderr; its exit code (CLI_NO, CLI_DAMAGED, ...). */
 int	qcli_open_error(const char *what, enum lw_err e);
 /* The more serious of two exit codes. */
 int	qcli_worse(int a, int b);
-/* --since 2d -> *since; -1 (said on stderr) when malformed. */
-int	qcli_since_arg(const char *arg, time_t *since);
 /* The config `lurewall quarantine` read. */
 const struct config *qcli_config(void);
 
