@@ -167,6 +167,7 @@ CLI_OBJS += milter/cli_qview.o
 CLI_OBJS += milter/cli_qdigest.o
 CLI_OBJS += milter/cli_outbreak.o
 CLI_OBJS += milter/cli_stats.o
+CLI_OBJS += milter/cli_count.o
 CLI_OBJS += milter/cli_verb.o
 CLI_OBJS += milter/cli_learn.o
 CLI_OBJS += milter/cli_learn_import.o

@@ -30,6 +30,7 @@
 #include <unistr.h>
 #include <uniwidth.h>
 
+#include "cli_count.h"
 #include "cli_quarantine.h"
 #include "cli_quarantine_int.h"
 #include "cli_qview.h"
@@ -737,107 +738,37 @@ cmd_purge(int argc, char **argv, void *ctx)
 
 /* ---- stats ---- */
 
-struct count {
-	char	*key;
-	size_t	 n;
-};
-
+/* Every distinct rule of it (its rules and its findings'), once. */
 static int
-count_add(struct count **v, size_t *n, const char *key)
+count_rules(struct cli_count **v, size_t *n,
+    const struct quarantine_item *it)
 {
-	struct count	*nv;
-	size_t		 i;
+	struct cli_count	*seen = NULL;
+	const char		*p, *c;
+	char			*r;
+	size_t			 ns = 0, i;
+	int			 rc = 0;
 
-	for (i = 0; i < *n; i++)
-		if (strcmp((*v)[i].key, key) == 0) {
-			(*v)[i].n++;
-			return 0;
-		}
-	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
-		return -1;
-	*v = nv;
-	if ((nv[*n].key = strdup(key)) == NULL)
-		return -1;
-	nv[(*n)++].n = 1;
-	return 0;
-}
-
-static int
-by_count(const void *a, const void *b)
-{
-	const struct count	*x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n < y->n ? 1 : -1;
-	return strcmp(x->key, y->key);
-}
-
-static int
-by_key(const void *a, const void *b)
-{
-	return strcmp(((const struct count *)a)->key,
-	    ((const struct count *)b)->key);
-}
-
-/* Every distinct rule of it, once. */
-static int
-count_rules(struct count **v, size_t *n, const struct quarantine_item *it)
-{
-	char	**seen = NULL, *r;
-	size_t	  ns = 0, i, j;
-	const char *p, *c;
-	int	  rc = 0;
-
-	for (p = it->rules; p != NULL && *p != '\0'; p = c + 1) {
+	for (p = it->rules; rc == 0 && p != NULL && *p != '\0'; p = c + 1) {
 		c = strchrnul(p, ',');
-		if ((r = lw_strndup(p, (size_t)(c - p))) == NULL) {
+		if ((r = lw_strndup(p, (size_t)(c - p))) == NULL)
 			rc = -1;
-			break;
-		}
-		for (j = 0; j < ns && strcmp(seen[j], r) != 0; j++)
-			;
-		if (j == ns && *r != '\0') {
-			char **ns2 = reallocarray(seen, ns + 1, sizeof(*seen));
-			if (ns2 == NULL) {
-				free(r);
-				rc = -1;
-				break;
-			}
-			seen = ns2;
-			seen[ns++] = r;
-		} else
-			free(r);
+		else if (*r != '\0')
+			rc = cli_count_add(&seen, &ns, r, 1);
+		free(r);
 		if (*c == '\0')
 			break;
 	}
-	for (i = 0; rc == 0 && i < it->nfindings; i++) {
-		for (j = 0; j < ns && strcmp(seen[j],
-		    it->findings[i].rule) != 0; j++)
-			;
-		if (j == ns) {
-			char **ns2 = reallocarray(seen, ns + 1, sizeof(*seen));
-			if (ns2 == NULL ||
-			    (r = strdup(it->findings[i].rule)) == NULL) {
-				if (ns2 != NULL)
-					seen = ns2;
-				rc = -1;
-				break;
-			}
-			seen = ns2;
-			seen[ns++] = r;
-		}
-	}
-	for (j = 0; j < ns; j++) {
-		if (rc == 0 && count_add(v, n, seen[j]) == -1)
-			rc = -1;
-		free(seen[j]);
-	}
-	free(seen);
+	for (i = 0; rc == 0 && i < it->nfindings; i++)
+		rc = cli_count_add(&seen, &ns, it->findings[i].rule, 1);
+	for (i = 0; rc == 0 && i < ns; i++)
+		rc = cli_count_add(v, n, seen[i].key, 1);
+	cli_count_free(seen, ns);
 	return rc;
 }
 
 static void
-print_counts(const char *title, struct count *v, size_t n, bool json,
+print_counts(const char *title, struct cli_count *v, size_t n, bool json,
     bool *first)
 {
 	char	*s;
@@ -849,7 +780,7 @@ print_counts(const char *title, struct count *v, size_t n, bool json,
 		fputc('{', stdout);
 		for (i = 0; i < n; i++) {
 			json_key(stdout, v[i].key, i == 0);
-			printf("%zu", v[i].n);
+			printf("%.0f", v[i].n);
 		}
 		fputc('}', stdout);
 		return;
@@ -857,7 +788,7 @@ print_counts(const char *title, struct count *v, size_t n, bool json,
 	printf("%s:\n", title);
 	for (i = 0; i < n; i++) {
 		s = qview_safe(v[i].key);
-		printf("  %6zu  %s\n", v[i].n, s);
+		printf("  %6.0f  %s\n", v[i].n, s);
 		free(s);
 	}
 }
@@ -866,7 +797,7 @@ static int
 cmd_stats(int argc, char **argv, void *ctx)
 {
 	struct quarantine_item	**v;
-	struct count		 *rules = NULL, *days = NULL;
+	struct cli_count	 *rules = NULL, *days = NULL;
 	struct qargs		  a;
 	size_t			  n, i, nr = 0, nd = 0, total = 0, rel = 0;
 	char			  day[16];
@@ -884,17 +815,15 @@ cmd_stats(int argc, char **argv, void *ctx)
 		if (localtime_r(&v[i]->time, &tm) == NULL ||
 		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
 			snprintf(day, sizeof(day), "?");
-		if (count_add(&days, &nd, day) == -1 ||
+		if (cli_count_add(&days, &nd, day, 1) == -1 ||
 		    count_rules(&rules, &nr, v[i]) == -1) {
 			fprintf(stderr, "lurewall: out of memory\n");
 			exit(CLI_TROUBLE);
 		}
 	}
 	quarantine_items_free(v, n);
-	if (nr > 1)
-		qsort(rules, nr, sizeof(*rules), by_count);
-	if (nd > 1)
-		qsort(days, nd, sizeof(*days), by_key);
+	cli_count_sort(rules, nr, false);
+	cli_count_sort(days, nd, true);
 	if (json) {
 		fputc('{', stdout);
 		json_key(stdout, "items", 1);
@@ -910,12 +839,8 @@ cmd_stats(int argc, char **argv, void *ctx)
 		print_counts("by rule", rules, nr, false, &first);
 		print_counts("by day", days, nd, false, &first);
 	}
-	for (i = 0; i < nr; i++)
-		free(rules[i].key);
-	for (i = 0; i < nd; i++)
-		free(days[i].key);
-	free(rules);
-	free(days);
+	cli_count_free(rules, nr);
+	cli_count_free(days, nd);
 	return fflush(stdout) == 0 ? CLI_OK : CLI_TROUBLE;
 }
 

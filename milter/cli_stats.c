@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <getopt.h>
 
+#include "cli_count.h"
 #include "cli_exit.h"
 #include "cli_stats.h"
 #include "cli_verb.h"
@@ -40,11 +41,6 @@
 static const char *const actions[] = { "accept", "tag", "quarantine",
     "pending", "reject", "tempfail" };
 #define NACTIONS	(sizeof(actions) / sizeof(actions[0]))
-
-struct rulecount {
-	char		 name[METRICS_LABEL_MAX];
-	double		 n;
-};
 
 struct stats {
 	double		 window;	/* seconds covered; 0: since start */
@@ -67,7 +63,7 @@ struct stats {
 	}		 backends[4];		/* lurewall_state_up */
 	size_t		 nbackends;
 	double		 state_errors;
-	struct rulecount *rules;
+	struct cli_count *rules;	/* fired, by rule */
 	size_t		 nrules;
 };
 
@@ -196,21 +192,6 @@ fail:
 }
 
 static void
-add_rule(struct stats *st, const char *name, double n)
-{
-	struct rulecount	*nr;
-
-	if (st->nrules == STATS_MAX_RULES)
-		return;
-	if ((nr = reallocarray(st->rules, st->nrules + 1,
-	    sizeof(*nr))) == NULL)
-		return;
-	st->rules = nr;
-	snprintf(nr[st->nrules].name, sizeof(nr[0].name), "%s", name);
-	nr[st->nrules++].n = n;
-}
-
-static void
 sample(struct stats *st, const char *name, const char *labels, double v)
 {
 	char	a[METRICS_LABEL_MAX], d[METRICS_LABEL_MAX];
@@ -230,8 +211,10 @@ sample(struct stats *st, const char *name, const char *labels, double v)
 		else
 			st->in[i] += v;
 	} else if (strcmp(name, "lurewall_findings_total") == 0) {
-		if (v > 0 && metrics_label(labels, "rule", a, sizeof(a)))
-			add_rule(st, a, v);
+		/* Out of memory: the report lacks the rule. */
+		if (v > 0 && st->nrules < STATS_MAX_RULES &&
+		    metrics_label(labels, "rule", a, sizeof(a)))
+			(void)cli_count_add(&st->rules, &st->nrules, a, v);
 	} else if (strcmp(name, "lurewall_scan_seconds_bucket") == 0) {
 		if (st->nle < 32 && metrics_label(labels, "le", a, sizeof(a))) {
 			st->le[st->nle] = strtod(a, NULL);
@@ -283,16 +266,6 @@ sample(struct stats *st, const char *name, const char *labels, double v)
 		st->window = v;
 	else if (strcmp(name, "lurewall_start_time_seconds") == 0)
 		st->start = v;
-}
-
-static int
-rule_cmp(const void *a, const void *b)
-{
-	const struct rulecount	*x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n < y->n ? 1 : -1;
-	return strcmp(x->name, y->name);
 }
 
 /* The upper bound of the bucket holding quantile q; -1 without data. */
@@ -370,11 +343,10 @@ print_text(FILE *f, struct stats *st, long long asked)
 		fprintf(f, "  %-13s %10.0f\n", "other", st->other);
 	fprintf(f, "errors          %10.0f  (no verdict: on_error)\n",
 	    st->errors);
-	qsort(st->rules, st->nrules, sizeof(*st->rules), rule_cmp);
 	fprintf(f, "top rules%s\n", st->nrules == 0 ? "       none fired" :
 	    "");
 	for (i = 0; i < st->nrules && i < STATS_TOP; i++)
-		fprintf(f, "  %-28s %8.0f\n", st->rules[i].name,
+		fprintf(f, "  %-28s %8.0f\n", st->rules[i].key,
 		    st->rules[i].n);
 	fprintf(f, "scan time       %10.0f scans", st->scan_count);
 	if (st->scan_count > 0) {
@@ -441,13 +413,12 @@ print_json(FILE *f, struct stats *st, long long asked)
 		json_num(f, actions[i], st->in[i] + st->out[i], i == 0);
 	fputs("}}", f);
 	json_num(f, "errors", st->errors, 0);
-	qsort(st->rules, st->nrules, sizeof(*st->rules), rule_cmp);
 	json_key(f, "rules", 0);
 	fputc('[', f);
 	for (i = 0; i < st->nrules; i++) {
 		fputs(i ? ",{" : "{", f);
 		json_key(f, "rule", 1);
-		json_string(f, st->rules[i].name);
+		json_string(f, st->rules[i].key);
 		json_num(f, "count", st->rules[i].n, 0);
 		fputc('}', f);
 	}
@@ -585,10 +556,11 @@ cli_stats(int argc, char **argv, const char *config_path)
 			sample(&st, name, labels, v);
 	}
 	free(body);
+	cli_count_sort(st.rules, st.nrules, false);
 	if (json)
 		print_json(stdout, &st, since);
 	else
 		print_text(stdout, &st, since);
-	free(st.rules);
+	cli_count_free(st.rules, st.nrules);
 	return fflush(stdout) == 0 ? 0 : CLI_TROUBLE;
 }
