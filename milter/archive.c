@@ -84,18 +84,6 @@ struct arc {
 	const char	*cut;		/* limit that cut the last entry read */
 };
 
-enum rd {
-	RD_OK,
-	RD_LIMIT,		/* ARCHIVE_LIMIT recorded; stop the archive */
-	RD_CUT,			/* cut by the entry or ratio limit: the part
-				   read is analysed, the archive goes on */
-	RD_TIMEOUT,
-	RD_WRONGPW,		/* no candidate (or this one) opens it */
-	RD_CORRUPT,
-	RD_UNSUPPORTED,		/* compression or encryption libzip lacks */
-	RD_ENOMEM
-};
-
 /*
  * ARCHIVE_LIMIT once per message and limit: a 42.zip would otherwise
  * add one finding per inner archive.
@@ -126,7 +114,7 @@ arc_corrupt(struct arc *a, const char *path, const char *what)
 	(void)findings_add(a->ctx->fs, "ARCHIVE_CORRUPT", path, "%s", what);
 }
 
-static enum rd
+static enum archive_rd
 rd_of_error(int code, bool with_pw)
 {
 	switch (code) {
@@ -190,23 +178,142 @@ archive_charge(struct scan_ctx *ctx, uint64_t n)
 	return true;
 }
 
+enum archive_rd
+archive_read(struct scan_ctx *ctx, const char *epath,
+    struct archive_src *src, unsigned char **out, size_t *outlen,
+    const char **cut)
+{
+	const struct limits	*lim = ctx->lim;
+	unsigned char		*buf = NULL, *nb;
+	size_t			 used = 0, cap = 0, want, ncap;
+	long long		 n;
+	enum archive_rd		 r = RD_OK;
+
+	*cut = NULL;
+	for (;;) {
+		if (scan_expired(ctx)) {
+			r = RD_TIMEOUT;
+			break;
+		}
+		if (used >= lim->archive_entry_bytes) {
+			*cut = "archive_entry_bytes";
+			break;
+		}
+		if (ctx->inflated >= lim->archive_total_bytes) {
+			archive_limit(ctx, epath, "archive_total_bytes",
+			    lim->archive_total_bytes);
+			r = RD_LIMIT;
+			break;
+		}
+		if (src->out > ARC_RATIO_FLOOR && (src->in == 0 ||
+		    src->out / src->in >= lim->archive_ratio)) {
+			*cut = "archive_ratio";
+			break;
+		}
+		want = ARC_CHUNK;
+		if (want > lim->archive_entry_bytes - used)
+			want = lim->archive_entry_bytes - used;
+		if (want > lim->archive_total_bytes - ctx->inflated)
+			want = lim->archive_total_bytes - ctx->inflated;
+		if (want > cap - used) {
+			ncap = cap == 0 ? ARC_CHUNK : cap;
+			while (ncap - used < want)
+				ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX :
+				    ncap * 2;
+			if (ncap > lim->archive_entry_bytes)
+				ncap = lim->archive_entry_bytes;
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				free(buf);
+				buf = NULL;
+				used = 0;
+				r = RD_ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		if ((n = src->pull(src, buf + used, want)) <= 0) {
+			if (n < 0)
+				r = RD_CORRUPT;
+			break;
+		}
+		used += (size_t)n;
+		src->out += (uint64_t)n;
+		ctx->inflated += (uint64_t)n;
+	}
+	*out = buf;
+	*outlen = used;
+	return r == RD_OK && *cut != NULL ? RD_CUT : r;
+}
+
+enum lw_err
+archive_entry_begin(struct scan_ctx *ctx, const char *base,
+    const char *name, char **epath)
+{
+	if ((*epath = archive_join(base, name)) == NULL)
+		return LW_ENOMEM;
+	if (archive_charge(ctx, ARC_ENTRY_COST))
+		return LW_OK;
+	archive_limit(ctx, *epath, "archive_total_bytes",
+	    ctx->lim->archive_total_bytes);
+	free(*epath);
+	*epath = NULL;
+	return LW_ELIMIT;
+}
+
+enum lw_err
+archive_entry_done(struct scan_ctx *ctx, const char *epath,
+    const char *name, enum archive_rd r, const char *cut,
+    unsigned char *buf, size_t len, unsigned depth)
+{
+	enum lw_err	e = LW_OK;
+
+	switch (r) {
+	case RD_CUT:
+		archive_entry_cut(ctx, epath, cut, strcmp(cut,
+		    "archive_ratio") == 0 ? ctx->lim->archive_ratio :
+		    ctx->lim->archive_entry_bytes, buf, len);
+		/* FALLTHROUGH */
+	case RD_OK:
+		e = content_analyze(ctx, epath, name, NULL, buf, len,
+		    depth + 1);
+		break;
+	case RD_CORRUPT:
+	case RD_UNSUPPORTED:
+		filetype_check_unreadable(ctx, epath, name, buf, len);
+		break;
+	case RD_ENOMEM:
+		e = LW_ENOMEM;
+		break;
+	case RD_LIMIT:
+	case RD_TIMEOUT:
+	case RD_WRONGPW:
+		filetype_check_name(ctx, epath, name);
+		break;
+	}
+	free(buf);
+	return e;
+}
+
+static long long
+zip_pull(struct archive_src *src, unsigned char *p, size_t n)
+{
+	return zip_fread(src->arg, p, n);
+}
+
 /*
- * Inflate entry i (with pw, or none) into a fresh buffer, never trusting
- * its declared size.  On RD_OK *out holds *outlen bytes (caller frees).
+ * Read entry i (with pw, or none) into a fresh buffer: archive_read.
+ * On RD_OK and RD_CUT *out holds *outlen bytes (caller frees).
  */
-static enum rd
+static enum archive_rd
 read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *pw, bool zero_crc_ok, const char *epath, unsigned char **out,
     size_t *outlen)
 {
-	struct scan_ctx		*ctx = a->ctx;
-	const struct limits	*lim = ctx->lim;
+	struct archive_src	 src = { .pull = zip_pull };
 	zip_file_t		*zf;
-	unsigned char		*buf = NULL, *nb;
-	size_t			 used = 0, cap = 0, want;
-	uint64_t		 comp, left;
-	zip_int64_t		 n;
-	enum rd			 r = RD_OK;
+	enum archive_rd		 r;
+	int			 code;
 
 	*out = NULL;
 	*outlen = 0;
@@ -221,69 +328,21 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		zip_error_clear(a->za);
 		return r;
 	}
-	comp = (st->valid & ZIP_STAT_COMP_SIZE) ? st->comp_size : 0;
-	for (;;) {
-		if (scan_expired(ctx)) {
-			r = RD_TIMEOUT;
-			break;
-		}
-		if (used >= lim->archive_entry_bytes) {
-			a->cut = "archive_entry_bytes";
-			break;
-		}
-		if (ctx->inflated >= lim->archive_total_bytes) {
-			archive_limit(ctx, epath, "archive_total_bytes",
-			    lim->archive_total_bytes);
-			r = RD_LIMIT;
-			break;
-		}
-		if (used > ARC_RATIO_FLOOR && (comp == 0 ||
-		    used / comp >= lim->archive_ratio)) {
-			a->cut = "archive_ratio";
-			break;
-		}
-		want = ARC_CHUNK;
-		if (want > lim->archive_entry_bytes - used)
-			want = lim->archive_entry_bytes - used;
-		left = lim->archive_total_bytes - ctx->inflated;
-		if (want > left)
-			want = left;
-		if (want > cap - used) {
-			size_t ncap = cap == 0 ? ARC_CHUNK : cap;
-
-			while (ncap - used < want)
-				ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX : ncap * 2;
-			if (ncap > lim->archive_entry_bytes)
-				ncap = lim->archive_entry_bytes;
-			if ((nb = realloc(buf, ncap)) == NULL) {
-				r = RD_ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		n = zip_fread(zf, buf + used, want);
-		if (n < 0 && zero_crc_ok &&
-		    zip_error_code_zip(zip_file_get_error(zf)) == ZIP_ER_CRC)
-			break;
-		if (n < 0) {
-			r = rd_of_error(zip_error_code_zip(
-			    zip_file_get_error(zf)), pw != NULL);
-			break;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		ctx->inflated += (uint64_t)n;
+	src.arg = zf;
+	src.in = (st->valid & ZIP_STAT_COMP_SIZE) ? st->comp_size : 0;
+	r = archive_read(a->ctx, epath, &src, out, outlen, &a->cut);
+	if (r == RD_CORRUPT) {
+		code = zip_error_code_zip(zip_file_get_error(zf));
+		r = zero_crc_ok && code == ZIP_ER_CRC ? RD_OK :
+		    rd_of_error(code, pw != NULL);
 	}
 	(void)zip_fclose(zf);
-	if (r != RD_OK) {
-		free(buf);
-		return r;
+	if (r != RD_OK && r != RD_CUT) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
 	}
-	*out = buf;
-	*outlen = used;
-	return a->cut != NULL ? RD_CUT : RD_OK;
+	return r;
 }
 
 /* Read exactly n raw bytes; false on a short read or an error. */
@@ -309,7 +368,7 @@ read_raw(zip_file_t *zf, unsigned char *p, size_t n)
  * entry, and so cannot tell a wrong password from a right one; the
  * HMAC can.  Reads at most the entry's compressed size, in chunks.
  */
-static enum rd
+static enum archive_rd
 aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *pw)
 {
@@ -322,7 +381,7 @@ aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 	EVP_MAC		*m = NULL;
 	EVP_MAC_CTX	*mc = NULL;
 	OSSL_PARAM	 params[2];
-	enum rd		 r = RD_WRONGPW;
+	enum archive_rd	 r = RD_WRONGPW;
 
 	switch (st->encryption_method) {
 	case ZIP_EM_AES_128:
@@ -416,12 +475,12 @@ is_aes(uint16_t m)
 }
 
 /* One candidate on one encrypted entry. */
-static enum rd
+static enum archive_rd
 try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *pw, const char *epath, unsigned char **out, size_t *outlen)
 {
 	uint64_t	 t0;
-	enum rd		 r;
+	enum archive_rd	 r;
 
 	metrics_add(MC_PASSWORD_TRIES, 1);
 	if (!is_aes(st->encryption_method))
@@ -442,12 +501,12 @@ try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 }
 
 /* The stored password first, then every candidate in order. */
-static enum rd
+static enum archive_rd
 read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *epath, unsigned char **out, size_t *outlen)
 {
 	const struct pwcands	*pw = a->ctx->pw;
-	enum rd			 r;
+	enum archive_rd		 r;
 	size_t			 k;
 
 	if (a->pw != NULL) {
@@ -567,32 +626,52 @@ method_name(uint16_t m)
 }
 
 /*
+ * archive_src pull for a raw deflate stream: 0 once it ends, -1 when
+ * it breaks or its input runs out first.
+ */
+static long long
+inflate_pull(struct archive_src *src, unsigned char *p, size_t n)
+{
+	z_stream	*z = src->arg;
+	int		 zr;
+
+	z->next_out = p;
+	z->avail_out = (uInt)n;
+	zr = inflate(z, Z_NO_FLUSH);
+	src->in = z->total_in;
+	n -= z->avail_out;
+	if (zr == Z_STREAM_END || (zr == Z_OK && n > 0))
+		return (long long)n;
+	return -1;
+}
+
+/*
  * Read one entry the way extractors do when the central directory lies
  * (sizes too small or too large, an offset outside the file): from its
  * local header at off and the data that is there.  Deflate ends where
- * its stream ends; stored data runs for the local size when that fits,
- * else to the next header signature.  Same bounds as read_entry; *used
- * gets the bytes of input the entry took.  RD_UNSUPPORTED for
+ * its stream ends (what inflated before damage is still data); stored
+ * data runs for the local size when that fits, else to the next header
+ * signature.  Same bounds as read_entry (RD_CUT: *cut names the limit);
+ * *used gets the bytes of input the entry took.  RD_UNSUPPORTED for
  * encrypted entries and other methods.
  */
-static enum rd
+static enum archive_rd
 local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
     size_t off, const char *epath, unsigned char **out, size_t *outlen,
-    size_t *used)
+    size_t *used, const char **cut)
 {
 	const struct limits	*lim = ctx->lim;
-	size_t			 start, avail, cs, ocap, n;
+	struct archive_src	 src = { .pull = inflate_pull };
+	size_t			 start, avail, cs;
 	unsigned		 method, flags;
-	unsigned char		*buf, *nb;
 	const unsigned char	*sig;
-	const char		*cut = NULL;
 	z_stream		 z;
-	enum rd			 r = RD_OK;
-	int			 zr;
+	enum archive_rd		 r;
 
 	*out = NULL;
 	*outlen = 0;
 	*used = 0;
+	*cut = NULL;
 	if (off > len || len - off < 30 || memcmp(d + off, "PK\003\004", 4))
 		return RD_CORRUPT;
 	flags = le16(d + off + 6);
@@ -622,100 +701,41 @@ local_read(struct scan_ctx *ctx, const unsigned char *d, size_t len,
 					    1 - (d + start)), "PK", 2);
 				} while (sig != NULL);
 		}
-		n = cs;
-		if (n > lim->archive_entry_bytes) {
-			n = lim->archive_entry_bytes;
-			r = RD_CUT;
+		*used = start - off + cs;
+		if (cs > lim->archive_entry_bytes) {
+			cs = lim->archive_entry_bytes;
+			*cut = "archive_entry_bytes";
 		}
-		if (!archive_charge(ctx, n)) {
+		if (!archive_charge(ctx, cs)) {
 			archive_limit(ctx, epath, "archive_total_bytes",
 			    lim->archive_total_bytes);
+			*used = 0;
 			return RD_LIMIT;
 		}
-		if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+		if ((*out = malloc(cs > 0 ? cs : 1)) == NULL)
 			return RD_ENOMEM;
-		memcpy(buf, d + start, n);
-		if (r == RD_CUT)
-			archive_entry_cut(ctx, epath, "archive_entry_bytes",
-			    lim->archive_entry_bytes, buf, n);
-		*out = buf;
-		*outlen = n;
-		*used = start - off + cs;
-		return RD_OK;
+		memcpy(*out, d + start, cs);
+		*outlen = cs;
+		return *cut != NULL ? RD_CUT : RD_OK;
 	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, -15) != Z_OK)
 		return RD_ENOMEM;
-	ocap = ARC_CHUNK;
-	if ((buf = malloc(ocap)) == NULL) {
-		inflateEnd(&z);
-		return RD_ENOMEM;
-	}
 	z.next_in = (Bytef *)(uintptr_t)(d + start);
 	z.avail_in = avail > UINT32_MAX ? UINT32_MAX : (uInt)avail;
-	for (;;) {
-		if (scan_expired(ctx)) {
-			r = RD_TIMEOUT;
-			break;
-		}
-		if (z.total_out >= lim->archive_entry_bytes) {
-			cut = "archive_entry_bytes";
-			break;
-		}
-		if (ctx->inflated >= lim->archive_total_bytes) {
-			archive_limit(ctx, epath, "archive_total_bytes",
-			    lim->archive_total_bytes);
-			r = RD_LIMIT;
-			break;
-		}
-		if (z.total_out > ARC_RATIO_FLOOR &&
-		    z.total_out / (z.total_in ? z.total_in : 1) >=
-		    lim->archive_ratio) {
-			cut = "archive_ratio";
-			break;
-		}
-		if (z.total_out == ocap) {
-			n = ocap * 2 > lim->archive_entry_bytes ?
-			    (size_t)lim->archive_entry_bytes : ocap * 2;
-			if ((nb = realloc(buf, n)) == NULL) {
-				r = RD_ENOMEM;
-				break;
-			}
-			buf = nb;
-			ocap = n;
-		}
-		z.next_out = buf + z.total_out;
-		n = ocap - z.total_out;
-		if (n > ARC_CHUNK)
-			n = ARC_CHUNK;
-		if (n > lim->archive_total_bytes - ctx->inflated)
-			n = (size_t)(lim->archive_total_bytes - ctx->inflated);
-		z.avail_out = (uInt)n;
-		zr = inflate(&z, Z_NO_FLUSH);
-		ctx->inflated += n - z.avail_out;
-		if (zr == Z_STREAM_END)
-			break;
-		if (zr != Z_OK) {
-			/* What inflated before the damage is still data. */
-			if (z.total_out == 0)
-				r = RD_CORRUPT;
-			break;
-		}
-	}
+	src.arg = &z;
+	r = archive_read(ctx, epath, &src, out, outlen, cut);
 	*used = start - off + z.total_in;
-	*outlen = z.total_out;
 	inflateEnd(&z);
-	if (r != RD_OK && r != RD_LIMIT) {
-		free(buf);
+	/* The data before the damage or the message limit is analysed. */
+	if ((r == RD_CORRUPT && *outlen > 0) || r == RD_LIMIT)
+		return RD_OK;
+	if (r != RD_OK && r != RD_CUT) {
+		free(*out);
+		*out = NULL;
 		*outlen = 0;
-		return r;
 	}
-	if (cut != NULL)
-		archive_entry_cut(ctx, epath, cut, strcmp(cut,
-		    "archive_ratio") == 0 ? lim->archive_ratio :
-		    lim->archive_entry_bytes, buf, *outlen);
-	*out = buf;
-	return RD_OK;
+	return r;
 }
 
 /* The local header whose name is raw (nlen bytes), or SIZE_MAX. */
@@ -752,8 +772,9 @@ salvage_entries(struct scan_ctx *ctx, const char *base,
 	unsigned		 count = 0;
 	unsigned char		*buf;
 	char			*name, *epath;
+	const char		*cut;
 	enum lw_err		 e = LW_OK;
-	enum rd			 r;
+	enum archive_rd		 r;
 
 	while (e == LW_OK && (p = memmem(p, len - (size_t)(p - d),
 	    "PK\003\004", 4)) != NULL) {
@@ -778,19 +799,14 @@ salvage_entries(struct scan_ctx *ctx, const char *base,
 			free(name);
 			return LW_ENOMEM;
 		}
-		r = local_read(ctx, d, len, off, epath, &buf, &blen, &used);
-		if (r == RD_OK) {
-			if (*name == '\0' || name[strlen(name) - 1] != '/' ||
-			    blen > 0)
-				e = content_analyze(ctx, epath, name, NULL,
-				    buf, blen, depth + 1);
-			free(buf);
-		} else if (r == RD_ENOMEM)
-			e = LW_ENOMEM;
-		else if (r == RD_CORRUPT || r == RD_UNSUPPORTED)
-			filetype_check_unreadable(ctx, epath, name, NULL, 0);
+		r = local_read(ctx, d, len, off, epath, &buf, &blen, &used,
+		    &cut);
+		if (r == RD_OK && blen == 0 && *name != '\0' &&
+		    name[strlen(name) - 1] == '/')
+			free(buf);	/* a directory */
 		else
-			filetype_check_name(ctx, epath, name);
+			e = archive_entry_done(ctx, epath, name, r, cut, buf,
+			    blen, depth);
 		free(epath);
 		free(name);
 		if (r == RD_LIMIT || r == RD_TIMEOUT)
@@ -827,28 +843,17 @@ read_local(struct arc *a, zip_uint64_t i, const char *epath,
     const char *name)
 {
 	const char	*raw = zip_get_name(a->za, i, ZIP_FL_ENC_RAW);
-	unsigned char	*buf;
-	size_t		 off, blen, used;
-	enum rd		 r;
-	enum lw_err	 e;
+	const char	*cut = NULL;
+	unsigned char	*buf = NULL;
+	size_t		 off, blen = 0, used;
+	enum archive_rd	 r;
 
 	off = raw != NULL ? local_find(a->data, a->len, raw, strlen(raw)) :
 	    SIZE_MAX;
 	r = off != SIZE_MAX ? local_read(a->ctx, a->data, a->len, off, epath,
-	    &buf, &blen, &used) : RD_CORRUPT;
-	if (r == RD_ENOMEM)
-		return LW_ENOMEM;
-	if (r != RD_OK) {
-		if (r == RD_CORRUPT || r == RD_UNSUPPORTED)
-			filetype_check_unreadable(a->ctx, epath, name, NULL, 0);
-		else
-			filetype_check_name(a->ctx, epath, name);
-		return LW_OK;
-	}
-	e = content_analyze(a->ctx, epath, name, NULL, buf, blen,
-	    a->depth + 1);
-	free(buf);
-	return e;
+	    &buf, &blen, &used, &cut) : RD_CORRUPT;
+	return archive_entry_done(a->ctx, epath, name, r, cut, buf, blen,
+	    a->depth);
 }
 
 static enum lw_err
@@ -861,7 +866,7 @@ walk(struct arc *a)
 	unsigned char	*buf;
 	size_t		 blen, nl;
 	char		*name, *epath;
-	enum rd		 r;
+	enum archive_rd	 r;
 	enum lw_err	 e = LW_OK;
 
 	n = zip_get_num_entries(a->za, 0);
@@ -879,24 +884,19 @@ walk(struct arc *a)
 		}
 		if ((name = entry_name(a->za, i)) == NULL)
 			return LW_ENOMEM;
-		if ((epath = archive_join(a->path, name)) == NULL) {
-			free(name);
-			return LW_ENOMEM;
-		}
 		nl = strlen(name);
 		if (nl > 0 && name[nl - 1] == '/' &&
 		    (!(st.valid & ZIP_STAT_SIZE) || st.size == 0)) {
-			free(epath);
 			free(name);
 			continue;
 		}
-		if (!archive_charge(ctx, ARC_ENTRY_COST)) {
-			archive_limit(ctx, epath, "archive_total_bytes",
-			    ctx->lim->archive_total_bytes);
-			free(epath);
+		if ((e = archive_entry_begin(ctx, a->path, name, &epath)) !=
+		    LW_OK) {
 			free(name);
-			break;
+			return e == LW_ELIMIT ? LW_OK : e;
 		}
+		buf = NULL;
+		blen = 0;
 		if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
 		    st.encryption_method != ZIP_EM_NONE) {
 			a->nenc++;
@@ -913,43 +913,20 @@ walk(struct arc *a)
 		} else
 			r = read_entry(a, i, &st, NULL, false, epath, &buf,
 			    &blen);
-		switch (r) {
-		case RD_CUT:
-			archive_entry_cut(ctx, epath, a->cut,
-			    strcmp(a->cut, "archive_ratio") == 0 ?
-			    ctx->lim->archive_ratio :
-			    ctx->lim->archive_entry_bytes, buf, blen);
-			/* FALLTHROUGH */
-		case RD_OK:
-			e = content_analyze(ctx, epath, name, NULL, buf, blen,
-			    a->depth + 1);
-			free(buf);
-			break;
-		case RD_WRONGPW:
+		if (r == RD_WRONGPW)
 			a->nunknown++;
-			filetype_check_name(ctx, epath, name);
-			break;
-		case RD_CORRUPT:
+		if (r == RD_CORRUPT) {
 			arc_corrupt(a, epath, "entry data does not inflate "
 			    "or fails its CRC");
 			/* Extractors read it from the local header. */
 			e = read_local(a, i, epath, name);
-			break;
-		case RD_UNSUPPORTED:
-			filetype_check_unreadable(ctx, epath, name, NULL, 0);
-			break;
-		case RD_ENOMEM:
-			e = LW_ENOMEM;
-			break;
-		case RD_LIMIT:
-		case RD_TIMEOUT:
-			filetype_check_name(ctx, epath, name);
-			i = (zip_uint64_t)n;	/* stop this archive */
-			break;
-		}
+		} else
+			e = archive_entry_done(ctx, epath, name, r, a->cut, buf,
+			    blen, a->depth);
 		free(epath);
 		free(name);
-		if (e != LW_OK)
+		/* RD_LIMIT, RD_TIMEOUT: the message's budget is spent. */
+		if (e != LW_OK || r == RD_LIMIT || r == RD_TIMEOUT)
 			return e;
 	}
 	return LW_OK;
@@ -998,12 +975,8 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 		free(base);
 		return LW_OK;
 	}
-	memset(&a, 0, sizeof(a));
-	a.ctx = ctx;
-	a.path = base;
-	a.data = data;
-	a.len = len;
-	a.depth = depth;
+	a = (struct arc){ .ctx = ctx, .path = base, .data = data, .len = len,
+	    .depth = depth };
 	if ((a.za = arc_open(data, len, err, sizeof(err))) == NULL) {
 		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", base,
 		    "libzip: %s", err);

@@ -76,4 +76,63 @@ void		 archive_entry_cut(struct scan_ctx *, const char *epath,
 		    const unsigned char *buf, size_t n);
 char		*archive_join(const char *base, const char *name);
 
+/*
+ * One entry walk for zips (libzip, and their local headers) and the
+ * containers libarchive reads: what reading one entry came to.
+ */
+enum archive_rd {
+	RD_OK,
+	RD_LIMIT,		/* ARCHIVE_LIMIT recorded; stop the archive */
+	RD_CUT,			/* cut by the entry or ratio limit: the part
+				   read is analysed, the archive goes on */
+	RD_TIMEOUT,
+	RD_WRONGPW,		/* encrypted, and no candidate opens it */
+	RD_CORRUPT,
+	RD_UNSUPPORTED,		/* compression or encryption we lack */
+	RD_ENOMEM
+};
+
+/*
+ * Where archive_read takes one entry's bytes from: pull copies at most
+ * n bytes to p and returns how many (0 at the end, -1 on an error).
+ * archive_ratio cuts once out passes 1 MiB and out / in reaches the
+ * limit (in == 0: at once).  archive_read adds what it reads to out;
+ * pull may move in as it consumes input.
+ */
+struct archive_src {
+	long long	(*pull)(struct archive_src *, unsigned char *p,
+			    size_t n);
+	void		*arg;
+	uint64_t	 in;
+	uint64_t	 out;
+};
+
+/*
+ * Read one entry into a fresh buffer (*out, *outlen; the caller frees
+ * it), never trusting a declared size, under archive_entry_bytes,
+ * archive_ratio (RD_CUT, *cut naming it), archive_total_bytes
+ * (RD_LIMIT) and the scan's time.  RD_CORRUPT when pull fails.  What
+ * was read before is in *out whatever the result, RD_ENOMEM aside.
+ */
+enum archive_rd	 archive_read(struct scan_ctx *, const char *epath,
+		    struct archive_src *, unsigned char **out, size_t *outlen,
+		    const char **cut);
+/*
+ * An entry about to be read: its part path (*epath, malloc'd) and its
+ * cost charged to archive_total_bytes, so that millions of empty
+ * entries end too.  LW_ELIMIT (ARCHIVE_LIMIT recorded) or LW_ENOMEM
+ * leave *epath NULL.
+ */
+enum lw_err	 archive_entry_begin(struct scan_ctx *, const char *base,
+		    const char *name, char **epath);
+/*
+ * What became of one entry: read (RD_OK, or RD_CUT with ARCHIVE_ENTRY_CUT
+ * for cut) it goes through content_analyze() one level deeper below
+ * depth; unreadable (RD_CORRUPT, RD_UNSUPPORTED) or not read at all,
+ * its name and what was read still meet the FILE_* rules.  Frees buf.
+ */
+enum lw_err	 archive_entry_done(struct scan_ctx *, const char *epath,
+		    const char *name, enum archive_rd, const char *cut,
+		    unsigned char *buf, size_t len, unsigned depth);
+
 #endif /* ARCHIVE_H */

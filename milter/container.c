@@ -23,9 +23,9 @@
  *
  * Bounds, enforced while reading (never from declared sizes): the
  * archive_depth, archive_entries, archive_entry_bytes,
- * archive_total_bytes (ctx->inflated, shared with zips; each entry also
- * costs CT_ENTRY_COST) and archive_ratio limits (output of the whole
- * container over its size, once past CT_RATIO_FLOOR), each one
+ * archive_total_bytes (ctx->inflated, shared with zips, as is the cost
+ * of each entry) and archive_ratio limits (output of the whole
+ * container over its size, once past 1 MiB), each one
  * ARCHIVE_LIMIT per message; the scan's time budget is polled per
  * chunk.  An entry cut by archive_entry_bytes or the ratio is still
  * analysed on the part that was read (an Office header and its VBA sit
@@ -54,9 +54,6 @@
 #include "sevenz.h"
 #include "analyzer.h"
 
-#define CT_CHUNK	(64U << 10)
-#define CT_RATIO_FLOOR	(1U << 20)
-#define CT_ENTRY_COST	512
 #define CT_NAME_MAX	1024
 #define SZ_SIG		"7z\xbc\xaf\x27\x1c"
 
@@ -160,7 +157,7 @@ struct ct {
 	size_t		 len;
 	unsigned	 depth;
 	bool		 raw;		/* a single compressed file */
-	uint64_t	 out;		/* bytes read from this container */
+	struct archive_src src;		/* src.out: bytes read from it */
 	unsigned	 nenc, nunknown;
 	const char	*cut;		/* limit that cut the last entry */
 	bool		 hdr_enc;	/* headers encrypted: no names */
@@ -281,91 +278,13 @@ raw_name(const struct ct *c)
 	return lw_strdup("data");
 }
 
-enum rd {
-	RD_OK,
-	RD_CUT,			/* a per-entry limit cut it: analyse, stop */
-	RD_STOP,		/* a message limit or the time: stop */
-	RD_ENCRYPTED,
-	RD_CORRUPT,
-	RD_ENOMEM
-};
-
-/*
- * Read the current entry's data into a fresh buffer, never trusting a
- * declared size.  RD_CUT and RD_CORRUPT leave the part read in *out
- * (may be NULL).
- */
-static enum rd
-read_data(struct ct *c, struct archive *a, const char *epath,
-    unsigned char **out, size_t *outlen)
+/* archive_src pull for the current entry of a libarchive reader. */
+static long long
+la_pull(struct archive_src *src, unsigned char *p, size_t n)
 {
-	struct scan_ctx		*ctx = c->ctx;
-	const struct limits	*lim = ctx->lim;
-	unsigned char		*buf = NULL, *nb;
-	size_t			 used = 0, cap = 0, want, ncap;
-	la_ssize_t		 n;
-	enum rd			 r = RD_OK;
+	la_ssize_t	r = archive_read_data(src->arg, p, n);
 
-	*out = NULL;
-	*outlen = 0;
-	for (;;) {
-		if (scan_expired(ctx)) {
-			r = RD_STOP;
-			break;
-		}
-		if (used >= lim->archive_entry_bytes) {
-			c->cut = "archive_entry_bytes";
-			r = RD_CUT;
-			break;
-		}
-		if (ctx->inflated >= lim->archive_total_bytes) {
-			archive_limit(ctx, epath, "archive_total_bytes",
-			    lim->archive_total_bytes);
-			r = RD_STOP;
-			break;
-		}
-		if (c->out > CT_RATIO_FLOOR &&
-		    c->out / (c->len ? c->len : 1) >= lim->archive_ratio) {
-			c->cut = "archive_ratio";
-			r = RD_CUT;
-			break;
-		}
-		want = CT_CHUNK;
-		if (want > lim->archive_entry_bytes - used)
-			want = lim->archive_entry_bytes - used;
-		if (want > lim->archive_total_bytes - ctx->inflated)
-			want = lim->archive_total_bytes - ctx->inflated;
-		if (want > cap - used) {
-			ncap = cap == 0 ? CT_CHUNK : cap;
-			while (ncap - used < want)
-				ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX :
-				    ncap * 2;
-			if (ncap > lim->archive_entry_bytes)
-				ncap = lim->archive_entry_bytes;
-			if ((nb = realloc(buf, ncap)) == NULL) {
-				r = RD_ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		n = archive_read_data(a, buf + used, want);
-		if (n < 0) {
-			r = RD_CORRUPT;
-			break;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		c->out += (uint64_t)n;
-		ctx->inflated += (uint64_t)n;
-	}
-	if (r == RD_OK || r == RD_CUT || r == RD_CORRUPT) {
-		*out = buf;
-		*outlen = used;
-	} else
-		free(buf);
-	return r;
+	return r < 0 ? -1 : r;
 }
 
 static char *
@@ -410,12 +329,13 @@ walk(struct ct *c, struct archive *a)
 {
 	struct scan_ctx		*ctx = c->ctx;
 	struct archive_entry	*ae;
-	unsigned char		*buf = NULL;
+	unsigned char		*buf;
 	size_t			 blen;
 	unsigned		 count = 0;
 	char			*name, *epath;
 	enum lw_err		 e = LW_OK;
-	enum rd			 r;
+	enum archive_rd		 r;
+	bool			 failed;
 	int			 ar;
 
 	for (;;) {
@@ -454,16 +374,10 @@ walk(struct ct *c, struct archive *a)
 			continue;
 		if ((name = entry_name(c, ae)) == NULL)
 			return LW_ENOMEM;
-		if ((epath = archive_join(c->path, name)) == NULL) {
+		if ((e = archive_entry_begin(ctx, c->path, name, &epath)) !=
+		    LW_OK) {
 			free(name);
-			return LW_ENOMEM;
-		}
-		if (!archive_charge(ctx, CT_ENTRY_COST)) {
-			archive_limit(ctx, epath, "archive_total_bytes",
-			    ctx->lim->archive_total_bytes);
-			free(epath);
-			free(name);
-			break;
+			return e == LW_ELIMIT ? LW_OK : e;
 		}
 		if (archive_entry_filetype(ae) != AE_IFREG &&
 		    archive_entry_filetype(ae) != 0) {
@@ -472,57 +386,34 @@ walk(struct ct *c, struct archive *a)
 			free(name);
 			continue;
 		}
+		buf = NULL;
+		blen = 0;
 		if (archive_entry_is_data_encrypted(ae) ||
 		    rar5_listed(c, name)) {
 			c->nenc++;
-			r = RD_ENCRYPTED;
+			r = RD_WRONGPW;
 		} else
-			r = read_data(c, a, epath, &buf, &blen);
-		switch (r) {
-		case RD_CUT:
-			archive_entry_cut(ctx, epath, c->cut,
-			    strcmp(c->cut, "archive_ratio") == 0 ?
-			    ctx->lim->archive_ratio :
-			    ctx->lim->archive_entry_bytes, buf, blen);
-			/* FALLTHROUGH */
-		case RD_OK:
-			e = content_analyze(ctx, epath, base_name(name), NULL,
-			    buf, blen, c->depth + 1);
-			free(buf);
-			break;
-		case RD_ENCRYPTED:
+			r = archive_read(ctx, epath, &c->src, &buf, &blen,
+			    &c->cut);
+		failed = r == RD_CORRUPT;
+		/* 7z AES shows up as bad data on old libarchive too. */
+		if (failed && archive_read_has_encrypted_entries(a) > 0) {
+			c->nenc++;
+			r = RD_WRONGPW;
+		} else if (failed)
+			ct_corrupt(c, epath, "entry data", a);
+		if (r == RD_WRONGPW)
 			c->nunknown++;
-			filetype_check_name(ctx, epath, base_name(name));
-			break;
-		case RD_CORRUPT:
-			/* 7z AES shows up here on old libarchive too. */
-			if (archive_read_has_encrypted_entries(a) > 0) {
-				c->nenc++;
-				c->nunknown++;
-				filetype_check_name(ctx, epath,
-				    base_name(name));
-			} else {
-				ct_corrupt(c, epath, "entry data", a);
-				filetype_check_unreadable(ctx, epath,
-				    base_name(name), buf, blen);
-			}
-			free(buf);
-			break;
-		case RD_STOP:
-			filetype_check_name(ctx, epath, base_name(name));
-			break;
-		case RD_ENOMEM:
-			e = LW_ENOMEM;
-			break;
-		}
+		e = archive_entry_done(ctx, epath, base_name(name), r, c->cut,
+		    buf, blen, c->depth);
 		free(epath);
 		free(name);
 		/* The ratio is the container's: nothing more would fit. */
-		if (e != LW_OK || r == RD_STOP || (r == RD_CUT &&
-		    strcmp(c->cut, "archive_ratio") == 0))
+		if (e != LW_OK || r == RD_LIMIT || r == RD_TIMEOUT ||
+		    (r == RD_CUT && strcmp(c->cut, "archive_ratio") == 0))
 			break;
 		/* A failed data read leaves libarchive at no header. */
-		if (r == RD_CORRUPT && c->raw)
+		if (failed && c->raw)
 			break;
 	}
 	return e;
@@ -616,13 +507,8 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 		path = "";
 	if (archive_too_deep(ctx, path, depth))
 		return LW_OK;
-	memset(&c, 0, sizeof(c));
-	c.ctx = ctx;
-	c.path = path;
-	c.name = name;
-	c.data = data;
-	c.len = len;
-	c.depth = depth;
+	c = (struct ct){ .ctx = ctx, .path = path, .name = name, .data = data,
+	    .len = len, .depth = depth, .src = { .pull = la_pull, .in = len } };
 	if (has_at(data, len, 0, "MSCF\0\0\0\0", 8) &&
 	    (err = cab_insane(data, len)) != NULL) {
 		(void)findings_add(ctx->fs, "ARCHIVE_CORRUPT", path, "%s", err);
@@ -654,6 +540,7 @@ container_scan(struct scan_ctx *ctx, const char *path, const char *name,
 		archive_read_free(a);
 		return LW_OK;
 	}
+	c.src.arg = a;
 	if ((e = rar5_encrypted(data, len, ctx->lim->archive_entries,
 	    &c.rar5_enc, &c.nrar5_enc)) == LW_OK)
 		e = walk(&c, a);
