@@ -188,36 +188,38 @@ enum ct_mode {
 	CT_IMAGE		/* a disk image: ISO 9660 only */
 };
 
+/* Built-in decoders only: no *_program() fallback is enabled. */
+static int (*const ct_filters[])(struct archive *) = {
+	archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+	archive_read_support_filter_xz, archive_read_support_filter_lzma,
+	archive_read_support_filter_lzip, archive_read_support_filter_zstd,
+	archive_read_support_filter_compress
+};
+static int (*const ct_formats[])(struct archive *) = {
+	archive_read_support_format_7zip, archive_read_support_format_tar,
+	archive_read_support_format_cab, archive_read_support_format_iso9660,
+	archive_read_support_format_cpio, archive_read_support_format_rar,
+	archive_read_support_format_rar5
+};
+
 /* *ok says whether a format was recognised and the open went well. */
 static struct archive *
 ct_open(const unsigned char *data, size_t len, enum ct_mode mode, bool *ok)
 {
 	struct archive	*a;
+	size_t		 i;
 
 	if ((a = archive_read_new()) == NULL)
 		return NULL;
-	/* Built-in decoders only: no *_program() fallback is enabled. */
-	(void)archive_read_support_filter_gzip(a);
-	(void)archive_read_support_filter_bzip2(a);
-	(void)archive_read_support_filter_xz(a);
-	(void)archive_read_support_filter_lzma(a);
-	(void)archive_read_support_filter_lzip(a);
-	(void)archive_read_support_filter_zstd(a);
-	(void)archive_read_support_filter_compress(a);
-	if (mode == CT_RAW) {
+	for (i = 0; i < sizeof(ct_filters) / sizeof(ct_filters[0]); i++)
+		(void)ct_filters[i](a);
+	if (mode == CT_ARCHIVE)
+		for (i = 0; i < sizeof(ct_formats) / sizeof(ct_formats[0]); i++)
+			(void)ct_formats[i](a);
+	else if (mode == CT_RAW)
 		(void)archive_read_support_format_raw(a);
-	} else if (mode == CT_IMAGE) {
-		/* tar would read an image's zero blocks as an empty tar. */
+	else	/* tar would read an image's zero blocks as an empty tar. */
 		(void)archive_read_support_format_iso9660(a);
-	} else {
-		(void)archive_read_support_format_7zip(a);
-		(void)archive_read_support_format_tar(a);
-		(void)archive_read_support_format_cab(a);
-		(void)archive_read_support_format_iso9660(a);
-		(void)archive_read_support_format_cpio(a);
-		(void)archive_read_support_format_rar(a);
-		(void)archive_read_support_format_rar5(a);
-	}
 	/* On failure the caller reads the error from a and frees it. */
 	*ok = archive_read_open_memory(a, data, len) == ARCHIVE_OK;
 	return a;
