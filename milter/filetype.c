@@ -171,11 +171,23 @@ db_map(void)
 	return true;
 }
 
+/* Lower than libmagic's defaults: hostile files come here. */
+static const struct {
+	int	 param;
+	size_t	 value;
+} magic_params[] = {
+	{ MAGIC_PARAM_INDIR_MAX, 15 }, { MAGIC_PARAM_NAME_MAX, 30 },
+	{ MAGIC_PARAM_ELF_PHNUM_MAX, 256 }, { MAGIC_PARAM_ELF_SHNUM_MAX, 1024 },
+	{ MAGIC_PARAM_ELF_NOTES_MAX, 64 }, { MAGIC_PARAM_REGEX_MAX, 4096 },
+	{ MAGIC_PARAM_BYTES_MAX, FT_OLE_BYTES },
+	{ MAGIC_PARAM_ENCODING_MAX, 65536 }
+};
+
 static magic_t
 cookie_new(void)
 {
 	magic_t	m;
-	size_t	v;
+	size_t	i;
 	int	rc;
 
 	m = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
@@ -190,23 +202,9 @@ cookie_new(void)
 		magic_close(m);
 		return NULL;
 	}
-	/* Lower than libmagic's defaults: hostile files come here. */
-	v = 15;
-	(void)magic_setparam(m, MAGIC_PARAM_INDIR_MAX, &v);
-	v = 30;
-	(void)magic_setparam(m, MAGIC_PARAM_NAME_MAX, &v);
-	v = 256;
-	(void)magic_setparam(m, MAGIC_PARAM_ELF_PHNUM_MAX, &v);
-	v = 1024;
-	(void)magic_setparam(m, MAGIC_PARAM_ELF_SHNUM_MAX, &v);
-	v = 64;
-	(void)magic_setparam(m, MAGIC_PARAM_ELF_NOTES_MAX, &v);
-	v = 4096;
-	(void)magic_setparam(m, MAGIC_PARAM_REGEX_MAX, &v);
-	v = FT_OLE_BYTES;
-	(void)magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &v);
-	v = 65536;
-	(void)magic_setparam(m, MAGIC_PARAM_ENCODING_MAX, &v);
+	for (i = 0; i < sizeof(magic_params) / sizeof(magic_params[0]); i++)
+		(void)magic_setparam(m, magic_params[i].param,
+		    &magic_params[i].value);
 	return m;
 }
 
@@ -528,48 +526,47 @@ kind_from_sig(const unsigned char *d, size_t len, bool *zip)
 	return FT_UNKNOWN;
 }
 
+/* libmagic MIME types that name a kind outright. */
+static const struct {
+	const char	*mime;
+	enum ft_kind	 kind;
+} mime_kinds[] = {
+	{ "text/html", FT_HTML }, { "application/xhtml+xml", FT_HTML },
+	{ "image/svg+xml", FT_SVG }, { "image/svg", FT_SVG },
+	/* Text libmagic calls JavaScript is script content. */
+	{ "application/javascript", FT_SCRIPT },
+	{ "text/javascript", FT_SCRIPT },
+	{ "application/x-javascript", FT_SCRIPT },
+	{ "text/x-javascript", FT_SCRIPT },
+	{ "application/pdf", FT_PDF }, { "application/x-msi", FT_MSI },
+	{ "application/x-dosexec", FT_PE },
+	{ "application/vnd.microsoft.portable-executable", FT_PE },
+	{ "application/x-executable", FT_ELF },
+	{ "application/x-sharedlib", FT_ELF },
+	{ "application/x-pie-executable", FT_ELF },
+	{ "application/x-mach-binary", FT_MACHO },
+	{ "application/x-ms-shortcut", FT_LNK },
+	{ "application/x-iso9660-image", FT_DISK_IMAGE },
+	{ "application/json", FT_TEXT }, { "application/csv", FT_TEXT }
+};
+
 static enum ft_kind
 kind_from_mime(const char *mime, const char *desc)
 {
+	size_t	i;
+
 	if (starts_with(mime, "text/rtf"))
 		return FT_RTF;
-	if (strcmp(mime, "text/html") == 0 ||
-	    strcmp(mime, "application/xhtml+xml") == 0)
-		return FT_HTML;
-	if (strcmp(mime, "image/svg+xml") == 0 ||
-	    strcmp(mime, "image/svg") == 0)
-		return FT_SVG;
-	/* Text libmagic calls JavaScript is script content. */
-	if (strcmp(mime, "application/javascript") == 0 ||
-	    strcmp(mime, "text/javascript") == 0 ||
-	    strcmp(mime, "application/x-javascript") == 0 ||
-	    strcmp(mime, "text/x-javascript") == 0)
-		return FT_SCRIPT;
+	for (i = 0; i < sizeof(mime_kinds) / sizeof(mime_kinds[0]); i++)
+		if (strcmp(mime, mime_kinds[i].mime) == 0)
+			return mime_kinds[i].kind;
 	if (starts_with(mime, "text/"))
 		return FT_TEXT;
 	if (starts_with(mime, "image/"))
 		return FT_IMAGE;
-	if (strcmp(mime, "application/pdf") == 0)
-		return FT_PDF;
-	if (strcmp(mime, "application/x-msi") == 0 ||
-	    strstr(desc, "MSI Installer") != NULL)
+	/* Only libmagic's compound-file (OLE2) rules say this. */
+	if (strstr(desc, "MSI Installer") != NULL)
 		return FT_MSI;
-	if (strcmp(mime, "application/x-dosexec") == 0 ||
-	    strcmp(mime, "application/vnd.microsoft.portable-executable") == 0)
-		return FT_PE;
-	if (strcmp(mime, "application/x-executable") == 0 ||
-	    strcmp(mime, "application/x-sharedlib") == 0 ||
-	    strcmp(mime, "application/x-pie-executable") == 0)
-		return FT_ELF;
-	if (strcmp(mime, "application/x-mach-binary") == 0)
-		return FT_MACHO;
-	if (strcmp(mime, "application/x-ms-shortcut") == 0)
-		return FT_LNK;
-	if (strcmp(mime, "application/x-iso9660-image") == 0)
-		return FT_DISK_IMAGE;
-	if (strcmp(mime, "application/json") == 0 ||
-	    strcmp(mime, "application/csv") == 0)
-		return FT_TEXT;
 	return FT_OTHER;
 }
 
@@ -744,73 +741,35 @@ static const char *const family_names[] = {
 	"none", "pdf", "office", "zip", "image", "text", "executable"
 };
 
-/* Extension tables; every entry lowercase ASCII. */
+/*
+ * Extensions by family, with the FILE_* rule a name ending in one of
+ * them makes by itself (NULL: none): lowercase ASCII words, one space
+ * apart, each in one list only.
+ */
 struct ext_rule {
-	const char	*ext;
 	enum ft_family	 fam;
-	const char	*rule;		/* FILE_* rule by name alone, or NULL */
+	const char	*rule;
+	const char	*exts;
 };
 
 static const struct ext_rule ext_rules[] = {
-	{ "pdf", FAM_PDF, NULL },
-	{ "doc", FAM_OFFICE, NULL }, { "dot", FAM_OFFICE, NULL },
-	{ "docx", FAM_OFFICE, NULL }, { "docm", FAM_OFFICE, NULL },
-	{ "dotx", FAM_OFFICE, NULL }, { "dotm", FAM_OFFICE, NULL },
-	{ "xls", FAM_OFFICE, NULL }, { "xlt", FAM_OFFICE, NULL },
-	{ "xla", FAM_OFFICE, NULL }, { "xlsx", FAM_OFFICE, NULL },
-	{ "xlsm", FAM_OFFICE, NULL }, { "xlsb", FAM_OFFICE, NULL },
-	{ "xltx", FAM_OFFICE, NULL }, { "xltm", FAM_OFFICE, NULL },
-	{ "xlam", FAM_OFFICE, NULL }, { "ppt", FAM_OFFICE, NULL },
-	{ "pps", FAM_OFFICE, NULL }, { "pot", FAM_OFFICE, NULL },
-	{ "pptx", FAM_OFFICE, NULL }, { "pptm", FAM_OFFICE, NULL },
-	{ "ppsx", FAM_OFFICE, NULL }, { "ppsm", FAM_OFFICE, NULL },
-	{ "potx", FAM_OFFICE, NULL }, { "potm", FAM_OFFICE, NULL },
-	{ "rtf", FAM_OFFICE, NULL }, { "odt", FAM_OFFICE, NULL },
-	{ "ods", FAM_OFFICE, NULL }, { "odp", FAM_OFFICE, NULL },
-	{ "zip", FAM_ZIP, NULL },
-	{ "jpg", FAM_IMAGE, NULL }, { "jpeg", FAM_IMAGE, NULL },
-	{ "png", FAM_IMAGE, NULL }, { "gif", FAM_IMAGE, NULL },
-	{ "bmp", FAM_IMAGE, NULL }, { "tif", FAM_IMAGE, NULL },
-	{ "tiff", FAM_IMAGE, NULL }, { "webp", FAM_IMAGE, NULL },
-	{ "txt", FAM_TEXT, NULL }, { "csv", FAM_TEXT, NULL },
-	{ "exe", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "dll", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "com", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "msi", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "msp", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "cpl", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "pif", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "jar", FAM_NONE, "FILE_EXECUTABLE" },
-	{ "xll", FAM_EXEC, "FILE_EXECUTABLE" },
-	{ "msix", FAM_NONE, "FILE_EXECUTABLE" },
-	{ "msixbundle", FAM_NONE, "FILE_EXECUTABLE" },
-	{ "appx", FAM_NONE, "FILE_EXECUTABLE" },
-	{ "appxbundle", FAM_NONE, "FILE_EXECUTABLE" },
-	{ "appinstaller", FAM_NONE, "FILE_EXECUTABLE" },
-	{ "scr", FAM_EXEC, "FILE_SCRIPT" },
-	{ "chm", FAM_EXEC, "FILE_SCRIPT" },
-	{ "appref-ms", FAM_NONE, "FILE_SHORTCUT" },
-	{ "library-ms", FAM_NONE, "FILE_SHORTCUT" },
-	{ "searchconnector-ms", FAM_NONE, "FILE_SHORTCUT" },
-	{ "search-ms", FAM_NONE, "FILE_SHORTCUT" },
-	{ "settingcontent-ms", FAM_NONE, "FILE_SHORTCUT" },
-	{ "slk", FAM_OFFICE, NULL }, { "iqy", FAM_TEXT, NULL },
-	{ "js", FAM_NONE, "FILE_SCRIPT" }, { "jse", FAM_NONE, "FILE_SCRIPT" },
-	{ "vbs", FAM_NONE, "FILE_SCRIPT" }, { "vbe", FAM_NONE, "FILE_SCRIPT" },
-	{ "vb", FAM_NONE, "FILE_SCRIPT" }, { "wsf", FAM_NONE, "FILE_SCRIPT" },
-	{ "wsh", FAM_NONE, "FILE_SCRIPT" }, { "wsc", FAM_NONE, "FILE_SCRIPT" },
-	{ "sct", FAM_NONE, "FILE_SCRIPT" }, { "hta", FAM_NONE, "FILE_SCRIPT" },
-	{ "ps1", FAM_NONE, "FILE_SCRIPT" },
-	{ "psm1", FAM_NONE, "FILE_SCRIPT" },
-	{ "bat", FAM_NONE, "FILE_SCRIPT" }, { "cmd", FAM_NONE, "FILE_SCRIPT" },
-	{ "lnk", FAM_NONE, "FILE_SHORTCUT" },
-	{ "iso", FAM_NONE, "FILE_DISK_IMAGE" },
-	{ "img", FAM_NONE, "FILE_DISK_IMAGE" },
-	{ "vhd", FAM_NONE, "FILE_DISK_IMAGE" },
-	{ "vhdx", FAM_NONE, "FILE_DISK_IMAGE" },
-	{ "udf", FAM_NONE, "FILE_DISK_IMAGE" },
-	{ "one", FAM_NONE, "FILE_ONENOTE" },
-	{ "onepkg", FAM_NONE, "FILE_ONENOTE" },
+	{ FAM_PDF, NULL, "pdf" },
+	{ FAM_OFFICE, NULL, "doc dot docx docm dotx dotm xls xlt xla xlsx "
+	    "xlsm xlsb xltx xltm xlam ppt pps pot pptx pptm ppsx ppsm potx "
+	    "potm rtf odt ods odp slk" },
+	{ FAM_ZIP, NULL, "zip" },
+	{ FAM_IMAGE, NULL, "jpg jpeg png gif bmp tif tiff webp" },
+	{ FAM_TEXT, NULL, "txt csv iqy" },
+	{ FAM_EXEC, "FILE_EXECUTABLE", "exe dll com msi msp cpl pif xll" },
+	{ FAM_NONE, "FILE_EXECUTABLE", "jar msix msixbundle appx appxbundle "
+	    "appinstaller" },
+	{ FAM_EXEC, "FILE_SCRIPT", "scr chm" },
+	{ FAM_NONE, "FILE_SCRIPT", "js jse vbs vbe vb wsf wsh wsc sct hta ps1 "
+	    "psm1 bat cmd" },
+	{ FAM_NONE, "FILE_SHORTCUT", "lnk appref-ms library-ms "
+	    "searchconnector-ms search-ms settingcontent-ms" },
+	{ FAM_NONE, "FILE_DISK_IMAGE", "iso img vhd vhdx udf" },
+	{ FAM_NONE, "FILE_ONENOTE", "one onepkg" }
 };
 
 /* Extensions that look harmless in front of a dangerous one. */
@@ -821,14 +780,23 @@ static const char *const decoy_exts[] = {
 	"mp3", "mp4", "avi", "wav", "eml", "msg", "xml", "json",
 };
 
+/* The rule whose list holds ext as a whole word, or NULL. */
 static const struct ext_rule *
 ext_lookup(const char *ext)
 {
-	size_t	i;
+	const char	*l, *p;
+	size_t		 i, n = strlen(ext);
 
-	for (i = 0; i < sizeof(ext_rules) / sizeof(ext_rules[0]); i++)
-		if (strcmp(ext_rules[i].ext, ext) == 0)
-			return &ext_rules[i];
+	if (n == 0 || strchr(ext, ' ') != NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ext_rules) / sizeof(ext_rules[0]); i++) {
+		l = ext_rules[i].exts;
+		/* A word holds no space: no match starts inside a miss. */
+		for (p = l; (p = strstr(p, ext)) != NULL; p += n)
+			if ((p == l || p[-1] == ' ') &&
+			    (p[n] == ' ' || p[n] == '\0'))
+				return &ext_rules[i];
+	}
 	return NULL;
 }
 
