@@ -526,8 +526,9 @@ aes_props(const struct folder *f, unsigned *cycles,
 		if (c->nprops < 1)
 			return false;
 		*cycles = c->props[0] & 0x3f;
+		/* No salt is an empty one: memcpy wants a pointer even so. */
 		*nsalt = 0;
-		*salt = NULL;
+		*salt = c->props;
 		if (c->props[0] & 0xc0) {
 			if (c->nprops < 2)
 				return false;
