@@ -916,35 +916,35 @@ mlfi_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* What lurewall-milter asks of the MTA, and its callbacks. */
+static const struct smfiDesc lurewall_desc = {
+	.xxfi_name = (char *)"lurewall",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_unknown = mlfi_unknown,
+	.xxfi_data = mlfi_data,
+	.xxfi_negotiate = mlfi_negotiate
+};
+
 enum lw_err
 milter_open(const char *sock, int debug, char *err, size_t errlen)
 {
-	struct smfiDesc	desc;
-
-	memset(&desc, 0, sizeof(desc));
-	desc.xxfi_name = (char *)"lurewall";
-	desc.xxfi_version = SMFI_VERSION;
-	desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
-	desc.xxfi_connect = mlfi_connect;
-	desc.xxfi_helo = mlfi_helo;
-	desc.xxfi_envfrom = mlfi_envfrom;
-	desc.xxfi_envrcpt = mlfi_envrcpt;
-	desc.xxfi_header = mlfi_header;
-	desc.xxfi_eoh = mlfi_eoh;
-	desc.xxfi_body = mlfi_body;
-	desc.xxfi_eom = mlfi_eom;
-	desc.xxfi_abort = mlfi_abort;
-	desc.xxfi_close = mlfi_close;
-	desc.xxfi_negotiate = mlfi_negotiate;
-	desc.xxfi_data = mlfi_data;
-	desc.xxfi_unknown = mlfi_unknown;
-
 	free(conn_spec);
 	if ((conn_spec = strdup(sock)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return LW_ENOMEM;
 	}
-	if (smfi_register(desc) == MI_FAILURE) {
+	if (smfi_register(lurewall_desc) == MI_FAILURE) {
 		snprintf(err, errlen, "smfi_register failed");
 		return LW_EINTERNAL;
 	}
