@@ -12,6 +12,7 @@
 
 #include "allow.h"
 #include "rules.h"
+#include "util.h"
 #include "yamlutil.h"
 
 #define ALLOW_AR_FIELDS	32
@@ -25,21 +26,15 @@ static const char *const verified_names[] = { "none", "dkim", "dmarc" };
 static void
 entry_free(struct allow_entry *e)
 {
-	free(e->name);
-	free(e->value);
+	FREE_ALL(e->name, e->value);
 	lw_strv_free(e->rules, e->nrules);
 }
 
 void
 allow_free(struct allow_list *l)
 {
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		entry_free(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	FREE_EACH(l->v, l->n, entry_free);
+	memset(l, 0, sizeof(*l));
 }
 
 static void

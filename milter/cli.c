@@ -355,13 +355,8 @@ struct noted {
 static void
 noted_free(struct noted *h)
 {
-	size_t	i;
-
-	free(h->subject);
-	free(h->message_id);
-	free(h->date);
-	for (i = 0; i < h->nreleased; i++)
-		free(h->released[i]);
+	FREE_ALL(h->subject, h->message_id, h->date);
+	lw_strv_clear(h->released, h->nreleased);
 	memset(h, 0, sizeof(*h));
 }
 

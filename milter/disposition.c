@@ -56,6 +56,7 @@
 #include "sbuf.h"
 #include "splitppap.h"
 #include "verdict.h"
+#include "util.h"
 
 #define LW_HDR_RESULT		"X-Lurewall-Result"
 #define LW_HDR_RULES		"X-Lurewall-Rules"
@@ -226,9 +227,7 @@ clear_outputs(struct disposition *d)
 	for (i = 0; i < d->nhdrs; i++)
 		free(d->hdrs[i].value);
 	d->nhdrs = 0;
-	free(d->subject);
-	free(d->hold_reason);
-	free(d->log_extra);
+	FREE_ALL(d->subject, d->hold_reason, d->log_extra);
 	d->subject = d->hold_reason = d->log_extra = NULL;
 	d->subject_add = false;
 	memset(&d->reply, 0, sizeof(d->reply));

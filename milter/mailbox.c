@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mailbox.h"
+#include "util.h"
 
 #define CHUNK		(64u << 10)	/* read size; longest line piece */
 #define WHERE_MAX	(PATH_MAX + 32)
@@ -858,18 +859,12 @@ mailbox_date(const char *s)
 void
 mailbox_close(struct mailbox *mb)
 {
-	size_t	i;
-
 	if (mb == NULL)
 		return;
 	stream_close(mb);
 	if (mb->dfd != -1)
 		close(mb->dfd);
-	for (i = 0; i < mb->nnames; i++)
-		free(mb->names[i]);
-	free(mb->names);
-	free(mb->fdbuf);
-	free(mb->msg);
-	free(mb->path);
+	lw_strv_free(mb->names, mb->nnames);
+	FREE_ALL(mb->fdbuf, mb->msg, mb->path);
 	free(mb);
 }

@@ -503,9 +503,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		addr = inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
 		    buf, sizeof(buf));
-	free(c->client_addr);
-	free(c->client_name);
-	free(c->daemon_name);
+	FREE_ALL(c->client_addr, c->client_name, c->daemon_name);
 	c->client_addr = lw_strdup(addr);
 	v = macro(ctx, "{client_name}");
 	c->client_name = lw_strdup(v != NULL ? v : hostname);

@@ -156,14 +156,18 @@ fail:
 	return e;
 }
 
+/* Free a module's strings: it reads as empty again. */
+static void
+module_clear(struct ovba_module *m)
+{
+	FREE_ALL(m->name, m->stream);
+	memset(m, 0, sizeof(*m));
+}
+
 void
 ovba_dir_free(struct ovba_dir *d)
 {
-	size_t	 i;
-
-	for (i = 0; i < d->n; i++)
-		FREE_ALL(d->mod[i].name, d->mod[i].stream);
-	free(d->mod);
+	FREE_EACH(d->mod, d->n, module_clear);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -214,9 +218,7 @@ ovba_parse_dir(const unsigned char *in, size_t len, unsigned maxmods,
 			break;
 		switch (id) {
 		case 0x0019:			/* MODULENAME: a new module */
-			free(cur.name);
-			free(cur.stream);
-			memset(&cur, 0, sizeof(cur));
+			module_clear(&cur);
 			cur.name = lw_strndup((const char *)body, size);
 			break;
 		case 0x0047:			/* MODULENAMEUNICODE */
@@ -278,8 +280,7 @@ ovba_parse_dir(const unsigned char *in, size_t len, unsigned maxmods,
 		}
 	}
 out:
-	free(cur.name);
-	free(cur.stream);
+	module_clear(&cur);
 	return e;
 }
 
