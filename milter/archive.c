@@ -10,11 +10,13 @@
  * Encryption (ZipCrypto, WinZip AES): the message's password candidates
  * are tried in order.  A candidate is right only when the whole entry
  * decrypts and passes its integrity check: libzip compares the CRC at
- * the end of a ZipCrypto entry; for WinZip AES we check the HMAC
- * ourselves (libcrypto; see aes_verify) and then the CRC when AE-1 has
- * one.  So a wrong password that happens to pass the 1-byte (ZipCrypto)
- * or 2-byte (AES) header check is still refused.  The right password is tried
- * first on the other entries.  Entries that stay closed have their
+ * the end of a ZipCrypto entry; WinZip AES entries we decrypt
+ * ourselves (zipaes.c, zipdec.c; see aes_read): the HMAC, then the CRC
+ * when AE-1 has one.  So a wrong password that happens to pass the
+ * 1-byte (ZipCrypto) or 2-byte (AES) header check is still refused; an
+ * AES entry whose HMAC fails every candidate that passes its verifier
+ * is ARCHIVE_CORRUPT.  The right password is tried first on the other
+ * entries.  Entries that stay closed have their
  * names checked (names are not encrypted).  A WinZip AES candidate's
  * key derivation is charged to the message's budget (LW_KDF_*, shared
  * with 7z and encrypted Office); candidates it leaves out are logged.
@@ -37,6 +39,7 @@
  *
  * Ignores: archive comments, extra fields, multi-disk archives (libzip
  * refuses them: ARCHIVE_CORRUPT), compression methods libzip lacks
+ * (WinZip AES entries excepted: zipdec reads LZMA too)
  * (names checked only).
  */
 #include <iconv.h>
@@ -44,8 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <zip.h>
 #include <zlib.h>
 
@@ -56,8 +58,9 @@
 #include "filetype.h"
 #include "log.h"
 #include "metrics.h"
-#include "pbkdf2.h"
 #include "pwcand.h"
+#include "zipaes.h"
+#include "zipdec.h"
 #include "analyzer.h"
 
 #define ARC_CHUNK	(64U << 10)
@@ -81,6 +84,8 @@ struct arc {
 	uint64_t	 kdf_ms;	/* WinZip AES key derivation */
 	unsigned	 kdf_skipped;	/* candidates the budget left out */
 	bool		 corrupt;	/* ARCHIVE_CORRUPT recorded */
+	bool		 mac_bad;	/* an AES candidate passed the verifier,
+					   not the HMAC (this entry) */
 	const char	*cut;		/* limit that cut the last entry read */
 };
 
@@ -360,109 +365,101 @@ read_raw(zip_file_t *zf, unsigned char *p, size_t n)
 	return true;
 }
 
+static long long
+zipdec_pull(struct archive_src *src, unsigned char *p, size_t n)
+{
+	return zipdec_fread(src->arg, p, n);
+}
+
 /*
- * WinZip AES: derive the 2-byte verifier (PBKDF2-HMAC-SHA1, 1000
- * rounds; its block only), compare it, derive the keys, then compare
- * the HMAC-SHA1 of the encrypted data with the 10-byte code after it.  Done here rather than by libzip because
- * libzip before 1.8 compares AE-2's zero CRC and fails every AE-2
- * entry, and so cannot tell a wrong password from a right one; the
- * HMAC can.  Reads at most the entry's compressed size, in chunks.
+ * WinZip AES, decrypted here rather than by libzip, which would derive
+ * the key and compute the HMAC a second time (and, before 1.8, fail
+ * AE-2's zero CRC): the key material is derived once (zipaes_derive,
+ * the verifier's PBKDF2 block first), the HMAC-SHA1 of the encrypted
+ * data checked once, then the data is decrypted in place and
+ * archive_read reads it through zipdec (decompressed, CRC checked at
+ * its end) under the archive bounds.  A method zipdec lacks goes to
+ * libzip after the check.  Only the key derivation is charged to
+ * LW_KDF_*.  Reads at most the entry's compressed size, which must lie
+ * within the zip.
  */
 static enum archive_rd
-aes_verify(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
-    const char *pw)
+aes_read(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
+    const char *pw, const char *epath, unsigned char **out, size_t *outlen)
 {
-	unsigned char	 hdr[18], dk[4 * PBKDF2_SHA1_BLOCK], code[10];
-	unsigned char	 mac[EVP_MAX_MD_SIZE], blk[PBKDF2_SHA1_BLOCK];
-	unsigned char	*buf = NULL;
-	size_t		 salt, key, maclen, want, vb, b;
-	uint64_t	 left;
-	zip_file_t	*zf;
-	EVP_MAC		*m = NULL;
-	EVP_MAC_CTX	*mc = NULL;
-	OSSL_PARAM	 params[2];
-	enum archive_rd	 r = RD_WRONGPW;
+	struct archive_src	 src = { .pull = zipdec_pull };
+	struct zipaes_key	 k;
+	struct zipdec_entry	 de;
+	unsigned char		 hdr[16 + ZIPAES_PV], *buf = NULL;
+	size_t			 key, n;
+	uint64_t		 t0;
+	zip_file_t		*zf;
+	enum zipaes		 z;
+	enum archive_rd		 r = RD_CORRUPT;
 
-	switch (st->encryption_method) {
-	case ZIP_EM_AES_128:
-		salt = 8, key = 16;
-		break;
-	case ZIP_EM_AES_192:
-		salt = 12, key = 24;
-		break;
-	default:
-		salt = 16, key = 32;
-		break;
-	}
-	if (!(st->valid & ZIP_STAT_COMP_SIZE) || st->comp_size < salt + 12)
+	key = st->encryption_method == ZIP_EM_AES_128 ? 16 :
+	    st->encryption_method == ZIP_EM_AES_192 ? 24 : 32;
+	if (!(st->valid & ZIP_STAT_COMP_SIZE) || st->comp_size > a->len ||
+	    st->comp_size < key / 2 + ZIPAES_PV + ZIPAES_CODE)
 		return RD_CORRUPT;
 	if ((zf = zip_fopen_index(a->za, i, ZIP_FL_ENCRYPTED)) == NULL) {
 		zip_error_clear(a->za);
 		return RD_CORRUPT;
 	}
-	if (!read_raw(zf, hdr, salt + 2)) {
-		r = RD_CORRUPT;
-		goto out_zf;
+	if (!read_raw(zf, hdr, key / 2 + ZIPAES_PV))
+		goto out;
+	t0 = lw_cpu_ms();
+	z = zipaes_derive(pw, strlen(pw), hdr, hdr + key / 2, key, &k);
+	a->kdf_ms += lw_cpu_ms() - t0;
+	a->ctx->kdf_ms += lw_cpu_ms() - t0;
+	if (z != ZIPAES_OK) {
+		r = z == ZIPAES_WRONG ? RD_WRONGPW : RD_ENOMEM;
+		goto out;
 	}
-	/*
-	 * The verifier is bytes 2*key..2*key+1 of the derived key, inside
-	 * one PBKDF2 block (the 2nd, 3rd or 4th for AES-128/192/256):
-	 * derive that block alone, and the whole key only for a candidate
-	 * that matches (one wrong one in 65,536).
-	 */
-	vb = 2 * key / PBKDF2_SHA1_BLOCK;
-	if (!pbkdf2_sha1_block(pw, strlen(pw), hdr, salt, 1000,
-	    (uint32_t)vb + 1, blk)) {
+	n = (size_t)st->comp_size - key / 2 - ZIPAES_PV - ZIPAES_CODE;
+	if ((buf = malloc(n + ZIPAES_CODE)) == NULL) {
 		r = RD_ENOMEM;
-		goto out_zf;
+		goto out;
 	}
-	if (memcmp(blk + (2 * key - vb * PBKDF2_SHA1_BLOCK), hdr + salt,
-	    2) != 0)
-		goto out_zf;
-	/* The verifier's block is the last the keys need. */
-	memcpy(dk + vb * PBKDF2_SHA1_BLOCK, blk, PBKDF2_SHA1_BLOCK);
-	for (b = 0; b < vb; b++)
-		if (!pbkdf2_sha1_block(pw, strlen(pw), hdr, salt, 1000,
-		    (uint32_t)b + 1, dk + b * PBKDF2_SHA1_BLOCK)) {
-			r = RD_ENOMEM;
-			goto out_zf;
-		}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)(uintptr_t)"SHA1", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (mc = EVP_MAC_CTX_new(m)) == NULL ||
-	    EVP_MAC_init(mc, dk + key, key, params) != 1 ||
-	    (buf = malloc(ARC_CHUNK)) == NULL) {
-		r = RD_ENOMEM;
-		goto out_mac;
+	if (!read_raw(zf, buf, n + ZIPAES_CODE))
+		goto out;
+	if ((z = zipaes_check(&k, buf, n, buf + n)) == ZIPAES_OK)
+		z = zipaes_decrypt(&k, buf, n);
+	if (z != ZIPAES_OK) {
+		/* The verifier matched: a wrong password, or tampering. */
+		a->mac_bad = z == ZIPAES_WRONG;
+		r = z == ZIPAES_WRONG ? RD_WRONGPW : RD_ENOMEM;
+		goto out;
 	}
-	left = st->comp_size - salt - 12;
-	while (left > 0) {
-		if (scan_expired(a->ctx)) {
-			r = RD_TIMEOUT;
-			goto out_mac;
-		}
-		want = left > ARC_CHUNK ? ARC_CHUNK : (size_t)left;
-		if (!read_raw(zf, buf, want) ||
-		    EVP_MAC_update(mc, buf, want) != 1) {
+	if (!(st->valid & ZIP_STAT_COMP_METHOD) ||
+	    !zipdec_supported(st->comp_method)) {
+		/* libzip's other methods; a zero CRC is AE-2's. */
+		if ((r = read_entry(a, i, st, pw, st->crc == 0, epath, out,
+		    outlen)) == RD_WRONGPW)
 			r = RD_CORRUPT;
-			goto out_mac;
-		}
-		left -= want;
+		goto out;
 	}
-	if (!read_raw(zf, code, sizeof(code)) ||
-	    EVP_MAC_final(mc, mac, &maclen, sizeof(mac)) != 1 || maclen < 10) {
-		r = RD_CORRUPT;
-		goto out_mac;
+	de.method = st->comp_method;
+	de.size = st->size;
+	de.size_valid = (st->valid & ZIP_STAT_SIZE) != 0;
+	de.crc = (st->valid & ZIP_STAT_CRC) ? st->crc : 0;
+	if ((src.arg = zipdec_open(&de, buf, n,
+	    a->ctx->lim->archive_entry_bytes)) == NULL) {
+		r = RD_ENOMEM;
+		goto out;
 	}
-	if (memcmp(mac, code, sizeof(code)) == 0)
-		r = RD_OK;
- out_mac:
+	src.in = st->comp_size;
+	a->cut = NULL;
+	r = archive_read(a->ctx, epath, &src, out, outlen, &a->cut);
+	zipdec_close(src.arg);
+	if (r != RD_OK && r != RD_CUT) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+	}
+ out:
+	OPENSSL_cleanse(&k, sizeof(k));
 	free(buf);
-	EVP_MAC_CTX_free(mc);
-	EVP_MAC_free(m);
- out_zf:
 	(void)zip_fclose(zf);
 	return r;
 }
@@ -479,22 +476,13 @@ static enum archive_rd
 try_password(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
     const char *pw, const char *epath, unsigned char **out, size_t *outlen)
 {
-	uint64_t	 t0;
 	enum archive_rd	 r;
 
 	metrics_add(MC_PASSWORD_TRIES, 1);
 	if (!is_aes(st->encryption_method))
 		r = read_entry(a, i, st, pw, false, epath, out, outlen);
-	else {
-		t0 = lw_cpu_ms();
-		r = aes_verify(a, i, st, pw);
-		a->kdf_ms += lw_cpu_ms() - t0;
-		a->ctx->kdf_ms += lw_cpu_ms() - t0;
-		/* The HMAC passed: a zero CRC is AE-2's, not an error. */
-		if (r == RD_OK && (r = read_entry(a, i, st, pw, st->crc == 0,
-		    epath, out, outlen)) == RD_WRONGPW)
-			r = RD_CORRUPT;
-	}
+	else
+		r = aes_read(a, i, st, pw, epath, out, outlen);
 	if (r == RD_OK)
 		metrics_add(MC_PASSWORD_HITS, 1);
 	return r;
@@ -509,6 +497,7 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 	enum archive_rd		 r;
 	size_t			 k;
 
+	a->mac_bad = false;
 	if (a->pw != NULL) {
 		r = try_password(a, i, st, a->pw, epath, out, outlen);
 		if (r != RD_WRONGPW)
@@ -534,6 +523,10 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		}
 		return r;
 	}
+	/* The right password with data that fails the HMAC: tampered. */
+	if (a->mac_bad)
+		arc_corrupt(a, epath, "entry fails its WinZip AES "
+		    "authentication code");
 	return RD_WRONGPW;
 }
 
