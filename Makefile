@@ -71,6 +71,7 @@ LIB_OBJS += milter/html.o
 LIB_OBJS += milter/address.o
 LIB_OBJS += milter/mime.o
 LIB_OBJS += milter/filetype.o
+LIB_OBJS += milter/filetype_fast.o
 LIB_OBJS += milter/html_behaviour.o
 LIB_OBJS += milter/content.o
 LIB_OBJS += milter/pwcand.o

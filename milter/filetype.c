@@ -6,10 +6,9 @@
  * depend on the magic database's wording: MZ/PE, ELF, Mach-O, LNK,
  * OLE2 (libmagic then says MSI or not), zip (OOXML / ODF / plain by the
  * central directory's names), RTF, ISO 9660/UDF, VHD, VHDX, FAT images
- * (fatimg_sniff), OneNote,
- * PDF, gzip, RAR, 7z.  libmagic fills the MIME type and description
- * and classifies the rest (text, images, ...); text is then searched
- * for script markers.
+ * (fatimg_sniff), OneNote, PDF, gzip, RAR, 7z; then filetype_fast.c:
+ * PNG, JPEG, GIF, plain prose.  libmagic classifies the rest (and MSI
+ * among OLE2 files); text is then searched for script markers.
  *
  * Bounds: libmagic sees at most FT_MAGIC_BYTES (the whole OLE2 file up
  * to FT_OLE_BYTES, which it needs to find the MSI class id), and its
@@ -21,11 +20,12 @@
  * A database that is not all compiled files (a text /etc/magic with
  * rules in it, a directory) falls back to magic_load per cookie.
  *
- * libmagic answers one question per call, so the description costs a
- * second pass over the file; it is only asked for when it can change
+ * libmagic answers one question per call and each costs a pass over
+ * the file: the MIME type is asked for only when it decides the kind
+ * or FILE_TYPE_MISMATCH quotes it, the description when it can change
  * the kind (OLE2: an MSI whose MIME type names its authoring tool; a
- * MIME type that does not settle the kind) or when a FILE_* finding
- * will quote it.
+ * MIME type that does not settle the kind) or a FILE_* finding quotes
+ * it.
  *
  * FILE_TYPE_MISMATCH compares families, not exact types: pdf, office
  * (OLE2, OOXML, ODF and RTF: Word and Excel open each other's formats
@@ -55,6 +55,7 @@
 #include "extref.h"
 #include "fatimg.h"
 #include "filetype.h"
+#include "filetype_int.h"
 #include "html_behaviour.h"
 #include "analyzer.h"
 
@@ -608,18 +609,29 @@ magic_desc(magic_t m, const unsigned char *data, size_t mlen,
 	copy_cut(r->desc, sizeof(r->desc), s != NULL ? s : "data");
 }
 
+static void
+magic_mime(magic_t m, const unsigned char *d, size_t n, char *o, size_t ol)
+{
+	const char	*s;
+
+	(void)magic_setflags(m, MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
+	    MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
+	s = magic_buffer(m, d, n);
+	copy_cut(o, ol, s != NULL ? s : "application/octet-stream");
+}
+
 /*
  * Fill r for data.  Returns LW_OK, or LW_EINTERNAL when libmagic cannot
  * be loaded (then r still has our own signature's answer).  r->desc is
  * empty unless it could decide the kind or a finding quotes it (see
- * the top of the file).
+ * the top of the file); r->mime unless libmagic decided the kind.
  */
 enum lw_err
-filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
+filetype_detect_how(const unsigned char *data, size_t len,
+    struct ft_result *r, bool fast)
 {
 	struct zip_peek	 zp;
 	magic_t		 m;
-	const char	*s;
 	size_t		 mlen;
 	bool		 zip, got_desc = false;
 	enum ft_kind	 mk;
@@ -643,16 +655,18 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 	mlen = len;
 	if (mlen > (r->kind == FT_OLE2 ? FT_OLE_BYTES : FT_MAGIC_BYTES))
 		mlen = r->kind == FT_OLE2 ? FT_OLE_BYTES : FT_MAGIC_BYTES;
-	if ((m = cookie_get()) == NULL) {
+	r->data = data;
+	r->mlen = mlen;
+	if (fast && r->kind == FT_UNKNOWN)
+		r->kind = filetype_fast(data, mlen);
+	/* Only OLE2 (MSI or not) and unknown content need libmagic. */
+	if (fast && r->kind != FT_UNKNOWN && r->kind != FT_OLE2)
+		m = NULL;	/* settled without it */
+	else if ((m = cookie_get()) == NULL) {
 		e = LW_EINTERNAL;
 		got_desc = true;	/* nothing to ask */
 	} else {
-		(void)magic_setflags(m, MAGIC_MIME_TYPE |
-		    MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
-		    MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
-		s = magic_buffer(m, data, mlen);
-		copy_cut(r->mime, sizeof(r->mime), s != NULL ? s :
-		    "application/octet-stream");
+		magic_mime(m, data, mlen, r->mime, sizeof(r->mime));
 		/*
 		 * The description matters to the kind only through "MSI
 		 * Installer", which kind_from_mime checks after text,
@@ -696,11 +710,32 @@ filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
 		if (r->html != FT_HTML_LURE)
 			r->html = FT_HTML_NONE;
 	}
-	if (!got_desc && kind_quotes_desc(r->kind))
+	if (!got_desc && kind_quotes_desc(r->kind) && (m != NULL ||
+	    (m = cookie_get()) != NULL))
 		magic_desc(m, data, mlen, r);
 	if (m != NULL)
 		cookie_put(m);
 	return e;
+}
+
+enum lw_err
+filetype_detect(const unsigned char *data, size_t len, struct ft_result *r)
+{
+	return filetype_detect_how(data, len, r, true);
+}
+
+/* r->mime, asked of libmagic now if the kind did not need it. */
+static const char *
+mime_of(const struct ft_result *r, char *buf, size_t buflen)
+{
+	magic_t	m;
+
+	if (r->mime[0] != '\0' || r->data == NULL ||
+	    (m = cookie_get()) == NULL)
+		return r->mime;
+	magic_mime(m, r->data, r->mlen, buf, buflen);
+	cookie_put(m);
+	return buf;
 }
 
 const char *
@@ -1129,5 +1164,5 @@ filetype_check(struct scan_ctx *ctx, const char *path, const char *name,
 	if (nf != FAM_NONE && cf != FAM_NONE && nf != cf && cf != FAM_TEXT)
 		(void)findings_add(ctx->fs, "FILE_TYPE_MISMATCH", path,
 		    "named as %s, content is %s (%s)", family_names[nf], kn,
-		    ft->mime);
+		    mime_of(ft, d, sizeof(d)));
 }

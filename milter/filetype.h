@@ -53,16 +53,29 @@ enum ft_html {
 
 struct ft_result {
 	enum ft_kind	 kind;
-	char		 mime[80];	/* libmagic MIME type */
+	char		 mime[80];	/* libmagic MIME type; "" when the
+					   kind did not need it (asked by
+					   filetype_check if quoted) */
 	char		 desc[160];	/* libmagic description, cut */
 	enum ft_html	 html;		/* HTML, SVG and JavaScript only */
 	char		 why[160];	/* why html or the launcher kind */
+	const unsigned char *data;	/* the caller's bytes, what libmagic
+					   sees of them: for the MIME type */
+	size_t		 mlen;
 };
 
 enum lw_err	 filetype_init(unsigned pool_size);
 void		 filetype_fini(void);
+/*
+ * The kind of data; libmagic is asked only when our signatures and
+ * filetype_fast (images, plain text) do not settle it.  r keeps a
+ * pointer to data: filetype_check may ask libmagic later.
+ */
 enum lw_err	 filetype_detect(const unsigned char *data, size_t len,
 		    struct ft_result *);
+/* fast false: libmagic asked always, as before filetype_fast (tests). */
+enum lw_err	 filetype_detect_how(const unsigned char *data, size_t len,
+		    struct ft_result *, bool fast);
 const char	*filetype_kind_name(enum ft_kind);
 
 /* FILE_* rules for a file whose content we have. */

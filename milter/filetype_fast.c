@@ -1,0 +1,141 @@
+/*
+ * filetype_fast.c: the file types a few bytes settle, so that libmagic
+ * (about a fifth of a corpus scan) is asked only about the rest.
+ *
+ * Takes the bytes libmagic would see; returns FT_IMAGE, FT_TEXT or
+ * FT_UNKNOWN (ask libmagic).  The answer must be libmagic's kind:
+ * t/2001-filetype-fast compares both on every corpus file and part and
+ * on generated ones.
+ *
+ * Images: PNG's 8-byte signature, JPEG's SOI and marker, GIF87a/89a;
+ * libmagic calls each image/<type> (FT_IMAGE).
+ *
+ * Text is the hard case: libmagic runs hundreds of rules over text and
+ * some give a type that is not text/plain (HTML, SVG, XML, JavaScript,
+ * mail and news, PostScript, PGP, INI, JSON, Netpbm, shell scripts).
+ * Only prose that none of them can match is answered here: two bytes
+ * or more (one is "very short" to libmagic) of valid UTF-8 of printable
+ * characters, tabs and line ends (no BOM, no other control byte); the
+ * first byte a letter, digit or non-ASCII character, not "MZ", "GIF8"
+ * or Netpbm's "P<digit>"; a first line that is no header ("Word:") nor
+ * a mailbox or news start ("From ", "Article", ...); none of
+ * < > { } [ ] = ; \ ` # anywhere; no "use strict", "use asm",
+ * "require(", "(function" or line starting "import " or "export "
+ * (libmagic's JavaScript rules).  Anything else goes to libmagic, so a miss here
+ * costs time, never a verdict.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "filetype_int.h"
+
+static bool
+starts(const unsigned char *d, size_t len, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return len >= n && memcmp(d, s, n) == 0;
+}
+
+/* Length of the UTF-8 sequence at d (2-4 bytes), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *d, size_t left)
+{
+	size_t		n, i;
+	unsigned	c;
+
+	if (d[0] >= 0xc2 && d[0] <= 0xdf)
+		n = 2, c = d[0] & 0x1f;
+	else if (d[0] >= 0xe0 && d[0] <= 0xef)
+		n = 3, c = d[0] & 0x0f;
+	else if (d[0] >= 0xf0 && d[0] <= 0xf4)
+		n = 4, c = d[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((d[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (d[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, past U+10FFFF. */
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* "Word:" on the first line: a mail, news or MIME header. */
+static bool
+header_line(const unsigned char *d, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (d[i] == ':')
+			return i > 0;
+		if (!((d[i] >= 'A' && d[i] <= 'Z') ||
+		    (d[i] >= 'a' && d[i] <= 'z') ||
+		    (d[i] >= '0' && d[i] <= '9') || d[i] == '-' || d[i] == '_'))
+			return false;
+	}
+	return false;
+}
+
+static bool
+plain_text(const unsigned char *d, size_t len)
+{
+	static const char *const js[] = { "use strict", "use asm",
+	    "require(", "(function" };
+	static const char *const mail[] = { "From ", "Forward to",
+	    "Pipe to", "Article", "BABYL" };
+	size_t	i, n, k;
+	bool	bol = true;
+
+	if (len < 2 || !((d[0] >= 'A' && d[0] <= 'Z') ||
+	    (d[0] >= 'a' && d[0] <= 'z') || (d[0] >= '0' && d[0] <= '9') ||
+	    d[0] >= 0xc2) || starts(d, len, "\xef\xbb\xbf") ||
+	    starts(d, len, "MZ") || starts(d, len, "GIF8") ||
+	    (d[0] == 'P' && len > 1 && d[1] >= '0' && d[1] <= '9') ||
+	    header_line(d, len))
+		return false;
+	for (k = 0; k < sizeof(mail) / sizeof(mail[0]); k++)
+		if (starts(d, len, mail[k]))
+			return false;
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (d[i] >= 0x80) {
+			if ((n = utf8_seq(d + i, len - i)) == 0)
+				return false;
+			bol = false;
+			continue;
+		}
+		if (d[i] < 0x20 && d[i] != '\t' && d[i] != '\n' &&
+		    d[i] != '\r')
+			return false;
+		if (d[i] == 0x7f || strchr("<>{}[]=;\\`#", d[i]) != NULL)
+			return false;
+		if (bol && (starts(d + i, len - i, "import ") ||
+		    starts(d + i, len - i, "export ")))
+			return false;
+		for (k = 0; k < sizeof(js) / sizeof(js[0]); k++)
+			if (d[i] == (unsigned char)js[k][0] &&
+			    starts(d + i, len - i, js[k]))
+				return false;
+		bol = d[i] == '\n' || d[i] == '\r';
+	}
+	return true;
+}
+
+enum ft_kind
+filetype_fast(const unsigned char *d, size_t len)
+{
+	if (starts(d, len, "\x89PNG\r\n\x1a\n") ||
+	    starts(d, len, "\xff\xd8\xff") || starts(d, len, "GIF87a") ||
+	    starts(d, len, "GIF89a"))
+		return FT_IMAGE;
+	if (plain_text(d, len))
+		return FT_TEXT;
+	return FT_UNKNOWN;
+}
