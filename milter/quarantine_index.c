@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -744,7 +745,8 @@ consumer(void *arg)
 enum lw_err
 qindex_start(struct qindex *qx, qindex_exec_fn fn, void *arg)
 {
-	int	rc;
+	sigset_t	all, old;
+	int		rc;
 
 	qx->exec = fn;
 	qx->exec_arg = arg;
@@ -752,6 +754,14 @@ qindex_start(struct qindex *qx, qindex_exec_fn fn, void *arg)
 	qx->running = true;
 	qx->stop = false;
 	pthread_mutex_unlock(&qx->mu);
+	/*
+	 * Our threads take no signal: the daemon starts us before it
+	 * masks TERM, HUP, INT and USR1 for libmilter's and the
+	 * reloader's threads, and one of those (default action: exit)
+	 * taken here killed the daemon without its shutdown.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if ((rc = pthread_create(&qx->tid, NULL, worker, qx)) != 0)
 		goto out_none;
 	if ((rc = pthread_create(&qx->ctid, NULL, consumer, qx)) != 0) {
@@ -762,8 +772,10 @@ qindex_start(struct qindex *qx, qindex_exec_fn fn, void *arg)
 		pthread_join(qx->tid, NULL);
 		goto out_none;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return LW_OK;
 out_none:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_lock(&qx->mu);
 	qx->running = false;
 	pthread_mutex_unlock(&qx->mu);

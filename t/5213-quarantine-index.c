@@ -8,9 +8,13 @@
  * (twin daemons) on one queue, answered and confirmed, the workers
  * waiting on the server (BLPOP), not polling it; a request nobody
  * takes in time is withdrawn and never runs later; one taken but not
- * answered in time says so.
+ * answered in time says so.  The index's threads take none of the
+ * daemon's signals (TERM, HUP, INT, USR1 belong to libmilter's and the
+ * reloader's threads: one taken by the index's killed the daemon).
  */
+#include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +80,45 @@ times_done(const char *id)
 			n = done_n[i];
 	pthread_mutex_unlock(&done_mu);
 	return n;
+}
+
+/*
+ * Every thread but the main one (which blocks nothing here) blocks
+ * TERM, HUP, INT and USR1, as /proc says; *n: the threads looked at.
+ */
+static int
+threads_unblocking(int *n)
+{
+	const unsigned long long want = 1ULL << (SIGTERM - 1) |
+	    1ULL << (SIGHUP - 1) | 1ULL << (SIGINT - 1) |
+	    1ULL << (SIGUSR1 - 1);
+	unsigned long long	 blk;
+	struct dirent		*de;
+	DIR			*d;
+	FILE			*f;
+	char			 path[300], line[256];
+	int			 bad = 0;
+
+	*n = 0;
+	if ((d = opendir("/proc/self/task")) == NULL)
+		bail("/proc/self/task");
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* it ended meanwhile */
+		blk = 0;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+				break;
+		fclose(f);
+		(*n)++;
+		bad += (blk & want) != want;
+	}
+	closedir(d);
+	return bad;
 }
 
 static struct qindex *
@@ -182,7 +225,7 @@ main(void)
 	char			*answer, ids[NASK][QUARANTINE_ID_MAX];
 	size_t			 n, i, published;
 	pid_t			 rpid;
-	int			 port, bad;
+	int			 port, bad, nthr;
 	long long		 lpops;
 	enum lw_err		 e;
 
@@ -264,6 +307,10 @@ main(void)
 		free(answer);
 	}
 	is_int(0, bad, "%d requests to mxa confirmed, with its answer", NASK);
+	/* Asked after they ran: a thread not yet started blocks all. */
+	bad = threads_unblocking(&nthr);
+	ok(nthr >= 4 && bad == 0, "the index's threads (%d) block the "
+	    "daemon's signals (%d do not)", nthr, bad);
 	for (i = 0, bad = 0; i < NASK; i++)
 		bad += times_done(ids[i]) != 1;
 	is_int(0, bad, "each carried out exactly once by the two workers");
