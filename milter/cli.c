@@ -630,14 +630,16 @@ cmd_quarantine(int argc, char **argv, void *ctx)
 static int
 cmd_outbreak(int argc, char **argv, void *ctx)
 {
-	return cli_outbreak(argc - 1, argv + 1, config_path());
+	return cli_group_run(argc - 1, argv + 1, config_path(),
+	    &cli_outbreak_ops);
 }
 
 /* Without a verb, cli_learn prints its verbs. */
 static int
 cmd_learn(int argc, char **argv, void *ctx)
 {
-	return cli_learn(argc - 1, argv + 1, config_path());
+	return cli_group_run(argc - 1, argv + 1, config_path(),
+	    &cli_learn_ops);
 }
 
 /*

@@ -70,15 +70,31 @@ learn_cli_open(struct learn_cli *c, bool write, bool policies)
 	return CLI_OK;
 }
 
-static void
-learn_cli_close(struct learn_cli *c)
+static void *
+learn_cli_new(const char *config_path)
 {
+	struct learn_cli	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		return NULL;
+	}
+	c->config_path = config_path;
+	return c;
+}
+
+static void
+learn_cli_close(void *ctx)
+{
+	struct learn_cli	*c = ctx;
+
 	if (c->l != NULL)
 		learn_close(c->l);
 	state_close(c->st);
 	if (c->ps != NULL)
 		policyset_unref(c->ps);
 	config_free(c->cfg);
+	free(c);
 }
 
 /* Attacker text for the terminal: sanitized, or "?" on ENOMEM. */
@@ -508,18 +524,5 @@ const struct cli_verb	cli_learn_verbs[] = {
 	{ NULL, NULL, NULL, NULL }
 };
 
-int
-cli_learn(int argc, char **argv, const char *config_path)
-{
-	const struct cli_verb	*group = cli_verb_current(), *v;
-	struct learn_cli	 c;
-	int			 rc;
-
-	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL)
-		return CLI_TROUBLE;
-	memset(&c, 0, sizeof(c));
-	c.config_path = config_path;
-	rc = cli_verb_run(v, group, argc, argv, &c);
-	learn_cli_close(&c);
-	return rc;
-}
+const struct cli_group_ops	cli_learn_ops = { learn_cli_new,
+	learn_cli_close };

@@ -13,6 +13,7 @@
 
 extern const struct cli_verb	cli_learn_verbs[];
 
-int	cli_learn(int argc, char **argv, const char *config_path);
+/* For cli_group_run: the verbs' context (cli_learn_int.h). */
+extern const struct cli_group_ops	cli_learn_ops;
 
 #endif /* CLI_LEARN_H */

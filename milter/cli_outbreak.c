@@ -21,12 +21,19 @@
 
 #include "cli_exit.h"
 #include "cli_outbreak.h"
+#include "cli_verb.h"
 #include "config.h"
 #include "json.h"
 #include "outbreak.h"
 #include "state.h"
 #include "util.h"
 
+/* The verbs' context: the store and the config and state under it. */
+struct outbreak_cli {
+	struct config		*cfg;
+	struct state		*state;
+	struct outbreak_store	*st;
+};
 
 static int
 cmd_list(int argc, char **argv, void *ctx)
@@ -35,7 +42,7 @@ cmd_list(int argc, char **argv, void *ctx)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct outbreak_store	*st = ctx;
+	struct outbreak_store	*st = ((struct outbreak_cli *)ctx)->st;
 	struct outbreak_record	*v;
 	char			 when[64], *s;
 	size_t			 n, i, shown = 0;
@@ -98,7 +105,7 @@ cmd_list(int argc, char **argv, void *ctx)
 static int
 cmd_clear(int argc, char **argv, void *ctx)
 {
-	struct outbreak_store*st = ctx;
+	struct outbreak_store	*st = ((struct outbreak_cli *)ctx)->st;
 	char	*key, *s;
 	bool	 found = false;
 	int	 rc;
@@ -135,42 +142,54 @@ const struct cli_verb	cli_outbreak_verbs[] = {
 	{ NULL, NULL, NULL, NULL }
 };
 
-int
-cli_outbreak(int argc, char **argv, const char *config_path)
+static void
+outbreak_cli_close(void *ctx)
 {
-	const struct cli_verb	*group = cli_verb_current(), *v;
-	struct config		*cfg = NULL;
-	struct outbreak_store	*st = NULL;
-	struct state		*state = NULL;
-	enum lw_err		 e;
-	int			 rc;
+	struct outbreak_cli	*c = ctx;
 
-	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL ||
-	    (cfg = cli_config(config_path)) == NULL)
-		return CLI_TROUBLE;
+	outbreak_close(c->st);
+	state_close(c->state);
+	config_free(c->cfg);
+	free(c);
+}
+
+static void *
+outbreak_cli_open(const char *config_path)
+{
+	struct outbreak_cli	*c;
+	struct config		*cfg;
+	enum lw_err		 e;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		fprintf(stderr, "lurewall: out of memory\n");
+		return NULL;
+	}
+	if ((c->cfg = cfg = cli_config(config_path)) == NULL) {
+		free(c);
+		return NULL;
+	}
 	/* Where the daemon counts: the state, else (as it does) the files. */
-	if ((e = state_open(&cfg->state, false, &state)) == LW_OK) {
-		if (outbreak_migrate(cfg->outbreak_dir, state, NULL) != LW_OK)
+	if ((e = state_open(&cfg->state, false, &c->state)) == LW_OK) {
+		if (outbreak_migrate(cfg->outbreak_dir, c->state, NULL) !=
+		    LW_OK)
 			fprintf(stderr, "lurewall: copying %s into the state "
 			    "failed\n", cfg->outbreak_dir);
-		e = outbreak_state_open(state, &st);
+		e = outbreak_state_open(c->state, &c->st);
 	} else {
 		fprintf(stderr, "lurewall: state %s: %s; using outbreak_dir\n",
 		    cfg->state.backend == STATE_REDIS ? "(redis)" :
 		    cfg->state.path, lw_strerror(e));
-		state = NULL;
-		e = outbreak_file_open(cfg->outbreak_dir, &st);
+		c->state = NULL;
+		e = outbreak_file_open(cfg->outbreak_dir, &c->st);
 	}
 	if (e != LW_OK) {
 		fprintf(stderr, "lurewall: outbreak store: %s: %s\n",
 		    lw_strerror(e), strerror(errno));
-		state_close(state);
-		config_free(cfg);
-		return CLI_TROUBLE;
+		outbreak_cli_close(c);
+		return NULL;
 	}
-	rc = cli_verb_run(v, group, argc, argv, st);
-	outbreak_close(st);
-	state_close(state);
-	config_free(cfg);
-	return rc;
+	return c;
 }
+
+const struct cli_group_ops	cli_outbreak_ops = { outbreak_cli_open,
+	outbreak_cli_close };

@@ -13,6 +13,7 @@
 
 extern const struct cli_verb	cli_outbreak_verbs[];
 
-int	cli_outbreak(int argc, char **argv, const char *config_path);
+/* For cli_group_run: the breaker's store and what holds it open. */
+extern const struct cli_group_ops	cli_outbreak_ops;
 
 #endif /* CLI_OUTBREAK_H */

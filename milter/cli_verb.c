@@ -128,6 +128,22 @@ cli_help(const struct cli_verb *table, int argc, char **argv)
 	return help_of(v, parent);
 }
 
+int
+cli_group_run(int argc, char **argv, const char *config_path,
+    const struct cli_group_ops *ops)
+{
+	const struct cli_verb	*group = cli_verb_current(), *v;
+	void			*ctx;
+	int			 rc;
+
+	if ((v = cli_verb_find(group->group, group, argc, argv)) == NULL ||
+	    (ctx = ops->open(config_path)) == NULL)
+		return CLI_TROUBLE;
+	rc = cli_verb_run(v, group, argc, argv, ctx);
+	ops->close(ctx);
+	return rc;
+}
+
 struct config *
 cli_config(const char *path)
 {

@@ -60,6 +60,21 @@ int	cli_help(const struct cli_verb *table, int argc, char **argv);
 int	cli_verb_run(const struct cli_verb *v, const struct cli_verb *parent,
 	    int argc, char **argv, void *ctx);
 
+/* What a command group's verbs run on (cli_group_run). */
+struct cli_group_ops {
+	/* The verbs' context from the config at path; NULL: said why. */
+	void	*(*open)(const char *config_path);
+	void	 (*close)(void *ctx);	/* after the verb */
+};
+
+/*
+ * Run the verb argv[0] of the current group (cli_verb_current) on the
+ * context ops->open makes; an unknown verb opens nothing.  Returns the
+ * verb's exit code, CLI_TROUBLE when the verb or the context is missing.
+ */
+int	cli_group_run(int argc, char **argv, const char *config_path,
+	    const struct cli_group_ops *ops);
+
 struct config;
 /* The config at path for a verb, or NULL after saying why on stderr. */
 struct config *cli_config(const char *path);
