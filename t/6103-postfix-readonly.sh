@@ -67,7 +67,11 @@ is 250 "$(e2e_smtp sato@example.co.jp "$T/clean.eml")" \
 e2e_mail "$T/tag.eml" "please tagme" tag1 "tag body"
 is 250 "$(e2e_smtp sato@example.co.jp "$T/tag.eml")" \
     "read-only: tagged mail is accepted"
-wait_for 30 sh -c "[ \$(find '$SINK_DIR' -type f | wc -l) -ge 2 ]"
+# smtp-sink creates its file when DATA starts: wait until both messages
+# are in it whole (the tag header written, the clean one's Message-ID).
+wait_for 30 sh -c "grep -rlF 'Message-ID: <clean1@lurewall.test>' '$SINK_DIR' >/dev/null &&
+    f=\$(grep -rlF 'Message-ID: <tag1@lurewall.test>' '$SINK_DIR') &&
+    grep -q '^X-Lurewall-Result: tag' \$f </dev/null"
 ok $([ -n "$(e2e_sink_msg clean1)" ]; echo $?) "clean mail reached the sink"
 like '^X-Lurewall-Result: tag' "$(cat $(e2e_sink_msg tag1) 2>/dev/null)" \
     "tagged mail reached the sink, tagged"
