@@ -573,8 +573,12 @@ update_once(struct redis *r, struct rconn *rc, const char *key,
 		return e;
 	freeReplyObject(rep);
 	rep = rcmd2(rc->c, "GET", k, klen);
-	if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK)
+	if ((e = rd_reply_err(r, rc->c, rep)) != LW_OK) {
+		/* The connection goes back to the pool: not still watching. */
+		if ((rep = redisCommand(rc->c, "UNWATCH")) != NULL)
+			freeReplyObject(rep);
 		return e;
+	}
 	if (rep->type == REDIS_REPLY_STRING) {
 		e = rd_decode(rep->str, rep->len, now, &old);
 		have = e == LW_OK;

@@ -550,6 +550,26 @@ main(void)
 	free(c.redis.key_prefix);
 	c.redis.key_prefix = strdup("lurewall:t5210:");
 
+	/* A failed update leaves no WATCH on the pooled connection: the
+	 * next transaction on it must not fail because another client
+	 * touched the key the failed update watched. */
+	{
+		struct state	*st2;
+
+		if (state_open(&c, false, &st) != LW_OK ||
+		    state_open(&c, false, &st2) != LW_OK)
+			bail("redis: open");
+		ok(state_push(st, "wlist", "a", 1, 4, 0, NOW) == LW_OK &&
+		    state_update(st, "wlist", NOW, append_x, NULL) == LW_EIO,
+		    "redis: an update of a list key fails (WRONGTYPE)");
+		ok(state_push(st2, "wlist", "b", 1, 4, 0, NOW) == LW_OK,
+		    "redis: another client changes that key");
+		is_int(LW_OK, state_put(st, "pending:w", "1", 1, 0, NOW),
+		    "redis: the next write on the same connection commits");
+		state_close(st2);
+		state_close(st);
+	}
+
 	/* The server dies: fail fast; it comes back: so does the state. */
 	if (state_open(&c, false, &st) != LW_OK)
 		bail("redis: open");
