@@ -597,11 +597,13 @@ apply_one(void *arg, size_t i, const struct state_val *old,
 	enum lw_err	 e;
 
 	m->created = old == NULL || !learn_rec_parse(old, &lr);
+	m->written = false;
 	if (m->created && m->existing) {
 		m->created = false;
 		*what = STATE_KEEP;
 		return LW_OK;
 	}
+	m->old_last = m->created ? 0 : lr.r.last;
 	if (m->created) {
 		memset(&lr, 0, sizeof(lr));
 		if ((lr.r.key = strdup(m->text)) == NULL)
@@ -623,30 +625,147 @@ apply_one(void *arg, size_t i, const struct state_val *old,
 		e = learn_rec_write(&lr, out);
 	/* Expiry runs from the last time seen, not from now. */
 	out->expires = m->ttl > 0 ? lr.r.last + m->ttl : 0;
+	m->new_last = lr.r.last;
+	m->written = e == LW_OK;
 	learn_rec_free(&lr);
 	*what = STATE_WRITE;
 	return e;
 }
 
-/* What a write created, per organisation and capped kind. */
-struct created {
+static bool
+capped(char letter)
+{
+	return letter == L_ACCOUNT || letter == L_CORR || letter == L_DOMAIN ||
+	    letter == L_THREAD;
+}
+
+/* The age index's changes: the new day's entry, the old day's gone. */
+struct age_plan {
+	char		(*keys)[LEARN_KEY_BYTES];
+	time_t		 *expires;	/* 0: delete */
+	size_t		  n;
+};
+
+static enum lw_err
+age_step(void *arg, size_t i, const struct state_val *old,
+    struct state_val *out, enum state_verdict *what)
+{
+	struct age_plan	*ap = arg;
+
+	if (ap->expires[i] == 0) {
+		*what = old != NULL ? STATE_DELETE : STATE_KEEP;
+		return LW_OK;
+	}
+	if ((out->data = (unsigned char *)strdup("1")) == NULL)
+		return LW_ENOMEM;
+	out->len = 1;
+	out->expires = ap->expires[i];
+	*what = STATE_WRITE;
+	return LW_OK;
+}
+
+/*
+ * Each written record of a capped kind whose last day changed moves
+ * in the age index (learn_find.c's eviction reads it oldest first):
+ * one more write of the batch's, a handful of keys (a record moves at
+ * most once a day).  Its entry outlives the record by LEARN_AGE_GRACE
+ * so that eviction sees an expired record go and counts it.
+ */
+static enum lw_err
+age_update(struct learn *l, const struct plan *pl, time_t now)
+{
+	struct age_plan	 ap = { NULL, NULL, 0 };
+	const char	*hex, **keys = NULL;
+	size_t		 i;
+	enum lw_err	 e = LW_OK;
+
+	if ((ap.keys = calloc(2 * pl->n, sizeof(*ap.keys))) == NULL ||
+	    (ap.expires = calloc(2 * pl->n, sizeof(*ap.expires))) == NULL ||
+	    (keys = calloc(2 * pl->n, sizeof(*keys))) == NULL) {
+		e = LW_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < pl->n; i++) {
+		const struct mut *m = &pl->v[i];
+
+		if (!m->written || !capped(m->letter) || (m->old_last != 0 &&
+		    m->old_last / LEARN_DAY == m->new_last / LEARN_DAY))
+			continue;
+		hex = strrchr(m->key, ':') + 1;
+		learn_age_key(m->org, m->letter, m->new_last, hex,
+		    ap.keys[ap.n]);
+		ap.expires[ap.n++] = m->new_last + m->ttl + LEARN_AGE_GRACE;
+		if (m->old_last == 0)
+			continue;
+		learn_age_key(m->org, m->letter, m->old_last, hex,
+		    ap.keys[ap.n]);
+		ap.expires[ap.n++] = 0;
+	}
+	for (i = 0; i < ap.n; i++)
+		keys[i] = ap.keys[i];
+	if (ap.n > 0)
+		e = state_update_many(l->st, keys, ap.n, now, age_step, &ap);
+out:
+	FREE_ALL(ap.keys, ap.expires, keys);
+	return e;
+}
+
+/* What a write touched and created, per organisation and capped kind. */
+struct touched {
 	char		 org[LEARN_ORG_MAX + 1];
 	char		 letter;
-	int64_t		 n;
+	time_t		 ttl;
+	int64_t		 created;
+	size_t		 written;
 };
+
+/* The groups of pl's written records of capped kinds. */
+static enum lw_err
+touched_collect(const struct plan *pl, struct touched **out, size_t *n)
+{
+	struct touched	*tv = NULL, *ntv;
+	size_t		 i, k, nt = 0;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct mut *m = &pl->v[i];
+
+		if (!m->written || !capped(m->letter))
+			continue;
+		for (k = 0; k < nt; k++)
+			if (tv[k].letter == m->letter &&
+			    strcmp(tv[k].org, m->org) == 0)
+				break;
+		if (k == nt) {
+			if ((ntv = reallocarray(tv, nt + 1, sizeof(*tv))) ==
+			    NULL) {
+				free(tv);
+				return LW_ENOMEM;
+			}
+			tv = ntv;
+			memset(&tv[k], 0, sizeof(tv[k]));
+			memcpy(tv[k].org, m->org, sizeof(tv[k].org));
+			tv[k].letter = m->letter;
+			tv[k].ttl = m->ttl;
+			nt++;
+		}
+		tv[k].written++;
+		if (m->created)
+			tv[k].created++;
+	}
+	*out = tv;
+	*n = nt;
+	return LW_OK;
+}
 
 enum lw_err
 learn_plan_run(struct learn *l, const struct learn_config *c,
     struct plan *pl, time_t now)
 {
-	static const char	 capped[] = { L_ACCOUNT, L_CORR, L_DOMAIN,
-				    L_THREAD };
-	struct created		*cv = NULL, *ncv;
+	struct touched		*tv = NULL;
 	const char		**keys;
 	char			 ckey[LEARN_KEY_BYTES];
-	int64_t			 total;
 	uint64_t		 cap;
-	size_t			 i, k, ncv_n = 0;
+	size_t			 i, k, nt = 0, max;
 	enum lw_err		 e;
 
 	if (pl->n == 0)
@@ -657,42 +776,30 @@ learn_plan_run(struct learn *l, const struct learn_config *c,
 		keys[i] = pl->v[i].key;
 	e = state_update_many(l->st, keys, pl->n, now, apply_one, pl);
 	free(keys);
-	for (i = 0; i < pl->n && e == LW_OK; i++) {
-		/* A new organisation: its name in the list for stats. */
+	/* A new organisation: its name in the list for stats. */
+	for (i = 0; i < pl->n && e == LW_OK; i++)
 		if (pl->v[i].created && pl->v[i].letter == L_META)
 			e = learn_orgs_add(l, pl->v[i].org, now);
-		if (e != LW_OK || !pl->v[i].created ||
-		    memchr(capped, pl->v[i].letter, sizeof(capped)) == NULL)
-			continue;
-		for (k = 0; k < ncv_n; k++)
-			if (cv[k].letter == pl->v[i].letter &&
-			    strcmp(cv[k].org, pl->v[i].org) == 0)
-				break;
-		if (k == ncv_n) {
-			if ((ncv = reallocarray(cv, ncv_n + 1,
-			    sizeof(*cv))) == NULL) {
-				e = LW_ENOMEM;
-				break;
-			}
-			cv = ncv;
-			memcpy(cv[k].org, pl->v[i].org, sizeof(cv[k].org));
-			cv[k].letter = pl->v[i].letter;
-			cv[k].n = 0;
-			ncv_n++;
-		}
-		cv[k].n++;
-	}
-	for (k = 0; k < ncv_n && e == LW_OK; k++) {
-		learn_count_key(cv[k].org, cv[k].letter, ckey);
-		if ((e = state_incr(l->st, ckey, cv[k].n, 0, now, &total)) !=
-		    LW_OK)
+	if (e == LW_OK)
+		e = age_update(l, pl, now);
+	if (e == LW_OK)
+		e = touched_collect(pl, &tv, &nt);
+	for (k = 0; k < nt && e == LW_OK; k++) {
+		learn_count_key(tv[k].org, tv[k].letter, ckey);
+		if (tv[k].created > 0 && (e = state_incr(l->st, ckey,
+		    tv[k].created, 0, now, NULL)) != LW_OK)
 			break;
-		cap = cv[k].letter == L_THREAD ? c->max_threads :
+		/*
+		 * Eviction, bounded: a few entries more than this write
+		 * created, so the store keeps up with what it learns.
+		 */
+		cap = tv[k].letter == L_THREAD ? c->max_threads :
 		    c->max_correspondents;
-		if (cap > 0 && (uint64_t)total > cap)
-			e = learn_evict(l, cv[k].org, cv[k].letter, cap, now);
+		max = LEARN_EVICT_MIN + 2 * (size_t)tv[k].created;
+		e = learn_evict(l, tv[k].org, tv[k].letter, cap, tv[k].ttl,
+		    max, now);
 	}
-	free(cv);
+	free(tv);
 	return e;
 }
 

@@ -32,8 +32,10 @@
  * domains (the least recently seen go); per organisation at most
  * max_threads threads and max_correspondents of accounts,
  * correspondents and domains each: past a cap the least recently
- * seen tenth goes.  Threads expire thread_days after last seen,
- * everything else correspondent_days after.  A message contributes at
+ * seen go, by the day last seen (an age index, learn_int.h), a
+ * bounded number at each write.  Threads expire thread_days after
+ * last seen, everything else correspondent_days after; the next write
+ * takes an expired record off its kind's count.  A message contributes at
  * most LEARN_RCPTS_MAX recipients and LEARN_REFS_MAX referenced ids.
  *
  * Thread safety: as the state; a handle is shared by every thread.

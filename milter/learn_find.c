@@ -3,9 +3,11 @@
  * rules make (names, threads, participants, domains, maturity) and the
  * admin's view (stats, each, forget), and the eviction past a cap.
  *
- * Lookups read a handful of keys; stats, each, forget and eviction
- * walk the organisation's keys (state_each), collecting first and
- * writing after, so no write runs inside a backend's walk.
+ * Lookups read a handful of keys, and so does stats (the counts are
+ * records).  each and forget walk the organisation's keys
+ * (state_each); eviction walks the age index from its oldest day and
+ * stops at a bounded number of entries.  Walks collect first and
+ * write after, so no write runs inside a backend's walk.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "log.h"
 #include "mime.h"
 #include "names.h"
+#include "util.h"
 
 #define DAY		86400
 #define FIND_IDS_MAX	21	/* In-Reply-To and the last 20 References */
@@ -764,6 +767,7 @@ struct drop_arg {
 	const struct gone	*g;
 	char			 letter;
 	bool			 deleted;	/* the record went whole */
+	time_t			 last;		/* its last seen */
 };
 
 /*
@@ -781,20 +785,22 @@ drop_one(void *arg, const struct state_val *old, struct state_val *out,
 	enum lw_err	 e = LW_OK;
 
 	d->deleted = false;
+	d->last = 0;
 	*what = STATE_KEEP;
 	if (old == NULL)
 		return LW_OK;
-	if (!whole && learn_rec_parse(old, &lr)) {
-		if (learn_item_drop(&lr, d->letter == L_THREAD ? gone_dom :
-		    gone_item, d->g) > 0 && lr.r.nitems > 0) {
+	if (learn_rec_parse(old, &lr)) {
+		d->last = lr.r.last;
+		if (!whole && learn_item_drop(&lr, d->letter == L_THREAD ?
+		    gone_dom : gone_item, d->g) > 0 && lr.r.nitems > 0) {
 			*what = STATE_WRITE;
 			e = learn_rec_write(&lr, out);
 			out->expires = old->expires;
 		}
-		whole = lr.r.nitems == 0;
+		whole = whole || lr.r.nitems == 0;
 		learn_rec_free(&lr);
 	} else
-		whole = true;		/* or damaged */
+		whole = true;		/* damaged */
 	if (whole) {
 		*what = STATE_DELETE;
 		d->deleted = true;
@@ -811,7 +817,7 @@ gone_apply(struct learn *l, const char *org, const struct gone *g,
     char letters, time_t now, size_t *changed)
 {
 	struct walk	w = { l, now, gone_pick, (void *)g, 0, NULL, 0 };
-	struct drop_arg	d = { g, 0, false };
+	struct drop_arg	d = { g, 0, false, 0 };
 	char		o[LEARN_ORG_MAX + 1], ckey[LEARN_KEY_BYTES];
 	size_t		i;
 	enum lw_err	e;
@@ -826,6 +832,11 @@ gone_apply(struct learn *l, const char *org, const struct gone *g,
 			continue;
 		learn_count_key(o, d.letter, ckey);
 		e = state_incr(l->st, ckey, -1, 0, now, NULL);
+		/* And its age index entry. */
+		learn_age_key(o, d.letter, d.last, strrchr(w.keys[i], ':') + 1,
+		    ckey);
+		if (e == LW_OK && (e = state_del(l->st, ckey)) == LW_ENOTFOUND)
+			e = LW_OK;
 	}
 	if (e == LW_OK && changed != NULL)
 		*changed += w.nkeys;
@@ -865,95 +876,165 @@ learn_forget(struct learn *l, const char *org, const char *what,
 	return e;
 }
 
-/* Eviction: the records of one letter with their last time. */
-struct aged {
-	char	*key;
-	char	*text;
-	time_t	 last;
-};
+void
+learn_age_key(const char *org, char letter, time_t last, const char *hex,
+    char out[LEARN_KEY_BYTES])
+{
+	char	o[LEARN_ORG_MAX + 1];
 
-struct aged_set {
-	struct aged	*v;
-	size_t		 n;
+	learn_org_key(org, o);
+	snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX "%s:%c:%c:%06lld:%s", o,
+	    L_AGE, letter, (long long)(last / DAY), hex);
+}
+
+/*
+ * Eviction reads the age index from its oldest day: the entries to
+ * look at, at most max, while over the cap by more than it took or
+ * while their day is past the kind's expiry.  LMDB walks it in key
+ * order (oldest first); the other backends hand a sample in no order.
+ */
+struct age_pick {
+	char		**keys;
+	size_t		  n, max;
+	size_t		  plen;		/* of the index prefix */
+	int64_t		  over;		/* records over the cap */
+	time_t		  ttl, now;
+	bool		  stopped;
 };
 
 static enum lw_err
-aged_one(struct walk *w, const char *key, struct lrec *lr)
+age_one(void *arg, const char *key, const struct state_val *v)
 {
-	struct aged_set	*s = w->arg;
-	struct aged	*nv;
+	struct age_pick	*a = arg;
+	long long	 day = strtoll(key + a->plen, NULL, 10);
+	bool		 due = (time_t)(day + 1) * DAY + a->ttl <= a->now;
 
-	if ((nv = reallocarray(s->v, s->n + 1, sizeof(*nv))) == NULL)
+	if (a->n == a->max || ((int64_t)a->n >= a->over && !due)) {
+		a->stopped = true;
+		return LW_ELIMIT;	/* enough: stop the walk */
+	}
+	if ((a->keys[a->n] = strdup(key)) == NULL)
 		return LW_ENOMEM;
-	s->v = nv;
-	nv[s->n].last = lr->r.last;
-	nv[s->n].key = strdup(key);
-	nv[s->n].text = strdup(lr->r.key);
-	s->n++;
-	return nv[s->n - 1].key == NULL || nv[s->n - 1].text == NULL ?
-	    LW_ENOMEM : LW_OK;
+	a->n++;
+	return LW_OK;
 }
 
-static int
-aged_cmp(const void *a, const void *b)
+/* Take the evicted address out of the name indexes its names are in. */
+static enum lw_err
+drop_names(struct learn *l, const char *org, const struct lrec *lr,
+    time_t now)
 {
-	const struct aged	*x = a, *y = b;
+	struct gone	 g = { lr->r.key, NULL, NULL, 0 };
+	struct drop_arg	 d = { &g, L_NAME, false, 0 };
+	struct name_cands c;
+	char		 key[LEARN_KEY_BYTES];
+	size_t		 i, k;
+	enum lw_err	 e = LW_OK;
 
-	if (x->last != y->last)
-		return x->last < y->last ? -1 : 1;
-	return strcmp(x->key, y->key);
+	for (i = 0; i < lr->r.nitems && e == LW_OK; i++) {
+		if ((e = names_cands(lr->r.items[i].text, &c)) != LW_OK)
+			break;
+		for (k = 0; k < c.n && e == LW_OK; k++) {
+			if (c.key[k] != NULL && *c.key[k] != '\0' &&
+			    (e = learn_key(org, L_NAME, c.key[k], key)) ==
+			    LW_OK) {
+				d.letter = L_NAME;
+				e = state_update(l->st, key, now, drop_one, &d);
+			}
+			if (e == LW_OK && c.skel[k][0] != NULL &&
+			    (e = learn_key(org, L_SKEL, c.skel[k][0], key)) ==
+			    LW_OK) {
+				d.letter = L_SKEL;
+				e = state_update(l->st, key, now, drop_one, &d);
+			}
+		}
+		names_cands_free(&c);
+	}
+	return e;
+}
+
+/*
+ * One index entry: its record goes (and counts as gone) when the
+ * entry is still its day; an absent record expired (it counted until
+ * now).  *gone: 1 when the count loses one.
+ */
+static enum lw_err
+evict_one(struct learn *l, const char *org, char letter, const char *akey,
+    long long day, const char *hex, time_t now, int *gone)
+{
+	struct lrec	 lr;
+	char		 key[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1];
+	enum lw_err	 e;
+
+	*gone = 0;
+	learn_org_key(org, o);
+	snprintf(key, sizeof(key), LEARN_PREFIX "%s:%c:%s", o, letter, hex);
+	e = learn_read(l, key, now, &lr);
+	if (e == LW_ENOTFOUND) {
+		*gone = 1;
+		e = LW_OK;
+	} else if (e != LW_OK)
+		return e;
+	else if (lr.r.last / DAY == day) {
+		*gone = 1;
+		if ((e = state_del(l->st, key)) == LW_ENOTFOUND)
+			e = LW_OK;
+		if (e == LW_OK && (letter == L_ACCOUNT || letter == L_CORR))
+			e = drop_names(l, org, &lr, now);
+		learn_rec_free(&lr);
+	} else
+		learn_rec_free(&lr);	/* a stale entry: it moved on */
+	if (e == LW_OK && (e = state_del(l->st, akey)) == LW_ENOTFOUND)
+		e = LW_OK;
+	return e;
 }
 
 enum lw_err
 learn_evict(struct learn *l, const char *org, char letter, uint64_t cap,
-    time_t now)
+    time_t ttl, size_t max, time_t now)
 {
-	struct aged_set	 s = { NULL, 0 };
-	struct walk	 w = { l, now, aged_one, &s, 0, NULL, 0 };
-	struct gone	 g = { NULL, NULL, NULL, 0 };
-	char		 ckey[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1];
-	int64_t		 cur;
-	size_t		 i, drop = 0;
+	struct age_pick	 a = { NULL, 0, max, 0, 0, ttl, now, false };
+	char		 prefix[LEARN_KEY_BYTES], ckey[LEARN_KEY_BYTES];
+	char		 o[LEARN_ORG_MAX + 1], *end;
+	int64_t		 count, gone = 0;
+	long long	 day;
+	size_t		 i;
+	int		 one;
 	enum lw_err	 e;
 
-	if ((e = walk(&w, org, letter)) != LW_OK)
-		goto out;
-	if (s.n > cap) {
-		qsort(s.v, s.n, sizeof(*s.v), aged_cmp);
-		drop = s.n - (size_t)(cap - cap / 10);
-		if ((g.set = calloc(drop, sizeof(*g.set))) == NULL) {
-			e = LW_ENOMEM;
-			goto out;
-		}
-		for (i = 0; i < drop && e == LW_OK; i++) {
-			e = state_del(l->st, s.v[i].key);
-			if (e == LW_ENOTFOUND)
-				e = LW_OK;
-			g.set[g.nset++] = s.v[i].text;
-		}
-		qsort(g.set, g.nset, sizeof(*g.set), str_cmp);
-		/* Their names go with them. */
-		if (e == LW_OK && (letter == L_ACCOUNT || letter == L_CORR) &&
-		    (e = gone_apply(l, org, &g, L_NAME, now, NULL)) == LW_OK)
-			e = gone_apply(l, org, &g, L_SKEL, now, NULL);
-		learn_org_key(org, o);
-		log_info("learn: %s: %zu %s records over the cap of %llu: "
-		    "the %zu least recently seen removed", o, s.n,
-		    learn_kind_name(learn_letter_kind(letter)),
-		    (unsigned long long)cap, drop);
-	}
-	/* The count is what is left (expired records no longer count). */
 	learn_count_key(org, letter, ckey);
-	if (e == LW_OK && (e = state_incr(l->st, ckey, 0, 0, now, &cur)) ==
-	    LW_OK)
-		e = state_incr(l->st, ckey, (int64_t)(s.n - drop) - cur, 0,
-		    now, NULL);
-out:
-	free(g.set);
-	for (i = 0; i < s.n; i++) {
-		free(s.v[i].key);
-		free(s.v[i].text);
+	if ((e = state_incr(l->st, ckey, 0, 0, now, &count)) != LW_OK)
+		return e;
+	a.over = cap > 0 && count > (int64_t)cap ? count - (int64_t)cap : 0;
+	learn_org_key(org, o);
+	snprintf(prefix, sizeof(prefix), LEARN_PREFIX "%s:%c:%c:", o, L_AGE,
+	    letter);
+	a.plen = strlen(prefix);
+	if ((a.keys = calloc(max, sizeof(*a.keys))) == NULL)
+		return LW_ENOMEM;
+	e = state_each(l->st, prefix, now, age_one, &a);
+	if (e == LW_ELIMIT && a.stopped)
+		e = LW_OK;
+	/* Oldest first whatever order the backend walked in. */
+	qsort(a.keys, a.n, sizeof(*a.keys), str_cmp);
+	for (i = 0; i < a.n && e == LW_OK; i++) {
+		day = strtoll(a.keys[i] + a.plen, &end, 10);
+		if (*end != ':')
+			continue;
+		if (count - gone <= (int64_t)cap &&
+		    (time_t)(day + 1) * DAY + ttl > now)
+			break;
+		e = evict_one(l, org, letter, a.keys[i], day, end + 1, now,
+		    &one);
+		gone += one;
 	}
-	free(s.v);
+	if (gone > 0 && e == LW_OK) {
+		e = state_incr(l->st, ckey, -gone, 0, now, NULL);
+		log_info("learn: %s: %lld %s records evicted or expired "
+		    "(cap %llu)", o, (long long)gone,
+		    learn_kind_name(learn_letter_kind(letter)),
+		    (unsigned long long)cap);
+	}
+	lw_strv_free(a.keys, a.n);
 	return e;
 }

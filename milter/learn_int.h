@@ -16,7 +16,8 @@
 
 #define LEARN_PREFIX		"learn:"
 #define LEARN_KEY_BYTES		(sizeof(LEARN_PREFIX) + LEARN_ORG_MAX + \
-				    LEARN_HASH_HEX + 8)
+				    LEARN_HASH_HEX + 24)
+#define LEARN_DAY		86400
 #define LEARN_RECORD_MAX	(256u << 10)	/* bytes of one value read */
 
 /*
@@ -32,6 +33,8 @@
 #define L_SUBJECT	'j'	/* subject hash -> "TID ACCOUNT" items */
 #define L_META		'm'	/* one per org: out = messages, in =
 				   replies, first, last */
+#define L_AGE		'z'	/* "z:L:DAY:HEX": the age index of the
+				   capped kinds, oldest day first */
 
 struct learn_batch;
 
@@ -64,6 +67,9 @@ struct mut {
 	char			 account[LEARN_HASH_HEX + 1];
 	bool			 existing;	/* touch only, never create */
 	bool			 created;	/* set by the write */
+	bool			 written;	/* set by the write */
+	time_t			 old_last;	/* before it (0: created) */
+	time_t			 new_last;	/* after it */
 };
 
 struct plan {
@@ -162,11 +168,23 @@ enum lw_err	 learn_read(struct learn *, const char *key, time_t now,
 		    struct lrec *out);
 
 /*
- * More than cap records of letter in org: the least recently seen go
- * until a tenth under cap is left, their names with them; the count
- * "learn:ORG:#L" is set to what is left.  Logged.
+ * The age index entry of the record of letter with hash hex, last seen
+ * at last: "learn:ORG:z:L:DAY:HEX", DAY six digits (days since 1970),
+ * so that LMDB walks it least recently seen first.
+ */
+void		 learn_age_key(const char *org, char letter, time_t last,
+		    const char *hex, char out[LEARN_KEY_BYTES]);
+#define LEARN_AGE_GRACE		(365 * LEARN_DAY) /* entry after record */
+#define LEARN_EVICT_MIN		64	/* entries read per write, at least */
+
+/*
+ * Bounded eviction, at each write of letter's records in org: the age
+ * index read from its oldest day, at most max entries; while the count
+ * is over cap the least recently seen records go (their names with
+ * them), and records past their expiry leave the count.  Logged when
+ * any went.
  */
 enum lw_err	 learn_evict(struct learn *, const char *org, char letter,
-		    uint64_t cap, time_t now);
+		    uint64_t cap, time_t ttl, size_t max, time_t now);
 
 #endif /* LEARN_INT_H */
