@@ -81,8 +81,6 @@ learn_open(struct state *st, const struct learn_config *c,
 void
 learn_close(struct learn *l)
 {
-	if (l == NULL)
-		return;
 	learn_batch_free(l);
 	free(l);
 }
@@ -146,18 +144,17 @@ learn_subject_norm(const char *subject)
 	return out;
 }
 
+static void
+mut_clear(struct mut *m)
+{
+	free(m->text);
+	learn_items_free(m->items, m->nitems);
+}
+
 void
 learn_plan_free(struct plan *pl)
 {
-	size_t	i, j;
-
-	for (i = 0; i < pl->n; i++) {
-		free(pl->v[i].text);
-		for (j = 0; j < pl->v[i].nitems; j++)
-			free(pl->v[i].items[j].text);
-		free(pl->v[i].items);
-	}
-	free(pl->v);
+	FREE_EACH(pl->v, pl->n, mut_clear);
 	free(pl->slot);
 	memset(pl, 0, sizeof(*pl));
 }
@@ -456,12 +453,8 @@ struct rcpts {
 static void
 rcpts_free(struct rcpts *r)
 {
-	size_t	i;
-
-	for (i = 0; i < r->n; i++) {
-		free(r->addr[i]);
-		free(r->display[i]);
-	}
+	lw_strv_clear(r->addr, r->n);
+	lw_strv_clear(r->display, r->n);
 	r->n = 0;
 }
 

@@ -245,14 +245,18 @@ learn_shared_open(struct state *st, const struct learn_config *c)
 		learn_close(l);
 		return e;
 	}
-	learn_close(atomic_exchange(&shared, l));
+	if ((l = atomic_exchange(&shared, l)) != NULL)
+		learn_close(l);
 	return LW_OK;
 }
 
 void
 learn_shared_close(void)
 {
-	learn_close(atomic_exchange(&shared, NULL));
+	struct learn	*l = atomic_exchange(&shared, NULL);
+
+	if (l != NULL)
+		learn_close(l);
 }
 
 struct learn *

@@ -137,10 +137,10 @@ static int
 match_cmp(const void *a, const void *b)
 {
 	const struct learn_match	*x = a, *y = b;
+	int				 c = learn_cmp_desc(x->count,
+					    y->count);
 
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->addr, y->addr);
+	return c != 0 ? c : strcmp(x->addr, y->addr);
 }
 
 enum lw_err

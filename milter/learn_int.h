@@ -131,6 +131,18 @@ bool		 learn_key_parse(const char *key, char org[LEARN_ORG_MAX + 1],
 enum learn_kind	 learn_letter_kind(char letter);	/* LEARN_KINDS: index */
 char		 learn_kind_letter(enum learn_kind);
 
+/*
+ * qsort's order for "most first": -1 when a > b.  Items sort by last
+ * seen then count, name matches by count, each with their text last.
+ */
+static inline int
+learn_cmp_desc(uint64_t a, uint64_t b)
+{
+	return a > b ? -1 : a < b;
+}
+
+/* The n items of v, their text and v. */
+void		 learn_items_free(struct learn_item *v, size_t n);
 /* A value into *lr (zeroed first); false when damaged. */
 bool		 learn_rec_parse(const struct state_val *v, struct lrec *lr);
 /* lr as text, malloc'd into out->data. */

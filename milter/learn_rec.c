@@ -165,16 +165,24 @@ learn_kind_name(enum learn_kind k)
 	return "?";
 }
 
+static void
+item_clear(struct learn_item *it)
+{
+	free(it->text);
+}
+
+void
+learn_items_free(struct learn_item *v, size_t n)
+{
+	FREE_EACH(v, n, item_clear);
+}
+
 void
 learn_record_free(struct learn_record *r)
 {
-	size_t	i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nitems; i++)
-		free(r->items[i].text);
-	free(r->items);
+	learn_items_free(r->items, r->nitems);
 	free(r->key);
 	r->items = NULL;
 	r->nitems = 0;
@@ -332,12 +340,11 @@ static int
 item_cmp(const void *a, const void *b)
 {
 	const struct learn_item	*x = a, *y = b;
+	int			 c;
 
-	if (x->last != y->last)
-		return x->last > y->last ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->text, y->text);
+	if ((c = learn_cmp_desc((uint64_t)x->last, (uint64_t)y->last)) == 0)
+		c = learn_cmp_desc(x->count, y->count);
+	return c != 0 ? c : strcmp(x->text, y->text);
 }
 
 enum lw_err
