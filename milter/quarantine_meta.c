@@ -271,96 +271,84 @@ str_push(char ***v, size_t *n, char *s)
 	return true;
 }
 
-/* Set a string field once; a duplicate key is damage. */
+/* Take a string field (*val becomes NULL) once; a duplicate is damage. */
 static enum lw_err
-set_once(char **field, char *val)
+set_once(char **field, char **val)
 {
-	if (*field != NULL) {
-		free(val);
+	if (*field != NULL)
 		return LW_EMALFORMED;
-	}
-	*field = val;
+	*field = *val;
+	*val = NULL;
 	return LW_OK;
 }
 
+/* Push *val onto a string vector, taking it. */
 static enum lw_err
-parse_finding(struct quarantine_item *it, const char *v, size_t n)
+push(char ***v, size_t *n, char **val)
 {
-	struct quarantine_finding	*nf, f = { 0 };
-	const char			*fld[4], *p, *end = v + n;
-	size_t				 fl[4], k = 0;
+	if (!str_push(v, n, *val))
+		return LW_ENOMEM;
+	*val = NULL;
+	return LW_OK;
+}
+
+/* A number key: a duplicate (dup) or a value outside [min, max] is damage. */
+static enum lw_err
+num_key(const char *val, long long min, long long max, bool dup,
+    long long *n)
+{
+	return !dup && parse_ll(val, min, max, n) ? LW_OK : LW_EMALFORMED;
+}
+
+/* "finding RULE\tSCORE\tPART\tDETAIL": takes f[0], f[2] and f[3]. */
+static enum lw_err
+parse_finding(struct quarantine_item *it, char **f, size_t nf)
+{
+	struct quarantine_finding	*v;
 	long long			 sc;
-	char				*num;
-	bool				 oom = false;
 
-	fld[0] = v;
-	for (p = v; p < end && k < 4; p++)
-		if (*p == '\t') {
-			fl[k] = (size_t)(p - fld[k]);
-			if (++k == 4)
-				return LW_EMALFORMED;
-			fld[k] = p + 1;
-		}
-	if (k != 3)
+	if (nf != 4 || !parse_ll(f[1], INT_MIN, INT_MAX, &sc))
 		return LW_EMALFORMED;
-	fl[3] = (size_t)(end - fld[3]);
-	f.rule = unesc(fld[0], fl[0], &oom);
-	num = unesc(fld[1], fl[1], &oom);
-	f.part = unesc(fld[2], fl[2], &oom);
-	f.detail = unesc(fld[3], fl[3], &oom);
-	if (f.rule == NULL || num == NULL || f.part == NULL ||
-	    f.detail == NULL || !parse_ll(num, INT_MIN, INT_MAX, &sc) ||
-	    (nf = reallocarray(it->findings, it->nfindings + 1,
-	    sizeof(*nf))) == NULL) {
-		free(f.rule);
-		free(num);
-		free(f.part);
-		free(f.detail);
-		return oom ? LW_ENOMEM : LW_EMALFORMED;
-	}
-	free(num);
-	f.score = (int)sc;
-	it->findings = nf;
-	it->findings[it->nfindings++] = f;
+	if ((v = reallocarray(it->findings, it->nfindings + 1,
+	    sizeof(*v))) == NULL)
+		return LW_ENOMEM;
+	it->findings = v;
+	v[it->nfindings++] = (struct quarantine_finding){ .rule = f[0],
+	    .score = (int)sc, .part = f[2], .detail = f[3] };
+	f[0] = f[2] = f[3] = NULL;
 	return LW_OK;
 }
 
+#define KEY(s)	(klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+
+/* A line of the metadata: f[0..nf-1] its value's fields. */
 static enum lw_err
 meta_line(struct quarantine_item *it, const char *key, size_t klen,
-    const char *v, size_t vlen, unsigned *seen)
+    char **f, size_t nf, unsigned *seen)
 {
-	char		*val;
+	const char	*val = f[0];
 	long long	 n;
-	bool		 oom = false;
 	enum lw_err	 e = LW_OK;
 	size_t		 i;
 
-#define KEY(s)	(klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
 	if (KEY("finding"))
-		return parse_finding(it, v, vlen);
-	if ((val = unesc(v, vlen, &oom)) == NULL)
-		return oom ? LW_ENOMEM : LW_EMALFORMED;
+		return parse_finding(it, f, nf);
+	if (nf != 1)
+		return LW_EMALFORMED;
 	if (KEY("id")) {
 		if ((*seen & 1) || !quarantine_id_valid(val))
 			e = LW_EMALFORMED;
 		else
 			memcpy(it->id, val, strlen(val) + 1);
 		*seen |= 1;
-		free(val);
 	} else if (KEY("time")) {
-		if ((*seen & 2) || !parse_ll(val, 0, INT64_MAX, &n))
-			e = LW_EMALFORMED;
-		else
+		if ((e = num_key(val, 0, INT64_MAX, *seen & 2, &n)) == LW_OK)
 			it->time = (time_t)n;
 		*seen |= 2;
-		free(val);
 	} else if (KEY("size")) {
-		if ((*seen & 4) || !parse_ll(val, 0, INT64_MAX, &n))
-			e = LW_EMALFORMED;
-		else
+		if ((e = num_key(val, 0, INT64_MAX, *seen & 4, &n)) == LW_OK)
 			it->size = (uint64_t)n;
 		*seen |= 4;
-		free(val);
 	} else if (KEY("sha256")) {
 		for (i = 0; val[i] != '\0'; i++)
 			if (hexval((unsigned char)val[i]) < 0 ||
@@ -371,116 +359,123 @@ meta_line(struct quarantine_item *it, const char *key, size_t klen,
 		else
 			memcpy(it->sha256, val, 65);
 		*seen |= 8;
-		free(val);
 	} else if (KEY("score")) {
-		if ((*seen & 16) || !parse_ll(val, INT_MIN, INT_MAX, &n))
-			e = LW_EMALFORMED;
-		else
+		if ((e = num_key(val, INT_MIN, INT_MAX, *seen & 16, &n)) ==
+		    LW_OK)
 			it->score = (int)n;
 		*seen |= 16;
-		free(val);
-	} else if (KEY("rcpt")) {
-		if (!str_push(&it->rcpts, &it->nrcpts, val)) {
-			free(val);
-			e = LW_ENOMEM;
-		}
-	} else if (KEY("qid"))
-		e = set_once(&it->qid, val);
+	} else if (KEY("rcpt"))
+		e = push(&it->rcpts, &it->nrcpts, &f[0]);
+	else if (KEY("qid"))
+		e = set_once(&it->qid, &f[0]);
 	else if (KEY("client_addr"))
-		e = set_once(&it->client_addr, val);
+		e = set_once(&it->client_addr, &f[0]);
 	else if (KEY("client_name"))
-		e = set_once(&it->client_name, val);
+		e = set_once(&it->client_name, &f[0]);
 	else if (KEY("helo"))
-		e = set_once(&it->helo, val);
+		e = set_once(&it->helo, &f[0]);
 	else if (KEY("mail_from"))
-		e = set_once(&it->mail_from, val);
+		e = set_once(&it->mail_from, &f[0]);
 	else if (KEY("from"))
-		e = set_once(&it->from, val);
+		e = set_once(&it->from, &f[0]);
 	else if (KEY("from_display"))
-		e = set_once(&it->from_display, val);
+		e = set_once(&it->from_display, &f[0]);
 	else if (KEY("subject"))
-		e = set_once(&it->subject, val);
+		e = set_once(&it->subject, &f[0]);
 	else if (KEY("action"))
-		e = set_once(&it->action, val);
+		e = set_once(&it->action, &f[0]);
 	else if (KEY("rules"))
-		e = set_once(&it->rules, val);
+		e = set_once(&it->rules, &f[0]);
 	else if (KEY("state"))
-		e = set_once(&it->state, val);
+		e = set_once(&it->state, &f[0]);
 	else if (KEY("on_timeout"))
-		e = set_once(&it->on_timeout, val);
+		e = set_once(&it->on_timeout, &f[0]);
 	else if (KEY("reason"))
-		e = set_once(&it->reason, val);
+		e = set_once(&it->reason, &f[0]);
 	else if (KEY("message_id"))
-		e = set_once(&it->message_id, val);
+		e = set_once(&it->message_id, &f[0]);
 	else if (KEY("result"))
-		e = set_once(&it->result, val);
+		e = set_once(&it->result, &f[0]);
 	else if (KEY("mode"))
-		e = set_once(&it->mode, val);
-	else if (KEY("mta_hold")) {
+		e = set_once(&it->mode, &f[0]);
+	else if (KEY("mta_hold"))
 		it->mta_hold = strcmp(val, "yes") == 0;
-		free(val);
-	}
 	else if (KEY("expires")) {
-		if (it->expires != 0 || !parse_ll(val, 1, INT64_MAX, &n))
-			e = LW_EMALFORMED;
-		else
+		if ((e = num_key(val, 1, INT64_MAX, it->expires != 0, &n)) ==
+		    LW_OK)
 			it->expires = (time_t)n;
-		free(val);
-	} else
-		free(val);	/* a newer writer's key: keep going */
-#undef KEY
+	}
+	/* else a newer writer's key: keep going */
 	return e;
 }
 
+/* A line of a release record, as meta_line. */
 static enum lw_err
 released_line(struct quarantine_item *it, const char *key, size_t klen,
-    const char *v, size_t vlen, unsigned *seen)
+    char **f, size_t nf, unsigned *seen)
 {
-	char		*val;
-	long long	 n;
-	bool		 oom = false;
-	enum lw_err	 e = LW_OK;
+	long long	n;
+	enum lw_err	e = LW_OK;
 
-#define KEY(s)	(klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
-	if ((val = unesc(v, vlen, &oom)) == NULL)
-		return oom ? LW_ENOMEM : LW_EMALFORMED;
+	if (nf != 1)
+		return LW_EMALFORMED;
 	if (KEY("time")) {
-		if (!parse_ll(val, 0, INT64_MAX, &n))
-			e = LW_EMALFORMED;
-		else
+		if ((e = num_key(f[0], 0, INT64_MAX, false, &n)) == LW_OK)
 			it->released_time = (time_t)n;
 		*seen |= 1;
-		free(val);
 	} else if (KEY("count")) {
-		if (!parse_ll(val, 1, UINT_MAX, &n))
-			e = LW_EMALFORMED;
-		else
+		if ((e = num_key(f[0], 1, UINT_MAX, false, &n)) == LW_OK)
 			it->release_count = (unsigned)n;
-		free(val);
 	} else if (KEY("by")) {
 		free(it->released_by);
-		it->released_by = val;
-	} else if (KEY("to")) {
-		if (!str_push(&it->released_to, &it->nreleased_to, val)) {
-			free(val);
-			e = LW_ENOMEM;
-		}
-	} else
-		free(val);
-#undef KEY
+		it->released_by = f[0];
+		f[0] = NULL;
+	} else if (KEY("to"))
+		e = push(&it->released_to, &it->nreleased_to, &f[0]);
 	return e;
 }
+#undef KEY
+
+#define FIELDS_MAX	4	/* a finding's */
 
 typedef enum lw_err (*line_fn)(struct quarantine_item *, const char *,
-    size_t, const char *, size_t, unsigned *);
+    size_t, char **, size_t, unsigned *);
 
-/* Split buf into "key value" lines after the magic line. */
+/*
+ * The value v..end of a line: up to FIELDS_MAX tab-separated escaped
+ * fields, unescaped into f[0..*nf-1]; on an error none are kept.
+ */
+static enum lw_err
+unesc_fields(const char *v, const char *end, char **f, size_t *nf)
+{
+	const char	*tab;
+	bool		 oom = false;
+
+	for (*nf = 0; *nf < FIELDS_MAX; v = tab + 1) {
+		if ((tab = memchr(v, '\t', (size_t)(end - v))) == NULL)
+			tab = end;
+		if ((f[*nf] = unesc(v, (size_t)(tab - v), &oom)) == NULL)
+			break;
+		if (++*nf, tab == end)
+			return LW_OK;
+	}
+	while (*nf > 0)
+		free(f[--*nf]);
+	return oom ? LW_ENOMEM : LW_EMALFORMED;
+}
+
+/*
+ * Split buf into "key value" lines after the magic line; fn gets each
+ * value's fields and may take them (setting them NULL), the rest are
+ * freed here.
+ */
 static enum lw_err
 parse_lines(const char *buf, size_t len, const char *magic,
     struct quarantine_item *it, line_fn fn, unsigned *seen)
 {
 	const char	*p = buf, *end = buf + len, *nl, *sp;
-	size_t		 mlen = strlen(magic);
+	size_t		 mlen = strlen(magic), nf;
+	char		*f[FIELDS_MAX];
 	enum lw_err	 e;
 
 	if (len < mlen + 1 || memcmp(buf, magic, mlen) != 0 ||
@@ -493,8 +488,11 @@ parse_lines(const char *buf, size_t len, const char *magic,
 		if ((sp = memchr(p, ' ', (size_t)(nl - p))) == NULL ||
 		    sp == p)
 			return LW_EMALFORMED;
-		e = fn(it, p, (size_t)(sp - p), sp + 1, (size_t)(nl - sp - 1),
-		    seen);
+		if ((e = unesc_fields(sp + 1, nl, f, &nf)) != LW_OK)
+			return e;
+		e = fn(it, p, (size_t)(sp - p), f, nf, seen);
+		while (nf > 0)
+			free(f[--nf]);
 		if (e != LW_OK)
 			return e;
 		p = nl + 1;
