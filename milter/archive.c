@@ -502,6 +502,16 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		r = try_password(a, i, st, a->pw, epath, out, outlen);
 		if (r != RD_WRONGPW)
 			return r;
+		/*
+		 * The password that opened another entry passes this one's
+		 * verifier and fails its HMAC: the data changed.  Any other
+		 * candidate passes the 2-byte verifier by chance once in
+		 * 65,536 tries: that is a wrong password, never a finding.
+		 */
+		if (a->mac_bad)
+			arc_corrupt(a, epath, "entry fails its WinZip AES "
+			    "authentication code with the password that "
+			    "opened the others");
 	}
 	for (k = 0; pw != NULL && k < pw->n; k++) {
 		if (pw->v[k] == a->pw)
@@ -523,10 +533,6 @@ read_encrypted(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 		}
 		return r;
 	}
-	/* The right password with data that fails the HMAC: tampered. */
-	if (a->mac_bad)
-		arc_corrupt(a, epath, "entry fails its WinZip AES "
-		    "authentication code");
 	return RD_WRONGPW;
 }
 

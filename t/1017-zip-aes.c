@@ -7,7 +7,8 @@
  * the original file and what libzip's zip_fopen_index_encrypted reads
  * (where libzip has the method; it lacks LZMA).  A wrong password fails
  * the verifier; a flipped data byte fails the HMAC, which a scan
- * reports as ARCHIVE_CORRUPT; an AE-1 entry (7-Zip writes AE-2, so one
+ * reports as ARCHIVE_CORRUPT only once the password opened another
+ * entry; an AE-1 entry (7-Zip writes AE-2, so one
  * is made by patching the CRC and the vendor version in) must match its
  * CRC: a wrong one is an error at the end of the data.
  */
@@ -329,16 +330,43 @@ t_scan(void)
 	    "AES-256 LZMA zip scanned: the PE inside found");
 	findings_free(&r.fs);
 
-	/* A flipped byte in the first entry's data: its HMAC fails. */
+	/*
+	 * A flipped byte in the first entry's data: its HMAC fails before
+	 * any entry confirmed the password, which a verifier collision of
+	 * a wrong candidate looks the same as: closed, no finding.
+	 */
 	z[200] ^= 1;
 	scan(&r, "S3cret!", z, zl);
 	d = found(&r, "ARCHIVE_CORRUPT", NULL);
-	ok(d != NULL && strstr(d, "authentication code") != NULL,
-	    "tampered AES data: ARCHIVE_CORRUPT (%s)", d ? d : "none");
+	ok(d == NULL, "tampered first entry: not ARCHIVE_CORRUPT (%s)",
+	    d ? d : "none");
 	ok(found(&r, "ARCHIVE_PASSWORD_UNKNOWN", NULL) != NULL &&
 	    found(&r, "FILE_EXECUTABLE", "2/t.zip/setup.exe") != NULL,
 	    "the tampered entry stays closed, the others open");
 	findings_free(&r.fs);
+	z[200] ^= 1;
+
+	/*
+	 * A flipped byte in note.txt, after big.txt opened with the
+	 * password: the password is confirmed, so the data changed.
+	 */
+	{
+		const unsigned char	*h;
+		size_t			 at;
+
+		h = memmem(z, zl, "note.txt", 8);
+		if (h == NULL || h - z < 30 || memcmp(h - 30, "PK\3\4", 4) != 0)
+			bail("AES256-LZMA.zip: no local header for note.txt");
+		at = (size_t)(h - z) + 8 + (h[-2] | (size_t)h[-1] << 8);
+		at += 16 + 2 + 4;	/* salt, verifier, into the data */
+		z[at] ^= 1;
+		scan(&r, "S3cret!", z, zl);
+		d = found(&r, "ARCHIVE_CORRUPT", NULL);
+		ok(d != NULL && strstr(d, "authentication code") != NULL,
+		    "tampered entry after the password opened one: "
+		    "ARCHIVE_CORRUPT (%s)", d ? d : "none");
+		findings_free(&r.fs);
+	}
 	free(z);
 
 	/* A wrong password only: closed, not corrupt. */
