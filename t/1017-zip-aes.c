@@ -61,13 +61,10 @@ load(const char *name, size_t *len)
 static void
 put(const char *name, const void *d, size_t len)
 {
-	char	 path[1024];
-	FILE	*f;
+	char	path[1024];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL || fwrite(d, 1, len, f) != len ||
-	    fclose(f) != 0)
-		bail("cannot write %s", path);
+	tap_spew(path, d, len);
 }
 
 /*

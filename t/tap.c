@@ -144,6 +144,16 @@ tap_corpus(void)
 	return buf;
 }
 
+void
+tap_spew(const char *path, const void *d, size_t len)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "wb")) == NULL || fwrite(d, 1, len, f) != len ||
+	    fclose(f) != 0)
+		bail("cannot write %s", path);
+}
+
 unsigned char *
 tap_slurp(const char *path, size_t *len)
 {

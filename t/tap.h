@@ -25,6 +25,8 @@ const char *tap_top(void);
 const char *tap_corpus(void);
 /* Read a whole file (malloc'd, NUL-terminated); bail on failure. */
 unsigned char *tap_slurp(const char *path, size_t *len);
+/* Write len bytes of d to path (created or truncated); bail on failure. */
+void tap_spew(const char *path, const void *d, size_t len);
 /* A fresh directory under t/tmp for this test; removed by nobody. */
 const char *tap_tmpdir(const char *name);
 
