@@ -34,7 +34,6 @@
 #define QINDEX_CMD_MAX		4096		/* bytes of one command */
 #define QINDEX_TICK_MS		1000		/* worker's longest wait */
 #define QINDEX_WAIT_MS		1000		/* consumer's longest wait */
-#define QINDEX_POLL_MS		100		/* asker's look at the answer */
 #define QINDEX_TOUCH_MAX	10000		/* ids waiting for the worker */
 #define CMD_MAGIC		"lurewall-qcmd 1"
 
@@ -479,15 +478,6 @@ new_token(char token[QINDEX_TOKEN_LEN + 1])
 	return LW_OK;
 }
 
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static uint64_t
 mono_ms(void)
 {
@@ -497,25 +487,42 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The answer to token, if there is one: LW_ENOTFOUND while none. */
+/* An answer record ("ok" or "failed", a line break, text) into *st. */
 static enum lw_err
-answer_of(struct qindex *qx, const char *token, enum qindex_status *st,
-    char **answer)
+answer_parse(struct state_val *v, enum qindex_status *st, char **answer)
+{
+	char	*nl;
+
+	*st = strncmp((char *)v->data, "ok\n", 3) == 0 ? QINDEX_DONE :
+	    QINDEX_FAILED;
+	nl = strchr((char *)v->data, '\n');
+	*answer = strdup(nl != NULL ? nl + 1 : "");
+	state_val_free(v);
+	return *answer == NULL ? LW_ENOMEM : LW_OK;
+}
+
+/*
+ * The answer to token pushed on its reply list, waiting for it up to
+ * wait_ms (0: only a look): LW_ENOTFOUND while none.  With Redis the
+ * wait is one BLPOP, so the asker hears the answer the moment the
+ * owning daemon gives it, and asks nothing meanwhile.
+ */
+static enum lw_err
+answer_wait(struct qindex *qx, const char *token, unsigned wait_ms,
+    enum qindex_status *st, char **answer)
 {
 	struct state_val	 v;
-	char			 key[STATE_KEY_MAX + 1], *nl;
+	char			 key[STATE_KEY_MAX + 1];
 	enum lw_err		 e;
 
-	if ((e = key_of(key, sizeof(key), "quarantine-done", token,
-	    NULL)) != LW_OK ||
-	    (e = state_get(qx->st, key, time(NULL), &v)) != LW_OK)
+	if ((e = key_of(key, sizeof(key), "quarantine-reply", token,
+	    NULL)) != LW_OK)
 		return e;
-	*st = strncmp((char *)v.data, "ok\n", 3) == 0 ? QINDEX_DONE :
-	    QINDEX_FAILED;
-	nl = strchr((char *)v.data, '\n');
-	*answer = strdup(nl != NULL ? nl + 1 : "");
-	state_val_free(&v);
-	return LW_OK;
+	e = wait_ms > 0 ? state_pop_wait(qx->st, key, wait_ms, &v) :
+	    state_pop(qx->st, key, time(NULL), &v);
+	if (e != LW_OK)
+		return e;
+	return answer_parse(&v, st, answer);
 }
 
 enum lw_err
@@ -523,7 +530,7 @@ qindex_ask(struct qindex *qx, const char *host, struct qindex_cmd *cmd,
     unsigned timeout_ms, enum qindex_status *st, char **answer)
 {
 	char		 key[STATE_KEY_MAX + 1], *wire;
-	uint64_t	 deadline;
+	uint64_t	 deadline, left;
 	time_t		 now = time(NULL);
 	enum lw_err	 e;
 
@@ -540,14 +547,14 @@ qindex_ask(struct qindex *qx, const char *host, struct qindex_cmd *cmd,
 	free(wire);
 	if (e != LW_OK)
 		return e;
+	/* state_pop_wait waits STATE_POP_WAIT_MAX at most a call. */
 	deadline = mono_ms() + timeout_ms;
-	for (;;) {
-		e = answer_of(qx, cmd->token, st, answer);
+	while ((left = mono_ms()) < deadline) {
+		left = deadline - left;
+		e = answer_wait(qx, cmd->token, left > STATE_POP_WAIT_MAX ?
+		    STATE_POP_WAIT_MAX : (unsigned)left, st, answer);
 		if (e != LW_ENOTFOUND)
 			return e;
-		if (mono_ms() >= deadline)
-			break;
-		sleep_ms(QINDEX_POLL_MS);
 	}
 	/* Too late: withdraw it, unless its host took it meanwhile. */
 	if ((e = key_of(key, sizeof(key), "quarantine-claim", cmd->token,
@@ -563,7 +570,8 @@ qindex_ask(struct qindex *qx, const char *host, struct qindex_cmd *cmd,
 	if (e != LW_EEXIST)
 		return e;
 	/* Taken: perhaps answered in the meantime. */
-	if ((e = answer_of(qx, cmd->token, st, answer)) == LW_ENOTFOUND) {
+	if ((e = answer_wait(qx, cmd->token, 0, st, answer)) ==
+	    LW_ENOTFOUND) {
 		*st = QINDEX_TAKEN;
 		return LW_OK;
 	}
@@ -615,9 +623,11 @@ serve_one(struct qindex *qx)
 	len = answer != NULL ? (int)strlen(answer) : 0;
 	if (lw_asprintf(&rec, "%s\n%.*s", done == LW_OK ? "ok" : "failed",
 	    len, answer != NULL ? answer : "") == LW_OK) {
-		if (key_of(key, sizeof(key), "quarantine-done", c.token,
-		    NULL) == LW_OK && (e = state_put(qx->st, key, rec,
-		    strlen(rec), now + QINDEX_KEEP_SECS, time(NULL))) != LW_OK)
+		/* The asker waits on this list (BLPOP): it hears at once. */
+		now = time(NULL);
+		if (key_of(key, sizeof(key), "quarantine-reply", c.token,
+		    NULL) == LW_OK && (e = state_push(qx->st, key, rec,
+		    strlen(rec), 1, now + QINDEX_REPLY_SECS, now)) != LW_OK)
 			log_warnx("quarantine index: cannot answer %s %s: %s",
 			    c.verb, c.id, lw_strerror(e));
 		free(rec);

@@ -17,8 +17,10 @@
  *	quarantine-claim:TOKEN	a command taken ("HOST") or withdrawn by
  *				its asker ("withdrawn"): whoever adds it
  *				first decides, so a command runs at most once
- *	quarantine-done:TOKEN	the owner's answer: "ok" or "failed", a line
- *				break, what its CLI said
+ *	quarantine-reply:TOKEN	the owner's answer (a list of one item, kept
+ *				QINDEX_REPLY_SECS): "ok" or "failed", a line
+ *				break, what its CLI said; the asker waits on
+ *				it (state_pop_wait: BLPOP), never polls
  *
  * The index follows the store through quarantine_set_notify: the CLI
  * writes each change at once; the daemon hands it to its worker thread,
@@ -39,7 +41,8 @@ struct state;
 struct qindex;
 
 #define QINDEX_TOKEN_LEN	32		/* hex digits */
-#define QINDEX_KEEP_SECS	86400		/* commands, claims, answers */
+#define QINDEX_KEEP_SECS	86400		/* commands, claims */
+#define QINDEX_REPLY_SECS	60		/* an answer nobody took */
 #define QINDEX_WHO_MAX		256
 
 /* A release or delete asked of the host holding the item. */

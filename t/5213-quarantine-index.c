@@ -6,7 +6,8 @@
  * the store; commands round-trip their wire form and malformed ones are
  * refused; a request is carried out exactly once even with two workers
  * (twin daemons) on one queue, answered and confirmed, the workers
- * waiting on the server (BLPOP), not polling it; a request nobody
+ * waiting on the server (BLPOP), not polling it, and so does the asker
+ * for its answer (no GET while it waits); a request nobody
  * takes in time is withdrawn and never runs later; one taken but not
  * answered in time says so.  The index's threads take none of the
  * daemon's signals (TERM, HUP, INT, USR1 belong to libmilter's and the
@@ -121,6 +122,46 @@ threads_unblocking(int *n)
 	return bad;
 }
 
+/*
+ * A stand-in for a slow daemon of host "mxz" that answers by hand: it
+ * waits for one command, naps 1.2 s (an asker that polled would look
+ * a dozen times meanwhile), then pushes the answer on the reply list.
+ */
+struct by_hand {
+	struct state_config	*c;
+	int			 ok;
+};
+
+static void *
+answer_by_hand(void *arg)
+{
+	struct by_hand		*h = arg;
+	struct state		*st;
+	struct state_val	 v;
+	struct qindex_cmd	 cmd;
+	struct timespec		 nap = { 1, 200000000 };
+	char			 key[STATE_KEY_MAX + 1];
+	time_t			 now;
+
+	if (state_open(h->c, false, &st) != LW_OK)
+		return NULL;
+	if (state_pop_wait(st, "quarantine-cmd:mxz", 10000, &v) == LW_OK) {
+		if (qindex_cmd_decode((const char *)v.data, v.len + 1,
+		    &cmd) == LW_OK) {
+			nanosleep(&nap, NULL);
+			snprintf(key, sizeof(key), "quarantine-reply:%s",
+			    cmd.token);
+			now = time(NULL);
+			h->ok = state_push(st, key, "ok\nby hand", 10, 1,
+			    now + 60, now) == LW_OK;
+			qindex_cmd_free(&cmd);
+		}
+		state_val_free(&v);
+	}
+	state_close(st);
+	return NULL;
+}
+
 static struct qindex *
 index_of(const struct state_config *c, struct quarantine *q,
     const char *host)
@@ -226,7 +267,7 @@ main(void)
 	size_t			 n, i, published;
 	pid_t			 rpid;
 	int			 port, bad, nthr;
-	long long		 lpops;
+	long long		 lpops, ttl;
 	enum lw_err		 e;
 
 	log_init("5213-quarantine-index", LOG_MAIL, true);
@@ -348,7 +389,39 @@ main(void)
 	qindex_stop(xa);
 	is_int(1, times_done("20250101T000000-slow"),
 	    "and it completes once");
+	ttl = redis_admin_int(port, "PTTL lurewall:t5213:quarantine-reply:%s",
+	    cmd.token);
+	ok(ttl > 0 && ttl <= QINDEX_REPLY_SECS * 1000, "its answer nobody "
+	    "took expires on its own (%lld ms left)", ttl);
 	slow_ms = 0;
+
+	/* The asker waits on the server for the answer: no polling. */
+	{
+		struct by_hand	 h = { &c, 0 };
+		pthread_t	 tid;
+		long long	 gets, blpops;
+
+		gets = redis_calls(port, "get");
+		blpops = redis_calls(port, "blpop");
+		if (pthread_create(&tid, NULL, answer_by_hand, &h) != 0)
+			bail("pthread_create");
+		memset(&cmd, 0, sizeof(cmd));
+		snprintf(cmd.verb, sizeof(cmd.verb), "release");
+		snprintf(cmd.id, sizeof(cmd.id), "20250101T000000-hand");
+		e = qindex_ask(xb, "mxz", &cmd, 10000, &st, &answer);
+		pthread_join(tid, NULL);
+		ok(h.ok && e == LW_OK && st == QINDEX_DONE && answer != NULL &&
+		    strcmp(answer, "by hand") == 0, "an answer given 1.2 s "
+		    "late is heard, with its text");
+		free(answer);
+		is_int(0, redis_calls(port, "get") - gets, "the asker asked "
+		    "nothing meanwhile (no GET)");
+		ok(redis_calls(port, "blpop") - blpops >= 2, "it waited on "
+		    "its reply list (BLPOP)");
+		is_int(0, redis_admin_int(port, "EXISTS lurewall:t5213:"
+		    "quarantine-reply:%s", cmd.token), "the reply list is gone "
+		    "once read");
+	}
 
 	/* The server away: asking fails at once, nothing queued. */
 	redis_stop(rpid);
