@@ -28,7 +28,10 @@
  *    (data.mdb: bytes allocated).
  *
  * LEARNBENCH_FROM=DIR starts from a copy of DIR, a store an earlier
- * run filled with the same numbers, instead of filling (for profiling).
+ * run filled with the same numbers, instead of filling (for profiling);
+ * LEARNBENCH_SAVE=DIR keeps a copy of the store as filled there.
+ * LEARNBENCH_ONLY=add runs only the batched add in memory (2.) and
+ * stops: what to run under callgrind.
  *
  * For 1., 2. and 4. the caps are raised over the fill (2,000,000
  * threads, 200,000 correspondents).  Nothing is asserted; the store in
@@ -386,6 +389,8 @@ main(int argc, char **argv)
 		ids = fill(l, ncorr, nthreads, t0);
 		learn_close(l);
 		l = relearn(st);
+		if (getenv("LEARNBENCH_SAVE") != NULL)
+			copy_store(shm, getenv("LEARNBENCH_SAVE"));
 	}
 	st0 = now_s();
 	if (learn_stats(l, "default", time(NULL), &ls) != LW_OK)
@@ -396,6 +401,17 @@ main(int argc, char **argv)
 	    ls.n[LEARN_CORRESPONDENT], ls.n[LEARN_DOMAIN],
 	    ls.n[LEARN_THREAD], allocated(shm) / 1048576.0);
 	v = typical(MEASURE, ncorr, ids, ids + 1000);
+	if (getenv("LEARNBENCH_ONLY") != NULL &&
+	    strcmp(getenv("LEARNBENCH_ONLY"), "add") == 0) {
+		memb = measure_add(l, v + MEASURE_DISK, MEASURE - MEASURE_DISK,
+		    time(NULL), true);
+		printf("add: %.3f ms per message in memory, batched\n", memb);
+		learn_close(l);
+		state_close(st);
+		if (system(cmd) != 0)
+			die("cannot remove the store in /dev/shm");
+		return 0;
+	}
 	mem1 = measure_add(l, v, MEASURE_DISK, time(NULL), false);
 	learn_close(l);
 	l = relearn(st);
