@@ -320,38 +320,129 @@ learn_rec_parse(const struct state_val *v, struct lrec *lr)
 	return true;
 }
 
+/*
+ * The record's text, built in one buffer: open_memstream and fprintf
+ * cost more than the rest of a write (glibc's stream zeroes a BUFSIZ
+ * buffer per record).
+ */
+struct wbuf {
+	char		*p;
+	size_t		 len, cap;
+	bool		 failed;
+};
+
+static void
+wb_need(struct wbuf *w, size_t n)
+{
+	size_t	 cap;
+	char	*np;
+
+	if (w->failed || n <= w->cap - w->len)	/* invariant: len <= cap */
+		return;
+	cap = w->cap ? w->cap : 256;
+	while (n > cap - w->len)
+		cap *= 2;
+	if ((np = realloc(w->p, cap)) == NULL) {
+		w->failed = true;
+		return;
+	}
+	w->p = np;
+	w->cap = cap;
+}
+
+static void
+wb_put(struct wbuf *w, const char *s, size_t n)
+{
+	wb_need(w, n);
+	if (w->failed)
+		return;
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+/* "C " and v in decimal (a time_t as %lld, a count as PRIu64). */
+static void
+wb_num(struct wbuf *w, char c, bool neg, uint64_t v)
+{
+	char	d[24], *q = d + sizeof(d);
+
+	do
+		*--q = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (neg)
+		*--q = '-';
+	if (c != '\0') {
+		*--q = ' ';
+		*--q = c;
+	}
+	wb_put(w, q, (size_t)(d + sizeof(d) - q));
+}
+
+static void
+wb_time(struct wbuf *w, char c, time_t t)
+{
+	long long	v = (long long)t;
+
+	wb_num(w, c, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
+static void
+wb_line(struct wbuf *w, char c, const char *s)
+{
+	char	h[2] = { c, ' ' };
+
+	wb_put(w, h, 2);
+	wb_put(w, s, strlen(s));
+	wb_put(w, "\n", 1);
+}
+
 enum lw_err
 learn_rec_write(const struct lrec *lr, struct state_val *out)
 {
-	char		*buf = NULL, *t;
-	size_t		 len = 0, i;
-	FILE		*f;
+	struct wbuf	 w = { NULL, 0, 0, false };
+	const char	*t;
+	size_t		 i, n;
 
 	memset(out, 0, sizeof(*out));
-	if ((f = open_memstream(&buf, &len)) == NULL)
-		return LW_ENOMEM;
-	fprintf(f, "k %s\nf %lld\nl %lld\no %" PRIu64 "\ni %" PRIu64 "\n",
-	    lr->r.key != NULL ? lr->r.key : "", (long long)lr->r.first,
-	    (long long)lr->r.last, lr->r.out, lr->r.in);
+	wb_line(&w, 'k', lr->r.key != NULL ? lr->r.key : "");
+	wb_time(&w, 'f', lr->r.first);
+	wb_put(&w, "\n", 1);
+	wb_time(&w, 'l', lr->r.last);
+	wb_put(&w, "\n", 1);
+	wb_num(&w, 'o', false, lr->r.out);
+	wb_put(&w, "\n", 1);
+	wb_num(&w, 'i', false, lr->r.in);
+	wb_put(&w, "\n", 1);
 	if (lr->r.subject[0] != '\0')
-		fprintf(f, "s %s\n", lr->r.subject);
+		wb_line(&w, 's', lr->r.subject);
 	if (lr->r.account[0] != '\0')
-		fprintf(f, "a %s\n", lr->r.account);
+		wb_line(&w, 'a', lr->r.account);
 	if (lr->many)
-		fputs("m\n", f);
+		wb_put(&w, "m\n", 2);
 	for (i = 0; i < lr->r.nitems; i++) {
-		fprintf(f, "e %" PRIu64 " %lld ", lr->r.items[i].count,
-		    (long long)lr->r.items[i].last);
-		for (t = lr->r.items[i].text; *t != '\0'; t++)
-			fputc(*t == '\n' || *t == '\r' ? ' ' : *t, f);
-		fputc('\n', f);
+		wb_num(&w, 'e', false, lr->r.items[i].count);
+		wb_put(&w, " ", 1);
+		wb_time(&w, '\0', lr->r.items[i].last);
+		wb_put(&w, " ", 1);
+		/* A newline in the text would start a line: a space. */
+		t = lr->r.items[i].text;
+		n = strlen(t);
+		wb_need(&w, n + 1);
+		if (w.failed)
+			break;
+		for (; *t != '\0'; t++)
+			w.p[w.len++] = *t == '\n' || *t == '\r' ? ' ' : *t;
+		w.p[w.len++] = '\n';
 	}
-	if (fclose(f) != 0) {
-		free(buf);
+	/* state_val's data is NUL-terminated beyond len. */
+	wb_need(&w, 1);
+	if (w.failed) {
+		free(w.p);
 		return LW_ENOMEM;
 	}
-	out->data = (unsigned char *)buf;
-	out->len = len;
+	w.p[w.len] = '\0';
+	out->data = (unsigned char *)w.p;
+	out->len = w.len;
 	return LW_OK;
 }
 
