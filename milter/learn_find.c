@@ -880,11 +880,29 @@ void
 learn_age_key(const char *org, char letter, time_t last, const char *hex,
     char out[LEARN_KEY_BYTES])
 {
-	char	o[LEARN_ORG_MAX + 1];
+	long long	 day = (long long)(last / DAY);
+	size_t		 n, i;
 
-	learn_org_key(org, o);
-	snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX "%s:%c:%c:%06lld:%s", o,
-	    L_AGE, letter, (long long)(last / DAY), hex);
+	if (day < 0 || day > 999999 || strlen(hex) > LEARN_HASH_HEX) {
+		char	o[LEARN_ORG_MAX + 1];
+
+		/* No such time or hash: as printf has it. */
+		learn_org_key(org, o);
+		snprintf(out, LEARN_KEY_BYTES, LEARN_PREFIX "%s:%c:%c:%06lld:%s",
+		    o, L_AGE, letter, day, hex);
+		return;
+	}
+	/* By hand, as learn_key: a write makes two of these a record. */
+	n = learn_key_head(org, out);
+	out[n++] = L_AGE;
+	out[n++] = ':';
+	out[n++] = letter;
+	out[n++] = ':';
+	for (i = 6; i > 0; i--, day /= 10)
+		out[n + i - 1] = (char)('0' + day % 10);
+	n += 6;
+	out[n++] = ':';
+	memcpy(out + n, hex, strlen(hex) + 1);
 }
 
 /*

@@ -112,6 +112,8 @@ void		 learn_org_key(const char *org, char out[LEARN_ORG_MAX + 1]);
 /* 128 bits of SHA-256 of len bytes, as LEARN_HASH_HEX hex digits. */
 enum lw_err	 learn_hash(const void *p, size_t len,
 		    char hex[LEARN_HASH_HEX + 1]);
+/* "learn:ORG:" into out (ORG as learn_org_key); its length. */
+size_t		 learn_key_head(const char *org, char out[LEARN_KEY_BYTES]);
 /* "learn:ORG:L:HEX" for text (hashed); L_META: "learn:ORG:m". */
 enum lw_err	 learn_key(const char *org, char letter, const char *text,
 		    char key[LEARN_KEY_BYTES]);
