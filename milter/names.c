@@ -94,12 +94,27 @@ terminate(uint8_t *r, size_t rlen)
 	return (char *)t;
 }
 
+/* 1 .. 127 only: NFKC and case folding change nothing but A-Z there. */
+static bool
+plain_ascii(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || (unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 char *
 names_nfkc(const char *s, size_t len)
 {
 	uint8_t	*v, *r;
 	size_t	 vlen, rlen;
 
+	/* NFKC leaves ASCII as it is: no libunistring call. */
+	if (plain_ascii(s, len))
+		return lw_strndup(s, len);
 	if ((v = valid_utf8(s, len, &vlen)) == NULL)
 		return NULL;
 	if (vlen == 0)
@@ -185,6 +200,23 @@ names_key(const char *name)
 
 	if (name == NULL)
 		return NULL;
+	/*
+	 * ASCII: case folding is A-Z to a-z and the only ignorable
+	 * characters are white space (HT, LF, VT, FF, CR, space), as the
+	 * general path below finds them.
+	 */
+	if (plain_ascii(name, strlen(name))) {
+		if ((out = malloc(strlen(name) + 1)) == NULL)
+			return NULL;
+		for (i = 0, o = 0; name[i] != '\0'; i++) {
+			if (name[i] == ' ' || (name[i] >= '\t' &&
+			    name[i] <= '\r'))
+				continue;
+			out[o++] = name[i] >= 'A' && name[i] <= 'Z' ?
+			    (char)(name[i] | 0x20) : name[i];
+		}
+		return trim_key(out, &o);
+	}
 	if ((v = valid_utf8(name, strlen(name), &vlen)) == NULL)
 		return NULL;
 	if (vlen == 0)
@@ -360,6 +392,10 @@ bracket_at(const char *s, size_t *kind, bool *open)
 	};
 	size_t	k, n;
 
+	/* Every bracket starts with one of these bytes (0xe3: 【】〔〕). */
+	if (*s != '(' && *s != ')' && *s != '[' && *s != ']' &&
+	    (unsigned char)*s != 0xe3)
+		return 0;
 	for (k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
 		n = strlen(pairs[k][0]);
 		if (strncmp(s, pairs[k][0], n) == 0) {
