@@ -78,17 +78,28 @@ lookalike_skeleton(const char *s)
 {
 	UErrorCode	 ec = U_ZERO_ERROR;
 	char		*out;
-	int32_t		 n, len;
+	int32_t		 n, len, cap;
 
 	if ((len = icu_len(s, LOOK_TEXT_MAX)) < 0 || checker == NULL)
 		return NULL;
-	n = uspoof_getSkeletonUTF8(checker, 0, s, len, NULL, 0, &ec);
-	if (ec != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(ec))
+	/*
+	 * Most skeletons are about as long as their text: one call into a
+	 * buffer of twice that, and a second only when it was too small
+	 * (a skeleton costs some 5,000 instructions a call).
+	 */
+	cap = 2 * len + 16;
+	if ((out = malloc((size_t)cap + 1)) == NULL)
 		return NULL;
-	if ((out = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	ec = U_ZERO_ERROR;
-	uspoof_getSkeletonUTF8(checker, 0, s, len, out, n + 1, &ec);
+	/* Room for cap bytes and the NUL written below. */
+	n = uspoof_getSkeletonUTF8(checker, 0, s, len, out, cap, &ec);
+	if (ec == U_BUFFER_OVERFLOW_ERROR) {
+		free(out);
+		if ((out = malloc((size_t)n + 1)) == NULL)
+			return NULL;
+		ec = U_ZERO_ERROR;
+		n = uspoof_getSkeletonUTF8(checker, 0, s, len, out, n + 1,
+		    &ec);
+	}
 	if (U_FAILURE(ec)) {
 		free(out);
 		return NULL;
