@@ -7,7 +7,8 @@
  * Takes a raw message, the envelope and the scan result; writes one
  * item directory under tmp/, fsyncs its files and itself, renames it
  * into new/ and fsyncs new/, so an item is visible whole or not at all
- * and survives a crash once quarantine_store returned LW_OK.  Metadata
+ * and survives a crash once quarantine_store returned LW_OK.  Stores
+ * that finish together share that last fsync (group commit, sync_new).  Metadata
  * is one "key value" line per field, values escaped (backslash, CR,
  * LF, TAB and other control bytes as \\ \r \n \t \xHH), so attacker
  * text can never forge a line; bytes >= 0x80 are kept as they came.
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,19 +98,46 @@ give(const struct quarantine *q, int fd)
 		(void)0;	/* best effort: 0700/0600 keep it private */
 }
 
-/* Create name in dfd with exactly these bytes, fsync'd. */
+/*
+ * Create name in dfd with exactly these bytes and start writing them
+ * out (sync_file_range: the fsync that follows then finds them on
+ * their way, and on a journalling file system one commit can cover
+ * several files).  The open descriptor in *fdp, for finish_file.
+ */
 static enum lw_err
-write_file(const struct quarantine *q, int dfd, const char *name,
-    const void *buf, size_t len)
+create_file(const struct quarantine *q, int dfd, const char *name,
+    const void *buf, size_t len, int *fdp)
 {
 	int	fd, saved;
 
+	*fdp = -1;
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (fd == -1)
 		return LW_EIO;
 	give(q, fd);
-	if (lw_write_all(fd, buf, len) != LW_OK || fsync(fd) == -1) {
+	if (lw_write_all(fd, buf, len) != LW_OK) {
+		saved = errno;
+		close(fd);
+		unlinkat(dfd, name, 0);
+		errno = saved;
+		return LW_EIO;
+	}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* A hint: the fsync in finish_file is what makes it durable. */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	*fdp = fd;
+	return LW_OK;
+}
+
+/* fsync and close what create_file made; on failure remove it. */
+static enum lw_err
+finish_file(int dfd, const char *name, int fd)
+{
+	int	saved;
+
+	if (fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
 		unlinkat(dfd, name, 0);
@@ -122,6 +151,76 @@ write_file(const struct quarantine *q, int dfd, const char *name,
 		return LW_EIO;
 	}
 	return LW_OK;
+}
+
+/* Create name in dfd with exactly these bytes, fsync'd. */
+static enum lw_err
+write_file(const struct quarantine *q, int dfd, const char *name,
+    const void *buf, size_t len)
+{
+	enum lw_err	e;
+	int		fd;
+
+	if ((e = create_file(q, dfd, name, buf, len, &fd)) != LW_OK)
+		return e;
+	return finish_file(dfd, name, fd);
+}
+
+/* One fsync of new/ and the renames into it that it covers. */
+struct qgroup {
+	unsigned	refs;
+	bool		done;
+	int		err;		/* errno of the fsync; 0: durable */
+};
+
+/*
+ * fsync(new/) after a rename into it, shared by the renames that
+ * finish together (group commit): while one fsync runs, the renames
+ * that come meanwhile join one group, and the first of them runs one
+ * fsync for all of them once the running one is done.  Each member's
+ * rename came before that fsync started, so it covers them all; each
+ * sees its result.  0, or -1 with errno.
+ */
+static int
+sync_new(struct quarantine *q)
+{
+	struct qgroup	*g;
+	int		 err;
+
+	pthread_mutex_lock(&q->gc_mu);
+	if ((g = q->gc_open) == NULL) {
+		if ((g = calloc(1, sizeof(*g))) == NULL) {
+			pthread_mutex_unlock(&q->gc_mu);
+			return fsync(q->newfd);
+		}
+		q->gc_open = g;
+	}
+	g->refs++;
+	while (!g->done) {
+		if (q->gc_busy || q->gc_open != g) {
+			pthread_cond_wait(&q->gc_cv, &q->gc_mu);
+			continue;
+		}
+		/* Ours to run: later renames start the next group. */
+		q->gc_open = NULL;
+		q->gc_busy = true;
+		pthread_mutex_unlock(&q->gc_mu);
+		err = fsync(q->newfd) == -1 ? errno : 0;
+		pthread_mutex_lock(&q->gc_mu);
+		g->err = err;
+		g->done = true;
+		q->gc_busy = false;
+		pthread_cond_broadcast(&q->gc_cv);
+	}
+	err = g->err;
+	if (--g->refs == 0)
+		free(g);
+	pthread_mutex_unlock(&q->gc_mu);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -285,7 +384,11 @@ open_store(const char *dir, bool rw, struct quarantine **out)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return LW_ENOMEM;
 	q->dirfd = q->tmpfd = q->newfd = -1;
+	pthread_mutex_init(&q->gc_mu, NULL);
+	pthread_cond_init(&q->gc_cv, NULL);
 	if ((q->dir = strdup(dir)) == NULL) {
+		pthread_cond_destroy(&q->gc_cv);
+		pthread_mutex_destroy(&q->gc_mu);
 		free(q);
 		return LW_ENOMEM;
 	}
@@ -361,6 +464,8 @@ quarantine_close(struct quarantine *q)
 	if (q->newfd != -1)
 		close(q->newfd);
 	OPENSSL_cleanse(q->secret, sizeof(q->secret));
+	pthread_cond_destroy(&q->gc_cv);
+	pthread_mutex_destroy(&q->gc_mu);
 	free(q->dir);
 	free(q);
 }
@@ -448,7 +553,7 @@ quarantine_store_extra(struct quarantine *q, const unsigned char *raw,
 {
 	char		*meta;
 	enum lw_err	 e;
-	int		 ifd = -1, tries, saved;
+	int		 ifd = -1, mfd = -1, tfd = -1, tries, saved;
 
 	id[0] = '\0';
 	for (tries = 0;; tries++) {
@@ -470,16 +575,32 @@ quarantine_store_extra(struct quarantine *q, const unsigned char *raw,
 		goto out_meta;
 	}
 	give(q, ifd);
-	if ((e = write_file(q, ifd, "message", raw, len)) != LW_OK ||
-	    (e = write_file(q, ifd, "meta", meta, strlen(meta))) != LW_OK)
-		goto out_meta;
+	/*
+	 * Both files written and on their way out before the first
+	 * fsync, the directory's first: on a journalling file system
+	 * its commit then carries the files' blocks as well, and their
+	 * own fsyncs find nothing left to do.  Every fsync is still made.
+	 */
+	if ((e = create_file(q, ifd, "message", raw, len, &mfd)) != LW_OK ||
+	    (e = create_file(q, ifd, "meta", meta, strlen(meta), &tfd)) !=
+	    LW_OK)
+		goto out_files;
 	e = LW_EIO;
 	if (fsync(ifd) == -1)
+		goto out_files;
+	e = finish_file(ifd, "message", mfd);
+	mfd = -1;
+	if (e != LW_OK)
+		goto out_files;
+	e = finish_file(ifd, "meta", tfd);
+	tfd = -1;
+	if (e != LW_OK)
 		goto out_meta;
+	e = LW_EIO;
 	/* The one step that makes the item visible, whole. */
 	if (renameat(q->tmpfd, id, q->newfd, id) == -1)
 		goto out_meta;
-	if (fsync(q->newfd) == -1) {
+	if (sync_new(q) == -1) {
 		/* Not durable: take it back so the MTA's retry is the copy. */
 		saved = errno;
 		if (renameat(q->newfd, id, q->tmpfd, id) == -1)
@@ -492,6 +613,13 @@ quarantine_store_extra(struct quarantine *q, const unsigned char *raw,
 	quarantine_changed(q, id);
 	return LW_OK;
 
+out_files:
+	saved = errno;
+	if (mfd != -1)
+		close(mfd);
+	if (tfd != -1)
+		close(tfd);
+	errno = saved;
 out_meta:
 	free(meta);
 out_rm:

@@ -6,6 +6,7 @@
 #ifndef QUARANTINE_INT_H
 #define QUARANTINE_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 
 struct envelope;
 struct state;
+struct qgroup;
 struct quarantine_extra;
 struct quarantine_item;
 struct scan_result;
@@ -41,6 +43,11 @@ struct quarantine {
 	size_t		 share_bytes;
 	quarantine_notify_fn notify;	/* quarantine_set_notify */
 	void		*notify_arg;
+	/* Group commit of new/ (quarantine.c, sync_new). */
+	pthread_mutex_t	 gc_mu;
+	pthread_cond_t	 gc_cv;
+	struct qgroup	*gc_open;	/* renames waiting for an fsync */
+	bool		 gc_busy;	/* an fsync of new/ is running */
 };
 
 /* quarantine.c */
