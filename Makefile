@@ -143,6 +143,7 @@ LIB_OBJS += milter/state_lmdb.o
 LIB_OBJS += milter/state_redis.o
 LIB_OBJS += milter/state_redis_conn.o
 LIB_OBJS += milter/state_redis_each.o
+LIB_OBJS += milter/state_redis_many.o
 LIB_OBJS += milter/learn.o
 LIB_OBJS += milter/learn_rec.o
 LIB_OBJS += milter/learn_find.o

@@ -254,10 +254,13 @@ enum lw_err	 state_incr(struct state *, const char *key, int64_t delta,
 enum lw_err	 state_update(struct state *, const char *key, time_t now,
 		    state_update_fn, void *arg);
 /*
- * A read-modify-write of several keys, fn called with each key's index
- * in keys: LMDB runs them in one transaction (one commit for all, all
- * or nothing); the other backends key by key (each atomic alone).  The
- * learner writes a message's dozen records this way.
+ * A read-modify-write of several distinct keys, fn called with each
+ * key's index in keys: LMDB runs them in one transaction (one commit
+ * for all, all or nothing); Redis WATCHes and reads them in one round
+ * trip and writes them in one MULTI ... EXEC, retried whole (fn again
+ * on every key) when another client changed one: all or nothing per
+ * 1024 keys, a few round trips for a learner's batch; files key by key
+ * (each atomic alone).  The learner writes its batches this way.
  */
 enum lw_err	 state_update_many(struct state *, const char *const *keys,
 		    size_t n, time_t now, state_update_many_fn, void *arg);

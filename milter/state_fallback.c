@@ -96,6 +96,13 @@ fb_update(struct state *st, const char *key, time_t now,
 }
 
 static enum lw_err
+fb_update_many(struct state *st, const char *const *keys, size_t n,
+    time_t now, state_update_many_fn fn, void *arg)
+{
+	FORWARD("writing", state_update_many(st, keys, n, now, fn, arg));
+}
+
+static enum lw_err
 fb_each(struct state *st, const char *prefix, time_t now,
     state_each_fn fn, void *arg)
 {
@@ -166,6 +173,7 @@ static const struct state_ops fallback_ops = {
 	.take = fb_take,
 	.incr = fb_incr,
 	.update = fb_update,
+	.update_many = fb_update_many,
 	.each = fb_each,
 	.push = fb_push,
 	.pop = fb_pop,

@@ -20,7 +20,9 @@
  * Claims (state_add) and counters (state_incr) are one Lua script each,
  * atomic on the server: of two hosts adding one key, exactly one wins;
  * state_take is GETDEL (Redis 6.2); state_update is WATCH, GET, MULTI,
- * SET or DEL, EXEC, retried when another client changed the key.
+ * SET or DEL, EXEC, retried when another client changed the key;
+ * state_update_many the same for many keys at once, in two round
+ * trips (state_redis_many.c).
  * Lists (state_push, state_pop) are Redis lists (RPUSH+LTRIM, LPOP);
  * their expiry is the key's TTL only; state_pop_wait is BLPOP on a
  * connection of its own.
@@ -43,7 +45,6 @@
 #include "state.h"
 #include "state_redis_int.h"
 
-#define UPDATE_RETRIES		100
 #define HDR			16
 
 /*
@@ -171,12 +172,8 @@ setarg(const char **argv, size_t *lens, int i, const char *s)
 	lens[i] = strlen(s);
 }
 
-/*
- * SET KEY VALUE [PX ms] from argv[0] on (the caller sets argv[1], the
- * key): the argc, or 0 when out of memory.  *enc is the caller's.
- */
-static int
-set_args(const void *val, size_t len, time_t expires, time_t now,
+int
+rd_set_args(const void *val, size_t len, time_t expires, time_t now,
     const char **argv, size_t *lens, char ttl[32], unsigned char **enc)
 {
 	if ((*enc = rd_encode(val, len, expires, &lens[2])) == NULL)
@@ -367,7 +364,7 @@ rd_put(struct state *st, const char *key, const void *val, size_t len,
 	enum lw_err	 e;
 	int		 argc;
 
-	if ((argc = set_args(val, len, expires, now, argv, lens, ttl,
+	if ((argc = rd_set_args(val, len, expires, now, argv, lens, ttl,
 	    &enc)) == 0)
 		return LW_ENOMEM;
 	if ((e = request(st->priv, key, argc, argv, lens, IDX_ADD, expires,
@@ -590,7 +587,7 @@ update_once(struct redis *r, struct rconn *rc, const char *key,
 		state_val_free(&old);
 	if (e == LW_OK && what == STATE_WRITE && nv.len > STATE_VALUE_MAX)
 		e = LW_ELIMIT;
-	if (e == LW_OK && what == STATE_WRITE && (argc = set_args(nv.data,
+	if (e == LW_OK && what == STATE_WRITE && (argc = rd_set_args(nv.data,
 	    nv.len, nv.expires, now, argv, lens, ttl, &enc)) == 0)
 		e = LW_ENOMEM;
 	if (e != LW_OK || what == STATE_KEEP) {
@@ -632,9 +629,10 @@ stripe(const char *key)
 	return h % UPDATE_STRIPES;
 }
 
-static void
-nap_us(long us)
+void
+rd_retry_nap(int tries)
 {
+	long		us = random() % (200 * (tries < 25 ? tries : 25));
 	struct timespec	ts = { us / 1000000, (us % 1000000) * 1000 };
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -666,17 +664,17 @@ rd_update(struct state *st, const char *key, time_t now,
 		pthread_mutex_unlock(mu);
 		return e;
 	}
-	for (tries = 0; e == LW_OK && !done && tries < UPDATE_RETRIES;
+	for (tries = 0; e == LW_OK && !done && tries < RD_UPDATE_RETRIES;
 	    tries++) {
 		if (tries > 0)
-			nap_us(random() % (200 * (tries < 25 ? tries : 25)));
+			rd_retry_nap(tries);
 		e = update_once(r, rc, key, k, klen, now, fn, arg, &done);
 	}
 	rd_conn_put(r, rc);
 	pthread_mutex_unlock(mu);
 	if (e == LW_OK && !done) {
 		log_warnx("state: redis %s: %s changed %d times under us",
-		    rd_where(r), key, UPDATE_RETRIES);
+		    rd_where(r), key, RD_UPDATE_RETRIES);
 		e = LW_EIO;
 	}
 	free(k);
@@ -765,6 +763,7 @@ static const struct state_ops redis_ops = {
 	.take = rd_take,
 	.incr = rd_incr,
 	.update = rd_update,
+	.update_many = rd_update_many,
 	.each = rd_each,
 	.push = rd_push,
 	.pop = rd_pop,

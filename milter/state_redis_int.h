@@ -87,6 +87,23 @@ unsigned char	*rd_encode(const void *val, size_t len, time_t expires,
 enum lw_err	 rd_decode(const char *s, size_t len, time_t now,
 		    struct state_val *);
 void		 rd_ttl_ms(time_t expires, time_t now, char buf[32]);
+/*
+ * SET KEY VALUE [PX ms] from argv[0] on (the caller sets argv[1], the
+ * key): the argc, or 0 when out of memory.  *enc is the caller's.
+ */
+int		 rd_set_args(const void *val, size_t len, time_t expires,
+		    time_t now, const char **argv, size_t *lens, char ttl[32],
+		    unsigned char **enc);
+/*
+ * An optimistic update (WATCH ... EXEC) runs at most RD_UPDATE_RETRIES
+ * times; before try number tries, a nap of up to 5 ms, growing, so that
+ * writers on several hosts fall out of step.
+ */
+#define RD_UPDATE_RETRIES	100
+void		 rd_retry_nap(int tries);
+/* state_redis_many.c: state_update_many in a few round trips. */
+enum lw_err	 rd_update_many(struct state *, const char *const *keys,
+		    size_t n, time_t now, state_update_many_fn, void *arg);
 
 /*
  * state_redis_each.c: whether key has an index entry (it is under
