@@ -17,7 +17,8 @@
  * Takes the parsed message (From, To, Cc, Subject, Message-ID,
  * In-Reply-To, References) and the envelope recipients; bounded by
  * LEARN_RCPTS_MAX recipients, LEARN_REFS_MAX answered ids and
- * PLAN_ITEMS_MAX items added to one record per plan.  Ignores bodies,
+ * PLAN_ITEMS_MAX items added to one record per message (a batch keeps
+ * each record's most recently seen).  Ignores bodies,
  * Bcc headers, Sender: and Reply-To:.
  */
 #include <stdio.h>
@@ -268,22 +269,52 @@ plan_mut(struct pctx *cx, char letter, const char *text, struct mut **out)
 	return LW_OK;
 }
 
-/* Add n of text, seen at last, to m's items (PLAN_ITEMS_MAX at most). */
+/*
+ * Add n of text, seen at last, to m's items, PLAN_ITEMS_MAX at most.
+ * Full, a newcomer takes the place of the least recently seen item
+ * (fewest counts among equals) when it was seen later: within one
+ * message (all seen at once) the first ones count; in a batch's merge
+ * the later messages' items replace the earlier ones', so that the
+ * record keeps its most recently seen, as message by message: a
+ * record keeps fewer items than PLAN_ITEMS_MAX, so none it would keep
+ * is lost here.
+ */
+_Static_assert(LEARN_ITEMS_MAX <= PLAN_ITEMS_MAX &&
+    LEARN_PARTICIPANTS_MAX <= PLAN_ITEMS_MAX &&
+    LEARN_NAME_ADDRS_MAX <= PLAN_ITEMS_MAX &&
+    LEARN_SUBJECT_THREADS_MAX <= PLAN_ITEMS_MAX,
+    "a batch keeps at least the items a record keeps");
 static enum lw_err
 mut_item_add(struct mut *m, const char *text, uint64_t n, time_t last)
 {
 	struct learn_item	*nv;
-	size_t			 i;
+	size_t			 i, old = 0;
+	char			*t;
 
-	for (i = 0; i < m->nitems; i++)
+	for (i = 0; i < m->nitems; i++) {
 		if (strcmp(m->items[i].text, text) == 0) {
 			m->items[i].count += n;
 			if (last > m->items[i].last)
 				m->items[i].last = last;
 			return LW_OK;
 		}
-	if (m->nitems == PLAN_ITEMS_MAX)
-		return LW_OK;		/* bounded: the first ones count */
+		if (m->items[i].last < m->items[old].last ||
+		    (m->items[i].last == m->items[old].last &&
+		    m->items[i].count < m->items[old].count))
+			old = i;
+	}
+	if (m->nitems == PLAN_ITEMS_MAX) {
+		if (last < m->items[old].last || (last == m->items[old].last &&
+		    n <= m->items[old].count))
+			return LW_OK;	/* bounded: the newer ones stay */
+		if ((t = strdup(text)) == NULL)
+			return LW_ENOMEM;
+		free(m->items[old].text);
+		m->items[old].text = t;
+		m->items[old].count = n;
+		m->items[old].last = last;
+		return LW_OK;
+	}
 	if ((nv = reallocarray(m->items, m->nitems + 1, sizeof(*nv))) ==
 	    NULL)
 		return LW_ENOMEM;

@@ -50,7 +50,8 @@ struct learn {
  * message's (unbatched) or the merge of a batch's messages (keys met
  * again add up: counts, items, first/last).
  */
-#define PLAN_ITEMS_MAX	64	/* items added to one record per plan */
+#define PLAN_ITEMS_MAX	64	/* items added to one record per message;
+				   a batch's: the most recently seen */
 
 struct mut {
 	char			 key[LEARN_KEY_BYTES];
