@@ -61,10 +61,47 @@ learn_org_key(const char *org, char out[LEARN_ORG_MAX + 1])
 static EVP_MD		*sha256_md;
 static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
 
+/*
+ * The digests of recent short texts.  Most of a message's keys were
+ * hashed moments ago: its account, the account's domain and names,
+ * the domains of its correspondents; a digest is some 3,900
+ * instructions, a hit a hundred or so.  Direct-mapped by FNV-1a, each
+ * slot under one of HASH_LOCKS mutexes (the daemon's message threads
+ * and its learner hash at once); bounded: HASH_SLOTS texts of fewer
+ * than HASH_TEXT bytes, about 550 KiB, longer ones are not kept.
+ */
+#define HASH_SLOTS	4096
+#define HASH_TEXT	96
+#define HASH_LOCKS	64
+
+struct hash_slot {
+	uint32_t	 len;		/* 0: empty */
+	char		 text[HASH_TEXT];
+	char		 hex[LEARN_HASH_HEX + 1];
+};
+
+static struct hash_slot	 hash_cache[HASH_SLOTS];
+static pthread_mutex_t	 hash_mu[HASH_LOCKS];
+
 static void
 sha256_fetch(void)
 {
+	size_t	i;
+
+	for (i = 0; i < HASH_LOCKS; i++)
+		pthread_mutex_init(&hash_mu[i], NULL);
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static size_t
+hash_slot_of(const unsigned char *p, size_t len)
+{
+	uint64_t	h = 14695981039346656037ULL;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 32)) & (HASH_SLOTS - 1);
 }
 
 /* Every learned key hashes its text: one digest, no printf per byte. */
@@ -73,9 +110,25 @@ learn_hash(const void *p, size_t len, char hex[LEARN_HASH_HEX + 1])
 {
 	static const char	 digits[] = "0123456789abcdef";
 	unsigned char		 md[EVP_MAX_MD_SIZE];
-	size_t			 i;
+	struct hash_slot	*hs = NULL;
+	pthread_mutex_t		*mu = NULL;
+	size_t			 i, slot;
+	bool			 hit = false;
 
 	(void)pthread_once(&sha256_once, sha256_fetch);
+	if (len > 0 && len < HASH_TEXT) {
+		slot = hash_slot_of(p, len);
+		hs = &hash_cache[slot];
+		mu = &hash_mu[slot % HASH_LOCKS];
+		pthread_mutex_lock(mu);
+		if (hs->len == len && memcmp(hs->text, p, len) == 0) {
+			memcpy(hex, hs->hex, LEARN_HASH_HEX + 1);
+			hit = true;
+		}
+		pthread_mutex_unlock(mu);
+		if (hit)
+			return LW_OK;
+	}
 	if (sha256_md == NULL || EVP_Digest(p, len, md, NULL, sha256_md,
 	    NULL) != 1)
 		return LW_EINTERNAL;
@@ -84,6 +137,13 @@ learn_hash(const void *p, size_t len, char hex[LEARN_HASH_HEX + 1])
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex[LEARN_HASH_HEX] = '\0';
+	if (hs != NULL) {
+		pthread_mutex_lock(mu);
+		hs->len = (uint32_t)len;
+		memcpy(hs->text, p, len);
+		memcpy(hs->hex, hex, LEARN_HASH_HEX + 1);
+		pthread_mutex_unlock(mu);
+	}
 	return LW_OK;
 }
 
