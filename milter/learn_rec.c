@@ -21,7 +21,6 @@
  * absent.  Item text never holds a newline (stored as a space).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -295,67 +294,93 @@ learn_rec_free(struct lrec *lr)
 	learn_record_free(&lr->r);
 }
 
-static bool
-parse_u64(const char *s, uint64_t *out, const char **end)
-{
-	char			*e;
-	unsigned long long	 v;
+/*
+ * The parser reads the value in place, line by line (s, n: one line
+ * without its newline): no copy of the value, numbers by hand.
+ */
 
-	if (*s < '0' || *s > '9')
+/* Digits at s[0..n): a count or a time, at most INT64_MAX. */
+static bool
+parse_u64(const char *s, size_t n, uint64_t *out, size_t *used)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (n == 0 || s[0] < '0' || s[0] > '9')
 		return false;
-	errno = 0;
-	v = strtoull(s, &e, 10);
-	/* Counts and times both fit a time_t: a bigger one is damage. */
-	if (errno == ERANGE || v > INT64_MAX)
-		return false;
+	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		/* Counts and times both fit a time_t: a bigger one is damage. */
+		if (v > ((uint64_t)INT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
 	*out = v;
-	if (end != NULL)
-		*end = e;
+	if (used != NULL)
+		*used = i;
 	return true;
 }
 
+/* Room for one more item: the array doubles (at 1, 2, 4, ...). */
 static bool
-parse_item(struct lrec *lr, const char *s)
+item_room(struct lrec *lr)
 {
 	struct learn_item	*nv;
-	uint64_t		 count, last;
-	const char		*p;
+	size_t			 n = lr->r.nitems;
 
-	if (!parse_u64(s, &count, &p) || *p++ != ' ' ||
-	    !parse_u64(p, &last, &p) || *p++ != ' ')
-		return false;
-	if ((nv = reallocarray(lr->r.items, lr->r.nitems + 1,
-	    sizeof(*nv))) == NULL)
+	if (n != 0 && (n & (n - 1)) != 0)
+		return true;		/* not a power of two: room left */
+	if ((nv = reallocarray(lr->r.items, n ? 2 * n : 1, sizeof(*nv))) ==
+	    NULL)
 		return false;
 	lr->r.items = nv;
-	if ((nv[lr->r.nitems].text = strdup(p)) == NULL)
+	return true;
+}
+
+/* "COUNT LAST TEXT" */
+static bool
+parse_item(struct lrec *lr, const char *s, size_t n)
+{
+	struct learn_item	*it;
+	uint64_t		 count, last;
+	size_t			 u, i;
+
+	if (!parse_u64(s, n, &count, &u) || (i = u) == n || s[i++] != ' ' ||
+	    !parse_u64(s + i, n - i, &last, &u) || (i += u) == n ||
+	    s[i++] != ' ')
 		return false;
-	nv[lr->r.nitems].count = count;
-	nv[lr->r.nitems].last = (time_t)last;
+	if (!item_room(lr))
+		return false;
+	it = &lr->r.items[lr->r.nitems];
+	if ((it->text = strndup(s + i, n - i)) == NULL)
+		return false;
+	it->count = count;
+	it->last = (time_t)last;
 	lr->r.nitems++;
 	return true;
 }
 
 static bool
-parse_line(struct lrec *lr, const char *s)
+parse_line(struct lrec *lr, const char *s, size_t n)
 {
-	uint64_t	v;
+	uint64_t	 v;
+	size_t		 len;
+	char		*to;
 
-	if (s[0] == 'm' && s[1] == '\0') {
+	if (n == 1 && s[0] == 'm') {
 		lr->many = true;
 		return true;
 	}
-	if (s[0] == '\0' || s[1] != ' ')
+	if (n < 2 || s[1] != ' ')
 		return true;
 	switch (s[0]) {
 	case 'k':
 		free(lr->r.key);
-		return (lr->r.key = strdup(s + 2)) != NULL;
+		return (lr->r.key = strndup(s + 2, n - 2)) != NULL;
 	case 'f':
 	case 'l':
 	case 'o':
 	case 'i':
-		if (!parse_u64(s + 2, &v, NULL))
+		if (!parse_u64(s + 2, n - 2, &v, NULL))
 			return false;
 		if (s[0] == 'f')
 			lr->r.first = (time_t)v;
@@ -367,13 +392,15 @@ parse_line(struct lrec *lr, const char *s)
 			lr->r.in = v;
 		return true;
 	case 's':
-		snprintf(lr->r.subject, sizeof(lr->r.subject), "%s", s + 2);
-		return true;
 	case 'a':
-		snprintf(lr->r.account, sizeof(lr->r.account), "%s", s + 2);
+		/* A hash: what is longer is cut. */
+		to = s[0] == 's' ? lr->r.subject : lr->r.account;
+		len = n - 2 < LEARN_HASH_HEX ? n - 2 : LEARN_HASH_HEX;
+		memcpy(to, s + 2, len);
+		to[len] = '\0';
 		return true;
 	case 'e':
-		return parse_item(lr, s + 2);
+		return parse_item(lr, s + 2, n - 2);
 	}
 	return true;
 }
@@ -381,19 +408,20 @@ parse_line(struct lrec *lr, const char *s)
 bool
 learn_rec_parse(const struct state_val *v, struct lrec *lr)
 {
-	char	*buf, *line, *nl;
-	bool	 good = true;
+	const char	*p = (const char *)v->data, *end, *nl;
+	bool		 good = true;
 
 	memset(lr, 0, sizeof(*lr));
 	if (v->len > LEARN_RECORD_MAX || memchr(v->data, '\0', v->len) !=
-	    NULL || (buf = strndup((const char *)v->data, v->len)) == NULL)
+	    NULL)
 		return false;
-	for (line = buf; good && line != NULL && *line != '\0'; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		good = parse_line(lr, line);
+	end = p + v->len;
+	while (good && p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		good = parse_line(lr, p, (size_t)(nl - p));
+		p = nl < end ? nl + 1 : end;
 	}
-	free(buf);
 	if (!good || lr->r.key == NULL) {
 		learn_rec_free(lr);
 		return false;
