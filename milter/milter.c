@@ -18,11 +18,12 @@
  * before end of message only continues: an internal error there (out
  * of memory, no configuration) marks the message and waits for end of
  * message, which applies on_error.  So we ask the MTA not to wait for
- * those replies (SMFIP_NR_*), not to send the steps we have no use for
- * (DATA, unknown commands), and, where it understands SMFIS_SKIP, to
- * stop sending the body once limits.message_bytes is reached: the
- * rest would be dropped anyway.  The message's size in the log line
- * is then what came before the skip.
+ * those replies (SMFIP_NR_*, body chunks included) and not to send the
+ * steps we have no use for (DATA, unknown commands).  No SMFIS_SKIP:
+ * it is a reply, and the MTA would wait for one after every body chunk
+ * of every message to hear it.  The rest of a body past
+ * limits.message_bytes is read and dropped instead (README,
+ * Performance: the replies cost more).
  *
  * Bounds: the message copy is capped by limits.message_bytes
  * (msgbuf), everything else we keep per message is a small copy of a
@@ -432,18 +433,17 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 				    SMFIF_QUARANTINE;
 	/*
 	 * Header values with their leading space (the copy is exact);
-	 * no DATA and unknown commands; SKIP; no reply to wait for
-	 * before end of message but for body chunks (they may SKIP).
-	 * libmilter offers the NR_* steps even to an MTA without them
-	 * (it then replies for us); NODATA, NOUNKNOWN and SKIP only
-	 * when the MTA has them.
+	 * no DATA and unknown commands; no reply to wait for before end
+	 * of message.  libmilter offers the NR_* steps even to an MTA
+	 * without them (it then replies for us); NODATA and NOUNKNOWN
+	 * only when the MTA has them.
 	 */
 	const unsigned long	 popts = SMFIP_HDR_LEADSPC | SMFIP_NODATA |
-				    SMFIP_NOUNKNOWN | SMFIP_SKIP |
-				    SMFIP_NR_CONN | SMFIP_NR_HELO |
+				    SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO |
 				    SMFIP_NR_MAIL | SMFIP_NR_RCPT |
 				    SMFIP_NR_DATA | SMFIP_NR_UNKN |
-				    SMFIP_NR_HDR | SMFIP_NR_EOH;
+				    SMFIP_NR_HDR | SMFIP_NR_EOH |
+				    SMFIP_NR_BODY;
 	struct connctx		*c;
 
 	if ((c = conn_get(ctx)) == NULL)
@@ -472,14 +472,6 @@ static sfsistat
 cont(const struct connctx *c, unsigned long nr)
 {
 	return c != NULL && (c->pflags & nr) != 0 ? SMFIS_NOREPLY :
-	    SMFIS_CONTINUE;
-}
-
-/* The rest of the body is of no use: skip it where the MTA can. */
-static sfsistat
-rest(const struct connctx *c)
-{
-	return c != NULL && (c->pflags & SMFIP_SKIP) != 0 ? SMFIS_SKIP :
 	    SMFIS_CONTINUE;
 }
 
@@ -703,19 +695,17 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 
 	/* A failed message gets on_error at eom: its body is no use. */
 	if (c == NULL || (m = c->msg) == NULL || m->failed)
-		return rest(c);
-	if ((e = msgbuf_append(&m->mb, p, len)) == LW_ELIMIT) {
-		/* Nothing past message_bytes is kept: the MTA may stop. */
+		return cont(c, SMFIP_NR_BODY);
+	/* Nothing past message_bytes is kept (the size still counts). */
+	if ((e = msgbuf_append(&m->mb, p, len)) == LW_ELIMIT)
 		note_limit(m);
-		return rest(c);
-	} else if (e != LW_OK) {
+	else if (e != LW_OK) {
 		/* errno is from the write or mkstemp that failed */
 		log_msg(LOG_ERR, qid_of(m), "buffering body: %s: %s",
 		    lw_strerror(e), strerror(errno));
 		m->failed = true;
-		return rest(c);
 	}
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_BODY);
 }
 
 /* By name, any case; the same name in arrival order (one buffer). */
