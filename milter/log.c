@@ -64,7 +64,8 @@ emit(int prio, const char *line)
 {
 	struct timeval	 tv;
 	struct tm	 tm;
-	char		 stamp[32];
+	char		 stamp[40], small[1024], *buf;
+	size_t		 n, len;
 
 	if (prio > max_prio)
 		return;
@@ -72,15 +73,35 @@ emit(int prio, const char *line)
 		syslog(prio, "%s", line);
 		return;
 	}
-	flockfile(stderr);
+	/*
+	 * One write a line (stderr is unbuffered: three calls were
+	 * three writes), so lines of threads and processes never mix.
+	 */
+	n = 0;
 	if (log_stamps && gettimeofday(&tv, NULL) == 0 &&
 	    gmtime_r(&tv.tv_sec, &tm) != NULL &&
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) > 0)
-		fprintf(stderr, "%s.%03ldZ ", stamp,
-		    (long)(tv.tv_usec / 1000));
-	fputs(line, stderr);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+	    (n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm)) >
+	    0)
+		n += (size_t)snprintf(stamp + n, sizeof(stamp) - n,
+		    ".%03ldZ ", (long)(tv.tv_usec / 1000));
+	len = strlen(line);
+	if (n + len + 1 <= sizeof(small))
+		buf = small;
+	else if ((buf = malloc(n + len + 1)) == NULL) {
+		/* No memory: the line still goes out, in pieces. */
+		flockfile(stderr);
+		(void)fwrite(stamp, 1, n, stderr);
+		fputs(line, stderr);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+		return;
+	}
+	memcpy(buf, stamp, n);
+	memcpy(buf + n, line, len);
+	buf[n + len] = '\n';
+	(void)fwrite(buf, 1, n + len + 1, stderr);
+	if (buf != small)
+		free(buf);
 }
 
 /* The line fmt makes, with errno's text (saved first) when err. */
