@@ -27,6 +27,9 @@ enum lw_err	 charset_decode_header(const char *value, char **out);
 /* True when s (len bytes) is valid UTF-8. */
 bool		 charset_valid_utf8(const char *s, size_t len);
 
+/* Length of the longest valid UTF-8 prefix of s (len bytes). */
+size_t		 charset_utf8_prefix(const char *s, size_t len);
+
 /*
  * Tolerant base64: skips whitespace and garbage, restarts after '='
  * padding, keeps the bytes of a final partial quantum.  out must hold

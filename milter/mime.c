@@ -673,22 +673,35 @@ decode_body(struct parser *p, struct mime_part *mp, const unsigned char *b,
 	mp->body[mp->body_len] = '\0';
 }
 
-/* CRLF and lone CR -> LF, in place. */
+/*
+ * CRLF and lone CR -> LF, in place.  Stretches between CRs move with one
+ * memmove each: a loop over every byte was a tenth of a 1 MiB text
+ * message's scan (make bench, callgrind).
+ */
 static size_t
 crlf_to_lf(char *s, size_t len)
 {
-	size_t	i, o = 0;
+	char	*r, *w, *cr, *end = s + len;
+	size_t	 n;
 
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\r') {
-			if (i + 1 < len && s[i + 1] == '\n')
-				continue;
-			s[o++] = '\n';
-		} else
-			s[o++] = s[i];
+	if ((cr = memchr(s, '\r', len)) == NULL) {
+		s[len] = '\0';
+		return len;
 	}
-	s[o] = '\0';
-	return o;
+	for (r = w = cr; r < end; r += n, w += n) {
+		/* r is at a CR: drop it before an LF, else make it one. */
+		if (r + 1 < end && r[1] == '\n')
+			r++;
+		else {
+			*w++ = '\n';
+			r++;
+		}
+		cr = memchr(r, '\r', (size_t)(end - r));
+		n = (size_t)((cr != NULL ? cr : end) - r);
+		memmove(w, r, n);
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 /* A leaf: decode, make text of body text, decide is_attachment. */

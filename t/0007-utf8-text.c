@@ -1,0 +1,251 @@
+/*
+ * 0007-utf8-text: the fast UTF-8 validator and repair (8 bytes of ASCII
+ * at a time, valid stretches copied whole) and the memchr-driven CRLF
+ * to LF of a text part give what a byte-at-a-time reading gives: every
+ * 1..4 byte sequence over the boundary values, and random buffers that
+ * mix ASCII runs (the word path), multi-byte characters, broken
+ * sequences, CR, LF and NUL.  The reference readers here are the ones
+ * the fast code replaced.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "charset.h"
+#include "mime.h"
+#include "tap.h"
+
+/* One code point at a time, as charset.c read UTF-8 before. */
+static bool
+ref_valid(const unsigned char *p, size_t len)
+{
+	size_t		i = 0, n, k;
+	uint32_t	cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			n = 2, cp = p[i] & 0x1f;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			n = 3, cp = p[i] & 0x0f;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			n = 4, cp = p[i] & 0x07;
+		else
+			return false;
+		if (n > len - i)
+			return false;
+		for (k = 1; k < n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
+		    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Repair as before: each invalid byte -> U+FFFD, NUL -> space. */
+static size_t
+ref_repair(const unsigned char *in, size_t len, unsigned char *out)
+{
+	size_t	i = 0, o = 0, run, k;
+
+	while (i < len) {
+		if (in[i] < 0x80) {
+			out[o++] = in[i] == 0 ? ' ' : in[i];
+			i++;
+			continue;
+		}
+		for (run = 2; run <= 4 && run <= len - i; run++)
+			if (ref_valid(in + i, run))
+				break;
+		if (run <= 4 && run <= len - i) {
+			for (k = 0; k < run; k++)
+				out[o++] = in[i + k];
+			i += run;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	return o;
+}
+
+static size_t
+ref_crlf(const unsigned char *s, size_t len, unsigned char *out)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 < len && s[i + 1] == '\n')
+				continue;
+			out[o++] = '\n';
+		} else
+			out[o++] = s[i];
+	}
+	return o;
+}
+
+static uint64_t	rng = 0x2545f4914f6cdd1dULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* Bytes that sit on the validator's boundaries. */
+static const unsigned char edge[] = {
+	0x00, 0x0d, 0x0a, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+	0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe3, 0xec, 0xed, 0xee, 0xef, 0xf0,
+	0xf3, 0xf4, 0xf5, 0xff,
+};
+#define NEDGE	(sizeof(edge) / sizeof(edge[0]))
+
+/* A buffer that mixes what text parts hold, and what breaks them. */
+static size_t
+random_text(unsigned char *b, size_t max)
+{
+	static const char *const pieces[] = {
+		"Thank you for the meeting. ", "\r\n", "\n", "\r", "> ",
+		"\xe3\x81\x84\xe3\x81\xa4\xe3\x82\x82", "\xef\xbc\xb0",
+		"\xc3\xa9", "\xf0\x9f\x98\x80", "12345678", "\t",
+	};
+	size_t	n = 0, k, l;
+
+	while (n < max - 40) {
+		switch (rnd(4)) {
+		case 0:		/* a broken or boundary byte */
+			b[n++] = edge[rnd(NEDGE)];
+			break;
+		case 1:		/* a long ASCII run, odd alignment */
+			for (k = rnd(37); k > 0; k--)
+				b[n++] = (unsigned char)('a' + rnd(26));
+			break;
+		default:
+			k = rnd(sizeof(pieces) / sizeof(pieces[0]));
+			l = strlen(pieces[k]);
+			memcpy(b + n, pieces[k], l);
+			n += l;
+			break;
+		}
+		if (rnd(50) == 0)
+			break;
+	}
+	return n;
+}
+
+static void
+check_sequences(void)
+{
+	unsigned char	s[4];
+	size_t		a, b, c, d, bad = 0, n = 0;
+
+	for (a = 0x80; a < 0x100; a++) {
+		s[0] = (unsigned char)a;
+		for (b = 0; b < NEDGE; b++)
+			for (c = 0; c < NEDGE; c++)
+				for (d = 0; d < NEDGE; d++) {
+					s[1] = edge[b];
+					s[2] = edge[c];
+					s[3] = edge[d];
+					for (size_t l = 1; l <= 4; l++, n++)
+						if (charset_valid_utf8(
+						    (const char *)s, l) !=
+						    ref_valid(s, l))
+							bad++;
+				}
+	}
+	is_int(0, (long long)bad, "every 1..4 byte sequence of %zu: "
+	    "validator agrees", n);
+	ok(charset_valid_utf8("\xf4\x8f\xbf\xbf", 4) &&
+	    !charset_valid_utf8("\xf4\x90\x80\x80", 4),
+	    "U+10FFFF is valid, U+110000 is not");
+	ok(charset_valid_utf8("\xe0\xa0\x80", 3) &&
+	    !charset_valid_utf8("\xe0\x9f\xbf", 3),
+	    "U+0800 is valid, its overlong form is not");
+	is_int(10, (long long)charset_utf8_prefix("abcdefghij\xe3\x81\xe3",
+	    13), "prefix stops at the broken character after ASCII");
+}
+
+static void
+check_random(void)
+{
+	unsigned char	 in[4096], want[4096 * 3 + 1];
+	char		*out;
+	size_t		 i, len, wl, ol, vbad = 0, rbad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		len = random_text(in, sizeof(in));
+		if (charset_valid_utf8((const char *)in, len) !=
+		    ref_valid(in, len))
+			vbad++;
+		if (charset_to_utf8("utf-8", (const char *)in, len, &out, &ol,
+		    NULL) != LW_OK)
+			bail("charset_to_utf8 failed");
+		wl = ref_repair(in, len, want);
+		if (ol != wl || memcmp(out, want, wl) != 0)
+			rbad++;
+		free(out);
+	}
+	is_int(0, (long long)vbad, "random text: validator agrees");
+	is_int(0, (long long)rbad, "random text: utf-8 repair agrees");
+}
+
+/* A text/plain part's text against the reference CRLF -> LF. */
+static void
+check_crlf(void)
+{
+	static const char hdr[] = "From: a@example.com\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n";
+	unsigned char	 raw[sizeof(hdr) + 4096], body[4096];
+	unsigned char	 rep[4096 * 3], want[4096 * 3];
+	struct message	*m;
+	struct findings	 fs;
+	struct limits	 lim;
+	size_t		 i, len, rl, wl, bad = 0, hl = sizeof(hdr) - 1;
+
+	limits_default(&lim);
+	for (i = 0; i < 3000; i++) {
+		len = random_text(body, sizeof(body));
+		memcpy(raw, hdr, hl);
+		memcpy(raw + hl, body, len);
+		memset(&fs, 0, sizeof(fs));
+		m = NULL;
+		if (mime_parse(raw, hl + len, &lim, &fs, &m) != LW_OK ||
+		    m == NULL || m->root == NULL)
+			bail("mime_parse failed");
+		rl = ref_repair(body, len, rep);
+		wl = ref_crlf(rep, rl, want);
+		if (m->root->text == NULL || m->root->text_len != wl ||
+		    memcmp(m->root->text, want, wl) != 0 ||
+		    m->root->text[wl] != '\0')
+			bad++;
+		mime_free(m);
+		findings_free(&fs);
+	}
+	is_int(0, (long long)bad, "random text parts: CRLF and CR to LF "
+	    "agree");
+}
+
+int
+main(void)
+{
+	check_sequences();
+	check_random();
+	check_crlf();
+	return done_testing();
+}
