@@ -134,6 +134,11 @@ fold(const char *s, size_t len)
 	if ((out = malloc(len + 1)) == NULL)
 		return NULL;
 	while (i < len) {
+		/* Bytes that never start a folded form, as they are. */
+		while (i < len && p[i] != 0xef && p[i] != 0xe3 && p[i] != 0)
+			out[o++] = (char)p[i++];
+		if (i == len)
+			break;
 		if (len - i >= 3 && p[i] == 0xef && (p[i + 1] == 0xbc ||
 		    p[i + 1] == 0xbd) && (p[i + 2] & 0xc0) == 0x80) {
 			cp = 0xf000 | (p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
@@ -441,6 +446,9 @@ collect_text(struct collector *col, const char *text, size_t len)
 		struct pwcands *pc = &col->tier[lines[i].quoted ? T_KW_QUOTED :
 		    T_KW_OWN];
 
+		/* A full tier takes nothing more (pwcand_add). */
+		if (pc->n >= col->max)
+			continue;
 		for (p = lines[i].s; p < lines[i].e; ) {
 			c0 = (unsigned char)*p;
 			if (c0 >= 'A' && c0 <= 'Z')
@@ -487,6 +495,12 @@ collect_text(struct collector *col, const char *text, size_t len)
 			struct pwcands *pc = &col->tier[lines[i].quoted ?
 			    T_TOK_QUOTED : T_TOK_OWN];
 
+			/*
+			 * A full tier takes nothing more: a long quoted
+			 * thread fills its tier in its first lines.
+			 */
+			if (pc->n >= col->max)
+				continue;
 			for (p = lines[i].s; p < lines[i].e; p += n) {
 				if (!is_tokch((unsigned char)*p)) {
 					n = 1;

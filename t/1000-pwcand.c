@@ -115,6 +115,29 @@ t_order(void)
 	    idx(&pc, "quoted00000"), "own tokens before quoted tokens");
 	ok(idx(&pc, "http://x.example") < 0, "no URLs");
 	pwcand_free(&pc);
+
+	/*
+	 * Once the quoted tokens fill their tier, later lines still give
+	 * a quoted keyword value and the sender's own tokens, in tier
+	 * order (the full tier's lines are skipped, nothing else).
+	 */
+	strcpy(big, "see below\n");
+	for (i = 0; i < 200; i++)
+		sprintf(big + strlen(big), "> ref %zu9\n", 1000 + i);
+	strcat(big, "> PW: Zq81x\nreply 2024ab\nand words\n");
+	memset(&pc, 0, sizeof(pc));
+	pwcand_from_text(&pc, big, strlen(big), 64);
+	is_int(64, (long long)pc.n, "full quoted tier: bounded by max");
+	ok(idx(&pc, "Zq81x") == 0 && pc.keyword[0],
+	    "full quoted tier: a later quoted keyword value first");
+	ok(idx(&pc, "2024ab") == 1, "full quoted tier: a later own token "
+	    "next (#%ld)", idx(&pc, "2024ab"));
+	ok(idx(&pc, "below") == 2 && idx(&pc, "reply") == 3 &&
+	    idx(&pc, "words") == 4, "full quoted tier: own tokens without "
+	    "a digit after those with one (#%ld)", idx(&pc, "words"));
+	ok(idx(&pc, "10009") == 5 && idx(&pc, "10589") == 63,
+	    "full quoted tier: the first quoted tokens, in order");
+	pwcand_free(&pc);
 	free(big);
 
 	memset(&pc, 0, sizeof(pc));
