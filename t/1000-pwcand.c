@@ -204,6 +204,90 @@ t_collect(void)
 	pwcand_free(&pc);
 }
 
+/* U+FF01..U+FF5E to ASCII, U+3000 and NUL to a space, byte by byte. */
+static size_t
+ref_fold(const unsigned char *p, size_t len, char *out)
+{
+	size_t		i = 0, o = 0;
+	unsigned	cp;
+
+	while (i < len) {
+		if (len - i >= 3 && p[i] == 0xef && (p[i + 1] == 0xbc ||
+		    p[i + 1] == 0xbd) && (p[i + 2] & 0xc0) == 0x80) {
+			cp = 0xf000 | (p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
+			if (cp >= 0xff01 && cp <= 0xff5e) {
+				out[o++] = (char)(cp - 0xfee0);
+				i += 3;
+				continue;
+			}
+		}
+		if (len - i >= 3 && p[i] == 0xe3 && p[i + 1] == 0x80 &&
+		    p[i + 2] == 0x80) {
+			out[o++] = ' ';
+			i += 3;
+			continue;
+		}
+		out[o++] = p[i] == 0 ? ' ' : (char)p[i];
+		i++;
+	}
+	return o;
+}
+
+/*
+ * The full-width folding finds its places with memchr and a word-wise
+ * search for E3 80 80: a text gives the candidates its byte-by-byte
+ * folded form gives, whatever the alignment of the forms and of the
+ * near misses ("、" E3 80 81, U+FF61, a cut sequence).
+ */
+static void
+t_fold(void)
+{
+	static const char *const pieces[] = {
+		"\xe3\x80\x80", "\xe3\x80\x81", "\xe3\x80", "\xe3", "\x80\x80",
+		"\xef\xbc\xb0\xef\xbc\xb7", "\xef\xbc\x9a", "\xef\xbd\x98",
+		"\xef\xbd\xa1", "\xef\xbc", "\xef", "\xef\xbc\x80",
+		"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94", "PW", "pass",
+		"\xe3\x83\x91\xe3\x82\xb9", "Qz81", "7", "a", " ", "\n", "\r\n",
+		"> ", "\xe3\x81\x84",
+	};
+	struct pwcands	a, b;
+	unsigned char	text[512];
+	char		folded[512];
+	unsigned	seed = 12345;
+	size_t		it, n, fl, k, l, bad = 0;
+
+	for (it = 0; it < 20000; it++) {
+		n = 0;
+		do {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 13 == 0) {
+				text[n++] = (seed >> 24) % 4 == 0 ? 0 : 'x';
+				continue;
+			}
+			k = (seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]));
+			l = strlen(pieces[k]);
+			memcpy(text + n, pieces[k], l);
+			n += l;
+		} while (n < sizeof(text) - 32 && (seed >> 20) % 40 != 0);
+		fl = ref_fold(text, n, folded);
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		pwcand_from_text(&a, (const char *)text, n, 64);
+		pwcand_from_text(&b, folded, fl, 64);
+		if (a.n != b.n)
+			bad++;
+		for (k = 0; k < a.n && k < b.n; k++)
+			if (strcmp(a.v[k], b.v[k]) != 0 ||
+			    a.keyword[k] != b.keyword[k]) {
+				bad++;
+				break;
+			}
+		pwcand_free(&a);
+		pwcand_free(&b);
+	}
+	is_int(0, (long long)bad, "full-width forms fold as byte by byte");
+}
+
 static void
 t_mask(void)
 {
@@ -226,6 +310,7 @@ main(void)
 	t_languages();
 	t_order();
 	t_collect();
+	t_fold();
 	t_mask();
 	return done_testing();
 }
