@@ -156,6 +156,8 @@ LIB_OBJS += milter/confdiff.o
 LIB_OBJS += milter/mailbox.o
 # msgbuf knows no libmilter: in the library so t/ can test it.
 LIB_OBJS += milter/msgbuf.o
+# So is the count of callbacks a stop waits for (drain.h).
+LIB_OBJS += milter/drain.o
 
 MILTER_OBJS =
 MILTER_OBJS += milter/milter.o

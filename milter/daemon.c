@@ -21,7 +21,8 @@
  * changed time zone is then seen after a restart.
  *
  * Signals: libmilter's own signal thread owns SIGHUP, SIGTERM and
- * SIGINT (all mean stop); we never wait on those.  SIGUSR1 is blocked
+ * SIGINT (all mean stop); we wait on those only once smfi_main has
+ * returned, while messages in progress drain (drain()).  SIGUSR1 is blocked
  * in every thread and taken by one sigwait thread that loads a fresh
  * config and policy set and swaps it in whole; a broken file is logged
  * with its error and the running configuration stays.  Socket, user and
@@ -48,6 +49,7 @@
 
 #include "confdiff.h"
 #include "config.h"
+#include "drain.h"
 #include "filetype.h"
 #include "log.h"
 #include "lurewall.h"
@@ -70,6 +72,8 @@
 #define IDENT	"lurewall-milter"
 #define MAGIC_POOL_MIN	2
 #define MAGIC_POOL_MAX	16
+/* At a stop, what the drain waits beyond the scan timeout. */
+#define DRAIN_MARGIN_SECS	10
 
 static char	*config_path;
 /* The reload status record beside the pidfile (-1: no pidfile). */
@@ -564,6 +568,75 @@ remove_pidfile(const char *path)
 	}
 }
 
+/*
+ * While the messages in progress drain: libmilter's signal thread took
+ * the first stop signal and is gone, so a second HUP, TERM or INT
+ * comes here and cuts the wait short.
+ */
+static void *
+stop_watch(void *arg)
+{
+	sigset_t	set;
+	int		sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigwait(&set, &sig) == 0)
+		drain_cut();
+	return NULL;
+}
+
+/*
+ * After smfi_main returned: libmilter does not wait for the callbacks
+ * in progress.  Close the door (a later end of message is tempfailed
+ * untouched) and wait for those inside to answer before the stores
+ * close: at most the scan timeout plus DRAIN_MARGIN_SECS (the
+ * quarantine write, the state and the learner after the scan).  A
+ * second stop signal or the bound ends the process here, without
+ * closing the stores under the messages still running (each store
+ * survives a crash; their MTAs get no answer and retry).
+ */
+static void
+drain(const char *pidfile)
+{
+	struct runtime	*rt;
+	unsigned	 n, left, secs = DRAIN_MARGIN_SECS;
+	pthread_t	 tid;
+	enum drain_end	 end;
+
+	if ((n = drain_close()) == 0)
+		return;
+	if ((rt = milter_runtime()) != NULL) {
+		secs += (runtime_limits(rt)->scan_timeout_ms + 999) / 1000;
+		runtime_unref(rt);
+	}
+	log_info("stopping: draining %u message(s) in progress, waiting up "
+	    "to %us (another SIGTERM stops at once)", n, secs);
+	if ((errno = pthread_create(&tid, NULL, stop_watch, NULL)) != 0)
+		log_warn("stopping: no thread for a second signal");
+	else
+		pthread_detach(tid);
+	if ((end = drain_wait(secs, &left)) == DRAIN_DONE) {
+		log_info("stopping: drained, every message answered");
+		return;
+	}
+	if (end == DRAIN_CUT)
+		log_warnx("stopping: second stop signal: exiting now with %u "
+		    "message(s) in progress, stores not closed; their MTAs "
+		    "retry", left);
+	else
+		log_warnx("stopping: %u message(s) still in progress after "
+		    "%us: exiting without closing the stores; their MTAs "
+		    "retry", left, secs);
+	if (pidfile != NULL)
+		remove_pidfile(pidfile);
+	/* No exit handlers: threads still use what they would free. */
+	_exit(1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -790,8 +863,10 @@ main(int argc, char *argv[])
 
 	log_info(IDENT " %s listening on %s (config %s)", LW_VERSION, sock,
 	    config_path);
+	drain_init();
 	rc = milter_run();
 	log_info(IDENT " stopping");
+	drain(pidfile);
 	/* The sweep uses the state: let it finish before the state goes. */
 	splitppap_stop_sleep();
 	pthread_join(sweep_tid, NULL);
@@ -807,8 +882,11 @@ main(int argc, char *argv[])
 		qindex_close(qindex);
 		quarantine_close(qindex_store);
 	}
+	/* The last snapshot and its quarantine, unless a session keeps it. */
+	milter_uninstall();
 	if (pidfile != NULL)
 		remove_pidfile(pidfile);
 	free((char *)pidfile);
+	log_info(IDENT " stopped");
 	return rc;
 }

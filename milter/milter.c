@@ -29,6 +29,10 @@
  * (msgbuf), everything else we keep per message is a small copy of a
  * header the MTA already bounded.  Message state is freed at eom and
  * abort, connection state at close (which may come with no context).
+ *
+ * End of message is counted (drain.h) so that a stop waits for it
+ * before the stores close; one that starts while the daemon stops is
+ * answered tempfail, unscanned.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -47,6 +51,7 @@
 
 #include "config.h"
 #include "disposition.h"
+#include "drain.h"
 #include "envelope.h"
 #include "log.h"
 #include "metrics.h"
@@ -857,6 +862,21 @@ eom(SMFICTX *ctx, const struct connctx *c, struct msgctx *m)
 	return rc;
 }
 
+/*
+ * The daemon is stopping (drain.h): the stores may be closing under
+ * us, so no verdict; the MTA keeps the message and retries.
+ */
+static sfsistat
+stopping(SMFICTX *ctx, struct connctx *c)
+{
+	log_msg(LOG_NOTICE, c != NULL ? qid_of(c->msg) : NULL,
+	    "stopping: not scanned, tempfail");
+	msg_free(c);
+	smfi_setreply(ctx, "451", "4.3.2",
+	    "lurewall: shutting down, please try again later");
+	return SMFIS_TEMPFAIL;
+}
+
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
@@ -865,14 +885,22 @@ mlfi_eom(SMFICTX *ctx)
 	const char	*qid;
 	sfsistat	 rc;
 
-	if (c == NULL || (m = c->msg) == NULL)
-		return on_error(ctx, NULL, c != NULL && c->why != NULL ?
+	/* Counted until the stores are done with (drain.c). */
+	if (!drain_enter())
+		return stopping(ctx, c);
+	if (c == NULL || (m = c->msg) == NULL) {
+		rc = on_error(ctx, NULL, c != NULL && c->why != NULL ?
 		    c->why : "end of message without a message");
+		drain_leave();
+		return rc;
+	}
 	if (m->env.qid == NULL && ((qid = macro(ctx, "i")) != NULL ||
 	    (qid = macro(ctx, "{i}")) != NULL))
 		m->env.qid = strdup(qid);
+	drain_gate(m->env.qid);
 	rc = eom(ctx, c, m);
 	msg_free(c);		/* the next message starts from scratch */
+	drain_leave();
 	return rc;
 }
 
