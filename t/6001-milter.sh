@@ -21,7 +21,9 @@ ENC="=?UTF-8?B?$(printf '[要注意]' | base64)?="
 ENCSP="=?UTF-8?B?$(printf '[要注意] ' | base64)?="
 
 # check() (and send, reply) from t/lib-mt-send.lua; this test's own after
-{ cat "$LW_TOP/t/lib-mt-send.lua"; cat <<'EOF'
+{ cat "$LW_TOP/t/lib-mt-send.lua"
+printf 'enc = "%s"\nencsp = "%s"\n' "$ENC" "$ENCSP"
+cat <<'EOF'
 -- connect, HELO, MAIL (with queue id macro), RCPT
 function start(qid, conn)
 	if conn == nil then
@@ -79,18 +81,9 @@ function tagged(conn, rule)
 end
 EOF
 } >"$T/prelude.lua"
+MT_PRELUDE=$T/prelude.lua
 
-# run NAME DESCRIPTION: run the Lua body in $T/NAME.lua after the prelude
-run() {
-	cat "$T/prelude.lua" - >"$T/$1.lua"
-	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
-	    -D enc="$ENC" -D encsp="$ENCSP" -s "$T/$1.lua" 2>&1)
-	rc=$?
-	ok $rc "$2"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
-
-run clean "clean message accepted unchanged" <<'EOF'
+mt_run clean "clean message accepted unchanged" <<'EOF'
 local conn = start("CLEAN1")
 check(mt.test_option(conn, SMFIP_HDR_LEADSPC), "HDR_LEADSPC not negotiated")
 check(mt.test_action(conn, SMFIF_ADDHDRS), "ADDHDRS not requested")
@@ -102,7 +95,7 @@ unchanged(conn)
 mt.disconnect(conn)
 EOF
 
-run tag "tag: headers and encoded subject prefix" <<'EOF'
+mt_run tag "tag: headers and encoded subject prefix" <<'EOF'
 local conn = start("TAG1")
 message(conn, std("please tagme now"), "Hello\r\n")
 tagged(conn, "TEST_TAG")
@@ -111,7 +104,7 @@ check(mt.eom_check(conn, MT_HDRCHANGE, "Subject", " " .. enc .. " please tagme n
 mt.disconnect(conn)
 EOF
 
-run tag-encoded "tag: encoded subject keeps its form, space inside the prefix word" <<'EOF'
+mt_run tag-encoded "tag: encoded subject keeps its form, space inside the prefix word" <<'EOF'
 local conn = start("TAG2")
 -- "tagme ok" as an encoded word; the rule sees the decoded subject
 local subj = "=?UTF-8?B?dGFnbWUgb2s=?="
@@ -124,7 +117,7 @@ check(mt.eom_check(conn, MT_HDRCHANGE, "Subject", " " .. encsp .. " " .. subj),
 mt.disconnect(conn)
 EOF
 
-run tag-nosubject "tag: a message without Subject gets one" <<'EOF'
+mt_run tag-nosubject "tag: a message without Subject gets one" <<'EOF'
 local conn = start("TAG3")
 local h = std("x")
 table.remove(h, 5)
@@ -136,7 +129,7 @@ check(not mt.eom_check(conn, MT_HDRCHANGE, "Subject"), "Subject changed")
 mt.disconnect(conn)
 EOF
 
-run forged "forged X-Lurewall-* fields removed, clean mail otherwise untouched" <<'EOF'
+mt_run forged "forged X-Lurewall-* fields removed, clean mail otherwise untouched" <<'EOF'
 local conn = start("FORGED1")
 local h = std("Quarterly report")
 table.insert(h, {"X-Lurewall-Result", " accept score=0"})
@@ -153,7 +146,7 @@ check(not mt.eom_check(conn, MT_HDRADD), "a header was added")
 mt.disconnect(conn)
 EOF
 
-run reject "reject: 550 5.7.1 with the policy's text" <<'EOF'
+mt_run reject "reject: 550 5.7.1 with the policy's text" <<'EOF'
 local conn = start("REJ1")
 message(conn, std("rejectme invoice"), "pay\r\n")
 check(mt.getreply(conn) == SMFIR_REPLYCODE, "no reply code")
@@ -162,7 +155,7 @@ check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
 mt.disconnect(conn)
 EOF
 
-run hold "quarantine, then hold: stored and Postfix hold (smfi_quarantine)" <<'EOF'
+mt_run hold "quarantine, then hold: stored and Postfix hold (smfi_quarantine)" <<'EOF'
 local conn = start("HOLD1")
 message(conn, std("quarme invoice"), "pay\r\n")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
@@ -170,7 +163,7 @@ check(mt.eom_check(conn, MT_QUARANTINE), "not held")
 mt.disconnect(conn)
 EOF
 
-run reset "one connection: tag, abort, clean: state reset between messages" <<'EOF'
+mt_run reset "one connection: tag, abort, clean: state reset between messages" <<'EOF'
 local conn = start("SEQ1")
 message(conn, std("tagme first"), "one\r\n")
 tagged(conn, "TEST_TAG")
@@ -184,7 +177,7 @@ unchanged(conn)
 mt.disconnect(conn)
 EOF
 
-run spill "a body past memory_body_bytes is spilled and scanned" <<'EOF'
+mt_run spill "a body past memory_body_bytes is spilled and scanned" <<'EOF'
 local conn = start("BIG1")
 local body = string.rep("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n", 500)
 message(conn, std("big clean"), body .. "bodytagme\r\n")
@@ -192,7 +185,7 @@ tagged(conn, "TEST_BODY")
 mt.disconnect(conn)
 EOF
 
-run oversize "a message past message_bytes: no crash, scanned as MIME_LIMIT" <<'EOF'
+mt_run oversize "a message past message_bytes: no crash, scanned as MIME_LIMIT" <<'EOF'
 local conn = start("HUGE1")
 local line = string.rep("x", 1000) .. "\r\n"
 check(mt.header(conn, "Subject", " huge") == nil, "header")

@@ -95,17 +95,9 @@ function limit_tagged(conn)
 end
 EOF
 } >"$T/prelude.lua"
+MT_PRELUDE=$T/prelude.lua
 
-run() {
-	cat "$T/prelude.lua" - >"$T/$1.lua"
-	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
-	    -s "$T/$1.lua" 2>&1)
-	rc=$?
-	ok $rc "$2"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
-
-run flags "an MTA offering everything: the flags lurewall asks for" <<'EOF'
+mt_run flags "an MTA offering everything: the flags lurewall asks for" <<'EOF'
 local conn = start("FLAGS1")
 for _, f in ipairs({ {SMFIP_NR_CONN, "NR_CONN"}, {SMFIP_NR_HELO, "NR_HELO"},
     {SMFIP_NR_MAIL, "NR_MAIL"}, {SMFIP_NR_RCPT, "NR_RCPT"},
@@ -136,7 +128,7 @@ check(mt.eom_check(conn, MT_HDRADD, "X-Lurewall-Result"), "not tagged")
 mt.disconnect(conn)
 EOF
 
-run nrbody "past message_bytes, no body replies: read whole, a verdict" <<'EOF'
+mt_run nrbody "past message_bytes, no body replies: read whole, a verdict" <<'EOF'
 local conn = start("NRB1")
 local held = head(conn, "huge nr")
 body_noreply(conn, crossing(held) + 3)
@@ -146,7 +138,7 @@ EOF
 
 # Protocol version 2 steps only (SMFI_V2_PROT, 0x7f: miltertest has no
 # name for it): no NR_*, NODATA, SKIP, HDR_LEADSPC.
-run old "an MTA offering nothing new: a reply to each step, no SKIP" <<'EOF'
+mt_run old "an MTA offering nothing new: a reply to each step, no SKIP" <<'EOF'
 local conn = start("OLD1", 0x7f)
 for _, f in ipairs({ {SMFIP_NR_CONN, "NR_CONN"}, {SMFIP_NR_HDR, "NR_HDR"},
     {SMFIP_NR_EOH, "NR_EOH"}, {SMFIP_NODATA, "NODATA"},
@@ -162,7 +154,7 @@ limit_tagged(conn)
 mt.disconnect(conn)
 EOF
 
-run forged "2,000 forged X-Lurewall-* names, each deleted" <<'EOF'
+mt_run forged "2,000 forged X-Lurewall-* names, each deleted" <<'EOF'
 local conn = start("MANY1")
 for i = 1, 2000 do
 	check(mt.header(conn, "X-Lurewall-Junk" .. i, "x") == nil, "header")

@@ -90,18 +90,11 @@ function result(conn)
 end
 EOF
 } >"$T/prelude.lua"
-run() {
-	cat "$T/prelude.lua" - >"$T/$1.lua"
-	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
-	    -s "$T/$1.lua" 2>&1)
-	rc=$?
-	ok $rc "$2"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
+MT_PRELUDE=$T/prelude.lua
 Q() { bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" quarantine "$@"; }
 
 # --- observe
-run observe "observe: a lure is delivered, X-Lurewall-Result says would-quarantine" <<'EOF'
+mt_run observe "observe: a lure is delivered, X-Lurewall-Result says would-quarantine" <<'EOF'
 local conn = send("OBS1", "sender@example.org", std("quarme now"))
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = result(conn)
@@ -120,7 +113,7 @@ OID=$(printf '%s\n' "$l" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | head -1)
 like '^mode: +observed' "$(Q show "$OID")" "show says observed"
 sleep 1
 is 0 "$(ls "$T/out" | wc -l)" "observe sends no notice"
-run clean "always_header: clean mail says accept score=0" <<'EOF'
+mt_run clean "always_header: clean mail says accept score=0" <<'EOF'
 local conn = send("CLEAN1", "sender@example.org", std("hello"))
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = result(conn)
@@ -131,7 +124,7 @@ EOF
 lw_conf "$T" "$(policy enforce)"
 out=$(bounded "$LUREWALL" reload -c "$T/conf/lurewall.yaml" 2>&1)
 ok $? "lurewall reload switches to enforce"
-run enforce "enforce: the lure is quarantined and discarded" <<'EOF'
+mt_run enforce "enforce: the lure is quarantined and discarded" <<'EOF'
 local conn = send("ENF1", "sender@example.org", std("quarme again"))
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 EOF
@@ -169,7 +162,7 @@ local conn = send("NOT1", "", h)
 check(mt.getreply(conn) == SMFIR_ACCEPT, "our notice was not accepted")
 EOF
 } >"$T/notice-body.lua"
-run notice "our own notice is accepted" <"$T/notice-body.lua"
+mt_run notice "our own notice is accepted" <"$T/notice-body.lua"
 like 'qid=NOT1: .*action=accept.*notice=yes' "$(cat "$MILTER_LOG")" \
     "recognised as our notice, not scanned"
 sed -e 's/"Message-ID", " </"Message-ID", " <x/' "$T/notice-hdrs.lua" \
@@ -180,11 +173,11 @@ local conn = send("NOT2", "", h)
 check(mt.getreply(conn) == SMFIR_DISCARD, "a forged notice passed")
 EOF
 } >"$T/forged-body.lua"
-run forged "a notice with another Message-ID is scanned (and held)" \
+mt_run forged "a notice with another Message-ID is scanned (and held)" \
     <"$T/forged-body.lua"
 
 # --- allow: a partner's domain with a DKIM pass from our MTA
-run allow "allow: the partner's DKIM-signed mail passes" <<'EOF'
+mt_run allow "allow: the partner's DKIM-signed mail passes" <<'EOF'
 local h = std("quarme from the partner", "taro@partner.example.net")
 table.insert(h, 1, {"Received", " from mail.partner.example.net by mx.example.co.jp"})
 table.insert(h, 1, {"Authentication-Results", " mx.example.co.jp; dkim=pass header.d=partner.example.net header.s=s1"})
@@ -195,7 +188,7 @@ check(r ~= nil and string.find(r, "^ ?accept score=0$"), "result " .. tostring(r
 EOF
 like 'qid=ALW1: .*action=accept.*allowed=partner' "$(cat "$MILTER_LOG")" \
     "the log says allowed=partner"
-run noallow "allow: the same without the DKIM pass is quarantined" <<'EOF'
+mt_run noallow "allow: the same without the DKIM pass is quarantined" <<'EOF'
 local h = std("quarme from the partner", "taro@partner.example.net")
 local conn = send("ALW2", "bounce@partner.example.net", h)
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
@@ -205,7 +198,7 @@ unlike 'qid=ALW2: .*allowed=' "$(cat "$MILTER_LOG")" "no allowed= without it"
 # --- -O: observe whatever the policy says
 milter_stop
 milter_start "$T" "unix:$T/milter.sock" -O
-run dasho "-O: an enforcing policy only observes" <<'EOF'
+mt_run dasho "-O: an enforcing policy only observes" <<'EOF'
 local conn = send("OBS2", "sender@example.org", std("quarme with -O"))
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = result(conn)

@@ -49,23 +49,15 @@ state:
 quarantine:
   then: discard'
 done
-milter_start "$T/mx1" "unix:$T/mx1/milter.sock"
+MX1=unix:$T/mx1/milter.sock MX2=unix:$T/mx2/milter.sock
+milter_start "$T/mx1" "$MX1"
 M1_PID=$MILTER_PID M1_LOG=$MILTER_LOG
-milter_start "$T/mx2" "unix:$T/mx2/milter.sock"
+milter_start "$T/mx2" "$MX2"
 M2_PID=$MILTER_PID M2_LOG=$MILTER_LOG
 MILTER_PID=
 
 cp "$LW_TOP/t/lib-mt-send.lua" "$T/prelude.lua"
 
-# run HOST NAME DESCRIPTION: the Lua body on stdin, after the prelude
-run() {
-	cat "$T/prelude.lua" - >"$T/$2.lua"
-	out=$(bounded miltertest -D sock="unix:$T/$1/milter.sock" \
-	    -s "$T/$2.lua" 2>&1)
-	rc=$?
-	ok $rc "$3"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
 QL() { h=$1; shift; bounded "$LUREWALL" -c "$T/$h/conf/lurewall.yaml" quarantine "$@"; }
 json_ids() {	# json_ids HOST STATE
 	QL "$1" list --json --host "$1" | grep "\"state\": *\"$2\"" |
@@ -79,7 +71,7 @@ SND=yamada@torihiki.example.ne.jp
 RCP=sato@example.co.jp
 
 # --- the corpus pair: the zip on mx1, the password on mx2
-run mx1 pa "02a through mx1: held pending (discarded)" <<EOF
+mt_run -s "$MX1" pa "02a through mx1: held pending (discarded)" <<EOF
 local conn = send("$A", "Q02A", "$SND", "$RCP")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 mt.disconnect(conn)
@@ -87,7 +79,7 @@ EOF
 id=$(json_ids mx1 pending)
 ok $([ -n "$id" ] && [ "$(echo "$id" | wc -l)" -eq 1 ]; echo $?) \
     "mx1: one pending item"
-run mx2 pb "02b through mx2: accepted, not tagged" <<EOF
+mt_run -s "$MX2" pb "02b through mx2: accepted, not tagged" <<EOF
 local conn = send("$B", "Q02B", "$SND", "$RCP")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 check(not mt.eom_check(conn, MT_HDRADD, "X-Lurewall-Result"),
@@ -110,12 +102,12 @@ ok $? "mx1 removed its local copy"
 wait_for 30 grep -qE "quarantine_id=$id released by mx2 \(password mail qid Q02B\): local copy removed" "$M1_LOG"
 ok $? "mx1 logs why"
 
-run mx2 pb2 "02b once more through mx2: nothing left" <<EOF
+mt_run -s "$MX2" pb2 "02b once more through mx2: nothing left" <<EOF
 local conn = send("$B", "Q02B2", "$SND", "$RCP")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 mt.disconnect(conn)
 EOF
-run mx1 pb3 "and through mx1" <<EOF
+mt_run -s "$MX1" pb3 "and through mx1" <<EOF
 local conn = send("$B", "Q02B3", "$SND", "$RCP")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 mt.disconnect(conn)
@@ -124,7 +116,7 @@ is 10 "$(outs mx2 | grep -c .)$(outs mx1 | grep -c .)" "still one release in all
 
 # The released copy: once unscanned (on mx1), then a replay (on mx2).
 sed '1d' "$o" >"$T/released.eml"
-run mx1 rel1 "the released copy passes mx1 with its X-Lurewall-Result" <<EOF
+mt_run -s "$MX1" rel1 "the released copy passes mx1 with its X-Lurewall-Result" <<EOF
 local conn = send("$T/released.eml", "QREL1", "$SND", "$RCP")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = mt.getheader(conn, "X-Lurewall-Result", 0)
@@ -134,7 +126,7 @@ mt.disconnect(conn)
 EOF
 like "qid=QREL1: .*action=accept .*released=yes" "$(cat "$M1_LOG")" \
     "mx1 knows mx2's release (by its marker)"
-run mx2 rel2 "a second pass through mx2 is scanned" <<EOF
+mt_run -s "$MX2" rel2 "a second pass through mx2 is scanned" <<EOF
 local conn = send("$T/released.eml", "QREL2", "$SND", "$RCP")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not judged again")
 mt.disconnect(conn)
@@ -147,14 +139,14 @@ cp "$CORPUS/files/SimpleMacro.docm" "$T/report.docm"
 (cd "$T" && zip -q -P Kx7pQ2mZ lure.zip report.docm) || bail "zip failed"
 mk_zipmail "$T/lure1.eml" lure1@partner.example "$T/lure.zip"
 mk_pwmail "$T/lure2.eml" lure2@partner.example lure1@partner.example Kx7pQ2mZ
-run mx1 l1 "lure: the zip mail through mx1 is pending" <<EOF
+mt_run -s "$MX1" l1 "lure: the zip mail through mx1 is pending" <<EOF
 local conn = send("$T/lure1.eml", "QLURE1", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 mt.disconnect(conn)
 EOF
 lid=$(json_ids mx1 pending)
 ok $([ -n "$lid" ]; echo $?) "lure: pending on mx1"
-run mx2 l2 "lure: its password mail through mx2 is tagged" <<EOF
+mt_run -s "$MX2" l2 "lure: its password mail through mx2 is tagged" <<EOF
 local conn = send("$T/lure2.eml", "QLURE2", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = mt.getheader(conn, "X-Lurewall-Rules", 0)
@@ -176,7 +168,7 @@ printf 'Minutes of the meeting.\n' >"$T/note.txt"
 (cd "$T" && zip -q -P Qw3rTy9z clean.zip note.txt) || bail "zip failed"
 mk_zipmail "$T/d1.eml" del1@partner.example "$T/clean.zip"
 mk_pwmail "$T/d2.eml" del2@partner.example del1@partner.example Qw3rTy9z
-run mx1 d1 "a clean zip mail through mx1 is pending" <<EOF
+mt_run -s "$MX1" d1 "a clean zip mail through mx1 is pending" <<EOF
 local conn = send("$T/d1.eml", "QDEL1", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 mt.disconnect(conn)
@@ -184,7 +176,7 @@ EOF
 did=$(json_ids mx1 pending)
 ok $([ -n "$did" ]; echo $?) "pending on mx1"
 like "deleted $did" "$(QL mx1 delete "$did")" "deleted by hand on mx1"
-run mx2 d2 "its password mail through mx2" <<EOF
+mt_run -s "$MX2" d2 "its password mail through mx2" <<EOF
 local conn = send("$T/d2.eml", "QDEL2", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 mt.disconnect(conn)
@@ -196,7 +188,7 @@ is 10 "$(outs mx2 | grep -c .)$(outs mx1 | grep -c .)" "a deleted item is never 
 redis_down
 mk_zipmail "$T/o1.eml" out1@partner.example "$T/clean.zip"
 mk_pwmail "$T/o2.eml" out2@partner.example out1@partner.example Qw3rTy9z
-run mx1 o1 "redis down: a zip mail through mx1 is still held pending" <<EOF
+mt_run -s "$MX1" o1 "redis down: a zip mail through mx1 is still held pending" <<EOF
 local conn = send("$T/o1.eml", "QOUT1", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 mt.disconnect(conn)
@@ -213,7 +205,7 @@ while [ "$(outs mx2 | grep -c .)" -lt 2 ] && [ $n -lt 20 ]; do
 local conn = send("$T/o2.eml", "QOUT2", "billing@partner.example", "alice@example.com")
 mt.disconnect(conn)
 EOF
-	bounded miltertest -D sock="unix:$T/mx2/milter.sock" -s "$T/o2.lua" \
+	bounded miltertest -D sock="$MX2" -s "$T/o2.lua" \
 	    >/dev/null 2>&1
 	n=$((n + 1))
 	[ "$(outs mx2 | grep -c .)" -ge 2 ] || sleep 1

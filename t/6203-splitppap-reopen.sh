@@ -42,22 +42,13 @@ milter_start "$T" "unix:$T/milter.sock"
 QL() { bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" quarantine "$@"; }
 outs() { find "$T/out" -name '*.eml' | sort; }
 
-cp "$LW_TOP/t/lib-mt-send.lua" "$T/prelude.lua"
-run() {
-	cat "$T/prelude.lua" - >"$T/$1.lua"
-	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
-	    -s "$T/$1.lua" 2>&1)
-	rc=$?
-	ok $rc "$2"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
 # --- a lure quarantined outright, re-opened by its password mail
 cp "$CORPUS/files/SimpleMacro.docm" "$T/report.docm"
 (cd "$T" && zip -q -P Kx7pQ2mZ lure.zip report.docm) || bail "zip failed"
 mk_zipmail "$T/lure1.eml" lure1@partner.example "$T/lure.zip" \
     "URGENT documents"
 mk_pwmail "$T/lure2.eml" lure2@partner.example lure1@partner.example Kx7pQ2mZ
-run q1 "the lure is quarantined outright (discarded)" <<EOF
+mt_run q1 "the lure is quarantined outright (discarded)" <<EOF
 local conn = send("$T/lure1.eml", "QLURE1", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 mt.disconnect(conn)
@@ -69,7 +60,7 @@ ok $([ -n "$id" ] && [ "$(echo "$id" | wc -l)" -eq 1 ]; echo $?) "one item"
 s=$(QL show "$id")
 like "rules: .*ARCHIVE_PASSWORD_UNKNOWN" "$s" "its zip could not be opened"
 unlike "OFFICE_VBA" "$s" "what it holds is unknown"
-run pw "its password mail is accepted, tagged SPLIT_PASSWORD_LURE" <<EOF
+mt_run pw "its password mail is accepted, tagged SPLIT_PASSWORD_LURE" <<EOF
 local conn = send("$T/lure2.eml", "QLURE2", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = mt.getheader(conn, "X-Lurewall-Rules", 0)
@@ -90,7 +81,7 @@ like '"rules": *\[[^]]*"OFFICE_VBA"' "$(QL list --json)" \
     "list --json: the metadata is updated"
 like "qid=QLURE2: split PPAP: quarantine_id=$id re-opened with this mail's password: quarantine score=[0-9]+ rules=.*OFFICE_VBA.*: stays quarantined with its contents' findings; this mail is tagged" \
     "$(cat "$MILTER_LOG")" "the daemon logs it"
-run pw2 "a second password mail re-opens nothing" <<EOF
+mt_run pw2 "a second password mail re-opens nothing" <<EOF
 local conn = send("$T/lure2.eml", "QLURE3", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 local r = mt.getheader(conn, "X-Lurewall-Rules", 0)
@@ -105,7 +96,7 @@ printf 'Minutes of the meeting.\n' >"$T/note.txt"
 (cd "$T" && zip -q -P Qw3rTy9z clean.zip note.txt) || bail "zip failed"
 mk_zipmail "$T/c1.eml" old1@partner.example "$T/clean.zip" Minutes
 mk_pwmail "$T/c2.eml" old2@partner.example old1@partner.example Qw3rTy9z
-run c1 "a clean zip mail is held pending" <<EOF
+mt_run c1 "a clean zip mail is held pending" <<EOF
 local conn = send("$T/c1.eml", "QOLD1", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_DISCARD, "not discarded")
 mt.disconnect(conn)
@@ -128,7 +119,7 @@ like "split PPAP: 1 pending item\(s\) moved from .*/quarantine/pending into the 
     "$(cat "$MILTER_LOG")" "and logs how many"
 ok $([ ! -e "$T/conf/quarantine/pending" ]; echo $?) "pending/ is gone"
 is 1 "$(skeys "$pid")" "its record is in the state again"
-run c2 "its password mail releases it" <<EOF
+mt_run c2 "its password mail releases it" <<EOF
 local conn = send("$T/c2.eml", "QOLD2", "billing@partner.example", "alice@example.com")
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
 mt.disconnect(conn)

@@ -96,20 +96,13 @@ function accepted(conn)
 end
 EOF
 } >"$T/prelude.lua"
+MT_PRELUDE=$T/prelude.lua
 
-run() {
-	cat "$T/prelude.lua" - >"$T/$1.lua"
-	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
-	    -D hostile="$HOSTILE" -s "$T/$1.lua" 2>&1)
-	rc=$?
-	ok $rc "$2"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
 nq() { bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" quarantine list |
     tail -n +2 | wc -l | tr -d ' '; }
 log() { cat "$MILTER_LOG"; }
 
-run auth-lure "{auth_authen}: a lure is discarded" <<'EOF'
+mt_run auth-lure "{auth_authen}: a lure is discarded" <<'EOF'
 discarded(send("AL1", "203.0.113.5", nil, "alice", "alice@corp.example",
     "p@partner.example", true))
 EOF
@@ -117,23 +110,23 @@ like 'qid=AL1: from=<alice@corp.example> .*action=quarantine .*direction=outboun
     "$(log)" "logged as outbound with its quarantine id"
 is 1 "$(nq)" "the outbound lure is in the quarantine"
 
-run auth-clean "{auth_authen}: clean mail flows" <<'EOF'
+mt_run auth-clean "{auth_authen}: clean mail flows" <<'EOF'
 accepted(send("AC1", "203.0.113.5", nil, "alice", "alice@corp.example",
     "p@partner.example", false))
 EOF
 like 'qid=AC1: .*action=accept .*direction=outbound' "$(log)" \
     "clean outbound mail logged as outbound"
 
-run daemon-lure "{daemon_name} ORIGINATING: a lure is discarded" <<'EOF'
+mt_run daemon-lure "{daemon_name} ORIGINATING: a lure is discarded" <<'EOF'
 discarded(send("DL1", "203.0.113.5", "ORIGINATING", nil,
     "bob@corp.example", "p@partner.example", true))
 EOF
-run net-lure "internal network (IPv6): a lure is discarded" <<'EOF'
+mt_run net-lure "internal network (IPv6): a lure is discarded" <<'EOF'
 discarded(send("NL1", "2001:db8:9::7", nil, nil,
     "net@corp.example", "p@partner.example", true))
 EOF
 
-run inbound "inbound: the same lure is held by the recipient policy" <<'EOF'
+mt_run inbound "inbound: the same lure is held by the recipient policy" <<'EOF'
 local conn = send("IN1", "203.0.113.5", "smtpd", nil,
     "lure@outside.example", "alice@corp.example", true)
 check(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted")
@@ -143,7 +136,7 @@ EOF
 like 'qid=IN1: .*action=quarantine .*then=hold' "$(log)" \
     "inbound lure: quarantine, then hold, as the policy says"
 unlike 'qid=IN1: .*direction=outbound' "$(log)" "inbound is not outbound"
-run inbound2 "inbound lures do not trip anything" <<'EOF'
+mt_run inbound2 "inbound lures do not trip anything" <<'EOF'
 for i = 2, 4 do
 	local conn = send("IN" .. i, "203.0.113.5", nil, nil,
 	    "lure@outside.example", "alice@corp.example", true)
@@ -154,7 +147,8 @@ EOF
 unlike 'outside' "$(bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" outbreak \
     list --json)" "an inbound sender is never listed"
 
-run trip "three lures from a hostile login trip the breaker" <<'EOF'
+mt_run trip "three lures from a hostile login trip the breaker" \
+    -D hostile="$HOSTILE" <<'EOF'
 for i = 1, 3 do
 	discarded(send("HL" .. i, "203.0.113.5", nil, hostile,
 	    "mallory@corp.example", "p" .. i .. "@partner.example", true))
@@ -168,7 +162,8 @@ cmp -s "$T/alert.want" "$W/alert.out"
 ok $? "alert_command got sender, reason, counts, action as literal arguments"
 ok $([ ! -e "$W/pwned" ]; echo $?) "no shell interpreted the login"
 
-run held "the tripped sender's clean mail is held; others flow" <<'EOF'
+mt_run held "the tripped sender's clean mail is held; others flow" \
+    -D hostile="$HOSTILE" <<'EOF'
 discarded(send("HC1", "203.0.113.5", nil, hostile, "mallory@corp.example",
     "p1@partner.example", false))
 accepted(send("OC1", "203.0.113.5", nil, "alice", "alice@corp.example",
@@ -186,12 +181,13 @@ ok $? "outbreak clear"
 bounded "$LUREWALL" -c "$T/conf/lurewall.yaml" outbreak clear "$HOSTILE" \
     >/dev/null 2>&1
 is 1 "$?" "a second clear: not tripped (exit 1)"
-run cleared "after clear the sender's mail flows without a restart" <<'EOF'
+mt_run cleared "after clear the sender's mail flows without a restart" \
+    -D hostile="$HOSTILE" <<'EOF'
 accepted(send("HC2", "203.0.113.5", nil, hostile, "mallory@corp.example",
     "p1@partner.example", false))
 EOF
 
-run tempfail "outbound.action tempfail: 451 4.7.1 once tripped" <<'EOF'
+mt_run tempfail "outbound.action tempfail: 451 4.7.1 once tripped" <<'EOF'
 for i = 1, 3 do
 	discarded(send("TL" .. i, "10.9.1.1", nil, nil,
 	    "carol@tempfail.example", "p@partner.example", true))

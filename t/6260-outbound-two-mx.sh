@@ -28,9 +28,10 @@ state:
   redis: {host: 127.0.0.1, port: $RPORT, username: lurewall, password: two-mx-pw, timeout: 1s}"
 	lw_conf "$T/$h" "$POLICY"
 done
-milter_start "$T/mx1" "unix:$T/mx1/milter.sock"
+MX1=unix:$T/mx1/milter.sock MX2=unix:$T/mx2/milter.sock
+milter_start "$T/mx1" "$MX1"
 M1_PID=$MILTER_PID M1_LOG=$MILTER_LOG
-milter_start "$T/mx2" "unix:$T/mx2/milter.sock"
+milter_start "$T/mx2" "$MX2"
 M2_PID=$MILTER_PID M2_LOG=$MILTER_LOG
 MILTER_PID=
 
@@ -76,34 +77,26 @@ function send(qid, daemon, from, rcpt, lure)
 end
 EOF
 } >"$T/prelude.lua"
+MT_PRELUDE=$T/prelude.lua
 
-# run HOST NAME DESCRIPTION <lua
-run() {
-	cat "$T/prelude.lua" - >"$T/$2.lua"
-	out=$(bounded miltertest -D sock="unix:$T/$1/milter.sock" \
-	    -s "$T/$2.lua" 2>&1)
-	rc=$?
-	ok $rc "$3"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
 cli() { h=$1; shift; bounded "$LUREWALL" -c "$T/$h/conf/lurewall.yaml" "$@"; }
 
-run mx1 l1 "mx1: lure 1 of mallory is discarded, flowing" <<'EOF'
+mt_run -s "$MX1" l1 "mx1: lure 1 of mallory is discarded, flowing" <<'EOF'
 reply(send("L1", "ORIGINATING", "mallory@corp.example", "p1@partner.example",
     true), SMFIR_DISCARD, "lure 1 not discarded")
 EOF
-run mx2 l2 "mx2: lure 2 of mallory is discarded, flowing" <<'EOF'
+mt_run -s "$MX2" l2 "mx2: lure 2 of mallory is discarded, flowing" <<'EOF'
 reply(send("L2", "ORIGINATING", "mallory@corp.example", "p2@partner.example",
     true), SMFIR_DISCARD, "lure 2 not discarded")
 EOF
 unlike 'outbreak' "$(cat "$M2_LOG")" "two lures: nobody tripped yet"
-run mx1 l3 "mx1: lure 3 of mallory" <<'EOF'
+mt_run -s "$MX1" l3 "mx1: lure 3 of mallory" <<'EOF'
 reply(send("L3", "ORIGINATING", "mallory@corp.example", "p3@partner.example",
     true), SMFIR_DISCARD, "lure 3 not discarded")
 EOF
 like 'qid=L3: outbreak: sender=<mallory@corp.example> tripped the breaker: reason=lures lures=3' \
     "$(cat "$M1_LOG")" "mx1: the third lure over two hosts trips the breaker"
-run mx2 h1 "mx2: mallory's clean mail is held there too" <<'EOF'
+mt_run -s "$MX2" h1 "mx2: mallory's clean mail is held there too" <<'EOF'
 reply(send("H1", "ORIGINATING", "mallory@corp.example", "p4@partner.example",
     false), SMFIR_DISCARD, "clean mail of a tripped sender not held")
 reply(send("C1", "ORIGINATING", "alice@corp.example", "p4@partner.example",
@@ -115,14 +108,14 @@ like 'mallory@corp.example' "$(cli mx2 outbreak list)" \
     "outbreak list on mx2 shows the sender tripped on mx1"
 cli mx2 outbreak clear mallory@corp.example >/dev/null
 ok $? "outbreak clear on mx2"
-run mx1 c2 "mx1: after the clear on mx2, mallory's mail flows on mx1" <<'EOF'
+mt_run -s "$MX1" c2 "mx1: after the clear on mx2, mallory's mail flows on mx1" <<'EOF'
 reply(send("C2", "ORIGINATING", "mallory@corp.example", "p5@partner.example",
     false), SMFIR_ACCEPT, "cleared sender not accepted")
 EOF
 
 # Redis dies mid-run: each host counts on alone in its local state.
 redis_down
-run mx1 down "redis down: mx1 counts bob's lures locally and trips" <<'EOF'
+mt_run -s "$MX1" down "redis down: mx1 counts bob's lures locally and trips" <<'EOF'
 for i = 1, 3 do
 	reply(send("D" .. i, "ORIGINATING", "bob@corp.example",
 	    "p" .. i .. "@partner.example", true), SMFIR_DISCARD,
@@ -147,7 +140,7 @@ while [ "$(rkeys)" -eq 0 ] && [ $n -lt 20 ]; do
 reply(send("U1", "ORIGINATING", "carol@corp.example", "p7@partner.example",
     true), SMFIR_DISCARD, "lure not discarded")
 EOF
-	bounded miltertest -D sock="unix:$T/mx2/milter.sock" -s "$T/up.lua" \
+	bounded miltertest -D sock="$MX2" -s "$T/up.lua" \
 	    >/dev/null 2>&1
 	n=$((n + 1))
 	sleep 1

@@ -71,15 +71,6 @@ printf 'From: Partner <billing@partner.example>\nTo: alice@example.com\nDate: Tu
 printf 'From: <mallory@corp.example>\nTo: <p@partner.example>\nDate: Tue, 22 Nov 2022 10:00:00 +0900\nMessage-ID: <lure@corp.example>\nSubject: invoice\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain\n\nsee attached\n--BB\nContent-Type: application/octet-stream; name="invoice.vbs"\nContent-Disposition: attachment; filename="invoice.vbs"\n\nSet s = CreateObject("WScript.Shell")\ns.Run "calc.exe"\n--BB--\n' \
     >"$T/lure.eml"
 
-# run NAME DESCRIPTION: the Lua on stdin after t/lib-mt-send.lua
-run() {
-	cat "$LW_TOP/t/lib-mt-send.lua" - >"$T/$1.lua"
-	out=$(bounded miltertest -D sock="unix:$T/milter.sock" \
-	    -s "$T/$1.lua" 2>&1)
-	rc=$?
-	ok $rc "$2"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-}
 scrape() {	# scrape FILE
 	bounded curl -sS -o "$1" "$URL"
 }
@@ -97,7 +88,7 @@ check "$T/m0.txt" \
     'lurewall_outbreak_trips_total{} == 0'
 ok $? "at start every counter is there, at 0"
 
-run inbound "a zip with its password, a split pair, a zip that waits" <<EOF
+mt_run inbound "a zip with its password, a split pair, a zip that waits" <<EOF
 local c = send("$T/p1.eml", "P1", "billing@partner.example", "alice@example.com")
 check(mt.getreply(c) ~= SMFIR_DISCARD, "P1: the zip with its password was held")
 mt.disconnect(c)
@@ -111,7 +102,7 @@ EOF
 like 'qid=PW1: split PPAP: quarantine_id=.* released' "$(cat "$MILTER_LOG")" \
     "the password mail released Z1"
 
-run outbound "three outbound lures of one sender, then a clean mail" <<EOF
+mt_run outbound "three outbound lures of one sender, then a clean mail" <<EOF
 for i = 1, 3 do
 	reply(send("$T/lure.eml", "L" .. i, "mallory@corp.example",
 	    "p" .. i .. "@partner.example", "ORIGINATING"), SMFIR_DISCARD,

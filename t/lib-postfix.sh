@@ -8,6 +8,7 @@
 #	sink_start "$T"                   # SINK_PORT, dumps in $T/sink/
 #	pf_start "$T" "$MILTER_SOCK"      # PF_PORT, PF_DIR
 #	swaks ... --server 127.0.0.1:$PF_PORT
+#	mt_run NAME "what it shows" <<'EOF'  # or miltertest, Lua on stdin
 #	sink_wait 1; pf_queue_json        # what arrived / what Postfix holds
 #
 # Everything listens on 127.0.0.1 on ports picked at run time and is
@@ -202,6 +203,30 @@ milter_stop() {
 	_m_rc=$?
 	MILTER_PID=
 	return $_m_rc
+}
+
+# mt_run [-s SOCKET] NAME DESCRIPTION [ARGS...]: a miltertest script
+# against the daemon at SOCKET (default $MILTER_SOCK, the last one
+# milter_start started): $MT_PRELUDE (default t/lib-mt-send.lua: check,
+# send, reply) and then the Lua on standard input, kept as $T/NAME.lua
+# ($T: the test's directory).  ARGS go to miltertest (-D name=value;
+# sock is always defined).  One TAP line, ok when the script exits 0,
+# with miltertest's output as diagnostics when not; returns its status.
+mt_run() {
+	_mt_sock=$MILTER_SOCK
+	if [ "$1" = -s ]; then
+		_mt_sock=$2
+		shift 2
+	fi
+	_mt_lua=$T/$1.lua _mt_what=$2
+	shift 2
+	cat "${MT_PRELUDE:-$LW_TOP/t/lib-mt-send.lua}" - >"$_mt_lua"
+	_mt_out=$(bounded miltertest -D sock="$_mt_sock" "$@" \
+	    -s "$_mt_lua" 2>&1)
+	_mt_rc=$?
+	ok $_mt_rc "$_mt_what"
+	[ $_mt_rc -eq 0 ] || printf '%s\n' "$_mt_out" | sed 's/^/#   /'
+	return $_mt_rc
 }
 
 # sink_start DIR: smtp-sink on a free port, one file per message in
