@@ -16,42 +16,28 @@
  * Files are read into memory before timing starts.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
 
 #include "charset.h"
 
+#include "load.h"
+
 #define MAX_FILES	4096
 #define CTE		"content-transfer-encoding:"
-
-struct msg {
-	char	*raw;
-	size_t	 len;
-};
 
 /* Scratch shared by every message: decoded part, inflate output. */
 static unsigned char	*dec;
 static size_t		 deccap;
 static unsigned char	 out[65536];
 static uint64_t		 decoded, inflated;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint32_t
 le32(const unsigned char *p)
@@ -157,9 +143,9 @@ part(const char *p, const char *end)
 
 /* One message: every base64 part, every zip in them. */
 static void
-floor_msg(const struct msg *m)
+floor_msg(const struct bench_msg *m)
 {
-	const char	*h = m->raw, *end = m->raw + m->len, *v, *nl;
+	const char	*h = (const char *)m->raw, *end = h + m->len, *v, *nl;
 
 	/* h: the start of a line */
 	while (h < end) {
@@ -178,31 +164,10 @@ floor_msg(const struct msg *m)
 	}
 }
 
-static int
-load(const char *path, struct msg *m)
-{
-	FILE	*f;
-	long	 n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 ||
-	    (m->raw = malloc((size_t)n + 1)) == NULL ||
-	    fread(m->raw, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		return -1;
-	}
-	m->raw[n] = '\0';
-	m->len = (size_t)n;
-	fclose(f);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
-	struct msg	*msgs;
+	struct bench_msg *msgs;
 	double		 secs = 2, t;
 	uint64_t	 max = 1000000, done = 0, passes = 0, t0, dl;
 	size_t		 i, n;
@@ -225,28 +190,20 @@ main(int argc, char **argv)
 	if (argc < 1 || argc > MAX_FILES || max == 0)
 		goto usage;
 	n = (size_t)argc;
-	if ((msgs = calloc(n, sizeof(*msgs))) == NULL)
+	if ((msgs = bench_load("floor", argv, n, UINT64_MAX)) == NULL)
 		return 1;
-	for (i = 0; i < n; i++)
-		if (load(argv[i], &msgs[i]) == -1) {
-			fprintf(stderr, "floor: %s: %s\n", argv[i],
-			    strerror(errno));
-			return 1;
-		}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	dl = t0 + (uint64_t)(secs * 1e9);
 	do {
 		for (i = 0; i < n && done < max; i++, done++)
 			floor_msg(&msgs[i]);
 		passes++;
-	} while (done < max && now_ns() < dl);
-	t = (double)(now_ns() - t0) / 1e9;
+	} while (done < max && bench_now_ns() < dl);
+	t = (double)(bench_now_ns() - t0) / 1e9;
 	printf("floor,%zu,%llu,%.3f,%.1f,%llu,%llu\n", n,
 	    (unsigned long long)passes, t, (double)done / t,
 	    (unsigned long long)decoded, (unsigned long long)inflated);
-	for (i = 0; i < n; i++)
-		free(msgs[i].raw);
-	free(msgs);
+	bench_free(msgs, n);
 	free(dec);
 	return 0;
 usage:

@@ -38,19 +38,14 @@
 #include "scan.h"
 #include "verdict.h"
 
+#include "load.h"
+
 #define MAX_THREADS	64
 #define MAX_FILES	4096
 
-struct msgfile {
-	const char	*path;
-	unsigned char	*raw;
-	size_t		 len;
-	uint64_t	 total;		/* on disk; > len when cut */
-};
-
 /* What every worker shares during one run. */
 struct run {
-	struct msgfile		*files;
+	struct bench_msg	*files;
 	size_t			 nfiles;
 	const struct envelope	*env;
 	const struct limits	*lim;
@@ -69,15 +64,6 @@ struct worker {
 	size_t		 n, cap;
 	uint64_t	 bytes;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 usage(FILE *f)
@@ -104,59 +90,9 @@ print_header(void)
 	    "p50_ms", "p99_ms", "max_ms", "rss_MB", "flagged");
 }
 
-static int
-read_file(const char *path, uint64_t max, struct msgfile *mf)
-{
-	FILE		*f;
-	unsigned char	*b = NULL, *nb;
-	size_t		 cap = 0, n = 0, r;
-	uint64_t	 total = 0;
-	unsigned char	 junk[65536];
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "lwbench: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		if (n < max) {
-			if (cap - n < 65536) {
-				cap = cap ? cap * 2 : 65536;
-				if ((nb = realloc(b, cap)) == NULL) {
-					fprintf(stderr, "lwbench: out of memory\n");
-					goto fail;
-				}
-				b = nb;
-			}
-			r = cap - n;
-			if (r > max - n)
-				r = (size_t)(max - n);
-			r = fread(b + n, 1, r, f);
-			n += r;
-		} else
-			r = fread(junk, 1, sizeof(junk), f);
-		total += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "lwbench: %s: read error\n", path);
-		goto fail;
-	}
-	fclose(f);
-	mf->path = path;
-	mf->raw = b;
-	mf->len = n;
-	mf->total = total;
-	return 0;
-fail:
-	free(b);
-	fclose(f);
-	return -1;
-}
-
 /* The daemon's envelope for this file: recipients given, cut flagged. */
 static struct envelope
-file_env(const struct envelope *base, const struct msgfile *mf)
+file_env(const struct envelope *base, const struct bench_msg *mf)
 {
 	struct envelope	e = *base;
 
@@ -173,7 +109,7 @@ worker_main(void *arg)
 	struct scan_result	 res;
 	struct runtime		 view;
 	struct envelope		 env;
-	struct msgfile		*mf;
+	struct bench_msg	*mf;
 	uint64_t		 i, t0, t1, *nl;
 	size_t			 ncap;
 
@@ -181,18 +117,18 @@ worker_main(void *arg)
 		i = atomic_fetch_add(&r->next, 1);
 		if (i >= r->max_scans)
 			break;
-		if (i >= r->min_scans && now_ns() >= r->deadline_ns)
+		if (i >= r->min_scans && bench_now_ns() >= r->deadline_ns)
 			break;
 		mf = &r->files[i % r->nfiles];
 		env = file_env(r->env, mf);
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (scan_message(runtime_view(&view, r->lim, r->ps), mf->raw,
 		    mf->len, &env, &res) != LW_OK) {
 			atomic_store(&r->failed, 1);
 			break;
 		}
 		scan_result_free(&res);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (w->n == w->cap) {
 			ncap = w->cap ? w->cap * 2 : 1024;
 			nl = reallocarray(w->lat_ns, ncap, sizeof(*nl));
@@ -281,7 +217,7 @@ run_once(struct run *r, unsigned nthreads, double seconds, const char *set,
 	memset(w, 0, sizeof(w));
 	atomic_store(&r->next, 0);
 	atomic_store(&r->failed, 0);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	r->deadline_ns = t0 + (uint64_t)(seconds * 1e9);
 	for (i = 0; i < nthreads; i++) {
 		w[i].run = r;
@@ -295,7 +231,7 @@ run_once(struct run *r, unsigned nthreads, double seconds, const char *set,
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
-	t1 = now_ns();
+	t1 = bench_now_ns();
 	if (atomic_load(&r->failed)) {
 		fprintf(stderr, "lwbench: %s: a scan failed\n", set);
 		goto out;
@@ -370,7 +306,7 @@ main(int argc, char **argv)
 	struct config	*cfg = NULL;
 	struct policyset *ps = NULL;
 	struct envelope	 env;
-	struct msgfile	*files = NULL;
+	struct bench_msg	*files = NULL;
 	struct run	 r;
 	FILE		*csv = NULL;
 	unsigned	 threads[16] = { 1, 2 };
@@ -451,14 +387,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "lwbench: %s\n", err);
 		goto out;
 	}
-	if ((files = calloc((size_t)argc, sizeof(*files))) == NULL)
-		goto nomem;
-	for (nfiles = 0; nfiles < (size_t)argc; nfiles++) {
-		if (read_file(argv[nfiles], cfg->limits.max_message_bytes,
-		    &files[nfiles]) != 0)
-			goto out;
-		set_bytes += files[nfiles].len;
-	}
+	/* Cut as the daemon cuts them (message_bytes). */
+	if ((files = bench_load("lwbench", argv, (size_t)argc,
+	    cfg->limits.max_message_bytes)) == NULL)
+		goto out;
+	for (nfiles = (size_t)argc, i = 0; i < nfiles; i++)
+		set_bytes += files[i].len;
 	if (csvpath != NULL) {
 		if ((csv = fopen(csvpath, "a")) == NULL) {
 			fprintf(stderr, "lwbench: %s: %s\n", csvpath,
@@ -488,9 +422,7 @@ out:
 	filetype_fini();
 	if (csv != NULL && fclose(csv) != 0)
 		rc = 2;
-	for (i = 0; i < nfiles; i++)
-		free(files[i].raw);
-	free(files);
+	bench_free(files, nfiles);
 	policyset_unref(ps);
 	config_free(cfg);
 	envelope_free(&env);
