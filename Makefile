@@ -78,6 +78,7 @@ LIB_OBJS += milter/pwcand.o
 LIB_OBJS += milter/pbkdf2.o
 LIB_OBJS += milter/zipaes.o
 LIB_OBJS += milter/zipdec.o
+LIB_OBJS += milter/zipcrypto.o
 LIB_OBJS += milter/archive.o
 LIB_OBJS += milter/archive_peek.o
 LIB_OBJS += milter/container.o

@@ -223,6 +223,56 @@ t_zipcrypto(void)
 	run_free(&r);
 }
 
+/*
+ * ZipCrypto in the forms zip writes: stored, deflated, bzip2, and
+ * streamed (a data descriptor: the check byte is the DOS time's, not
+ * the CRC's).  archive.c decrypts them itself (zipcrypto.c) and reads
+ * them through zipdec: the PE inside must be found by content, and
+ * only the right candidate opens them.
+ */
+static void
+t_zipcrypto_forms(void)
+{
+	static const char *const cmd[] = {
+		"zip -q -0 -P s3cret zf0.zip stub.dat",
+		"zip -q -9 -P s3cret zf8.zip stub.dat",
+		"zip -q -Z bzip2 -P s3cret zf12.zip stub.dat",
+		"zip -q -P s3cret - stub.dat > zfs.zip",
+	};
+	static const char *const name[] = {
+		"zf0.zip", "zf8.zip", "zf12.zip", "zfs.zip"
+	};
+	struct run	r;
+	char		part[64];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cmd) / sizeof(cmd[0]); i++) {
+		sh("%s", cmd[i]);
+		snprintf(part, sizeof(part), "2/%s/stub.dat", name[i]);
+		run_init(&r);
+		run_pw(&r, "s3cre");
+		run_pw(&r, "s3cret");
+		run_file(&r, name[i]);
+		ok(has(&r, "ARCHIVE_PASSWORD_IN_MESSAGE", NULL) &&
+		    strstr(detail(&r, "ARCHIVE_PASSWORD_IN_MESSAGE"),
+		    "candidate 2") != NULL,
+		    "%s: opened with the second candidate", name[i]);
+		ok(has(&r, "FILE_EXECUTABLE", part),
+		    "%s: the PE inside read and typed", name[i]);
+		ok(!has(&r, "ARCHIVE_CORRUPT", NULL), "%s: not corrupt",
+		    name[i]);
+		dump(&r);
+		run_free(&r);
+		run_init(&r);
+		run_pw(&r, "s3cre");
+		run_file(&r, name[i]);
+		ok(has(&r, "ARCHIVE_PASSWORD_UNKNOWN", NULL) &&
+		    !has(&r, "FILE_EXECUTABLE", NULL),
+		    "%s: a wrong candidate opens nothing", name[i]);
+		run_free(&r);
+	}
+}
+
 static void
 t_aes(void)
 {
@@ -675,6 +725,7 @@ main(int argc, char **argv)
 	fixtures();
 	t_plain();
 	t_zipcrypto();
+	t_zipcrypto_forms();
 	t_aes();
 	t_unknown();
 	t_content();
