@@ -4,7 +4,7 @@
  * Takes a file's bytes (and its name and declared MIME type for the
  * rules).  Our own signatures decide first, because they must not
  * depend on the magic database's wording: MZ/PE, ELF, Mach-O, LNK,
- * OLE2 (libmagic then says MSI or not), zip (OOXML / ODF / plain by the
+ * OLE2 (libmagic then says MSI or not, if the MSI class id is in it), zip (OOXML / ODF / plain by the
  * central directory's names), RTF, ISO 9660/UDF, VHD, VHDX, FAT images
  * (fatimg_sniff), OneNote, PDF, gzip, RAR, 7z; then filetype_fast.c:
  * PNG, JPEG, GIF, plain prose.  libmagic classifies the rest (and MSI
@@ -659,8 +659,9 @@ filetype_detect_how(const unsigned char *data, size_t len,
 	r->mlen = mlen;
 	if (fast && r->kind == FT_UNKNOWN)
 		r->kind = filetype_fast(data, mlen);
-	/* Only OLE2 (MSI or not) and unknown content need libmagic. */
-	if (fast && r->kind != FT_UNKNOWN && r->kind != FT_OLE2)
+	/* Only OLE2 that may be MSI and unknown content need libmagic. */
+	if (fast && r->kind != FT_UNKNOWN && (r->kind != FT_OLE2 ||
+	    !filetype_ole2_may_be_msi(data, mlen)))
 		m = NULL;	/* settled without it */
 	else if ((m = cookie_get()) == NULL) {
 		e = LW_EINTERNAL;

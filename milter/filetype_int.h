@@ -15,4 +15,11 @@
  */
 enum ft_kind	 filetype_fast(const unsigned char *d, size_t len);
 
+/*
+ * Whether libmagic could call OLE2 bytes an MSI package: only when the
+ * MSI class id is among them (see filetype_fast.c).  len: what
+ * libmagic would see.
+ */
+bool		 filetype_ole2_may_be_msi(const unsigned char *d, size_t len);
+
 #endif /* FILETYPE_INT_H */
