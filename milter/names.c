@@ -653,18 +653,25 @@ key_is(const char *k, const struct name_cands *c, size_t i)
 	    (c->swap[i][1] != NULL && strcmp(k, c->swap[i][1]) == 0);
 }
 
-/* The person's key k has component i's skeleton. */
+/*
+ * The person's key k has component i's skeleton; known is k's skeleton
+ * when the policy computed it at load (else NULL: computed here).
+ */
 static bool
-skel_is(const char *k, const struct name_cands *c, size_t i)
+skel_is(const char *k, const char *known, const struct name_cands *c,
+    size_t i)
 {
-	char	*sk;
+	char	*sk = NULL;
 	bool	 hit = false;
 	size_t	 j;
 
-	if (k == NULL || *k == '\0' || (sk = lookalike_skeleton(k)) == NULL)
+	if (k == NULL || *k == '\0')
+		return false;
+	if (known == NULL && (known = sk = lookalike_skeleton(k)) == NULL)
 		return false;
 	for (j = 0; j < 3 && !hit; j++)
-		hit = c->skel[i][j] != NULL && strcmp(sk, c->skel[i][j]) == 0;
+		hit = c->skel[i][j] != NULL &&
+		    strcmp(known, c->skel[i][j]) == 0;
 	free(sk);
 	return hit;
 }
@@ -690,7 +697,9 @@ names_person_match(const struct person *who, const struct name_cands *c,
 		}
 		if (key_is(k, c, i))
 			m = NAMES_EXACT;
-		else if (m == NAMES_NO && skel_is(k, c, i))
+		else if (m == NAMES_NO && skel_is(k, who->keys != NULL &&
+		    who->keys[j] != NULL && who->skels != NULL ?
+		    who->skels[j] : NULL, c, i))
 			m = NAMES_CONFUSABLE;
 		/* A key computed here (no precomputed one) is ours. */
 		if (who->keys == NULL || who->keys[j] == NULL)

@@ -31,6 +31,7 @@ policy_person_free(struct person *p)
 {
 	lw_strv_free(p->names, p->n);
 	lw_strv_free(p->keys, p->n);
+	lw_strv_free(p->skels, p->n);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -160,6 +161,8 @@ strlist_copy(char *const *src, size_t n, char ***out, size_t *nout)
 static enum lw_err
 person_copy(const struct person *src, struct person *dst)
 {
+	size_t	i;
+
 	memset(dst, 0, sizeof(*dst));
 	if (strlist_copy(src->names, src->n, &dst->names, NULL) != LW_OK)
 		return LW_ENOMEM;
@@ -169,7 +172,20 @@ person_copy(const struct person *src, struct person *dst)
 		return LW_ENOMEM;
 	}
 	dst->n = src->n;
+	/* Skeletons are a cache: one that was not computed stays NULL. */
+	if (src->skels != NULL && src->n > 0) {
+		if ((dst->skels = calloc(src->n, sizeof(*dst->skels))) == NULL)
+			goto out_nomem;
+		for (i = 0; i < src->n; i++)
+			if (src->skels[i] != NULL &&
+			    (dst->skels[i] = strdup(src->skels[i])) == NULL)
+				goto out_nomem;
+	}
 	return LW_OK;
+
+ out_nomem:
+	policy_person_free(dst);
+	return LW_ENOMEM;
 }
 
 enum lw_err

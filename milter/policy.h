@@ -19,11 +19,16 @@
 
 struct custom_rule;	/* rules_custom.h */
 
-/* One person: every alias, as written and as names_key(). */
+/*
+ * One person: every alias, as written, as names_key() and as that key's
+ * lookalike_skeleton() (computed once at load: the hijack rules compare
+ * it with every message's display name; NULL when not computed).
+ */
 struct person {
 	char		**names;
 	char		**keys;
 	size_t		  n;
+	char		**skels;	/* n entries, each may be NULL; or NULL */
 };
 
 struct correspondent {

@@ -2,8 +2,8 @@
  * policy_people.c: the people a policy knows, from its YAML and from
  * names files: staff_names / staff_names_file (the domain's own staff)
  * and correspondents / correspondents_file (partners, each with the
- * domains they send from).  Each name is kept as written and as its
- * names_key() comparison key.
+ * domains they send from).  Each name is kept as written, as its
+ * names_key() comparison key and as that key's lookalike skeleton.
  *
  * Names files: UTF-8 text, one entry a line, tab-separated fields; at
  * most NAMES_MAX_BYTES.  Errors name file, line, column and key.
@@ -18,6 +18,7 @@
 
 #include <unistr.h>
 
+#include "lookalike.h"
 #include "names.h"
 #include "policy.h"
 #include "policy_int.h"
@@ -29,7 +30,7 @@
 static enum lw_err
 person_add_name(struct person *p, const char *name, bool *empty)
 {
-	char	**nn, **nk, *n, *k;
+	char	**nn, **nk, **ns, *n, *k, *s;
 
 	*empty = false;
 	if ((n = strdup(name)) == NULL)
@@ -50,8 +51,14 @@ person_add_name(struct person *p, const char *name, bool *empty)
 	if ((nk = reallocarray(p->keys, p->n + 1, sizeof(*nk))) == NULL)
 		goto out_strings;
 	p->keys = nk;
+	if ((ns = reallocarray(p->skels, p->n + 1, sizeof(*ns))) == NULL)
+		goto out_strings;
+	p->skels = ns;
+	/* NULL (ICU failed): names_person_match computes it per message. */
+	s = lookalike_skeleton(k);
 	p->names[p->n] = n;
 	p->keys[p->n] = k;
+	p->skels[p->n] = s;
 	p->n++;
 	return LW_OK;
 

@@ -45,6 +45,7 @@ matches(const char *d, const char *const *aliases, size_t n, bool keyed)
 	who.names = (char **)aliases;
 	who.n = n;
 	who.keys = NULL;
+	who.skels = NULL;
 	if (keyed) {
 		if ((who.keys = calloc(n, sizeof(char *))) == NULL)
 			bail("calloc");

@@ -3,21 +3,27 @@
  * titles, honorifics, company and domain annotations, reversed CJK
  * order, missing spaces and confusable letters match the person; other
  * annotations, other people and initials do not; a confusable match is
- * told from an exact one.
+ * told from an exact one.  Every match is made twice, with the keys
+ * computed per message and with the keys and skeletons the policy
+ * loader stores: the answers must agree.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
 #include "lurewall.h"
+#include "lookalike.h"
 #include "names.h"
 #include "policy.h"
 
+static unsigned	ndisagree;
+
 /* How display d matches the person with these aliases (every part). */
 static enum names_match
-match(const char *d, const char *a0, const char *a1)
+match_how(const char *d, const char *a0, const char *a1, bool loaded)
 {
 	const char		*al[2] = { a0, a1 };
+	char			*keys[2], *skels[2];
 	struct name_cands	 c;
 	struct person		 who;
 	enum names_match	 m, worst = NAMES_EXACT;
@@ -27,6 +33,15 @@ match(const char *d, const char *a0, const char *a1)
 	who.names = (char **)al;
 	who.n = a1 != NULL ? 2 : 1;
 	who.keys = NULL;
+	who.skels = NULL;
+	if (loaded) {
+		for (i = 0; i < who.n; i++)
+			if ((keys[i] = names_key(al[i])) == NULL ||
+			    (skels[i] = lookalike_skeleton(keys[i])) == NULL)
+				bail("names_key or lookalike_skeleton");
+		who.keys = keys;
+		who.skels = skels;
+	}
 	if (names_cands(d, &c) != LW_OK)
 		bail("names_cands");
 	if (c.n == 0)
@@ -38,7 +53,23 @@ match(const char *d, const char *a0, const char *a1)
 			worst = m;
 	}
 	names_cands_free(&c);
+	for (i = 0; loaded && i < who.n; i++) {
+		free(keys[i]);
+		free(skels[i]);
+	}
 	return nomem ? NAMES_NO : worst;
+}
+
+static enum names_match
+match(const char *d, const char *a0, const char *a1)
+{
+	enum names_match	m;
+
+	if ((m = match_how(d, a0, a1, false)) != match_how(d, a0, a1, true)) {
+		diag("%s: precomputed keys and skeletons answer otherwise", d);
+		ndisagree++;
+	}
+	return m;
 }
 
 int
@@ -81,5 +112,7 @@ main(void)
 	is_int(NAMES_NO, match("Joan Smith", js, NULL), "another person");
 	is_int(NAMES_NO, match("J. Smith", js, NULL), "initials");
 	is_int(NAMES_NO, match("太郎 田中", yt, NULL), "another CJK name");
+	ok(ndisagree == 0, "keys and skeletons from the policy loader "
+	    "answer as those computed per message");
 	return done_testing();
 }
