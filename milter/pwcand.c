@@ -477,9 +477,16 @@ is_separator(const char *s, const char *e)
 		return true;
 	if (match_at(s, e, "le ") && find_str(s, e, "a écrit") != NULL)
 		return true;
+	/*
+	 * No ASCII letter in "のメッセージ:": memmem finds what find_str
+	 * would, without a call per byte of every line of text the
+	 * sender wrote (a third of a 1 MiB HTML message's scan).
+	 */
 	return match_at(s, e, "差出人:") || match_at(s, e, "送信者:") ||
 	    match_at(s, e, "from:") || match_at(s, e, "von:") ||
-	    match_at(s, e, "de :") || find_str(s, e, "のメッセージ:") != NULL;
+	    match_at(s, e, "de :") ||
+	    memmem(s, (size_t)(e - s), "のメッセージ:",
+	    sizeof("のメッセージ:") - 1) != NULL;
 }
 
 static bool

@@ -204,6 +204,40 @@ t_collect(void)
 	pwcand_free(&pc);
 }
 
+/*
+ * A reply separator makes the rest of the text quoted: a keyword value
+ * after it ranks below the one the sender wrote before it, and after
+ * an earlier "> " line's (a tier keeps text order).
+ */
+static void
+sep_order(const char *sep, const char *what)
+{
+	struct pwcands	pc;
+	char		text[512];
+
+	snprintf(text, sizeof(text), "> PW: Quo1ed\nPW: 0wnPass\n%s\n"
+	    "PW: Late1x\n", sep);
+	memset(&pc, 0, sizeof(pc));
+	pwcand_from_text(&pc, text, strlen(text), 64);
+	ok(idx(&pc, "0wnPass") == 0 && idx(&pc, "Quo1ed") == 1 &&
+	    idx(&pc, "Late1x") == 2, "%s: text after it is quoted "
+	    "(%ld %ld %ld)", what, idx(&pc, "0wnPass"), idx(&pc, "Quo1ed"),
+	    idx(&pc, "Late1x"));
+	pwcand_free(&pc);
+}
+
+static void
+t_separators(void)
+{
+	sep_order("2022年2月21日(月) 16:02 山田 <y@example.jp> のメッセージ:",
+	    "Japanese reply line");
+	sep_order("On Mon, 21 Feb 2022, Taro <t@example.jp> wrote:",
+	    "English reply line");
+	sep_order("-----Original Message-----", "Outlook separator");
+	sep_order("Von: Taro <t@example.jp>", "German header line");
+	sep_order("Am 21.02.2022 schrieb Taro:", "German reply line");
+}
+
 /* U+FF01..U+FF5E to ASCII, U+3000 and NUL to a space, byte by byte. */
 static size_t
 ref_fold(const unsigned char *p, size_t len, char *out)
@@ -311,6 +345,7 @@ main(void)
 	t_order();
 	t_collect();
 	t_fold();
+	t_separators();
 	t_mask();
 	return done_testing();
 }
