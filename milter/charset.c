@@ -108,13 +108,18 @@ charset_utf8_prefix(const char *s, size_t len)
 				return i;
 			i += 2;
 		} else if (c >= 0xe0 && c <= 0xef) {
-			/* E0: shorter than 3 bytes would do; ED: surrogates. */
-			if (len - i < 3 || (p[i + 1] & 0xc0) != 0x80 ||
-			    (p[i + 2] & 0xc0) != 0x80 ||
-			    (c == 0xe0 && p[i + 1] < 0xa0) ||
-			    (c == 0xed && p[i + 1] >= 0xa0))
-				return i;
-			i += 3;
+			/*
+			 * E0: shorter than 3 bytes would do; ED: surrogates.
+			 * CJK text is runs of these: stay in the run.
+			 */
+			do {
+				if (len - i < 3 || (p[i + 1] & 0xc0) != 0x80 ||
+				    (p[i + 2] & 0xc0) != 0x80 ||
+				    (c == 0xe0 && p[i + 1] < 0xa0) ||
+				    (c == 0xed && p[i + 1] >= 0xa0))
+					return i;
+				i += 3;
+			} while (i < len && (c = p[i]) >= 0xe0 && c <= 0xef);
 		} else if (c >= 0xf0 && c <= 0xf4) {
 			/* F0: overlong; F4: above U+10FFFF. */
 			if (len - i < 4 || (p[i + 1] & 0xc0) != 0x80 ||
