@@ -21,6 +21,7 @@
  * each record's most recently seen).  Ignores bodies,
  * Bcc headers, Sender: and Reply-To:.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +396,91 @@ learnable_name(const char *display)
 }
 
 /*
+ * The name keys of recent display names, as plan_names uses them:
+ * names_cands costs some 11,000 instructions a name or more (NFKC,
+ * case folding, UTS #39 skeletons), and an account's own name comes
+ * with each message it sends, a partner's with each message to it.
+ * Direct-mapped by FNV-1a, NAME_SLOTS names under one mutex (message
+ * threads plan at once).  Bounded: names shorter than NAME_TEXT bytes
+ * whose keys and skeletons take at most NAME_KEYS bytes, some 5 MiB
+ * at most, usually a tenth of that.
+ */
+#define NAME_SLOTS	4096
+#define NAME_TEXT	128
+#define NAME_KEYS	1024
+
+struct name_slot {
+	char	*display;		/* NULL: empty */
+	size_t	 n;
+	char	*key[NAMES_MAX_COMPONENTS];	/* names_cands' key[i] */
+	char	*skel[NAMES_MAX_COMPONENTS];	/* and skel[i][0] */
+};
+
+static struct name_slot	name_cache[NAME_SLOTS];
+static pthread_mutex_t	name_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+name_slot_clear(struct name_slot *ns)
+{
+	size_t	i;
+
+	for (i = 0; i < NAMES_MAX_COMPONENTS; i++) {
+		free(ns->key[i]);
+		free(ns->skel[i]);
+	}
+	free(ns->display);
+	memset(ns, 0, sizeof(*ns));
+}
+
+/* ns becomes display's (too long, or a failed copy: empty). */
+static void
+name_slot_fill(struct name_slot *ns, const char *display,
+    const struct name_cands *c)
+{
+	size_t	i, bytes = 0;
+
+	name_slot_clear(ns);
+	if (strlen(display) >= NAME_TEXT)
+		return;
+	for (i = 0; i < c->n; i++)
+		bytes += (c->key[i] != NULL ? strlen(c->key[i]) : 0) +
+		    (c->skel[i][0] != NULL ? strlen(c->skel[i][0]) : 0);
+	if (bytes > NAME_KEYS)
+		return;
+	for (i = 0; i < c->n; i++)
+		if ((c->key[i] != NULL &&
+		    (ns->key[i] = strdup(c->key[i])) == NULL) ||
+		    (c->skel[i][0] != NULL &&
+		    (ns->skel[i] = strdup(c->skel[i][0])) == NULL)) {
+			name_slot_clear(ns);
+			return;
+		}
+	if ((ns->display = strdup(display)) == NULL) {
+		name_slot_clear(ns);
+		return;
+	}
+	ns->n = c->n;
+}
+
+/* Component i's key and skeleton (may be NULL) in the name indexes. */
+static enum lw_err
+plan_name_keys(struct pctx *cx, const char *key, const char *skel,
+    const char *item)
+{
+	struct mut	*m;
+	enum lw_err	 e;
+
+	if (key == NULL || *key == '\0')
+		return LW_OK;
+	if ((e = plan_mut(cx, L_NAME, key, &m)) == LW_OK)
+		e = mut_item(cx, m, item);
+	if (e == LW_OK && skel != NULL && (e = plan_mut(cx, L_SKEL, skel,
+	    &m)) == LW_OK)
+		e = mut_item(cx, m, item);
+	return e;
+}
+
+/*
  * The display name of addr (kind letter 'a' or 'c') in the name
  * indexes: each component's key, and its skeleton for confusables.
  */
@@ -403,24 +489,31 @@ plan_names(struct pctx *cx, char kind, const char *addr,
     const char *display)
 {
 	struct name_cands	 c;
-	struct mut		*m;
+	struct name_slot	*ns;
 	char			 item[400];
 	size_t			 i;
-	enum lw_err		 e;
+	enum lw_err		 e = LW_OK;
+	bool			 hit;
 
 	if (!learnable_name(display))
 		return LW_OK;
+	snprintf(item, sizeof(item), "%c %s", kind, addr);
+	ns = &name_cache[key_slot(display, NAME_SLOTS)];
+	pthread_mutex_lock(&name_mu);
+	if ((hit = ns->display != NULL && strcmp(ns->display, display) == 0))
+		for (i = 0; i < ns->n && e == LW_OK; i++)
+			e = plan_name_keys(cx, ns->key[i], ns->skel[i], item);
+	pthread_mutex_unlock(&name_mu);
+	if (hit)
+		return e;
 	if ((e = names_cands(display, &c)) != LW_OK)
 		return e;
-	snprintf(item, sizeof(item), "%c %s", kind, addr);
-	for (i = 0; i < c.n && e == LW_OK; i++) {
-		if (c.key[i] == NULL || *c.key[i] == '\0')
-			continue;
-		if ((e = plan_mut(cx, L_NAME, c.key[i], &m)) == LW_OK)
-			e = mut_item(cx, m, item);
-		if (e == LW_OK && c.skel[i][0] != NULL && (e = plan_mut(cx,
-		    L_SKEL, c.skel[i][0], &m)) == LW_OK)
-			e = mut_item(cx, m, item);
+	for (i = 0; i < c.n && e == LW_OK; i++)
+		e = plan_name_keys(cx, c.key[i], c.skel[i][0], item);
+	if (e == LW_OK) {
+		pthread_mutex_lock(&name_mu);
+		name_slot_fill(ns, display, &c);
+		pthread_mutex_unlock(&name_mu);
 	}
 	names_cands_free(&c);
 	return e;
