@@ -42,14 +42,17 @@ zipcrypto_init(struct zipcrypto *z, const char *pw, size_t n)
 void
 zipcrypto_decrypt(struct zipcrypto *z, unsigned char *p, size_t n)
 {
-	const z_crc_t	*t = get_crc_table();
-	unsigned	 k;
-	size_t		 i;
+	const z_crc_t		*t = get_crc_table();
+	struct zipcrypto	 w = *z;
+	unsigned		 k;
+	size_t			 i;
 
+	/* The keys in a local: stores to p[] could alias *z. */
 	for (i = 0; i < n; i++) {
 		/* The keystream byte: the low 16 bits of k2, with bit 1 set. */
-		k = (z->k2 | 2) & 0xffff;
+		k = (w.k2 | 2) & 0xffff;
 		p[i] ^= (unsigned char)((k * (k ^ 1)) >> 8);
-		update(z, t, p[i]);
+		update(&w, t, p[i]);
 	}
+	*z = w;
 }
