@@ -16,7 +16,9 @@
  * a crashed holder blocks nobody for long.  A waiter gives up after
  * LOCK_WAIT_SECS (LW_EIO: the caller's on_error).  A record expires
  * OUTBREAK_RETENTION after its sender's last message unless tripped:
- * the state drops quiet senders itself.
+ * the state drops quiet senders itself.  Counting is a lazy write
+ * (state_put_lazy: on LMDB no fsync per message, on disk within a
+ * second); a trip and a clear are durable before the call returns.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@
 #include "util.h"
 
 #define LOCK_WAIT_SECS	5
-#define KEY_PREFIX	"outbreak:"
+#define KEY_PREFIX	STATE_NS_COUNTS		/* "outbreak:" */
 #define MIGRATED_KEY	"migrated:outbreak:"	/* + host name */
 
 struct sstore {
@@ -136,9 +138,14 @@ ss_commit(struct outbreak_store *os, const struct outbreak_record *r,
 		e = LW_ENOMEM;
 		goto out;
 	}
-	/* Every state write is durable; a tripped sender never expires. */
+	/*
+	 * A trip or a clear (durable) is on disk when this returns; a
+	 * count may reach it up to STATE_LAZY_MS later (state_put_lazy:
+	 * only a system crash loses it).  A tripped sender never expires.
+	 */
 	exp = r->tripped != 0 ? 0 : r->last + OUTBREAK_RETENTION;
-	e = state_put(ss->st, ss->key, buf, len, exp, r->last);
+	e = durable ? state_put(ss->st, ss->key, buf, len, exp, r->last) :
+	    state_put_lazy(ss->st, ss->key, buf, len, exp, r->last);
 	free(buf);
 out:
 	lock_drop(ss);

@@ -562,6 +562,28 @@ state_put(struct state *st, const char *key, const void *val, size_t len,
 }
 
 enum lw_err
+state_put_lazy(struct state *st, const char *key, const void *val,
+    size_t len, time_t expires, time_t now)
+{
+	struct gen	g = { .val = val, .len = len, .expires = expires };
+	enum lw_err	e;
+
+	if (st->ops->update_lazy == NULL || state_expired(expires, now))
+		return state_put(st, key, val, len, expires, now);
+	if ((e = check_write(st, key, len, 0, now)) != LW_OK)
+		return e;
+	return tally(st, st->ops->update_lazy(st, key, now, gen_put, &g));
+}
+
+enum lw_err
+state_sync(struct state *st)
+{
+	if (st->readonly || st->ops->sync == NULL)
+		return LW_OK;
+	return tally(st, st->ops->sync(st));
+}
+
+enum lw_err
 state_add(struct state *st, const char *key, const void *val, size_t len,
     time_t expires, time_t now)
 {

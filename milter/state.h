@@ -59,6 +59,22 @@
  * counters or lists.
  */
 #define STATE_NS_PENDING	"pending:"
+/*
+ * The counts' namespace: the outbreak breaker's per-sender records.
+ * state_put_lazy may write its keys without waiting for the disk; lmdb
+ * keeps them in a second environment (state_lmdb.c) and writes them
+ * durably at most STATE_LAZY_MS later.  Every other key is durable when
+ * its call returns, on every backend.
+ */
+#define STATE_NS_COUNTS		"outbreak:"
+#define STATE_LAZY_MS		1000
+/*
+ * Where lmdb reads the boot's identity (Linux): a counts environment
+ * written in another boot is discarded (the durable copy is current to
+ * within STATE_LAZY_MS).  Tests point it elsewhere to play a reboot;
+ * unreadable: no lazy writes at all.
+ */
+extern const char *state_boot_id_path;
 
 enum state_backend {
 	STATE_LMDB = 0,
@@ -148,6 +164,14 @@ struct state_ops {
 			    int64_t *out);
 	enum lw_err	(*update)(struct state *, const char *key, time_t now,
 			    state_update_fn, void *arg);
+	/*
+	 * Optional (NULL: update): the same, for a STATE_NS_COUNTS key,
+	 * allowed to reach the disk up to STATE_LAZY_MS later.
+	 */
+	enum lw_err	(*update_lazy)(struct state *, const char *key,
+			    time_t now, state_update_fn, void *arg);
+	/* Optional: make every lazy write durable now. */
+	enum lw_err	(*sync)(struct state *);
 	/* Optional (NULL: one state_update per key). */
 	enum lw_err	(*update_many)(struct state *,
 			    const char *const *keys, size_t n, time_t now,
@@ -231,6 +255,18 @@ enum lw_err	 state_get(struct state *, const char *key, time_t now,
 /* Store (replace) key.  expires <= now (and not 0) deletes it. */
 enum lw_err	 state_put(struct state *, const char *key, const void *val,
 		    size_t len, time_t expires, time_t now);
+/*
+ * state_put for a count (a STATE_NS_COUNTS key; others: state_put):
+ * as soon as it returns every thread and process sharing the state
+ * reads the new value, and a crash of this process loses nothing, but
+ * a crash of the whole system (power, kernel) may undo the writes of
+ * the last STATE_LAZY_MS (lmdb: about one second; redis and files
+ * write at once).  state_sync makes them durable now; state_close
+ * does too.
+ */
+enum lw_err	 state_put_lazy(struct state *, const char *key,
+		    const void *val, size_t len, time_t expires, time_t now);
+enum lw_err	 state_sync(struct state *);
 /*
  * Store key only when absent (or expired): LW_EEXIST otherwise.  This
  * is the claim: of several threads, processes or hosts adding the same
