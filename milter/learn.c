@@ -219,6 +219,17 @@ plan_find(const struct plan *pl, const char *key, struct mut **m)
 	return s;
 }
 
+const struct mut *
+learn_plan_get(const struct plan *pl, const char *key)
+{
+	struct mut	*m;
+
+	if (pl->n == 0)
+		return NULL;
+	(void)plan_find(pl, key, &m);
+	return m;
+}
+
 /* The record letter/text in the plan, added when new. */
 static enum lw_err
 plan_mut(struct pctx *cx, char letter, const char *text, struct mut **out)
@@ -704,6 +715,27 @@ doms_add(char **doms, size_t *n, const char *d)
 }
 
 
+enum lw_err
+learn_mut_apply(const struct mut *m, struct lrec *lr, bool created)
+{
+	if (created) {
+		if ((lr->r.key = strdup(m->text)) == NULL)
+			return LW_ENOMEM;
+		lr->r.first = m->first;
+	}
+	if (m->first < lr->r.first)
+		lr->r.first = m->first;
+	if (m->last > lr->r.last)
+		lr->r.last = m->last;
+	lr->r.out += m->out;
+	lr->r.in += m->in;
+	if (m->subject[0] != '\0' && lr->r.subject[0] == '\0')
+		memcpy(lr->r.subject, m->subject, sizeof(m->subject));
+	if (m->account[0] != '\0' && lr->r.account[0] == '\0')
+		memcpy(lr->r.account, m->account, sizeof(m->account));
+	return learn_items_merge(lr, m->items, m->nitems, m->max_items);
+}
+
 static enum lw_err
 apply_one(void *arg, size_t i, const struct state_val *old,
     struct state_val *out, enum state_verdict *what)
@@ -721,23 +753,9 @@ apply_one(void *arg, size_t i, const struct state_val *old,
 		return LW_OK;
 	}
 	m->old_last = m->created ? 0 : lr.r.last;
-	if (m->created) {
+	if (m->created)
 		memset(&lr, 0, sizeof(lr));
-		if ((lr.r.key = strdup(m->text)) == NULL)
-			return LW_ENOMEM;
-		lr.r.first = m->first;
-	}
-	if (m->first < lr.r.first)
-		lr.r.first = m->first;
-	if (m->last > lr.r.last)
-		lr.r.last = m->last;
-	lr.r.out += m->out;
-	lr.r.in += m->in;
-	if (m->subject[0] != '\0' && lr.r.subject[0] == '\0')
-		memcpy(lr.r.subject, m->subject, sizeof(m->subject));
-	if (m->account[0] != '\0' && lr.r.account[0] == '\0')
-		memcpy(lr.r.account, m->account, sizeof(m->account));
-	e = learn_items_merge(&lr, m->items, m->nitems, m->max_items);
+	e = learn_mut_apply(m, &lr, m->created);
 	if (e == LW_OK)
 		e = learn_rec_write(&lr, out);
 	/* Expiry runs from the last time seen, not from now. */
@@ -875,15 +893,11 @@ touched_collect(const struct plan *pl, struct touched **out, size_t *n)
 }
 
 enum lw_err
-learn_plan_run(struct learn *l, const struct learn_config *c,
-    struct plan *pl, time_t now)
+learn_plan_write(struct learn *l, struct plan *pl, time_t now)
 {
-	struct touched		*tv = NULL;
-	const char		**keys;
-	char			 ckey[LEARN_KEY_BYTES];
-	uint64_t		 cap;
-	size_t			 i, k, nt = 0, max;
-	enum lw_err		 e;
+	const char	**keys;
+	size_t		  i;
+	enum lw_err	  e;
 
 	if (pl->n == 0)
 		return LW_OK;
@@ -893,6 +907,19 @@ learn_plan_run(struct learn *l, const struct learn_config *c,
 		keys[i] = pl->v[i].key;
 	e = state_update_many(l->st, keys, pl->n, now, apply_one, pl);
 	free(keys);
+	return e;
+}
+
+enum lw_err
+learn_plan_count(struct learn *l, const struct learn_config *c,
+    struct plan *pl, time_t now)
+{
+	struct touched		*tv = NULL;
+	char			 ckey[LEARN_KEY_BYTES];
+	uint64_t		 cap;
+	size_t			 i, k, nt = 0, max;
+	enum lw_err		 e = LW_OK;
+
 	/* A new organisation: its name in the list for stats. */
 	for (i = 0; i < pl->n && e == LW_OK; i++)
 		if (pl->v[i].created && pl->v[i].letter == L_META)
@@ -918,6 +945,17 @@ learn_plan_run(struct learn *l, const struct learn_config *c,
 	}
 	free(tv);
 	return e;
+}
+
+enum lw_err
+learn_plan_run(struct learn *l, const struct learn_config *c,
+    struct plan *pl, time_t now)
+{
+	enum lw_err	e;
+
+	if ((e = learn_plan_write(l, pl, now)) != LW_OK)
+		return e;
+	return learn_plan_count(l, c, pl, now);
 }
 
 static enum lw_err

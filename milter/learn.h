@@ -127,8 +127,10 @@ bool		 learn_readonly(const struct learn *);
  * one write (on LMDB one transaction, one fsync) every max_msgs
  * messages or interval_ms after the first queued one; by a writer
  * thread when thread, else by the learn_* call that finds it due.
- * Lookups see a message once its batch is flushed.  learn_close
- * flushes.  A crash loses the unflushed batch (learning is advisory),
+ * Lookups through l, or (the daemon's) through any learner on the
+ * state of the shared learner, see a message at once: what the batch
+ * holds is looked at after the store (a reply sent a moment after the
+ * message it answers finds its thread).  learn_close flushes.  A crash loses the unflushed batch (learning is advisory),
  * never a message.
  */
 #define LEARN_BATCH_MSGS	256	/* the daemon's: messages per flush */
@@ -142,11 +144,16 @@ size_t		 learn_pending(struct learn *);
 
 /*
  * The daemon's learner, for its life: batched, with a writer thread;
- * learn_decided on st uses it.  Open after the state opens, close (it
+ * learn_decided on st uses it, and lookups through any learner on st
+ * see what it holds.  Open after the state opens, close (it
  * flushes) before the state closes.  A read-only st: nothing.
  */
 enum lw_err	 learn_shared_open(struct state *st,
 		    const struct learn_config *c);
+/* The same with another batch (tests: a batch that stays queued). */
+enum lw_err	 learn_shared_open_batch(struct state *st,
+		    const struct learn_config *c, size_t max_msgs,
+		    unsigned interval_ms);
 void		 learn_shared_close(void);
 
 /* The organisation of mail judged by policy p: its name ("default"). */

@@ -22,6 +22,10 @@
  * LEARN_BATCH_HOLD times LEARN_BATCH_MSGS messages; past that (a
  * store that stopped answering) a message is not learned (LW_ELIMIT,
  * the caller logs it).
+ *
+ * Lookups see what is held (learn_batch_see): a reply that comes a
+ * moment after the message it answers was sent finds its thread while
+ * the outbound message still waits here, queued or being written.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,6 +45,8 @@ struct learn_batch {
 	pthread_cond_t		 cv;	/* the writer: due, or stop */
 	pthread_mutex_t		 wmu;	/* one flush at a time */
 	struct plan		 pl;
+	struct plan		*flushing;	/* being written, or NULL */
+	_Atomic size_t		 held;	/* messages in pl and flushing */
 	struct learn_config	 c;	/* the last submitted: the caps */
 	size_t			 max_msgs;
 	uint64_t		 interval_ms;
@@ -60,6 +66,14 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Under mu: how many messages lookups may find here. */
+static void
+held_set(struct learn_batch *b)
+{
+	atomic_store(&b->held, b->pl.msgs + (b->flushing != NULL ?
+	    b->flushing->msgs : 0));
 }
 
 /* Due: full, or the first queued message waited its interval. */
@@ -84,9 +98,17 @@ learn_flush(struct learn *l, time_t now)
 	pthread_mutex_lock(&b->mu);
 	pl = b->pl;
 	memset(&b->pl, 0, sizeof(b->pl));
+	/* Lookups read it on (only read) until it is written. */
+	b->flushing = &pl;
 	c = b->c;
 	pthread_mutex_unlock(&b->mu);
-	e = learn_plan_run(l, &c, &pl, now);
+	e = learn_plan_write(l, &pl, now);
+	pthread_mutex_lock(&b->mu);
+	b->flushing = NULL;
+	held_set(b);
+	pthread_mutex_unlock(&b->mu);
+	if (e == LW_OK)
+		e = learn_plan_count(l, &c, &pl, now);
 	if (e != LW_OK)
 		log_warnx("learn: a batch of %zu message(s) not learned: %s",
 		    pl.msgs, lw_strerror(e));
@@ -221,6 +243,7 @@ learn_submit(struct learn *l, const struct learn_config *c, struct plan *pl,
 		b->since = t;
 	b->c = *c;
 	e = learn_plan_merge(&b->pl, pl);
+	held_set(b);
 	flush = due(b, t);
 	if (flush && b->writer)
 		pthread_cond_signal(&b->cv);
@@ -230,8 +253,60 @@ learn_submit(struct learn *l, const struct learn_config *c, struct plan *pl,
 	return e;
 }
 
+/* One plan's change to key over *lr. */
+static enum lw_err
+see_plan(const struct plan *pl, const char *key, struct lrec *lr,
+    bool *have)
+{
+	const struct mut	*m;
+	enum lw_err		 e;
+
+	if (pl == NULL || (m = learn_plan_get(pl, key)) == NULL)
+		return LW_OK;
+	if (!*have && m->existing)
+		return LW_OK;	/* it only touches a record there is */
+	if (!*have)
+		memset(lr, 0, sizeof(*lr));
+	if ((e = learn_mut_apply(m, lr, !*have)) == LW_OK)
+		*have = true;
+	return e;
+}
+
+enum lw_err
+learn_batch_see(struct learn *l, const char *key, struct lrec *lr,
+    bool *have)
+{
+	struct learn_batch	*b;
+	struct learn		*s;
+	enum lw_err		 e;
+
+	if (l->batch != NULL)
+		b = l->batch;
+	else if ((s = learn_shared(l->st)) != NULL)
+		b = s->batch;
+	else
+		return LW_OK;
+	if (b == NULL || atomic_load(&b->held) == 0)
+		return LW_OK;
+	pthread_mutex_lock(&b->mu);
+	/* The older first, as they will be written. */
+	e = see_plan(b->flushing, key, lr, have);
+	if (e == LW_OK)
+		e = see_plan(&b->pl, key, lr, have);
+	pthread_mutex_unlock(&b->mu);
+	return e;
+}
+
 enum lw_err
 learn_shared_open(struct state *st, const struct learn_config *c)
+{
+	return learn_shared_open_batch(st, c, LEARN_BATCH_MSGS,
+	    LEARN_BATCH_MS);
+}
+
+enum lw_err
+learn_shared_open_batch(struct state *st, const struct learn_config *c,
+    size_t max_msgs, unsigned interval_ms)
 {
 	struct learn	*l;
 	enum lw_err	 e;
@@ -240,8 +315,8 @@ learn_shared_open(struct state *st, const struct learn_config *c)
 		return LW_OK;
 	if ((e = learn_open(st, c, &l)) != LW_OK)
 		return e;
-	if ((e = learn_batch_start(l, LEARN_BATCH_MSGS, LEARN_BATCH_MS,
-	    true)) != LW_OK) {
+	if ((e = learn_batch_start(l, max_msgs, interval_ms, true)) !=
+	    LW_OK) {
 		learn_close(l);
 		return e;
 	}

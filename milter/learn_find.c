@@ -38,11 +38,21 @@ read_text(struct learn *l, const char *org, char letter, const char *text,
     time_t now, struct lrec *lr)
 {
 	char		key[LEARN_KEY_BYTES];
+	bool		have;
 	enum lw_err	e;
 
-	if ((e = learn_key(org, letter, text, key)) != LW_OK ||
-	    (e = learn_read(l, key, now, lr)) != LW_OK)
+	if ((e = learn_key(org, letter, text, key)) != LW_OK)
 		return e;
+	e = learn_read(l, key, now, lr);
+	if (e != LW_OK && e != LW_ENOTFOUND)
+		return e;
+	/* And what is learned but not yet written (learn_batch.c). */
+	have = e == LW_OK;
+	if ((e = learn_batch_see(l, key, lr, &have)) != LW_OK || !have) {
+		if (have)
+			learn_rec_free(lr);
+		return e != LW_OK ? e : LW_ENOTFOUND;
+	}
 	if (strcmp(lr->r.key, text) != 0) {	/* a hash collision */
 		learn_rec_free(lr);
 		return LW_ENOTFOUND;

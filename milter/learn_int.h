@@ -37,6 +37,7 @@
 				   capped kinds, oldest day first */
 
 struct learn_batch;
+struct lrec;
 
 struct learn {
 	struct state		*st;
@@ -82,6 +83,28 @@ struct plan {
 };
 
 void		 learn_plan_free(struct plan *);
+/* The record key in pl, NULL when pl does not touch it. */
+const struct mut *learn_plan_get(const struct plan *pl, const char *key);
+/*
+ * What the write of m will do to lr (created: lr is zeroed, no record
+ * yet): the counts, times and items added as the write adds them.
+ */
+enum lw_err	 learn_mut_apply(const struct mut *m, struct lrec *lr,
+		    bool created);
+/*
+ * The record key as lookups see it: *lr as read from the state (*have
+ * false: absent), with what the batch of l, else the daemon's batched
+ * learner on l's state, holds for key and has not written yet (queued,
+ * or being written) applied; *have true when *lr then holds a record.
+ * Bounded: a hash lookup in each of the two plans, under the batch's
+ * lock; without the lock when nothing is held.  Between the records'
+ * commit and the writer's next take of the lock (microseconds: the
+ * batch stops being seen right after its write, before its counts
+ * and eviction) a lookup may see a batch twice; the rules ask whether
+ * a record is there, its counts only show in a finding's detail.
+ */
+enum lw_err	 learn_batch_see(struct learn *, const char *key,
+		    struct lrec *lr, bool *have);
 /* Add one message's plan to a batch's (what both touch adds up). */
 enum lw_err	 learn_plan_merge(struct plan *dst, const struct plan *src);
 /*
@@ -99,6 +122,11 @@ struct learn	*learn_shared(const struct state *st);
  * created toward the caps and evict past them; now is the write's time.
  */
 enum lw_err	 learn_plan_run(struct learn *, const struct learn_config *,
+		    struct plan *pl, time_t now);
+/* learn_plan_run in two: the records' write, then the rest. */
+enum lw_err	 learn_plan_write(struct learn *, struct plan *pl,
+		    time_t now);
+enum lw_err	 learn_plan_count(struct learn *, const struct learn_config *,
 		    struct plan *pl, time_t now);
 
 /* A record of any letter; kind and org are set by the reader. */
