@@ -193,7 +193,8 @@ TEST_HELPERS = t/tap.o
 -include t/fuzz/fuzz.mak
 
 .PHONY: all check check-run test run install clean distclean deps \
-	configure-if-needed bench bench-state bench-learn fuzz
+	configure-if-needed bench bench-state bench-learn bench-learn-redis \
+	fuzz
 
 all: $(PROGRAMS)
 
@@ -284,6 +285,10 @@ bench/learnbench: bench/learnbench.c $(LIB) config.mak.stamp
 bench-learn: bench/learnbench
 	@mkdir -p bench/out
 	bench/learnbench bench/out/learn
+
+# The batched add on a private redis-server (README).
+bench-learn-redis: bench/learnbench
+	sh bench/learn-redis.sh
 
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \

@@ -27,6 +27,11 @@
  * 5. learn stats (counts kept as records) and the store's size
  *    (data.mdb: bytes allocated).
  *
+ * LEARNBENCH_REDIS=PORT runs 1. and 2. (batched) on the redis-server
+ * at 127.0.0.1:PORT instead, an empty one bench/learn-redis.sh starts
+ * (`make bench-learn-redis`), DIR unused: ms and server commands per
+ * message.
+ *
  * LEARNBENCH_FROM=DIR starts from a copy of DIR, a store an earlier
  * run filled with the same numbers, instead of filling (for profiling);
  * LEARNBENCH_SAVE=DIR keeps a copy of the store as filled there.
@@ -48,6 +53,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <hiredis/hiredis.h>
 
 #include "learn.h"
 #include "mime.h"
@@ -350,6 +357,77 @@ copy_store(const char *src, const char *dst)
 		die("cannot copy the store to disk");
 }
 
+/* The server's count of commands run (INFO stats), -1 on error. */
+static long long
+redis_commands(unsigned port, const char *stat)
+{
+	redisContext	*c;
+	redisReply	*rep;
+	char		 pat[64], *p;
+	long long	 n = -1;
+
+	if ((c = redisConnect("127.0.0.1", (int)port)) == NULL || c->err)
+		die("cannot reach the redis-server");
+	snprintf(pat, sizeof(pat), "%s", stat);
+	if ((rep = redisCommand(c, "INFO all")) != NULL &&
+	    rep->type == REDIS_REPLY_STRING && (p = strstr(rep->str, pat)) !=
+	    NULL)
+		n = strtoll(p + strlen(pat), NULL, 10);
+	if (rep != NULL)
+		freeReplyObject(rep);
+	redisFree(c);
+	return n;
+}
+
+/*
+ * LEARNBENCH_REDIS=PORT: the batched add (2.) on a Redis server on
+ * 127.0.0.1:PORT that the caller started empty (bench/learn-redis.sh),
+ * filled first like the embedded store: ms per message and the
+ * server's commands and WATCH ... EXEC per message.
+ */
+static int
+redis_bench(unsigned port, unsigned ncorr, unsigned long nthreads)
+{
+	struct state_config	 sc;
+	struct message		**v;
+	struct learn		*l;
+	struct state		*st;
+	unsigned long		 ids;
+	long long		 c0, w0, c1, w1;
+	double			 ms;
+	unsigned		 i;
+
+	state_config_init(&sc);
+	sc.backend = STATE_REDIS;
+	sc.redis.port = port;
+	if (state_open(&sc, false, &st) != LW_OK)
+		die("cannot open the redis state");
+	l = relearn(st);
+	if (learn_batch_start(l, LEARN_BATCH_MSGS, LEARN_BATCH_MS, false) !=
+	    LW_OK)
+		die("learn_batch_start failed");
+	ids = fill(l, ncorr, nthreads, time(NULL) - 30 * 86400);
+	learn_close(l);
+	l = relearn(st);
+	v = typical(MEASURE, ncorr, ids, ids + 1000);
+	c0 = redis_commands(port, "total_commands_processed:");
+	w0 = redis_commands(port, "cmdstat_watch:calls=");
+	ms = measure_add(l, v, MEASURE, time(NULL), true);
+	c1 = redis_commands(port, "total_commands_processed:");
+	w1 = redis_commands(port, "cmdstat_watch:calls=");
+	printf("redis add: %.3f ms per message, batched as the daemon "
+	    "learns; %.1f commands and %.2f WATCH ... EXEC per message "
+	    "(%u correspondents, %lu threads)\n", ms,
+	    (double)(c1 - c0) / MEASURE, (double)(w1 - w0) / MEASURE,
+	    ncorr, ids);
+	for (i = 0; i < MEASURE; i++)
+		mime_free(v[i]);
+	free(v);
+	learn_close(l);
+	state_close(st);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -376,6 +454,9 @@ main(int argc, char **argv)
 		nthreads = strtoul(argv[3], NULL, 10);
 	if (ncorr < FILL_RCPTS || nthreads < 1000)
 		die("at least 100 correspondents and 1000 threads");
+	if (getenv("LEARNBENCH_REDIS") != NULL)
+		return redis_bench((unsigned)strtoul(getenv("LEARNBENCH_REDIS"),
+		    NULL, 10), ncorr, nthreads);
 	snprintf(shm, sizeof(shm), "/dev/shm/learnbench.%ld", (long)getpid());
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", shm);
 
