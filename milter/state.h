@@ -51,14 +51,20 @@
 #define STATE_HOST_MAX		63		/* bytes of host_name */
 #define STATE_SHARE_DEFAULT	((size_t)10 << 20)	/* pending_bytes */
 /*
- * The split-PPAP pending items' namespace: state_each walks it for
- * every message with a password in it.  redis keeps an index of the
- * keys under it, written with each key (state_redis_each.c), so that
- * walk is a few round trips, not a scan of the server; lmdb and files
- * walk a prefix cheaply anyway.  Its keys are plain values, never
- * counters or lists.
+ * The namespaces state_each walks: the split-PPAP pending items (for
+ * every message with a password in it), the quarantine index
+ * ("quarantine:HOST:ID"), outbreak records, learned relationships
+ * ("learn:ORG:LETTER:..."), the metrics' minutes.  redis keeps an
+ * index of the keys under each, written with each key
+ * (state_redis_each.c), so a walk is a few round trips whatever else
+ * the server holds, never a scan of it; lmdb and files walk a prefix
+ * cheaply anyway.  A walk of any other prefix may cost a scan.
  */
 #define STATE_NS_PENDING	"pending:"
+#define STATE_NS_QUARANTINE	"quarantine:"
+#define STATE_NS_OUTBREAK	"outbreak:"
+#define STATE_NS_LEARN		"learn:"
+#define STATE_NS_METRICS	"metrics:"
 /*
  * The counts' namespace: the outbreak breaker's per-sender records.
  * state_put_lazy may write its keys without waiting for the disk; lmdb

@@ -50,7 +50,8 @@
 /*
  * KEYS[1] the key; ARGV[1] the value with its header, ARGV[2] now,
  * ARGV[3] the TTL in ms (0: none).  1 when stored, 0 when present.
- * An indexed key: KEYS[2] its index, ARGV[4] the score, ARGV[5] the key.
+ * An indexed key: KEYS[2] its index, ARGV[4] the score, ARGV[5] the
+ * key; KEYS[3] its namespace's set of buckets, ARGV[6] its bucket.
  */
 static const char add_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
@@ -68,11 +69,15 @@ static const char add_lua[] =
     "if KEYS[2] then\n"
     "  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])\n"
     "end\n"
+    "if KEYS[3] then\n"
+    "  redis.call('SADD', KEYS[3], ARGV[6])\n"
+    "end\n"
     "return 1\n";
 
 /*
  * KEYS[1] the counter; ARGV[1] delta, ARGV[2] now, ARGV[3] the expiry
- * of a new counter (0: never).  Returns the new value.
+ * of a new counter (0: never).  Returns the new value.  An indexed
+ * key as add_lua's: KEYS[2], ARGV[5] the key; KEYS[3], ARGV[6].
  */
 static const char incr_lua[] =
     "local now = tonumber(ARGV[2])\n"
@@ -92,6 +97,12 @@ static const char incr_lua[] =
     "  redis.call('SET', KEYS[1], s, 'PX', math.max(1, (e - now) * 1000))\n"
     "else\n"
     "  redis.call('SET', KEYS[1], s)\n"
+    "end\n"
+    "if KEYS[2] then\n"
+    "  redis.call('ZADD', KEYS[2], e > 0 and e or '+inf', ARGV[5])\n"
+    "end\n"
+    "if KEYS[3] then\n"
+    "  redis.call('SADD', KEYS[3], ARGV[6])\n"
     "end\n"
     "return n\n";
 
@@ -227,9 +238,9 @@ request(struct redis *r, const char *key, int argc, const char **argv,
 		goto out;
 	}
 	redisAppendCommand(rc->c, "EXEC");
-	if ((e = rd_exec_replies(r, rc->c, 4, &rep)) != LW_OK)
+	if ((e = rd_exec_replies(r, rc->c, 3 + n, &rep)) != LW_OK)
 		goto out;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != (size_t)n + 1)
 		e = LW_EIO;
 	else if ((e = rd_reply_err(r, rc->c, rep->element[0])) == LW_OK) {
 		*out = rep->element[0];		/* ours now */
@@ -393,15 +404,15 @@ rd_del(struct state *st, const char *key)
 
 /*
  * EVALSHA sha with keys and args, and EVAL text once when the server
- * does not know the script.  At most 2 keys and 5 args.
+ * does not know the script.  At most 3 keys and 6 args.
  */
 static redisReply *
 script(redisContext *c, const char *sha, const char *text, int nkeys,
     const char **keys, const size_t *klens, int nargs, const char **args,
     const size_t *alens)
 {
-	const char	*argv[10];
-	size_t		 lens[10];
+	const char	*argv[12];
+	size_t		 lens[12];
 	char		 nk[4];
 	redisReply	*rep;
 	int		 i, n = 3;
@@ -431,7 +442,9 @@ script(redisContext *c, const char *sha, const char *text, int nkeys,
 
 /*
  * A script on key (KEYS[1]) and, when with_index and key is indexed,
- * its index (KEYS[2]); *out: the checked reply, the caller's to free.
+ * its index (KEYS[2]) and its namespace's set of buckets (KEYS[3], its
+ * bucket then ARGV[6]: args has 5 then, the key the 5th); *out: the
+ * checked reply, the caller's to free.
  */
 static enum lw_err
 run_script(struct redis *r, const char *key, const char *sha,
@@ -440,31 +453,44 @@ run_script(struct redis *r, const char *key, const char *sha,
 {
 	struct rconn	*rc;
 	redisReply	*rep;
-	const char	*keys[2];
-	size_t		 klens[2];
-	char		*k, *ik = NULL;
-	enum lw_err	 e;
+	const char	*keys[3], *av[6], *bucket;
+	size_t		 klens[3], al[6], blen;
+	char		*k, *ik = NULL, *bk = NULL;
+	enum lw_err	 e = LW_ENOMEM;
+	int		 i, nkeys = 1;
 
 	*out = NULL;
 	if ((k = rd_key(r, key, &klens[0])) == NULL)
 		return LW_ENOMEM;
-	if (with_index && rd_indexed(key) &&
-	    (ik = rd_index_key(r, key, &klens[1])) == NULL) {
-		free(k);
-		return LW_ENOMEM;
+	for (i = 0; i < nargs && i < 5; i++) {
+		av[i] = args[i];
+		al[i] = alens[i];
+	}
+	if (with_index && rd_indexed(key)) {
+		if ((ik = rd_index_key(r, key, &klens[1])) == NULL)
+			goto out;
+		nkeys = 2;
+		if ((bk = rd_buckets_key(r, key, &klens[2], &bucket,
+		    &blen)) != NULL) {
+			nkeys = 3;
+			av[5] = bucket;
+			al[5] = blen;
+			nargs = 6;
+		}
 	}
 	if ((rc = rd_conn_get(r)) == NULL) {
-		free(ik);
-		free(k);
-		return LW_EIO;
+		e = LW_EIO;
+		goto out;
 	}
 	keys[0] = k;
 	keys[1] = ik;
-	rep = script(rc->c, sha, text, ik != NULL ? 2 : 1, keys, klens,
-	    nargs, args, alens);
+	keys[2] = bk;
+	rep = script(rc->c, sha, text, nkeys, keys, klens, nargs, av, al);
 	if ((e = rd_reply_err(r, rc->c, rep)) == LW_OK)
 		*out = rep;
 	rd_conn_put(r, rc);
+out:
+	free(bk);
 	free(ik);
 	free(k);
 	return e;
@@ -510,8 +536,8 @@ rd_incr(struct state *st, const char *key, int64_t delta, time_t expires,
 {
 	struct redis	*r = st->priv;
 	redisReply	*rep;
-	const char	*args[3];
-	size_t		 alens[3];
+	const char	*args[5];
+	size_t		 alens[5];
 	char		 d[32], nowbuf[32], exp[32];
 	enum lw_err	 e;
 
@@ -521,7 +547,9 @@ rd_incr(struct state *st, const char *key, int64_t delta, time_t expires,
 	setarg(args, alens, 0, d);
 	setarg(args, alens, 1, nowbuf);
 	setarg(args, alens, 2, exp);
-	if ((e = run_script(r, key, r->incr_sha, incr_lua, false, 3, args,
+	setarg(args, alens, 3, "");		/* unused: add_lua's score */
+	setarg(args, alens, 4, key);
+	if ((e = run_script(r, key, r->incr_sha, incr_lua, true, 5, args,
 	    alens, &rep)) == LW_OK) {
 		if (rep->type == REDIS_REPLY_INTEGER)
 			*out = rep->integer;
@@ -841,6 +869,9 @@ state_redis_open(const struct state_config *c, bool readonly,
 		conn->c = ctx;
 		r->idle = conn;
 		r->nconn = 1;
+		/* Once per server: what an older lurewall wrote, indexed. */
+		if (!readonly)
+			rd_index_build_all(r, time(NULL));
 	} else if (r->logged == 0) {
 		/* Not unreachable (that was logged): refused. */
 		rd_close(st);

@@ -18,6 +18,7 @@
 #define BACKOFF_MIN_MS		500
 #define BACKOFF_MAX_MS		5000
 #define UPDATE_STRIPES		16
+#define RD_NS_MAX		5		/* indexed namespaces */
 
 struct rconn {
 	redisContext	*c;
@@ -37,7 +38,8 @@ struct redis {
 	time_t		 logged;	/* last "unreachable" line */
 	char		 add_sha[41];
 	char		 incr_sha[41];
-	bool		 index_built;	/* index_build ran (or runs) */
+	/* index_build ran (or runs), per namespace. */
+	bool		 index_built[RD_NS_MAX];
 	/*
 	 * rd_update: the threads of this process take turns by key (a
 	 * stripe of keys each), so only other processes' writes make a
@@ -106,17 +108,23 @@ enum lw_err	 rd_update_many(struct state *, const char *const *keys,
 		    size_t n, time_t now, state_update_many_fn, void *arg);
 
 /*
- * state_redis_each.c: whether key has an index entry (it is under
- * STATE_NS_PENDING), the index's server key, a ZADD score; append the
- * entry's change to a pipeline (1 command appended, 0 none, -1 out of
- * memory and nothing appended); state_each.
+ * state_redis_each.c: whether key has index entries (it is under a
+ * namespace of state.h), its bucket's index on the server, the set of
+ * its namespace's buckets (NULL for a namespace of one bucket; *bucket,
+ * *blen: the bucket, a prefix of key), a ZADD score; append the
+ * entries' change to a pipeline (the number of commands appended, 0
+ * none, -1 out of memory and nothing appended); state_each.
  */
 bool		 rd_indexed(const char *key);
 char		*rd_index_key(const struct redis *, const char *key,
 		    size_t *len);
+char		*rd_buckets_key(const struct redis *, const char *key,
+		    size_t *len, const char **bucket, size_t *blen);
 void		 rd_index_score(time_t expires, char buf[32]);
 int		 rd_index_append(struct redis *, redisContext *,
 		    const char *key, enum rd_idx, time_t expires);
+/* Index what an older lurewall wrote, once per server (a writer's open). */
+void		 rd_index_build_all(struct redis *, time_t now);
 enum lw_err	 rd_each(struct state *, const char *prefix, time_t now,
 		    state_each_fn, void *arg);
 

@@ -51,9 +51,11 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
 # redis_up DIR PORT PASSWORD: a redis-server on 127.0.0.1:PORT run in
-# DIR, no persistence, its only user "lurewall" (PASSWORD) limited to
-# lurewall:* keys without admin or dangerous commands, as
-# contrib/MULTI-MX sets it up; REDIS_PID.  Waits until it answers
+# DIR, no persistence, the user "lurewall" (PASSWORD) limited to
+# lurewall:* keys without admin or dangerous commands, and the default
+# user the admin's (PASSWORD-admin), as contrib/MULTI-MX sets it up
+# (the append-only file is replayed as the default user: off, every
+# MULTI/EXEC in it would be refused); REDIS_PID.  Waits until it answers
 # (listening is not enough while it loads a file).  redis_down stops
 # it (SIGTERM), redis_kill kills it (SIGKILL, a crash), redis_cli talks
 # to it as lurewall.  With REDIS_AOF=1 every write goes to an
@@ -73,7 +75,7 @@ redis_up() {
 	# shellcheck disable=SC2086
 	(cd "$1" && exec redis-server --port "$2" --bind 127.0.0.1 \
 	    --save '' $_r_aof --daemonize no \
-	    --user default off \
+	    --user default on ">$3-admin" '~*' '&*' '+@all' \
 	    --user lurewall on ">$3" '~lurewall:*' '+@all' '-@admin' \
 	    '-@dangerous' --loglevel warning --logfile redis.log) &
 	REDIS_PID=$!
