@@ -37,8 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hijack_prefix	 pre[HIJACK_MAX_PREFIXES];
 	struct name_cands	 c;
-	struct person		 staff = { names_a, NULL, 2 };
-	struct correspondent	 corr = { { names_b, NULL, 1 }, doms_b, 1 };
+	struct person		 staff = { names_a, NULL, 2, NULL };
+	struct correspondent	 corr = { { names_b, NULL, 1, NULL }, doms_b, 1 };
 	struct policy		 p;
 	struct message		 m;
 	struct mime_part	 root;
