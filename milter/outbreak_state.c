@@ -13,8 +13,10 @@
  * messages of one sender never lose a count: LMDB and files lock a
  * file (nothing written, no fsync), Redis adds the claim
  * "lock:outbreak:HEX", which expires after STATE_LOCK_TTL seconds so
- * a crashed holder blocks nobody for long.  A waiter gives up after
- * LOCK_WAIT_SECS (LW_EIO: the caller's on_error).  A record expires
+ * a crashed holder blocks nobody for long.  The lock and the read go
+ * together (state_lock_get), and so do the write and the release
+ * (state_put_unlock): on Redis two round trips per message.  A waiter
+ * gives up after LOCK_WAIT_SECS (LW_EIO: the caller's on_error).  A record expires
  * OUTBREAK_RETENTION after its sender's last message unless tripped:
  * the state drops quiet senders itself.  Counting is a lazy write
  * (state_put_lazy: on LMDB no fsync per message, on disk within a
@@ -61,12 +63,18 @@ val_record(const struct state_val *v, struct outbreak_record *r)
 	return outbreak_record_parse((char *)v->data, v->len, r);
 }
 
+/*
+ * Take the sender's lock and read its record into v (the read's result
+ * in *got): on Redis one round trip.
+ */
 static enum lw_err
-lock_take(struct sstore *ss)
+lock_get(struct sstore *ss, time_t now, struct state_val *v,
+    enum lw_err *got)
 {
 	enum lw_err	e;
 
-	if ((e = state_lock(ss->st, ss->key, LOCK_WAIT_SECS)) == LW_OK)
+	if ((e = state_lock_get(ss->st, ss->key, LOCK_WAIT_SECS, now, v,
+	    got)) == LW_OK)
 		ss->locked = true;
 	return e;
 }
@@ -86,13 +94,16 @@ ss_begin(struct outbreak_store *os, const char *sender, time_t now,
 {
 	struct sstore		*ss = os->priv;
 	struct state_val	 v;
-	enum lw_err		 e;
+	enum lw_err		 e, got;
 
 	memset(r, 0, sizeof(*r));
-	if ((e = keys_for(ss, sender)) != LW_OK ||
-	    (!ss->readonly && (e = lock_take(ss)) != LW_OK))
+	if ((e = keys_for(ss, sender)) != LW_OK)
 		return e;
-	if ((e = state_get(ss->st, ss->key, now, &v)) == LW_OK) {
+	if (ss->readonly)
+		got = state_get(ss->st, ss->key, now, &v);
+	else if ((e = lock_get(ss, now, &v, &got)) != LW_OK)
+		return e;
+	if ((e = got) == LW_OK) {
 		if (!val_record(&v, r))
 			e = LW_EMALFORMED;
 		state_val_free(&v);
@@ -109,6 +120,28 @@ ss_abort(struct outbreak_store *os)
 	lock_drop(os->priv);
 }
 
+/*
+ * Write the record (an empty one: remove it) and drop the lock in one
+ * step: on Redis one MULTI ... EXEC.
+ */
+static enum lw_err
+put_unlock(struct sstore *ss, const void *buf, size_t len, time_t exp,
+    time_t now, bool durable)
+{
+	enum lw_err	e;
+
+	if (!ss->locked && buf == NULL) {
+		e = state_del(ss->st, ss->key);
+		return e == LW_ENOTFOUND ? LW_OK : e;
+	}
+	if (!ss->locked)
+		return durable ? state_put(ss->st, ss->key, buf, len, exp,
+		    now) : state_put_lazy(ss->st, ss->key, buf, len, exp, now);
+	ss->locked = false;
+	return state_put_unlock(ss->st, ss->key, buf, len, exp, now,
+	    !durable);
+}
+
 static enum lw_err
 ss_commit(struct outbreak_store *os, const struct outbreak_record *r,
     bool durable)
@@ -122,21 +155,17 @@ ss_commit(struct outbreak_store *os, const struct outbreak_record *r,
 
 	if (ss->readonly)
 		return LW_OK;
-	if (outbreak_record_empty(r)) {
-		e = state_del(ss->st, ss->key);
-		if (e == LW_ENOTFOUND)
-			e = LW_OK;
-		goto out;
-	}
+	if (outbreak_record_empty(r))
+		return put_unlock(ss, NULL, 0, 0, r->last, true);
 	if ((f = open_memstream(&buf, &len)) == NULL) {
-		e = LW_ENOMEM;
-		goto out;
+		lock_drop(ss);
+		return LW_ENOMEM;
 	}
 	outbreak_record_write(f, r);
 	if (fclose(f) != 0) {
 		free(buf);
-		e = LW_ENOMEM;
-		goto out;
+		lock_drop(ss);
+		return LW_ENOMEM;
 	}
 	/*
 	 * A trip or a clear (durable) is on disk when this returns; a
@@ -144,11 +173,8 @@ ss_commit(struct outbreak_store *os, const struct outbreak_record *r,
 	 * only a system crash loses it).  A tripped sender never expires.
 	 */
 	exp = r->tripped != 0 ? 0 : r->last + OUTBREAK_RETENTION;
-	e = durable ? state_put(ss->st, ss->key, buf, len, exp, r->last) :
-	    state_put_lazy(ss->st, ss->key, buf, len, exp, r->last);
+	e = put_unlock(ss, buf, len, exp, r->last, durable);
 	free(buf);
-out:
-	lock_drop(ss);
 	return e;
 }
 

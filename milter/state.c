@@ -748,28 +748,69 @@ state_sweep(struct state *st, time_t now, size_t *removed)
 
 #define LOCK_KEY_PREFIX	"lock:"
 
-enum lw_err
-state_lock(struct state *st, const char *key, unsigned wait_secs)
+/* key's claim key "lock:KEY" into lk; false when too long. */
+static bool
+lock_key(const char *key, char lk[STATE_KEY_MAX + 8])
+{
+	return snprintf(lk, STATE_KEY_MAX + 8, LOCK_KEY_PREFIX "%s", key) <=
+	    STATE_KEY_MAX;
+}
+
+/*
+ * One try at claiming lk (real time lock_now), and when v is not NULL
+ * at reading key too (its result in *got): LW_EEXIST while lk is held.
+ */
+static enum lw_err
+claim_once(struct state *st, const char *key, const char *lk,
+    time_t lock_now, time_t now, struct state_val *v, enum lw_err *got)
+{
+	time_t		exp = lock_now + STATE_LOCK_TTL;
+	enum lw_err	e;
+
+	if (v == NULL || st->ops->lock_get == NULL) {
+		if ((e = state_add(st, lk, "1", 1, exp, lock_now)) == LW_OK &&
+		    v != NULL)
+			*got = state_get(st, key, now, v);
+		return e;
+	}
+	if ((e = check(st, lk, true)) != LW_OK ||
+	    (e = check(st, key, false)) != LW_OK)
+		return e;
+	memset(v, 0, sizeof(*v));
+	e = tally(st, st->ops->lock_get(st, key, lk, exp, lock_now, now, v,
+	    got));
+	if (e == LW_OK && *got != LW_ENOTFOUND)
+		*got = tally(st, *got);
+	return e;
+}
+
+/* state_lock, and state_lock_get when v is not NULL. */
+static enum lw_err
+lock_wait(struct state *st, const char *key, unsigned wait_secs,
+    time_t now, struct state_val *v, enum lw_err *got)
 {
 	char		 lk[STATE_KEY_MAX + 8];
-	time_t		 start = time(NULL), now;
+	time_t		 start = time(NULL), rnow;
 	useconds_t	 pause = 1000;
 	enum lw_err	 e;
 
 	if (!state_key_ok(key))
 		return LW_EINVAL;
-	if (st->dirlock != NULL)
-		return state_dirlock_take(st->dirlock, wait_secs);
-	if (snprintf(lk, sizeof(lk), LOCK_KEY_PREFIX "%s", key) >
-	    STATE_KEY_MAX)
+	if (st->dirlock != NULL) {
+		if ((e = state_dirlock_take(st->dirlock, wait_secs)) == LW_OK &&
+		    v != NULL)
+			*got = state_get(st, key, now, v);
+		return e;
+	}
+	if (!lock_key(key, lk))
 		return LW_EINVAL;
 	/* Real time: a lock's expiry has nothing to do with injected now. */
 	for (;;) {
-		now = time(NULL);
-		e = state_add(st, lk, "1", 1, now + STATE_LOCK_TTL, now);
+		rnow = time(NULL);
+		e = claim_once(st, key, lk, rnow, now, v, got);
 		if (e != LW_EEXIST)
 			return e;
-		if (now - start >= (time_t)wait_secs) {
+		if (rnow - start >= (time_t)wait_secs) {
 			log_warnx("state: %s still held after %u s", lk,
 			    wait_secs);
 			errno = EAGAIN;
@@ -781,6 +822,21 @@ state_lock(struct state *st, const char *key, unsigned wait_secs)
 	}
 }
 
+enum lw_err
+state_lock(struct state *st, const char *key, unsigned wait_secs)
+{
+	return lock_wait(st, key, wait_secs, 0, NULL, NULL);
+}
+
+enum lw_err
+state_lock_get(struct state *st, const char *key, unsigned wait_secs,
+    time_t now, struct state_val *v, enum lw_err *got)
+{
+	memset(v, 0, sizeof(*v));
+	*got = LW_ENOTFOUND;
+	return lock_wait(st, key, wait_secs, now, v, got);
+}
+
 void
 state_unlock(struct state *st, const char *key)
 {
@@ -790,9 +846,75 @@ state_unlock(struct state *st, const char *key)
 		state_dirlock_drop(st->dirlock);
 		return;
 	}
-	if (snprintf(lk, sizeof(lk), LOCK_KEY_PREFIX "%s", key) <=
-	    STATE_KEY_MAX)
+	if (lock_key(key, lk))
 		(void)state_del(st, lk);
+}
+
+/* The write of state_put_unlock, as the separate calls do it. */
+static enum lw_err
+put_plain(struct state *st, const char *key, const void *val, size_t len,
+    time_t expires, time_t now, bool lazy)
+{
+	enum lw_err	e;
+
+	if (val == NULL) {
+		e = state_del(st, key);
+		return e == LW_ENOTFOUND ? LW_OK : e;
+	}
+	return lazy ? state_put_lazy(st, key, val, len, expires, now) :
+	    state_put(st, key, val, len, expires, now);
+}
+
+enum lw_err
+state_put_unlock(struct state *st, const char *key, const void *val,
+    size_t len, time_t expires, time_t now, bool lazy)
+{
+	char		lk[STATE_KEY_MAX + 8];
+	enum lw_err	e;
+
+	if (st->dirlock != NULL || st->ops->put_unlock == NULL ||
+	    !lock_key(key, lk)) {
+		e = put_plain(st, key, val, len, expires, now, lazy);
+		state_unlock(st, key);
+		return e;
+	}
+	if ((e = check_write(st, key, len, 0, now)) != LW_OK ||
+	    (e = check(st, lk, true)) != LW_OK) {
+		state_unlock(st, key);
+		return e;
+	}
+	if (val != NULL && state_expired(expires, now))
+		val = NULL;
+	return tally(st, st->ops->put_unlock(st, key, lk, val, len, expires,
+	    now, lazy));
+}
+
+/*
+ * For a state made of others (the fallback): one try of each step on
+ * a part, through its claim key whatever its own locks are (the whole
+ * holds the claim, not the part).
+ */
+enum lw_err
+state_part_lock_get(struct state *st, const char *key, const char *lk,
+    time_t lock_exp, time_t lock_now, time_t now, struct state_val *v,
+    enum lw_err *got)
+{
+	(void)lock_exp;
+	return claim_once(st, key, lk, lock_now, now, v, got);
+}
+
+enum lw_err
+state_part_put_unlock(struct state *st, const char *key, const char *lk,
+    const void *val, size_t len, time_t expires, time_t now, bool lazy)
+{
+	enum lw_err	e;
+
+	if (st->ops->put_unlock != NULL)
+		return tally(st, st->ops->put_unlock(st, key, lk, val, len,
+		    expires, now, lazy));
+	e = put_plain(st, key, val, len, expires, now, lazy);
+	(void)state_del(st, lk);
+	return e;
 }
 
 enum lw_err

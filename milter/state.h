@@ -200,6 +200,25 @@ struct state_ops {
 	 */
 	void		(*health)(struct state *, time_t now,
 			    state_health_fn, void *arg);
+	/*
+	 * Optional (NULL: state_add of the claim lk, then state_get):
+	 * one try at state_lock_get on a state without a dirlock.  Claim
+	 * lk (the value "1", expiring at lock_exp, real time lock_now)
+	 * and read key: LW_OK with *got the read's result (and v filled
+	 * when LW_OK), LW_EEXIST when lk is held (v untouched), else the
+	 * claim's error.
+	 */
+	enum lw_err	(*lock_get)(struct state *, const char *key,
+			    const char *lk, time_t lock_exp, time_t lock_now,
+			    time_t now, struct state_val *, enum lw_err *got);
+	/*
+	 * Optional (NULL: state_put, state_put_lazy or state_del, then
+	 * state_del of lk): state_put_unlock on a state without a
+	 * dirlock.  val NULL removes key.  lk goes whatever the write did.
+	 */
+	enum lw_err	(*put_unlock)(struct state *, const char *key,
+			    const char *lk, const void *val, size_t len,
+			    time_t expires, time_t now, bool lazy);
 };
 
 struct state {
@@ -344,6 +363,25 @@ enum lw_err	 state_lock(struct state *, const char *key,
 		    unsigned wait_secs);
 void		 state_unlock(struct state *, const char *key);
 /*
+ * state_lock, then state_get of key into v (its result in *got) as
+ * one step: redis sends the claim and the read in one round trip
+ * (when the claim fails, the read is dropped and the claim retried as
+ * state_lock does).  Returns state_lock's result; v is filled only when
+ * that is LW_OK and *got is LW_OK.
+ */
+enum lw_err	 state_lock_get(struct state *, const char *key,
+		    unsigned wait_secs, time_t now, struct state_val *v,
+		    enum lw_err *got);
+/*
+ * Write key (state_put, or state_put_lazy when lazy; val NULL:
+ * state_del, an absent key is no error) and release its lock as one
+ * step: redis sends both (and the index writes) in one MULTI ... EXEC.
+ * The lock goes even when the write fails.
+ */
+enum lw_err	 state_put_unlock(struct state *, const char *key,
+		    const void *val, size_t len, time_t expires, time_t now,
+		    bool lazy);
+/*
  * Ask each backend of st whether it answers (a read of
  * STATE_HEALTH_KEY) and tell fn: one call for lmdb or files, two for
  * redis with its local fallback ("redis", then "lmdb").  Failed calls
@@ -375,6 +413,18 @@ struct state_many {
 };
 enum lw_err	 state_many_step(void *arg, const struct state_val *old,
 		    struct state_val *out, enum state_verdict *what);
+
+/*
+ * For a state made of others (the fallback): one try of the ops
+ * lock_get and put_unlock on its part st, through the claim key lk
+ * (the ops' defaults when st has none, whatever st's own locks).
+ */
+enum lw_err	 state_part_lock_get(struct state *st, const char *key,
+		    const char *lk, time_t lock_exp, time_t lock_now,
+		    time_t now, struct state_val *, enum lw_err *got);
+enum lw_err	 state_part_put_unlock(struct state *st, const char *key,
+		    const char *lk, const void *val, size_t len,
+		    time_t expires, time_t now, bool lazy);
 
 /* For the backends: key and value checks, the list encoding. */
 bool		 state_key_ok(const char *key);

@@ -164,6 +164,23 @@ fb_close(struct state *st)
 	state_free(st);
 }
 
+static enum lw_err
+fb_lock_get(struct state *st, const char *key, const char *lk,
+    time_t lock_exp, time_t lock_now, time_t now, struct state_val *v,
+    enum lw_err *got)
+{
+	FORWARD("locking", state_part_lock_get(st, key, lk, lock_exp,
+	    lock_now, now, v, got));
+}
+
+static enum lw_err
+fb_put_unlock(struct state *st, const char *key, const char *lk,
+    const void *val, size_t len, time_t expires, time_t now, bool lazy)
+{
+	FORWARD("writing", state_part_put_unlock(st, key, lk, val, len,
+	    expires, now, lazy));
+}
+
 static const struct state_ops fallback_ops = {
 	.name = "redis+local",
 	.get = fb_get,
@@ -181,6 +198,8 @@ static const struct state_ops fallback_ops = {
 	.sweep = fb_sweep,
 	.close = fb_close,
 	.health = fb_health,
+	.lock_get = fb_lock_get,
+	.put_unlock = fb_put_unlock,
 };
 
 enum lw_err

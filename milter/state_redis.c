@@ -200,6 +200,30 @@ rd_set_args(const void *val, size_t len, time_t expires, time_t now,
 }
 
 /*
+ * Append MULTI, the command and the change of key's index entry to c's
+ * pipeline: the number of index commands, or -1 (out of memory; the
+ * transaction discarded, nothing left queued).
+ */
+static int
+multi_append(struct redis *r, redisContext *c, const char *key, int argc,
+    const char **argv, const size_t *lens, enum rd_idx idx, time_t expires)
+{
+	redisReply	*rep;
+	int		 n;
+
+	redisAppendCommand(c, "MULTI");
+	redisAppendCommandArgv(c, argc, argv, lens);
+	if ((n = rd_index_append(r, c, key, idx, expires)) >= 0)
+		return n;
+	/* Nothing sent yet: MULTI and the command stay queued. */
+	redisAppendCommand(c, "DISCARD");
+	(void)rd_exec_replies(r, c, 3, &rep);
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return -1;
+}
+
+/*
  * One command on key (argv[0] the verb, argv[1] set here to the
  * server's key).  When key is indexed (state_redis_each.c) and idx is
  * not IDX_NONE, the change of its index entry goes with it in one
@@ -226,14 +250,8 @@ request(struct redis *r, const char *key, int argc, const char **argv,
 			*out = rep;
 		goto out;
 	}
-	redisAppendCommand(rc->c, "MULTI");
-	redisAppendCommandArgv(rc->c, argc, argv, lens);
-	if ((n = rd_index_append(r, rc->c, key, idx, expires)) < 0) {
-		/* Nothing sent yet: MULTI and the command stay queued. */
-		redisAppendCommand(rc->c, "DISCARD");
-		(void)rd_exec_replies(r, rc->c, 3, &rep);
-		if (rep != NULL)
-			freeReplyObject(rep);
+	if ((n = multi_append(r, rc->c, key, argc, argv, lens, idx,
+	    expires)) < 0) {
 		e = LW_ENOMEM;
 		goto out;
 	}
@@ -782,6 +800,127 @@ rd_close(struct state *st)
 	free(st);
 }
 
+/*
+ * state_lock_get in one round trip: SET lk NX PX and GET key,
+ * pipelined.  The claim is SET NX: a claim's TTL (PX) drops it on the
+ * server when it expires, so no header check is needed as in add_lua.
+ */
+static enum lw_err
+rd_lock_get(struct state *st, const char *key, const char *lk,
+    time_t lock_exp, time_t lock_now, time_t now, struct state_val *v,
+    enum lw_err *got)
+{
+	struct redis	*r = st->priv;
+	struct rconn	*rc;
+	redisReply	*set = NULL, *rep = NULL;
+	const char	*argv[6];
+	size_t		 lens[6];
+	char		 ttl[32], *k, *l;
+	unsigned char	*enc;
+	size_t		 klen;
+	enum lw_err	 e;
+	int		 argc;
+
+	if ((argc = rd_set_args("1", 1, lock_exp, lock_now, argv, lens, ttl,
+	    &enc)) == 0)
+		return LW_ENOMEM;
+	if ((l = rd_key(r, lk, &lens[1])) == NULL) {
+		free(enc);
+		return LW_ENOMEM;
+	}
+	if ((e = rd_conn_key(r, key, &k, &klen, &rc)) != LW_OK) {
+		free(l);
+		free(enc);
+		return e;
+	}
+	argv[1] = l;
+	setarg(argv, lens, argc++, "NX");
+	redisAppendCommandArgv(rc->c, argc, argv, lens);
+	redisAppendCommand(rc->c, "GET %b", k, klen);
+	free(k);		/* hiredis holds copies */
+	free(l);
+	free(enc);
+	if (redisGetReply(rc->c, (void **)&set) != REDIS_OK)
+		set = NULL;
+	if ((e = rd_reply_err(r, rc->c, set)) == LW_OK) {
+		/* OK when claimed, nil when held. */
+		e = set->type == REDIS_REPLY_STATUS ? LW_OK :
+		    set->type == REDIS_REPLY_NIL ? LW_EEXIST : LW_EIO;
+		freeReplyObject(set);
+	}
+	if (rc->c->err == 0 && redisGetReply(rc->c, (void **)&rep) !=
+	    REDIS_OK)
+		rep = NULL;
+	if (e == LW_OK) {
+		if ((*got = rd_reply_err(r, rc->c, rep)) == LW_OK)
+			*got = rep->type != REDIS_REPLY_STRING ? LW_ENOTFOUND :
+			    rd_decode(rep->str, rep->len, now, v);
+		else
+			rep = NULL;	/* freed */
+	}
+	if (rep != NULL)
+		freeReplyObject(rep);
+	rd_conn_put(r, rc);
+	return e;
+}
+
+/*
+ * state_put_unlock in one round trip: MULTI, SET key (or DEL key),
+ * its index entry, DEL lk, EXEC.  A command that fails inside the
+ * transaction does not stop the others: the claim goes in any case.
+ */
+static enum lw_err
+rd_put_unlock(struct state *st, const char *key, const char *lk,
+    const void *val, size_t len, time_t expires, time_t now, bool lazy)
+{
+	struct redis	*r = st->priv;
+	const char	*argv[5] = { "DEL" };
+	size_t		 lens[5] = { 3 }, llen;
+	char		 ttl[32], *k, *l;
+	unsigned char	*enc = NULL;
+	struct rconn	*rc;
+	redisReply	*rep;
+	int		 argc = 2, n;
+	enum lw_err	 e;
+
+	(void)lazy;			/* the server writes at once */
+	if (val != NULL && (argc = rd_set_args(val, len, expires, now, argv,
+	    lens, ttl, &enc)) == 0)
+		return LW_ENOMEM;
+	if ((l = rd_key(r, lk, &llen)) == NULL) {
+		free(enc);
+		return LW_ENOMEM;
+	}
+	if ((e = rd_conn_key(r, key, &k, &lens[1], &rc)) != LW_OK) {
+		free(l);
+		free(enc);
+		return e;
+	}
+	argv[1] = k;
+	if ((n = multi_append(r, rc->c, key, argc, argv, lens, val != NULL ?
+	    IDX_ADD : IDX_DEL, expires)) < 0) {
+		e = LW_ENOMEM;
+		goto out;
+	}
+	redisAppendCommand(rc->c, "DEL %b", l, llen);
+	redisAppendCommand(rc->c, "EXEC");
+	if ((e = rd_exec_replies(r, rc->c, 4 + n, &rep)) != LW_OK)
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != (size_t)n + 2)
+		e = LW_EIO;
+	else if (rep->element[0]->type == REDIS_REPLY_ERROR) {
+		e = rd_reply_err(r, rc->c, rep->element[0]);
+		rep->element[0] = NULL;		/* rd_reply_err freed it */
+	}
+	freeReplyObject(rep);
+out:
+	rd_conn_put(r, rc);
+	free(k);
+	free(l);
+	free(enc);
+	return e;
+}
+
 static const struct state_ops redis_ops = {
 	.name = "redis",
 	.get = rd_get,
@@ -798,6 +937,8 @@ static const struct state_ops redis_ops = {
 	.pop_wait = rd_pop_wait,
 	.sweep = rd_sweep,
 	.close = rd_close,
+	.lock_get = rd_lock_get,
+	.put_unlock = rd_put_unlock,
 };
 
 /*
