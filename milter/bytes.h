@@ -2,12 +2,15 @@
  * bytes.h: the byte-level readers every binary parser needs (zip, CFB,
  * MS-OVBA, BIFF8, RTF objects) and the hex digit value every text
  * decoder needs (quoted-printable, RFC 2047 Q, RTF \objdata, quarantine
- * metadata).  Callers check bounds before reading: these only decode.
+ * metadata), and the ASCII case folds and byte-pair index of the text
+ * scanners' shift tables (hijack_quote.c, pwcand.c).  Callers check
+ * bounds before reading: these only decode.
  */
 #ifndef BYTES_H
 #define BYTES_H
 
 #include <stdint.h>
+#include <string.h>
 
 static inline uint16_t
 le16(const unsigned char *p)
@@ -39,6 +42,33 @@ hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* ASCII case folding of one byte; other bytes (UTF-8 included) as they are. */
+static inline unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+static inline unsigned char
+ascii_upper(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? (unsigned char)(c & ~0x20) : c;
+}
+
+/*
+ * The two bytes at p as one index into a 65536-entry table, in the
+ * machine's byte order: a table is filled and read through this same
+ * function, so the order never matters.
+ */
+static inline uint16_t
+pair16(const unsigned char *p)
+{
+	uint16_t	v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
 #endif /* BYTES_H */

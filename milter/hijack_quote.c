@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lurewall.h"
+#include "bytes.h"
 #include "hijack_int.h"
 #include "mime.h"
 #include "analyzer.h"
@@ -323,28 +324,6 @@ static pthread_once_t	sep_once = PTHREAD_ONCE_INIT;
 
 _Static_assert(NSEP <= 32, "a separator's bit in sep_pair");
 
-static unsigned char
-lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
-}
-
-static unsigned char
-upper(unsigned char c)
-{
-	return c >= 'a' && c <= 'z' ? c & ~0x20 : c;
-}
-
-/* The two bytes at p as an index into sep_shift. */
-static uint16_t
-pair_load(const unsigned char *p)
-{
-	uint16_t	v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static void
 sep_init(void)
 {
@@ -364,14 +343,15 @@ sep_init(void)
 		for (j = 0; j + 1 < sep_min; j++)
 			for (x = 0; x < 2; x++)
 				for (y = 0; y < 2; y++) {
-					b[0] = x ? upper(p[j]) : p[j];
-					b[1] = y ? upper(p[j + 1]) : p[j + 1];
+					b[0] = x ? ascii_upper(p[j]) : p[j];
+					b[1] = y ? ascii_upper(p[j + 1]) :
+					    p[j + 1];
 					if (j == 0)
 						sep_pair[b[0]][b[1]] |=
 						    (uint32_t)1 << k;
-					if (sep_shift[pair_load(b)] >
+					if (sep_shift[pair16(b)] >
 					    sep_min - 2 - j)
-						sep_shift[pair_load(b)] =
+						sep_shift[pair16(b)] =
 						    (unsigned char)(sep_min -
 						    2 - j);
 				}
@@ -394,7 +374,7 @@ separator_line(const char *s)
 	(void)pthread_once(&sep_once, sep_init);
 	for (i = 0; n >= sep_min && i <= n - sep_min; i++) {
 		/* The window p[i..i+sep_min) cannot hold a separator's start. */
-		if ((sh = sep_shift[pair_load(p + i + sep_min - 2)]) != 0) {
+		if ((sh = sep_shift[pair16(p + i + sep_min - 2)]) != 0) {
 			i += sh - 1;
 			continue;
 		}
@@ -402,7 +382,7 @@ separator_line(const char *s)
 		    m >>= 1) {
 			if (!(m & 1) || sep_len[k] > n - i)
 				continue;
-			for (j = 2; j < sep_len[k] && lower(p[i + j]) ==
+			for (j = 2; j < sep_len[k] && ascii_lower(p[i + j]) ==
 			    (unsigned char)separators[k][j]; j++)
 				;
 			if (j == sep_len[k])
@@ -435,7 +415,7 @@ wrote_line(const char *s)
 		return false;
 	t = n < WROTE_TAIL ? n : WROTE_TAIL;
 	for (k = 0; k < t; k++)
-		tail[k] = (char)lower((unsigned char)s[n - t + k]);
+		tail[k] = (char)ascii_lower((unsigned char)s[n - t + k]);
 	if (fw)
 		tail[t - 1] = ':';
 	tail[t] = '\0';

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "lurewall.h"
+#include "bytes.h"
 #include "mime.h"
 #include "pwcand.h"
 #include "util.h"
@@ -76,30 +77,13 @@ static unsigned char	kw_head[256], kw_next[NKW], kw_pair[65536];
 static size_t		kw_len[NKW];
 static pthread_once_t	kw_once = PTHREAD_ONCE_INIT;
 
-static unsigned char
-ascii_upper(unsigned char c)
-{
-	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : c;
-}
-
-/* The index of the bytes c0 c1 in kw_pair, as pair_load reads them. */
+/* The index of the bytes c0 c1 in kw_pair, as pair16 reads them. */
 static uint16_t
 pair_at(unsigned char c0, unsigned char c1)
 {
 	unsigned char	b[2] = { c0, c1 };
-	uint16_t	v;
 
-	memcpy(&v, b, sizeof(v));
-	return v;
-}
-
-static uint16_t
-pair_load(const unsigned char *u)
-{
-	uint16_t	v;
-
-	memcpy(&v, u, sizeof(v));
-	return v;
+	return pair16(b);
 }
 
 static void
@@ -559,7 +543,7 @@ collect_text(struct collector *col, const char *text, size_t len)
 		if (pc->n >= col->max)
 			continue;
 		for (;;) {
-			while (u < ue && kw_pair[pair_load(u)] == 0)
+			while (u < ue && kw_pair[pair16(u)] == 0)
 				u++;
 			if (u >= ue)
 				break;
