@@ -28,8 +28,8 @@ initdir ?= $(sysconfdir)/init.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libmagic libzip libarchive liblzma libpcre2-8 yaml-0.1 libcrypto zlib \
-	lmdb hiredis icu-uc icu-i18n
+PKGS = libmagic libzip libarchive liblzma libpcre2-8 yaml-0.1 libcrypto nettle \
+	zlib lmdb hiredis icu-uc icu-i18n
 PKG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS ?= -lmilter

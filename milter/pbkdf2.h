@@ -18,7 +18,7 @@
  * Block number `block` (counted from 1, as in RFC 8018) of
  * PBKDF2-HMAC-SHA1(pw, salt, iter) into out: bytes
  * (block - 1) * 20 .. block * 20 - 1 of PKCS5_PBKDF2_HMAC_SHA1's output.
- * False when libcrypto fails (out of memory) or block/iter is 0.
+ * False only when block or iter is 0 (nettle's HMAC cannot fail).
  */
 bool	pbkdf2_sha1_block(const char *pw, size_t pwlen,
 	    const unsigned char *salt, size_t saltlen, unsigned iter,

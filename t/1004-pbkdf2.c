@@ -1,8 +1,11 @@
 /*
- * 1004-pbkdf2: pbkdf2_sha1_block, the single PBKDF2-HMAC-SHA1 block
- * that archive.c derives to check a WinZip AES password verifier,
- * equals the same slice of libcrypto's whole derivation.
+ * 1004-pbkdf2: pbkdf2_sha1_block (nettle's HMAC), the single
+ * PBKDF2-HMAC-SHA1 block that zipaes.c derives to check a WinZip AES
+ * password verifier, equals RFC 6070's vectors and the same slice of
+ * libcrypto's whole derivation (an independent implementation), for
+ * fixed and for pseudo-random passwords, salts, counts and blocks.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,110 @@ same(const char *pw, size_t pwlen, const unsigned char *salt,
 	    "%s: key %zu, verifier from block %zu", what, keylen, b + 1);
 }
 
+/*
+ * RFC 6070's vectors (dkLen up to 25: blocks 1 and 2), but for its
+ * 16,777,216-iteration one, which would make the test slow.
+ */
+static void
+rfc6070(void)
+{
+	static const struct {
+		const char	*pw, *salt;
+		size_t		 pwlen, saltlen;
+		unsigned	 iter;
+		size_t		 dklen;
+		const char	*dk;
+	} v[] = {
+		{ "password", "salt", 8, 4, 1, 20,
+		    "\x0c\x60\xc8\x0f\x96\x1f\x0e\x71\xf3\xa9"
+		    "\xb5\x24\xaf\x60\x12\x06\x2f\xe0\x37\xa6" },
+		{ "password", "salt", 8, 4, 2, 20,
+		    "\xea\x6c\x01\x4d\xc7\x2d\x6f\x8c\xcd\x1e"
+		    "\xd9\x2a\xce\x1d\x41\xf0\xd8\xde\x89\x57" },
+		{ "password", "salt", 8, 4, 4096, 20,
+		    "\x4b\x00\x79\x01\xb7\x65\x48\x9a\xbe\xad"
+		    "\x49\xd9\x26\xf7\x21\xd0\x65\xa4\x29\xc1" },
+		{ "passwordPASSWORDpassword",
+		    "saltSALTsaltSALTsaltSALTsaltSALTsalt", 24, 36, 4096, 25,
+		    "\x3d\x2e\xec\x4f\xe4\x1c\x84\x9b\x80\xc8"
+		    "\xd8\x36\x62\xc0\xe4\x4a\x8b\x29\x1a\x96"
+		    "\x4c\xf2\xf0\x70\x38" },
+		{ "pass\0word", "sa\0lt", 9, 5, 4096, 16,
+		    "\x56\xfa\x6a\xa7\x55\x48\x09\x9d\xcc\x37"
+		    "\xd7\xf0\x34\x25\xe0\xc3" },
+	};
+	unsigned char	blk[PBKDF2_SHA1_BLOCK];
+	size_t		i, b, n;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		for (b = 0; b * PBKDF2_SHA1_BLOCK < v[i].dklen; b++) {
+			n = v[i].dklen - b * PBKDF2_SHA1_BLOCK;
+			if (n > PBKDF2_SHA1_BLOCK)
+				n = PBKDF2_SHA1_BLOCK;
+			ok(pbkdf2_sha1_block(v[i].pw, v[i].pwlen,
+			    (const unsigned char *)v[i].salt, v[i].saltlen,
+			    v[i].iter, (uint32_t)b + 1, blk) &&
+			    memcmp(blk, v[i].dk + b * PBKDF2_SHA1_BLOCK,
+			    n) == 0, "RFC 6070 vector %zu (%u iterations), "
+			    "block %zu", i + 1, v[i].iter, b + 1);
+		}
+}
+
+/* xorshift64*: the same pseudo-random cases on every run. */
+static uint64_t	state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+next32(void)
+{
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return (uint32_t)((state * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+/*
+ * Random passwords (0..150 bytes: below, at and above SHA-1's 64-byte
+ * block, past which HMAC hashes the key), salts (0..40 bytes), counts
+ * (mostly small, some around WinZip's 1000) and blocks 1..6, each
+ * compared with the same slice of PKCS5_PBKDF2_HMAC's output.
+ */
+static void
+random_cases(unsigned ncases)
+{
+	unsigned char	pw[150], salt[40], blk[PBKDF2_SHA1_BLOCK];
+	unsigned char	whole[6 * PBKDF2_SHA1_BLOCK];
+	size_t		pwlen, saltlen, i;
+	unsigned	c, iter, bad = 0;
+	uint32_t	block;
+
+	for (c = 0; c < ncases; c++) {
+		pwlen = next32() % (sizeof(pw) + 1);
+		saltlen = next32() % (sizeof(salt) + 1);
+		for (i = 0; i < pwlen; i++)
+			pw[i] = (unsigned char)next32();
+		for (i = 0; i < saltlen; i++)
+			salt[i] = (unsigned char)next32();
+		iter = c % 8 == 0 ? 900 + next32() % 200 : 1 + next32() % 40;
+		block = 1 + next32() % 6;
+		if (PKCS5_PBKDF2_HMAC((const char *)pw, (int)pwlen, salt,
+		    (int)saltlen, (int)iter, EVP_sha1(),
+		    (int)(block * PBKDF2_SHA1_BLOCK), whole) != 1)
+			bail("PKCS5_PBKDF2_HMAC failed");
+		memset(blk, 0x5a, sizeof(blk));
+		if (!pbkdf2_sha1_block((const char *)pw, pwlen, salt,
+		    saltlen, iter, block, blk) ||
+		    memcmp(blk, whole + (block - 1) * PBKDF2_SHA1_BLOCK,
+		    PBKDF2_SHA1_BLOCK) != 0) {
+			diag("case %u: password %zu bytes, salt %zu, "
+			    "%u iterations, block %u differs", c, pwlen,
+			    saltlen, iter, (unsigned)block);
+			bad++;
+		}
+	}
+	ok(bad == 0, "%u random cases equal PKCS5_PBKDF2_HMAC's (%u differ)",
+	    ncases, bad);
+}
+
 int
 main(void)
 {
@@ -54,11 +161,7 @@ main(void)
 	size_t				 keys[] = { 16, 24, 32 };
 	size_t				 k;
 
-	/* RFC 6070's second vector, block 1 of 20 bytes, 2 iterations. */
-	ok(pbkdf2_sha1_block("password", 8, (const unsigned char *)"salt",
-	    4, 2, 1, rfc) && memcmp(rfc, "\xea\x6c\x01\x4d\xc7\x2d\x6f\x8c"
-	    "\xcd\x1e\xd9\x2a\xce\x1d\x41\xf0\xd8\xde\x89\x57", 20) == 0,
-	    "RFC 6070 vector (2 iterations)");
+	rfc6070();
 	ok(!pbkdf2_sha1_block("pw", 2, s8, 8, 1000, 0, rfc),
 	    "block 0 refused");
 	ok(!pbkdf2_sha1_block("pw", 2, s8, 8, 0, 1, rfc),
@@ -75,5 +178,6 @@ main(void)
 		    "200-byte password (hashed key)");
 		same("x", 1, s12, 12, 1, keys[k], "1 iteration");
 	}
+	random_cases(400);
 	return done_testing();
 }
