@@ -19,7 +19,8 @@
  *    message, in memory (the CPU cost) and, on a copy of the store in
  *    DIR, on disk;
  * 3. at the caps: 2,000 more with the caps at the store's size, so
- *    that each write evicts (bounded, by the age index);
+ *    that each write evicts (bounded, by the age index), in memory
+ *    and, after 2. there, on disk;
  * 4. look up: 2,000 inbound replies as the rules judge them: the
  *    thread they answer (learn_thread_find), whether the sender takes
  *    part (learn_participant), the sender's name (learn_names) and
@@ -36,7 +37,9 @@
  * run filled with the same numbers, instead of filling (for profiling);
  * LEARNBENCH_SAVE=DIR keeps a copy of the store as filled there.
  * LEARNBENCH_ONLY=add runs only the batched add in memory (2.) and
- * stops: what to run under callgrind.
+ * stops: what to run under callgrind; =caps only the add at the caps
+ * (3.), in memory; =disk only the batched add on disk (2., in DIR):
+ * what to run under strace; =capsdisk the add at the caps on disk.
  *
  * For 1., 2. and 4. the caps are raised over the fill (2,000,000
  * threads, 200,000 correspondents).  Nothing is asserted; the store in
@@ -428,6 +431,51 @@ redis_bench(unsigned port, unsigned ncorr, unsigned long nthreads)
 	return 0;
 }
 
+/*
+ * LEARNBENCH_ONLY: one part alone, for a profiler.  "add": the batched
+ * add in memory (2.); "caps": the add at the caps in memory (3.);
+ * "disk": the batched add on a copy of the store in dir (2. on disk);
+ * "capsdisk": 3. on such a copy.
+ */
+static int
+run_only(const char *only, struct learn *l, struct state *st,
+    struct message **v, unsigned ncorr, unsigned long ids, const char *dir,
+    const char *shm, const char *cmd)
+{
+	struct learn_config	 lc;
+	double			 ms;
+	const char		*where = "in memory";
+
+	learn_close(l);
+	learn_config_init(&lc);
+	lc.max_threads = 2000000;
+	lc.max_correspondents = 200000;
+	if (strncmp(only, "caps", 4) == 0) {
+		lc.max_threads = ids;
+		lc.max_correspondents = ncorr;
+	}
+	if (strcmp(only, "disk") == 0 || strcmp(only, "capsdisk") == 0) {
+		state_close(st);
+		copy_store(shm, dir);
+		if (system(cmd) != 0)
+			die("cannot remove the store in /dev/shm");
+		l = open_store(dir, &st);
+		learn_close(l);
+		where = "on disk";
+	} else if (strcmp(only, "add") != 0 && strcmp(only, "caps") != 0)
+		die("LEARNBENCH_ONLY: add, caps, disk or capsdisk");
+	if (learn_open(st, &lc, &l) != LW_OK)
+		die("cannot open the learner");
+	ms = measure_add(l, v + MEASURE_DISK, MEASURE - MEASURE_DISK,
+	    time(NULL), true);
+	printf("%s: %.3f ms per message %s, batched\n", only, ms, where);
+	learn_close(l);
+	state_close(st);
+	if (strcmp(where, "in memory") == 0 && system(cmd) != 0)
+		die("cannot remove the store in /dev/shm");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -439,9 +487,11 @@ main(int argc, char **argv)
 	unsigned		 ncorr = 100000, i;
 	unsigned long		 nthreads = 1000000, ids;
 	char			 shm[128], cmd[256];
-	double			 mem1, memb, memc, disk1, diskb, look, st0;
+	double			 mem1, memb, memc, disk1, diskb, diskc, look;
+	double			 st0;
 	double			 stats_ms;
 	time_t			 t0 = time(NULL) - 30 * 86400;
+	const char		*only = getenv("LEARNBENCH_ONLY");
 
 	if (argc < 2 || argc > 4) {
 		fprintf(stderr, "usage: learnbench DIR [CORRESPONDENTS "
@@ -486,17 +536,8 @@ main(int argc, char **argv)
 	    ls.n[LEARN_CORRESPONDENT], ls.n[LEARN_DOMAIN],
 	    ls.n[LEARN_THREAD], allocated(shm) / 1048576.0);
 	v = typical(MEASURE, ncorr, ids, ids + 1000);
-	if (getenv("LEARNBENCH_ONLY") != NULL &&
-	    strcmp(getenv("LEARNBENCH_ONLY"), "add") == 0) {
-		memb = measure_add(l, v + MEASURE_DISK, MEASURE - MEASURE_DISK,
-		    time(NULL), true);
-		printf("add: %.3f ms per message in memory, batched\n", memb);
-		learn_close(l);
-		state_close(st);
-		if (system(cmd) != 0)
-			die("cannot remove the store in /dev/shm");
-		return 0;
-	}
+	if (only != NULL)
+		return run_only(only, l, st, v, ncorr, ids, argv[1], shm, cmd);
 	mem1 = measure_add(l, v, MEASURE_DISK, time(NULL), false);
 	learn_close(l);
 	l = relearn(st);
@@ -542,6 +583,15 @@ main(int argc, char **argv)
 		mime_free(v[i]);
 	free(v);
 	learn_close(l);
+	/* And at the caps there (the daemon's steady state). */
+	if (learn_open(st, &lc, &l) != LW_OK)
+		die("cannot open the learner");
+	v = typical(MEASURE, ncorr, ids, ids + 150000);
+	diskc = measure_add(l, v, MEASURE, time(NULL), true);
+	for (i = 0; i < MEASURE; i++)
+		mime_free(v[i]);
+	free(v);
+	learn_close(l);
 	state_close(st);
 
 	printf("add: %.3f ms per message in memory, %.3f ms on disk, "
@@ -551,9 +601,10 @@ main(int argc, char **argv)
 	    "one durable write each\n", mem1, disk1);
 	printf("add at the caps (%llu threads, %llu correspondents: the "
 	    "store is full, each write evicts): %.3f ms per message in "
-	    "memory, batched; then %zu threads, %zu correspondents\n",
+	    "memory, %.3f ms on disk, batched; then %zu threads, %zu "
+	    "correspondents in memory\n",
 	    (unsigned long long)lc.max_threads,
-	    (unsigned long long)lc.max_correspondents, memc,
+	    (unsigned long long)lc.max_correspondents, memc, diskc,
 	    lsc.n[LEARN_THREAD], lsc.n[LEARN_CORRESPONDENT]);
 	printf("lookup: %.3f ms per inbound reply (thread, participant, "
 	    "name, domain)\n", look);
