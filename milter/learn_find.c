@@ -947,73 +947,222 @@ age_one(void *arg, const char *key, const struct state_val *v)
 	return LW_OK;
 }
 
-/* Take the evicted address out of the name indexes its names are in. */
-static enum lw_err
-drop_names(struct learn *l, const char *org, const struct lrec *lr,
-    time_t now)
+/*
+ * One eviction round, written at once: the records that go, the index
+ * entries read, and the name index records of the people among them,
+ * in one state_update_many (on LMDB one transaction, one commit, where
+ * a record, its entry and each of its names cost a commit apiece).
+ * Keys: [0, nrec) the records, [nrec, nrec + nent) the entries, then
+ * the name index records (distinct).  Each record is checked again
+ * inside the write: one seen again since it was read stays.
+ */
+struct evict_key {
+	char		 key[LEARN_KEY_BYTES];
+	long long	 day;		/* a record: its entry's day */
+	char		*addr;		/* a record: the person, or NULL */
+	bool		 went;		/* a record: the write removed it */
+};
+
+struct evict_plan {
+	struct evict_key *v;
+	const char	**kp;		/* v's keys: state_update_many's */
+	size_t		  n, cap, nrec, nent;
+	struct gone	  g;		/* the people that went: names */
+};
+
+static void
+evict_plan_free(struct evict_plan *ep)
 {
-	struct gone	 g = { lr->r.key, NULL, NULL, 0 };
-	struct drop_arg	 d = { &g, L_NAME, false, 0 };
+	size_t	i;
+
+	for (i = 0; i < ep->n; i++)
+		free(ep->v[i].addr);
+	FREE_ALL(ep->g.set, ep->v, ep->kp);
+	memset(ep, 0, sizeof(*ep));
+}
+
+/* One more key, zeroed but for its name: false on ENOMEM. */
+static bool
+evict_key(struct evict_plan *ep, const char *key)
+{
+	struct evict_key	*nv;
+	size_t			 cap;
+
+	if (ep->n == ep->cap) {
+		cap = ep->cap ? 2 * ep->cap : 64;
+		if ((nv = reallocarray(ep->v, cap, sizeof(*nv))) == NULL)
+			return false;
+		ep->v = nv;
+		ep->cap = cap;
+	}
+	memset(&ep->v[ep->n], 0, sizeof(ep->v[ep->n]));
+	snprintf(ep->v[ep->n].key, LEARN_KEY_BYTES, "%s", key);
+	ep->n++;
+	return true;
+}
+
+/* The name index keys of lr's display names (the person's). */
+static enum lw_err
+evict_names(struct evict_plan *ep, const char *org, const struct lrec *lr)
+{
 	struct name_cands c;
 	char		 key[LEARN_KEY_BYTES];
-	size_t		 i, k;
+	size_t		 i, k, j, from = ep->nrec + ep->nent;
 	enum lw_err	 e = LW_OK;
+	int		 which;
 
 	for (i = 0; i < lr->r.nitems && e == LW_OK; i++) {
 		if ((e = names_cands(lr->r.items[i].text, &c)) != LW_OK)
 			break;
-		for (k = 0; k < c.n && e == LW_OK; k++) {
-			if (c.key[k] != NULL && *c.key[k] != '\0' &&
-			    (e = learn_key(org, L_NAME, c.key[k], key)) ==
-			    LW_OK) {
-				d.letter = L_NAME;
-				e = state_update(l->st, key, now, drop_one, &d);
+		for (k = 0; k < c.n && e == LW_OK; k++)
+			for (which = 0; which < 2 && e == LW_OK; which++) {
+				const char *t = which == 0 ? c.key[k] :
+				    c.skel[k][0];
+
+				if (t == NULL || *t == '\0' ||
+				    (e = learn_key(org, which == 0 ? L_NAME :
+				    L_SKEL, t, key)) != LW_OK)
+					continue;
+				for (j = from; j < ep->n; j++)
+					if (strcmp(ep->v[j].key, key) == 0)
+						break;
+				if (j == ep->n && !evict_key(ep, key))
+					e = LW_ENOMEM;
 			}
-			if (e == LW_OK && c.skel[k][0] != NULL &&
-			    (e = learn_key(org, L_SKEL, c.skel[k][0], key)) ==
-			    LW_OK) {
-				d.letter = L_SKEL;
-				e = state_update(l->st, key, now, drop_one, &d);
-			}
-		}
 		names_cands_free(&c);
 	}
 	return e;
 }
 
+/* The people that went (sorted, for gone_addr), once the records ran. */
+static enum lw_err
+evict_gone_set(struct evict_plan *ep)
+{
+	size_t	i;
+
+	free(ep->g.set);
+	ep->g.set = NULL;
+	ep->g.nset = 0;
+	if ((ep->g.set = calloc(ep->nrec + 1, sizeof(*ep->g.set))) == NULL)
+		return LW_ENOMEM;
+	for (i = 0; i < ep->nrec; i++)
+		if (ep->v[i].went && ep->v[i].addr != NULL)
+			ep->g.set[ep->g.nset++] = ep->v[i].addr;
+	qsort(ep->g.set, ep->g.nset, sizeof(*ep->g.set), str_cmp);
+	return LW_OK;
+}
+
+static enum lw_err
+evict_step(void *arg, size_t i, const struct state_val *old,
+    struct state_val *out, enum state_verdict *what)
+{
+	struct evict_plan	*ep = arg;
+	struct drop_arg		 d = { &ep->g, L_NAME, false, 0 };
+	struct lrec		 lr;
+	char			 o[LEARN_ORG_MAX + 1];
+	enum lw_err		 e;
+
+	*what = STATE_KEEP;
+	if (i < ep->nrec) {
+		/* Still last seen on its entry's day: it goes. */
+		ep->v[i].went = true;
+		if (old == NULL)
+			return LW_OK;	/* expired meanwhile: gone too */
+		if (learn_rec_parse(old, &lr)) {
+			ep->v[i].went = lr.r.last / DAY == ep->v[i].day;
+			learn_rec_free(&lr);
+		}			/* else damaged: it goes */
+		if (ep->v[i].went)
+			*what = STATE_DELETE;
+		return LW_OK;
+	}
+	if (i < ep->nrec + ep->nent) {
+		if (old != NULL)
+			*what = STATE_DELETE;
+		return LW_OK;
+	}
+	if (i == ep->nrec + ep->nent && (e = evict_gone_set(ep)) != LW_OK)
+		return e;
+	if (ep->g.nset == 0 || !learn_key_parse(ep->v[i].key, o, &d.letter))
+		return LW_OK;
+	return drop_one(&d, old, out, what);
+}
+
 /*
- * One index entry: its record goes (and counts as gone) when the
- * entry is still its day; an absent record expired (it counted until
- * now).  *gone: 1 when the count loses one.
+ * Read the records of the entries ahead (from the oldest) and plan
+ * their round: *read_gone counts the entries whose record was already
+ * gone (expired).
  */
 static enum lw_err
-evict_one(struct learn *l, const char *org, char letter, const char *akey,
-    long long day, const char *hex, time_t now, int *gone)
+evict_plan_make(struct learn *l, const char *org, char letter,
+    const struct age_pick *a, int64_t count, uint64_t cap, time_t ttl,
+    time_t now, struct evict_plan *ep, int64_t *read_gone)
 {
 	struct lrec	 lr;
-	char		 key[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1];
-	enum lw_err	 e;
+	char		 key[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1], *end;
+	long long	 day;
+	size_t		 i, nent = 0, k;
+	int64_t		 going = 0;
+	enum lw_err	 e = LW_OK;
+	bool		 person = letter == L_ACCOUNT || letter == L_CORR;
 
-	*gone = 0;
+	*read_gone = 0;
 	learn_org_key(org, o);
-	snprintf(key, sizeof(key), LEARN_PREFIX "%s:%c:%s", o, letter, hex);
-	e = learn_read(l, key, now, &lr);
-	if (e == LW_ENOTFOUND) {
-		*gone = 1;
-		e = LW_OK;
-	} else if (e != LW_OK)
-		return e;
-	else if (lr.r.last / DAY == day) {
-		*gone = 1;
-		if ((e = state_del(l->st, key)) == LW_ENOTFOUND)
+	/* The records first (their number is known once read). */
+	for (i = 0; i < a->n && e == LW_OK; i++) {
+		day = strtoll(a->keys[i] + a->plen, &end, 10);
+		if (*end != ':')
+			continue;
+		if (count - going <= (int64_t)cap &&
+		    (time_t)(day + 1) * DAY + ttl > now)
+			break;
+		nent++;
+		snprintf(key, sizeof(key), LEARN_PREFIX "%s:%c:%s", o, letter,
+		    end + 1);
+		e = learn_read(l, key, now, &lr);
+		if (e == LW_ENOTFOUND) {
+			going++;
+			(*read_gone)++;
 			e = LW_OK;
-		if (e == LW_OK && (letter == L_ACCOUNT || letter == L_CORR))
-			e = drop_names(l, org, &lr, now);
+			continue;
+		}
+		if (e != LW_OK)
+			break;
+		if (lr.r.last / DAY != day) {
+			learn_rec_free(&lr);	/* a stale entry: it moved on */
+			continue;
+		}
+		going++;
+		if (!evict_key(ep, key))
+			e = LW_ENOMEM;
+		else {
+			ep->v[ep->n - 1].day = day;
+			if (person && (ep->v[ep->n - 1].addr =
+			    strdup(lr.r.key)) == NULL)
+				e = LW_ENOMEM;
+		}
+		ep->nrec = ep->n;
 		learn_rec_free(&lr);
-	} else
-		learn_rec_free(&lr);	/* a stale entry: it moved on */
-	if (e == LW_OK && (e = state_del(l->st, akey)) == LW_ENOTFOUND)
-		e = LW_OK;
+	}
+	/* Then every entry read: each goes, whatever its record did. */
+	for (k = 0; k < nent && e == LW_OK; k++)
+		if (!evict_key(ep, a->keys[k]))
+			e = LW_ENOMEM;
+	ep->nent = nent;
+	/* Then the names of the people. */
+	for (k = 0; k < ep->nrec && e == LW_OK; k++) {
+		if (ep->v[k].addr == NULL)
+			continue;
+		if ((e = learn_read(l, ep->v[k].key, now, &lr)) ==
+		    LW_ENOTFOUND) {
+			e = LW_OK;
+			continue;
+		}
+		if (e == LW_OK) {
+			e = evict_names(ep, org, &lr);
+			learn_rec_free(&lr);
+		}
+	}
 	return e;
 }
 
@@ -1021,19 +1170,19 @@ enum lw_err
 learn_evict(struct learn *l, const char *org, char letter, uint64_t cap,
     time_t ttl, size_t max, time_t now)
 {
-	struct age_pick	 a = { NULL, 0, max, 0, 0, ttl, now, false };
-	char		 prefix[LEARN_KEY_BYTES], ckey[LEARN_KEY_BYTES];
-	char		 o[LEARN_ORG_MAX + 1], *end;
-	int64_t		 count, gone = 0;
-	long long	 day;
-	size_t		 i;
-	int		 one;
-	enum lw_err	 e;
+	struct age_pick	  a = { NULL, 0, max, 0, 0, ttl, now, false };
+	struct evict_plan ep;
+	char		  prefix[LEARN_KEY_BYTES], ckey[LEARN_KEY_BYTES];
+	char		  o[LEARN_ORG_MAX + 1];
+	int64_t		  gone = 0;
+	size_t		  i, count;
+	enum lw_err	  e;
 
-	learn_count_key(org, letter, ckey);
-	if ((e = state_incr(l->st, ckey, 0, 0, now, &count)) != LW_OK)
+	memset(&ep, 0, sizeof(ep));
+	/* Read, not written: a round that evicts nothing commits nothing. */
+	if ((e = count_get(l, org, letter, now, &count)) != LW_OK)
 		return e;
-	a.over = cap > 0 && count > (int64_t)cap ? count - (int64_t)cap : 0;
+	a.over = cap > 0 && count > cap ? (int64_t)(count - cap) : 0;
 	learn_org_key(org, o);
 	snprintf(prefix, sizeof(prefix), LEARN_PREFIX "%s:%c:%c:", o, L_AGE,
 	    letter);
@@ -1045,24 +1194,28 @@ learn_evict(struct learn *l, const char *org, char letter, uint64_t cap,
 		e = LW_OK;
 	/* Oldest first whatever order the backend walked in. */
 	qsort(a.keys, a.n, sizeof(*a.keys), str_cmp);
-	for (i = 0; i < a.n && e == LW_OK; i++) {
-		day = strtoll(a.keys[i] + a.plen, &end, 10);
-		if (*end != ':')
-			continue;
-		if (count - gone <= (int64_t)cap &&
-		    (time_t)(day + 1) * DAY + ttl > now)
-			break;
-		e = evict_one(l, org, letter, a.keys[i], day, end + 1, now,
-		    &one);
-		gone += one;
-	}
+	if (e == LW_OK)
+		e = evict_plan_make(l, org, letter, &a, (int64_t)count, cap,
+		    ttl, now, &ep, &gone);
+	if (e == LW_OK && ep.n > 0 &&
+	    (ep.kp = calloc(ep.n, sizeof(*ep.kp))) == NULL)
+		e = LW_ENOMEM;
+	for (i = 0; e == LW_OK && i < ep.n; i++)
+		ep.kp[i] = ep.v[i].key;
+	if (e == LW_OK && ep.n > 0 &&
+	    (e = state_update_many(l->st, ep.kp, ep.n, now, evict_step,
+	    &ep)) == LW_OK)
+		for (i = 0; i < ep.nrec; i++)
+			gone += ep.v[i].went;
 	if (gone > 0 && e == LW_OK) {
+		learn_count_key(org, letter, ckey);
 		e = state_incr(l->st, ckey, -gone, 0, now, NULL);
 		log_info("learn: %s: %lld %s records evicted or expired "
 		    "(cap %llu)", o, (long long)gone,
 		    learn_kind_name(learn_letter_kind(letter)),
 		    (unsigned long long)cap);
 	}
+	evict_plan_free(&ep);
 	lw_strv_free(a.keys, a.n);
 	return e;
 }

@@ -670,6 +670,15 @@ static const struct {
 	{ "Reminder: x", "reminder: x", "no prefix" },
 };
 
+static void
+caps_batch(const char *dir)
+{
+	struct state	*st = open_state(STATE_LMDB, dir, false);
+
+	learn_t_caps_batch(st, "lmdb");
+	state_close(st);
+}
+
 int
 main(void)
 {
@@ -697,6 +706,7 @@ main(void)
 	batch_crash(tap_tmpdir("5300-crash"));
 	batch_shared(tap_tmpdir("5300-shared"));
 	caps(tap_tmpdir("5300-caps"));
+	caps_batch(tap_tmpdir("5300-capsb"));
 	decided(tap_tmpdir("5300-decided"));
 	return done_testing();
 }

@@ -304,6 +304,16 @@ two_hosts(void)
 	state_close(st);
 }
 
+/* Eviction's round is one state_update_many there too. */
+static void
+caps_redis(void)
+{
+	struct state	*st = open_redis("lurewall:caps:", false);
+
+	learn_t_caps_batch(st, "redis");
+	state_close(st);
+}
+
 static pid_t	redis_pid, main_pid;
 
 /* A bail stops the server too (its output would hold prove's pipe). */
@@ -324,5 +334,6 @@ main(void)
 	atexit(stop_server);
 	batch_cost();
 	two_hosts();
+	caps_redis();
 	return done_testing();
 }
