@@ -36,11 +36,11 @@ same(const char *pw, size_t pwlen, const unsigned char *salt,
 		    "%s: key %zu, block %zu equals libcrypto's", what,
 		    keylen, b + 1);
 	}
-	/* The block archive.c reads the verifier from. */
+	/* The block zipaes.c reads the verifier from. */
 	b = 2 * keylen / PBKDF2_SHA1_BLOCK;
 	ok(pbkdf2_sha1_block(pw, pwlen, salt, saltlen, iter,
 	    (uint32_t)b + 1, blk) &&
-	    memcmp(blk + 2 * keylen - b * PBKDF2_SHA1_BLOCK,
+	    memcmp(blk + (2 * keylen - b * PBKDF2_SHA1_BLOCK),
 	    whole + 2 * keylen, 2) == 0,
 	    "%s: key %zu, verifier from block %zu", what, keylen, b + 1);
 }
