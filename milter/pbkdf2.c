@@ -1,24 +1,44 @@
 /*
- * pbkdf2.c: one output block of PBKDF2-HMAC-SHA1, with nettle's HMAC.
+ * pbkdf2.c: one output block of PBKDF2-HMAC-SHA1, with nettle.
  *
  * T_i = U_1 ^ ... ^ U_c, U_1 = HMAC(P, S || INT(i)), U_j = HMAC(P, U_j-1).
  * hmac_sha1_set_key keys the inner and outer SHA-1 states once (and
- * hashes a key longer than SHA-1's 64-byte block first); they are plain
- * structs, and hmac_sha1_digest restores the inner state by memcpy
- * after each MAC, so an iteration costs its two SHA-1 compressions and
- * two small copies.  Not libcrypto: OpenSSL 3's EVP copies a digest
- * context with a provider allocation, free and cleanse each time (about
- * 400 ns an iteration here against nettle's 130, which also uses the
- * CPU's SHA extensions), and the SHA1_* and HMAC_CTX_* interfaces that
- * avoided it are deprecated.  Everything else stays with libcrypto.
+ * hashes a key longer than SHA-1's 64-byte block first); U_1, whose
+ * salt has any length, is nettle's HMAC.  From U_2 on every message is
+ * the 20-byte U before it, so each of the two hashes of an iteration
+ * is one compression of a single padded block from a copy of its keyed
+ * state (after 64 key bytes and 20 message bytes the length is 672
+ * bits): nettle_sha1_compress, public since nettle 3.8, without the
+ * buffering and finalising of sha1_digest around it.  Not libcrypto:
+ * OpenSSL 3's EVP copies a digest context with a provider allocation,
+ * free and cleanse each time, and the SHA1_* and HMAC_CTX_* interfaces
+ * that avoided it are deprecated.  Everything else stays with
+ * libcrypto.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include <nettle/hmac.h>
+#include <nettle/sha1.h>
 #include <openssl/crypto.h>
 
 #include "pbkdf2.h"
+
+#define SHA1_WORDS	5
+
+/* The 20-byte digest of a SHA-1 state, big-endian, into b. */
+static void
+put_be(unsigned char *b, const uint32_t *st)
+{
+	int	i;
+
+	for (i = 0; i < SHA1_WORDS; i++) {
+		b[4 * i] = (unsigned char)(st[i] >> 24);
+		b[4 * i + 1] = (unsigned char)(st[i] >> 16);
+		b[4 * i + 2] = (unsigned char)(st[i] >> 8);
+		b[4 * i + 3] = (unsigned char)st[i];
+	}
+}
 
 bool
 pbkdf2_sha1_block(const char *pw, size_t pwlen, const unsigned char *salt,
@@ -26,7 +46,8 @@ pbkdf2_sha1_block(const char *pw, size_t pwlen, const unsigned char *salt,
     unsigned char out[PBKDF2_SHA1_BLOCK])
 {
 	struct hmac_sha1_ctx	 ctx;
-	unsigned char		 u[PBKDF2_SHA1_BLOCK], be[4];
+	unsigned char		 m[SHA1_BLOCK_SIZE], be[4];
+	uint32_t		 st[SHA1_WORDS];
 	unsigned		 j;
 	size_t			 k;
 
@@ -39,17 +60,27 @@ pbkdf2_sha1_block(const char *pw, size_t pwlen, const unsigned char *salt,
 	be[3] = (unsigned char)block;
 	hmac_sha1_update(&ctx, saltlen, salt);
 	hmac_sha1_update(&ctx, sizeof(be), be);
-	hmac_sha1_digest(&ctx, sizeof(u), u);
-	memcpy(out, u, PBKDF2_SHA1_BLOCK);
+	hmac_sha1_digest(&ctx, PBKDF2_SHA1_BLOCK, m);
+	memcpy(out, m, PBKDF2_SHA1_BLOCK);
+	/* m: U, then SHA-1's padding of a 64 + 20-byte message. */
+	memset(m + PBKDF2_SHA1_BLOCK, 0, sizeof(m) - PBKDF2_SHA1_BLOCK);
+	m[PBKDF2_SHA1_BLOCK] = 0x80;
+	m[SHA1_BLOCK_SIZE - 2] = ((SHA1_BLOCK_SIZE + PBKDF2_SHA1_BLOCK) * 8) >> 8;
+	m[SHA1_BLOCK_SIZE - 1] = ((SHA1_BLOCK_SIZE + PBKDF2_SHA1_BLOCK) * 8) &
+	    0xff;
 	for (j = 1; j < iter; j++) {
-		/* The digest left ctx's state keyed for the next MAC. */
-		hmac_sha1_update(&ctx, sizeof(u), u);
-		hmac_sha1_digest(&ctx, sizeof(u), u);
+		memcpy(st, ctx.inner.state, sizeof(st));
+		nettle_sha1_compress(st, m);
+		put_be(m, st);
+		memcpy(st, ctx.outer.state, sizeof(st));
+		nettle_sha1_compress(st, m);
+		put_be(m, st);
 		for (k = 0; k < PBKDF2_SHA1_BLOCK; k++)
-			out[k] ^= u[k];
+			out[k] ^= m[k];
 	}
 	/* The keyed states stand for the password. */
 	OPENSSL_cleanse(&ctx, sizeof(ctx));
-	OPENSSL_cleanse(u, sizeof(u));
+	OPENSSL_cleanse(st, sizeof(st));
+	OPENSSL_cleanse(m, sizeof(m));
 	return true;
 }
