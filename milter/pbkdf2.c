@@ -26,17 +26,23 @@
 
 #define SHA1_WORDS	5
 
-/* The 20-byte digest of a SHA-1 state, big-endian, into b. */
+/*
+ * The 20-byte digest of a SHA-1 state, big-endian, into b.  Each word
+ * is read once: a store through b could alias st, and re-reading the
+ * word for every byte kept gcc from storing it whole, byte-swapped.
+ */
 static void
 put_be(unsigned char *b, const uint32_t *st)
 {
-	int	i;
+	uint32_t	w;
+	int		i;
 
 	for (i = 0; i < SHA1_WORDS; i++) {
-		b[4 * i] = (unsigned char)(st[i] >> 24);
-		b[4 * i + 1] = (unsigned char)(st[i] >> 16);
-		b[4 * i + 2] = (unsigned char)(st[i] >> 8);
-		b[4 * i + 3] = (unsigned char)st[i];
+		w = st[i];
+		b[4 * i] = (unsigned char)(w >> 24);
+		b[4 * i + 1] = (unsigned char)(w >> 16);
+		b[4 * i + 2] = (unsigned char)(w >> 8);
+		b[4 * i + 3] = (unsigned char)w;
 	}
 }
 
