@@ -96,7 +96,7 @@ lw_sanitize(const char *s, size_t len, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out, *o;
-	size_t			 i = 0, n;
+	size_t			 i = 0, j, n;
 
 	if (s == NULL)
 		return lw_strdup("");
@@ -106,6 +106,27 @@ lw_sanitize(const char *s, size_t len, size_t max)
 		return NULL;
 	o = out;
 	while (i < len) {
+		/*
+		 * Printable ASCII, most of any detail or name: a run is
+		 * copied at once, as far as max leaves room (o - out <= max
+		 * holds throughout); a run cut short ends the text.
+		 */
+		for (j = i; j < len && p[j] >= 0x20 && p[j] < 0x7f; j++)
+			;
+		if (j > i) {
+			n = max - (size_t)(o - out);
+			if (n > j - i)
+				n = j - i;
+			memcpy(o, p + i, n);
+			o += n;
+			i += n;
+			if (i < j) {
+				memcpy(o, "...", 3);
+				o += 3;
+				break;
+			}
+			continue;
+		}
 		n = utf8_seqlen(p + i, len - i);
 		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
 			n = 0;

@@ -5,7 +5,9 @@
  * 1..4 byte sequence over the boundary values, and random buffers that
  * mix ASCII runs (the word path), multi-byte characters, broken
  * sequences, CR, LF and NUL.  The reference readers here are the ones
- * the fast code replaced.
+ * the fast code replaced.  lw_sanitize (details, names) copies runs of
+ * printable ASCII at once: it gives what its character-at-a-time
+ * reading gave, max and the ellipsis included.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -204,6 +206,88 @@ check_random(void)
 	is_int(0, (long long)rbad, "random text: utf-8 repair agrees");
 }
 
+/* C1 controls, bidi overrides and isolates: lw_sanitize drops them. */
+static bool
+ref_unsafe(const unsigned char *p, size_t n)
+{
+	return (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f) ||
+	    (n == 3 && p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa &&
+	    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)));
+}
+
+/* lw_sanitize as it read before: one character at a time. */
+static size_t
+ref_sanitize(const unsigned char *p, size_t len, size_t max, char *out)
+{
+	size_t	i = 0, o = 0, n;
+
+	if (max < 4)
+		max = 4;
+	while (i < len) {
+		if (p[i] < 0x80)
+			n = p[i] < 0x20 || p[i] == 0x7f ? 0 : 1;
+		else {
+			for (n = 2; n <= 4 && n <= len - i; n++)
+				if (ref_valid(p + i, n))
+					break;
+			if (n > 4 || n > len - i || ref_unsafe(p + i, n))
+				n = 0;
+		}
+		if (o + (n ? n : 1) > max) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (n == 0) {
+			out[o++] = p[i] == '\t' || p[i] == '\n' ? ' ' : '?';
+			i++;
+		} else {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* lw_sanitize (printable ASCII copied a run at a time) against it. */
+static void
+check_sanitize(void)
+{
+	static const char *const odd[] = {
+		"\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\xa9", "\xc2\x85",
+		"\xc2\xa0", "\x1b", "\x7f",
+	};
+	unsigned char	 in[4096];
+	char		 want[4096 + 8], *got;
+	size_t		 i, k, len, max, l, bad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		len = random_text(in, sizeof(in));
+		for (k = rnd(4); k > 0 && len > 8; k--) {
+			l = rnd(sizeof(odd) / sizeof(odd[0]));
+			memcpy(in + rnd((unsigned)len - 4), odd[l],
+			    strlen(odd[l]));
+		}
+		max = rnd(3) == 0 ? rnd(8) : rnd((unsigned)len + 16);
+		ref_sanitize(in, len, max, want);
+		if ((got = lw_sanitize((const char *)in, len, max)) == NULL)
+			bail("lw_sanitize failed");
+		if (strcmp(got, want) != 0)
+			bad++;
+		free(got);
+	}
+	is_int(0, (long long)bad, "random text: lw_sanitize agrees with "
+	    "the character-at-a-time reading");
+	got = lw_sanitize("abc\tdef\x01", 8, 100);
+	is_str("abc def?", got, "tab to space, control to ?");
+	free(got);
+	got = lw_sanitize("abcdefgh", 8, 5);
+	is_str("abcde...", got, "cut at max with an ellipsis");
+	free(got);
+}
+
 /* A text/plain part's text against the reference CRLF -> LF. */
 static void
 check_crlf(void)
@@ -247,5 +331,6 @@ main(void)
 	check_sequences();
 	check_random();
 	check_crlf();
+	check_sanitize();
 	return done_testing();
 }
