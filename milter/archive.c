@@ -1113,12 +1113,17 @@ archive_scan(struct scan_ctx *ctx, const char *path, const char *name,
 	return e;
 }
 
-enum lw_err
-archive_scan_package(struct scan_ctx *ctx, const char *path,
-    const char *name, const unsigned char *data, size_t len, unsigned depth)
+/*
+ * archive_scan_package on za, the package's zip opened as arc_open
+ * opens it: by the caller (own false; NULL when that failed), or here
+ * (own true).
+ */
+static enum lw_err
+package_scan(struct scan_ctx *ctx, const char *path, const char *name,
+    const unsigned char *data, size_t len, unsigned depth, zip_t *za,
+    bool own)
 {
 	struct zip_peek	 zp;
-	zip_t		*za;
 	zip_int64_t	 n;
 	zip_uint64_t	 i;
 	char		*base, *ename, *epath, err[128];
@@ -1133,11 +1138,14 @@ archive_scan_package(struct scan_ctx *ctx, const char *path,
 	if ((zp.eocd && zp.nentries > ctx->lim->archive_entries) ||
 	    zp.overlap)
 		return archive_scan(ctx, path, name, data, len, depth);
+	if (own)
+		za = arc_open(data, len, err, sizeof(err));
 	/* A broken package is the Office analyzers' OFFICE_MALFORMED. */
-	if ((za = arc_open(data, len, err, sizeof(err))) == NULL)
+	if (za == NULL)
 		return LW_OK;
 	if ((base = archive_base(path, name, depth)) == NULL) {
-		zip_discard(za);
+		if (own)
+			zip_discard(za);
 		return LW_ENOMEM;
 	}
 	n = zip_get_num_entries(za, 0);
@@ -1153,6 +1161,21 @@ archive_scan_package(struct scan_ctx *ctx, const char *path,
 		free(ename);
 	}
 	free(base);
-	zip_discard(za);
+	if (own)
+		zip_discard(za);
 	return e;
+}
+
+enum lw_err
+archive_scan_package(struct scan_ctx *ctx, const char *path,
+    const char *name, const unsigned char *data, size_t len, unsigned depth)
+{
+	return package_scan(ctx, path, name, data, len, depth, NULL, true);
+}
+
+enum lw_err
+archive_scan_package_zip(struct scan_ctx *ctx, const char *path,
+    const unsigned char *data, size_t len, unsigned depth, struct zip *za)
+{
+	return package_scan(ctx, path, NULL, data, len, depth, za, false);
 }

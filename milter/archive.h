@@ -45,6 +45,16 @@ enum lw_err	 archive_peek(const unsigned char *data, size_t len,
 enum lw_err	 archive_scan_package(struct scan_ctx *, const char *path,
 		    const char *name, const unsigned char *data, size_t len,
 		    unsigned depth);
+/*
+ * The same for a package its analyzer (ooxml.c) opened already with
+ * libzip from data (zip_source_buffer_create, zip_open_from_source
+ * read-only), so that it is opened once: za, or NULL when that open
+ * failed.  The caller keeps za.
+ */
+struct zip;
+enum lw_err	 archive_scan_package_zip(struct scan_ctx *, const char *path,
+		    const unsigned char *data, size_t len, unsigned depth,
+		    struct zip *za);
 
 /*
  * Shared with container.c, so both kinds of archive count against the

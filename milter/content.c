@@ -6,7 +6,8 @@
  * spreadsheets to sylk.c, whatever
  * the name or the declared type says.  An OOXML or ODF package is a
  * document, never an archive (no ARCHIVE_NESTED): only its entry names
- * are checked here.
+ * are checked (archive_scan_package; for OOXML by ooxml.c, on the zip
+ * it opens anyway).
  *
  * ARCHIVE_NESTED: a zip, RAR, 7z, gzip, tar, cab, bzip2 or xz file
  * found at depth > 0 (that is, inside an archive or a document).  Zips
@@ -65,9 +66,7 @@ content_analyze(struct scan_ctx *ctx, const char *path, const char *name,
 			return fatimg_scan(ctx, path, data, len, depth);
 		return container_scan(ctx, path, name, data, len, depth);
 	case FT_OOXML:
-		if ((e = archive_scan_package(ctx, path, name, data, len,
-		    depth)) != LW_OK)
-			return e;
+		/* ooxml.c checks the names too (archive_scan_package_zip). */
 		return office_scan(ctx, path, data, len, ft.kind, depth);
 	case FT_ODF:
 		return archive_scan_package(ctx, path, name, data, len, depth);

@@ -30,6 +30,7 @@
 #include <zip.h>
 
 #include "lurewall.h"
+#include "archive.h"
 #include "content.h"
 #include "extref.h"
 #include "office.h"
@@ -383,7 +384,18 @@ ooxml_scan(struct scan_ctx *ctx, const char *path,
 		zip_error_fini(&ze);
 		return LW_ENOMEM;
 	}
-	if ((za = zip_open_from_source(src, ZIP_RDONLY, &ze)) == NULL) {
+	za = zip_open_from_source(src, ZIP_RDONLY, &ze);
+	/* Its entry names, as for any package (a .exe part, ...). */
+	if ((e = archive_scan_package_zip(ctx, path, data, len, depth,
+	    za)) != LW_OK) {
+		if (za == NULL)
+			zip_source_free(src);
+		else
+			zip_discard(za);
+		zip_error_fini(&ze);
+		return e;
+	}
+	if (za == NULL) {
 		e = findings_add(ctx->fs, "OFFICE_MALFORMED", path,
 		    "package: %s", zip_error_strerror(&ze));
 		zip_source_free(src);
