@@ -210,11 +210,14 @@ bool
 extref_xml_attr(const char *s, size_t n, const char *name, char *out,
     size_t outsz)
 {
-	size_t	 i, k, m = strlen(name), o;
-	char	 q;
+	size_t		 i, k, m = strlen(name), o;
+	char		 q;
+	unsigned char	 c0 = ascii_lower((unsigned char)name[0]);
 
 	for (i = 1; i + m + 2 < n; i++) {
+		/* After a space, the first letter before the call. */
 		if (!isspace((unsigned char)s[i - 1]) ||
+		    ascii_lower((unsigned char)s[i]) != c0 ||
 		    strncasecmp(s + i, name, m) != 0)
 			continue;
 		k = i + m;

@@ -38,17 +38,13 @@
 #define OVBA_REV_HEAVY	3	/* StrReverse calls, likewise */
 #define OVBA_MAX_PROJECTS 16	/* a document has one; more is abuse */
 
-/* Make room for n more bytes in a growing buffer capped at max. */
 static enum lw_err
-grow(unsigned char **buf, size_t *cap, size_t len, size_t n, size_t max)
+grow_realloc(unsigned char **buf, size_t *cap, size_t len, size_t n,
+    size_t max)
 {
 	unsigned char	*nb;
 	size_t		 nc;
 
-	if (n > max - len)
-		return LW_ELIMIT;
-	if (len + n <= *cap)
-		return LW_OK;
 	nc = *cap ? *cap : 8192;
 	while (nc < len + n)
 		nc = nc > max / 2 ? max : nc * 2;
@@ -57,6 +53,20 @@ grow(unsigned char **buf, size_t *cap, size_t len, size_t n, size_t max)
 	*buf = nb;
 	*cap = nc;
 	return LW_OK;
+}
+
+/*
+ * Make room for n more bytes in a growing buffer capped at max: inline,
+ * since the decompressor asks for every literal byte.
+ */
+static inline enum lw_err
+grow(unsigned char **buf, size_t *cap, size_t len, size_t n, size_t max)
+{
+	if (n > max - len)
+		return LW_ELIMIT;
+	if (len + n <= *cap)
+		return LW_OK;
+	return grow_realloc(buf, cap, len, n, max);
 }
 
 enum lw_err
@@ -370,7 +380,8 @@ count_kw(const char *l, size_t n, const char *pat, unsigned flags)
 	int	 before, after;
 
 	for (i = 0; i + plen <= n; i++) {
-		if (!match_at(l, n, i, pat))
+		if (lower((unsigned char)l[i]) != pat[0] ||
+		    !match_at(l, n, i, pat))
 			continue;
 		before = i > 0 ? (unsigned char)l[i - 1] : ' ';
 		after = i + plen < n ? (unsigned char)l[i + plen] : ' ';
