@@ -148,25 +148,21 @@ lw_sanitize(const char *s, size_t len, size_t max)
 	return out;
 }
 
-enum lw_err
-findings_addv(struct findings *fs, const char *rule, const char *part,
-    const char *fmt, va_list ap)
+/* A finding whose detail, raw[0..len), is made printable and cut here. */
+static enum lw_err
+finding_push(struct findings *fs, const char *rule, const char *part,
+    const char *raw, size_t len)
 {
 	struct finding	*f, *nv;
-	char		*raw = NULL;
-	int		 r;
 
 	if ((nv = lw_grow(fs->v, fs->n, &fs->cap, 16, sizeof(*nv))) == NULL)
 		return LW_ENOMEM;
 	fs->v = nv;
 	f = &fs->v[fs->n];
 	memset(f, 0, sizeof(*f));
-	if (fmt != NULL && (r = vasprintf(&raw, fmt, ap)) < 0)
-		return LW_ENOMEM;
 	f->rule = strdup(rule);
 	f->part = strdup(part != NULL ? part : "");
-	f->detail = lw_sanitize(raw ? raw : "", raw ? strlen(raw) : 0, 1024);
-	free(raw);
+	f->detail = lw_sanitize(raw, len, 1024);
 	if (f->rule == NULL || f->part == NULL || f->detail == NULL) {
 		free(f->rule);
 		free(f->part);
@@ -175,6 +171,21 @@ findings_addv(struct findings *fs, const char *rule, const char *part,
 	}
 	fs->n++;
 	return LW_OK;
+}
+
+enum lw_err
+findings_addv(struct findings *fs, const char *rule, const char *part,
+    const char *fmt, va_list ap)
+{
+	char		*raw = NULL;
+	enum lw_err	 e;
+
+	if (fmt != NULL && vasprintf(&raw, fmt, ap) < 0)
+		return LW_ENOMEM;
+	e = finding_push(fs, rule, part, raw ? raw : "",
+	    raw ? strlen(raw) : 0);
+	free(raw);
+	return e;
 }
 
 enum lw_err
@@ -197,8 +208,9 @@ findings_append(struct findings *dst, const struct findings *src)
 	enum lw_err	e;
 
 	for (i = 0; i < src->n; i++) {
-		e = findings_add(dst, src->v[i].rule, src->v[i].part, "%s",
-		    src->v[i].detail);
+		/* As findings_add(..., "%s", detail), without printf. */
+		e = finding_push(dst, src->v[i].rule, src->v[i].part,
+		    src->v[i].detail, strlen(src->v[i].detail));
 		if (e != LW_OK)
 			return e;
 		dst->v[dst->n - 1].score = src->v[i].score;
