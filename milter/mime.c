@@ -398,6 +398,19 @@ param_raw(const struct params *ps, const char *name)
 	return NULL;
 }
 
+/* Is there a parameter "name*..." (every RFC 2231 form starts so)? */
+static bool
+param_starred(const struct params *ps, const char *name)
+{
+	size_t	i, n = strlen(name);
+
+	for (i = 0; i < ps->n; i++)
+		if (strncmp(ps->v[i].name, name, n) == 0 &&
+		    ps->v[i].name[n] == '*')
+			return true;
+	return false;
+}
+
 /* RFC 2231 %XX; a '%' that starts no escape is kept. */
 static void
 pct_decode(const char *s, struct sbuf *b)
@@ -430,7 +443,7 @@ param_sections(struct parser *p, const struct params *ps, const char *name,
 	bool		 ext, single;
 
 	*cs = NULL;
-	if (strlen(name) > 40)
+	if (strlen(name) > 40 || !param_starred(ps, name))
 		return false;
 	snprintf(key, sizeof(key), "%s*", name);
 	single = ext = (v = param_raw(ps, key)) != NULL;
