@@ -2,9 +2,9 @@
  * bytes.h: the byte-level readers every binary parser needs (zip, CFB,
  * MS-OVBA, BIFF8, RTF objects) and the hex digit value every text
  * decoder needs (quoted-printable, RFC 2047 Q, RTF \objdata, quarantine
- * metadata), and the ASCII case folds and byte-pair index of the text
- * scanners' shift tables (hijack_quote.c, pwcand.c).  Callers check
- * bounds before reading: these only decode.
+ * metadata), and the ASCII case folds, case-insensitive search and
+ * byte-pair index of the text scanners (hijack_quote.c, pwcand.c,
+ * ooxml.c).  Callers check bounds before reading: these only decode.
  */
 #ifndef BYTES_H
 #define BYTES_H
@@ -55,6 +55,33 @@ static inline unsigned char
 ascii_upper(unsigned char c)
 {
 	return c >= 'a' && c <= 'z' ? (unsigned char)(c & ~0x20) : c;
+}
+
+/*
+ * strcasestr in the C locale (ASCII case folds, other bytes as they
+ * are) as a byte loop: glibc's costs some 1,500 instructions a call
+ * before it reads a short name.  hay and needle are NUL-terminated.
+ */
+static inline const char *
+ascii_casestr(const char *hay, const char *needle)
+{
+	const unsigned char	*h = (const unsigned char *)hay;
+	const unsigned char	*nd = (const unsigned char *)needle;
+	size_t			 k;
+
+	if (nd[0] == '\0')
+		return hay;
+	for (; *h != '\0'; h++) {
+		if (ascii_lower(*h) != ascii_lower(nd[0]))
+			continue;
+		/* hay's NUL differs from every byte left of needle. */
+		for (k = 1; nd[k] != '\0' &&
+		    ascii_lower(h[k]) == ascii_lower(nd[k]); k++)
+			;
+		if (nd[k] == '\0')
+			return (const char *)h;
+	}
+	return NULL;
 }
 
 /*

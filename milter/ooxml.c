@@ -29,6 +29,7 @@
 
 #include <zip.h>
 
+#include "bytes.h"
 #include "lurewall.h"
 #include "archive.h"
 #include "content.h"
@@ -57,13 +58,6 @@ ends_with_ci(const char *s, const char *suf)
 	size_t	 n = strlen(s), m = strlen(suf);
 
 	return n >= m && strcasecmp(s + n - m, suf) == 0;
-}
-
-/* Case-insensitive search in a buffer that is NUL-terminated. */
-static const char *
-find_ci(const char *hay, const char *needle)
-{
-	return strcasestr(hay, needle);
 }
 
 /*
@@ -258,7 +252,7 @@ inner_file(const struct pkg *pk, const char *name)
 {
 	size_t	i;
 
-	if (strcasestr(name, "/embeddings/") != NULL &&
+	if (ascii_casestr(name, "/embeddings/") != NULL &&
 	    !ends_with_ci(name, "/"))
 		return true;
 	for (i = 0; i < pk->nchunk; i++)
@@ -339,8 +333,8 @@ entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
 	} else if (strcmp(name, "[Content_Types].xml") == 0) {
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;
-		pk->macro_ct = find_ci((char *)d, "macroEnabled") != NULL;
-		pk->xlm_ct = find_ci((char *)d, "macrosheet") != NULL;
+		pk->macro_ct = strcasestr((char *)d, "macroEnabled") != NULL;
+		pk->xlm_ct = strcasestr((char *)d, "macrosheet") != NULL;
 	} else if (strcasecmp(name, "xl/workbook.xml") == 0) {
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;

@@ -1,0 +1,74 @@
+/*
+ * 0008-casestr: ascii_casestr (bytes.h), the byte loop that replaced
+ * strcasestr where short names are searched (ooxml.c), finds what
+ * glibc's strcasestr finds in the C locale: random haystacks and
+ * needles over letters of both cases, digits, punctuation and
+ * UTF-8 bytes, needles taken from the haystack and the empty needle.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bytes.h"
+#include "tap.h"
+
+static uint64_t	rng = 0x853c49e6748fea9bULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static void
+fill(char *s, size_t n)
+{
+	static const char alpha[] = "aAbBeEmM/._-0\xc3\xa9\xe5\xb7\xae";
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		s[i] = rnd(8) == 0 ? (char)(1 + rnd(255)) :
+		    alpha[rnd(sizeof(alpha) - 1)];
+	s[n] = '\0';
+}
+
+int
+main(void)
+{
+	char	 hay[200], needle[16];
+	size_t	 i, hn, nn, at, bad = 0, found = 0;
+
+	for (i = 0; i < 200000; i++) {
+		hn = rnd(sizeof(hay) - 1);
+		fill(hay, hn);
+		nn = rnd(6);
+		if (rnd(2) == 0 && hn > 0) {
+			/* A piece of hay, its case flipped at random. */
+			at = rnd((unsigned)hn);
+			if (nn > hn - at)
+				nn = hn - at;
+			memcpy(needle, hay + at, nn);
+			needle[nn] = '\0';
+			for (size_t k = 0; k < nn; k++)
+				if (rnd(2) == 0)
+					needle[k] = (char)ascii_upper(
+					    (unsigned char)needle[k]);
+		} else
+			fill(needle, nn);
+		if (ascii_casestr(hay, needle) != strcasestr(hay, needle))
+			bad++;
+		else if (strcasestr(hay, needle) != NULL)
+			found++;
+	}
+	is_int(0, (long long)bad, "200,000 random searches: ascii_casestr "
+	    "agrees with strcasestr");
+	ok(found > 50000, "%zu of them found something", found);
+	is_str("Embeddings/x", ascii_casestr("word/Embeddings/x",
+	    "embeddings/"), "a case-insensitive hit");
+	ok(ascii_casestr("word/embed", "/embeddings/") == NULL,
+	    "a needle longer than what is left: none");
+	return done_testing();
+}
