@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "lurewall.h"
 #include "mime.h"
 #include "analyzer.h"
@@ -106,14 +107,20 @@ attribution(const char *s, size_t n)
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
 	    s[n - 1] == '\r'))
 		n--;
-	for (i = 0; i < sizeof(wrote) / sizeof(wrote[0]); i++) {
+	if (n == 0)
+		return false;
+	/* Every wrote[] ends with a colon: most lines end otherwise. */
+	for (i = 0; s[n - 1] == ':' &&
+	    i < sizeof(wrote) / sizeof(wrote[0]); i++) {
 		m = strlen(wrote[i]);
 		if (n >= m && strncasecmp(s + n - m, wrote[i], m) == 0)
 			return true;
 	}
 	for (i = 0; i < sizeof(from_keys) / sizeof(from_keys[0]); i++) {
 		m = strlen(from_keys[i]);
-		if (n >= m && strncasecmp(s, from_keys[i], m) == 0)
+		if (n >= m && ascii_lower((unsigned char)s[0]) ==
+		    (unsigned char)from_keys[i][0] &&
+		    strncasecmp(s, from_keys[i], m) == 0)
 			return true;
 	}
 	return false;
