@@ -692,15 +692,21 @@ entry_name(zip_t *za, zip_uint64_t i)
 char *
 archive_join(const char *base, const char *name)
 {
-	char	*s, *out = NULL;
+	char	*s, *out;
+	size_t	 bl = strlen(base), sl, sep;
 
 	while (*name == '/')
 		name++;
 	if ((s = lw_sanitize(name, strlen(name), ARC_NAME_MAX)) == NULL)
 		return NULL;
-	if (lw_asprintf(&out, "%s%s%s", base, *base != '\0' ? "/" : "",
-	    s) != LW_OK)
-		out = NULL;
+	/* base "/" s, without printf: every entry of every zip. */
+	sl = strlen(s);
+	sep = bl > 0 ? 1 : 0;
+	if ((out = malloc(bl + sep + sl + 1)) != NULL) {
+		memcpy(out, base, bl);
+		out[bl] = '/';
+		memcpy(out + bl + sep, s, sl + 1);
+	}
 	free(s);
 	return out;
 }
