@@ -232,12 +232,14 @@ chunk_targets(struct pkg *pk, const char *relsname, const char *xml)
 		if (pk->nchunk == PKG_MAX_CHUNKS)
 			break;
 		n = (size_t)(end - p);
+		/* The type first: few relationships are chunks. */
+		if (!extref_xml_attr(p, n, "Type", type, sizeof(type)) ||
+		    !ends_with_ci(type, "/aFChunk"))
+			continue;
 		if (extref_xml_attr(p, n, "TargetMode", mode, sizeof(mode)) &&
 		    strcasecmp(mode, "External") == 0)
 			continue;
-		if (!extref_xml_attr(p, n, "Type", type, sizeof(type)) ||
-		    !ends_with_ci(type, "/aFChunk") ||
-		    !extref_xml_attr(p, n, "Target", target, sizeof(target)))
+		if (!extref_xml_attr(p, n, "Target", target, sizeof(target)))
 			continue;
 		if ((part = resolve_target(relsname, target)) == NULL)
 			return LW_ENOMEM;
