@@ -693,20 +693,12 @@ char *
 archive_join(const char *base, const char *name)
 {
 	char	*s, *out;
-	size_t	 bl = strlen(base), sl, sep;
 
 	while (*name == '/')
 		name++;
 	if ((s = lw_sanitize(name, strlen(name), ARC_NAME_MAX)) == NULL)
 		return NULL;
-	/* base "/" s, without printf: every entry of every zip. */
-	sl = strlen(s);
-	sep = bl > 0 ? 1 : 0;
-	if ((out = malloc(bl + sep + sl + 1)) != NULL) {
-		memcpy(out, base, bl);
-		out[bl] = '/';
-		memcpy(out + bl + sep, s, sl + 1);
-	}
+	out = lw_path_join(base, s);
 	free(s);
 	return out;
 }

@@ -417,8 +417,7 @@ walk_dir(struct cfb *c)
 			    CFB_MAX_DEPTH);
 			goto out;
 		}
-		if (lw_asprintf(&en->path, "%s%s%s", pa->path,
-		    *pa->path ? "/" : "", en->name) != LW_OK) {
+		if ((en->path = lw_path_join(pa->path, en->name)) == NULL) {
 			e = LW_ENOMEM;
 			goto out;
 		}

@@ -269,6 +269,21 @@ lw_strndup(const char *s, size_t n)
 	return s != NULL ? strndup(s, n) : NULL;
 }
 
+/* Without printf: every zip entry and compound file stream has one. */
+char *
+lw_path_join(const char *base, const char *name)
+{
+	size_t	 bl = strlen(base), nl = strlen(name), sep = bl > 0;
+	char	*out;
+
+	if ((out = malloc(bl + sep + nl + 1)) == NULL)
+		return NULL;
+	memcpy(out, base, bl);
+	out[bl] = '/';
+	memcpy(out + bl + sep, name, nl + 1);
+	return out;
+}
+
 enum lw_err
 lw_asprintf(char **out, const char *fmt, ...)
 {

@@ -112,6 +112,8 @@ char		*lw_sanitize(const char *s, size_t len, size_t max);
 /* Small helpers shared by every stage. */
 char		*lw_strdup(const char *);		/* NULL-safe */
 char		*lw_strndup(const char *, size_t);
+/* "base/name", or name when base is empty (malloc'd; NULL on ENOMEM). */
+char		*lw_path_join(const char *base, const char *name);
 enum lw_err	 lw_asprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 lw_strlower(char *);			/* ASCII only */
