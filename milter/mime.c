@@ -833,6 +833,21 @@ add_child(struct parser *p, struct mime_part *mp, const unsigned char *b,
 	params_free(&ctp);
 }
 
+/* The first line start after pos whose first byte is '-', else len. */
+static size_t
+dash_line(const unsigned char *b, size_t len, size_t pos)
+{
+	const unsigned char	*q;
+
+	for (pos++; pos < len &&
+	    (q = memchr(b + pos, '-', len - pos)) != NULL; pos++) {
+		pos = (size_t)(q - b);
+		if (b[pos - 1] == '\n')
+			return pos;
+	}
+	return len;
+}
+
 /*
  * Split a multipart body on its boundary.  False when the boundary
  * never appears (the caller then shows the body as text).
@@ -850,12 +865,19 @@ split(struct parser *p, struct mime_part *mp, const unsigned char *b,
 	dflt = strcmp(mp->ctype, "multipart/digest") == 0 ?
 	    "message/rfc822" : "text/plain";
 	while (pos < len && !p->oom) {
+		/*
+		 * pos starts a line.  A delimiter starts with '-': skip to
+		 * the next line that does, by memchr for '-' (base64 has
+		 * none), not line by line.
+		 */
+		if (b[pos] != '-' && (pos = dash_line(b, len, pos)) == len)
+			break;
 		nl = memchr(b + pos, '\n', len - pos);
 		next = nl != NULL ? (size_t)(nl - b) + 1 : len;
 		ll = (nl != NULL ? (size_t)(nl - b) : len) - pos;
 		if (ll > 0 && b[pos + ll - 1] == '\r')
 			ll--;
-		if (b[pos] != '-' || !is_delim(b + pos, ll, bd, bl, &close)) {
+		if (!is_delim(b + pos, ll, bd, bl, &close)) {
 			pos = next;
 			continue;
 		}

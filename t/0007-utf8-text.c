@@ -325,6 +325,85 @@ check_crlf(void)
 	    "agree");
 }
 
+/*
+ * Multipart bodies split on their boundary (mime.c skips to the next
+ * line that starts with '-' by memchr): parts whose lines, and the
+ * preamble's and epilogue's, hold dashes everywhere but in a
+ * delimiter -- "--bdx", "x--bd", " --bd", "---bd", "-" -- and
+ * base64-like lines without any; delimiters with trailing blanks and
+ * CRs.  Each part must come back whole, in order.
+ */
+static void
+check_split(void)
+{
+	static const char *const line[] = {
+		"--bdx", "x--bd", " --bd", "---bd", "-", "--", "--b", "a-b",
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", "---", "--bd-x",
+		"plain text", "",
+	};
+	static const char *const delim[] = { "--bd", "--bd \t", "--bd\r" };
+	char		 raw[16384], want[8][2048];
+	struct message	*m;
+	struct findings	 fs;
+	struct limits	 lim;
+	size_t		 i, k, j, np, n, wl[8], bad = 0;
+
+	limits_default(&lim);
+	for (i = 0; i < 3000; i++) {
+		n = (size_t)snprintf(raw, sizeof(raw), "From: a@example.com\n"
+		    "Content-Type: multipart/mixed; boundary=bd\n\n");
+		/* A preamble of dash lines. */
+		for (k = rnd(4); k > 0; k--)
+			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%s\n",
+			    line[rnd(sizeof(line) / sizeof(line[0]) - 1)]);
+		np = 1 + rnd(6);
+		for (j = 0; j < np; j++) {
+			n += (size_t)snprintf(raw + n, sizeof(raw) - n,
+			    "%s\n\n", delim[rnd(3)]);
+			/* Lines of the part; it ends before the last LF. */
+			wl[j] = 0;
+			for (k = 1 + rnd(8); k > 0; k--) {
+				const char *l = line[rnd(sizeof(line) /
+				    sizeof(line[0]))];
+
+				wl[j] += (size_t)snprintf(want[j] + wl[j],
+				    sizeof(want[j]) - wl[j], "%s", l);
+				want[j][wl[j]++] = '\n';
+			}
+			memcpy(raw + n, want[j], wl[j]);
+			n += wl[j];
+			want[j][--wl[j]] = '\0';
+		}
+		n += (size_t)snprintf(raw + n, sizeof(raw) - n, "--bd--\n");
+		for (k = rnd(3); k > 0; k--)
+			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%s\n",
+			    line[rnd(sizeof(line) / sizeof(line[0]))]);
+		memset(&fs, 0, sizeof(fs));
+		m = NULL;
+		if (mime_parse((const unsigned char *)raw, n, &lim, &fs,
+		    &m) != LW_OK || m == NULL || m->root == NULL)
+			bail("mime_parse failed");
+		if (m->root->nchild != np)
+			bad++;
+		else
+			for (j = 0; j < np; j++) {
+				const struct mime_part *c = m->root->child[j];
+
+				if (wl[j] == 0 ? c->text != NULL &&
+				    c->text_len != 0 : c->text == NULL ||
+				    c->text_len != wl[j] ||
+				    memcmp(c->text, want[j], wl[j]) != 0) {
+					bad++;
+					break;
+				}
+			}
+		mime_free(m);
+		findings_free(&fs);
+	}
+	is_int(0, (long long)bad, "random multiparts with dash lines: every "
+	    "part split whole");
+}
+
 int
 main(void)
 {
@@ -332,5 +411,6 @@ main(void)
 	check_random();
 	check_crlf();
 	check_sanitize();
+	check_split();
 	return done_testing();
 }
