@@ -185,6 +185,30 @@ archive_charge(struct scan_ctx *ctx, uint64_t n)
 	return true;
 }
 
+/*
+ * The first buffer of archive_read: room for the declared size and a
+ * chunk, so that a true size is read without a copy as the buffer
+ * grows.  A size is believed only as far as the entry's limits would
+ * let real data go (archive_entry_bytes, and archive_ratio times its
+ * compressed bytes past ARC_RATIO_FLOOR): a lie costs address space
+ * the reader could have filled anyway, never a limit.
+ */
+static size_t
+first_cap(const struct archive_src *src, const struct limits *lim)
+{
+	uint64_t	max = lim->archive_entry_bytes;
+
+	if (src->in > 0 && src->in < UINT64_MAX / lim->archive_ratio &&
+	    src->in * lim->archive_ratio < max)
+		max = src->in * lim->archive_ratio;
+	if (max < ARC_RATIO_FLOOR)
+		max = ARC_RATIO_FLOOR;
+	if (src->size == 0 || src->size > max || src->size > SIZE_MAX -
+	    ARC_CHUNK)
+		return ARC_CHUNK;
+	return (size_t)src->size + ARC_CHUNK;
+}
+
 enum archive_rd
 archive_read(struct scan_ctx *ctx, const char *epath,
     struct archive_src *src, unsigned char **out, size_t *outlen,
@@ -223,7 +247,7 @@ archive_read(struct scan_ctx *ctx, const char *epath,
 		if (want > lim->archive_total_bytes - ctx->inflated)
 			want = lim->archive_total_bytes - ctx->inflated;
 		if (want > cap - used) {
-			ncap = cap == 0 ? ARC_CHUNK : cap;
+			ncap = cap != 0 ? cap : first_cap(src, lim);
 			while (ncap - used < want)
 				ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX :
 				    ncap * 2;
@@ -337,6 +361,7 @@ read_entry(struct arc *a, zip_uint64_t i, const zip_stat_t *st,
 	}
 	src.arg = zf;
 	src.in = (st->valid & ZIP_STAT_COMP_SIZE) ? st->comp_size : 0;
+	src.size = (st->valid & ZIP_STAT_SIZE) ? st->size : 0;
 	r = archive_read(a->ctx, epath, &src, out, outlen, &a->cut);
 	if (r == RD_CORRUPT) {
 		code = zip_error_code_zip(zip_file_get_error(zf));
@@ -395,6 +420,7 @@ plain_read(struct arc *a, const zip_stat_t *st, const unsigned char *buf,
 	    a->ctx->lim->archive_entry_bytes)) == NULL)
 		return RD_ENOMEM;
 	src.in = st->comp_size;
+	src.size = de.size_valid ? de.size : 0;
 	a->cut = NULL;
 	r = archive_read(a->ctx, epath, &src, out, outlen, &a->cut);
 	zipdec_close(src.arg);

@@ -115,11 +115,14 @@ struct archive_src {
 	void		*arg;
 	uint64_t	 in;
 	uint64_t	 out;
+	uint64_t	 size;		/* declared size, 0: unknown; only
+					   sizes the first buffer */
 };
 
 /*
  * Read one entry into a fresh buffer (*out, *outlen; the caller frees
- * it), never trusting a declared size, under archive_entry_bytes,
+ * it), never trusting a declared size (src->size only makes the first
+ * buffer large enough, within the limits), under archive_entry_bytes,
  * archive_ratio (RD_CUT, *cut naming it), archive_total_bytes
  * (RD_LIMIT) and the scan's time.  RD_CORRUPT when pull fails.  What
  * was read before is in *out whatever the result, RD_ENOMEM aside.
