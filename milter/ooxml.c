@@ -61,6 +61,27 @@ ends_with_ci(const char *s, const char *suf)
 }
 
 /*
+ * [Content_Types].xml: a "macroEnabled" or "macrosheet" type (any
+ * case).  Both start with "macro": one search for it, not one pass
+ * over the part for each.
+ */
+static void
+content_types(struct pkg *pk, const char *xml)
+{
+	const char	*p;
+
+	/* The last such part decides, as for any repeated part name. */
+	pk->macro_ct = pk->xlm_ct = false;
+	for (p = xml; (!pk->macro_ct || !pk->xlm_ct) &&
+	    (p = strcasestr(p, "macro")) != NULL; p++) {
+		if (strncasecmp(p + 5, "Enabled", 7) == 0)
+			pk->macro_ct = true;
+		else if (strncasecmp(p + 5, "sheet", 5) == 0)
+			pk->xlm_ct = true;
+	}
+}
+
+/*
  * Read entry i into a NUL-terminated malloc'd buffer.  LW_ELIMIT (and a
  * finding) when it is larger than a part may be; LW_EMALFORMED (and a
  * finding) when it does not inflate.
@@ -335,8 +356,7 @@ entry(struct scan_ctx *ctx, const char *path, zip_t *za, zip_uint64_t i,
 	} else if (strcmp(name, "[Content_Types].xml") == 0) {
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;
-		pk->macro_ct = strcasestr((char *)d, "macroEnabled") != NULL;
-		pk->xlm_ct = strcasestr((char *)d, "macrosheet") != NULL;
+		content_types(pk, (const char *)d);
 	} else if (strcasecmp(name, "xl/workbook.xml") == 0) {
 		if ((e = read_entry(ctx, path, za, i, name, &d, &n)) != LW_OK)
 			goto out;
