@@ -97,17 +97,6 @@ ref_crlf(const unsigned char *s, size_t len, unsigned char *out)
 	return o;
 }
 
-static uint64_t	rng = 0x2545f4914f6cdd1dULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* Bytes that sit on the validator's boundaries. */
 static const unsigned char edge[] = {
 	0x00, 0x0d, 0x0a, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
@@ -128,22 +117,22 @@ random_text(unsigned char *b, size_t max)
 	size_t	n = 0, k, l;
 
 	while (n < max - 40) {
-		switch (rnd(4)) {
+		switch (tap_rnd(4)) {
 		case 0:		/* a broken or boundary byte */
-			b[n++] = edge[rnd(NEDGE)];
+			b[n++] = edge[tap_rnd(NEDGE)];
 			break;
 		case 1:		/* a long ASCII run, odd alignment */
-			for (k = rnd(37); k > 0; k--)
-				b[n++] = (unsigned char)('a' + rnd(26));
+			for (k = tap_rnd(37); k > 0; k--)
+				b[n++] = (unsigned char)('a' + tap_rnd(26));
 			break;
 		default:
-			k = rnd(sizeof(pieces) / sizeof(pieces[0]));
+			k = tap_rnd(sizeof(pieces) / sizeof(pieces[0]));
 			l = strlen(pieces[k]);
 			memcpy(b + n, pieces[k], l);
 			n += l;
 			break;
 		}
-		if (rnd(50) == 0)
+		if (tap_rnd(50) == 0)
 			break;
 	}
 	return n;
@@ -265,12 +254,12 @@ check_sanitize(void)
 
 	for (i = 0; i < 20000; i++) {
 		len = random_text(in, sizeof(in));
-		for (k = rnd(4); k > 0 && len > 8; k--) {
-			l = rnd(sizeof(odd) / sizeof(odd[0]));
-			memcpy(in + rnd((unsigned)len - 4), odd[l],
+		for (k = tap_rnd(4); k > 0 && len > 8; k--) {
+			l = tap_rnd(sizeof(odd) / sizeof(odd[0]));
+			memcpy(in + tap_rnd((unsigned)len - 4), odd[l],
 			    strlen(odd[l]));
 		}
-		max = rnd(3) == 0 ? rnd(8) : rnd((unsigned)len + 16);
+		max = tap_rnd(3) == 0 ? tap_rnd(8) : tap_rnd((unsigned)len + 16);
 		ref_sanitize(in, len, max, want);
 		if ((got = lw_sanitize((const char *)in, len, max)) == NULL)
 			bail("lw_sanitize failed");
@@ -353,17 +342,17 @@ check_split(void)
 		n = (size_t)snprintf(raw, sizeof(raw), "From: a@example.com\n"
 		    "Content-Type: multipart/mixed; boundary=bd\n\n");
 		/* A preamble of dash lines. */
-		for (k = rnd(4); k > 0; k--)
+		for (k = tap_rnd(4); k > 0; k--)
 			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%s\n",
-			    line[rnd(sizeof(line) / sizeof(line[0]) - 1)]);
-		np = 1 + rnd(6);
+			    line[tap_rnd(sizeof(line) / sizeof(line[0]) - 1)]);
+		np = 1 + tap_rnd(6);
 		for (j = 0; j < np; j++) {
 			n += (size_t)snprintf(raw + n, sizeof(raw) - n,
-			    "%s\n\n", delim[rnd(3)]);
+			    "%s\n\n", delim[tap_rnd(3)]);
 			/* Lines of the part; it ends before the last LF. */
 			wl[j] = 0;
-			for (k = 1 + rnd(8); k > 0; k--) {
-				const char *l = line[rnd(sizeof(line) /
+			for (k = 1 + tap_rnd(8); k > 0; k--) {
+				const char *l = line[tap_rnd(sizeof(line) /
 				    sizeof(line[0]))];
 
 				wl[j] += (size_t)snprintf(want[j] + wl[j],
@@ -375,9 +364,9 @@ check_split(void)
 			want[j][--wl[j]] = '\0';
 		}
 		n += (size_t)snprintf(raw + n, sizeof(raw) - n, "--bd--\n");
-		for (k = rnd(3); k > 0; k--)
+		for (k = tap_rnd(3); k > 0; k--)
 			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%s\n",
-			    line[rnd(sizeof(line) / sizeof(line[0]))]);
+			    line[tap_rnd(sizeof(line) / sizeof(line[0]))]);
 		memset(&fs, 0, sizeof(fs));
 		m = NULL;
 		if (mime_parse((const unsigned char *)raw, n, &lim, &fs,

@@ -12,17 +12,6 @@
 #include "bytes.h"
 #include "tap.h"
 
-static uint64_t	rng = 0x853c49e6748fea9bULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 static void
 fill(char *s, size_t n)
 {
@@ -30,8 +19,8 @@ fill(char *s, size_t n)
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		s[i] = rnd(8) == 0 ? (char)(1 + rnd(255)) :
-		    alpha[rnd(sizeof(alpha) - 1)];
+		s[i] = tap_rnd(8) == 0 ? (char)(1 + tap_rnd(255)) :
+		    alpha[tap_rnd(sizeof(alpha) - 1)];
 	s[n] = '\0';
 }
 
@@ -42,18 +31,18 @@ main(void)
 	size_t	 i, hn, nn, at, bad = 0, found = 0;
 
 	for (i = 0; i < 200000; i++) {
-		hn = rnd(sizeof(hay) - 1);
+		hn = tap_rnd(sizeof(hay) - 1);
 		fill(hay, hn);
-		nn = rnd(6);
-		if (rnd(2) == 0 && hn > 0) {
+		nn = tap_rnd(6);
+		if (tap_rnd(2) == 0 && hn > 0) {
 			/* A piece of hay, its case flipped at random. */
-			at = rnd((unsigned)hn);
+			at = tap_rnd((unsigned)hn);
 			if (nn > hn - at)
 				nn = hn - at;
 			memcpy(needle, hay + at, nn);
 			needle[nn] = '\0';
 			for (size_t k = 0; k < nn; k++)
-				if (rnd(2) == 0)
+				if (tap_rnd(2) == 0)
 					needle[k] = (char)ascii_upper(
 					    (unsigned char)needle[k]);
 		} else

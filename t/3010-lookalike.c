@@ -39,17 +39,6 @@ icu_decode(UIDNA *idna, const char *d)
 	return out;
 }
 
-static uint64_t	rng = 0x9e3779b97f4a7c15ULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* Random domains: letters, digits, dots, hyphens, any ASCII, xn--. */
 static void
 check_idna_random(void)
@@ -67,17 +56,17 @@ check_idna_random(void)
 		bail("uidna_openUTS46 failed");
 	for (i = 0; i < 100000; i++) {
 		/* Mostly short; one in eight up to past 253 bytes. */
-		for (n = 0; n < 290 && rnd(rnd(8) == 0 ? 60 : 12) != 0;) {
-			const char *pc = piece[rnd(sizeof(piece) /
+		for (n = 0; n < 290 && tap_rnd(tap_rnd(8) == 0 ? 60 : 12) != 0;) {
+			const char *pc = piece[tap_rnd(sizeof(piece) /
 			    sizeof(piece[0]))];
 
-			if (rnd(3) == 0)	/* any ASCII byte */
-				d[n++] = (char)(1 + rnd(127));
-			else if (rnd(3) == 0 && n + (l = strlen(pc)) < 300) {
+			if (tap_rnd(3) == 0)	/* any ASCII byte */
+				d[n++] = (char)(1 + tap_rnd(127));
+			else if (tap_rnd(3) == 0 && n + (l = strlen(pc)) < 300) {
 				memcpy(d + n, pc, l);
 				n += l;
 			} else
-				d[n++] = "abcxyzABCXYZ0189-._"[rnd(19)];
+				d[n++] = "abcxyzABCXYZ0189-._"[tap_rnd(19)];
 		}
 		d[n] = '\0';
 		got = lookalike_idna_decode(d);

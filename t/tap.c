@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,4 +194,15 @@ tap_tmpdir(const char *name)
 	if (system(cmd) != 0)
 		bail("cannot make %s", buf);
 	return buf;
+}
+
+unsigned
+tap_rnd(unsigned n)
+{
+	static uint64_t	x = 0x2545f4914f6cdd1dULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (unsigned)(x % n);
 }

@@ -30,4 +30,11 @@ void tap_spew(const char *path, const void *d, size_t len);
 /* A fresh directory under t/tmp for this test; removed by nobody. */
 const char *tap_tmpdir(const char *name);
 
+/*
+ * A reproducible pseudo-random number in [0, n) (xorshift64, one fixed
+ * seed): the random inputs of the tests that compare a fast reader
+ * with the one it replaced.
+ */
+unsigned tap_rnd(unsigned n);
+
 #endif
