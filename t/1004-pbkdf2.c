@@ -94,23 +94,12 @@ rfc6070(void)
 		}
 }
 
-/* xorshift64*: the same pseudo-random cases on every run. */
-static uint64_t	state = 0x9e3779b97f4a7c15ULL;
-
-static uint32_t
-next32(void)
-{
-	state ^= state >> 12;
-	state ^= state << 25;
-	state ^= state >> 27;
-	return (uint32_t)((state * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
 /*
  * Random passwords (0..150 bytes: below, at and above SHA-1's 64-byte
  * block, past which HMAC hashes the key), salts (0..40 bytes), counts
  * (mostly small, some around WinZip's 1000) and blocks 1..6, each
- * compared with the same slice of PKCS5_PBKDF2_HMAC's output.
+ * compared with the same slice of PKCS5_PBKDF2_HMAC's output (tap_rnd:
+ * the same cases on every run).
  */
 static void
 random_cases(unsigned ncases)
@@ -122,14 +111,14 @@ random_cases(unsigned ncases)
 	uint32_t	block;
 
 	for (c = 0; c < ncases; c++) {
-		pwlen = next32() % (sizeof(pw) + 1);
-		saltlen = next32() % (sizeof(salt) + 1);
+		pwlen = tap_rnd(sizeof(pw) + 1);
+		saltlen = tap_rnd(sizeof(salt) + 1);
 		for (i = 0; i < pwlen; i++)
-			pw[i] = (unsigned char)next32();
+			pw[i] = (unsigned char)tap_rnd(256);
 		for (i = 0; i < saltlen; i++)
-			salt[i] = (unsigned char)next32();
-		iter = c % 8 == 0 ? 900 + next32() % 200 : 1 + next32() % 40;
-		block = 1 + next32() % 6;
+			salt[i] = (unsigned char)tap_rnd(256);
+		iter = c % 8 == 0 ? 900 + tap_rnd(200) : 1 + tap_rnd(40);
+		block = 1 + tap_rnd(6);
 		if (PKCS5_PBKDF2_HMAC((const char *)pw, (int)pwlen, salt,
 		    (int)saltlen, (int)iter, EVP_sha1(),
 		    (int)(block * PBKDF2_SHA1_BLOCK), whole) != 1)
