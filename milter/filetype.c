@@ -310,23 +310,7 @@ static bool
 contains_ci(const unsigned char *d, size_t len, size_t max,
     const char *needle)
 {
-	size_t	i, j, n = strlen(needle);
-
-	if (len > max)
-		len = max;
-	for (i = 0; n <= len && i <= len - n; i++) {
-		for (j = 0; j < n; j++) {
-			unsigned char c = d[i + j];
-
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-			if (c != (unsigned char)needle[j])
-				break;
-		}
-		if (j == n)
-			return true;
-	}
-	return false;
+	return lw_memmem_ci(d, len > max ? max : len, needle) != NULL;
 }
 
 /*

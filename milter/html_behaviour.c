@@ -29,29 +29,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lurewall.h"
 #include "html_behaviour.h"
 
 #define HB_SCAN_BYTES	(8U << 20)
 #define HB_BLOB_MIN	4096	/* base64 characters or array bytes */
 
-/* Case-insensitive search of an ASCII needle; offset or -1. */
+/* Case-insensitive search of a lower-case ASCII needle; offset or -1. */
 static long
 find_ci(const unsigned char *d, size_t len, size_t from, const char *needle)
 {
-	size_t	 i, j, n = strlen(needle);
-	unsigned char first = (unsigned char)tolower((unsigned char)needle[0]);
+	const unsigned char	*p;
 
-	for (i = from; n <= len && i <= len - n; i++) {
-		if (tolower(d[i]) != first)
-			continue;
-		for (j = 1; j < n; j++)
-			if (tolower(d[i + j]) !=
-			    (unsigned char)tolower((unsigned char)needle[j]))
-				break;
-		if (j == n)
-			return (long)i;
-	}
-	return -1;
+	if (from > len ||
+	    (p = lw_memmem_ci(d + from, len - from, needle)) == NULL)
+		return -1;
+	return (long)(p - d);
 }
 
 static int

@@ -322,6 +322,43 @@ lw_is_ascii(const char *s)
 	return true;
 }
 
+const unsigned char *
+lw_memmem_ci(const unsigned char *d, size_t len, const char *needle)
+{
+	const unsigned char	*nd = (const unsigned char *)needle;
+	unsigned char		 skip[256], c;
+	size_t			 n = strlen(needle), i, j, s;
+
+	if (n == 0)
+		return d;
+	if (n > len)
+		return NULL;
+	/*
+	 * How far the window may move when its last byte is c: from the
+	 * last place before the end where c (folded) is in the needle.
+	 * Shifts are capped at 255, which is only ever shorter, so safe.
+	 */
+	memset(skip, n > 255 ? 255 : (int)n, sizeof(skip));
+	for (j = 0; j + 1 < n; j++) {
+		s = n - 1 - j > 255 ? 255 : n - 1 - j;
+		skip[nd[j]] = (unsigned char)s;
+		if (nd[j] >= 'a' && nd[j] <= 'z')
+			skip[nd[j] - 'a' + 'A'] = (unsigned char)s;
+	}
+	for (i = 0; i <= len - n; i += skip[c]) {
+		c = d[i + n - 1];
+		if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != nd[n - 1])
+			continue;
+		for (j = 0; j + 1 < n; j++)
+			if ((d[i + j] >= 'A' && d[i + j] <= 'Z' ?
+			    d[i + j] | 0x20 : d[i + j]) != nd[j])
+				break;
+		if (j + 1 == n)
+			return d + i;
+	}
+	return NULL;
+}
+
 bool
 lw_strcaseeq(const char *a, const char *b)
 {

@@ -126,6 +126,15 @@ int		 lw_strp_cmp(const void *, const void *);
 /* d is parent or a subdomain of it (ASCII case-insensitive). */
 bool		 lw_domain_below(const char *d, const char *parent);
 bool		 lw_is_ascii(const char *);	/* no byte >= 0x80 */
+/*
+ * The first place in d[0..len) where needle occurs, each byte of d
+ * ASCII-folded to lower case and compared with needle's as they are
+ * (write needles in lower case: an upper-case letter never matches);
+ * NULL when none.  Linear, and most bytes are skipped (Horspool): the
+ * text scanners' keyword searches over whole attachments.
+ */
+const unsigned char *lw_memmem_ci(const unsigned char *d, size_t len,
+		    const char *needle);
 /* len cut back so that s[0..len) ends on a UTF-8 character boundary. */
 size_t		 lw_utf8_cut(const char *s, size_t len);
 /*
