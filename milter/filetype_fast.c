@@ -91,6 +91,40 @@ header_line(const unsigned char *d, size_t len)
 	return false;
 }
 
+/*
+ * What plain_text must look at for each byte: P nothing (printable
+ * ASCII), X never in plain text (control bytes other than tab and line
+ * ends, DEL, < > { } [ ] = ; \ ` #), N a line end (a line starting
+ * "import " or "export " follows), J the first byte of a JavaScript
+ * marker (u, r, "("), H the lead byte of a UTF-8 sequence.
+ */
+enum { P, X, N, J, H };
+static const unsigned char pt_class[256] = {
+	X, X, X, X, X, X, X, X, X, P, N, X, X, N, X, X,	/* 00 */
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,	/* 10 */
+	P, P, P, X, P, P, P, P, J, P, P, P, P, P, P, P,	/* 20 */
+	P, P, P, P, P, P, P, P, P, P, P, X, X, X, X, P,	/* 30 */
+	P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,	/* 40 */
+	P, P, P, P, P, P, P, P, P, P, P, X, X, X, P, P,	/* 50 */
+	X, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,	/* 60 */
+	P, P, J, P, P, J, P, P, P, P, P, X, P, X, P, X,	/* 70 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* 80 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* 90 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* a0 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* b0 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* c0 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* d0 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* e0 */
+	H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,	/* f0 */
+};
+
+/* A line starting at d (the file's start, or after a line end). */
+static bool
+js_line(const unsigned char *d, size_t len)
+{
+	return starts(d, len, "import ") || starts(d, len, "export ");
+}
+
 static bool
 plain_text(const unsigned char *d, size_t len)
 {
@@ -99,39 +133,40 @@ plain_text(const unsigned char *d, size_t len)
 	static const char *const mail[] = { "From ", "Forward to",
 	    "Pipe to", "Article", "BABYL" };
 	size_t	i, n, k;
-	bool	bol = true;
 
 	if (len < 2 || !((d[0] >= 'A' && d[0] <= 'Z') ||
 	    (d[0] >= 'a' && d[0] <= 'z') || (d[0] >= '0' && d[0] <= '9') ||
 	    d[0] >= 0xc2) || starts(d, len, "\xef\xbb\xbf") ||
 	    starts(d, len, "MZ") || starts(d, len, "GIF8") ||
 	    (d[0] == 'P' && len > 1 && d[1] >= '0' && d[1] <= '9') ||
-	    header_line(d, len))
+	    header_line(d, len) || js_line(d, len))
 		return false;
 	for (k = 0; k < sizeof(mail) / sizeof(mail[0]); k++)
 		if (starts(d, len, mail[k]))
 			return false;
+	/* Most bytes are P: one table load and a branch each. */
 	for (i = 0; i < len; i += n) {
 		n = 1;
-		if (d[i] >= 0x80) {
+		switch (pt_class[d[i]]) {
+		case P:
+			break;
+		case X:
+			return false;
+		case N:
+			if (js_line(d + i + 1, len - i - 1))
+				return false;
+			break;
+		case J:
+			for (k = 0; k < sizeof(js) / sizeof(js[0]); k++)
+				if (d[i] == (unsigned char)js[k][0] &&
+				    starts(d + i, len - i, js[k]))
+					return false;
+			break;
+		default:	/* H */
 			if ((n = utf8_seq(d + i, len - i)) == 0)
 				return false;
-			bol = false;
-			continue;
+			break;
 		}
-		if (d[i] < 0x20 && d[i] != '\t' && d[i] != '\n' &&
-		    d[i] != '\r')
-			return false;
-		if (d[i] == 0x7f || strchr("<>{}[]=;\\`#", d[i]) != NULL)
-			return false;
-		if (bol && (starts(d + i, len - i, "import ") ||
-		    starts(d + i, len - i, "export ")))
-			return false;
-		for (k = 0; k < sizeof(js) / sizeof(js[0]); k++)
-			if (d[i] == (unsigned char)js[k][0] &&
-			    starts(d + i, len - i, js[k]))
-				return false;
-		bol = d[i] == '\n' || d[i] == '\r';
 	}
 	return true;
 }

@@ -7,12 +7,19 @@
  *    random needles (upper-case letters, which never match, and needles
  *    past 255 bytes, where the shift table is capped), over random
  *    text, needle-rich text and 8-bit bytes.
+ *  - filetype_fast's plain-text reader (one class table lookup a byte):
+ *    the same answer as a reader that tests every byte against the
+ *    control, markup and JavaScript rules, on random texts of prose,
+ *    markup characters, line ends, valid and broken UTF-8.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
+#include "filetype.h"
+#include "filetype_int.h"
 #include "lurewall.h"
 #include "tap.h"
 
@@ -135,9 +142,117 @@ t_find(void)
 	free(d);
 }
 
+/* UTF-8 sequence length from the lead byte, 0 for no lead byte. */
+static size_t
+lead_len(unsigned char c)
+{
+	return c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+	    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+}
+
+static bool
+ref_starts(const unsigned char *d, size_t len, const char *s)
+{
+	return strlen(s) <= len && memcmp(d, s, strlen(s)) == 0;
+}
+
+/*
+ * The per-byte rules of plain prose, every byte tested: no control
+ * byte but tab and line ends, no DEL or markup character, valid UTF-8,
+ * no JavaScript marker, no line starting "import " or "export ".
+ */
+static bool
+ref_prose(const unsigned char *d, size_t len)
+{
+	static const char *const js[] = { "use strict", "use asm",
+	    "require(", "(function" };
+	size_t	i, n, k;
+	bool	bol = true;
+
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (d[i] >= 0x80) {
+			n = lead_len(d[i]);
+			if (n == 0 || n > len - i ||
+			    charset_utf8_prefix((const char *)d + i, n) != n)
+				return false;
+			bol = false;
+			continue;
+		}
+		if ((d[i] < 0x20 && d[i] != '\t' && d[i] != '\n' &&
+		    d[i] != '\r') || d[i] == 0x7f ||
+		    memchr("<>{}[]=;\\`#", d[i], 11) != NULL)
+			return false;
+		if (bol && (ref_starts(d + i, len - i, "import ") ||
+		    ref_starts(d + i, len - i, "export ")))
+			return false;
+		for (k = 0; k < 4; k++)
+			if (ref_starts(d + i, len - i, js[k]))
+				return false;
+		bol = d[i] == '\n' || d[i] == '\r';
+	}
+	return true;
+}
+
+static void
+t_prose(void)
+{
+	static const char *const bits[] = {
+		"Dear team, ", "the figures ", "are attached.", "\r\n", "\n",
+		"\r", "\t", "import ", "export ", "use strict", "use asm",
+		"require(", "(function", "use ", "requires ", "(fun", "< ",
+		"{", "]", "=", ";", "#", "`", "\\", "\x7f", "\x01", "\0",
+		"\xe3\x81\x82", "\xc3\xa9", "\xf0\x9f\x98\x80", "\xe3\x81",
+		"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80",
+		"\xff", "rur", "u", "r", "(", "Article ", "From ",
+	};
+	unsigned char	d[4096];
+	size_t		len, n, k;
+	unsigned	round, nsame = 0, ndiff = 0, ntext = 0;
+	bool		want, got;
+
+	for (round = 0; round < 50000; round++) {
+		/* Prose first: the reader's own first-line rules pass. */
+		len = 5;
+		memcpy(d, "Dear ", 5);
+		for (k = rnd(round % 10 == 0 ? 200 : 12); k > 0; k--) {
+			const char *s = bits[rnd(sizeof(bits) /
+			    sizeof(bits[0]))];
+
+			n = s[0] == '\0' ? 1 : strlen(s);
+			if (rnd(3) != 0)	/* mostly plain words */
+				s = bits[rnd(3)], n = strlen(s);
+			if (n > sizeof(d) - len)
+				break;
+			memcpy(d + len, s, n);
+			len += n;
+		}
+		want = ref_prose(d, len);
+		got = filetype_fast(d, len) == FT_TEXT;
+		if (want)
+			ntext++;
+		if (want == got)
+			nsame++;
+		else if (ndiff++ < 5)
+			diag("text %u (%zu bytes): fast %d, reference %d",
+			    round, len, got, want);
+	}
+	ok(ndiff == 0, "plain text: same answer on %u of %u texts", nsame,
+	    nsame + ndiff);
+	ok(ntext > 1000 && ntext < nsame, "%u of them plain text", ntext);
+	/* The rule at the very start, before the first line end. */
+	ok(filetype_fast((const unsigned char *)"import x from y\n", 16) ==
+	    FT_UNKNOWN, "\"import \" on the first line is not plain text");
+	ok(filetype_fast((const unsigned char *)"Hello\nexport x\n", 15) ==
+	    FT_UNKNOWN, "\"export \" after a line end is not plain text");
+	ok(filetype_fast((const unsigned char *)"Hello export x\n", 15) ==
+	    FT_TEXT, "\"export \" inside a line is");
+}
+
 int
 main(void)
 {
 	t_find();
+	t_prose();
 	return done_testing();
 }
