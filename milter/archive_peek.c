@@ -69,20 +69,21 @@ archive_peek(const unsigned char *d, size_t len, uint64_t max_entries,
 	memset(zp, 0, sizeof(*zp));
 	if (len < 22)
 		return LW_OK;
-	/* The end record: last "PK\5\6" whose comment fits the file. */
+	/*
+	 * The end record: last "PK\5\6" whose comment fits the file.
+	 * memrchr finds the candidates' 'P' (every part that is no zip is
+	 * searched here, 64 KiB from its end).
+	 */
 	stop = len - 22 > 65535 ? len - 22 - 65535 : 0;
-	for (pos = len - 22 + 1; pos-- > stop; ) {
-		if (memcmp(d + pos, "PK\005\006", 4) == 0 &&
-		    le16(d + pos + 20) <= len - pos - 22)
+	for (pos = len - 22 + 1; ; pos = (size_t)(e - d)) {
+		if (pos <= stop ||
+		    (e = memrchr(d + stop, 'P', pos - stop)) == NULL)
+			return LW_OK;
+		if (memcmp(e, "PK\005\006", 4) == 0 &&
+		    le16(e + 20) <= len - (size_t)(e - d) - 22)
 			break;
-		if (pos == stop) {
-			pos = SIZE_MAX;
-			break;
-		}
 	}
-	if (pos == SIZE_MAX || pos < stop)
-		return LW_OK;
-	e = d + pos;
+	pos = (size_t)(e - d);
 	zp->eocd = true;
 	zp->nentries = le16(e + 10);
 	cd_size = le32(e + 12);
