@@ -200,12 +200,18 @@ html_behaviour(const unsigned char *d, size_t len, enum hb_mode mode,
 		snprintf(why, whysz, "an SVG image with script");
 		return HTMLB_LURE;
 	}
-	save = has(d, len, ".download") || has(d, len, "download=") ||
-	    has(d, len, "\"download\"") || has(d, len, "'download'") ||
-	    has(d, len, "download =");
-	blob = has(d, len, "mssaveoropenblob") || has(d, len, "mssaveblob") ||
-	    has(d, len, "createobjecturl") || has(d, len, "new blob") ||
-	    has(d, len, "blob(") || has(d, len, "atob(");
+	/*
+	 * Every download keyword holds "download" and four of the Blob
+	 * ones "blob": one search each settles most texts, which have
+	 * neither.
+	 */
+	save = has(d, len, "download") && (has(d, len, ".download") ||
+	    has(d, len, "download=") || has(d, len, "\"download\"") ||
+	    has(d, len, "'download'") || has(d, len, "download ="));
+	blob = (has(d, len, "blob") && (has(d, len, "mssaveoropenblob") ||
+	    has(d, len, "mssaveblob") || has(d, len, "new blob") ||
+	    has(d, len, "blob("))) || has(d, len, "createobjecturl") ||
+	    has(d, len, "atob(");
 	if (!blob && !save)
 		goto plain;
 	/* Every technique carries the payload in the page itself. */
