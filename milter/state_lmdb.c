@@ -90,6 +90,7 @@ struct lmdb {
 struct where {
 	MDB_txn		*txn;		/* its current copy */
 	MDB_dbi		 dbi;
+	MDB_cursor	*cur;		/* on txn's dbi */
 	MDB_txn		*dtxn;		/* a count written durably: main too */
 	MDB_txn		*vtxn;		/* a count: its dirty mark */
 	bool		 lazy;
@@ -147,32 +148,6 @@ static bool
 is_count(const struct lmdb *l, const char *key)
 {
 	return is_count_len(l, key, strlen(key));
-}
-
-/* Write (or delete) one key's new value in txn's dbi. */
-static enum lw_err
-apply(struct lmdb *l, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
-    enum state_verdict what, const struct state_val *nv)
-{
-	MDB_val	d;
-	int64_t	t;
-	int	rc;
-
-	if (what == STATE_DELETE) {
-		rc = mdb_del(txn, dbi, k, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return lmdb_fail(l, "delete", rc);
-		return LW_OK;
-	}
-	/* Reserve the room, then fill it: one copy. */
-	d.mv_size = HDR + nv->len;
-	if ((rc = mdb_put(txn, dbi, k, &d, MDB_RESERVE)) != 0)
-		return lmdb_fail(l, "write", rc);
-	t = (int64_t)nv->expires;
-	memcpy(d.mv_data, &t, HDR);
-	if (nv->len > 0)
-		memcpy((char *)d.mv_data + HDR, nv->data, nv->len);
-	return LW_OK;
 }
 
 /* A count changed: lazily (copy it later) or durably (nothing to copy). */
@@ -241,8 +216,59 @@ lmdb_get(struct state *st, const char *key, time_t now, struct state_val *v)
 }
 
 /*
+ * Write (or delete) the key the cursor stands on (found: it is there;
+ * else absent), without a second walk down the tree when found.
+ */
+static enum lw_err
+apply_at(struct lmdb *l, MDB_cursor *cur, bool found, MDB_val *k,
+    enum state_verdict what, const struct state_val *nv)
+{
+	MDB_val	d;
+	int64_t	t;
+	int	rc;
+
+	if (what == STATE_DELETE) {
+		if (found && (rc = mdb_cursor_del(cur, 0)) != 0)
+			return lmdb_fail(l, "delete", rc);
+		return LW_OK;
+	}
+	/* Reserve the room (in place when found), then fill it. */
+	d.mv_size = HDR + nv->len;
+	if ((rc = mdb_cursor_put(cur, k, &d, MDB_RESERVE |
+	    (found ? MDB_CURRENT : 0))) != 0)
+		return lmdb_fail(l, "write", rc);
+	t = (int64_t)nv->expires;
+	memcpy(d.mv_data, &t, HDR);
+	if (nv->len > 0)
+		memcpy((char *)d.mv_data + HDR, nv->data, nv->len);
+	return LW_OK;
+}
+
+/* Write (or delete) one key's new value in txn's dbi. */
+static enum lw_err
+apply(struct lmdb *l, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
+    enum state_verdict what, const struct state_val *nv)
+{
+	MDB_cursor	*cur;
+	MDB_val		 d;
+	enum lw_err	 e;
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return lmdb_fail(l, "write", rc);
+	rc = mdb_cursor_get(cur, k, &d, MDB_SET);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		e = apply_at(l, cur, rc == 0, k, what, nv);
+	else
+		e = lmdb_fail(l, "read", rc);
+	mdb_cursor_close(cur);
+	return e;
+}
+
+/*
  * One read-modify-write step inside the write transaction(s) of w; on
- * an error the caller aborts them.
+ * an error the caller aborts them.  The key is found once, by w's
+ * cursor, and written where it was found.
  */
 static enum lw_err
 txn_update_one(struct lmdb *l, const struct where *w, const char *key,
@@ -252,14 +278,15 @@ txn_update_one(struct lmdb *l, const struct where *w, const char *key,
 	enum state_verdict	 what = STATE_KEEP;
 	MDB_val			 k, d;
 	enum lw_err		 e;
-	bool			 have = false;
+	bool			 have = false, found = false;
 	int			 rc;
 
 	memset(&nv, 0, sizeof(nv));
 	k.mv_data = (void *)(uintptr_t)key;
 	k.mv_size = strlen(key);
-	rc = mdb_get(w->txn, w->dbi, &k, &d);
+	rc = mdb_cursor_get(w->cur, &k, &d, MDB_SET_KEY);
 	if (rc == 0) {
+		found = true;
 		e = val_decode(&d, now, &old);
 		if (e == LW_OK)
 			have = true;
@@ -267,6 +294,9 @@ txn_update_one(struct lmdb *l, const struct where *w, const char *key,
 			return e;
 	} else if (rc != MDB_NOTFOUND)
 		return lmdb_fail(l, "read", rc);
+	/* MDB_SET_KEY pointed k at the stored key: ours again. */
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = strlen(key);
 	e = fn(arg, have ? &old : NULL, &nv, &what);
 	if (have)
 		state_val_free(&old);
@@ -276,7 +306,7 @@ txn_update_one(struct lmdb *l, const struct where *w, const char *key,
 		e = LW_ELIMIT;
 		goto out;
 	}
-	if ((e = apply(l, w->txn, w->dbi, &k, what, &nv)) != LW_OK)
+	if ((e = apply_at(l, w->cur, found, &k, what, &nv)) != LW_OK)
 		goto out;
 	if (w->dtxn != NULL &&
 	    (e = apply(l, w->dtxn, l->dbi, &k, what, &nv)) != LW_OK)
@@ -302,6 +332,7 @@ update_keys(struct state *st, const char *const *keys, size_t n,
 	struct state_many	 m = { fn, arg, 0 };
 	struct where		 w;
 	MDB_txn			*dtxn = NULL, *vtxn = NULL;
+	MDB_cursor		*dcur = NULL, *vcur = NULL;
 	enum lw_err		 e = LW_OK;
 	size_t			 counts = 0, i;
 	int			 rc;
@@ -316,21 +347,35 @@ update_keys(struct state *st, const char *const *keys, size_t n,
 		e = lmdb_fail(l, "write", rc);
 		goto out_abort;
 	}
+	/* One cursor per table: each key is found once (txn_update_one). */
+	if ((vtxn != NULL && (rc = mdb_cursor_open(vtxn, l->vdbi,
+	    &vcur)) != 0) || (counts < n && (rc = mdb_cursor_open(dtxn,
+	    l->dbi, &dcur)) != 0)) {
+		e = lmdb_fail(l, "write", rc);
+		goto out_abort;
+	}
 	for (m.i = 0; m.i < n && e == LW_OK; m.i++) {
 		memset(&w, 0, sizeof(w));
 		if (is_count(l, keys[m.i])) {
 			w.txn = vtxn;
 			w.dbi = l->vdbi;
+			w.cur = vcur;
 			w.dtxn = dtxn;
 			w.vtxn = vtxn;
 			w.lazy = lazy;
 		} else {
 			w.txn = dtxn;
 			w.dbi = l->dbi;
+			w.cur = dcur;
 		}
 		e = txn_update_one(l, &w, keys[m.i], now, state_many_step,
 		    &m);
 	}
+	if (dcur != NULL)
+		mdb_cursor_close(dcur);
+	if (vcur != NULL)
+		mdb_cursor_close(vcur);
+	dcur = vcur = NULL;
 	if (e != LW_OK)
 		goto out_abort;
 	/* The durable copy first: until then no one reads the new counts. */
@@ -346,6 +391,10 @@ update_keys(struct state *st, const char *const *keys, size_t n,
 		return lmdb_fail(l, "commit", rc);
 	return LW_OK;
 out_abort:
+	if (dcur != NULL)
+		mdb_cursor_close(dcur);
+	if (vcur != NULL)
+		mdb_cursor_close(vcur);
 	if (dtxn != NULL)
 		mdb_txn_abort(dtxn);
 	if (vtxn != NULL)
