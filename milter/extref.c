@@ -173,10 +173,13 @@ xml_unescape(char *s)
 		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
 		{ "&quot;", '"' }, { "&apos;", '\'' },
 	};
-	char		*r = s, *w = s, *end;
+	char		*r, *w, *end;
 	unsigned long	 v;
 	size_t		 i, n;
 
+	/* Most values hold no entity: nothing to move. */
+	if ((r = w = strchr(s, '&')) == NULL)
+		return;
 	while (*r != '\0') {
 		if (*r != '&') {
 			*w++ = *r++;
