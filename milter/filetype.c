@@ -421,15 +421,15 @@ launcher(const unsigned char *d, size_t len, char *why, size_t whysz)
 		}
 		return false;
 	}
-	if (contains_ci(d, len, 4096, "<libraryDescription")) {
+	if (contains_ci(d, len, 4096, "<librarydescription")) {
 		snprintf(why, whysz, "Windows library (.library-ms)");
 		return true;
 	}
-	if (contains_ci(d, len, 4096, "<searchConnectorDescription")) {
+	if (contains_ci(d, len, 4096, "<searchconnectordescription")) {
 		snprintf(why, whysz, "search connector (.searchConnector-ms)");
 		return true;
 	}
-	if (contains_ci(d, len, 4096, "<persistedQuery")) {
+	if (contains_ci(d, len, 4096, "<persistedquery")) {
 		snprintf(why, whysz, "saved search (.search-ms)");
 		return true;
 	}

@@ -228,6 +228,28 @@ t_launchers(void)
 	is_str("", R("news.url",
 	    "[InternetShortcut]\r\nURL=https://www.example.com/\r\n"),
 	    "a bookmark: nothing");
+	/* Windows' XML launchers judged by content, whatever their name. */
+	is_str("FILE_SHORTCUT", R("notes.txt",
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+	    "<libraryDescription xmlns=\"http://schemas.microsoft.com/"
+	    "windows/2009/library\">\r\n<searchConnectorDescriptionList>"
+	    "<url>\\\\198.51.100.9\\s</url>\r\n"),
+	    "a .library-ms renamed to .txt");
+	is_str("FILE_SHORTCUT", R("notes.txt",
+	    "<?xml version=\"1.0\"?>\r\n<searchConnectorDescription "
+	    "xmlns=\"http://schemas.microsoft.com/windows/2009/"
+	    "searchConnector\"><simpleLocation><url>https://198.51.100.9/"
+	    "</url></simpleLocation></searchConnectorDescription>\r\n"),
+	    "a .searchConnector-ms renamed to .txt");
+	is_str("FILE_SHORTCUT", R("notes.txt",
+	    "<?xml version=\"1.0\"?>\r\n<persistedQuery version=\"1.0\">"
+	    "<query><scope><include path=\"\\\\198.51.100.9\\s\"/>"
+	    "</scope></query></persistedQuery>\r\n"),
+	    "a .search-ms renamed to .txt");
+	is_str("", R("notes.txt",
+	    "The library description and the persisted query are in the "
+	    "search connector docs.\r\n"),
+	    "plain text naming them: nothing");
 	is_str("FILE_UNIX_SCRIPT", R("fix.sh", "#!/bin/sh\necho hi\n"),
 	    "a shell script: FILE_UNIX_SCRIPT only");
 	is_str("FILE_UNIX_SCRIPT", R("notes.txt", "#!/usr/bin/perl\nprint 1;\n"),

@@ -59,7 +59,7 @@ static const char *const needles[] = {
 	"#@~^", "<hta:application", "wscript.shell", "shell.application",
 	"wscript.", "activexobject(", "createobject(", "<job", "<package>",
 	"powershell", "invoke-expression", "frombase64string(", "<script",
-	"@echo off", "[internetshortcut]", "<libraryDescription", "http://",
+	"@echo off", "[internetshortcut]", "<librarydescription", "http://",
 	"\\\\", "%pdf-", "javascript:", "function(", "=>", "search-ms:",
 	"mk:@msitstore:", ".download", "download=", "\"download\"",
 	"mssaveoropenblob", "createobjecturl", "new blob", "blob(", "atob(",
