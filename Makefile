@@ -237,7 +237,7 @@ configure-if-needed:
 check: deps configure-if-needed
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(TEST_PROGS) $(BENCH_PROG)
+check-run: all $(TEST_PROGS) $(BENCH_PROG) bench/memwatch bench/nullmilter
 	LW_TOP=$(CURDIR) prove $(PROVE_OPTS) $(TEST_PROGS) $(TEST_SCRIPTS)
 
 test: check-run
@@ -262,7 +262,17 @@ bench/floor: bench/floor.c bench/load.o $(LIB) config.mak.stamp
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/floor.c \
 	    bench/load.o $(LIB) $(ALL_LIBS)
 
-bench: all $(BENCH_PROG) bench/floor bench/learnbench bench/statebench
+# bench/mta.sh's helpers: the milter's memory sampled without forking,
+# and a milter that does nothing (the floor under lurewall's ratio).
+bench/memwatch: bench/memwatch.c config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/memwatch.c
+
+bench/nullmilter: bench/nullmilter.c config.mak.stamp
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ bench/nullmilter.c \
+	    $(MILTER_LIBS) -lpthread
+
+bench: all $(BENCH_PROG) bench/floor bench/memwatch bench/nullmilter \
+    bench/learnbench bench/statebench
 	sh bench/bench.sh $(BENCH_OPTS)
 	$(MAKE) --no-print-directory bench-state
 	$(MAKE) --no-print-directory bench-learn
@@ -330,7 +340,8 @@ install: all
 
 clean:
 	$(RM) milter/*.o milter/*.a t/*.o $(PROGRAMS) $(TEST_PROGS) \
-	    $(BENCH_PROG) bench/floor bench/statebench bench/learnbench \
+	    $(BENCH_PROG) bench/floor bench/memwatch bench/nullmilter \
+	    bench/statebench bench/learnbench \
 	    config.mak.stamp
 	$(RM) milter/*.d t/*.d t/fuzz/*.o t/fuzz/*.d bench/*.o bench/*.d
 	$(RM) -r t/tmp

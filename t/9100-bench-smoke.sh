@@ -3,8 +3,11 @@
 # message once with the shipped config (one pass, no timing asserted);
 # bench/floor decodes and inflates what it should; bench/statebench
 # (make bench-state) measures every backend, Redis on a redis-server of
-# its own, in a short run.
+# its own, in a short run; bench/mta.sh's helpers: bench/memwatch
+# samples a process's memory until told to stop, bench/nullmilter
+# accepts a message unread through miltertest.
 . "${LW_TOP:-.}/t/lib.sh"
+. "$LW_TOP/t/lib-postfix.sh"
 BOUND=60
 
 T=$(tmpdir 9100-bench-smoke)
@@ -63,4 +66,50 @@ like '^lmdb .* vs files \(old\)$' "$out" "the breaker on LMDB, next to files"
 like '^redis .* vs files \(old\)$' "$out" "and on Redis"
 like '^redis .* vs state files$' "$out" "the pending items' walk on Redis"
 like '^load average: ' "$out" "with the machine's load"
+
+for p in memwatch nullmilter; do
+	if ! [ -x "$LW_TOP/bench/$p" ]; then
+		(cd "$LW_TOP" && make "bench/$p") >"$T/make.out" 2>&1 ||
+		    { cat "$T/make.out"; bail "cannot build bench/$p"; }
+	fi
+done
+
+# memwatch on a process that holds 8 MiB it has written to; it reports
+# that peak, and stops when told.
+/usr/bin/python3 -c 'import time; b = bytearray(8 << 20)
+for i in range(0, len(b), 4096): b[i] = 1
+time.sleep(20)' &
+hog=$!
+sleep 1
+bounded "$LW_TOP/bench/memwatch" "$hog" "$T/mem" "$T/mem.stop" &
+watch=$!
+sleep 0.5
+touch "$T/mem.stop"
+wait "$watch"
+ok $? "memwatch stops when its stop file appears"
+kill "$hog" 2>/dev/null
+wait "$hog" 2>/dev/null
+like '^[0-9]+ [0-9]+ 0$' "$(cat "$T/mem")" "memwatch: anon dirty lmdb, in kB"
+anon=$(cut -d' ' -f1 "$T/mem")
+[ "$anon" -ge 8192 ]
+ok $? "memwatch saw the 8 MiB the process wrote ($anon kB)"
+rm -f "$T/mem" "$T/mem.stop"
+bounded "$LW_TOP/bench/memwatch" "$hog" "$T/mem" "$T/mem.stop"
+ok $? "memwatch ends by itself when the process is gone"
+bounded "$LW_TOP/bench/memwatch" x "$T/mem" "$T/mem.stop" 2>/dev/null
+is 2 $? "memwatch: a bad pid is a usage error"
+
+# nullmilter on a unix socket anyone may connect to; a corpus lure
+# goes through unread and accepted.
+MILTER=$LW_TOP/bench/nullmilter
+mkdir -p "$T/null"
+milter_start "$T/null" "unix:$T/null.sock"
+like '^srw-rw-rw-' "$(ls -l "$T/null.sock")" "nullmilter: socket mode 0666"
+mt_run null "nullmilter accepts a lure unread" <<EOF
+local conn = send("$CORPUS/messages/lure-03-zipcrypto-docm-pw-ja.eml",
+    "Q1", "a@example.net", "sato@example.co.jp")
+reply(conn, SMFIR_ACCEPT, "accept")
+EOF
+milter_stop
+ok $? "nullmilter stops on SIGTERM"
 done_testing
