@@ -9,9 +9,11 @@
 #      floor of issue 22) in one thread;
 #   2. scaling: one lure padded to 1 KiB .. 16 MiB, least-squares slope;
 #   3. MTA: smtp-source -> private Postfix -> smtp-sink on 127.0.0.1,
-#      without and with lurewall-milter in smtpd_milters, 20 sessions,
-#      the same messages; the milter's peak RSS (VmHWM), its private
-#      memory and LMDB's mapped pages (sampled from /proc/PID/smaps).
+#      without a milter, with bench/nullmilter (a milter that does
+#      nothing: the floor) and with lurewall-milter in smtpd_milters
+#      on a unix socket, 20 sessions, the same messages; the milter's
+#      peak RSS (VmHWM), its private memory and LMDB's mapped pages
+#      (bench/memwatch, from /proc/PID/smaps_rollup and smaps).
 #
 # Options: --no-mta (engine only), --quick (short runs, for the smoke
 # test).  Everything lands in bench/out/ (CSV files, logs, the
@@ -141,8 +143,9 @@ mta_status="not run (--no-mta)"
 if [ "$do_mta" -eq 1 ]; then
 	if [ "$(id -u)" -ne 0 ] || ! command -v postfix >/dev/null ||
 	    ! [ -x /usr/sbin/smtp-source ] || ! [ -x /usr/sbin/smtp-sink ] ||
-	    ! [ -x "$TOP/lurewall-milter" ]; then
-		mta_status="skipped: needs root, Postfix, smtp-source/smtp-sink and lurewall-milter"
+	    ! [ -x "$TOP/lurewall-milter" ] || ! [ -x "$TOP/bench/memwatch" ] ||
+	    ! [ -x "$TOP/bench/nullmilter" ]; then
+		mta_status="skipped: needs root, Postfix, smtp-source/smtp-sink, lurewall-milter, bench/memwatch and bench/nullmilter (make bench)"
 		do_mta=0
 	fi
 fi
@@ -200,10 +203,16 @@ END {
 	row("Postfix+lurewall vs Postfix alone (>= 80%)",
 	    sprintf("%.0f%% (%.0f vs %.0f msg/s)", 100 * r, rate["lurewall"],
 	    rate["postfix"]), r >= 0.8)
+	if (rate["nullmilter"] > 0)
+		printf "%-50s %.0f%% (%.0f msg/s); lurewall %.0f%% of it\n",
+		    "  (floor: Postfix+nullmilter vs alone)",
+		    100 * rate["nullmilter"] / rate["postfix"],
+		    rate["nullmilter"], 100 * rate["lurewall"] / rate["nullmilter"]
 	row("milter private memory, 20 sessions (<= 68.5 MB)",
 	    sprintf("%.1f MB anonymous, peak", anon / 1024), anon / 1024 <= 68.5)
 	printf "%-50s %.1f MB private dirty, %.1f MB LMDB\n",
-	    "  (sampled every 0.1 s; not targets)", dirty / 1024, lmdb / 1024
+	    "  (bench/memwatch, every 0.1 s; not targets)", dirty / 1024,
+	    lmdb / 1024
 	printf "%-50s %.1f MB\n", "  peak RSS (VmHWM), shared pages included",
 	    hwm / 1024
 }' "$OUT/floor.csv" "$OUT/engine.csv" "$OUT/scaling.csv" \

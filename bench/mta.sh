@@ -2,19 +2,26 @@
 # bench/mta.sh OUT CONF SESSIONS COPIES FILE...: the MTA benchmark.
 # smtp-source sends COPIES of each FILE over SESSIONS parallel sessions
 # into a private Postfix on 127.0.0.1 that relays everything to
-# smtp-sink; once with no milter, once with lurewall-milter (config
-# CONF, quarantine under OUT/mta) in smtpd_milters.  The rate is what
-# the SMTP client sees: messages whose DATA Postfix acknowledged (after
-# the milter's end-of-message reply) per second.  Writes OUT/mta.csv
+# smtp-sink; once with no milter (mode postfix), once with
+# bench/nullmilter (mode nullmilter: a milter that accepts everything
+# unread, the floor of what any milter costs Postfix) and once with
+# lurewall-milter (mode lurewall: config CONF, quarantine under OUT/mta)
+# in smtpd_milters.  The milters listen on a unix socket, as the README
+# wires lurewall into Postfix; BENCH_MILTER_SOCKET=inet puts both on
+# TCP loopback instead.  The rate is what the SMTP client sees:
+# messages whose DATA Postfix acknowledged (after the milter's
+# end-of-message reply) per second.  Writes OUT/mta.csv
 # (mode,messages,seconds,msgs_per_s,milter_hwm_kb,largest_bytes,
-# milter_anon_kb,milter_private_dirty_kb,milter_lmdb_kb); the milter's
+# milter_anon_kb,milter_private_dirty_kb,milter_lmdb_kb); lurewall's
 # peak RSS is VmHWM from /proc after its run; its private memory
 # (Anonymous, Private_Dirty of /proc/PID/smaps_rollup) and the
 # resident pages of LMDB's mapped files (*.mdb in /proc/PID/smaps) are
-# their largest values sampled every 0.1 s during the run.
+# their largest values sampled by bench/memwatch during the run
+# (every 0.1 s, every second for the LMDB pages; it does not fork).
 #
 # Uses t/lib-postfix.sh (private Postfix, free ports, bounded waits,
-# cleanup on exit).  Needs root.
+# cleanup on exit).  Needs root, bench/memwatch and bench/nullmilter
+# (make bench builds them).
 #
 # To profile the daemon under this load, BENCH_MILTER_WRAP is a command
 # put in front of lurewall-milter (e.g. "valgrind --tool=callgrind
@@ -57,40 +64,13 @@ wait_for 10 port_open "$SINK_PORT" || bail "smtp-sink did not start"
 
 now() { date +%s.%N; }
 
-# mem_sample PID FILE: until FILE.stop exists, the largest Anonymous
-# and Private_Dirty of PID and the largest resident size of its *.mdb
-# mappings, in kB, written to FILE as "anon dirty lmdb".
-mem_sample() {
-	_ms_a=0 _ms_d=0 _ms_l=0
-	while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
-		# shellcheck disable=SC2046
-		set -- "$1" "$2" $(awk '
-		    FILENAME ~ /rollup$/ {
-			if ($1 == "Anonymous:") a = $2
-			if ($1 == "Private_Dirty:") d = $2
-			next
-		    }
-		    /^[0-9a-f]+-[0-9a-f]+ / { mdb = $NF ~ /\.mdb$/; next }
-		    mdb && $1 == "Rss:" { l += $2 }
-		    END { print a + 0, d + 0, l + 0 }' \
-		    "/proc/$1/smaps_rollup" "/proc/$1/smaps" 2>/dev/null)
-		[ $# -eq 5 ] || break
-		[ "$3" -gt "$_ms_a" ] && _ms_a=$3
-		[ "$4" -gt "$_ms_d" ] && _ms_d=$4
-		[ "$5" -gt "$_ms_l" ] && _ms_l=$5
-		set -- "$1" "$2"
-		sleep 0.1
-	done
-	echo "$_ms_a $_ms_d $_ms_l" >"$2"
-}
-
 # send MODE: every file, COPIES times, SESSIONS at once; one CSV line.
 send() {
 	_t0=$(now)
 	_i=1
 	if [ "$1" = lurewall ]; then
 		rm -f "$M/mem" "$M/mem.stop"
-		mem_sample "$MILTER_PID" "$M/mem" &
+		"$LW_TOP/bench/memwatch" "$MILTER_PID" "$M/mem" "$M/mem.stop" &
 		_sampler=$!
 	fi
 	while [ "$_i" -le "$nfiles" ]; do
@@ -111,8 +91,8 @@ send() {
 	if [ "$1" = lurewall ]; then
 		_hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$MILTER_PID/status")
 		touch "$M/mem.stop"
-		wait "$_sampler"
-		_mem=$(cat "$M/mem")
+		wait "$_sampler" && _mem=$(cat "$M/mem") ||
+		    echo "mta: memwatch failed, memory not measured" >&2
 	fi
 	awk -v m="$1" -v n=$((nfiles * COPIES)) -v t0="$_t0" -v t1="$_t1" \
 	    -v hwm="$_hwm" -v big="$largest" -v mem="$_mem" 'BEGIN {
@@ -142,7 +122,28 @@ pf_start "$M/plain" "" "$PF_EXTRA"
 send postfix || exit 1
 pf_stop
 
-# 2. Postfix with lurewall (quarantine on disk, as in production).
+# milter_sock NAME: where the milter of that run listens.
+milter_sock() {
+	if [ "${BENCH_MILTER_SOCKET:-unix}" = inet ]; then
+		echo "inet:$(free_port)@127.0.0.1"
+	else
+		echo "unix:$M/$1.sock"
+	fi
+}
+
+# 2. Postfix with a milter that does nothing: what any milter costs.
+mkdir -p "$M/null"
+LW_MILTER=$MILTER
+MILTER=$LW_TOP/bench/nullmilter
+SOCK=$(milter_sock null)
+milter_start "$M/null" "$SOCK"
+pf_start "$M/nm" "$SOCK" "$PF_EXTRA"
+send nullmilter || exit 1
+pf_stop
+milter_stop
+MILTER=$LW_MILTER
+
+# 3. Postfix with lurewall (quarantine on disk, as in production).
 cp -R "$CONF/." "$M/milter/conf/"
 if [ -n "${BENCH_MILTER_WRAP:-}" ]; then
 	printf '#!/bin/sh\nexec %s %s "$@"\n' "$BENCH_MILTER_WRAP" \
@@ -151,21 +152,25 @@ if [ -n "${BENCH_MILTER_WRAP:-}" ]; then
 	MILTER=$M/milter-wrap
 fi
 echo "quarantine_dir: $M/quarantine" >>"$M/milter/conf/lurewall.yaml"
-MPORT=$(free_port)
-milter_start "$M/milter" "inet:$MPORT@127.0.0.1"
-pf_start "$M/lw" "inet:$MPORT@127.0.0.1" "$PF_EXTRA"
+SOCK=$(milter_sock lurewall)
+milter_start "$M/milter" "$SOCK"
+pf_start "$M/lw" "$SOCK" "$PF_EXTRA"
 send lurewall || exit 1
 pf_stop
 judged=$(grep -c 'action=' "$MILTER_LOG")
 milter_stop
 
 awk -F, -v judged="$judged" 'NR > 1 {
-	printf "%-9s %6d messages in %7.2f s: %7.1f msg/s", $1, $2, $3, $4
+	printf "%-10s %6d messages in %7.2f s: %7.1f msg/s", $1, $2, $3, $4
 	if ($1 == "lurewall")
 		printf "   milter peak RSS %.1f MB (anonymous %.1f, private dirty %.1f, LMDB mapped %.1f), %d verdicts logged",
 		    $5 / 1024, $7 / 1024, $8 / 1024, $9 / 1024, judged
 	printf "\n"
 	r[$1] = $4
 }
-END { printf "ratio: Postfix+lurewall / Postfix alone = %.0f%%\n",
-    100 * r["lurewall"] / r["postfix"] }' "$OUT/mta.csv"
+END {
+	printf "ratio: Postfix+lurewall / Postfix alone = %.0f%% (%s socket)\n",
+	    100 * r["lurewall"] / r["postfix"], sock
+	printf "floor: Postfix+nullmilter / Postfix alone = %.0f%%; lurewall / nullmilter = %.0f%%\n",
+	    100 * r["nullmilter"] / r["postfix"], 100 * r["lurewall"] / r["nullmilter"]
+}' sock="${BENCH_MILTER_SOCKET:-unix}" "$OUT/mta.csv"
