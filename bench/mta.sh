@@ -64,6 +64,16 @@ wait_for 10 port_open "$SINK_PORT" || bail "smtp-sink did not start"
 
 now() { date +%s.%N; }
 
+# inject N FILE: N copies of FILE over SESSIONS sessions, bounded.
+inject() {
+	bounded /usr/sbin/smtp-source -A -s "$SESSIONS" -m "$1" \
+	    -M client.lurewall.test -f john.smith@partner.example.com \
+	    -t "$RCPT" -F "$2" 127.0.0.1:"$PF_PORT" \
+	    >>"$M/smtp-source.log" 2>&1 ||
+	    { echo "mta: smtp-source failed (see $M/smtp-source.log)" >&2;
+	    return 1; }
+}
+
 # warm: SESSIONS copies of the first file, untimed, before each run's
 # send, so that each timed run finds Postfix's smtpd, cleanup and smtp
 # processes started (master starts them on demand) and the milter's
@@ -71,12 +81,7 @@ now() { date +%s.%N; }
 # state.  Without it Postfix alone, the first run, read 163 msg/s in
 # one bench and 206 in the next.
 warm() {
-	bounded /usr/sbin/smtp-source -A -s "$SESSIONS" -m "$SESSIONS" \
-	    -M client.lurewall.test -f john.smith@partner.example.com \
-	    -t "$RCPT" -F "$M/lf/1.eml" 127.0.0.1:"$PF_PORT" \
-	    >>"$M/smtp-source.log" 2>&1 ||
-	    { echo "mta: smtp-source failed (see $M/smtp-source.log)" >&2;
-	    return 1; }
+	inject "$SESSIONS" "$M/lf/1.eml"
 }
 
 # send MODE: every file, COPIES times, SESSIONS at once; one CSV line.
@@ -90,12 +95,7 @@ send() {
 	fi
 	while [ "$_i" -le "$nfiles" ]; do
 		_f0=$(now)
-		bounded /usr/sbin/smtp-source -A -s "$SESSIONS" -m "$COPIES" \
-		    -M client.lurewall.test -f john.smith@partner.example.com \
-		    -t "$RCPT" -F "$M/lf/$_i.eml" 127.0.0.1:"$PF_PORT" \
-		    >>"$M/smtp-source.log" 2>&1 ||
-		    { echo "mta: smtp-source failed (see $M/smtp-source.log)" >&2;
-		    return 1; }
+		inject "$COPIES" "$M/lf/$_i.eml" || return 1
 		awk -v m="$1" -v f="$(sed -n "${_i}p" "$M/lf/names")" \
 		    -v t0="$_f0" -v t1="$(now)" 'BEGIN {
 			printf "%s,%s,%.3f\n", m, f, t1 - t0 }' >>"$OUT/mta-files.csv"
