@@ -70,8 +70,8 @@ mdb_rss(const char *pid)
 		 * A mapping's first line starts with its address in lower
 		 * case hex; its fields ("Rss:", "VmFlags:") with a capital.
 		 */
-		if (strchr("0123456789abcdef", line[0]) != NULL &&
-		    line[0] != '\0') {
+		if (line[0] != '\0' &&
+		    strchr("0123456789abcdef", line[0]) != NULL) {
 			mdb = n >= 4 && strcmp(line + n - 4, ".mdb") == 0;
 			continue;
 		}
