@@ -773,11 +773,63 @@ gone_pick(struct walk *w, const char *key, struct lrec *lr)
 	return hit ? walk_keep(w, key) : LW_OK;
 }
 
+/*
+ * A set of record hashes (an eviction round's records, a forget's):
+ * open addressing over at least 2n slots, the strings not copied.
+ */
+struct hexset {
+	const char	**slot;
+	size_t		  mask;
+};
+
+static bool
+hexset_init(struct hexset *hs, size_t n)
+{
+	size_t	cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	hs->mask = cap - 1;
+	return (hs->slot = calloc(cap, sizeof(*hs->slot))) != NULL;
+}
+
+static size_t
+hexset_slot(const struct hexset *hs, const char *hex)
+{
+	uint32_t	h = 2166136261u;
+	const char	*p;
+	size_t		 i;
+
+	for (p = hex; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (i = h & hs->mask; hs->slot[i] != NULL; i = (i + 1) & hs->mask)
+		if (strcmp(hs->slot[i], hex) == 0)
+			break;
+	return i;
+}
+
+static bool
+hexset_has(const struct hexset *hs, const char *hex)
+{
+	return hs->slot[hexset_slot(hs, hex)] != NULL;
+}
+
+/* Add hex; false when it was there already. */
+static bool
+hexset_add(struct hexset *hs, const char *hex)
+{
+	size_t	i = hexset_slot(hs, hex);
+
+	if (hs->slot[i] != NULL)
+		return false;
+	hs->slot[i] = hex;
+	return true;
+}
+
 struct drop_arg {
 	const struct gone	*g;
 	char			 letter;
 	bool			 deleted;	/* the record went whole */
-	time_t			 last;		/* its last seen */
 };
 
 /*
@@ -795,12 +847,10 @@ drop_one(void *arg, const struct state_val *old, struct state_val *out,
 	enum lw_err	 e = LW_OK;
 
 	d->deleted = false;
-	d->last = 0;
 	*what = STATE_KEEP;
 	if (old == NULL)
 		return LW_OK;
 	if (learn_rec_parse(old, &lr)) {
-		d->last = lr.r.last;
 		if (!whole && learn_item_drop(&lr, d->letter == L_THREAD ?
 		    gone_dom : gone_item, d->g) > 0 && lr.r.nitems > 0) {
 			*what = STATE_WRITE;
@@ -818,21 +868,87 @@ drop_one(void *arg, const struct state_val *old, struct state_val *out,
 	return e;
 }
 
+/* A forget's records of the capped kinds: their age index entries. */
+struct age_gone {
+	struct hexset	  hexes;	/* of the records deleted */
+	char		  letters[4];	/* the kinds they were, or 0 */
+	char		**keys;		/* the entries found */
+	size_t		  n, cap;
+};
+
+static enum lw_err
+age_gone_one(void *arg, const char *key, const struct state_val *v)
+{
+	struct age_gone	*ag = arg;
+	char		**nv;
+	const char	 *hex = strrchr(key, ':') + 1;
+
+	(void)v;
+	if (!hexset_has(&ag->hexes, hex))
+		return LW_OK;
+	if (ag->n == ag->cap) {
+		if ((nv = reallocarray(ag->keys, ag->cap ? 2 * ag->cap : 16,
+		    sizeof(*nv))) == NULL)
+			return LW_ENOMEM;
+		ag->keys = nv;
+		ag->cap = ag->cap ? 2 * ag->cap : 16;
+	}
+	if ((ag->keys[ag->n] = strdup(key)) == NULL)
+		return LW_ENOMEM;
+	ag->n++;
+	return LW_OK;
+}
+
+/*
+ * Delete the age index entries of letter in org whose record a forget
+ * deleted: a walk of the index (an entry's day is not its record's
+ * last), as the forget's own walk of the records.
+ */
+static enum lw_err
+age_forget(struct learn *l, const char *org, char letter,
+    struct age_gone *ag, time_t now)
+{
+	char		prefix[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1];
+	size_t		i;
+	enum lw_err	e;
+
+	learn_org_key(org, o);
+	snprintf(prefix, sizeof(prefix), LEARN_PREFIX "%s:%c:%c:", o, L_AGE,
+	    letter);
+	ag->n = 0;
+	e = state_each(l->st, prefix, now, age_gone_one, ag);
+	for (i = 0; i < ag->n; i++) {
+		if (e == LW_OK && (e = state_del(l->st, ag->keys[i])) ==
+		    LW_ENOTFOUND)
+			e = LW_OK;
+		free(ag->keys[i]);
+	}
+	free(ag->keys);
+	ag->keys = NULL;
+	ag->n = ag->cap = 0;
+	return e;
+}
+
 /*
  * Remove what g names from every record of org (walk collected); a
- * record of a counted kind that goes leaves its count.
+ * record of a counted kind that goes leaves its count, and its age
+ * index entry goes.
  */
 static enum lw_err
 gone_apply(struct learn *l, const char *org, const struct gone *g,
     char letters, time_t now, size_t *changed)
 {
 	struct walk	w = { l, now, gone_pick, (void *)g, 0, NULL, 0 };
-	struct drop_arg	d = { g, 0, false, 0 };
+	struct drop_arg	d = { g, 0, false };
+	struct age_gone	ag;
 	char		o[LEARN_ORG_MAX + 1], ckey[LEARN_KEY_BYTES];
 	size_t		i;
 	enum lw_err	e;
 
+	memset(&ag, 0, sizeof(ag));
 	e = walk(&w, org, letters);
+	if (e == LW_OK && !hexset_init(&ag.hexes, w.nkeys))
+		e = LW_ENOMEM;
 	for (i = 0; i < w.nkeys && e == LW_OK; i++) {
 		if (!learn_key_parse(w.keys[i], o, &d.letter))
 			continue;
@@ -842,14 +958,17 @@ gone_apply(struct learn *l, const char *org, const struct gone *g,
 			continue;
 		learn_count_key(o, d.letter, ckey);
 		e = state_incr(l->st, ckey, -1, 0, now, NULL);
-		/* And its age index entry. */
-		learn_age_key(o, d.letter, d.last, strrchr(w.keys[i], ':') + 1,
-		    ckey);
-		if (e == LW_OK && (e = state_del(l->st, ckey)) == LW_ENOTFOUND)
-			e = LW_OK;
+		(void)hexset_add(&ag.hexes, strrchr(w.keys[i], ':') + 1);
+		ag.letters[d.letter == L_ACCOUNT ? 0 : d.letter == L_CORR ?
+		    1 : d.letter == L_DOMAIN ? 2 : 3] = d.letter;
 	}
+	/* And their age index entries, on whatever day each is. */
+	for (i = 0; i < 4 && e == LW_OK; i++)
+		if (ag.letters[i] != '\0')
+			e = age_forget(l, org, ag.letters[i], &ag, now);
 	if (e == LW_OK && changed != NULL)
 		*changed += w.nkeys;
+	free(ag.hexes.slot);
 	walk_free(&w);
 	return e;
 }
@@ -917,9 +1036,11 @@ learn_age_key(const char *org, char letter, time_t last, const char *hex,
 
 /*
  * Eviction reads the age index from its oldest day: the entries to
- * look at, at most max, while over the cap by more than it took or
- * while their day is past the kind's expiry.  LMDB walks it in key
- * order (oldest first); the other backends hand a sample in no order.
+ * look at, at most max, while over the cap or while their day is past
+ * the kind's expiry.  Over the cap it reads up to max: some entries
+ * it meets are only moved (their records were seen since), so that
+ * the round still finds enough to evict.  LMDB walks it in key order
+ * (oldest first); the other backends hand a sample in no order.
  */
 struct age_pick {
 	char		**keys;
@@ -937,7 +1058,7 @@ age_one(void *arg, const char *key, const struct state_val *v)
 	long long	 day = strtoll(key + a->plen, NULL, 10);
 	bool		 due = (time_t)(day + 1) * DAY + a->ttl <= a->now;
 
-	if (a->n == a->max || ((int64_t)a->n >= a->over && !due)) {
+	if (a->n == a->max || (a->over == 0 && !due)) {
 		a->stopped = true;
 		return LW_ELIMIT;	/* enough: stop the walk */
 	}
@@ -949,24 +1070,37 @@ age_one(void *arg, const char *key, const struct state_val *v)
 
 /*
  * One eviction round, written at once: the records that go, the index
- * entries read, and the name index records of the people among them,
- * in one state_update_many (on LMDB one transaction, one commit, where
- * a record, its entry and each of its names cost a commit apiece).
- * Keys: [0, nrec) the records, [nrec, nrec + nent) the entries, then
- * the name index records (distinct).  Each record is checked again
- * inside the write: one seen again since it was read stays.
+ * entries read, the entries moved, and the name index records of the
+ * people among them, in one state_update_many (on LMDB one
+ * transaction, one commit, where a record, its entry and each of its
+ * names cost a commit apiece).  Keys: [0, nrec) the records, [nrec,
+ * nrec + nent) the entries read, [.., + nmove) the moved entries' new
+ * places, then the name index records (distinct).
+ *
+ * Each entry read is one of three.  Its record is gone (expired, or
+ * forgotten by an older version): the record leaves the count and the
+ * entry goes.  Its record was last seen on the entry's day: the record
+ * goes, and its entry with it; checked again inside the write, a
+ * record seen since it was read stays, and so does its entry (the next
+ * round moves it).  Its record was seen on a later day: the entry
+ * moves to that day, and nothing is evicted (the lazy move of
+ * age_update in learn.c).  A second entry of a record met in the same
+ * round (left by an older version, or by a record that expired and
+ * came back) goes, counted once.
  */
 struct evict_key {
 	char		 key[LEARN_KEY_BYTES];
 	long long	 day;		/* a record: its entry's day */
 	char		*addr;		/* a record: the person, or NULL */
 	bool		 went;		/* a record: the write removed it */
+	size_t		 rec;		/* an entry: its record's index + 1,
+					   0 when it goes whatever */
 };
 
 struct evict_plan {
 	struct evict_key *v;
 	const char	**kp;		/* v's keys: state_update_many's */
-	size_t		  n, cap, nrec, nent;
+	size_t		  n, cap, nrec, nent, nmove;
 	struct gone	  g;		/* the people that went: names */
 };
 
@@ -1007,7 +1141,7 @@ evict_names(struct evict_plan *ep, const char *org, const struct lrec *lr)
 {
 	struct name_cands c;
 	char		 key[LEARN_KEY_BYTES];
-	size_t		 i, k, j, from = ep->nrec + ep->nent;
+	size_t		 i, k, j, from = ep->nrec + ep->nent + ep->nmove;
 	enum lw_err	 e = LW_OK;
 	int		 which;
 
@@ -1057,7 +1191,7 @@ evict_step(void *arg, size_t i, const struct state_val *old,
     struct state_val *out, enum state_verdict *what)
 {
 	struct evict_plan	*ep = arg;
-	struct drop_arg		 d = { &ep->g, L_NAME, false, 0 };
+	struct drop_arg		 d = { &ep->g, L_NAME, false };
 	struct lrec		 lr;
 	char			 o[LEARN_ORG_MAX + 1];
 	enum lw_err		 e;
@@ -1077,11 +1211,22 @@ evict_step(void *arg, size_t i, const struct state_val *old,
 		return LW_OK;
 	}
 	if (i < ep->nrec + ep->nent) {
-		if (old != NULL)
+		/* An evicted record's entry stays when the record did. */
+		if (old != NULL && (ep->v[i].rec == 0 ||
+		    ep->v[ep->v[i].rec - 1].went))
 			*what = STATE_DELETE;
 		return LW_OK;
 	}
-	if (i == ep->nrec + ep->nent && (e = evict_gone_set(ep)) != LW_OK)
+	if (i < ep->nrec + ep->nent + ep->nmove) {
+		if ((out->data = (unsigned char *)strdup("1")) == NULL)
+			return LW_ENOMEM;
+		out->len = 1;
+		out->expires = 0;
+		*what = STATE_WRITE;
+		return LW_OK;
+	}
+	if (i == ep->nrec + ep->nent + ep->nmove &&
+	    (e = evict_gone_set(ep)) != LW_OK)
 		return e;
 	if (ep->g.nset == 0 || !learn_key_parse(ep->v[i].key, o, &d.letter))
 		return LW_OK;
@@ -1098,25 +1243,40 @@ evict_plan_make(struct learn *l, const char *org, char letter,
     const struct age_pick *a, int64_t count, uint64_t cap, time_t ttl,
     time_t now, struct evict_plan *ep, int64_t *read_gone)
 {
+	struct hexset	 seen = { NULL, 0 };
 	struct lrec	 lr;
 	char		 key[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1], *end;
+	char		(*moved)[LEARN_KEY_BYTES] = NULL;
+	size_t		*rec = NULL;	/* entry i's record + 1, or 0 */
 	long long	 day;
-	size_t		 i, nent = 0, k;
+	size_t		 i, nent = 0, nmove = 0, k;
 	int64_t		 going = 0;
 	enum lw_err	 e = LW_OK;
 	bool		 person = letter == L_ACCOUNT || letter == L_CORR;
 
 	*read_gone = 0;
 	learn_org_key(org, o);
+	if (a->n == 0)
+		return LW_OK;
+	if (!hexset_init(&seen, a->n) ||
+	    (rec = calloc(a->n, sizeof(*rec))) == NULL ||
+	    (moved = calloc(a->n, sizeof(*moved))) == NULL) {
+		e = LW_ENOMEM;
+		goto out;
+	}
 	/* The records first (their number is known once read). */
 	for (i = 0; i < a->n && e == LW_OK; i++) {
 		day = strtoll(a->keys[i] + a->plen, &end, 10);
-		if (*end != ':')
+		if (*end != ':') {
+			nent++;		/* damaged: it goes */
 			continue;
+		}
 		if (count - going <= (int64_t)cap &&
 		    (time_t)(day + 1) * DAY + ttl > now)
 			break;
 		nent++;
+		if (!hexset_add(&seen, end + 1))
+			continue;	/* a second entry: it goes */
 		snprintf(key, sizeof(key), LEARN_PREFIX "%s:%c:%s", o, letter,
 		    end + 1);
 		e = learn_read(l, key, now, &lr);
@@ -1129,7 +1289,10 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 		if (e != LW_OK)
 			break;
 		if (lr.r.last / DAY != day) {
-			learn_rec_free(&lr);	/* a stale entry: it moved on */
+			/* Seen since: its entry moves to its last day. */
+			learn_age_key(org, letter, lr.r.last, end + 1,
+			    moved[nmove++]);
+			learn_rec_free(&lr);
 			continue;
 		}
 		going++;
@@ -1137,6 +1300,7 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 			e = LW_ENOMEM;
 		else {
 			ep->v[ep->n - 1].day = day;
+			rec[i] = ep->n;
 			if (person && (ep->v[ep->n - 1].addr =
 			    strdup(lr.r.key)) == NULL)
 				e = LW_ENOMEM;
@@ -1144,11 +1308,17 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 		ep->nrec = ep->n;
 		learn_rec_free(&lr);
 	}
-	/* Then every entry read: each goes, whatever its record did. */
+	/* Then every entry read, and the moved entries' new places. */
 	for (k = 0; k < nent && e == LW_OK; k++)
 		if (!evict_key(ep, a->keys[k]))
 			e = LW_ENOMEM;
+		else
+			ep->v[ep->n - 1].rec = rec[k];
 	ep->nent = nent;
+	for (k = 0; k < nmove && e == LW_OK; k++)
+		if (!evict_key(ep, moved[k]))
+			e = LW_ENOMEM;
+	ep->nmove = nmove;
 	/* Then the names of the people. */
 	for (k = 0; k < ep->nrec && e == LW_OK; k++) {
 		if (ep->v[k].addr == NULL)
@@ -1163,6 +1333,8 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 			learn_rec_free(&lr);
 		}
 	}
+out:
+	FREE_ALL(seen.slot, rec, moved);
 	return e;
 }
 

@@ -70,7 +70,6 @@ struct mut {
 	bool			 existing;	/* touch only, never create */
 	bool			 created;	/* set by the write */
 	bool			 written;	/* set by the write */
-	time_t			 old_last;	/* before it (0: created) */
 	time_t			 new_last;	/* after it */
 };
 
@@ -211,13 +210,14 @@ enum lw_err	 learn_read(struct learn *, const char *key, time_t now,
 		    struct lrec *out);
 
 /*
- * The age index entry of the record of letter with hash hex, last seen
- * at last: "learn:ORG:z:L:DAY:HEX", DAY six digits (days since 1970),
- * so that LMDB walks it least recently seen first.
+ * The age index entry of the record of letter with hash hex, on the
+ * day of time t: "learn:ORG:z:L:DAY:HEX", DAY six digits (days since
+ * 1970), so that LMDB walks it oldest first.  A record's one entry is
+ * on a day at or before the day it was last seen (the day it was
+ * created, until eviction moves it).
  */
-void		 learn_age_key(const char *org, char letter, time_t last,
+void		 learn_age_key(const char *org, char letter, time_t t,
 		    const char *hex, char out[LEARN_KEY_BYTES]);
-#define LEARN_AGE_GRACE		(365 * LEARN_DAY) /* entry after record */
 #define LEARN_EVICT_MIN		64	/* entries read per write, at least */
 
 /*
