@@ -473,7 +473,15 @@ name_slot_fill(struct name_slot *ns, const char *display,
 	ns->n = c->n;
 }
 
-/* Component i's key and skeleton (may be NULL) in the name indexes. */
+/*
+ * Component i's key and skeleton (may be NULL) in the name indexes.
+ * A key that is its own skeleton (most names in Han and kana, Latin
+ * ones without m, l or digits that look like letters) gets no
+ * skeleton record: the lookup reads the name index under each
+ * skeleton too (learn_find.c, component_people), where it finds this
+ * one.  That is a record fewer on a page of its own for such a name
+ * in each message.
+ */
 static enum lw_err
 plan_name_keys(struct pctx *cx, const char *key, const char *skel,
     const char *item)
@@ -485,8 +493,8 @@ plan_name_keys(struct pctx *cx, const char *key, const char *skel,
 		return LW_OK;
 	if ((e = plan_mut(cx, L_NAME, key, &m)) == LW_OK)
 		e = mut_item(cx, m, item);
-	if (e == LW_OK && skel != NULL && (e = plan_mut(cx, L_SKEL, skel,
-	    &m)) == LW_OK)
+	if (e == LW_OK && skel != NULL && strcmp(skel, key) != 0 &&
+	    (e = plan_mut(cx, L_SKEL, skel, &m)) == LW_OK)
 		e = mut_item(cx, m, item);
 	return e;
 }

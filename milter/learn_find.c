@@ -115,7 +115,26 @@ mset_add_rec(struct mset *s, const struct lrec *lr, bool confusable)
 	return LW_OK;
 }
 
-/* The people of component i of c: its keys, then its skeletons. */
+/* t is one of the n strings of v. */
+static bool
+str_in(const char *t, const char *const *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] != NULL && strcmp(v[i], t) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The people of component i of c: its keys in the name index, then
+ * its skeletons in the skeleton index and in the name index.  The
+ * last is where a learned name that is its own skeleton is (learn.c,
+ * plan_name_keys): a name whose key is this display name's skeleton
+ * looks like it, by the skeleton's definition, so it counts as
+ * confusable (an exact match found first stays exact).
+ */
 static enum lw_err
 component_people(struct learn *l, const char *org,
     const struct name_cands *c, size_t i, time_t now, struct mset *s)
@@ -125,12 +144,14 @@ component_people(struct learn *l, const char *org,
 	size_t		 k;
 	enum lw_err	 e;
 
-	for (k = 0; k < 6; k++) {
-		const char *t = k < 3 ? exact[k] : c->skel[i][k - 3];
+	for (k = 0; k < 9; k++) {
+		const char *t = k < 3 ? exact[k] : c->skel[i][(k - 3) % 3];
+		char letter = k < 3 || k >= 6 ? L_NAME : L_SKEL;
 
-		if (t == NULL || *t == '\0')
+		if (t == NULL || *t == '\0' ||
+		    (k >= 6 && str_in(t, exact, 3)))
 			continue;
-		e = read_text(l, org, k < 3 ? L_NAME : L_SKEL, t, now, &lr);
+		e = read_text(l, org, letter, t, now, &lr);
 		if (e == LW_ENOTFOUND)
 			continue;
 		if (e != LW_OK)
