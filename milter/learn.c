@@ -744,6 +744,38 @@ learn_mut_apply(const struct mut *m, struct lrec *lr, bool created)
 	return learn_items_merge(lr, m->items, m->nitems, m->max_items);
 }
 
+/*
+ * A name index record that has each of m's items already, each seen
+ * within the last eighth of the record's expiry, and was itself: left
+ * as it is.  Its items only say which people go by a name; how many
+ * messages each took is the person's record's (learn_names reads it
+ * there), so rewriting the record for each message only moved a count
+ * nobody reads, and cost a page of its own per name and message.  An
+ * association in use is rewritten at least every eighth of its expiry
+ * (three months of the default two years), so it never expires while
+ * it is used, and the least recently seen of a full record still go
+ * first, to that precision.
+ */
+static bool
+name_fresh(const struct mut *m, const struct lrec *lr)
+{
+	time_t	refresh = m->ttl / 8;
+	size_t	i, k;
+
+	if ((m->letter != L_NAME && m->letter != L_SKEL) || refresh <= 0 ||
+	    lr->r.last + refresh < m->last)
+		return false;
+	for (k = 0; k < m->nitems; k++) {
+		for (i = 0; i < lr->r.nitems; i++)
+			if (strcmp(lr->r.items[i].text, m->items[k].text) == 0)
+				break;
+		if (i == lr->r.nitems ||
+		    lr->r.items[i].last + refresh < m->items[k].last)
+			return false;
+	}
+	return true;
+}
+
 static enum lw_err
 apply_one(void *arg, size_t i, const struct state_val *old,
     struct state_val *out, enum state_verdict *what)
@@ -757,6 +789,12 @@ apply_one(void *arg, size_t i, const struct state_val *old,
 	m->written = false;
 	if (m->created && m->existing) {
 		m->created = false;
+		*what = STATE_KEEP;
+		return LW_OK;
+	}
+	if (!m->created && name_fresh(m, &lr)) {
+		m->new_last = lr.r.last;
+		learn_rec_free(&lr);
 		*what = STATE_KEEP;
 		return LW_OK;
 	}

@@ -174,6 +174,37 @@ match_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->addr, y->addr);
 }
 
+/*
+ * Each match's count is its person's: the messages the record of the
+ * account or correspondent counts (out and in).  The name index keeps
+ * who goes by a name, not how often (learn.c, name_fresh).  A match
+ * whose person is gone (expired, and its names not yet cleared) is
+ * nobody.
+ */
+static enum lw_err
+matches_count(struct learn *l, const char *org, struct mset *s, time_t now)
+{
+	struct lrec	lr;
+	size_t		i, keep = 0;
+	enum lw_err	e = LW_OK;
+
+	for (i = 0; i < s->n; i++) {
+		if (e == LW_OK && (e = read_text(l, org, s->v[i].kind ==
+		    LEARN_ACCOUNT ? L_ACCOUNT : L_CORR, s->v[i].addr, now,
+		    &lr)) == LW_OK) {
+			s->v[i].count = lr.r.out + lr.r.in;
+			learn_rec_free(&lr);
+			s->v[keep++] = s->v[i];
+			continue;
+		}
+		if (e == LW_ENOTFOUND)
+			e = LW_OK;
+		free(s->v[i].addr);
+	}
+	s->n = keep;
+	return e;
+}
+
 enum lw_err
 learn_names(struct learn *l, const char *org, const char *display,
     time_t now, struct learn_match **v, size_t *n)
@@ -212,6 +243,8 @@ learn_names(struct learn *l, const char *org, const char *display,
 		all.n = keep;
 		mset_free(&one);
 	}
+	if ((e = matches_count(l, org, &all, now)) != LW_OK)
+		goto out;
 	if (all.n > 1)
 		qsort(all.v, all.n, sizeof(*all.v), match_cmp);
 	while (all.n > LEARN_NAME_ADDRS_MAX)

@@ -531,6 +531,105 @@ skeletons(enum state_backend b, const char *dir)
 	state_close(st);
 }
 
+/* The value of the one key under prefix, copied into buf ("" if none). */
+struct one_val {
+	char	*buf;
+	size_t	 size, n;
+};
+
+static enum lw_err
+one_val_get(void *arg, const char *key, const struct state_val *v)
+{
+	struct one_val	*o = arg;
+	size_t		 len = v->len < o->size - 1 ? v->len : o->size - 1;
+
+	(void)key;
+	memcpy(o->buf, v->data, len);
+	o->buf[len] = '\0';
+	o->n++;
+	return LW_OK;
+}
+
+static size_t
+value_under(struct state *st, const char *prefix, time_t now, char *buf,
+    size_t size)
+{
+	struct one_val	o = { buf, size, 0 };
+
+	buf[0] = '\0';
+	if (state_each(st, prefix, now, one_val_get, &o) != LW_OK)
+		bail("state_each %s", prefix);
+	return o.n;
+}
+
+/* The count learn_names gives the first match of display. */
+static unsigned long long
+name_count(struct learn *l, const char *display, time_t now)
+{
+	struct learn_match	*v;
+	size_t			 n;
+	unsigned long long	 c;
+
+	if (learn_names(l, "example", display, now, &v, &n) != LW_OK)
+		bail("learn_names");
+	c = n > 0 ? (unsigned long long)v[0].count : 0;
+	learn_matches_free(v, n);
+	return c;
+}
+
+/*
+ * A name index record is rewritten only for a new association or
+ * once an eighth of its expiry old; the count a match shows is the
+ * person's; an association in use never expires.
+ */
+static void
+name_fresh(const char *dir)
+{
+	struct state		*st = open_state(STATE_LMDB, dir, false);
+	const char		*nidx = "learn:example:n:";
+	struct learn_config	 c;
+	struct learn		*l;
+	char			 v0[4096], v1[4096];
+
+	learn_config_init(&c);
+	c.correspondent_days = 80;		/* refresh after 10 days */
+	if (learn_open(st, &c, &l) != LW_OK)
+		bail("learn_open");
+	if (send_mail(l, "boss@ours.example", "Sato Hanako "
+	    "<hanako@partner.example>", NULL, "nf1@ours.example", NULL, "nf",
+	    NOW) != LW_OK)
+		bail("send 1");
+	is_int(1, (int)value_under(st, nidx, NOW, v0, sizeof(v0)),
+	    "fresh: one name record");
+	if (send_mail(l, "boss@ours.example", "Sato Hanako "
+	    "<hanako@partner.example>", NULL, "nf2@ours.example", NULL, "nf",
+	    NOW + 5 * DAY) != LW_OK)
+		bail("send 2");
+	(void)value_under(st, nidx, NOW + 5 * DAY, v1, sizeof(v1));
+	is_str(v0, v1, "fresh: five days later the name record is not "
+	    "rewritten");
+	is_int(2, (int)name_count(l, "Sato Hanako", NOW + 5 * DAY),
+	    "fresh: the match counts the person's two messages");
+	if (send_mail(l, "boss@ours.example", "Sato Hanako "
+	    "<hanako@partner.example>", NULL, "nf3@ours.example", NULL, "nf",
+	    NOW + 15 * DAY) != LW_OK)
+		bail("send 3");
+	(void)value_under(st, nidx, NOW + 15 * DAY, v1, sizeof(v1));
+	ok(strcmp(v0, v1) != 0, "fresh: fifteen days later (past an eighth "
+	    "of 80) it is");
+	is_str("hanako@partner.example", who(l, "Sato Hanako", NOW + 90 * DAY),
+	    "fresh: in use, the name outlives its first expiry (day 80)");
+	if (send_mail(l, "boss@ours.example", "Hanako <hanako@partner.example>",
+	    NULL, "nf4@ours.example", NULL, "nf", NOW + 16 * DAY) != LW_OK)
+		bail("send 4");
+	is_str("hanako@partner.example", who(l, "Hanako", NOW + 16 * DAY),
+	    "fresh: a new name for her is written at once");
+	is_str("", who(l, "Sato Hanako", NOW + 100 * DAY),
+	    "fresh: unused, it expires (day 95)");
+	learn_close(l);
+	state_close(st);
+}
+
 /*
  * The age index moves lazily: a record seen again keeps its entry on
  * the day it was created, eviction moves the entry to the record's
@@ -876,6 +975,7 @@ main(void)
 	caps_batch(tap_tmpdir("5300-capsb"));
 	skeletons(STATE_LMDB, tap_tmpdir("5300-skel-lmdb"));
 	skeletons(STATE_FILES, tap_tmpdir("5300-skel-files"));
+	name_fresh(tap_tmpdir("5300-fresh"));
 	age_lazy(STATE_LMDB, tap_tmpdir("5300-lazy-lmdb"));
 	age_lazy(STATE_FILES, tap_tmpdir("5300-lazy-files"));
 	decided(tap_tmpdir("5300-decided"));
