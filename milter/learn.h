@@ -133,7 +133,14 @@ bool		 learn_readonly(const struct learn *);
  * message it answers finds its thread).  learn_close flushes.  A crash loses the unflushed batch (learning is advisory),
  * never a message.
  */
-#define LEARN_BATCH_MSGS	256	/* the daemon's: messages per flush */
+/*
+ * A flush's cost on disk is the pages it dirties: the records of each
+ * message on pages of their own (hashed keys), and the B-tree branch
+ * pages above them, which the more messages a flush holds the more of
+ * them share.  Below 2,048 messages a second the daemon flushes by
+ * time.
+ */
+#define LEARN_BATCH_MSGS	2048	/* the daemon's: messages per flush */
 #define LEARN_BATCH_MS		1000	/* and the longest wait */
 enum lw_err	 learn_batch_start(struct learn *, size_t max_msgs,
 		    unsigned interval_ms, bool thread);

@@ -15,10 +15,10 @@
  * when due, learn_close flushes the rest.
  *
  * The trade-off, on purpose: learning is advisory.  A crash (kill -9,
- * power) loses what the batch held, at most LEARN_BATCH_MSGS messages
- * or a second of learning; never a message (the learner is called
- * after the message was decided, and its failure is never the
- * message's).  A clean stop flushes.  Bounds: the queue holds at most
+ * power) loses what the batch held: a second of learning, or, when the
+ * writer falls behind, the queue and the flush being written; never a
+ * message (the learner is called after the message was decided, and
+ * its failure is never the message's).  A clean stop flushes.  Bounds: the queue holds at most
  * LEARN_BATCH_HOLD times LEARN_BATCH_MSGS messages; past that (a
  * store that stopped answering) a message is not learned (LW_ELIMIT,
  * the caller logs it).
@@ -38,7 +38,7 @@
 #include "learn_int.h"
 #include "log.h"
 
-#define LEARN_BATCH_HOLD	4
+#define LEARN_BATCH_HOLD	2
 
 struct learn_batch {
 	pthread_mutex_t		 mu;	/* everything below but wmu */

@@ -1,6 +1,6 @@
 /*
  * 3021-hijack-batch: a reply that comes while the message it answers
- * still waits in the daemon's batch (learn_batch.c: written every 256
+ * still waits in the daemon's batch (learn_batch.c: written every 2,048
  * messages or second) finds its thread.  The outbound message is
  * learned as the daemon learns it (learn_decided, the shared learner,
  * here with a batch that stays queued), then inbound replies are
