@@ -752,9 +752,10 @@ learn_mut_apply(const struct mut *m, struct lrec *lr, bool created)
  * there), so rewriting the record for each message only moved a count
  * nobody reads, and cost a page of its own per name and message.  An
  * association in use is rewritten at least every eighth of its expiry
- * (three months of the default two years), so it never expires while
- * it is used, and the least recently seen of a full record still go
- * first, to that precision.
+ * (three months of the default two years), and the record expires an
+ * eighth later than others (apply_one), so a name is kept at least as
+ * long after it was last used as its person, and the least recently
+ * seen of a full record still go first, to that precision.
  */
 static bool
 name_fresh(const struct mut *m, const struct lrec *lr)
@@ -803,8 +804,13 @@ apply_one(void *arg, size_t i, const struct state_val *old,
 	e = learn_mut_apply(m, &lr, m->created);
 	if (e == LW_OK)
 		e = learn_rec_write(&lr, out);
-	/* Expiry runs from the last time seen, not from now. */
-	out->expires = m->ttl > 0 ? lr.r.last + m->ttl : 0;
+	/*
+	 * Expiry runs from the last time seen, not from now; a name
+	 * index record's an eighth longer, as its last seen may be that
+	 * old (name_fresh).
+	 */
+	out->expires = m->ttl > 0 ? lr.r.last + m->ttl +
+	    (m->letter == L_NAME || m->letter == L_SKEL ? m->ttl / 8 : 0) : 0;
 	m->new_last = lr.r.last;
 	m->written = e == LW_OK;
 	learn_rec_free(&lr);

@@ -922,13 +922,47 @@ drop_one(void *arg, const struct state_val *old, struct state_val *out,
 	return e;
 }
 
-/* A forget's records of the capped kinds: their age index entries. */
+/*
+ * A forget's records of the capped kinds: their age index entries, in
+ * each organisation a record went from (a forget with no organisation
+ * names every one).
+ */
+struct age_org {
+	char		  org[LEARN_ORG_MAX + 1];
+	char		  letters[4];	/* the kinds that went, or 0 */
+};
+
 struct age_gone {
 	struct hexset	  hexes;	/* of the records deleted */
-	char		  letters[4];	/* the kinds they were, or 0 */
+	struct age_org	 *orgs;
+	size_t		  norgs;
 	char		**keys;		/* the entries found */
 	size_t		  n, cap;
 };
+
+/* Note that a record of letter in org went. */
+static enum lw_err
+age_gone_note(struct age_gone *ag, const char *org, char letter)
+{
+	struct age_org	*nv;
+	size_t		 i;
+
+	for (i = 0; i < ag->norgs; i++)
+		if (strcmp(ag->orgs[i].org, org) == 0)
+			break;
+	if (i == ag->norgs) {
+		if ((nv = reallocarray(ag->orgs, ag->norgs + 1,
+		    sizeof(*nv))) == NULL)
+			return LW_ENOMEM;
+		ag->orgs = nv;
+		memset(&nv[i], 0, sizeof(nv[i]));
+		snprintf(nv[i].org, sizeof(nv[i].org), "%s", org);
+		ag->norgs++;
+	}
+	ag->orgs[i].letters[letter == L_ACCOUNT ? 0 : letter == L_CORR ? 1 :
+	    letter == L_DOMAIN ? 2 : 3] = letter;
+	return LW_OK;
+}
 
 static enum lw_err
 age_gone_one(void *arg, const char *key, const struct state_val *v)
@@ -996,7 +1030,7 @@ gone_apply(struct learn *l, const char *org, const struct gone *g,
 	struct drop_arg	d = { g, 0, false };
 	struct age_gone	ag;
 	char		o[LEARN_ORG_MAX + 1], ckey[LEARN_KEY_BYTES];
-	size_t		i;
+	size_t		i, k;
 	enum lw_err	e;
 
 	memset(&ag, 0, sizeof(ag));
@@ -1013,16 +1047,18 @@ gone_apply(struct learn *l, const char *org, const struct gone *g,
 		learn_count_key(o, d.letter, ckey);
 		e = state_incr(l->st, ckey, -1, 0, now, NULL);
 		(void)hexset_add(&ag.hexes, strrchr(w.keys[i], ':') + 1);
-		ag.letters[d.letter == L_ACCOUNT ? 0 : d.letter == L_CORR ?
-		    1 : d.letter == L_DOMAIN ? 2 : 3] = d.letter;
+		if (e == LW_OK)
+			e = age_gone_note(&ag, o, d.letter);
 	}
 	/* And their age index entries, on whatever day each is. */
-	for (i = 0; i < 4 && e == LW_OK; i++)
-		if (ag.letters[i] != '\0')
-			e = age_forget(l, org, ag.letters[i], &ag, now);
+	for (i = 0; i < ag.norgs && e == LW_OK; i++)
+		for (k = 0; k < 4 && e == LW_OK; k++)
+			if (ag.orgs[i].letters[k] != '\0')
+				e = age_forget(l, ag.orgs[i].org,
+				    ag.orgs[i].letters[k], &ag, now);
 	if (e == LW_OK && changed != NULL)
 		*changed += w.nkeys;
-	free(ag.hexes.slot);
+	FREE_ALL(ag.hexes.slot, ag.orgs);
 	walk_free(&w);
 	return e;
 }
@@ -1123,32 +1159,42 @@ age_one(void *arg, const char *key, const struct state_val *v)
 }
 
 /*
- * One eviction round, written at once: the records that go, the index
- * entries read, the entries moved, and the name index records of the
- * people among them, in one state_update_many (on LMDB one
+ * One eviction round, written at once: the records that go, the
+ * entries moved, the index entries read, and the name index records
+ * of the people among them, in one state_update_many (on LMDB one
  * transaction, one commit, where a record, its entry and each of its
- * names cost a commit apiece).  Keys: [0, nrec) the records, [nrec,
- * nrec + nent) the entries read, [.., + nmove) the moved entries' new
- * places, then the name index records (distinct).
+ * names cost a commit apiece).  Keys: [0, nrec) the records (to evict,
+ * or only to look at: a moved entry's), [nrec, nrec + nmove) the moved
+ * entries' new places, [.., + nent) the entries read that go, then the
+ * name index records (distinct).  New places come before the entries
+ * that go, so that a backend that writes a round in parts (Redis
+ * chunks, the files backend key by key) and fails between them leaves
+ * a record two entries, never none; an entry read whose key is also a
+ * new place stays out of the round.
  *
- * Each entry read is one of three.  Its record is gone (expired, or
+ * Each entry read is one of four.  Its record is gone (expired, or
  * forgotten by an older version): the record leaves the count and the
- * entry goes.  Its record was last seen on the entry's day: the record
- * goes, and its entry with it; checked again inside the write, a
- * record seen since it was read stays, and so does its entry (the next
- * round moves it).  Its record was seen on a later day: the entry
- * moves to that day, and nothing is evicted (the lazy move of
+ * entry goes.  Its record was created after the entry's day: the entry
+ * is an earlier life's of that key, which expired unseen; that life
+ * leaves the count and the entry goes.  Its record was last seen on
+ * the entry's day: the record goes, and its entry with it; checked
+ * again inside the write, a record seen since it was read stays, and
+ * so does its entry (the next round moves it).  Its record was seen on
+ * a later day: the entry moves to that day (if the record is still
+ * there inside the write), and nothing is evicted (the lazy move of
  * age_update in learn.c).  A second entry of a record met in the same
- * round (left by an older version, or by a record that expired and
- * came back) goes, counted once.
+ * round (left by a round written in part) goes, counted once.
  */
 struct evict_key {
 	char		 key[LEARN_KEY_BYTES];
 	long long	 day;		/* a record: its entry's day */
 	char		*addr;		/* a record: the person, or NULL */
 	bool		 went;		/* a record: the write removed it */
-	size_t		 rec;		/* an entry: its record's index + 1,
-					   0 when it goes whatever */
+	bool		 check;		/* a record: only looked at */
+	bool		 present;	/* a checked record: still there */
+	size_t		 rec;		/* an entry or new place: its
+					   record's index + 1, 0 when it
+					   goes (is written) whatever */
 };
 
 struct evict_plan {
@@ -1251,6 +1297,10 @@ evict_step(void *arg, size_t i, const struct state_val *old,
 	enum lw_err		 e;
 
 	*what = STATE_KEEP;
+	if (i < ep->nrec && ep->v[i].check) {
+		ep->v[i].present = old != NULL;
+		return LW_OK;
+	}
 	if (i < ep->nrec) {
 		/* Still last seen on its entry's day: it goes. */
 		ep->v[i].went = true;
@@ -1264,19 +1314,22 @@ evict_step(void *arg, size_t i, const struct state_val *old,
 			*what = STATE_DELETE;
 		return LW_OK;
 	}
-	if (i < ep->nrec + ep->nent) {
-		/* An evicted record's entry stays when the record did. */
-		if (old != NULL && (ep->v[i].rec == 0 ||
-		    ep->v[ep->v[i].rec - 1].went))
-			*what = STATE_DELETE;
-		return LW_OK;
-	}
-	if (i < ep->nrec + ep->nent + ep->nmove) {
+	if (i < ep->nrec + ep->nmove) {
+		/* A record that went meanwhile gets no new entry. */
+		if (ep->v[i].rec != 0 && !ep->v[ep->v[i].rec - 1].present)
+			return LW_OK;
 		if ((out->data = (unsigned char *)strdup("1")) == NULL)
 			return LW_ENOMEM;
 		out->len = 1;
 		out->expires = 0;
 		*what = STATE_WRITE;
+		return LW_OK;
+	}
+	if (i < ep->nrec + ep->nmove + ep->nent) {
+		/* An evicted record's entry stays when the record did. */
+		if (old != NULL && (ep->v[i].rec == 0 ||
+		    ep->v[ep->v[i].rec - 1].went))
+			*what = STATE_DELETE;
 		return LW_OK;
 	}
 	if (i == ep->nrec + ep->nent + ep->nmove &&
@@ -1297,11 +1350,12 @@ evict_plan_make(struct learn *l, const char *org, char letter,
     const struct age_pick *a, int64_t count, uint64_t cap, time_t ttl,
     time_t now, struct evict_plan *ep, int64_t *read_gone)
 {
-	struct hexset	 seen = { NULL, 0 };
+	struct hexset	 seen = { NULL, 0 }, places = { NULL, 0 };
 	struct lrec	 lr;
 	char		 key[LEARN_KEY_BYTES], o[LEARN_ORG_MAX + 1], *end;
 	char		(*moved)[LEARN_KEY_BYTES] = NULL;
 	size_t		*rec = NULL;	/* entry i's record + 1, or 0 */
+	size_t		*mrec = NULL;	/* moved entry i's record + 1 */
 	long long	 day;
 	size_t		 i, nent = 0, nmove = 0, k;
 	int64_t		 going = 0;
@@ -1312,8 +1366,9 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 	learn_org_key(org, o);
 	if (a->n == 0)
 		return LW_OK;
-	if (!hexset_init(&seen, a->n) ||
+	if (!hexset_init(&seen, a->n) || !hexset_init(&places, a->n) ||
 	    (rec = calloc(a->n, sizeof(*rec))) == NULL ||
+	    (mrec = calloc(a->n, sizeof(*mrec))) == NULL ||
 	    (moved = calloc(a->n, sizeof(*moved))) == NULL) {
 		e = LW_ENOMEM;
 		goto out;
@@ -1329,12 +1384,13 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 		    (time_t)(day + 1) * DAY + ttl > now)
 			break;
 		nent++;
-		if (!hexset_add(&seen, end + 1))
+		if (hexset_has(&seen, end + 1))
 			continue;	/* a second entry: it goes */
 		snprintf(key, sizeof(key), LEARN_PREFIX "%s:%c:%s", o, letter,
 		    end + 1);
 		e = learn_read(l, key, now, &lr);
 		if (e == LW_ENOTFOUND) {
+			(void)hexset_add(&seen, end + 1);
 			going++;
 			(*read_gone)++;
 			e = LW_OK;
@@ -1342,11 +1398,26 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 		}
 		if (e != LW_OK)
 			break;
+		if (lr.r.first / DAY > day) {
+			/* An earlier life's entry: that life went. */
+			going++;
+			(*read_gone)++;
+			learn_rec_free(&lr);
+			continue;
+		}
+		(void)hexset_add(&seen, end + 1);
 		if (lr.r.last / DAY != day) {
 			/* Seen since: its entry moves to its last day. */
 			learn_age_key(org, letter, lr.r.last, end + 1,
-			    moved[nmove++]);
+			    moved[nmove]);
 			learn_rec_free(&lr);
+			if (!evict_key(ep, key)) {
+				e = LW_ENOMEM;
+				break;
+			}
+			ep->v[ep->n - 1].check = true;
+			ep->nrec = ep->n;
+			mrec[nmove++] = ep->n;
 			continue;
 		}
 		going++;
@@ -1362,17 +1433,25 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 		ep->nrec = ep->n;
 		learn_rec_free(&lr);
 	}
-	/* Then every entry read, and the moved entries' new places. */
-	for (k = 0; k < nent && e == LW_OK; k++)
-		if (!evict_key(ep, a->keys[k]))
-			e = LW_ENOMEM;
-		else
-			ep->v[ep->n - 1].rec = rec[k];
-	ep->nent = nent;
-	for (k = 0; k < nmove && e == LW_OK; k++)
+	/* Then the moved entries' new places, then the entries that go. */
+	for (k = 0; k < nmove && e == LW_OK; k++) {
+		(void)hexset_add(&places, moved[k]);
 		if (!evict_key(ep, moved[k]))
 			e = LW_ENOMEM;
+		else
+			ep->v[ep->n - 1].rec = mrec[k];
+	}
 	ep->nmove = nmove;
+	for (k = 0; k < nent && e == LW_OK; k++) {
+		if (hexset_has(&places, a->keys[k]))
+			continue;	/* a new place already: it stays */
+		if (!evict_key(ep, a->keys[k]))
+			e = LW_ENOMEM;
+		else {
+			ep->v[ep->n - 1].rec = rec[k];
+			ep->nent++;
+		}
+	}
 	/* Then the names of the people. */
 	for (k = 0; k < ep->nrec && e == LW_OK; k++) {
 		if (ep->v[k].addr == NULL)
@@ -1388,7 +1467,7 @@ evict_plan_make(struct learn *l, const char *org, char letter,
 		}
 	}
 out:
-	FREE_ALL(seen.slot, rec, moved);
+	FREE_ALL(seen.slot, places.slot, rec, mrec, moved);
 	return e;
 }
 

@@ -624,8 +624,16 @@ name_fresh(const char *dir)
 		bail("send 4");
 	is_str("hanako@partner.example", who(l, "Hanako", NOW + 16 * DAY),
 	    "fresh: a new name for her is written at once");
-	is_str("", who(l, "Sato Hanako", NOW + 100 * DAY),
-	    "fresh: unused, it expires (day 95)");
+	/* Hanako stays (her record is seen on day 100): the name goes. */
+	if (send_mail(l, "boss@ours.example", "Hanako <hanako@partner.example>",
+	    NULL, "nf5@ours.example", NULL, "nf", NOW + 100 * DAY) != LW_OK)
+		bail("send 5");
+	is_str("hanako@partner.example", who(l, "Sato Hanako", NOW + 104 * DAY),
+	    "fresh: unused, the name lasts an eighth past its expiry (day 105)");
+	is_str("", who(l, "Sato Hanako", NOW + 106 * DAY),
+	    "fresh: then it goes, though its person stays");
+	is_str("hanako@partner.example", who(l, "Hanako", NOW + 106 * DAY),
+	    "fresh: her other name, seen since, stays");
 	learn_close(l);
 	state_close(st);
 }
@@ -697,8 +705,9 @@ age_lazy(enum state_backend b, const char *dir)
 	is_int(10, (int)keys_under(st, idx, NOW + 20 * DAY),
 	    "%s: lazy: one entry a correspondent after the round", bn);
 	/* Forget finds p0's entry wherever it is, and one that never moved. */
+	/* The second as `lurewall learn forget` does: in every policy. */
 	ok(learn_forget(l, "example", "p0@lazy0.example", NOW + 21 * DAY,
-	    &removed) == LW_OK && learn_forget(l, "example",
+	    &removed) == LW_OK && learn_forget(l, NULL,
 	    "p9@lazy9.example", NOW + 21 * DAY, &removed) == LW_OK,
 	    "%s: lazy: forget two", bn);
 	if (learn_stats(l, "example", NOW + 21 * DAY, &s) != LW_OK)
@@ -729,6 +738,16 @@ age_lazy(enum state_backend b, const char *dir)
 	    "one correspondent counted", bn);
 	is_int(1, (int)keys_under(st, idx, NOW + 200 * DAY), "%s: lazy: "
 	    "and one entry", bn);
+	/* It expires (day 260) and comes back: its old entry is a life's. */
+	if (send_mail(l, "boss@ours.example", "late@lazy-late.example", NULL,
+	    "lz-late2@ours.example", NULL, "lazy", NOW + 270 * DAY) != LW_OK)
+		bail("send late again");
+	if (learn_stats(l, "example", NOW + 270 * DAY, &s) != LW_OK)
+		bail("learn_stats");
+	is_int(1, (int)s.n[LEARN_CORRESPONDENT], "%s: lazy: back after "
+	    "expiry, counted once", bn);
+	is_int(1, (int)keys_under(st, idx, NOW + 270 * DAY), "%s: lazy: "
+	    "with one entry", bn);
 	learn_close(l);
 	state_close(st);
 }
